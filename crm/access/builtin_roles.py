@@ -1,0 +1,51 @@
+"""The roles every installation starts with. Admins may edit them; the migration only adds missing ones."""
+
+ALL_ACTIONS = ["view", "add", "change", "delete", "export"]
+EDIT = ["view", "add", "change"]
+RECORDS = ["company", "contact", "lead", "deal", "activity", "task"]
+
+BUILTIN_ROLES = [
+    {"slug": "admin", "name": "Admin", "scope": "all", "is_admin": True, "permissions": {}},
+    {
+        "slug": "sales-manager",
+        "name": "Sales manager",
+        "scope": "team",
+        "is_admin": False,
+        "permissions": {t: ALL_ACTIONS for t in RECORDS},
+    },
+    {
+        "slug": "sales-rep",
+        "name": "Sales rep",
+        "scope": "own",
+        "is_admin": False,
+        "permissions": {**{t: EDIT for t in RECORDS}, "activity": [*EDIT, "delete"], "task": [*EDIT, "delete"]},
+    },
+    {
+        "slug": "support-agent",
+        "name": "Support agent",
+        "scope": "all",
+        "is_admin": False,
+        "permissions": {"company": ["view"], "contact": EDIT, "deal": ["view"], "activity": EDIT, "task": EDIT},
+    },
+    {
+        "slug": "marketer",
+        "name": "Marketer",
+        "scope": "all",
+        "is_admin": False,
+        "permissions": {
+            "company": [*EDIT, "export"],
+            "contact": [*EDIT, "export"],
+            "lead": [*EDIT, "export"],
+            "deal": ["view"],
+            "activity": ["view", "add"],
+            "task": EDIT,
+        },
+    },
+    {
+        "slug": "read-only",
+        "name": "Read-only",
+        "scope": "all",
+        "is_admin": False,
+        "permissions": {t: ["view"] for t in RECORDS},
+    },
+]

@@ -1,0 +1,248 @@
+"""The standard endpoints of a record type, built once from a declaration.
+
+Every handler only translates HTTP to a service or a restricted queryset and back; the rules live
+in the services. Not using ``from __future__ import annotations`` here: Ninja reads the payload
+annotations at definition time.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.http import HttpResponse, JsonResponse
+from ninja import Router, Schema, Status
+from pydantic import Field as PydanticField
+from pydantic import ValidationError as PydanticValidationError
+from pydantic import create_model
+
+from crm.api import idempotency
+from crm.audit.models import ObjectChange
+from crm.core.errors import BadRequest, ServiceError, ValidationFailed
+from crm.core.filters import Field, build_q
+from crm.core.paging import page, parse_sort
+from crm.records.services.common import get_visible
+from crm.search.backends import backend as search_backend
+from crm.search.query import words_of
+from crm.search.registry import searchables
+
+RESERVED = {"limit", "cursor", "sort", "q"}
+
+
+@dataclass
+class Resource:
+    path: str
+    model: type
+    out: type[Schema]
+    create_in: type[Schema]
+    update_in: type[Schema]
+    create: Callable
+    update: Callable
+    delete: Callable
+    filters: dict[str, Field]
+    sorts: dict[str, str]
+    default_sort: str = "-updated_at"
+    select_related: tuple[str, ...] = ()
+    prefetch: tuple[str, ...] = ()
+    text_fields: tuple[str, ...] = ()  # for ?q= on types global search does not index
+    extra: dict = field(default_factory=dict)
+
+
+class Duplicate(Schema):
+    object_type: str
+    id: int
+    name: str
+    match: str
+
+
+class ChangeOut(Schema):
+    id: int
+    time: str
+    user_id: int | None
+    user_name: str
+    action: str
+    object_type: str
+    object_id: int
+    object_repr: str
+    changes: dict
+    source: str
+    request_id: str | None
+
+    @staticmethod
+    def resolve_time(obj):
+        return obj.time.isoformat()
+
+    @staticmethod
+    def resolve_request_id(obj):
+        return str(obj.request_id) if obj.request_id else None
+
+
+class BulkIn(Schema):
+    items: list[dict] = PydanticField(..., min_length=1)
+
+
+def version_of(request, payload_version: int | None) -> int | None:
+    """The version the client last saw: the body's ``version`` or an ``If-Match`` header."""
+    if payload_version is not None:
+        return payload_version
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    try:
+        return int(header.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise BadRequest('If-Match must be a record version, e.g. "3".', fields={"If-Match": header}) from None
+
+
+def related_qs(res: Resource):
+    """All rows, with what the output schema reads loaded in a fixed number of queries."""
+    return res.model.objects.select_related(*res.select_related).prefetch_related(*res.prefetch)
+
+
+def queryset(res: Resource, user, action: str = "view"):
+    return related_qs(res).restrict(user, action)
+
+
+def filtered(res: Resource, request, action: str = "view"):
+    """The restricted queryset with the request's filters and ?q= applied (lists and exports)."""
+    params = {k: v for k, v in request.GET.items() if k not in RESERVED}
+    qs = queryset(res, request.user, action).filter(build_q(res.model.object_type, params, res.filters))
+    q = request.GET.get("q", "").strip()
+    if q:
+        words = words_of(q)
+        if not words:
+            return qs.none()
+        if res.model.object_type in searchables():
+            sql, sql_params = search_backend().match_sql(res.model.object_type, words)
+            qs = qs.filter(pk__in=RawSQL(sql, sql_params))
+        else:
+            for w in words:
+                cond = Q()
+                for f in res.text_fields:
+                    cond |= Q(**{f"{f}__icontains": w})
+                qs = qs.filter(cond)
+    return qs
+
+
+def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declaration, six endpoints
+    Out, CreateIn, UpdateIn = res.out, res.create_in, res.update_in
+    name = res.model._meta.verbose_name
+    Page = create_model(f"{res.model.__name__}Page", __base__=Schema, items=(list[Out], ...), next=(str | None, None))
+    Created = create_model(f"{res.model.__name__}Created", __base__=Out, possible_duplicates=(list[Duplicate], []))
+
+    def dump(obj, duplicates=None) -> dict:
+        data = Out.from_orm(obj).model_dump(mode="json")
+        if duplicates is not None:
+            data["possible_duplicates"] = duplicates
+        return data
+
+    def reload(pk):
+        return related_qs(res).get(pk=pk)
+
+    @router.get("", response=Page, summary=f"List {res.model._meta.verbose_name_plural}")
+    def list_records(
+        request, limit: int = 50, cursor: str | None = None, sort: str | None = None, q: str | None = None
+    ):
+        if not 1 <= limit <= settings.API_MAX_PAGE_SIZE:
+            raise BadRequest(f"limit must be 1 to {settings.API_MAX_PAGE_SIZE}.", fields={"limit": str(limit)})
+        rows, nxt = page(
+            filtered(res, request), parse_sort(sort, res.sorts, res.default_sort), limit=limit, cursor=cursor
+        )
+        return {"items": rows, "next": nxt}
+
+    @router.post("", response={201: Created}, summary=f"Create a {name}")
+    def create_record(request, payload: CreateIn):
+        data = payload.model_dump(exclude_unset=True, mode="python")
+        key = idempotency.key_of(request)
+        with transaction.atomic():
+            if key and (found := idempotency.replay(request, key, router_path(request), data)):
+                return JsonResponse(found[1], status=found[0], headers={"Idempotent-Replayed": "true"})
+            saved = res.create(actor=request.user, data=data)
+            body = dump(reload(saved.obj.pk), saved.duplicates)
+            if key:
+                idempotency.remember(request, key, router_path(request), data, 201, body)
+        return JsonResponse(body, status=201)
+
+    @router.post(
+        "/bulk",
+        response={200: dict, 422: dict},
+        summary=f"Create or update up to {settings.API_BULK_MAX_ITEMS} {name}s at once",
+    )
+    def bulk(request, payload: BulkIn):
+        if len(payload.items) > settings.API_BULK_MAX_ITEMS:
+            raise ValidationFailed({"items": f"At most {settings.API_BULK_MAX_ITEMS} items per request."})
+        results, errors = [], {}
+        with transaction.atomic():
+            for i, item in enumerate(payload.items):
+                try:
+                    with transaction.atomic():
+                        results.append(_bulk_item(res, request, item, UpdateIn, CreateIn, dump, reload))
+                except ServiceError as exc:
+                    for f, msg in (exc.fields or {"": exc.message}).items():
+                        errors[f"items.{i}{'.' + f if f else ''}"] = msg
+                except PydanticValidationError as exc:
+                    for err in exc.errors():
+                        loc = ".".join(str(p) for p in err["loc"])
+                        errors[f"items.{i}.{loc}"] = err["msg"]
+            if errors:
+                transaction.set_rollback(True)
+                return Status(
+                    422,
+                    {
+                        "error": {
+                            "code": "validation_failed",
+                            "message": "No item was saved: fix the items listed in fields.",
+                            "fields": errors,
+                        }
+                    },
+                )
+        return Status(200, {"items": results})
+
+    @router.get("/{int:pk}", response=Out, summary=f"Get a {name}")
+    def get_record(request, pk: int, response: HttpResponse):
+        obj = get_visible(related_qs(res), request.user, pk)
+        response["ETag"] = f'"{obj.version}"'
+        return obj
+
+    @router.patch("/{int:pk}", response=Out, summary=f"Update a {name}")
+    def update_record(request, pk: int, payload: UpdateIn, response: HttpResponse):
+        data = payload.model_dump(exclude_unset=True, mode="python")
+        version = version_of(request, data.pop("version", None))
+        obj = get_visible(res.model, request.user, pk, "change")
+        saved = res.update(obj, actor=request.user, data=data, version=version)
+        obj = reload(saved.obj.pk)
+        response["ETag"] = f'"{obj.version}"'
+        return obj
+
+    @router.delete("/{int:pk}", response={204: None}, summary=f"Delete a {name}")
+    def delete_record(request, pk: int, version: int | None = None):
+        obj = get_visible(res.model, request.user, pk, "delete")
+        res.delete(obj, actor=request.user, version=version_of(request, version))
+        return Status(204, None)
+
+    @router.get("/{int:pk}/changes", response=list[ChangeOut], summary=f"Change log of a {name}")
+    def record_changes(request, pk: int, limit: int = 100):
+        obj = get_visible(res.model, request.user, pk)
+        return list(ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk)[: min(limit, 500)])
+
+
+def _bulk_item(res, request, item: dict, UpdateIn, CreateIn, dump, reload) -> dict:
+    if not isinstance(item, dict):
+        raise ValidationFailed({"": "Each item must be an object."})
+    item = dict(item)
+    pk = item.pop("id", None)
+    if pk is None:
+        data = CreateIn(**item).model_dump(exclude_unset=True, mode="python")
+        saved = res.create(actor=request.user, data=data)
+        return {"id": saved.obj.pk, "created": True, "record": dump(reload(saved.obj.pk))}
+    data = UpdateIn(**item).model_dump(exclude_unset=True, mode="python")
+    version = data.pop("version", None)
+    obj = get_visible(res.model, request.user, pk, "change")
+    saved = res.update(obj, actor=request.user, data=data, version=version)
+    return {"id": saved.obj.pk, "created": False, "record": dump(reload(saved.obj.pk))}
+
+
+def router_path(request) -> str:
+    return f"{request.method} {request.path}"

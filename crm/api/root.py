@@ -1,0 +1,57 @@
+"""The JSON API at /api/v1/: every router mounted here, one error shape, one auth setup."""
+
+from ninja import NinjaAPI, Router, Schema
+
+from crm.access.policy import policy_for
+from crm.api import errors
+from crm.api.auth import AUTH
+from crm.audit.api import router as changes_router
+from crm.customization.api import router as custom_fields_router
+from crm.records.api.routes import build_routers, config_router
+from crm.records.api.timeline import router as timeline_router
+from crm.search.api import router as search_router
+
+api = NinjaAPI(
+    title="CRM API",
+    version="1",
+    description="Companies, contacts, leads, deals, activities and tasks. Errors are "
+    '{"error": {"code", "message", "fields"}}. Lists are cursor-paginated: {"items", "next"}.',
+    auth=AUTH,
+    urls_namespace="api",
+)
+errors.install(api)
+
+for path, router in build_routers().items():
+    api.add_router(f"/{path}", router)
+api.add_router("/", timeline_router)
+api.add_router("/", config_router)
+api.add_router("/custom-fields", custom_fields_router)
+api.add_router("/changes", changes_router)
+api.add_router("/search", search_router)
+
+me_router = Router(tags=["me"])
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    email: str
+    is_admin: bool
+    scope: str
+    permissions: dict
+
+
+@me_router.get("", response=MeOut, summary="Who am I, and what may I do")
+def me(request):
+    policy = policy_for(request.user)
+    return {
+        "id": request.user.pk,
+        "username": request.user.username,
+        "email": request.user.email,
+        "is_admin": policy.is_admin,
+        "scope": policy.scope,
+        "permissions": dict(policy.permissions),
+    }
+
+
+api.add_router("/me", me_router)

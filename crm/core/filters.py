@@ -1,0 +1,128 @@
+"""One filter language for lists, exports, segments and rules: ``field`` or ``field__op`` = value.
+
+Operators: eq (default), ne, in (comma-separated), gt, gte, lt, lte, contains, isnull.
+Custom fields are ``cf_<key>`` with the same operators, typed by their definition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils.dateparse import parse_date, parse_datetime
+
+from crm.core.errors import BadRequest
+from crm.customization.models import FieldType
+from crm.customization.validation import definitions
+
+OPS = {"eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "isnull"}
+ORDERED = {"int", "decimal", "date", "datetime", "str"}
+
+
+@dataclass(frozen=True)
+class Field:
+    lookup: str  # the ORM path, e.g. "owner_id" or "tags__name"
+    kind: str  # int, decimal, str, bool, date, datetime, choice
+    choices: tuple[str, ...] = ()
+
+
+def _convert(kind: str, raw: str, choices=()):
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "decimal":
+            return decimal.Decimal(raw) if decimal.Decimal(raw).is_finite() else _bad()
+        if kind == "bool":
+            return {"true": True, "1": True, "false": False, "0": False}[raw.lower()]
+        if kind == "date":
+            return parse_date(raw) or _bad()
+        if kind == "datetime":
+            value = parse_datetime(raw) or (
+                dt.datetime.combine(parse_date(raw), dt.time(), tzinfo=dt.UTC) if parse_date(raw) else _bad()
+            )
+            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        if kind == "choice" and choices and raw not in choices:
+            return _bad()
+        return raw
+    except (ValueError, KeyError, decimal.InvalidOperation, TypeError):
+        raise ValueError(raw) from None
+
+
+def _bad():
+    raise ValueError
+
+
+def _custom_field(key: str, defs) -> Field:
+    d = defs.get(key)
+    if d is None:
+        raise BadRequest(f"Unknown custom field {key!r}.", fields={f"cf_{key}": "Unknown custom field."})
+    kind = {
+        FieldType.INTEGER: "int",
+        FieldType.DECIMAL: "decimal",
+        FieldType.BOOLEAN: "bool",
+        FieldType.USER: "int",
+        FieldType.DATE: "date",
+        FieldType.DATETIME: "str",
+    }.get(d.field_type, "str")
+    if d.field_type == FieldType.MULTI_CHOICE:
+        return Field(f"custom_fields__{key}", "multi")
+    return Field(f"custom_fields__{key}", kind)
+
+
+def build_q(object_type: str, params: Mapping[str, str], fields: Mapping[str, Field]) -> Q:
+    """Q for all given filters (AND); unknown names or bad values raise BadRequest (400)."""
+    q = Q()
+    defs = None
+    errors: dict[str, str] = {}
+    for name, raw in params.items():
+        base, _, op = name.partition("__")
+        op = op or "eq"
+        if base.startswith("cf_"):
+            defs = defs if defs is not None else definitions(object_type)
+            field = _custom_field(base[3:], defs)
+        elif base in fields:
+            field = fields[base]
+        else:
+            errors[name] = "Unknown filter."
+            continue
+        if op not in OPS:
+            errors[name] = f"Unknown operator {op!r}; use one of {', '.join(sorted(OPS))}."
+            continue
+        try:
+            q &= _condition(field, op, raw)
+        except ValueError:
+            errors[name] = f"Not a valid {field.kind} value: {raw!r}."
+    if errors:
+        raise BadRequest("Some filters are not valid.", fields=errors)
+    return q
+
+
+def _condition(field: Field, op: str, raw: str) -> Q:
+    path = field.lookup
+    if op == "isnull":
+        empty = Q(**{f"{path}__isnull": True})
+        if field.kind in ("str", "choice") and not path.startswith("custom_fields"):
+            empty |= Q(**{path: ""})
+        return empty if _convert("bool", raw) else ~empty
+    if field.kind == "multi":
+        if op not in ("eq", "contains"):
+            raise ValueError(raw)
+        # JSON arrays: match the quoted value inside the stored list (portable across databases).
+        return Q(**{f"{path}__icontains": f'"{raw}"'})
+    if op == "in":
+        return Q(**{f"{path}__in": [_convert(field.kind, v, field.choices) for v in raw.split(",") if v]})
+    if op == "contains":
+        return Q(**{f"{path}__icontains": raw})
+    value = _convert(field.kind, raw, field.choices)
+    if field.kind == "decimal" and path.startswith("custom_fields"):
+        value = float(value)
+    if op == "eq":
+        return Q(**{f"{path}__iexact" if field.kind == "str" else path: value})
+    if op == "ne":
+        return ~Q(**{path: value})
+    if field.kind not in ORDERED:
+        raise ValueError(raw)
+    return Q(**{f"{path}__{op}": value})

@@ -1,0 +1,25 @@
+from ninja import Router, Schema
+
+from crm.customization.models import CustomField
+
+router = Router(tags=["configuration"])
+
+
+class CustomFieldOut(Schema):
+    id: int
+    object_type: str
+    key: str
+    label: str
+    field_type: str
+    required: bool
+    default: object | None
+    choices: list
+    help_text: str
+
+
+@router.get("", response=list[CustomFieldOut], summary="Custom field definitions")
+def custom_fields(request, object_type: str | None = None):
+    qs = CustomField.objects.all()
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    return list(qs)

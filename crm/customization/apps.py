@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CustomizationConfig(AppConfig):
+    name = "crm.customization"
+    label = "customization"

@@ -1,0 +1,43 @@
+from django.core.validators import RegexValidator
+from django.db import models
+
+from crm.access.models import OBJECT_TYPES
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    URL = "url"
+    EMAIL = "email"
+    USER = "user"
+
+
+class CustomField(models.Model):
+    """An admin-defined field; values live in each record's ``custom_fields`` JSON under ``key``."""
+
+    object_type = models.CharField(max_length=30, choices=[(t, t) for t in OBJECT_TYPES])
+    key = models.CharField(
+        max_length=50,
+        validators=[RegexValidator(r"^[a-z][a-z0-9_]*$", "Lower-case letters, digits and _, starting with a letter.")],
+    )
+    label = models.CharField(max_length=100)
+    field_type = models.CharField(max_length=20, choices=FieldType.choices)
+    required = models.BooleanField(default=False)
+    default = models.JSONField(null=True, blank=True)
+    choices = models.JSONField(default=list, blank=True, help_text="Allowed values for choice fields.")
+    help_text = models.CharField(max_length=255, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["object_type", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["object_type", "key"], name="customfield_type_key")]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}.{self.key}"

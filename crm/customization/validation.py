@@ -1,0 +1,119 @@
+"""Custom field values: one function validates and coerces them on every write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils.dateparse import parse_date, parse_datetime
+
+from crm.core.errors import ValidationFailed
+from crm.core.normalize import InvalidValue, normalize_email
+from crm.customization.models import CustomField, FieldType
+
+TEXT_MAX = 255
+LONG_TEXT_MAX = 10_000
+
+
+def definitions(object_type: str) -> dict[str, CustomField]:
+    return {f.key: f for f in CustomField.objects.filter(object_type=object_type)}
+
+
+def clean_custom_fields(object_type: str, values: dict | None, *, current: dict | None = None) -> dict:
+    """Merge ``values`` into ``current`` (None means a create) and return the validated dict.
+
+    Unknown keys, wrong types and missing required values raise ValidationFailed with one
+    message per field, keyed ``custom_fields.<key>``.
+    """
+    defs = definitions(object_type)
+    creating = current is None
+    result = dict(current or {})
+    errors: dict[str, str] = {}
+    if values is not None and not isinstance(values, dict):
+        raise ValidationFailed({"custom_fields": "Must be an object of field keys to values."})
+    for key, raw in (values or {}).items():
+        definition = defs.get(key)
+        if definition is None:
+            errors[f"custom_fields.{key}"] = "Unknown custom field."
+            continue
+        try:
+            result[key] = coerce(definition, raw)
+        except (InvalidValue, ValueError, TypeError, decimal.InvalidOperation) as exc:
+            errors[f"custom_fields.{key}"] = str(exc) or "Invalid value."
+    for key, definition in defs.items():
+        if creating and key not in result and definition.default is not None:
+            result[key] = definition.default
+        if definition.required and result.get(key) in (None, "", []):
+            errors.setdefault(f"custom_fields.{key}", "This field is required.")
+    if errors:
+        raise ValidationFailed(errors)
+    return {k: v for k, v in result.items() if k in defs}
+
+
+def coerce(definition: CustomField, raw):
+    """The stored JSON form of one value, or ValueError with a message for a person."""
+    if raw is None or raw == "":
+        return None
+    kind = definition.field_type
+    if kind in (FieldType.TEXT, FieldType.LONG_TEXT):
+        limit = TEXT_MAX if kind == FieldType.TEXT else LONG_TEXT_MAX
+        if not isinstance(raw, str):
+            raise ValueError("Must be text.")
+        if len(raw) > limit:
+            raise ValueError(f"At most {limit} characters.")
+        return raw
+    if kind == FieldType.INTEGER:
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            raise ValueError("Must be a whole number.")
+        return int(raw)
+    if kind == FieldType.DECIMAL:
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise ValueError("Must be a number.")
+        number = decimal.Decimal(str(raw))
+        if not number.is_finite():
+            raise ValueError("Must be a finite number.")
+        return float(number)
+    if kind == FieldType.BOOLEAN:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in {"true", "false", "yes", "no", "1", "0"}:
+            return raw.lower() in {"true", "yes", "1"}
+        raise ValueError("Must be true or false.")
+    if kind == FieldType.DATE:
+        parsed = parse_date(raw) if isinstance(raw, str) else None
+        if parsed is None:
+            raise ValueError("Must be a date (YYYY-MM-DD).")
+        return parsed.isoformat()
+    if kind == FieldType.DATETIME:
+        parsed = parse_datetime(raw) if isinstance(raw, str) else None
+        if parsed is None or parsed.tzinfo is None:
+            raise ValueError("Must be a date-time with a time zone (ISO 8601).")
+        return parsed.astimezone(dt.UTC).isoformat()
+    if kind == FieldType.CHOICE:
+        if raw not in definition.choices:
+            raise ValueError(f"Must be one of: {', '.join(map(str, definition.choices))}.")
+        return raw
+    if kind == FieldType.MULTI_CHOICE:
+        if not isinstance(raw, list) or any(v not in definition.choices for v in raw):
+            raise ValueError(f"Must be a list drawn from: {', '.join(map(str, definition.choices))}.")
+        return list(dict.fromkeys(raw))
+    if kind == FieldType.URL:
+        try:
+            URLValidator(schemes=["http", "https"])(raw)
+        except (ValidationError, TypeError):
+            raise ValueError("Must be an http(s) URL.") from None
+        return raw
+    if kind == FieldType.EMAIL:
+        if not isinstance(raw, str):
+            raise ValueError("Must be an email address.")
+        return normalize_email(raw)
+    if kind == FieldType.USER:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValueError("Must be a user id.")
+        if not get_user_model().objects.filter(pk=raw, is_active=True).exists():
+            raise ValueError("No such active user.")
+        return raw
+    raise ValueError(f"Unsupported field type {kind}.")

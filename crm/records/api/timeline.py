@@ -1,0 +1,68 @@
+import datetime as dt
+from typing import Literal
+
+from ninja import Router, Schema
+
+from crm.core.errors import BadRequest
+from crm.records.models import Company, Contact, Deal, Lead
+from crm.records.services.common import get_visible
+from crm.records.timeline import KINDS, timeline
+
+MODELS = {"companies": Company, "contacts": Contact, "leads": Lead, "deals": Deal}
+
+
+class Entry(Schema):
+    kind: str
+    at: dt.datetime
+    id: int
+    title: str
+    detail: dict
+
+
+def _entry(e: dict) -> dict:
+    o = e["object"]
+    if e["kind"] == "activity":
+        detail = {
+            "kind": o.kind,
+            "body": o.body[:2000],
+            "direction": o.direction,
+            "outcome": o.outcome,
+            "duration_minutes": o.duration_minutes,
+            "owner": o.owner.username if o.owner else None,
+        }
+        return {"kind": "activity", "at": e["at"], "id": o.pk, "title": str(o), "detail": detail}
+    if e["kind"] == "task":
+        detail = {
+            "status": o.status,
+            "priority": o.priority,
+            "due_at": o.due_at,
+            "assignee": o.assignee.username if o.assignee else None,
+        }
+        return {"kind": "task", "at": e["at"], "id": o.pk, "title": o.title, "detail": detail}
+    return {
+        "kind": "change",
+        "at": e["at"],
+        "id": o.pk,
+        "title": f"{o.action} by {o.user_name or 'system'}",
+        "detail": {"action": o.action, "changes": o.changes, "source": o.source},
+    }
+
+
+router = Router(tags=["timeline"])
+
+
+@router.get("/{kind}/{int:pk}/timeline", response=list[Entry], summary="A record's unified timeline")
+def record_timeline(
+    request,
+    kind: Literal["companies", "contacts", "leads", "deals"],
+    pk: int,
+    limit: int = 50,
+    types: str | None = None,
+):
+    if not 1 <= limit <= 200:
+        raise BadRequest("limit must be 1 to 200.", fields={"limit": str(limit)})
+    wanted = tuple(t for t in (types or ",".join(KINDS)).split(",") if t)
+    if bad := [t for t in wanted if t not in KINDS]:
+        raise BadRequest(f"Unknown timeline types: {', '.join(bad)}.", fields={"types": f"Use {', '.join(KINDS)}."})
+    record = get_visible(MODELS[kind], request.user, pk)
+    return [_entry(e) for e in timeline(record, request.user, limit=limit, kinds=wanted)]

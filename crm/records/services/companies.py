@@ -1,0 +1,108 @@
+"""Companies (accounts): create, update, delete, with domains normalized and duplicates reported."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from crm.audit import changelog
+from crm.core.normalize import normalize_domain, normalize_phone
+from crm.records.models import Company, CompanyDomain
+from crm.records.services import common
+from crm.records.services.duplicates import company_duplicates
+
+FIELDS = (
+    "name",
+    "industry",
+    "size",
+    "annual_revenue",
+    "phone",
+    "website",
+    "parent",
+    "owner",
+    "lifecycle_stage",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+)
+
+
+def _prepare(data: dict, actor, obj: Company | None) -> tuple[dict, list[str] | None]:
+    data = dict(data)
+    errors: dict[str, str] = {}
+    common.normalized(data, "phone", normalize_phone, errors)
+    domains = data.pop("domains", None)
+    if "domain" in data:
+        primary = data.pop("domain")
+        rest = domains if domains is not None else [d.domain for d in obj.domains.all()] if obj else []
+        domains = [primary, *rest] if primary else rest
+    clean = []
+    for i, raw in enumerate(domains or []):
+        try:
+            clean.append(normalize_domain(raw))
+        except Exception as exc:  # InvalidValue, or a non-string from a loose caller
+            errors[f"domains.{i}"] = str(exc)
+    common.resolve_related(data, "parent", Company, actor, errors)
+    common.resolve_user(data, "owner", errors)
+    if obj and data.get("parent") is not None and _would_cycle(obj, data["parent"]):
+        errors["parent_id"] = "A company cannot be its own parent or ancestor."
+    common.raise_if(errors)
+    return data, (list(dict.fromkeys(clean)) if domains is not None else None)
+
+
+def _would_cycle(obj: Company, parent: Company) -> bool:
+    seen, node = set(), parent
+    while node is not None and node.pk not in seen:
+        if node.pk == obj.pk:
+            return True
+        seen.add(node.pk)
+        node = node.parent
+    return False
+
+
+def _set_domains(company: Company, domains: list[str] | None) -> None:
+    if domains is None:
+        return
+    company.domain = domains[0] if domains else ""
+    company.save(update_fields=["domain"])
+    company.domains.exclude(domain__in=domains).delete()
+    existing = set(company.domains.values_list("domain", flat=True))
+    CompanyDomain.objects.bulk_create([CompanyDomain(company=company, domain=d) for d in domains if d not in existing])
+
+
+@transaction.atomic
+def company_create(*, actor, data: dict) -> common.Saved:
+    common.require(actor, Company, "add")
+    data = {"owner_id": actor.pk, **data}
+    data, domains = _prepare(data, actor, None)
+    company = Company()
+    common.assign(company, data, FIELDS)
+    company.domain = domains[0] if domains else ""
+    common.apply_custom_fields(company, data, creating=True)
+    common.full_clean(company)
+    common.save_new(company, actor=actor)
+    _set_domains(company, domains)
+    common.set_tags(company, data.get("tags"))
+    common.finish_create(company, actor)
+    return common.Saved(company, company_duplicates(actor, company))
+
+
+@transaction.atomic
+def company_update(company: Company, *, actor, data: dict, version: int | None = None) -> common.Saved:
+    company = common.lock_for_update(company, version=version)
+    before = changelog.snapshot(company)
+    data, domains = _prepare(data, actor, company)
+    common.assign(company, data, FIELDS)
+    common.apply_custom_fields(company, data, creating=False)
+    common.full_clean(company)
+    common.save_existing(company)
+    _set_domains(company, domains)
+    common.set_tags(company, data.get("tags"))
+    common.finish_update(company, actor, before)
+    return common.Saved(company)
+
+
+@transaction.atomic
+def company_delete(company: Company, *, actor, version: int | None = None) -> None:
+    common.delete_record(company, actor=actor, version=version)

@@ -1,0 +1,156 @@
+"""Contacts: several emails and phones (one primary each), past companies, consent."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.audit import changelog
+from crm.core.normalize import InvalidValue, normalize_email, normalize_phone
+from crm.records.models import Company, Contact, ContactEmail, ContactPhone, PastCompany
+from crm.records.services import common
+from crm.records.services.duplicates import contact_duplicates
+
+FIELDS = (
+    "first_name",
+    "last_name",
+    "title",
+    "company",
+    "owner",
+    "lifecycle_stage",
+    "source",
+    "email_opt_in",
+    "email_opt_in_at",
+    "email_opt_in_source",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+)
+
+
+def _channels(data: dict, obj: Contact | None, errors: dict, *, key: str, single: str, value_key: str, fn):
+    """Normalize a list of {value, kind, primary} items; a bare `email`/`phone` replaces the primary."""
+    items = data.pop(key, None)
+    if single in data:
+        primary = data.pop(single)
+        if items is None:
+            rest = (
+                []
+                if obj is None
+                else [
+                    {value_key: getattr(c, value_key), "kind": c.kind}
+                    for c in getattr(obj, key).all()
+                    if not c.is_primary
+                ]
+            )
+            items = ([{value_key: primary, "kind": "work", "primary": True}] if primary else []) + rest
+    if items is None:
+        return None
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            item = {value_key: item}
+        try:
+            value = fn(item.get(value_key) or "")
+        except InvalidValue as exc:
+            errors[f"{key}.{i}"] = str(exc)
+            continue
+        if value not in [o[value_key] for o in out]:
+            out.append({value_key: value, "kind": item.get("kind") or "work", "primary": bool(item.get("primary"))})
+    if out and not any(o["primary"] for o in out):
+        out[0]["primary"] = True
+    first = next((o for o in out if o["primary"]), None)
+    for o in out:
+        o["primary"] = o is first
+    return out
+
+
+def _prepare(data: dict, actor, obj: Contact | None):
+    data = dict(data)
+    errors: dict[str, str] = {}
+    emails = _channels(data, obj, errors, key="emails", single="email", value_key="email", fn=normalize_email)
+    phones = _channels(data, obj, errors, key="phones", single="phone", value_key="number", fn=normalize_phone)
+    common.resolve_related(data, "company", Company, actor, errors)
+    common.resolve_user(data, "owner", errors)
+    common.raise_if(errors)
+    if data.get("email_opt_in") and not data.get("email_opt_in_at") and not (obj and obj.email_opt_in):
+        data["email_opt_in_at"] = timezone.now()
+    if data.get("email_opt_in") is False:
+        data["email_opt_in_at"] = None
+    return data, emails, phones
+
+
+def _apply(contact: Contact, data: dict) -> None:
+    common.assign(contact, data, FIELDS)
+    contact.name = f"{contact.first_name} {contact.last_name}".strip()
+
+
+def _set_channels(contact: Contact, emails, phones) -> None:
+    if emails is not None:
+        contact.emails.all().delete()
+        ContactEmail.objects.bulk_create(
+            [ContactEmail(contact=contact, email=e["email"], kind=e["kind"], is_primary=e["primary"]) for e in emails]
+        )
+        contact.email = next((e["email"] for e in emails if e["primary"]), "")
+    if phones is not None:
+        contact.phones.all().delete()
+        ContactPhone.objects.bulk_create(
+            [ContactPhone(contact=contact, number=p["number"], kind=p["kind"], is_primary=p["primary"]) for p in phones]
+        )
+        contact.phone = next((p["number"] for p in phones if p["primary"]), "")
+    if emails is not None or phones is not None:
+        contact.save(update_fields=["email", "phone"])
+
+
+def _validate(contact: Contact) -> None:
+    if not (contact.name or contact.email or contact.phone):
+        raise common.ValidationFailed({"first_name": "A contact needs a name, an email or a phone."})
+    common.full_clean(contact)
+
+
+@transaction.atomic
+def contact_create(*, actor, data: dict) -> common.Saved:
+    common.require(actor, Contact, "add")
+    data, emails, phones = _prepare({"owner_id": actor.pk, **data}, actor, None)
+    contact = Contact()
+    _apply(contact, data)
+    contact.email = next((e["email"] for e in emails or [] if e["primary"]), "")
+    contact.phone = next((p["number"] for p in phones or [] if p["primary"]), "")
+    common.apply_custom_fields(contact, data, creating=True)
+    _validate(contact)
+    common.save_new(contact, actor=actor)
+    _set_channels(contact, emails, phones)
+    common.set_tags(contact, data.get("tags"))
+    common.finish_create(contact, actor)
+    return common.Saved(contact, contact_duplicates(actor, contact))
+
+
+@transaction.atomic
+def contact_update(contact: Contact, *, actor, data: dict, version: int | None = None) -> common.Saved:
+    contact = common.lock_for_update(contact, version=version)
+    before = changelog.snapshot(contact)
+    old_company_id = contact.company_id
+    data, emails, phones = _prepare(data, actor, contact)
+    _apply(contact, data)
+    common.apply_custom_fields(contact, data, creating=False)
+    if emails is not None:
+        contact.email = next((e["email"] for e in emails if e["primary"]), "")
+    if phones is not None:
+        contact.phone = next((p["number"] for p in phones if p["primary"]), "")
+    _validate(contact)
+    common.save_existing(contact)
+    _set_channels(contact, emails, phones)
+    common.set_tags(contact, data.get("tags"))
+    if old_company_id and old_company_id != contact.company_id:
+        PastCompany.objects.create(
+            contact=contact, company_id=old_company_id, title=before.get("title", ""), ended_at=timezone.now()
+        )
+    common.finish_update(contact, actor, before)
+    return common.Saved(contact)
+
+
+@transaction.atomic
+def contact_delete(contact: Contact, *, actor, version: int | None = None) -> None:
+    common.delete_record(contact, actor=actor, version=version)

@@ -1,0 +1,82 @@
+"""Leads: unqualified prospects. Conversion lives in conversion.py."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from crm.audit import changelog
+from crm.core.normalize import normalize_email, normalize_phone
+from crm.records.models import Lead, LeadStatus
+from crm.records.services import common
+from crm.records.services.duplicates import lead_duplicates
+
+FIELDS = (
+    "first_name",
+    "last_name",
+    "company_name",
+    "title",
+    "email",
+    "phone",
+    "website",
+    "status",
+    "disqualified_reason",
+    "source",
+    "score",
+    "owner",
+)
+
+
+def _prepare(data: dict) -> dict:
+    data = dict(data)
+    errors: dict[str, str] = {}
+    common.normalized(data, "email", normalize_email, errors)
+    common.normalized(data, "phone", normalize_phone, errors)
+    common.resolve_user(data, "owner", errors)
+    common.raise_if(errors)
+    return data
+
+
+def _validate(lead: Lead) -> None:
+    if not (lead.name or lead.company_name or lead.email or lead.phone):
+        raise common.ValidationFailed({"last_name": "A lead needs a name, a company, an email or a phone."})
+    if lead.status == LeadStatus.DISQUALIFIED and not lead.disqualified_reason:
+        raise common.ValidationFailed({"disqualified_reason": "Say why the lead is disqualified."})
+    common.full_clean(lead)
+
+
+def _apply(lead: Lead, data: dict) -> None:
+    common.assign(lead, data, FIELDS)
+    lead.name = f"{lead.first_name} {lead.last_name}".strip()
+
+
+@transaction.atomic
+def lead_create(*, actor, data: dict) -> common.Saved:
+    common.require(actor, Lead, "add")
+    data = _prepare({"owner_id": actor.pk, **data})
+    lead = Lead()
+    _apply(lead, data)
+    common.apply_custom_fields(lead, data, creating=True)
+    _validate(lead)
+    common.save_new(lead, actor=actor)
+    common.set_tags(lead, data.get("tags"))
+    common.finish_create(lead, actor)
+    return common.Saved(lead, lead_duplicates(actor, lead))
+
+
+@transaction.atomic
+def lead_update(lead: Lead, *, actor, data: dict, version: int | None = None) -> common.Saved:
+    lead = common.lock_for_update(lead, version=version)
+    before = changelog.snapshot(lead)
+    data = _prepare(data)
+    _apply(lead, data)
+    common.apply_custom_fields(lead, data, creating=False)
+    _validate(lead)
+    common.save_existing(lead)
+    common.set_tags(lead, data.get("tags"))
+    common.finish_update(lead, actor, before)
+    return common.Saved(lead)
+
+
+@transaction.atomic
+def lead_delete(lead: Lead, *, actor, version: int | None = None) -> None:
+    common.delete_record(lead, actor=actor, version=version)

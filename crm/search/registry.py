@@ -1,0 +1,43 @@
+"""Which models are searchable and what text each contributes; apps declare it in their search.py."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Searchable:
+    model: type
+    code: int  # part of the index row id: object_id * 16 + code
+    text: Callable[[object], list[str]]
+    name_field: str = "name"
+    prefetch: tuple[str, ...] = ()
+
+
+_REGISTRY: dict[str, Searchable] = {}
+
+
+def register(model, *, code: int, text, name_field: str = "name", prefetch: tuple[str, ...] = ()) -> None:
+    _REGISTRY[model.object_type] = Searchable(model, code, text, name_field, prefetch)
+
+
+def searchables() -> dict[str, Searchable]:
+    return _REGISTRY
+
+
+def for_object(obj) -> Searchable | None:
+    return _REGISTRY.get(getattr(obj, "object_type", ""))
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, punctuation to spaces: the same words for index and query."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return " ".join(re.findall(r"\w+", text))
+
+
+def row_id(entry: Searchable, object_id: int) -> int:
+    return object_id * 16 + entry.code

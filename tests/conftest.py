@@ -1,0 +1,98 @@
+"""Shared fixtures: one user per role, a team, a pipeline, and `api(user)` for JSON calls."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from crm.access.models import ApiToken
+from tests.factories import PipelineFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="East")
+
+
+@pytest.fixture
+def manager(team):
+    user = UserFactory(username="manager", role="sales-manager", role__team=team)
+    team.manager = user
+    team.save()
+    return user
+
+
+@pytest.fixture
+def rep_a(team):
+    return UserFactory(username="rep_a", role="sales-rep", role__team=team)
+
+
+@pytest.fixture
+def rep_b(db):
+    return UserFactory(username="rep_b", role="sales-rep")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="boss", role="admin")
+
+
+@pytest.fixture
+def readonly(db):
+    return UserFactory(username="viewer", role="read-only")
+
+
+@pytest.fixture
+def support(db):
+    return UserFactory(username="agent", role="support-agent")
+
+
+@pytest.fixture
+def marketer(db):
+    return UserFactory(username="marketer", role="marketer")
+
+
+@pytest.fixture
+def pipeline(db):
+    return PipelineFactory(name="Sales", is_default=True)
+
+
+class Api:
+    """JSON calls to /api/v1 as one user, with a real bearer token."""
+
+    def __init__(self, user):
+        self.client = Client()
+        self.headers = {}
+        if user is not None:
+            _, raw = ApiToken.issue(user)
+            self.headers["Authorization"] = f"Bearer {raw}"
+
+    def _call(self, method, path, data=None, headers=None, raw=None):
+        body = raw if raw is not None else (json.dumps(data) if data is not None else None)
+        kwargs = {"content_type": "application/json"} if body is not None else {}
+        response = getattr(self.client, method)(
+            f"/api/v1{path}", data=body, headers={**self.headers, **(headers or {})}, **kwargs
+        )
+        return response
+
+    def get(self, path, params=None, **kw):
+        return self.client.get(f"/api/v1{path}", params or {}, headers={**self.headers, **kw.get("headers", {})})
+
+    def post(self, path, data=None, **kw):
+        return self._call("post", path, data, **kw)
+
+    def patch(self, path, data=None, **kw):
+        return self._call("patch", path, data, **kw)
+
+    def delete(self, path, **kw):
+        return self._call("delete", path, None, **kw)
+
+
+@pytest.fixture
+def api(db):
+    return Api
