@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-dev migrate demo clean
+.PHONY: run test lint install install-dev migrate demo clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,20 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# Front-end libraries (htmx, SortableJS, Chart.js): exact versions from package.json, no lock file
+# (.npmrc); Django serves them from node_modules/ through whitenoise, never from a CDN.
+node_modules/.installed: package.json .npmrc
+	npm install --no-audit --no-fund
+	touch $@
+
+# The browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "/usr/bin/chromium is missing: run 'sudo apt-get install chromium' for the browser tests."; fi; \
+	fi
+
+install: $(VENV)/.installed node_modules/.installed
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
@@ -30,7 +43,9 @@ demo: migrate
 	$(BIN)/crm demo --if-empty
 
 # Serves the demo on http://$(HOST):$(PORT). Cookies are not marked Secure here: this is plain HTTP.
+# One background worker (jobs + automation scheduler) runs beside the web server and stops with it.
 run: demo
+	$(BIN)/crm worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	SECURE_COOKIES=0 $(BIN)/crm runserver $(HOST):$(PORT)
 
 lint: install-dev
@@ -38,7 +53,7 @@ lint: install-dev
 	$(BIN)/crm makemigrations --check --dry-run -v 1
 
 # SQLite always; PostgreSQL too when DATABASE_URL is set.
-test: lint
+test: lint node_modules/.installed browser
 	env -u DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$DATABASE_URL" ]; then echo "== again on $${DATABASE_URL%%://*}"; $(BIN)/pytest; fi
 

@@ -45,15 +45,27 @@ INSTALLED_APPS = [
     "crm.records",
     "crm.search",
     "crm.demo",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
+    "crm.automation",
+    "crm.sales",
+    "crm.ops",
+    "crm.bench",
+    "django_htmx",
+    "crm.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "crm.web.middleware.UserTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "crm.core.middleware.RequestIdMiddleware",
 ]
@@ -107,8 +119,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Front-end libraries come from npm (package.json) into node_modules/ and are served from there by
+# whitenoise, straight from the finders, so the app needs no CDN and no collectstatic step.
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
+    ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
+]
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 # --- Security defaults: secure cookies whenever not in DEBUG -------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -123,9 +147,31 @@ DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD")
 API_MAX_PAGE_SIZE = 200
 API_BULK_MAX_ITEMS = 1000
 
+# --- Background work (crm.automation): django.tasks on the database, or RQ on Redis ---------
+# `crm worker` runs the worker for the configured backend plus the automation scheduler.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip().lower()
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_rq.RQBackend" if TASKS_BACKEND == "redis" else "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# Outbound webhooks may not reach loopback/private/link-local/metadata addresses unless allowed here.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+AUTOMATION_JOB_LEASE_SECONDS = int(os.environ.get("AUTOMATION_JOB_LEASE_SECONDS", "300"))
+AUTOMATION_TICK_SECONDS = float(os.environ.get("AUTOMATION_TICK_SECONDS", "1"))
+AUTOMATION_MAX_DEPTH = int(os.environ.get("AUTOMATION_MAX_DEPTH", "5"))
+
+# LOG_FORMAT=json: one JSON object per line (crm.ops.logging), for production log shippers.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "crm.ops.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }

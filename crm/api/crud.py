@@ -18,11 +18,14 @@ from pydantic import Field as PydanticField
 from pydantic import ValidationError as PydanticValidationError
 from pydantic import create_model
 
+from crm.access.policy import policy_for
 from crm.api import idempotency
+from crm.api.errors import field_path
 from crm.audit.models import ObjectChange
-from crm.core.errors import BadRequest, ServiceError, ValidationFailed
+from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
 from crm.core.filters import Field, build_q
-from crm.core.paging import page, parse_sort
+from crm.core.paging import Sort, page, parse_sort
+from crm.customization.validation import definitions
 from crm.records.services.common import get_visible
 from crm.search.backends import backend as search_backend
 from crm.search.query import words_of
@@ -87,13 +90,34 @@ def version_of(request, payload_version: int | None) -> int | None:
     """The version the client last saw: the body's ``version`` or an ``If-Match`` header."""
     if payload_version is not None:
         return payload_version
-    header = request.headers.get("If-Match")
-    if not header:
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":  # "*": any current version will do
         return None
     try:
         return int(header.strip().removeprefix("W/").strip('"'))
     except ValueError:
         raise BadRequest('If-Match must be a record version, e.g. "3".', fields={"If-Match": header}) from None
+
+
+def get_for(model_or_qs, user, pk, action: str = "view"):
+    """The record ``user`` may ``action``: 404 when they cannot see it (existence is not revealed),
+    403 when they see it but their role lacks the action (a read-only user editing)."""
+    obj = get_visible(model_or_qs, user, pk)
+    model = type(obj)
+    # Scope does not depend on the action, so a visible record plus an allowed action is enough.
+    if not policy_for(user).allows(model.object_type, action):
+        raise PermissionDenied(f"You may not {action} {model._meta.verbose_name_plural}.")
+    return obj
+
+
+def sort_of(res: Resource, raw: str | None) -> Sort:
+    """The requested sort; a custom field must be defined for the type (a typo is a 400, not a no-op)."""
+    sort = parse_sort(raw, res.sorts, res.default_sort)
+    if sort.path.startswith("custom_fields__"):
+        key = sort.path.split("__", 1)[1]
+        if key not in definitions(res.model.object_type):
+            raise BadRequest(f"Cannot sort by cf_{key}.", fields={"sort": f"No custom field {key!r} on this type."})
+    return sort
 
 
 def related_qs(res: Resource):
@@ -147,9 +171,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
     ):
         if not 1 <= limit <= settings.API_MAX_PAGE_SIZE:
             raise BadRequest(f"limit must be 1 to {settings.API_MAX_PAGE_SIZE}.", fields={"limit": str(limit)})
-        rows, nxt = page(
-            filtered(res, request), parse_sort(sort, res.sorts, res.default_sort), limit=limit, cursor=cursor
-        )
+        rows, nxt = page(filtered(res, request), sort_of(res, sort), limit=limit, cursor=cursor)
         return {"items": rows, "next": nxt}
 
     @router.post("", response={201: Created}, summary=f"Create a {name}")
@@ -173,6 +195,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
     def bulk(request, payload: BulkIn):
         if len(payload.items) > settings.API_BULK_MAX_ITEMS:
             raise ValidationFailed({"items": f"At most {settings.API_BULK_MAX_ITEMS} items per request."})
+        _require_bulk_actions(res, request.user, payload.items)
         results, errors = [], {}
         with transaction.atomic():
             for i, item in enumerate(payload.items):
@@ -184,8 +207,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
                         errors[f"items.{i}{'.' + f if f else ''}"] = msg
                 except PydanticValidationError as exc:
                     for err in exc.errors():
-                        loc = ".".join(str(p) for p in err["loc"])
-                        errors[f"items.{i}.{loc}"] = err["msg"]
+                        errors.setdefault(f"items.{i}.{field_path(err['loc'])}", err["msg"])
             if errors:
                 transaction.set_rollback(True)
                 return Status(
@@ -210,7 +232,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
     def update_record(request, pk: int, payload: UpdateIn, response: HttpResponse):
         data = payload.model_dump(exclude_unset=True, mode="python")
         version = version_of(request, data.pop("version", None))
-        obj = get_visible(res.model, request.user, pk, "change")
+        obj = get_for(res.model, request.user, pk, "change")
         saved = res.update(obj, actor=request.user, data=data, version=version)
         obj = reload(saved.obj.pk)
         response["ETag"] = f'"{obj.version}"'
@@ -218,7 +240,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
 
     @router.delete("/{int:pk}", response={204: None}, summary=f"Delete a {name}")
     def delete_record(request, pk: int, version: int | None = None):
-        obj = get_visible(res.model, request.user, pk, "delete")
+        obj = get_for(res.model, request.user, pk, "delete")
         res.delete(obj, actor=request.user, version=version_of(request, version))
         return Status(204, None)
 
@@ -226,6 +248,14 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
     def record_changes(request, pk: int, limit: int = 100):
         obj = get_visible(res.model, request.user, pk)
         return list(ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk)[: min(limit, 500)])
+
+
+def _require_bulk_actions(res: Resource, user, items: list) -> None:
+    """A role without "add" (or "change") gets one 403, not a 422 listing every item."""
+    policy = policy_for(user)
+    for action in sorted({"change" if isinstance(i, dict) and "id" in i else "add" for i in items}):
+        if not policy.allows(res.model.object_type, action):
+            raise PermissionDenied(f"You may not {action} {res.model._meta.verbose_name_plural}.")
 
 
 def _bulk_item(res, request, item: dict, UpdateIn, CreateIn, dump, reload) -> dict:
@@ -239,7 +269,7 @@ def _bulk_item(res, request, item: dict, UpdateIn, CreateIn, dump, reload) -> di
         return {"id": saved.obj.pk, "created": True, "record": dump(reload(saved.obj.pk))}
     data = UpdateIn(**item).model_dump(exclude_unset=True, mode="python")
     version = data.pop("version", None)
-    obj = get_visible(res.model, request.user, pk, "change")
+    obj = get_for(res.model, request.user, pk, "change")
     saved = res.update(obj, actor=request.user, data=data, version=version)
     return {"id": saved.obj.pk, "created": False, "record": dump(reload(saved.obj.pk))}
 

@@ -27,9 +27,19 @@ def body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _loc(loc) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
+def field_path(loc) -> str:
+    """The field path a client sent: list indexes kept, pydantic's union-member tags
+    ("literal['a','b']", "function-after[...]", "constrained-str") dropped."""
+    parts = [
+        str(p)
+        for p in loc
+        if p not in ("body", "payload", "query", "path") and not (isinstance(p, str) and _is_union_tag(p))
+    ]
     return ".".join(parts) or "body"
+
+
+def _is_union_tag(part: str) -> bool:
+    return any(ch in part for ch in "[(-") or part in {"str", "int", "float", "bool", "decimal", "none", "list", "dict"}
 
 
 def install(api) -> None:
@@ -41,7 +51,7 @@ def install(api) -> None:
     def validation_error(request, exc: ValidationError):
         fields = {}
         for err in exc.errors:
-            fields.setdefault(_loc(err.get("loc", ())), err.get("msg", "Invalid value."))
+            fields.setdefault(field_path(err.get("loc", ())), err.get("msg", "Invalid value."))
         return api.create_response(request, body("validation_failed", "Some values are not valid.", fields), status=422)
 
     @api.exception_handler(AuthenticationError)

@@ -1,17 +1,20 @@
 """The JSON API at /api/v1/: every router mounted here, one error shape, one auth setup."""
 
-from ninja import NinjaAPI, Router, Schema
+from ninja import Router, Schema
 
 from crm.access.policy import policy_for
 from crm.api import errors
 from crm.api.auth import AUTH
+from crm.api.base import CrmApi
 from crm.audit.api import router as changes_router
+from crm.automation.api import router as automation_router
 from crm.customization.api import router as custom_fields_router
 from crm.records.api.routes import build_routers, config_router
 from crm.records.api.timeline import router as timeline_router
+from crm.sales.api import router as sales_router
 from crm.search.api import router as search_router
 
-api = NinjaAPI(
+api = CrmApi(
     title="CRM API",
     version="1",
     description="Companies, contacts, leads, deals, activities and tasks. Errors are "
@@ -28,6 +31,8 @@ api.add_router("/", config_router)
 api.add_router("/custom-fields", custom_fields_router)
 api.add_router("/changes", changes_router)
 api.add_router("/search", search_router)
+api.add_router("/automation", automation_router)
+api.add_router("/sales", sales_router)
 
 me_router = Router(tags=["me"])
 

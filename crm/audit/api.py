@@ -17,7 +17,7 @@ FILTERS = {
     "action": Field("action", "str"),
     "source": Field("source", "str"),
     "time": Field("time", "datetime"),
-    "request_id": Field("request_id", "str"),
+    "request_id": Field("request_id", "uuid"),
 }
 
 

@@ -25,13 +25,26 @@ def _jsonable(value):
     return value
 
 
+def _stored_form(field, value):
+    """The value as the database holds it, so sending it again in another form is not a change:
+    a decimal at its column's scale (1000 is 1000.00), an aware time in UTC (12:00+02:00 is 10:00Z)."""
+    if isinstance(field, models.DecimalField) and value is not None:
+        try:
+            return decimal.Decimal(value).quantize(decimal.Decimal(1).scaleb(-field.decimal_places))
+        except (decimal.InvalidOperation, TypeError, ValueError):
+            return value
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC)
+    return value
+
+
 def snapshot(obj: models.Model) -> dict:
     """A JSON-safe picture of a record: its own fields, plus what its ``extra_snapshot`` adds."""
     data = {}
     for field in obj._meta.concrete_fields:
         if field.primary_key or field.name in SKIPPED:
             continue
-        data[field.attname] = _jsonable(field.value_from_object(obj))
+        data[field.attname] = _jsonable(_stored_form(field, field.value_from_object(obj)))
     extra = getattr(obj, "extra_snapshot", None)
     if extra:
         data.update({k: _jsonable(v) for k, v in extra().items()})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,21 +21,30 @@ from crm.customization.validation import definitions
 
 OPS = {"eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "isnull"}
 ORDERED = {"int", "decimal", "date", "datetime", "str"}
+# Values the databases can compare: 64-bit integers, and decimals far beyond any stored amount
+# but not so large (1e999999999) that the driver or the database overflows.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+DECIMAL_EXPONENT_LIMIT = 40
 
 
 @dataclass(frozen=True)
 class Field:
     lookup: str  # the ORM path, e.g. "owner_id" or "tags__name"
-    kind: str  # int, decimal, str, bool, date, datetime, choice
+    kind: str  # int, decimal, str, bool, date, datetime, choice, uuid
     choices: tuple[str, ...] = ()
 
 
 def _convert(kind: str, raw: str, choices=()):
     try:
         if kind == "int":
-            return int(raw)
+            value = int(raw)
+            return value if INT_MIN <= value <= INT_MAX else _bad()
         if kind == "decimal":
-            return decimal.Decimal(raw) if decimal.Decimal(raw).is_finite() else _bad()
+            value = decimal.Decimal(raw)
+            ok = value.is_finite() and (not value or abs(value.adjusted()) <= DECIMAL_EXPONENT_LIMIT)
+            return value if ok else _bad()
+        if kind == "uuid":
+            return uuid.UUID(raw)
         if kind == "bool":
             return {"true": True, "1": True, "false": False, "0": False}[raw.lower()]
         if kind == "date":
@@ -92,6 +102,8 @@ def build_q(object_type: str, params: Mapping[str, str], fields: Mapping[str, Fi
             errors[name] = f"Unknown operator {op!r}; use one of {', '.join(sorted(OPS))}."
             continue
         try:
+            if "\x00" in raw:  # no database compares text with NUL in it (PostgreSQL refuses it)
+                raise ValueError(raw)
             q &= _condition(field, op, raw)
         except ValueError:
             errors[name] = f"Not a valid {field.kind} value: {raw!r}."
@@ -106,7 +118,18 @@ def _condition(field: Field, op: str, raw: str) -> Q:
         empty = Q(**{f"{path}__isnull": True})
         if field.kind in ("str", "choice") and not path.startswith("custom_fields"):
             empty |= Q(**{path: ""})
+        if path.startswith("custom_fields"):
+            empty |= Q(**{path: None})  # a key holding JSON null is as empty as a missing key
         return empty if _convert("bool", raw) else ~empty
+    if path.startswith("custom_fields") and op != "ne":
+        # SQLite reads a JSON null as the text 'null' (greater than any number, containing "nul"):
+        # a comparison must never match it.
+        return _value_condition(field, op, raw) & ~Q(**{path: None})
+    return _value_condition(field, op, raw)
+
+
+def _value_condition(field: Field, op: str, raw: str) -> Q:
+    path = field.lookup
     if field.kind == "multi":
         if op not in ("eq", "contains"):
             raise ValueError(raw)

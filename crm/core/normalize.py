@@ -58,7 +58,10 @@ def normalize_domain(value: str) -> str:
     raw = (value or "").strip().lower()
     if "@" in raw:
         raw = raw.rsplit("@", 1)[1]
-    host = urlsplit(raw if "//" in raw else f"//{raw}").hostname or ""
+    try:
+        host = urlsplit(raw if "//" in raw else f"//{raw}").hostname or ""
+    except ValueError:  # e.g. "http://[bad": an unterminated IPv6 literal
+        raise InvalidValue(f"Not a valid domain: {value!r}.") from None
     host = host.rstrip(".")
     if host.startswith("www."):
         host = host[4:]

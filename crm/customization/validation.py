@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -53,6 +54,16 @@ def clean_custom_fields(object_type: str, values: dict | None, *, current: dict 
     return {k: v for k, v in result.items() if k in defs}
 
 
+def _parsed(parse, raw):
+    """A well-formed but impossible date (2024-02-30) is as invalid as a malformed one: None."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        return parse(raw)
+    except ValueError:
+        return None
+
+
 def coerce(definition: CustomField, raw):
     """The stored JSON form of one value, or ValueError with a message for a person."""
     if raw is None or raw == "":
@@ -68,12 +79,19 @@ def coerce(definition: CustomField, raw):
     if kind == FieldType.INTEGER:
         if isinstance(raw, bool) or not isinstance(raw, int | str):
             raise ValueError("Must be a whole number.")
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:  # int()'s own message ("invalid literal ...") is not for people
+            raise ValueError("Must be a whole number.") from None
     if kind == FieldType.DECIMAL:
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise ValueError("Must be a number.")
-        number = decimal.Decimal(str(raw))
-        if not number.is_finite():
+        try:
+            number = decimal.Decimal(str(raw).strip())
+        except decimal.InvalidOperation:  # its message is "[<class 'decimal.ConversionSyntax'>]"
+            raise ValueError("Must be a number.") from None
+        # Stored as a JSON float: a value beyond its range would become inf, which JSON cannot hold.
+        if not number.is_finite() or not math.isfinite(float(number)):
             raise ValueError("Must be a finite number.")
         return float(number)
     if kind == FieldType.BOOLEAN:
@@ -83,12 +101,12 @@ def coerce(definition: CustomField, raw):
             return raw.lower() in {"true", "yes", "1"}
         raise ValueError("Must be true or false.")
     if kind == FieldType.DATE:
-        parsed = parse_date(raw) if isinstance(raw, str) else None
+        parsed = _parsed(parse_date, raw)
         if parsed is None:
             raise ValueError("Must be a date (YYYY-MM-DD).")
         return parsed.isoformat()
     if kind == FieldType.DATETIME:
-        parsed = parse_datetime(raw) if isinstance(raw, str) else None
+        parsed = _parsed(parse_datetime, raw)
         if parsed is None or parsed.tzinfo is None:
             raise ValueError("Must be a date-time with a time zone (ISO 8601).")
         return parsed.astimezone(dt.UTC).isoformat()

@@ -50,13 +50,17 @@ class PostgresBackend:
             cur.execute("TRUNCATE search_document")
 
     def match_sql(self, object_type: str, words: list[str]) -> tuple[str, list]:
-        tsquery = " & ".join(f"{w}:*" for w in words)
-        # Full text with prefixes first; trigram word similarity forgives a typo in a long word.
-        return (
-            "SELECT object_id FROM search_document WHERE kind = %s AND "
-            "(to_tsvector('simple', body) @@ to_tsquery('simple', %s) OR (length(%s) > 3 AND %s <%% body))",
-            [object_type, tsquery, " ".join(words), " ".join(words)],
-        )
+        # Every word must match: as a prefix (full text), or, for a word long enough to hold a typo,
+        # by trigram word similarity. Per word, so one close word cannot stand in for the others.
+        conditions, params = [], [object_type]
+        for word in words:
+            if len(word) > 3:
+                conditions.append("(to_tsvector('simple', body) @@ to_tsquery('simple', %s) OR %s <%% body)")
+                params += [f"{word}:*", word]
+            else:
+                conditions.append("to_tsvector('simple', body) @@ to_tsquery('simple', %s)")
+                params.append(f"{word}:*")
+        return "SELECT object_id FROM search_document WHERE kind = %s AND " + " AND ".join(conditions), params
 
 
 def backend():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Case, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
 
@@ -11,7 +13,17 @@ from crm.search.registry import fold, searchables
 MAX_WORDS = 8
 
 
+# Only digits and the punctuation people put in phone numbers, with enough digits to be one.
+_PHONE_RE = re.compile(r"^\+?[\d\s().\-/]+$")
+_PHONE_MIN_DIGITS = 7
+
+
 def words_of(query: str) -> list[str]:
+    if _PHONE_RE.match(query.strip()) and sum(ch.isdigit() for ch in query) >= _PHONE_MIN_DIGITS:
+        # "(202) 555-0100" is one number, not three words. Leading zeros are a trunk or
+        # international prefix ("020 ...", "00 44 ..."), which the indexed forms do not carry.
+        digits = re.sub(r"\D", "", query).lstrip("0")
+        return [digits] if digits else []
     return fold(query).split()[:MAX_WORDS]
 
 

@@ -36,7 +36,8 @@ def fold(text: str) -> str:
     """Lower case, accents removed, punctuation to spaces: the same words for index and query."""
     text = unicodedata.normalize("NFKD", text or "")
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return " ".join(re.findall(r"\w+", text))
+    # Letters and digits only: "_" is punctuation too (both engines' tokenizers split on it).
+    return " ".join(re.findall(r"[^\W_]+", text))
 
 
 def row_id(entry: Searchable, object_id: int) -> int:

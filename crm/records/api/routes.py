@@ -4,7 +4,8 @@ stage history, pipelines and tags."""
 from django.db.models import Prefetch
 from ninja import Router, Schema
 
-from crm.api.crud import Resource, register
+from crm.api.crud import Resource, get_for, register
+from crm.core.errors import ValidationFailed
 from crm.core.filters import Field
 from crm.records.api import schemas as s
 from crm.records.models import (
@@ -208,9 +209,9 @@ def build_routers() -> dict[str, Router]:
 def _lead_extras(router: Router) -> None:
     @router.post("/{int:pk}/convert", response={200: s.ConvertOut}, summary="Convert a lead")
     def convert(request, pk: int, payload: s.ConvertIn):
-        lead = get_visible(Lead, request.user, pk, "change")
-        contact = get_visible(Contact, request.user, payload.contact_id) if payload.contact_id else None
-        company = get_visible(Company, request.user, payload.company_id) if payload.company_id else None
+        lead = get_for(Lead, request.user, pk, "change")
+        contact = _chosen(Contact, request.user, payload.contact_id, "contact_id")
+        company = _chosen(Company, request.user, payload.company_id, "company_id")
         deal = payload.deal.model_dump(exclude_unset=True) if payload.deal else None
         result = conversion.lead_convert(
             lead,
@@ -228,16 +229,25 @@ def _lead_extras(router: Router) -> None:
         }
 
 
+def _chosen(model, user, pk: int | None, field: str):
+    """A record named in a request body: one the user cannot see is a 422 on that field (not a 404,
+    which would read as "the URL is wrong")."""
+    if pk is None:
+        return None
+    found = model.objects.restrict(user).filter(pk=pk).first()
+    if found is None:
+        raise ValidationFailed({field: f"No {model._meta.verbose_name} with id {pk}."})
+    return found
+
+
 def _deal_extras(router: Router) -> None:
     out = RESOURCES["deals"].out
 
     @router.post("/{int:pk}/move", response=out, summary="Move a deal to another stage")
     def move(request, pk: int, payload: s.MoveIn):
-        deal = get_visible(Deal, request.user, pk, "change")
+        deal = get_for(Deal, request.user, pk, "change")
         stage = Stage.objects.filter(pk=payload.stage_id).first()
         if stage is None:
-            from crm.core.errors import ValidationFailed
-
             raise ValidationFailed({"stage_id": f"No stage with id {payload.stage_id}."})
         saved = deals.deal_move_stage(
             deal, stage, actor=request.user, lost_reason=payload.lost_reason, version=payload.version
@@ -255,7 +265,7 @@ def _task_extras(router: Router) -> None:
 
     @router.post("/{int:pk}/complete", response=out, summary="Mark a task done")
     def complete(request, pk: int):
-        task = get_visible(Task, request.user, pk, "change")
+        task = get_for(Task, request.user, pk, "change")
         return activities.task_complete(task, actor=request.user).obj
 
 

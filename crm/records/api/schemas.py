@@ -20,7 +20,7 @@ Url = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
 Email = Annotated[str, StringConstraints(max_length=254, strip_whitespace=True)]
 Phone = Annotated[str, StringConstraints(max_length=40, strip_whitespace=True)]
 Money = Annotated[decimal.Decimal, Field(max_digits=18, decimal_places=2, ge=0)]
-Id = Annotated[int, Field(ge=1)]
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]  # a 64-bit key: larger overflows the database driver
 Percent = Annotated[int, Field(ge=0, le=100)]
 Lifecycle = Literal[tuple(LifecycleStage.values)]
 TagList = Annotated[list[Annotated[str, StringConstraints(max_length=50)]], Field(max_length=100)]

@@ -33,16 +33,20 @@ def _prepare(data: dict, actor, obj: Company | None) -> tuple[dict, list[str] | 
     errors: dict[str, str] = {}
     common.normalized(data, "phone", normalize_phone, errors)
     domains = data.pop("domains", None)
+    from_single = False  # the first item is the bare `domain` value: errors name that field
     if "domain" in data:
         primary = data.pop("domain")
-        rest = domains if domains is not None else [d.domain for d in obj.domains.all()] if obj else []
+        # A bare `domain` replaces the primary one (like a contact's `email`), keeping the others.
+        others = [d.domain for d in obj.domains.all() if d.domain != obj.domain] if obj else []
+        rest = domains if domains is not None else others
         domains = [primary, *rest] if primary else rest
+        from_single = bool(primary)
     clean = []
     for i, raw in enumerate(domains or []):
         try:
             clean.append(normalize_domain(raw))
         except Exception as exc:  # InvalidValue, or a non-string from a loose caller
-            errors[f"domains.{i}"] = str(exc)
+            errors["domain" if from_single and i == 0 else f"domains.{i}"] = str(exc)
     common.resolve_related(data, "parent", Company, actor, errors)
     common.resolve_user(data, "owner", errors)
     if obj and data.get("parent") is not None and _would_cycle(obj, data["parent"]):

@@ -33,9 +33,11 @@ FIELDS = (
 def _channels(data: dict, obj: Contact | None, errors: dict, *, key: str, single: str, value_key: str, fn):
     """Normalize a list of {value, kind, primary} items; a bare `email`/`phone` replaces the primary."""
     items = data.pop(key, None)
+    from_single = False  # the first item is the bare `email`/`phone` value: errors name that field
     if single in data:
         primary = data.pop(single)
         if items is None:
+            from_single = bool(primary)
             rest = (
                 []
                 if obj is None
@@ -55,7 +57,7 @@ def _channels(data: dict, obj: Contact | None, errors: dict, *, key: str, single
         try:
             value = fn(item.get(value_key) or "")
         except InvalidValue as exc:
-            errors[f"{key}.{i}"] = str(exc)
+            errors[single if from_single and i == 0 else f"{key}.{i}"] = str(exc)
             continue
         if value not in [o[value_key] for o in out]:
             out.append({value_key: value, "kind": item.get("kind") or "work", "primary": bool(item.get("primary"))})

@@ -17,8 +17,8 @@ from crm.records.services.deals import deal_create
 FREE_MAIL = {"gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com", "aol.com", "gmx.com", "proton.me"}
 
 
-def _match_company(actor, lead: Lead) -> Company | None:
-    visible = Company.objects.restrict(actor)
+def _lead_domains(lead: Lead) -> list[str]:
+    """The company domains a lead shows: its email's (unless free mail) and its website's."""
     domains = []
     if lead.email and lead.email.rsplit("@", 1)[-1] not in FREE_MAIL:
         domains.append(lead.email.rsplit("@", 1)[-1])
@@ -27,6 +27,12 @@ def _match_company(actor, lead: Lead) -> Company | None:
             domains.append(normalize_domain(lead.website))
         except InvalidValue:
             pass
+    return [d for d in dict.fromkeys(domains) if d not in FREE_MAIL]
+
+
+def _match_company(actor, lead: Lead) -> Company | None:
+    visible = Company.objects.restrict(actor)
+    domains = _lead_domains(lead)
     if domains:
         ids = CompanyDomain.objects.filter(domain__in=domains).values("company_id")
         if found := visible.filter(pk__in=ids).order_by("id").first():
@@ -86,9 +92,7 @@ def lead_convert(
                 "name": lead.company_name,
                 "owner_id": lead.owner_id or actor.pk,
                 "website": lead.website,
-                "domains": [lead.email.rsplit("@", 1)[-1]]
-                if lead.email and lead.email.rsplit("@", 1)[-1] not in FREE_MAIL
-                else [],
+                "domains": _lead_domains(lead),
             },
         ).obj
     contact = contact or _match_contact(actor, lead)
@@ -114,15 +118,18 @@ def lead_convert(
     if deal is not None:
         if not deal.get("name"):
             raise ValidationFailed({"deal.name": "A deal needs a name."})
-        new_deal = deal_create(
-            actor=actor,
-            data={
-                "owner_id": lead.owner_id or actor.pk,
-                **deal,
-                "company_id": company.pk if company else None,
-                "contacts": [{"contact_id": contact.pk, "role": "decision_maker"}],
-            },
-        ).obj
+        try:
+            new_deal = deal_create(
+                actor=actor,
+                data={
+                    "owner_id": lead.owner_id or actor.pk,
+                    **deal,
+                    "company_id": company.pk if company else None,
+                    "contacts": [{"contact_id": contact.pk, "role": "decision_maker"}],
+                },
+            ).obj
+        except ValidationFailed as exc:  # name the fields as the caller sent them: inside "deal"
+            raise ValidationFailed({f"deal.{k}": v for k, v in exc.fields.items()}, exc.message) from None
     links = {"contact": contact, "company": company, "deal": new_deal}
     links = {k: v for k, v in links.items() if v is not None}
     _relink(lead, links, actor)

@@ -17,9 +17,21 @@ FIELDS = ("name", "amount", "currency", "company", "expected_close_date", "owner
 ROLES = {r for r, _ in DealContact.ROLES}
 
 
+def _id(data: dict, key: str, errors: dict) -> int | None:
+    """data[key] as an int id; a malformed one is a field error (the ORM would raise ValueError: a 500)."""
+    value = data.pop(key, None)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        errors[key] = f"Must be a {key.removesuffix('_id')} id (a whole number)."
+    return value
+
+
 def _stage_for(data: dict, deal: Deal | None, errors: dict) -> Stage | None:
     """The stage the data asks for (stage_id, or pipeline_id's first stage), or None for no change."""
-    stage_id, pipeline_id = data.pop("stage_id", None), data.pop("pipeline_id", None)
+    stage_id, pipeline_id = _id(data, "stage_id", errors), _id(data, "pipeline_id", errors)
+    if "stage_id" in errors or "pipeline_id" in errors:
+        return None
     if stage_id is not None:
         stage = Stage.objects.select_related("pipeline").filter(pk=stage_id).first()
         if stage is None:
@@ -98,10 +110,11 @@ def _apply_stage(deal: Deal, stage: Stage, *, actor, lost_reason: str | None) ->
     deal.status = stage.status
     if not deal.probability_overridden:
         deal.probability = stage.probability
-    if stage.is_won:
-        deal.probability = 100
-    elif stage.is_lost:
-        deal.probability = 0
+    if stage.is_won or stage.is_lost:
+        # The close replaces any override, so a reopened deal follows its stage again
+        # instead of keeping the 100 or 0 of its close.
+        deal.probability = 100 if stage.is_won else 0
+        deal.probability_overridden = False
     if not stage.is_lost:
         deal.lost_reason = ""
     now = timezone.now()
@@ -125,6 +138,10 @@ def _record_stage_change(deal: Deal) -> None:
 
 
 def _apply_probability(deal: Deal, data: dict) -> None:
+    """A probability sent with the data overrides the stage's; None goes back to it. Runs after the
+    stage is applied: a won or lost deal's probability is its outcome (100 or 0), not an estimate."""
+    if deal.stage.is_won or deal.stage.is_lost:
+        return
     if "probability" in data:
         if data["probability"] is None:
             deal.probability_overridden = False
@@ -158,13 +175,13 @@ def deal_update(deal: Deal, *, actor, data: dict, version: int | None = None) ->
     before = changelog.snapshot(deal)
     data, stage, contacts = _prepare(data, actor, deal)
     common.assign(deal, {k: v for k, v in data.items() if k != "lost_reason"}, FIELDS)
-    _apply_probability(deal, data)
     if stage is not None and stage.pk != deal.stage_id:
         _apply_stage(deal, stage, actor=actor, lost_reason=data.get("lost_reason"))
     elif "lost_reason" in data:
         deal.lost_reason = data["lost_reason"] or ""
         if deal.stage.is_lost and not deal.lost_reason:
             raise ValidationFailed({"lost_reason": "A lost deal needs a lost reason."})
+    _apply_probability(deal, data)
     common.apply_custom_fields(deal, data, creating=False)
     common.full_clean(deal)
     common.save_existing(deal)

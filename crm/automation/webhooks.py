@@ -1,0 +1,176 @@
+"""Outbound webhooks: a delivery per subscribed event, signed, retried with backoff, logged.
+
+Receivers verify ``X-CRM-Signature: sha256=HMAC(secret, "<X-CRM-Timestamp>.<body>")`` and reject
+old timestamps (replays). A subscription is disabled after DISABLE_AFTER failed deliveries in a
+row, and the admins are told.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crm.automation import jobs, ssrf
+from crm.automation.models import WebhookDelivery, WebhookSubscription
+from crm.automation.models.webhooks import DeliveryStatus
+
+MAX_ATTEMPTS = 5
+DISABLE_AFTER = 5
+TOLERANCE_SECONDS = 300
+EVENT_TYPES = (
+    "record.created",
+    "record.updated",
+    "record.deleted",
+    "deal.stage_changed",
+    "deal.won",
+    "deal.lost",
+    "form.submitted",
+)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"sha256={mac.hexdigest()}"
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str, *, now: float | None = None) -> bool:
+    """What a receiver does: the signature matches and the timestamp is recent (no replays)."""
+    try:
+        age = abs((now if now is not None else time.time()) - int(timestamp))
+    except (TypeError, ValueError):
+        return False
+    return age <= TOLERANCE_SECONDS and hmac.compare_digest(sign(secret, timestamp, body), signature or "")
+
+
+def record_data(object_type: str, object_id: int):
+    from crm.audit.changelog import snapshot
+    from crm.automation.conditions import models_by_type
+
+    model = models_by_type().get(object_type)
+    obj = model.objects.filter(pk=object_id).first() if model else None
+    return None if obj is None else {"id": obj.pk, **snapshot(obj)}
+
+
+def queue_delivery(sub: WebhookSubscription, event_type: str, obj, *, changes=None, at=None) -> WebhookDelivery:
+    event_id = uuid.uuid4()
+    payload = {
+        "id": str(event_id),
+        "type": event_type,
+        "timestamp": (at or timezone.now()).isoformat(),
+        "object_type": obj.object_type,
+        "object_id": obj.pk,
+        "changes": changes or {},
+        "data": record_data(obj.object_type, obj.pk),
+    }
+    payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            subscription=sub, event_id=event_id, event_type=event_type, payload=payload
+        )
+        jobs.enqueue("webhook.deliver", {"delivery_id": delivery.pk}, max_attempts=MAX_ATTEMPTS)
+    return delivery
+
+
+class _Ref:
+    """Enough of a record for ``queue_delivery`` when the record itself is gone (deletes)."""
+
+    def __init__(self, object_type, pk):
+        self.object_type, self.pk = object_type, pk
+
+
+def on_event(event) -> None:
+    """Subscriber to crm.core.events: a delivery per enabled subscription that wants this event."""
+    subs = [s for s in WebhookSubscription.objects.filter(enabled=True) if s.wants(event.type, event.object_type)]
+    for sub in subs:
+        queue_delivery(sub, event.type, _Ref(event.object_type, event.object_id), changes=event.changes, at=event.at)
+
+
+@jobs.handler("webhook.deliver", atomic=False)
+def deliver(job):
+    from crm.automation import http
+
+    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=job.payload["delivery_id"]).first()
+    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        return None
+    sub = delivery.subscription
+    if not sub.enabled:
+        return _record(delivery, DeliveryStatus.FAILED, error="The subscription is disabled.")
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "User-Agent": "CRM-Webhooks/1",
+        "X-CRM-Event": delivery.event_type,
+        "X-CRM-Delivery": str(delivery.event_id),
+        "X-CRM-Timestamp": timestamp,
+        "X-CRM-Signature": sign(sub.secret, timestamp, body),
+    }
+    try:
+        resp = http.post(sub.url, body, headers)
+    except ssrf.Refused as exc:  # never retried: the address will not become allowed by waiting
+        _record(delivery, DeliveryStatus.FAILED, error=f"Refused: {exc}")
+        _count_failure(sub)
+        return None
+    except OSError as exc:
+        return _failed_attempt(job, delivery, error=f"{type(exc).__name__}: {exc}")
+    if 200 <= resp.status < 300:
+        _record(delivery, DeliveryStatus.SUCCEEDED, resp=resp)
+        WebhookSubscription.objects.filter(pk=sub.pk).update(consecutive_failures=0)
+        return None
+    return _failed_attempt(job, delivery, resp=resp, error=f"HTTP {resp.status}")
+
+
+def _record(delivery: WebhookDelivery, status: str, *, resp=None, error: str = "") -> None:
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=status,
+        attempts=F("attempts") + 1,
+        response_status=getattr(resp, "status", None),
+        response_body=getattr(resp, "body", "")[:2000],
+        duration_ms=getattr(resp, "duration_ms", None),
+        error=error[:2000],
+        last_attempt_at=timezone.now(),
+    )
+
+
+def _failed_attempt(job, delivery, *, resp=None, error=""):
+    if jobs.will_retry(job):
+        _record(delivery, DeliveryStatus.PENDING, resp=resp, error=error)
+        return jobs.RetryLater(error)
+    _record(delivery, DeliveryStatus.FAILED, resp=resp, error=error)
+    _count_failure(delivery.subscription)
+    return None
+
+
+def _count_failure(sub: WebhookSubscription) -> None:
+    from crm.automation.notifications import notify_admins
+
+    WebhookSubscription.objects.filter(pk=sub.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+    sub.refresh_from_db()
+    if sub.enabled and sub.consecutive_failures >= DISABLE_AFTER:
+        reason = f"Disabled after {sub.consecutive_failures} failed deliveries in a row."
+        if WebhookSubscription.objects.filter(pk=sub.pk, enabled=True).update(enabled=False, disabled_reason=reason):
+            notify_admins(f"Webhook {sub.name!r} was disabled", f"{reason} URL: {sub.url}")
+
+
+def validate_subscription(data: dict) -> dict:
+    from crm.core.errors import ValidationFailed
+
+    errors = {}
+    url = data.get("url") or ""
+    if not url.startswith(("http://", "https://")):
+        errors["url"] = "An http or https URL."
+    elif refusal := ssrf.literal_refusal(url):
+        errors["url"] = refusal
+    bad = [t for t in data.get("event_types") or [] if t not in EVENT_TYPES]
+    if bad:
+        errors["event_types"] = f"Unknown {bad}; use {', '.join(EVENT_TYPES)}."
+    if errors:
+        raise ValidationFailed(errors)
+    return data

@@ -1,0 +1,59 @@
+"""`crm bench seed --scale S` and `crm bench run --scale S` (see docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from crm.bench import database
+from crm.bench.scales import SCALES
+
+
+class Command(BaseCommand):
+    help = "Benchmark data and measurements, in a separate database (var/bench-<scale>.sqlite3 or BENCH_PG_URL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["seed", "run"])
+        parser.add_argument("--scale", choices=list(SCALES), default="small")
+        parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite", dest="engine")
+        parser.add_argument("--samples", type=int, default=200, help="Timed requests per figure (run).")
+        parser.add_argument("--duration", type=int, default=10, help="Seconds of each load-generator run (run).")
+        parser.add_argument("--connections", type=int, default=8, help="Concurrent load-generator clients (run).")
+        parser.add_argument("--docs", action="store_true", help="Also write the table into docs/benchmarks.md (run).")
+
+    def handle(self, *args, action, scale, engine, **options):
+        url = database.url_for(scale, engine)
+        if not database.is_current(url):
+            if action == "seed":
+                database.recreate(url)
+            elif not database.exists(url):
+                raise CommandError(f"No benchmark database for scale {scale!r}: run `crm bench seed --scale {scale}`.")
+            database.reexec(url)  # does not return
+        if action == "seed":
+            self._seed(SCALES[scale])
+        else:
+            from crm.bench.run import run
+
+            run(SCALES[scale], engine=engine, options=options, out=self.stdout)
+
+    def _seed(self, scale) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from crm.bench.seed import expected_rows, seed
+
+        call_command("migrate", verbosity=0, interactive=False)
+        with Progress(
+            TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+        ) as progress:
+            task = progress.add_task("seeding", total=expected_rows(scale))
+
+            def advance(table: str, n: int) -> None:
+                progress.update(task, advance=n, description=table)
+
+            result = seed(scale, progress=advance)
+        rate = result["rows"] / result["seconds"]
+        self.stdout.write(
+            f"Seeded scale {scale.name}: {result['rows']:,} rows in {result['seconds']:.1f} s ({rate:,.0f} rows/s)"
+        )
+        for table, count in sorted(result["tables"].items()):
+            self.stdout.write(f"  {table:<24} {count:>12,}")

@@ -1,0 +1,192 @@
+"""The demo organization's frame: users in every role, two teams, pipelines, custom fields, tags.
+
+Everything here is looked up by name first and created only when missing, so an installation
+that already has (say) an `admin` user or a "Sales" pipeline keeps its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
+
+from crm.access.models import Profile, Role, Team
+from crm.customization.models import CustomField, FieldType
+from crm.demo.catalog import TAGS
+from crm.records.models import Pipeline, Stage, Tag
+
+PASSWORD_SCHEME = "demo + username (admin: demoadmin)"
+# The demo passwords are printed for anyone to read, so key stretching protects nothing; a light
+# PBKDF2 keeps `crm demo` fast (a full one costs ~0.5 s per user), and Django re-hashes it at
+# full strength on the first successful login.
+DEMO_PBKDF2_ITERATIONS = 1_000
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    team: str | None = None
+    manages: str | None = None
+
+
+USERS = (
+    DemoUser("admin", "Morgan", "Lee", "admin"),
+    DemoUser("manager", "Priya", "Shah", "sales-manager", team="East", manages="East"),
+    DemoUser("manager2", "Daniel", "Okafor", "sales-manager", team="West", manages="West"),
+    DemoUser("rep1", "Sam", "Carter", "sales-rep", team="East"),
+    DemoUser("rep2", "Lena", "Fischer", "sales-rep", team="East"),
+    DemoUser("rep3", "Diego", "Alvarez", "sales-rep", team="West"),
+    DemoUser("support", "Chris", "Nguyen", "support-agent"),
+    DemoUser("marketer", "Emma", "Rossi", "marketer"),
+    DemoUser("viewer", "Tom", "Becker", "read-only"),
+)
+
+# (name, probability, is_won, is_lost), in pipeline order.
+PIPELINES = {
+    "Sales": (
+        ("Qualification", 10, False, False),
+        ("Needs analysis", 25, False, False),
+        ("Proposal", 50, False, False),
+        ("Negotiation", 75, False, False),
+        ("Won", 100, True, False),
+        ("Lost", 0, False, True),
+    ),
+    "Renewals": (
+        ("Upcoming", 60, False, False),
+        ("In discussion", 75, False, False),
+        ("Committed", 90, False, False),
+        ("Renewed", 100, True, False),
+        ("Churned", 0, False, True),
+    ),
+}
+
+# (object_type, key, label, type, choices)
+CUSTOM_FIELDS = (
+    ("company", "region", "Region", FieldType.CHOICE, ["EMEA", "AMER", "APAC"]),
+    ("contact", "linkedin", "LinkedIn", FieldType.URL, []),
+    ("deal", "renewal_date", "Renewal date", FieldType.DATE, []),
+    ("lead", "budget", "Budget", FieldType.DECIMAL, []),
+)
+
+
+class MissingRole(Exception):
+    """A built-in role the demo users need is not in the database."""
+
+
+def password_for(username: str) -> str:
+    return f"demo{username}"
+
+
+def _password_hash(raw: str) -> str:
+    hasher = get_hasher()
+    if isinstance(hasher, PBKDF2PasswordHasher):
+        return hasher.encode(raw, hasher.salt(), iterations=DEMO_PBKDF2_ITERATIONS)
+    return make_password(raw)
+
+
+@dataclass
+class Login:
+    user: object
+    spec: DemoUser
+    created: bool  # False: the user existed and keeps its own password
+    role: str
+    team: str
+
+
+def ensure_users() -> list[Login]:
+    """The demo users with profiles and teams; existing users keep their password and role."""
+    User = get_user_model()
+    teams = {name: Team.objects.get_or_create(name=name)[0] for name in ("East", "West")}
+    roles = {r.slug: r for r in Role.objects.all()}
+    logins = []
+    for spec in USERS:
+        if spec.role not in roles:
+            raise MissingRole(f"The built-in role {spec.role!r} is missing; run `crm migrate` first.")
+        user = User.objects.filter(username=spec.username).first()
+        created = user is None
+        if created:
+            is_admin = spec.role == "admin"
+            user = User.objects.create(
+                username=spec.username,
+                first_name=spec.first_name,
+                last_name=spec.last_name,
+                email=f"{spec.username}@crm-demo.example",
+                password=_password_hash(password_for(spec.username)),
+                is_staff=is_admin,
+                is_superuser=is_admin,
+            )
+        team = teams[spec.team] if spec.team else None
+        profile, _ = Profile.objects.select_related("role", "team").get_or_create(
+            user=user, defaults={"role": roles[spec.role], "team": team}
+        )
+        if spec.manages and teams[spec.manages].manager_id is None:
+            teams[spec.manages].manager = user
+            teams[spec.manages].save(update_fields=["manager"])
+        role, team_name = profile.role.slug if profile.role else "", profile.team.name if profile.team else ""
+        logins.append(Login(user, spec, created, role, team_name))
+    return logins
+
+
+@dataclass
+class PipelinePlan:
+    """A pipeline's stages as the deal generator needs them."""
+
+    pipeline: Pipeline
+    open: list[Stage]
+    won: Stage | None
+    lost: Stage | None
+
+
+def ensure_pipelines() -> dict[str, PipelinePlan]:
+    has_default = Pipeline.objects.filter(is_default=True).exists()
+    plans = {}
+    for order, (name, stages) in enumerate(PIPELINES.items()):
+        pipeline = Pipeline.objects.filter(name=name).first()
+        if pipeline is None:
+            pipeline = Pipeline.objects.create(name=name, order=order, is_default=name == "Sales" and not has_default)
+            Stage.objects.bulk_create(
+                Stage(pipeline=pipeline, name=s, order=i, probability=p, is_won=won, is_lost=lost)
+                for i, (s, p, won, lost) in enumerate(stages)
+            )
+        ordered = list(pipeline.stages.order_by("order", "id"))
+        open_stages = [s for s in ordered if not (s.is_won or s.is_lost)]
+        if open_stages:
+            won = next((s for s in ordered if s.is_won), None)
+            lost = next((s for s in ordered if s.is_lost), None)
+            plans[name] = PipelinePlan(pipeline, open_stages, won, lost)
+    return plans
+
+
+def ensure_custom_fields() -> dict[tuple[str, str], CustomField]:
+    """The demo's custom fields; one an admin defined differently under the same key is left unfilled."""
+    usable = {}
+    for order, (object_type, key, label, field_type, choices) in enumerate(CUSTOM_FIELDS):
+        field, _ = CustomField.objects.get_or_create(
+            object_type=object_type,
+            key=key,
+            defaults={"label": label, "field_type": field_type, "choices": choices, "order": order},
+        )
+        if field.field_type == field_type and all(c in field.choices for c in choices):
+            usable[(object_type, key)] = field
+    return usable
+
+
+def ensure_tags() -> dict[str, Tag]:
+    tags = {}
+    for name, color in TAGS:
+        tags[name] = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name, color=color)
+    return tags
+
+
+def install_automation_examples() -> int:
+    """The automation app's example rules (new leads round-robin in East, ...), when that app is installed."""
+    if not apps.is_installed("crm.automation"):
+        return 0
+    from crm.automation.examples import install_examples  # optional app: imported only when present
+
+    return len(install_examples(Team.objects.filter(name="East").first()))

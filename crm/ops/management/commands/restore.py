@@ -1,0 +1,24 @@
+"""`crm restore FILE --yes`: replace the database's content by a backup made with `crm backup`."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from crm.ops.backup import BackupError, restore
+
+
+class Command(BaseCommand):
+    help = "Restore the database from FILE (made by `crm backup` on the same kind of database). Overwrites it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--yes", action="store_true", help="Confirm that the current data may be replaced.")
+
+    def handle(self, *args, file, yes, **options):
+        name = connection.settings_dict["NAME"]
+        if not yes:
+            raise CommandError(f"This replaces everything in {connection.vendor} database {name}: add --yes.")
+        try:
+            restore(file)
+        except BackupError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"Restored {file} into the {connection.vendor} database {name}.")

@@ -1,0 +1,90 @@
+"""Sales read endpoints: /api/v1/sales/pipelines/{id}/board, /sales/forecast, /sales/funnel."""
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Router, Schema
+
+from crm.core.errors import BadRequest, NotFound
+from crm.records.models import Pipeline
+from crm.sales import selectors
+
+router = Router(tags=["sales"])
+
+
+class StageRef(Schema):
+    id: int
+    name: str
+    status: str
+    probability: int | None = None
+
+
+class Card(Schema):
+    id: int
+    name: str
+    amount: Decimal | None
+    currency: str
+    owner_id: int | None
+    company_id: int | None
+    expected_close_date: dt.date | None
+    probability: int
+    stage_changed_at: dt.datetime
+
+
+class Column(Schema):
+    stage: StageRef
+    count: int
+    amount: Decimal
+    weighted_amount: Decimal
+    cards: list[Card]
+
+
+class Board(Schema):
+    pipeline_id: int
+    columns: list[Column]
+
+
+class Month(Schema):
+    month: str | None
+    currency: str
+    count: int
+    amount: Decimal
+    weighted_amount: Decimal
+
+
+class FunnelStage(Schema):
+    stage: StageRef
+    reached: int
+    share_of_entered: float | None
+    to_next: float | None
+
+
+class PipelineRef(Schema):
+    id: int
+    name: str
+
+
+class FunnelPipeline(Schema):
+    pipeline: PipelineRef
+    entered: int
+    stages: list[FunnelStage]
+
+
+@router.get("/pipelines/{int:pk}/board", response=Board, summary="Pipeline board: per-stage totals and first cards")
+def pipeline_board(request, pk: int, cards: int = 20, owner: int | None = None):
+    if not 0 <= cards <= 100:
+        raise BadRequest("cards must be 0 to 100.", fields={"cards": str(cards)})
+    pipeline = Pipeline.objects.filter(pk=pk).first()
+    if pipeline is None:
+        raise NotFound(f"No pipeline with id {pk}.")
+    return {"pipeline_id": pk, "columns": selectors.board(request.user, pipeline, cards=cards, owner_id=owner)}
+
+
+@router.get("/forecast", response=list[Month], summary="Open deals by expected close month, weighted")
+def sales_forecast(request):
+    return selectors.forecast(request.user)
+
+
+@router.get("/funnel", response=list[FunnelPipeline], summary="Stage conversion from the stage history")
+def sales_funnel(request):
+    return selectors.funnel(request.user)

@@ -1,0 +1,140 @@
+"""Forms collect input for a service call; they never save. Service errors come back onto fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from crm.core.errors import ServiceError
+from crm.customization.models import FieldType
+from crm.customization.validation import definitions
+from crm.web.forms.widgets import RecordPicker
+
+
+def user_choices(blank: str = "— nobody —") -> list[tuple[str, str]]:
+    users = get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+    return [("", blank), *((str(u.pk), u.get_full_name() or u.username) for u in users)]
+
+
+def picker(object_type: str, label: str) -> forms.IntegerField:
+    return forms.IntegerField(label=label, required=False, widget=RecordPicker(object_type))
+
+
+class ServiceForm(forms.Form):
+    """A form for one record type: its own fields plus the custom fields defined for the type."""
+
+    object_type = ""
+    # Service error keys that name a list item or an id map onto the field a person sees.
+    aliases: dict[str, str] = {}
+
+    def __init__(self, *args, user, instance=None, **kwargs):
+        self.user, self.instance = user, instance
+        kwargs.setdefault("label_suffix", "")
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_from(instance)
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, RecordPicker):
+                field.widget.user = user
+        self._add_custom_fields(instance)
+
+    # --- custom fields --------------------------------------------------------------------
+    def _add_custom_fields(self, instance) -> None:
+        self.custom = definitions(self.object_type)
+        for key, d in self.custom.items():
+            name = f"cf_{key}"
+            self.fields[name] = custom_form_field(d)
+            if instance is not None and name not in self.initial:
+                self.initial[name] = _initial_custom(d, (instance.custom_fields or {}).get(key))
+
+    def custom_data(self) -> dict:
+        return {key: custom_value(d, self.cleaned_data.get(f"cf_{key}")) for key, d in self.custom.items()}
+
+    # --- the service's side ----------------------------------------------------------------
+    def initial_from(self, obj) -> dict:
+        return {}
+
+    def to_data(self) -> dict:
+        raise NotImplementedError
+
+    def add_service_error(self, exc: ServiceError) -> None:
+        """Put each of the service's field messages on the matching field, the rest on top."""
+        if not exc.fields:
+            self.add_error(None, exc.message)
+            return
+        for key, message in exc.fields.items():
+            name = self.field_for(key)
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
+            else:
+                self.add_error(None, message)
+
+    def field_for(self, key: str) -> str:
+        if key.startswith("custom_fields."):
+            return "cf_" + key.split(".", 1)[1]
+        base = key.split(".", 1)[0]
+        base = self.aliases.get(base, base)
+        if base.endswith("_id") and base[:-3] in self.fields:
+            return base[:-3]
+        return base
+
+    # --- helpers for subclasses --------------------------------------------------------------
+    def id_or_none(self, name: str) -> int | None:
+        value = self.cleaned_data.get(name)
+        return int(value) if value not in (None, "") else None
+
+
+def custom_form_field(d) -> forms.Field:
+    common = {"label": d.label, "required": d.required and d.field_type != FieldType.BOOLEAN, "help_text": d.help_text}
+    t = d.field_type
+    if t == FieldType.LONG_TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, **common)
+    if t == FieldType.INTEGER:
+        return forms.IntegerField(**common)
+    if t == FieldType.DECIMAL:
+        return forms.DecimalField(**common)
+    if t == FieldType.DATE:
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+    if t == FieldType.DATETIME:
+        return forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common)
+    if t == FieldType.BOOLEAN:
+        return forms.BooleanField(**common)
+    if t == FieldType.CHOICE:
+        return forms.ChoiceField(choices=[("", "—"), *((c, c) for c in d.choices)], **common)
+    if t == FieldType.MULTI_CHOICE:
+        return forms.MultipleChoiceField(
+            choices=[(c, c) for c in d.choices], widget=forms.CheckboxSelectMultiple, **common
+        )
+    if t == FieldType.URL:
+        return forms.URLField(**common)
+    if t == FieldType.EMAIL:
+        return forms.EmailField(**common)
+    if t == FieldType.USER:
+        return forms.TypedChoiceField(choices=user_choices(), coerce=int, empty_value=None, **common)
+    return forms.CharField(max_length=255, **common)
+
+
+def custom_value(d, value):
+    """The JSON value clean_custom_fields() expects for a cleaned form value."""
+    if value in (None, "", []):
+        return False if d.field_type == FieldType.BOOLEAN else None
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if d.field_type == FieldType.DECIMAL:
+        return str(value)
+    return value
+
+
+def _initial_custom(d, value):
+    if value is None:
+        return None
+    if d.field_type == FieldType.DATETIME and isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value

@@ -1,0 +1,21 @@
+"""Saved list views: a name for a list's filters and sort, private or shared with the owner's team."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class SavedView(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, help_text="The list: companies, contacts, leads, deals or tasks.")
+    name = models.CharField(max_length=100)
+    query = models.CharField(max_length=2000, blank=True, help_text="The list's query string: filters and sort.")
+    shared = models.BooleanField(default=False, help_text="Shown to the owner's team too.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["owner", "kind"], name="savedview_owner_kind")]
+
+    def __str__(self) -> str:
+        return self.name

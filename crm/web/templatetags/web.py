@@ -1,0 +1,181 @@
+"""Formatting shared by the pages: money with its currency, list cells, record links, permissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+from django import template
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+
+from crm.access.policy import policy_for
+from crm.web.registry import SLUG_OF_TYPE
+
+register = template.Library()
+
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CAD": "CA$", "AUD": "A$"}
+
+
+@register.filter
+def money(amount, currency=None) -> str:
+    """12000 and "EUR" -> "€12,000"; cents are shown only when there are any."""
+    if amount in (None, ""):
+        return "—"
+    currency = (currency or settings.DEFAULT_CURRENCY).upper()
+    value = decimal.Decimal(amount)
+    text = f"{value:,.2f}" if value != value.to_integral_value() else f"{value:,.0f}"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+@register.filter
+def when(value) -> str:
+    """A date or time in the user's zone, short: "Mar 4, 14:05" this year, else with the year."""
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, dt.datetime):
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        fmt = "M j, H:i" if local.year == timezone.localdate().year else "M j Y, H:i"
+        return date_format(local, fmt)
+    if isinstance(value, dt.date):
+        return date_format(value, "M j" if value.year == timezone.localdate().year else "M j, Y")
+    return str(value)
+
+
+def _path_url(obj) -> str | None:
+    slug = SLUG_OF_TYPE.get(getattr(obj, "object_type", ""))
+    return reverse("web:record-detail", args=[slug, obj.pk]) if slug else None
+
+
+@register.simple_tag
+def record_url(obj) -> str:
+    return _path_url(obj) or ""
+
+
+@register.simple_tag
+def url_of(object_type: str, pk) -> str:
+    slug = SLUG_OF_TYPE.get(object_type)
+    return reverse("web:record-detail", args=[slug, pk]) if slug else ""
+
+
+@register.simple_tag
+def cell(obj, column, first=False):
+    """One list cell: the first links to the record; related records link, money, dates, choice labels."""
+    key = column.key
+    if key.startswith("cf_"):
+        value = (obj.custom_fields or {}).get(key[3:])
+        return ", ".join(map(str, value)) if isinstance(value, list) else ("—" if value in (None, "") else value)
+    value = getattr(obj, key, None)
+    if first:
+        return format_html('<a href="{}">{}</a>', _path_url(obj), value or str(obj))
+    if key == "amount":
+        return money(value, getattr(obj, "currency", None))
+    if hasattr(value, "object_type"):
+        return format_html('<a href="{}">{}</a>', _path_url(value), value)
+    if hasattr(value, "get_username"):
+        return value.get_full_name() or value.get_username()
+    if isinstance(value, dt.date | dt.datetime):
+        return when(value)
+    display = getattr(obj, f"get_{key}_display", None)
+    if display is not None and value:
+        return display()
+    return "—" if value in (None, "") else value
+
+
+@register.filter
+def person(user) -> str:
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()
+
+
+@register.simple_tag(takes_context=True)
+def can(context, object_type: str, action: str) -> bool:
+    return policy_for(context["request"].user).allows(object_type, action)
+
+
+@register.filter
+def label(value: str) -> str:
+    """choice values to words: "in_progress" -> "In progress"."""
+    return str(value or "").replace("_", " ").capitalize()
+
+
+@register.filter
+def overdue(task) -> bool:
+    return bool(task.due_at and task.due_at < timezone.now() and task.status in ("open", "in_progress"))
+
+
+@register.filter
+def get_item(mapping, key):
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+SHOWN_PARAMS = {"q", "sort", "tag", "owner", "assignee"}
+
+
+@register.filter
+def hidden_params(params, columns) -> list[tuple[str, str]]:
+    """Filters of the query string that no visible control holds (a saved view's status__in, ...),
+    kept as hidden inputs so changing another filter does not drop them."""
+    shown = SHOWN_PARAMS | {c.filter for c in columns if c.filter}
+    return [(k, v) for k, values in params.lists() for v in values if k not in shown]
+
+
+@register.filter
+def custom_label(key: str, object_type: str) -> str:
+    from crm.customization.models import CustomField
+
+    found = CustomField.objects.filter(object_type=object_type, key=key).values_list("label", flat=True).first()
+    return found or key.replace("_", " ").capitalize()
+
+
+@register.filter
+def join_list(value) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+@register.filter
+def task_links(task, user) -> list[dict]:
+    """The records a task is linked to that the user may see."""
+    out = []
+    for name in ("company", "contact", "deal", "lead"):
+        target = getattr(task, name, None)
+        if target is not None and type(target).objects.restrict(user).filter(pk=target.pk).exists():
+            out.append({"label": name.capitalize(), "obj": target})
+    return out
+
+
+TIMELINE_LABELS = {"all": "All", "note": "Notes", "call": "Calls", "meeting": "Meetings", "email": "Emails"}
+TIMELINE_LABELS |= {"task": "Tasks", "change": "Changes"}
+
+
+@register.filter
+def timeline_filter_label(key: str) -> str:
+    return TIMELINE_LABELS.get(key, key)
+
+
+@register.filter
+def activity_icon(kind: str) -> str:
+    return {"note": "✎", "call": "☎", "meeting": "◷", "email": "✉"}.get(kind, "•")
+
+
+@register.filter
+def field_label(name: str) -> str:
+    return name.removesuffix("_id").replace("_", " ")
+
+
+@register.filter
+def short_value(value) -> str:
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, list):
+        value = ", ".join(map(str, value))
+    text = str(value)
+    return text if len(text) <= 80 else text[:79] + "…"

@@ -1,0 +1,57 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path, register_converter
+
+from crm.web.views import board, bulk, home, leads, lists, records, search, tasks, timeline
+
+
+class KindConverter:
+    regex = "companies|contacts|leads|deals|tasks"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(KindConverter, "kind")
+
+app_name = "web"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(template_name="web/password.html", success_url="/password/done/"),
+        name="password-change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="web/password_done.html"),
+        name="password-done",
+    ),
+    path("search/", search.search_page, name="search"),
+    path("pick/<str:object_type>/", search.pick, name="pick"),
+    path("board/", board.board, name="board"),
+    path("board/column/<int:stage_id>/", board.board_column, name="board-column"),
+    path("deals/<int:pk>/move/", board.deal_move, name="deal-move"),
+    path("leads/<int:pk>/convert/", leads.convert, name="lead-convert"),
+    path("tasks/<int:pk>/complete/", tasks.complete, name="task-complete"),
+    path("views/<int:pk>/delete/", bulk.delete_view, name="view-delete"),
+    path("<kind:kind_slug>/", lists.record_list, name="record-list"),
+    path("<kind:kind_slug>/new/", records.record_create, name="record-create"),
+    path("<kind:kind_slug>/bulk/", bulk.bulk, name="bulk"),
+    path("<kind:kind_slug>/export/", bulk.export, name="export"),
+    path("<kind:kind_slug>/views/", bulk.save_view, name="view-save"),
+    path("<kind:kind_slug>/<int:pk>/", records.record_detail, name="record-detail"),
+    path("<kind:kind_slug>/<int:pk>/edit/", records.record_edit, name="record-edit"),
+    path("<kind:kind_slug>/<int:pk>/delete/", records.record_delete, name="record-delete"),
+    path("<kind:kind_slug>/<int:pk>/timeline/", timeline.timeline_part, name="timeline"),
+    path("<kind:kind_slug>/<int:pk>/quick/<str:what>/", timeline.quick_add, name="quick-add"),
+]

@@ -1,0 +1,173 @@
+"""Bulk actions on a list's selected rows (assign owner, add/remove tag, delete), CSV export, and
+saving the current list as a view. A batch is all-or-nothing: one failing row rolls back all."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from crm.access.policy import policy_for
+from crm.core.errors import BadRequest, ServiceError
+from crm.records.services.common import get_visible
+from crm.web.models import SavedView
+from crm.web.views.helpers import kind_or_404, page_errors, safe_next
+from crm.web.views.lists import custom_columns, list_params, run_query
+
+MAX_BULK = 500
+ACTIONS = {"assign": "change", "add_tag": "change", "remove_tag": "change", "delete": "delete"}
+
+
+def _ids(request) -> list[int]:
+    return sorted({int(v) for v in request.POST.getlist("ids") if v.isdigit()})
+
+
+def _owner_key(kind) -> str:
+    return "assignee_id" if kind.owner_filter == "assignee" else "owner_id"
+
+
+@login_required
+@page_errors
+@require_POST
+def bulk(request, kind_slug: str):
+    kind = kind_or_404(kind_slug)
+    back = safe_next(request, f"/{kind.slug}/")
+    action, ids = request.POST.get("action", ""), _ids(request)
+    if action == "export":
+        return export_rows(request, kind, kind.model.objects.filter(pk__in=ids))
+    if action not in ACTIONS or not ids:
+        messages.error(request, "Choose an action and at least one row.")
+        return redirect(back)
+    if len(ids) > MAX_BULK:
+        messages.error(request, f"At most {MAX_BULK} rows at once.")
+        return redirect(back)
+    if action == "delete" and request.POST.get("confirm") != "yes":
+        objects = list(kind.model.objects.restrict(request.user, "delete").filter(pk__in=ids))
+        return render(request, "web/confirm_delete.html", {"kind": kind, "objects": objects, "next": back})
+    try:
+        with transaction.atomic():
+            count = _apply(request, kind, action, ids)
+    except ServiceError as exc:
+        messages.error(request, f"Nothing was changed: {exc.message}")
+    else:
+        messages.success(request, f"{_done(action)} {count} {kind.singular if count == 1 else kind.plural}.")
+    return redirect(back)
+
+
+def _apply(request, kind, action: str, ids: list[int]) -> int:
+    perm = ACTIONS[action]
+    tag = request.POST.get("tag", "").strip()
+    if action in ("add_tag", "remove_tag"):
+        if not hasattr(kind.model, "tags"):
+            raise BadRequest(f"{kind.plural.capitalize()} have no tags.")
+        if not tag:
+            raise BadRequest("Type the tag to add or remove.")
+    owner = request.POST.get("owner", "")
+    for pk in ids:
+        obj = get_visible(kind.model, request.user, pk, perm)
+        if action == "delete":
+            kind.resource.delete(obj, actor=request.user)
+        elif action == "assign":
+            data = {_owner_key(kind): int(owner) if owner.isdigit() else None}
+            kind.resource.update(obj, actor=request.user, data=data)
+        else:
+            names = [t.name for t in obj.tags.all()]
+            if action == "add_tag":
+                names = [*names, tag]
+            else:
+                names = [n for n in names if n.lower() != tag.lower()]
+            kind.resource.update(obj, actor=request.user, data={"tags": names})
+    return len(ids)
+
+
+def _done(action: str) -> str:
+    return {"assign": "Reassigned", "add_tag": "Tagged", "remove_tag": "Untagged", "delete": "Deleted"}[action]
+
+
+@login_required
+def export(request, kind_slug: str):
+    """The current list (its filters and search) as CSV, for users allowed to export."""
+    kind = kind_or_404(kind_slug)
+    params = list_params(request)
+    params.pop("sort", None)
+    try:
+        qs = run_query(kind, request.user, params, "export")
+    except BadRequest as exc:
+        messages.error(request, exc.message)
+        return redirect(f"/{kind.slug}/?{params.urlencode()}")
+    return export_rows(request, kind, qs)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def export_rows(request, kind, qs):
+    if not policy_for(request.user).allows(kind.object_type, "export"):
+        raise PermissionDenied(f"You may not export {kind.plural}.")
+    qs = qs.restrict(request.user, "export").order_by("pk")
+    columns = [c for c in kind.columns] + custom_columns(kind)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(["id", *(c.label for c in columns)])
+        for obj in qs.iterator(chunk_size=1000):
+            yield writer.writerow([obj.pk, *(_plain(obj, c.key) for c in columns)])
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind.plural}-{stamp}.csv"'
+    return response
+
+
+def _plain(obj, key: str):
+    if key.startswith("cf_"):
+        value = (obj.custom_fields or {}).get(key[3:])
+    else:
+        value = getattr(obj, key, None)
+    if value is None:
+        return ""
+    if hasattr(value, "get_username"):
+        return value.get_username()
+    text = str(value)
+    # A leading = + - @ would run as a formula in a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@login_required
+@require_POST
+def save_view(request, kind_slug: str):
+    kind = kind_or_404(kind_slug)
+    name = request.POST.get("name", "").strip()[:100]
+    query = QueryDict(request.POST.get("query", ""), mutable=True)
+    for key in ("cursor", "view"):
+        query.pop(key, None)
+    if not name:
+        messages.error(request, "Give the view a name.")
+        return redirect(f"/{kind.slug}/?{query.urlencode()}")
+    view = SavedView.objects.create(
+        owner=request.user,
+        kind=kind.slug,
+        name=name,
+        query=query.urlencode()[:2000],
+        shared=request.POST.get("shared") == "on",
+    )
+    messages.success(request, f"Saved the view “{view.name}”.")
+    return redirect(f"/{kind.slug}/?{view.query}{'&' if view.query else ''}view={view.pk}")
+
+
+@login_required
+@require_POST
+def delete_view(request, pk: int):
+    view = get_object_or_404(SavedView, pk=pk, owner=request.user)
+    view.delete()
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return redirect(f"/{view.kind}/")

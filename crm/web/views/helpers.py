@@ -1,0 +1,43 @@
+"""What every view shares: the kind from the URL, and service errors turned into pages and messages."""
+
+from __future__ import annotations
+
+import functools
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+
+from crm.core.errors import NotFound, PermissionDenied
+from crm.web.registry import Kind, kinds
+
+
+def kind_or_404(slug: str) -> Kind:
+    try:
+        return kinds()[slug]
+    except KeyError:
+        raise Http404("No such page.") from None
+
+
+def page_errors(view):
+    """NotFound -> 404 and PermissionDenied -> 403, exactly as the API answers them."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from None
+
+    return wrapper
+
+
+def safe_next(request, default: str) -> str:
+    """A same-site path to go back to after a POST, never an outside URL."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default

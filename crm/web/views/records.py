@@ -1,0 +1,146 @@
+"""Record pages (the 360° view) and their create, edit and delete forms, all through the services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from crm.access.policy import policy_for
+from crm.audit.models import ObjectChange
+from crm.core.errors import Conflict, ServiceError
+from crm.records.services.common import get_visible
+from crm.web.forms.records import FORMS
+from crm.web.registry import Kind
+from crm.web.views.helpers import kind_or_404, page_errors
+from crm.web.views.related import related_for
+from crm.web.views.timeline import timeline_context
+
+DUPLICATES_KEY = "web_duplicates"
+
+
+def detail_url(kind: Kind, pk: int) -> str:
+    return reverse("web:record-detail", args=[kind.slug, pk])
+
+
+def _detail_qs(kind: Kind):
+    names = {"companies": ("owner", "parent"), "contacts": ("owner", "company"), "leads": ("owner",)}
+    names |= {"deals": ("owner", "company", "stage", "pipeline"), "tasks": ("assignee", "company", "contact", "deal")}
+    return kind.model.objects.select_related(*names[kind.slug])
+
+
+@login_required
+@page_errors
+def record_detail(request, kind_slug: str, pk: int):
+    kind = kind_or_404(kind_slug)
+    obj = get_visible(_detail_qs(kind), request.user, pk)
+    policy = policy_for(request.user)
+    duplicates = [d for d in request.session.pop(DUPLICATES_KEY, []) if d.get("for") == [kind.slug, obj.pk]]
+    context = {
+        "kind": kind,
+        "obj": obj,
+        "may": {a: policy.allows(kind.object_type, a) for a in ("change", "delete")},
+        "may_log": policy.allows("activity", "add"),
+        "may_task": policy.allows("task", "add"),
+        "duplicates": duplicates,
+        "related": related_for(kind, obj, request.user),
+        **timeline_context(request, kind, obj),
+    }
+    return render(request, "web/detail.html", context)
+
+
+@login_required
+@page_errors
+@require_http_methods(["GET", "POST"])
+def record_create(request, kind_slug: str):
+    kind = kind_or_404(kind_slug)
+    if not policy_for(request.user).allows(kind.object_type, "add"):
+        raise PermissionDenied(f"You may not add {kind.plural}.")
+    form_class = FORMS[kind.slug]
+    if request.method == "POST":
+        form = form_class(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                saved = kind.resource.create(actor=request.user, data=form.to_data())
+            except ServiceError as exc:
+                form.add_service_error(exc)
+            else:
+                _remember_duplicates(request, kind, saved)
+                messages.success(request, f"{kind.singular.capitalize()} “{saved.obj}” created.")
+                return redirect(detail_url(kind, saved.obj.pk))
+    else:
+        initial = {k: v for k, v in request.GET.items() if k in form_class.base_fields}
+        form = form_class(user=request.user, initial=initial)
+    return render(request, "web/form.html", {"kind": kind, "form": form, "obj": None})
+
+
+def _remember_duplicates(request, kind: Kind, saved) -> None:
+    if saved.duplicates:
+        request.session[DUPLICATES_KEY] = [{**d, "for": [kind.slug, saved.obj.pk]} for d in saved.duplicates]
+
+
+@login_required
+@page_errors
+@require_http_methods(["GET", "POST"])
+def record_edit(request, kind_slug: str, pk: int):
+    kind = kind_or_404(kind_slug)
+    obj = get_visible(_detail_qs(kind), request.user, pk, "change")
+    form_class = FORMS[kind.slug]
+    conflict = None
+    version = obj.version
+    if request.method == "POST":
+        form = form_class(request.POST, user=request.user, instance=obj)
+        version = _int(request.POST.get("version"))
+        if form.is_valid():
+            try:
+                kind.resource.update(obj, actor=request.user, data=form.to_data(), version=version)
+            except Conflict:
+                conflict = latest_change(obj)
+            except ServiceError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, f"Saved “{obj}”.")
+                return redirect(detail_url(kind, obj.pk))
+    else:
+        form = form_class(user=request.user, instance=obj)
+    context = {"kind": kind, "form": form, "obj": obj, "version": version, "conflict": conflict}
+    return render(request, "web/form.html", context, status=409 if conflict else 200)
+
+
+def latest_change(obj) -> dict:
+    """What someone else changed: the newest change log entry of the record."""
+    entry = ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk).first()
+    changes = []
+    if entry is not None:
+        changes = [
+            {"field": name.removesuffix("_id").replace("_", " "), "before": before, "after": after}
+            for name, (before, after) in entry.changes.items()
+        ]
+    return {"entry": entry, "changes": changes}
+
+
+def _int(raw) -> int | None:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+@page_errors
+@require_http_methods(["GET", "POST"])
+def record_delete(request, kind_slug: str, pk: int):
+    kind = kind_or_404(kind_slug)
+    obj = get_visible(kind.model, request.user, pk, "delete")
+    if request.method == "POST":
+        try:
+            kind.resource.delete(obj, actor=request.user, version=_int(request.POST.get("version")))
+        except Conflict:
+            messages.error(request, f"“{obj}” was changed by someone else meanwhile. Check it, then delete again.")
+            return redirect(detail_url(kind, obj.pk))
+        messages.success(request, f"Deleted “{obj}”.")
+        return redirect("web:record-list", kind.slug)
+    return render(request, "web/confirm_delete.html", {"kind": kind, "objects": [obj], "obj": obj})

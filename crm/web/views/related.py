@@ -1,0 +1,87 @@
+"""The related-records panels of a record page, each read through restrict() with a small limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from crm.records.models import Contact, Deal, Task, TaskStatus
+
+LIMIT = 10
+
+
+@dataclass
+class Section:
+    title: str
+    kind: str  # list slug, for "see all" and "add" links
+    rows: list
+    see_all: str = ""
+    add: str = ""
+    empty: str = "None yet."
+    extra: dict = field(default_factory=dict)
+
+
+def _list_url(slug: str, **filters) -> str:
+    return f"{reverse('web:record-list', args=[slug])}?{urlencode(filters)}"
+
+
+def _new_url(slug: str, **initial) -> str:
+    return f"{reverse('web:record-create', args=[slug])}?{urlencode(initial)}"
+
+
+def _open_tasks(user, **link):
+    return list(
+        Task.objects.restrict(user)
+        .filter(status__in=[TaskStatus.OPEN, TaskStatus.IN_PROGRESS], **link)
+        .select_related("assignee")
+        .order_by("due_at", "id")[:LIMIT]
+    )
+
+
+def related_for(kind, obj, user) -> list[Section]:
+    slug = kind.slug
+    if slug == "companies":
+        return [
+            Section(
+                "Contacts",
+                "contacts",
+                list(Contact.objects.restrict(user).filter(company=obj).order_by("name", "id")[:LIMIT]),
+                _list_url("contacts", company=obj.pk),
+                _new_url("contacts", company=obj.pk),
+            ),
+            Section(
+                "Deals",
+                "deals",
+                list(Deal.objects.restrict(user).filter(company=obj).select_related("stage").order_by("-id")[:LIMIT]),
+                _list_url("deals", company=obj.pk),
+                _new_url("deals", company=obj.pk),
+            ),
+            Section("Open tasks", "tasks", _open_tasks(user, company=obj), _list_url("tasks", company=obj.pk)),
+        ]
+    if slug == "contacts":
+        deals = Deal.objects.restrict(user).filter(deal_contacts__contact=obj).select_related("stage")
+        return [
+            Section(
+                "Deals",
+                "deals",
+                list(deals.order_by("-id")[:LIMIT]),
+                _list_url("deals", contact=obj.pk),
+                _new_url("deals", contact=obj.pk, company=obj.company_id or ""),
+            ),
+            Section("Open tasks", "tasks", _open_tasks(user, contact=obj), _list_url("tasks", contact=obj.pk)),
+        ]
+    if slug == "deals":
+        contacts = Contact.objects.restrict(user).filter(deal_roles__deal=obj).order_by("name", "id")
+        return [
+            Section("Contacts", "contacts", list(contacts[:LIMIT]), _list_url("contacts", id__in=_ids(contacts))),
+            Section("Open tasks", "tasks", _open_tasks(user, deal=obj), _list_url("tasks", deal=obj.pk)),
+        ]
+    if slug == "leads":
+        return [Section("Open tasks", "tasks", _open_tasks(user, lead=obj), _list_url("tasks", lead=obj.pk))]
+    return []
+
+
+def _ids(qs) -> str:
+    return ",".join(str(pk) for pk in qs.values_list("pk", flat=True)[:LIMIT]) or "0"

@@ -1,0 +1,53 @@
+"""Global search in the header (results grouped by type as you type) and the record picker's lookups."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from crm.search.query import search
+from crm.search.registry import searchables
+from crm.web.registry import SLUG_OF_TYPE
+
+MAX_QUERY = 200
+GROUP_TITLES = {"company": "Companies", "contact": "Contacts", "lead": "Leads", "deal": "Deals"}
+
+
+def _detail(obj) -> str:
+    for attr in ("email", "domain", "company_name", "phone"):
+        if getattr(obj, attr, ""):
+            return getattr(obj, attr)
+    return ""
+
+
+def grouped(user, q: str, limit: int) -> list[dict]:
+    found = search(user, q[:MAX_QUERY], limit=limit)
+    return [
+        {
+            "type": t,
+            "title": GROUP_TITLES.get(t, t),
+            "slug": SLUG_OF_TYPE[t],
+            "hits": [{"obj": o, "detail": _detail(o)} for o in objs],
+        }
+        for t, objs in found.items()
+        if objs
+    ]
+
+
+@login_required
+def search_page(request):
+    q = request.GET.get("q", "").strip()
+    groups = grouped(request.user, q, 5 if request.htmx else 25) if q else []
+    template = "web/parts/search_results.html" if request.htmx else "web/search.html"
+    return render(request, template, {"q": q, "groups": groups})
+
+
+@login_required
+def pick(request, object_type: str):
+    """Options for a record picker: visible records of one type matching what was typed."""
+    if object_type not in searchables():
+        raise Http404("Cannot pick that.")
+    q = request.GET.get("q", "").strip()
+    rows = search(request.user, q[:MAX_QUERY], types=[object_type], limit=8).get(object_type, []) if q else []
+    return render(request, "web/parts/pick_options.html", {"rows": rows, "q": q})

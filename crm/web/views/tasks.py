@@ -1,0 +1,33 @@
+"""One-click task completion (from the task list, home and record pages)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from crm.core.errors import ServiceError
+from crm.records.models import Task
+from crm.records.services.activities import task_complete
+from crm.records.services.common import get_visible
+from crm.web.views.helpers import page_errors, safe_next
+
+
+@login_required
+@page_errors
+@require_POST
+def complete(request, pk: int):
+    task = get_visible(Task, request.user, pk, "change")
+    error = None
+    try:
+        task = task_complete(task, actor=request.user).obj
+    except ServiceError as exc:
+        error = exc.message
+    if request.htmx:
+        return render(request, "web/parts/task_row.html", {"task": task, "error": error}, status=422 if error else 200)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"Done: “{task}”.")
+    return redirect(safe_next(request, "/tasks/"))

@@ -1,0 +1,92 @@
+"""Web-to-lead: JSON and HTML form posts, round-robin owner, honeypot, per-IP rate limit, rules."""
+
+import pytest
+from django.test import Client
+
+from crm.automation import rules
+from crm.automation.models import WebForm
+from crm.records.models import Lead, Task
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/automation/forms/contact-us"
+
+
+@pytest.fixture
+def form(team, reps):
+    return WebForm.objects.create(slug="contact-us", name="Contact us", assign_team=team, lead_source="website")
+
+
+def post_json(client, data, ip="203.0.113.5"):
+    return client.post(f"{URL}/submit", data, content_type="application/json", REMOTE_ADDR=ip)
+
+
+def test_json_submission_creates_leads_round_robin(form, reps, rep_a):
+    client = Client()
+    owners = []
+    for i in range(4):
+        r = post_json(client, {"first_name": "Web", "last_name": f"Visitor{i}", "email": f"v{i}@example.org"})
+        assert r.status_code == 201, r.content
+        owners.append(Lead.objects.get(pk=r.json()["lead_id"]).owner_id)
+    members = sorted(u.pk for u in [rep_a, *reps])
+    assert owners == members
+    lead = Lead.objects.get(email="v0@example.org")
+    assert lead.source == "website"
+
+
+def test_honeypot_and_missing_contact_details_are_refused(form):
+    client = Client()
+    r = post_json(client, {"last_name": "Bot", "email": "bot@example.org", "nickname": "http://spam"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "spam"
+    r = post_json(client, {"last_name": "NoWay"})
+    assert r.status_code == 422 and "email" in r.json()["error"]["fields"]
+    r = client.post(f"{URL}/submit", "[1]", content_type="application/json")
+    assert r.status_code == 422
+    assert not Lead.objects.exists()
+
+
+def test_rate_limit_per_ip(form):
+    client = Client()
+    for i in range(5):
+        assert post_json(client, {"email": f"a{i}@example.org"}).status_code == 201
+    r = post_json(client, {"email": "again@example.org"})
+    assert r.status_code == 429 and r.json()["error"]["code"] == "throttled"
+    assert post_json(client, {"email": "other@example.org"}, ip="198.51.100.7").status_code == 201
+    assert Lead.objects.count() == 6
+
+
+def test_embeddable_html_form_posts_without_csrf_or_login(form):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(f"{URL}/embed")
+    assert page.status_code == 200 and "X-Frame-Options" not in page.headers
+    html = page.content.decode()
+    assert 'name="email"' in html and 'name="nickname"' in html
+    r = client.post(f"{URL}/submit", {"first_name": "Html", "email": "html@example.org"}, REMOTE_ADDR="203.0.113.9")
+    assert r.status_code == 201 and "Thank you" in r.content.decode()
+    assert Lead.objects.filter(email="html@example.org").exists()
+    r = client.post(f"{URL}/submit", {"first_name": "Html"}, REMOTE_ADDR="203.0.113.9")
+    assert r.status_code == 422 and "email" in r.content.decode()
+    assert Client().get("/api/v1/automation/forms/nope/embed").status_code == 404
+
+
+def test_submission_triggers_rules(form, admin_user, commit):
+    rules.rule_create(
+        actor=admin_user,
+        data={
+            "name": "web lead",
+            "object_type": "lead",
+            "trigger_type": "form_submitted",
+            "trigger": {"form": "contact-us"},
+            "actions": [{"type": "create_task", "title": "Call {{name}} within 1 hour", "due_in_hours": 1}],
+        },
+    )
+    with commit():
+        r = post_json(Client(), {"first_name": "Rule", "last_name": "Fired", "email": "r@example.org"})
+    task = Task.objects.get(lead_id=r.json()["lead_id"])
+    assert task.title == "Call Rule Fired within 1 hour" and task.assignee_id == task.lead.owner_id
+
+
+def test_forms_api_is_for_admins(api, admin_user, rep_a, team):
+    r = api(admin_user).post("/automation/forms", {"slug": "demo", "name": "Demo", "assign_team_id": team.pk})
+    assert r.status_code == 201
+    assert api(admin_user).post("/automation/forms", {"slug": "demo", "name": "Again"}).status_code == 422
+    assert api(rep_a).get("/automation/forms").status_code == 403

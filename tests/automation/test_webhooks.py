@@ -1,0 +1,144 @@
+"""Outbound webhooks against a real receiver on 127.0.0.1; signatures, retries, disabling, SSRF."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from crm.automation import jobs, ssrf, webhooks
+from crm.automation.models import Job, Notification, WebhookDelivery, WebhookSubscription
+from crm.records.services.leads import lead_create
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """An HTTP server in a thread that records requests and answers with ``status``."""
+
+    def __init__(self):
+        self.requests = []
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests.append((dict(self.headers), body))
+                self.send_response(outer.status)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = True  # the receiver is on loopback
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def subscribe(url, **kw):
+    return WebhookSubscription.objects.create(name="crm-sync", url=url, **kw)
+
+
+def test_delivery_is_signed_and_verifiable(receiver, rep_a, commit):
+    sub = subscribe(receiver.url, event_types=["record.created"], object_types=["lead"])
+    with commit():
+        lead = lead_create(actor=rep_a, data={"last_name": "Hook"}).obj
+    assert len(receiver.requests) == 1
+    headers, body = receiver.requests[0]
+    payload = json.loads(body)
+    assert payload["type"] == "record.created" and payload["object_id"] == lead.pk
+    assert payload["data"]["last_name"] == "Hook" and payload["id"] == headers["X-CRM-Delivery"]
+    ts, sig = headers["X-CRM-Timestamp"], headers["X-CRM-Signature"]
+    assert webhooks.verify(sub.secret, ts, body, sig)
+    assert not webhooks.verify(sub.secret, ts, body + b" ", sig)  # tampered body
+    assert not webhooks.verify("other", ts, body, sig)
+    assert not webhooks.verify(sub.secret, ts, body, sig, now=time.time() + 3600)  # replayed an hour later
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "succeeded" and delivery.response_status == 200
+
+
+def test_unsubscribed_events_are_not_sent(receiver, rep_a, commit):
+    subscribe(receiver.url, event_types=["deal.won"])
+    with commit():
+        lead_create(actor=rep_a, data={"last_name": "x"})
+    assert receiver.requests == [] and not WebhookDelivery.objects.exists()
+
+
+def test_failures_retry_with_backoff_then_disable_and_tell_admins(receiver, rep_a, admin_user, commit, monkeypatch):
+    monkeypatch.setattr(webhooks, "DISABLE_AFTER", 2)
+    receiver.status = 500
+    sub = subscribe(receiver.url)
+    for name in ("a", "b"):
+        with commit():
+            lead_create(actor=rep_a, data={"last_name": name})
+        for _ in range(webhooks.MAX_ATTEMPTS - 1):
+            job = Job.objects.filter(kind="webhook.deliver", status="pending").get()
+            assert jobs.run(job.pk, now=job.run_at) in ("retry", "done")
+    assert len(receiver.requests) == 2 * webhooks.MAX_ATTEMPTS
+    assert [(d.attempts, d.status) for d in WebhookDelivery.objects.all()] == [(webhooks.MAX_ATTEMPTS, "failed")] * 2
+    assert jobs.backoff(2) == 2 * jobs.backoff(1)  # exponential
+    sub.refresh_from_db()
+    assert not sub.enabled and "2 failed deliveries" in sub.disabled_reason
+    assert Notification.objects.filter(user=admin_user, title__contains="crm-sync").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x",
+        "http://localhost:9/x",
+        "http://10.1.2.3/x",
+        "http://192.168.0.10/x",
+        "http://172.16.5.5/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]:9/x",
+        "http://[::ffff:127.0.0.1]:9/x",
+        "http://0.0.0.0:9/x",
+        "ftp://example.com/x",
+    ],
+)
+def test_ssrf_guard_refuses_before_connecting(url, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    with pytest.raises(ssrf.Refused):
+        ssrf.check_url(url)
+
+
+def test_refused_delivery_is_logged_not_retried(rep_a, commit, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    WebhookSubscription.objects.create(name="evil", url="http://127.0.0.1:9/x")
+    with commit():
+        lead_create(actor=rep_a, data={"last_name": "x"})
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and "loopback" in delivery.error
+    assert Job.objects.get(kind="webhook.deliver").status == "done"
+
+
+def test_webhook_api_refuses_private_literals_and_shows_secret_once(api, admin_user, rep_a, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    client = api(admin_user)
+    for url in ("http://127.0.0.1/x", "http://169.254.169.254/", "http://localhost/x"):
+        r = client.post("/automation/webhooks", {"name": "x", "url": url})
+        assert r.status_code == 422 and "url" in r.json()["error"]["fields"], url
+    r = client.post("/automation/webhooks", {"name": "x", "url": "https://example.com/h", "event_types": ["bogus"]})
+    assert r.status_code == 422
+    r = client.post("/automation/webhooks", {"name": "x", "url": "https://example.com/h", "event_types": ["deal.won"]})
+    assert r.status_code == 201 and len(r.json()["secret"]) > 20
+    sub_id = r.json()["id"]
+    assert "secret" not in client.get("/automation/webhooks").json()[0]
+    assert client.get(f"/automation/webhooks/{sub_id}/deliveries").json() == []
+    assert api(rep_a).get("/automation/webhooks").status_code == 403

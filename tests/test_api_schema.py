@@ -1,0 +1,58 @@
+"""The published API description: a valid OpenAPI document naming every endpoint, and the docs page."""
+
+import json
+
+from django.test import Client
+
+from tests.test_api_helpers import KINDS
+
+EXPECTED_PATHS = [
+    *[f"/api/v1/{kind}" for kind in KINDS],
+    *[f"/api/v1/{kind}/bulk" for kind in KINDS],
+    *[f"/api/v1/{kind}/{{pk}}" for kind in KINDS],
+    *[f"/api/v1/{kind}/{{pk}}/changes" for kind in KINDS],
+    "/api/v1/leads/{pk}/convert",
+    "/api/v1/deals/{pk}/move",
+    "/api/v1/deals/{pk}/stage-history",
+    "/api/v1/tasks/{pk}/complete",
+    "/api/v1/{kind}/{pk}/timeline",
+    "/api/v1/search",
+    "/api/v1/changes",
+    "/api/v1/pipelines",
+    "/api/v1/tags",
+    "/api/v1/custom-fields",
+    "/api/v1/me",
+]
+
+
+def test_openapi_document_lists_every_endpoint(db):
+    r = Client().get("/api/v1/openapi.json")
+    assert r.status_code == 200
+    doc = json.loads(r.content)
+    assert doc["openapi"].startswith("3.") and doc["info"]["title"] == "CRM API"
+    missing = [p for p in EXPECTED_PATHS if p not in doc["paths"]]
+    assert not missing, missing
+    contacts = doc["paths"]["/api/v1/contacts/{pk}"]
+    assert {"get", "patch", "delete"} <= set(contacts)
+    assert "post" in doc["paths"]["/api/v1/contacts"] and "get" in doc["paths"]["/api/v1/contacts"]
+    # Every record operation is documented with a response and requires one of the two auth schemes.
+    for path in EXPECTED_PATHS:
+        for method, op in doc["paths"][path].items():
+            assert op.get("responses"), (method, path)
+            assert op.get("security"), (method, path)
+    assert {"BearerAuth", "SessionAuth"} <= set(doc["components"]["securitySchemes"]) or len(
+        doc["components"]["securitySchemes"]
+    ) >= 2
+    assert {"ContactIn", "ContactOut"} <= set(doc["components"]["schemas"])
+
+
+def test_docs_page_answers(db):
+    r = Client().get("/api/v1/docs")
+    assert r.status_code == 200
+    assert b"openapi.json" in r.content
+
+
+def test_unknown_api_paths_are_json_404(api, rep_a):
+    for path in ("/nothing-here", "/contacts/abc", "/contacts/1/nope"):
+        r = api(rep_a).get(path)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", (path, r.content[:200])

@@ -1,0 +1,238 @@
+"""`crm demo`: a consistent, repeatable demo organization, made in one go or not at all."""
+
+import io
+
+import phonenumbers
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password, get_hasher
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import Count
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from crm.access.builtin_roles import BUILTIN_ROLES
+from crm.access.models import Profile, Role, Team
+from crm.audit.models import Action, ObjectChange
+from crm.customization.validation import clean_custom_fields
+from crm.demo import setup
+from crm.records.models import (
+    Activity,
+    Company,
+    CompanyDomain,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Deal,
+    DealStatus,
+    Lead,
+    LeadStatus,
+    Pipeline,
+    StageChange,
+    Task,
+    TaskStatus,
+)
+from crm.search.query import search
+
+SMALL = {"companies": 20, "contacts": 60, "deals": 30}
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as conftest sets for every test
+
+
+def run_demo(**options) -> str:
+    out = io.StringIO()
+    call_command("demo", stdout=out, **{**SMALL, **options})
+    return out.getvalue()
+
+
+@pytest.fixture(scope="class")
+def demo(django_db_setup, django_db_blocker):
+    """One small demo shared by the read-only tests of a class, rolled back when the class is done
+    (each test still runs in its own savepoint)."""
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS), transaction.atomic():
+        yield run_demo()
+        transaction.set_rollback(True)
+
+
+class TestDemoOrganization:
+    """Checks on one shared demo organization (20 companies, 60 contacts, 30 deals)."""
+
+    def test_counts_match_the_options(self, db, demo):
+        assert Company.objects.count() == 20
+        assert Contact.objects.count() == 60
+        assert Deal.objects.count() == 30
+        assert Lead.objects.count() == 9  # 15% of the contacts
+        assert Activity.objects.count() == 180  # 3 per contact
+        assert Task.objects.count() == 24  # 40% of the contacts
+        assert "companies" in demo and "60" in demo
+
+    @pytest.mark.skipif(not apps.is_installed("crm.automation"), reason="the automation app is not installed")
+    def test_the_automation_examples_are_installed(self, db, demo):
+        from crm.automation.models import Rule
+
+        assert Rule.objects.count() == 3
+
+    def test_every_role_has_a_user_who_can_log_in(self, db, demo):
+        slugs = set(Profile.objects.values_list("role__slug", flat=True))
+        assert slugs == {r["slug"] for r in BUILTIN_ROLES}
+        for spec in setup.USERS:
+            assert Client().login(username=spec.username, password=setup.password_for(spec.username)), spec.username
+            assert spec.username in demo and setup.password_for(spec.username) in demo
+        admin = get_user_model().objects.get(username="admin")
+        assert admin.is_superuser and admin.is_staff
+        assert not get_user_model().objects.get(username="rep1").is_staff
+        teams = {t.name: t.manager.username for t in Team.objects.select_related("manager")}
+        assert teams == {"East": "manager", "West": "manager2"}
+
+    def test_pipelines_and_stage_histories_are_consistent(self, db, demo):
+        sales = Pipeline.objects.get(name="Sales")
+        assert sales.is_default
+        assert list(sales.stages.values_list("name", "probability")) == [
+            (n, p) for n, p, _, _ in setup.PIPELINES["Sales"]
+        ]
+        assert Pipeline.objects.filter(name="Renewals").exists()
+        now = timezone.now()
+        for deal in Deal.objects.select_related("stage").prefetch_related("stage_changes__to_stage"):
+            changes = list(deal.stage_changes.all())
+            assert changes[0].from_stage_id is None
+            for before, after in zip(changes, changes[1:], strict=False):
+                assert after.from_stage_id == before.to_stage_id
+                assert before.changed_at < after.changed_at
+                assert after.to_stage.order > before.to_stage.order  # forward moves only
+            assert changes[-1].to_stage_id == deal.stage_id
+            assert changes[-1].changed_at == deal.stage_changed_at <= now
+            assert deal.pipeline_id == deal.stage.pipeline_id
+            assert deal.status == deal.stage.status
+            if deal.status == DealStatus.OPEN:
+                assert deal.closed_at is None and deal.probability == deal.stage.probability and not deal.lost_reason
+            else:
+                assert deal.closed_at == changes[-1].changed_at
+                assert deal.probability == (100 if deal.status == DealStatus.WON else 0)
+                assert bool(deal.lost_reason) == (deal.status == DealStatus.LOST)
+
+    def test_contacts_have_one_primary_email_and_phone_copied_on_the_contact(self, db, demo):
+        for contact in Contact.objects.prefetch_related("emails", "phones"):
+            emails, phones = list(contact.emails.all()), list(contact.phones.all())
+            assert contact.name == f"{contact.first_name} {contact.last_name}"
+            assert [e.email for e in emails if e.is_primary] == [contact.email]
+            assert [p.number for p in phones if p.is_primary] == ([contact.phone] if contact.phone else [])
+            for number in [p.number for p in phones]:
+                assert phonenumbers.is_valid_number(phonenumbers.parse(number)), number
+        assert ContactPhone.objects.exists()
+        assert Contact.objects.filter(email_opt_in=True, email_opt_in_at__isnull=False).exists()
+        primary = CompanyDomain.objects.filter(company=Company.objects.first()).values_list("domain", flat=True)
+        assert Company.objects.first().domain in primary
+
+    def test_leads_cover_every_status_and_custom_fields_are_valid(self, db, demo):
+        assert set(Lead.objects.values_list("status", flat=True)) == set(LeadStatus.values)
+        assert not Lead.objects.filter(status=LeadStatus.DISQUALIFIED, disqualified_reason="").exists()
+        for model in (Company, Contact, Lead, Deal):
+            filled = [r.custom_fields for r in model.objects.exclude(custom_fields={})]
+            assert filled, model
+            for values in filled:
+                assert clean_custom_fields(model.object_type, values) == values
+
+    def test_every_rep_has_tasks_due_today_and_some_are_overdue(self, db, demo):
+        today = timezone.localdate()
+        for username in ("rep1", "rep2", "rep3"):
+            mine = Task.objects.filter(assignee__username=username, status=TaskStatus.OPEN)
+            assert any(timezone.localtime(t.due_at).date() == today for t in mine), username
+        assert Task.objects.filter(status=TaskStatus.OPEN, due_at__lt=timezone.now()).exists()
+        assert not Task.objects.filter(status=TaskStatus.DONE, completed_at__isnull=True).exists()
+
+    def test_search_finds_demo_companies(self, db, demo):
+        admin = get_user_model().objects.get(username="admin")
+        company = Company.objects.order_by("id").first()
+        prefix = company.name.split()[0][:4]
+        assert company in search(admin, prefix, types=["company"], limit=50)["company"]
+
+    def test_change_log_has_one_create_per_record_from_the_demo(self, db, demo):
+        logged = dict(
+            ObjectChange.objects.filter(action=Action.CREATE, source="demo", user_name="admin")
+            .values_list("object_type")
+            .annotate(n=Count("id"))
+        )
+        assert logged == {"company": 20, "contact": 60, "lead": 9, "deal": 30, "activity": 180, "task": 24}
+        contact = Contact.objects.order_by("id").first()
+        entry = ObjectChange.objects.get(object_type="contact", object_id=contact.pk)
+        assert entry.changes["email"] == [None, contact.email]
+        assert entry.changes["emails"][1] == [f"{e.email} ({e.kind})" for e in contact.emails.all()]
+
+    def test_a_second_run_creates_nothing(self, db, demo):
+        before = (
+            Company.objects.count(),
+            Contact.objects.count(),
+            ContactEmail.objects.count(),
+            StageChange.objects.count(),
+        )
+        out = run_demo(if_empty=True)
+        assert "already has" in out
+        with pytest.raises(CommandError, match="already has companies or contacts"):
+            run_demo()
+        after = (
+            Company.objects.count(),
+            Contact.objects.count(),
+            ContactEmail.objects.count(),
+            StageChange.objects.count(),
+        )
+        assert after == before
+
+
+def test_pbkdf2_demo_passwords_work_and_are_upgraded_on_login(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    encoded = setup._password_hash("demorep1")
+    hasher = get_hasher()
+    assert check_password("demorep1", encoded)
+    assert not hasher.verify("demorep2", encoded)
+    assert hasher.must_update(encoded)  # Django re-hashes at full strength on the first login
+
+
+class Rollback(Exception):
+    pass
+
+
+def _company_names(seed: int) -> list[str]:
+    """The company names a tiny demo gets with this seed; the demo itself is rolled back."""
+    try:
+        with transaction.atomic():
+            run_demo(seed=seed, companies=8, contacts=5, deals=2)
+            names = list(Company.objects.order_by("id").values_list("name", flat=True))
+            raise Rollback
+    except Rollback:
+        return names
+
+
+def test_the_same_seed_gives_the_same_data(db):
+    first = _company_names(7)
+    assert Company.objects.count() == 0  # rolled back
+    assert _company_names(7) == first
+    assert _company_names(8) != first
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"companies": -1}, "--companies must be between"), ({"companies": 0, "deals": 5}, "needs at least one company")],
+)
+def test_bad_sizes_are_refused_before_anything_is_written(db, options, message):
+    with pytest.raises(CommandError, match=message):
+        run_demo(**options)
+    assert not get_user_model().objects.exists()
+
+
+def test_a_failure_leaves_nothing_behind(db):
+    Role.objects.filter(slug="read-only").delete()  # the last demo user's role: fails after the others exist
+    with pytest.raises(CommandError, match="read-only"):
+        run_demo()
+    assert not get_user_model().objects.exists()
+    assert not Team.objects.exists() and not Pipeline.objects.exists()
+
+
+def test_existing_users_keep_their_password(db):
+    get_user_model().objects.create_user("admin", password="mine")
+    out = run_demo(companies=3, contacts=3, deals=1)
+    assert "(existing user: unchanged)" in out
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.check_password("mine")
+    assert admin.profile.role.slug == "admin"  # a missing profile is added
+    assert ObjectChange.objects.filter(user=admin, source="demo").count() == 3 + 3 + 5 + 1 + 9 + 1

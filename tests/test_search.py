@@ -1,0 +1,153 @@
+"""Global search on the configured backend (run the suite on SQLite and on PostgreSQL to cover both)."""
+
+import pytest
+from django.db import connection
+
+from crm.records.models import Contact
+from crm.records.services.companies import company_create, company_delete, company_update
+from crm.records.services.contacts import contact_create, contact_delete, contact_update
+from crm.records.services.deals import deal_create
+from crm.records.services.leads import lead_create
+from crm.search import index
+from crm.search.backends import backend
+from crm.search.query import search
+
+pytestmark = pytest.mark.django_db
+
+
+def names(user, q, kind="contact", **kw):
+    return [str(o) for o in search(user, q, **kw).get(kind, [])]
+
+
+def indexed_ids(object_type, word):
+    """Object ids the index itself matches (no visibility filter): proves index rows, not just joins."""
+    sql, params = backend().match_sql(object_type, [word])
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return {row[0] for row in cur.fetchall()}
+
+
+@pytest.fixture
+def people(rep_a):
+    make = lambda **d: contact_create(actor=rep_a, data=d).obj  # noqa: E731
+    return {
+        "ann": make(first_name="Ann", last_name="Lee", email="ann.lee@acme.com", phone="(202) 555-0100"),
+        "jose": make(first_name="José", last_name="Núñez", email="jn@globex.io"),
+        "bob": make(first_name="Bob", last_name="Stone", title="Head of Planning"),
+    }
+
+
+def test_prefix_of_a_name(rep_a, people):
+    assert names(rep_a, "Le") == ["Ann Lee"]
+    assert names(rep_a, "an le") == ["Ann Lee"]  # every word must match, each as a prefix
+    assert names(rep_a, "ann stone") == []
+
+
+def test_an_email(rep_a, people):
+    assert names(rep_a, "ann.lee@acme.com") == ["Ann Lee"]
+    assert names(rep_a, "globex") == ["José Núñez"]
+
+
+@pytest.mark.parametrize("typed", ["2025550100", "(202) 555-0100", "202-555-0100", "+1 202 555 0100", "5550100"])
+def test_a_phone_typed_as_people_type_it(rep_a, people, typed):
+    assert names(rep_a, typed) == ["Ann Lee"]
+
+
+def test_a_national_number_with_a_trunk_zero(rep_a, settings):
+    settings.DEFAULT_PHONE_REGION = "GB"
+    contact_create(actor=rep_a, data={"first_name": "Nigel", "phone": "020 7946 0958"})
+    for typed in ["020 7946 0958", "+44 20 7946 0958", "0044 20 7946 0958", "9460958"]:
+        assert names(rep_a, typed) == ["Nigel"], typed
+    assert names(rep_a, "000 0000") == []
+
+
+def test_accents_are_ignored_both_ways(rep_a, people):
+    assert names(rep_a, "jose") == ["José Núñez"]
+    assert names(rep_a, "NUNEZ") == ["José Núñez"]
+    contact_create(actor=rep_a, data={"first_name": "Francois", "last_name": "Pére"})
+    assert names(rep_a, "françois") == ["Francois Pére"]
+
+
+def test_exact_name_first_then_name_prefix_then_other_matches(rep_a):
+    for first, last in [("Ann", "Lee"), ("Lee", "Ann"), ("Lee", ""), ("Aaron", "Leeds")]:
+        contact_create(actor=rep_a, data={"first_name": first, "last_name": last})
+    # "Lee" (exact), "Lee Ann" (name starts with it), then the rest by name.
+    assert names(rep_a, "lee") == ["Lee", "Lee Ann", "Aaron Leeds", "Ann Lee"]
+
+
+def test_exact_company_name_ranks_first(rep_a):
+    for name in ["Acme Holdings", "Big Acme", "Acme"]:
+        company_create(actor=rep_a, data={"name": name})
+    assert names(rep_a, "ACME", "company") == ["Acme", "Acme Holdings", "Big Acme"]
+
+
+def test_hidden_records_are_never_returned(rep_a, rep_b, support, people):
+    contact_create(actor=rep_b, data={"first_name": "Ann", "last_name": "Secret", "email": "ann@hidden.com"})
+    lead_create(actor=rep_a, data={"last_name": "Annabel"})
+    assert names(rep_a, "ann") == ["Ann Lee"]
+    assert names(rep_b, "ann") == ["Ann Secret"]
+    assert names(rep_b, "hidden") == ["Ann Secret"]
+    assert names(rep_b, "acme") == []
+    # A support agent may not view leads at all: none come back, whatever matches.
+    assert names(support, "annabel", "lead") == []
+    assert names(rep_a, "annabel", "lead") == ["Annabel"]
+
+
+def test_types_and_limit(rep_a, pipeline):
+    company_create(actor=rep_a, data={"name": "Orion Labs"})
+    deal_create(actor=rep_a, data={"name": "Orion renewal"})
+    for i in range(4):
+        contact_create(actor=rep_a, data={"first_name": "Orion", "last_name": f"Member{i}"})
+    found = search(rep_a, "orion", types=["deal", "company"])
+    assert set(found) == {"deal", "company"}
+    assert len(search(rep_a, "orion", limit=2)["contact"]) == 2
+
+
+def test_the_index_follows_updates(rep_a, people):
+    ann = people["ann"]
+    contact_update(ann, actor=rep_a, data={"first_name": "Zelda", "email": "zelda@initech.com", "phone": None})
+    assert names(rep_a, "zelda") == ["Zelda Lee"]
+    assert names(rep_a, "initech") == ["Zelda Lee"]
+    assert names(rep_a, "ann") == []
+    assert names(rep_a, "acme") == []
+    assert names(rep_a, "2025550100") == []
+
+
+def test_the_index_follows_company_renames_and_domains(rep_a):
+    company = company_create(actor=rep_a, data={"name": "Globex", "domains": ["globex.com"]}).obj
+    company_update(company, actor=rep_a, data={"name": "Umbrella", "domains": ["umbrella.io"]})
+    assert names(rep_a, "umbrella", "company") == ["Umbrella"]
+    assert names(rep_a, "globex", "company") == []
+    assert indexed_ids("company", "globex") == set()
+
+
+def test_the_index_follows_deletes(rep_a, people):
+    company = company_create(actor=rep_a, data={"name": "Vandelay"}).obj
+    company_pk, contact_pk = company.pk, people["bob"].pk
+    assert indexed_ids("company", "vandelay") == {company_pk}
+    company_delete(company, actor=rep_a)
+    contact_delete(people["bob"], actor=rep_a)
+    assert names(rep_a, "vandelay", "company") == []
+    assert indexed_ids("company", "vandelay") == set()
+    assert contact_pk not in indexed_ids("contact", "stone")
+
+
+def test_rebuild_restores_a_lost_index(rep_a, people):
+    backend().clear()
+    assert names(rep_a, "ann") == []
+    assert index.rebuild() == Contact.objects.count()
+    assert names(rep_a, "ann") == ["Ann Lee"]
+
+
+@pytest.mark.parametrize("q", ["", "   ", "!!!", "-- ; ' \"", "___", "*", "()", "@.@", "…", "^:+", "(-)", "+"])
+def test_a_query_of_only_punctuation_returns_nothing(rep_a, people, q):
+    assert not any(search(rep_a, q).values())
+
+
+@pytest.mark.parametrize(
+    "q", ['"ann', "ann*", "ann OR bob", "NEAR(ann bob)", "ann AND", "ann:lee", "ann & lee | !bob", "'; drop table x"]
+)
+def test_query_syntax_of_the_engines_is_plain_text(rep_a, people, q):
+    found = search(rep_a, q)  # no error from FTS5 or to_tsquery
+    assert all(isinstance(v, list) for v in found.values())
+    assert names(rep_a, '"ann*') == ["Ann Lee"]

@@ -1,0 +1,67 @@
+"""Login, logout, password change and session security."""
+
+import pytest
+from django.test import Client
+
+PAGES = ["/", "/companies/", "/contacts/", "/leads/", "/deals/", "/tasks/", "/board/", "/search/?q=x", "/password/"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_users_are_sent_to_login(db, path):
+    r = Client().get(path)
+    assert r.status_code == 302
+    assert r["Location"].startswith("/login/?next=")
+
+
+def test_login_page_has_labelled_fields(db):
+    r = Client().get("/login/")
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert '<label for="id_username">' in html and '<label for="id_password">' in html
+
+
+def test_login_with_wrong_password_shows_an_error(rep_a):
+    r = Client().post("/login/", {"username": "rep_a", "password": "nope"})
+    assert r.status_code == 200
+    assert "Please enter a correct username and password" in r.content.decode()
+
+
+def test_login_then_logout(rep_a):
+    client = Client()
+    r = client.post("/login/", {"username": "rep_a", "password": "pw"})
+    assert r.status_code == 302 and r["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert client.post("/logout/").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_login_requires_a_csrf_token(rep_a):
+    client = Client(enforce_csrf_checks=True)
+    r = client.post("/login/", {"username": "rep_a", "password": "pw"})
+    assert r.status_code == 403
+
+
+def test_password_change_validates_then_changes(rep_a, web):
+    client = web(rep_a)
+    r = client.post("/password/", {"old_password": "wrong", "new_password1": "x", "new_password2": "y"})
+    assert r.status_code == 200
+    assert "Your old password was entered incorrectly" in r.content.decode()
+    new = "a-Long-new-pass-42"
+    r = client.post("/password/", {"old_password": "pw", "new_password1": new, "new_password2": new})
+    assert r.status_code == 302 and r["Location"] == "/password/done/"
+    rep_a.refresh_from_db()
+    assert rep_a.check_password(new)
+
+
+def test_session_cookie_is_secure_when_not_debug(settings):
+    from django.conf import settings as live
+
+    assert live.SESSION_COOKIE_HTTPONLY is True
+    assert live.CSRF_COOKIE_SECURE == live.SESSION_COOKIE_SECURE
+
+
+def test_admin_link_only_for_staff(rep_a, admin_user, web):
+    assert "/admin/" not in web(rep_a).get("/").content.decode()
+    admin_user.is_staff = True
+    admin_user.save()
+    assert 'href="/admin/"' in web(admin_user).get("/").content.decode()

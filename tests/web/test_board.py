@@ -1,0 +1,97 @@
+"""The pipeline board: columns with numbers, lazy-loaded cards, and moves through deal_move_stage."""
+
+import json
+
+from crm.records.models import Deal, StageChange
+from crm.records.services import deals
+from tests.factories import DealFactory
+
+
+def stage(pipeline, name):
+    return pipeline.stages.get(name=name)
+
+
+def test_board_columns_show_count_total_and_weighted(web, rep_a, pipeline, big_deal):
+    deals.deal_create(actor=rep_a, data={"name": "Small", "amount": "1000", "pipeline_id": pipeline.pk})
+    r = web(rep_a).get("/board/")
+    assert r.status_code == 200
+    first = r.context["columns"][0]
+    assert first["stage"].name == "Qualify"
+    assert first["stats"] == {"count": 2, "total": "$13,000", "weighted": "$1,300"}
+    page = r.content.decode()
+    assert "Acme rollout" in page and "Small" in page
+
+
+def test_board_hides_deals_of_others(web, rep_b, big_deal):
+    assert "Acme rollout" not in web(rep_b).get("/board/").content.decode()
+
+
+def test_board_filters_by_owner_and_close_date(web, manager, rep_a, pipeline, big_deal):
+    deals.deal_create(
+        actor=manager, data={"name": "Manager deal", "pipeline_id": pipeline.pk, "expected_close_date": "2030-01-15"}
+    )
+    page = web(manager).get("/board/", {"owner": rep_a.pk}).content.decode()
+    assert "Acme rollout" in page and "Manager deal" not in page
+    page = web(manager).get("/board/", {"close_from": "2030-01-01", "close_to": "2030-01-31"}).content.decode()
+    assert "Manager deal" in page and "Acme rollout" not in page
+
+
+def test_cards_load_lazily_per_column(web, rep_a, pipeline):
+    DealFactory.create_batch(25, pipeline=pipeline, owner=rep_a)
+    client = web(rep_a)
+    column = client.get("/board/").context["columns"][0]
+    assert len(column["cards"]) == 20 and column["next"]
+    more = client.get(f"/board/column/{column['stage'].pk}/", {"cursor": column["next"]})
+    assert len(more.context["cards"]) == 5 and more.context["next"] is None
+
+
+def test_move_persists_with_history_and_probability(web, rep_a, pipeline, big_deal):
+    target = stage(pipeline, "Proposal")
+    r = web(rep_a).post(f"/deals/{big_deal.pk}/move/", {"stage_id": target.pk, "version": big_deal.version})
+    assert r.status_code == 200
+    body = json.loads(r.content)
+    big_deal.refresh_from_db()
+    assert big_deal.stage == target and big_deal.probability == 50 and body["version"] == big_deal.version
+    assert StageChange.objects.filter(deal=big_deal, to_stage=target).exists()
+    assert "1 deal" in body["stats"][str(target.pk)] and f'data-deal="{big_deal.pk}"' in body["card"]
+
+
+def test_move_to_lost_needs_a_reason(web, rep_a, pipeline, big_deal):
+    lost = stage(pipeline, "Lost")
+    client = web(rep_a)
+    r = client.post(f"/deals/{big_deal.pk}/move/", {"stage_id": lost.pk})
+    assert r.status_code == 422 and "lost_reason" in json.loads(r.content)["fields"]
+    r = client.post(f"/deals/{big_deal.pk}/move/", {"stage_id": lost.pk, "lost_reason": "Price"})
+    assert r.status_code == 200
+    big_deal.refresh_from_db()
+    assert big_deal.status == "lost" and big_deal.lost_reason == "Price"
+
+
+def test_move_with_a_stale_version_is_a_conflict(web, rep_a, pipeline, big_deal):
+    r = web(rep_a).post(f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Won").pk, "version": 99})
+    assert r.status_code == 409 and json.loads(r.content)["code"] == "version_conflict"
+    assert Deal.objects.get(pk=big_deal.pk).stage.name == "Qualify"
+
+
+def test_move_of_a_hidden_deal_is_404(web, rep_b, pipeline, big_deal):
+    r = web(rep_b).post(f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Won").pk})
+    assert r.status_code == 404
+
+
+def test_read_only_user_sees_the_board_but_cannot_move(web, readonly, pipeline, big_deal):
+    page = web(readonly).get("/board/").content.decode()
+    assert "Acme rollout" in page and "data-move-select" not in page
+    r = web(readonly).post(f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Won").pk})
+    assert r.status_code == 404
+
+
+def test_move_to_a_stage_of_another_pipeline_is_refused(web, rep_a, big_deal):
+    from tests.factories import PipelineFactory
+
+    other = PipelineFactory(name="Other").stages.first()
+    r = web(rep_a).post(f"/deals/{big_deal.pk}/move/", {"stage_id": other.pk})
+    assert r.status_code == 422
+
+
+def test_board_without_pipelines_says_so(web, rep_a):
+    assert "There is no pipeline yet" in web(rep_a).get("/board/").content.decode()
