@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-dev migrate demo clean browser
+.PHONY: run test lint install install-dev migrate demo clean bench browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,15 @@ lint: install-dev
 test: lint node_modules/.installed browser
 	env -u DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$DATABASE_URL" ]; then echo "== again on $${DATABASE_URL%%://*}"; $(BIN)/pytest; fi
+
+# Benchmarks (docs/benchmarks.md): seed a separate database, then measure through gunicorn.
+# SCALE=small|1m; BENCH_DB=sqlite|postgres. wrk is the load generator (a Python one is the fallback).
+SCALE ?= small
+BENCH_DB ?= sqlite
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk not installed: using the Python load generator"
+	$(BIN)/crm bench seed --scale $(SCALE) --db $(BENCH_DB)
+	$(BIN)/crm bench run --scale $(SCALE) --db $(BENCH_DB) --docs
 
 clean:
 	rm -rf $(VENV) var/test*.sqlite3

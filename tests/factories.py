@@ -3,8 +3,15 @@
 import factory
 from django.contrib.auth.models import User
 
+from crm.access.builtin_roles import BUILTIN_ROLES
 from crm.access.models import Profile, Role, Team
 from crm.records.models import Activity, Company, Contact, Deal, Lead, Pipeline, Stage, Task
+
+
+def builtin_role(slug: str) -> Role:
+    """The built-in role; re-created when a transactional test's flush removed the migration's rows."""
+    spec = next(r for r in BUILTIN_ROLES if r["slug"] == slug)
+    return Role.objects.get_or_create(slug=slug, defaults={k: v for k, v in spec.items() if k != "slug"})[0]
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -21,7 +28,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         if extracted:
             team = kwargs.get("team")
             Profile.objects.update_or_create(
-                user=self, defaults={"role": Role.objects.get(slug=extracted), "team": team}
+                user=self, defaults={"role": builtin_role(extracted), "team": team}
             )
         self.save()
 

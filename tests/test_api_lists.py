@@ -5,6 +5,7 @@ import decimal
 
 import pytest
 
+from crm.audit.models import ObjectChange
 from crm.customization.models import CustomField
 from crm.records.models import Contact, Task
 from tests.test_api_helpers import make
@@ -117,7 +118,7 @@ def people(rep_a, rep_b, db):
             rep_a,
             "Annabel",
             last_name="Smith",
-            email="ann@example.com",
+            emails=[{"email": "ann@example.com"}, {"email": "annabel@example.com", "kind": "home"}],
             phone="+1 202 555 0100",
             city="Paris",
             lifecycle_stage="lead",
@@ -163,6 +164,9 @@ CONTACT_FILTERS = [
     ({"city__isnull": "true"}, {"dee"}),
     ({"tag": "vip"}, {"ann", "cy"}),
     ({"tag": "new"}, {"cy"}),
+    ({"tag__in": "vip,new"}, {"ann", "cy"}),  # cy has both tags: still listed once
+    ({"email__contains": "example.com"}, {"ann"}),  # ann has two matching emails
+    ({"tag__ne": "vip"}, {"bob", "dee"}),
     ({"cf_score": "5"}, {"ann"}),
     ({"cf_score__gt": "4"}, {"ann", "bob"}),
     ({"cf_score__lt": "5"}, {"dee"}),
@@ -184,7 +188,8 @@ def test_contact_filters_and_search(people, api, rep_a):
     client, problems = api(rep_a), []
     for query, names in CONTACT_FILTERS:
         r = client.get("/contacts", query)
-        got = {row["id"] for row in r.json()["items"]} if r.status_code == 200 else r.status_code
+        ids = [row["id"] for row in r.json()["items"]] if r.status_code == 200 else [r.status_code]
+        got = set(ids) if len(ids) == len(set(ids)) else f"duplicates: {ids}"
         if got != {people[n].pk for n in names}:
             problems.append(f"{query}: got {got}, want {sorted(names)}")
     assert not problems, "\n".join(problems)
@@ -214,3 +219,15 @@ def test_number_date_and_id_filters_on_deals(deals, api, rep_a):
     assert ids(created_at__gte="2000-01-01") == where(lambda d: True)
     assert ids(created_at__lt="2000-01-01T00:00:00+02:00") == set()
     assert ids(status="open", name="ALPHA") == where(lambda d: d.name == "alpha")
+
+
+def test_change_log_pages_walk_newest_first(api, rep_a, rep_b):
+    for i in range(5):
+        contact = make("contacts", rep_a, f"C{i}")
+        make("contacts", rep_b, f"Hidden {i}")
+    client = api(rep_a)
+    client.patch(f"/contacts/{contact.pk}", {"title": "CEO"})
+    ids = walk(client, "/changes")
+    mine = ObjectChange.objects.filter(user=rep_a).order_by("-time", "-id")
+    assert ids == list(mine.values_list("pk", flat=True)) and len(ids) == 6
+    assert walk(client, "/changes", action="update") == [mine[0].pk]

@@ -29,6 +29,9 @@ def hidden(rep_b, pipeline):
 def custom_fields(db):
     for object_type in ("company", "contact", "lead", "deal", "activity", "task"):
         CustomField.objects.create(object_type=object_type, key="rank", label="Rank", field_type="integer")
+    CustomField.objects.create(
+        object_type="contact", key="colors", label="Colors", field_type="multi_choice", choices=["red", "blue"]
+    )
 
 
 def fill(value, ids: dict):
@@ -65,6 +68,7 @@ BAD_CREATES = [
     ("companies", {"name": "A", "custom_fields": {"rank": "high"}}, "custom_fields.rank"),
     ("companies", {"name": "A", "custom_fields": {"nope": 1}}, "custom_fields.nope"),
     ("companies", {"name": "A", "custom_fields": [1]}, "custom_fields"),
+    ("companies", {"name": "A\u0000B"}, "name"),
     ("contacts", {}, "first_name"),
     ("contacts", {"first_name": LONG}, "first_name"),
     ("contacts", {"first_name": "A", "email": "not-an-email"}, "email"),
@@ -77,6 +81,10 @@ BAD_CREATES = [
     ("contacts", {"first_name": "A", "email_opt_in": "maybe"}, "email_opt_in"),
     ("contacts", {"first_name": "A", "lifecycle_stage": "bored"}, "lifecycle_stage"),
     ("contacts", {"first_name": "A", "custom_fields": {"rank": 1.5}}, "custom_fields.rank"),
+    ("contacts", {"first_name": "A", "custom_fields": {"rank": 10**30}}, "custom_fields.rank"),
+    ("contacts", {"first_name": "A", "custom_fields": {"rank": "\u0000"}}, "custom_fields"),
+    ("contacts", {"first_name": "A", "emails": [{"email": "a\u0000@example.com"}]}, "emails.0.email"),
+    ("leads", {"first_name": "A", "tags": ["x" * 51]}, "tags.0"),
     ("leads", {"first_name": "A", "email": "nope"}, "email"),
     ("leads", {"first_name": "A", "phone": "nope"}, "phone"),
     ("leads", {"first_name": "A", "status": "hot"}, "status"),
@@ -186,8 +194,9 @@ UNREADABLE = [
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_unreadable_bodies_on_every_write_endpoint(kind, api, rep_a, pipeline):
+    """Every variant on contacts; one of each kind of failure (400, 422) on the other types."""
     client, obj, before, problems = api(rep_a), make(kind, rep_a, "Orig"), count(kind), []
-    for raw, status in UNREADABLE:
+    for raw, status in UNREADABLE if kind == "contacts" else [UNREADABLE[0], UNREADABLE[3]]:
         for method, path in [("post", f"/{kind}"), ("patch", f"/{kind}/{obj.pk}"), ("post", f"/{kind}/bulk")]:
             problems += [
                 f"{method} {path} {raw!r}: {p}" for p in problems_of(client._call(method, path, raw=raw), status)
@@ -261,6 +270,8 @@ BAD_LISTS = [
     ("/contacts", {"sort": "owner__password"}, "sort"),
     ("/contacts", {"sort": "cf_nope"}, "sort"),
     ("/contacts", {"sort": "cf_"}, "sort"),
+    ("/contacts", {"sort": "cf_colors"}, "sort"),
+    ("/contacts", {"cf_colors__gt": "red"}, "cf_colors__gt"),
     ("/contacts", {"cursor": "garbage!!"}, "cursor"),
     ("/contacts", {"cursor": cursor_of([1, 2])}, "cursor"),
     ("/contacts", {"cursor": cursor_of({"v": "x"})}, "cursor"),
@@ -281,6 +292,7 @@ BAD_LISTS = [
     ("/deals", {"cursor": cursor_of({"v": "abc", "id": 1}), "sort": "amount"}, "cursor"),
     ("/contacts", {"cursor": cursor_of({"v": {"x": 1}, "id": 1}), "sort": "cf_rank"}, "cursor"),
     ("/contacts", {"limit": "0"}, "limit"),
+    ("/contacts", {"q": "a" * 201}, "q"),
     ("/contacts", {"limit": "1000"}, "limit"),
     ("/contacts", {"limit": "-1"}, "limit"),
     ("/changes", {"limit": "0"}, "limit"),
@@ -292,10 +304,12 @@ BAD_LISTS = [
     ("/search", {"q": "a", "limit": "0"}, "limit"),
     ("/search", {"q": "a" * 201}, "q"),
     ("/search", {"q": "a", "types": "task"}, "types"),
+    ("/custom-fields", {"object_type": "widget"}, "object_type"),
+    ("/custom-fields", {"object_type": "a\x00"}, "object_type"),
 ]
 
 
-@pytest.mark.parametrize("endpoint", ["/contacts", "/deals", "/changes", "/search"])
+@pytest.mark.parametrize("endpoint", ["/contacts", "/deals", "/changes", "/search", "/custom-fields"])
 def test_bad_list_parameters_are_400(endpoint, api, rep_a, custom_fields):
     make("contacts", rep_a, "Ann")
     client, problems = api(rep_a), []
@@ -318,6 +332,8 @@ def test_bad_list_parameters_are_400(endpoint, api, rep_a, custom_fields):
         ("/changes", {"since": "last week"}),
         ("/search", {}),
         ("/contacts/{pk}/timeline", {"limit": "0"}),
+        ("/contacts/{pk}/changes", {"limit": "-1"}),
+        ("/contacts/{pk}/changes", {"limit": "100000"}),
         ("/contacts/{pk}/timeline", {"types": "email"}),
         ("/widgets/{pk}/timeline", {}),
     ],
@@ -348,4 +364,28 @@ def test_bad_if_match_is_400(header, api, rep_a):
 def test_idempotency_key_too_long_is_422(api, rep_a):
     r = api(rep_a).post("/contacts", payload("contacts", "Ann"), headers={"Idempotency-Key": "k" * 256})
     assert_error(r, 422, "validation_failed", "Idempotency-Key")
+    assert count("contacts") == 0
+
+
+def test_dates_without_a_time_zone_are_read_as_utc(api, rep_a):
+    make("contacts", rep_a, "Ann")
+    client = api(rep_a)
+    for query in ({"since": "2000-01-01T00:00:00"}, {"since": "2000-01-01"}, {"time__gte": "2000-01-01T00:00"}):
+        r = client.get("/changes", query)
+        assert r.status_code == 200 and len(r.json()["items"]) == 1, (query, r.content[:200])
+    assert client.get("/changes", {"since": "2999-01-01T00:00:00"}).json()["items"] == []
+
+
+def test_unsupported_method_is_json_405(api, rep_a):
+    contact = make("contacts", rep_a, "Ann")
+    r = api(rep_a)._call("put", f"/contacts/{contact.pk}", {"title": "x"})
+    assert_error(r, 405, "method_not_allowed")
+    assert set(r["Allow"].replace(" ", "").split(",")) == {"GET", "PATCH", "DELETE"}
+    assert_error(api(rep_a).delete("/contacts"), 405, "method_not_allowed")
+
+
+def test_oversized_body_is_413(api, rep_a, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    r = api(rep_a).post("/contacts", {"first_name": "Ann", "title": "x" * 20_000})
+    assert_error(r, 413, "too_large")
     assert count("contacts") == 0

@@ -23,8 +23,9 @@ from crm.api import idempotency
 from crm.api.errors import field_path
 from crm.audit.models import ObjectChange
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
-from crm.core.filters import Field, build_q
+from crm.core.filters import Field, build_q, spans_many
 from crm.core.paging import Sort, page, parse_sort
+from crm.customization.models import FieldType
 from crm.customization.validation import definitions
 from crm.records.services.common import get_visible
 from crm.search.backends import backend as search_backend
@@ -115,8 +116,11 @@ def sort_of(res: Resource, raw: str | None) -> Sort:
     sort = parse_sort(raw, res.sorts, res.default_sort)
     if sort.path.startswith("custom_fields__"):
         key = sort.path.split("__", 1)[1]
-        if key not in definitions(res.model.object_type):
+        definition = definitions(res.model.object_type).get(key)
+        if definition is None:
             raise BadRequest(f"Cannot sort by cf_{key}.", fields={"sort": f"No custom field {key!r} on this type."})
+        if definition.field_type == FieldType.MULTI_CHOICE:  # a list has no order (nor a cursor)
+            raise BadRequest(f"Cannot sort by cf_{key}.", fields={"sort": "Multi-choice fields cannot be sorted."})
     return sort
 
 
@@ -132,7 +136,12 @@ def queryset(res: Resource, user, action: str = "view"):
 def filtered(res: Resource, request, action: str = "view"):
     """The restricted queryset with the request's filters and ?q= applied (lists and exports)."""
     params = {k: v for k, v in request.GET.items() if k not in RESERVED}
-    qs = queryset(res, request.user, action).filter(build_q(res.model.object_type, params, res.filters))
+    cond = build_q(res.model.object_type, params, res.filters)
+    qs = queryset(res, request.user, action)
+    if spans_many(res.model, params, res.filters):  # each record once, however many tags/emails match
+        qs = qs.filter(pk__in=res.model.objects.filter(cond).values("pk"))
+    else:
+        qs = qs.filter(cond)
     q = request.GET.get("q", "").strip()
     if q:
         words = words_of(q)
@@ -171,6 +180,8 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
     ):
         if not 1 <= limit <= settings.API_MAX_PAGE_SIZE:
             raise BadRequest(f"limit must be 1 to {settings.API_MAX_PAGE_SIZE}.", fields={"limit": str(limit)})
+        if q and len(q) > 200:  # as global search: a query, not a document
+            raise BadRequest("The query is too long (200 characters at most).", fields={"q": "Too long."})
         rows, nxt = page(filtered(res, request), sort_of(res, sort), limit=limit, cursor=cursor)
         return {"items": rows, "next": nxt}
 
@@ -246,8 +257,10 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
 
     @router.get("/{int:pk}/changes", response=list[ChangeOut], summary=f"Change log of a {name}")
     def record_changes(request, pk: int, limit: int = 100):
+        if not 1 <= limit <= 500:
+            raise BadRequest("limit must be 1 to 500.", fields={"limit": str(limit)})
         obj = get_visible(res.model, request.user, pk)
-        return list(ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk)[: min(limit, 500)])
+        return list(ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk)[:limit])
 
 
 def _require_bulk_actions(res: Resource, user, items: list) -> None:

@@ -2,7 +2,9 @@
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -72,6 +74,13 @@ def install(api) -> None:
     @api.exception_handler(DjangoPermissionDenied)
     def forbidden(request, exc):
         return api.create_response(request, body("permission_denied", str(exc) or "Not allowed."), status=403)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request, exc):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return api.create_response(
+            request, body("too_large", f"The request body is larger than {limit} bytes; send less at once."), status=413
+        )
 
     @api.exception_handler(Exception)
     def unexpected(request, exc):

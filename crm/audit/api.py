@@ -28,6 +28,6 @@ def changes(request, limit: int = 50, cursor: str | None = None, since: dt.datet
     params = {k: v for k, v in request.GET.items() if k not in {"limit", "cursor", "since"}}
     qs = visible_changes(request.user).filter(build_q("change", params, FILTERS))
     if since:
-        qs = qs.filter(time__gte=since)
+        qs = qs.filter(time__gte=since if since.tzinfo else since.replace(tzinfo=dt.UTC))  # naive means UTC
     rows, nxt = page(qs, Sort("time", True), limit=limit, cursor=cursor)
     return {"items": [ChangeOut.from_orm(r).model_dump(mode="json") for r in rows], "next": nxt}

@@ -40,9 +40,13 @@ def _lua(paths: list[str], headers: dict) -> str:
     )
 
 
-def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+def _ms(text: str) -> float | None:
+    """wrk's '812.00us' / '3.21ms' / '1.02s' / '1.10m' in milliseconds."""
+    found = re.match(r"([\d.]+)(us|ms|s|m)\b", text)
+    if found is None:
+        return None
+    value, unit = found.groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
 def _wrk(port: int, paths: list[str], headers: dict, *, duration: int, connections: int) -> LoadResult:

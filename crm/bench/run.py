@@ -20,7 +20,7 @@ from django.db import connection
 
 from crm.access.models import ApiToken
 from crm.bench import floors
-from crm.bench.load import run_load
+from crm.bench.load import LoadResult, run_load
 from crm.bench.report import Figure, write_report
 from crm.bench.scales import Scale
 from crm.bench.server import Server
@@ -200,14 +200,23 @@ def run(scale: Scale, *, engine: str, options: dict, out) -> dict:
         paths = [f"/api/v1/contacts/{c}" for c in p.contacts[:500]]
         headers = {"Authorization": client.headers["Authorization"]}
         duration, conns = options.get("duration", 10), options.get("connections", 8)
-        detail = run_load(server.port, paths, headers, duration=duration, connections=conns)
-        ping = run_load(server.port, ["/healthz/ping"], {}, duration=duration, connections=conns)
+        detail = _load(server.port, paths, headers, duration, conns, out)
+        ping = _load(server.port, ["/healthz/ping"], {}, duration, conns, out)
         client.conn.close()
     ApiToken.objects.filter(name="bench").delete()
     return write_report(
         scale=scale, engine=engine, figures=figures, throughput=(detail, ping), connections=conns,
         docs=options.get("docs", False), out=out,
     )  # fmt: skip
+
+
+def _load(port, paths, headers, duration, conns, out) -> LoadResult:
+    """A failed load run is reported as such; it does not throw away the latency figures."""
+    try:
+        return run_load(port, paths, headers, duration=duration, connections=conns)
+    except Exception as exc:  # wrk missing output, a crash: the report says so
+        out.write(f"  load generator failed: {exc!r}\n")
+        return LoadResult("failed", 0.0, 0, 1, None, None)
 
 
 def _quote(text: str) -> str:

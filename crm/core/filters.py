@@ -82,6 +82,19 @@ def _custom_field(key: str, defs) -> Field:
     return Field(f"custom_fields__{key}", kind)
 
 
+def spans_many(model, params: Mapping[str, str], fields: Mapping[str, Field]) -> bool:
+    """Whether a filter goes through a to-many relation (tags, emails, ...): a plain filter would then
+    return a record once per matching related row."""
+    for name in params:
+        field = fields.get(name.partition("__")[0])
+        if field is None or "__" not in field.lookup:
+            continue
+        relation = model._meta.get_field(field.lookup.split("__", 1)[0])
+        if relation.many_to_many or relation.one_to_many:
+            return True
+    return False
+
+
 def build_q(object_type: str, params: Mapping[str, str], fields: Mapping[str, Field]) -> Q:
     """Q for all given filters (AND); unknown names or bad values raise BadRequest (400)."""
     q = Q()

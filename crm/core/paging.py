@@ -41,7 +41,7 @@ def parse_sort(raw: str | None, allowed: dict[str, str], default: str) -> Sort:
 
 
 def _expr(sort: Sort):
-    if sort.path.startswith("custom_fields__"):
+    if _is_custom(sort):
         value = KeyTransform(sort.path.split("__", 1)[1], "custom_fields")
         # JSON null as SQL NULL, so the empty rows (sorted last) are ordered by id alone.
         return Case(When(~_empty(sort), then=value), default=None, output_field=JSONField())
@@ -138,11 +138,15 @@ def _fits(model, sort: Sort, value) -> bool:
     return isinstance(value, str | int | float | bool)
 
 
+def _is_custom(sort: Sort) -> bool:
+    return sort.path.startswith("custom_fields__")
+
+
 def _empty(sort: Sort) -> Q:
     """Rows without a value: SQL NULL, and for a custom field also a missing key or a JSON null
     (which the databases would otherwise sort as the text 'null' or a jsonb null, not last)."""
     empty = Q(**{f"{sort.path}__isnull": True})
-    if sort.path.startswith("custom_fields__"):
+    if _is_custom(sort):
         empty |= Q(**{sort.path: None})
     return empty
 
@@ -154,14 +158,22 @@ def _after(sort: Sort, value, pk: int) -> Q:
     if value is None:
         return _empty(sort) & Q(**{f"pk__{gt}": pk})
     later = Q(**{f"{path}__{gt}": value}) | Q(**{path: value, f"pk__{gt}": pk})
-    return (~_empty(sort) & later) | _empty(sort)
+    if _is_custom(sort):
+        later &= ~_empty(sort)  # SQLite compares a JSON null as the text 'null', above any number
+    return later | _empty(sort)
 
 
 def page(qs: QuerySet, sort: Sort, *, limit: int, cursor: str | None) -> tuple[list, str | None]:
     expr = _expr(sort)
     order = expr.desc(nulls_last=True) if sort.descending else expr.asc(nulls_last=True)
-    last_if_empty = Case(When(_empty(sort), then=Value(1)), default=Value(0), output_field=IntegerField())
-    qs = qs.order_by(last_if_empty, order, "-pk" if sort.descending else "pk")
+    by_id = "-pk" if sort.descending else "pk"
+    if _is_custom(sort):
+        # Missing keys and JSON nulls together, last. (Model fields keep a plain ORDER BY, which an
+        # index such as (name, id) serves without sorting the table.)
+        last_if_empty = Case(When(_empty(sort), then=Value(1)), default=Value(0), output_field=IntegerField())
+        qs = qs.order_by(last_if_empty, order, by_id)
+    else:
+        qs = qs.order_by(order, by_id)
     if cursor:
         value, pk = decode_cursor(cursor, sort, qs.model)
         qs = qs.filter(_after(sort, value, pk))

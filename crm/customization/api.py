@@ -1,5 +1,7 @@
 from ninja import Router, Schema
 
+from crm.access.models import OBJECT_TYPES
+from crm.core.errors import BadRequest
 from crm.customization.models import CustomField
 
 router = Router(tags=["configuration"])
@@ -21,5 +23,10 @@ class CustomFieldOut(Schema):
 def custom_fields(request, object_type: str | None = None):
     qs = CustomField.objects.all()
     if object_type:
+        if object_type not in OBJECT_TYPES:
+            raise BadRequest(
+                f"Unknown object type {object_type!r}.",
+                fields={"object_type": f"Use one of: {', '.join(OBJECT_TYPES)}."},
+            )
         qs = qs.filter(object_type=object_type)
     return list(qs)

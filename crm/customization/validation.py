@@ -80,9 +80,12 @@ def coerce(definition: CustomField, raw):
         if isinstance(raw, bool) or not isinstance(raw, int | str):
             raise ValueError("Must be a whole number.")
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:  # int()'s own message ("invalid literal ...") is not for people
             raise ValueError("Must be a whole number.") from None
+        if not -(2**63) <= value < 2**63:  # what the databases can compare and sort as a number
+            raise ValueError("The number is too large.")
+        return value
     if kind == FieldType.DECIMAL:
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise ValueError("Must be a number.")

@@ -100,7 +100,7 @@ def _build_and_insert(world: World, sizes: Sizes) -> dict[str, int]:
     _log(actor, people.records, "tags", "emails", "phones")
     _log(actor, lead_rows, "tags")
     _log(actor, sales.records, "tags", "deal_contacts")
-    _log(actor, acts)
+    _log(actor, acts, "participants")
     _log(actor, tasks)
     return {
         "companies": len(comp.records),

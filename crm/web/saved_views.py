@@ -27,7 +27,7 @@ class View:
         return f"?{self.query}{sep}view={self.key}"
 
 
-def _month(today: dt.date) -> tuple[str, str]:
+def month_bounds(today: dt.date) -> tuple[str, str]:
     start = today.replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     return start.isoformat(), end.isoformat()
@@ -36,7 +36,7 @@ def _month(today: dt.date) -> tuple[str, str]:
 def builtin_views(kind, user) -> list[View]:
     me = user.pk
     if kind.slug == "deals":
-        start, end = _month(timezone.localdate())
+        start, end = month_bounds(timezone.localdate())
         return [
             View("mine", "My open deals", urlencode({"owner": me, "status": "open"})),
             View(

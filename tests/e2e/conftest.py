@@ -11,10 +11,6 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of test setup are still
-# plain synchronous calls, made between browser steps.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
@@ -34,7 +30,9 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-@pytest.fixture(scope="session")
+# Package scope: Chromium starts once for these tests and stops before any other test runs, so
+# Playwright's event loop (see below) never outlives them.
+@pytest.fixture(scope="package")
 def browser(django_db_setup):
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: install Debian's chromium (make test does) to run the browser tests."
@@ -45,6 +43,10 @@ def browser(django_db_setup):
     from playwright.sync_api import sync_playwright
 
     originals = {alias: connections[alias] for alias in connections}
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of test setup are still
+    # plain synchronous calls, made between browser steps. Allowed for these tests only.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         # Playwright's sync API leaves its event loop running in this thread, and Django then looks
         # connections up in per-context (async) storage: fresh wrappers without the test database's
@@ -54,6 +56,18 @@ def browser(django_db_setup):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         yield browser
         browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _clear_search_index(transactional_db):
+    yield
+    from crm.search.backends import backend
+
+    backend().clear()  # not a Django model: the test flush leaves its rows for the next tests
 
 
 @pytest.fixture(autouse=True)

@@ -100,7 +100,7 @@ def test_drag_a_deal_to_another_stage_and_it_stays_there(open_page, rep, sales):
         page.mouse.move(box["x"] + 40 + (goal["x"] + 60 - box["x"] - 40) * step / 10, goal["y"] + 40)
     page.mouse.up()
     expect(page.locator("#toast")).to_contain_text("Moved")
-    expect(page.locator('[data-stats]').nth(1)).to_contain_text("$40,000")
+    expect(page.locator("[data-stats]").nth(1)).to_contain_text("$40,000")
     page.reload()
     expect(target.locator(f"#deal-{deal.pk}")).to_be_visible()
     deal.refresh_from_db()
@@ -124,8 +124,8 @@ def test_moving_to_lost_asks_for_the_reason(open_page, rep, sales):
 
 def test_convert_a_lead(open_page, rep, sales):
     lead = leads.lead_create(
-        actor=rep, data={"first_name": "Grace", "last_name": "Hopper", "company_name": "Navy Labs",
-                         "email": "grace@navy.example"}
+        actor=rep,
+        data={"first_name": "Grace", "last_name": "Hopper", "company_name": "Navy Labs", "email": "grace@navy.example"},
     ).obj
     page = open_page(rep)
     page.goto(f"/leads/{lead.pk}/")
@@ -183,8 +183,13 @@ def _no_sideways_scroll(page):
 def test_contact_page_at_phone_width(open_page, rep):
     acme = companies.company_create(actor=rep, data={"name": "Acme"}).obj
     ada = contacts.contact_create(
-        actor=rep, data={"first_name": "Ada", "last_name": "Lovelace", "email": "ada@a-very-long-domain-name.example",
-                         "company_id": acme.pk}
+        actor=rep,
+        data={
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@a-very-long-domain-name.example",
+            "company_id": acme.pk,
+        },
     ).obj
     activities.activity_create(actor=rep, data={"kind": "call", "subject": "Intro", "contact_id": ada.pk})
     page = open_page(rep, PHONE)
@@ -211,7 +216,8 @@ def test_board_at_phone_width_moves_with_the_menu(open_page, rep, sales):
     page.get_by_label("Move Phone deal to stage").select_option(label="→ Proposal")
     expect(page.locator("#toast")).to_contain_text("Moved")
     page.reload()
-    expect(page.locator('.cards[aria-label="Deals in Proposal"]').get_by_role("link", name="Phone deal")).to_be_visible()
+    proposal = page.locator('.cards[aria-label="Deals in Proposal"]')
+    expect(proposal.get_by_role("link", name="Phone deal")).to_be_visible()
     assert Deal.objects.get(pk=deal.pk).stage.name == "Proposal"
 
 
@@ -225,3 +231,16 @@ def test_hidden_record_is_not_found_in_the_browser(open_page, rep):
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
     assert Lead.objects.count() == 0 and Task.objects.count() == 0
+
+
+def test_a_long_column_loads_more_cards_as_it_scrolls(open_page, rep, sales):
+    from tests.factories import DealFactory
+
+    DealFactory.create_batch(26, pipeline=sales, owner=rep)
+    page = open_page(rep)
+    page.goto("/board/")
+    column = page.locator('.cards[aria-label="Deals in Qualify"]')
+    expect(column.locator(".dealcard")).to_have_count(20)
+    column.locator(".more").scroll_into_view_if_needed()
+    expect(column.locator(".dealcard")).to_have_count(26)
+    expect(column.locator(".more")).to_have_count(0)

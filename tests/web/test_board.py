@@ -6,6 +6,8 @@ from crm.records.models import Deal, StageChange
 from crm.records.services import deals
 from tests.factories import DealFactory
 
+JSON = "application/json"
+
 
 def stage(pipeline, name):
     return pipeline.stages.get(name=name)
@@ -47,7 +49,9 @@ def test_cards_load_lazily_per_column(web, rep_a, pipeline):
 
 def test_move_persists_with_history_and_probability(web, rep_a, pipeline, big_deal):
     target = stage(pipeline, "Proposal")
-    r = web(rep_a).post(f"/deals/{big_deal.pk}/move/", {"stage_id": target.pk, "version": big_deal.version})
+    r = web(rep_a).post(
+        f"/deals/{big_deal.pk}/move/", {"stage_id": target.pk, "version": big_deal.version}, HTTP_ACCEPT=JSON
+    )
     assert r.status_code == 200
     body = json.loads(r.content)
     big_deal.refresh_from_db()
@@ -59,39 +63,57 @@ def test_move_persists_with_history_and_probability(web, rep_a, pipeline, big_de
 def test_move_to_lost_needs_a_reason(web, rep_a, pipeline, big_deal):
     lost = stage(pipeline, "Lost")
     client = web(rep_a)
-    r = client.post(f"/deals/{big_deal.pk}/move/", {"stage_id": lost.pk})
+    r = client.post(f"/deals/{big_deal.pk}/move/", {"stage_id": lost.pk}, HTTP_ACCEPT=JSON)
     assert r.status_code == 422 and "lost_reason" in json.loads(r.content)["fields"]
-    r = client.post(f"/deals/{big_deal.pk}/move/", {"stage_id": lost.pk, "lost_reason": "Price"})
+    r = client.post(f"/deals/{big_deal.pk}/move/", {"stage_id": lost.pk, "lost_reason": "Price"}, HTTP_ACCEPT=JSON)
     assert r.status_code == 200
     big_deal.refresh_from_db()
     assert big_deal.status == "lost" and big_deal.lost_reason == "Price"
 
 
 def test_move_with_a_stale_version_is_a_conflict(web, rep_a, pipeline, big_deal):
-    r = web(rep_a).post(f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Won").pk, "version": 99})
+    r = web(rep_a).post(
+        f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Won").pk, "version": 99}, HTTP_ACCEPT=JSON
+    )
     assert r.status_code == 409 and json.loads(r.content)["code"] == "version_conflict"
     assert Deal.objects.get(pk=big_deal.pk).stage.name == "Qualify"
 
 
 def test_move_of_a_hidden_deal_is_404(web, rep_b, pipeline, big_deal):
-    r = web(rep_b).post(f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Won").pk})
+    r = web(rep_b).post(f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Won").pk}, HTTP_ACCEPT=JSON)
     assert r.status_code == 404
 
 
 def test_read_only_user_sees_the_board_but_cannot_move(web, readonly, pipeline, big_deal):
     page = web(readonly).get("/board/").content.decode()
     assert "Acme rollout" in page and "data-move-select" not in page
-    r = web(readonly).post(f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Won").pk})
-    assert r.status_code == 404
+    r = web(readonly).post(f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Won").pk}, HTTP_ACCEPT=JSON)
+    assert r.status_code == 403  # visible but not changeable, as the API answers
 
 
 def test_move_to_a_stage_of_another_pipeline_is_refused(web, rep_a, big_deal):
     from tests.factories import PipelineFactory
 
     other = PipelineFactory(name="Other").stages.first()
-    r = web(rep_a).post(f"/deals/{big_deal.pk}/move/", {"stage_id": other.pk})
+    r = web(rep_a).post(f"/deals/{big_deal.pk}/move/", {"stage_id": other.pk}, HTTP_ACCEPT=JSON)
     assert r.status_code == 422
 
 
 def test_board_without_pipelines_says_so(web, rep_a):
     assert "There is no pipeline yet" in web(rep_a).get("/board/").content.decode()
+
+
+def test_deal_page_moves_without_javascript(web, rep_a, pipeline, big_deal):
+    client = web(rep_a)
+    page = client.get(f"/deals/{big_deal.pk}/").content.decode()
+    assert 'id="move-stage"' in page
+    r = client.post(
+        f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Lost").pk, "version": big_deal.version}
+    )
+    assert r.status_code == 302
+    assert "Say why the deal was lost." in client.get(r["Location"]).content.decode()
+    r = client.post(f"/deals/{big_deal.pk}/move/", {"stage_id": stage(pipeline, "Won").pk, "version": big_deal.version})
+    page = client.get(r["Location"]).content.decode()
+    assert "Moved to Won." in page
+    assert "Qualify → <strong>Won</strong>" in page  # stage history
+    assert "<del>Qualify</del> → <ins>Won</ins>" in page  # the change, with stage names

@@ -107,3 +107,25 @@ def test_every_list_renders(web, admin_user, acme, ada, big_deal, lead_x, call_t
     r = web(admin_user).get(f"/{slug}/")
     assert r.status_code == 200
     assert r.context["rows"]
+
+
+def test_unknown_pages_are_404(web, rep_a):
+    assert web(rep_a).get("/widgets/").status_code == 404
+    assert web(rep_a).get("/board/", {"pipeline": "999"}).status_code == 404
+    assert web(rep_a).get("/companies/999999/").status_code == 404
+
+
+def test_htmx_filtering_returns_the_page_for_hx_select(web, rep_a, acme):
+    r = web(rep_a).get("/companies/", {"name__contains": "acm"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and 'id="results"' in r.content.decode()
+
+
+def test_saving_a_view_needs_a_name(web, rep_a):
+    r = web(rep_a).post("/deals/views/", {"name": " ", "query": "status=open"}, follow=True)
+    assert "Give the view a name." in r.content.decode()
+    assert not SavedView.objects.exists()
+
+
+def test_filters_of_a_saved_view_survive_in_the_filter_form(web, rep_a):
+    page = names(web(rep_a).get("/leads/", {"status__in": "new,working", "view": "mine"}))
+    assert '<input type="hidden" name="status__in" value="new,working">' in page

@@ -123,7 +123,7 @@ def test_edit_conflict_says_what_changed_and_offers_a_reload(web, rep_a, manager
 
 def test_read_only_user_cannot_open_the_edit_form(web, readonly, acme):
     assert web(readonly).get(f"/companies/{acme.pk}/").status_code == 200
-    assert web(readonly).get(f"/companies/{acme.pk}/edit/").status_code == 404
+    assert web(readonly).get(f"/companies/{acme.pk}/edit/").status_code == 403  # seen, not changeable
     assert web(readonly).get("/companies/new/").status_code == 403
 
 
@@ -145,7 +145,7 @@ def test_delete_asks_then_deletes(web, manager, rep_a, big_deal):
 
 
 def test_sales_rep_may_not_delete_deals(web, rep_a, big_deal):
-    assert web(rep_a).post(f"/deals/{big_deal.pk}/delete/").status_code == 404
+    assert web(rep_a).post(f"/deals/{big_deal.pk}/delete/").status_code == 403
     assert Deal.objects.filter(pk=big_deal.pk).exists()
 
 

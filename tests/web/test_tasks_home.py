@@ -66,3 +66,12 @@ def test_home_quick_task(web, rep_a):
     )
     assert r.status_code == 302
     assert Task.objects.get(title="From home").assignee == rep_a
+
+
+def test_task_list_has_one_click_complete(web, rep_a, call_task):
+    client = web(rep_a)
+    page = client.get("/tasks/").content.decode()
+    assert f'hx-post="/tasks/{call_task.pk}/complete/?as=cell"' in page
+    r = client.post(f"/tasks/{call_task.pk}/complete/?as=cell", **HTMX)
+    assert r.status_code == 200 and 'aria-label="Done"' in r.content.decode()
+    assert Task.objects.get(pk=call_task.pk).status == "done"

@@ -76,7 +76,7 @@ class Activity(RecordModel):
     visibility_q = classmethod(linked_visibility_q)
 
     def extra_snapshot(self) -> dict:
-        return {"participants": sorted(self.participants.values_list("id", flat=True)) if self.pk else []}
+        return {"participants": sorted(p.pk for p in self.participants.all()) if self.pk else []}
 
 
 class TaskStatus(models.TextChoices):

@@ -34,6 +34,9 @@ class OwnedForm(ServiceForm):
         self.fields["owner"].choices = user_choices()
         if self.instance is None and not self.is_bound:
             self.initial.setdefault("owner", str(self.user.pk))
+        # Owner and tags come after the record's own fields, custom fields last.
+        names = [n for n in self.fields if n not in ("owner", "tags") and not n.startswith("cf_")]
+        self.order_fields([*names, "owner", "tags"])
 
     def owner_data(self) -> dict:
         return {"owner_id": self.id_or_none("owner")}

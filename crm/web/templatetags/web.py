@@ -179,3 +179,37 @@ def short_value(value) -> str:
         value = ", ".join(map(str, value))
     text = str(value)
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+@register.simple_tag(takes_context=True)
+def change_value(context, field: str, value) -> str:
+    """A change log value for people: stage and user names instead of ids; related records only
+    when the user may see them (the id otherwise, as the API shows it)."""
+    if value in (None, "", [], {}):
+        return "—"
+    cache = context.render_context.setdefault("change_names", {})
+    key = (field, value)
+    if key not in cache:
+        cache[key] = _resolve(field, value, context["request"].user)
+    return short_value(cache[key])
+
+
+def _resolve(field: str, value, user):
+    from django.contrib.auth import get_user_model
+
+    from crm.records.models import Company, Contact, Pipeline, Stage
+
+    if not isinstance(value, int):
+        return value
+    if field == "stage_id":
+        return Stage.objects.filter(pk=value).values_list("name", flat=True).first() or value
+    if field == "pipeline_id":
+        return Pipeline.objects.filter(pk=value).values_list("name", flat=True).first() or value
+    if field in ("owner_id", "assignee_id"):
+        found = get_user_model().objects.filter(pk=value).first()
+        return person(found) if found else value
+    model = {"company_id": Company, "parent_id": Company, "contact_id": Contact}.get(field)
+    if model is not None:
+        found = model.objects.restrict(user).filter(pk=value).first()
+        return str(found) if found else value
+    return value

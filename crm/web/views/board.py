@@ -4,22 +4,24 @@ in pages (so 5,000 open deals stay quick) and a drop calls deal_move_stage like 
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from crm.access.models import Profile, Team
 from crm.access.policy import policy_for
-from crm.core.errors import ServiceError
+from crm.api.crud import get_for
+from crm.core.errors import NotFound, ServiceError, ValidationFailed
 from crm.core.paging import Sort, page
 from crm.records.models import Deal, Pipeline, Stage
-from crm.records.services.common import get_visible
 from crm.records.services.deals import deal_move_stage
 from crm.web.forms.base import user_choices
 from crm.web.templatetags.web import money
@@ -122,16 +124,15 @@ def board(request):
 
 
 def _filter_query(request) -> str:
+    """The board's filters, passed on to the lazy-loaded columns."""
     keep = {k: v for k, v in request.GET.items() if k in ("pipeline", "owner", "team", "close_from", "close_to") and v}
-    from urllib.parse import urlencode
-
     return urlencode(keep)
 
 
 @login_required
 @page_errors
 def board_column(request, stage_id: int):
-    """The next cards of one column (the "load more" sentinel asks for them as it scrolls into view)."""
+    """The next cards of one column (the sentinel at the end of a column asks for them when it scrolls into view)."""
     stage = Stage.objects.select_related("pipeline").filter(pk=stage_id).first()
     if stage is None:
         raise Http404("No such stage.")
@@ -153,10 +154,10 @@ def board_column(request, stage_id: int):
 def deal_move(request, pk: int):
     """Drop a card on a stage: JSON with the new card and both columns' numbers, or the error."""
     try:
-        deal = get_visible(Deal, request.user, pk, "change")
+        deal = get_for(Deal, request.user, pk, "change")
         stage = Stage.objects.filter(pk=_int(request.POST.get("stage_id")), pipeline_id=deal.pipeline_id).first()
         if stage is None:
-            return JsonResponse({"error": "That stage is not in this deal's pipeline.", "fields": {}}, status=422)
+            raise ValidationFailed({"stage_id": "That stage is not in this deal's pipeline."})
         old_stage_id = deal.stage_id
         lost_reason = request.POST.get("lost_reason")
         saved = deal_move_stage(
@@ -167,7 +168,15 @@ def deal_move(request, pk: int):
             version=_int(request.POST.get("version")),
         )
     except ServiceError as exc:
+        if not _wants_json(request):
+            if isinstance(exc, NotFound):
+                raise Http404(exc.message) from None
+            messages.error(request, exc.fields.get("lost_reason") or exc.message)
+            return redirect("web:record-detail", "deals", pk)
         return JsonResponse({"error": exc.message, "code": exc.code, "fields": exc.fields}, status=exc.status)
+    if not _wants_json(request):  # the plain form on the deal page
+        messages.success(request, f"Moved to {stage.name}.")
+        return redirect("web:record-detail", "deals", pk)
     deal = Deal.objects.select_related("company", "owner", "pipeline").get(pk=saved.obj.pk)
     stages = list(deal.pipeline.stages.order_by("order", "id"))
     stats = column_stats(_deals(request, deal.pipeline), stages)
@@ -184,6 +193,10 @@ def deal_move(request, pk: int):
             },
         }
     )
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
 
 
 def _int(raw) -> int | None:

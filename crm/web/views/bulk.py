@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.access.policy import policy_for
+from crm.api.crud import get_for
 from crm.core.errors import BadRequest, ServiceError
-from crm.records.services.common import get_visible
 from crm.web.models import SavedView
 from crm.web.views.helpers import kind_or_404, page_errors, safe_next
 from crm.web.views.lists import custom_columns, list_params, run_query
@@ -71,7 +71,7 @@ def _apply(request, kind, action: str, ids: list[int]) -> int:
             raise BadRequest("Type the tag to add or remove.")
     owner = request.POST.get("owner", "")
     for pk in ids:
-        obj = get_visible(kind.model, request.user, pk, perm)
+        obj = get_for(kind.model, request.user, pk, perm)
         if action == "delete":
             kind.resource.delete(obj, actor=request.user)
         elif action == "assign":

@@ -6,6 +6,7 @@ import functools
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm.core.errors import NotFound, PermissionDenied
 from crm.web.registry import Kind, kinds
@@ -35,8 +36,6 @@ def page_errors(view):
 
 def safe_next(request, default: str) -> str:
     """A same-site path to go back to after a POST, never an outside URL."""
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
-from crm.records.models import Activity, Deal, DealStatus, Task, TaskStatus
+from crm.records.models import Activity, Deal, DealStatus, Pipeline, Task, TaskStatus
 from crm.web.forms.records import TaskForm
-from crm.web.saved_views import _month
+from crm.web.saved_views import month_bounds
 
 OPEN_TASK = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
 
@@ -32,7 +32,7 @@ def my_tasks(user, limit: int = 30):
 
 
 def my_deals(user, limit: int = 20):
-    start, end = _month(timezone.localdate())
+    start, end = month_bounds(timezone.localdate())
     return list(
         Deal.objects.restrict(user)
         .filter(owner=user, status=DealStatus.OPEN, expected_close_date__gte=start, expected_close_date__lte=end)
@@ -54,6 +54,33 @@ def recent_activity(user, limit: int = 15):
     )
 
 
+def pipeline_chart(user) -> dict | None:
+    """My open deals in the default pipeline, per stage: count and total (for the home chart)."""
+    pipeline = Pipeline.objects.order_by("-is_default", "order", "id").first()
+    if pipeline is None:
+        return None
+    totals = {
+        row["stage_id"]: row
+        for row in Deal.objects.restrict(user)
+        .filter(owner=user, pipeline=pipeline, status=DealStatus.OPEN)
+        .values("stage_id")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by()
+    }
+    stages = pipeline.stages.filter(is_won=False, is_lost=False).order_by("order", "id")
+    rows = [
+        {
+            "stage": s.name,
+            "count": totals.get(s.pk, {}).get("n", 0),
+            "total": float(totals.get(s.pk, {}).get("total") or 0),
+        }
+        for s in stages
+    ]
+    if not any(r["count"] for r in rows):
+        return None
+    return {"pipeline": pipeline.name, "rows": rows}
+
+
 @login_required
 def home(request):
     user = request.user
@@ -63,5 +90,6 @@ def home(request):
         "activities": recent_activity(user),
         "task_form": TaskForm(user=user),
         "now": timezone.now(),
+        "chart": pipeline_chart(user),
     }
     return render(request, "web/home.html", context)

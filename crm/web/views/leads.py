@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from crm.api.crud import get_for
 from crm.core.errors import ServiceError
 from crm.records.models import Company, Contact, Lead
 from crm.records.services.common import get_visible
@@ -19,7 +20,7 @@ from crm.web.views.helpers import page_errors
 @page_errors
 @require_http_methods(["GET", "POST"])
 def convert(request, pk: int):
-    lead = get_visible(Lead, request.user, pk, "change")
+    lead = get_for(Lead, request.user, pk, "change")
     if lead.converted_at:
         messages.info(request, "This lead is already converted.")
         return redirect("web:record-detail", "leads", lead.pk)

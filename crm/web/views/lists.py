@@ -14,9 +14,9 @@ from django.http import QueryDict
 from django.shortcuts import render
 
 from crm.access.policy import policy_for
-from crm.api.crud import filtered
+from crm.api.crud import filtered, sort_of
 from crm.core.errors import BadRequest
-from crm.core.paging import page, parse_sort
+from crm.core.paging import page
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
 from crm.web.forms.base import user_choices
@@ -68,7 +68,7 @@ def record_list(request, kind_slug: str):
     try:
         qs = run_query(kind, request.user, params)
         qs = qs.select_related(*_related(kind))
-        sort = parse_sort(sort_raw, kind.resource.sorts, kind.resource.default_sort)
+        sort = sort_of(kind.resource, sort_raw)
         rows, next_cursor = page(qs, sort, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
     except BadRequest as exc:
         error = {"message": exc.message, "fields": exc.fields}

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from crm.access.policy import policy_for
+from crm.api.crud import get_for
 from crm.audit.models import ObjectChange
 from crm.core.errors import Conflict, ServiceError
 from crm.records.services.common import get_visible
@@ -87,7 +88,7 @@ def _remember_duplicates(request, kind: Kind, saved) -> None:
 @require_http_methods(["GET", "POST"])
 def record_edit(request, kind_slug: str, pk: int):
     kind = kind_or_404(kind_slug)
-    obj = get_visible(_detail_qs(kind), request.user, pk, "change")
+    obj = get_for(_detail_qs(kind), request.user, pk, "change")
     form_class = FORMS[kind.slug]
     conflict = None
     version = obj.version
@@ -115,10 +116,7 @@ def latest_change(obj) -> dict:
     entry = ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk).first()
     changes = []
     if entry is not None:
-        changes = [
-            {"field": name.removesuffix("_id").replace("_", " "), "before": before, "after": after}
-            for name, (before, after) in entry.changes.items()
-        ]
+        changes = [{"field": name, "before": before, "after": after} for name, (before, after) in entry.changes.items()]
     return {"entry": entry, "changes": changes}
 
 
@@ -134,7 +132,7 @@ def _int(raw) -> int | None:
 @require_http_methods(["GET", "POST"])
 def record_delete(request, kind_slug: str, pk: int):
     kind = kind_or_404(kind_slug)
-    obj = get_visible(kind.model, request.user, pk, "delete")
+    obj = get_for(kind.model, request.user, pk, "delete")
     if request.method == "POST":
         try:
             kind.resource.delete(obj, actor=request.user, version=_int(request.POST.get("version")))

@@ -74,9 +74,13 @@ def related_for(kind, obj, user) -> list[Section]:
         ]
     if slug == "deals":
         contacts = Contact.objects.restrict(user).filter(deal_roles__deal=obj).order_by("name", "id")
+        history = obj.stage_changes.select_related("from_stage", "to_stage", "changed_by").order_by(
+            "-changed_at", "-id"
+        )
         return [
             Section("Contacts", "contacts", list(contacts[:LIMIT]), _list_url("contacts", id__in=_ids(contacts))),
             Section("Open tasks", "tasks", _open_tasks(user, deal=obj), _list_url("tasks", deal=obj.pk)),
+            Section("Stage history", "stages", list(history[:LIMIT])),
         ]
     if slug == "leads":
         return [Section("Open tasks", "tasks", _open_tasks(user, lead=obj), _list_url("tasks", lead=obj.pk))]

@@ -7,10 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from crm.api.crud import get_for
 from crm.core.errors import ServiceError
 from crm.records.models import Task
 from crm.records.services.activities import task_complete
-from crm.records.services.common import get_visible
 from crm.web.views.helpers import page_errors, safe_next
 
 
@@ -18,14 +18,15 @@ from crm.web.views.helpers import page_errors, safe_next
 @page_errors
 @require_POST
 def complete(request, pk: int):
-    task = get_visible(Task, request.user, pk, "change")
+    task = get_for(Task, request.user, pk, "change")
     error = None
     try:
         task = task_complete(task, actor=request.user).obj
     except ServiceError as exc:
         error = exc.message
     if request.htmx:
-        return render(request, "web/parts/task_row.html", {"task": task, "error": error}, status=422 if error else 200)
+        template = "web/parts/task_done_cell.html" if request.GET.get("as") == "cell" else "web/parts/task_row.html"
+        return render(request, template, {"task": task, "error": error}, status=422 if error else 200)
     if error:
         messages.error(request, error)
     else:
