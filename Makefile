@@ -13,7 +13,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
@@ -52,7 +52,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/crm makemigrations --check --dry-run -v 1
 
-# SQLite always; PostgreSQL too when DATABASE_URL is set.
+# SQLite always; PostgreSQL too when DATABASE_URL is set (the same tests, on both databases).
 test: lint node_modules/.installed browser
 	env -u DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$DATABASE_URL" ]; then echo "== again on $${DATABASE_URL%%://*}"; $(BIN)/pytest; fi

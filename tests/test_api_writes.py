@@ -130,3 +130,15 @@ def test_versions_guard_against_lost_updates(kind, api, rep_a, admin_user, pipel
     assert type(obj).objects.filter(pk=obj.pk).exists()
     assert boss.delete(path, headers={"If-Match": '"4"'}).status_code == 204
     assert not type(obj).objects.filter(pk=obj.pk).exists()
+
+
+def test_a_contacts_former_company_is_kept_and_listed(api, rep_a):
+    client = api(rep_a)
+    old = client.post("/companies", {"name": "Old Co"}).json()
+    new = client.post("/companies", {"name": "New Co"}).json()
+    contact = client.post("/contacts", {"first_name": "Ann", "title": "CTO", "company_id": old["id"]}).json()
+    r = client.patch(f"/contacts/{contact['id']}", {"company_id": new["id"], "version": contact["version"]})
+    assert r.status_code == 200, r.content
+    body = client.get(f"/contacts/{contact['id']}").json()
+    assert body["company_id"] == new["id"]
+    assert [(p["company_id"], p["title"]) for p in body["past_companies"]] == [(old["id"], "CTO")]

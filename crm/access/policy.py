@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 
-from crm.access.models import Profile, Scope
+from django.db.models import Q
+
+from crm.access.models import Profile, Scope, Team
 
 
 @dataclass(frozen=True)
@@ -13,7 +17,13 @@ class Policy:
     is_admin: bool = False
     scope: str = Scope.OWN
     permissions: dict = field(default_factory=dict)
-    team_member_ids: frozenset[int] = frozenset()
+    # Loads team_member_ids on first use: most requests (and every user who sees all) never need them.
+    team_loader: Callable[[], frozenset[int]] | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def team_member_ids(self) -> frozenset[int]:
+        """Members and managers of the user's team and of the teams they manage."""
+        return self.team_loader() if self.team_loader else frozenset()
 
     def allows(self, object_type: str, action: str) -> bool:
         return self.is_admin or action in self.permissions.get(object_type, ())
@@ -45,26 +55,42 @@ def policy_for(user) -> Policy:
     return policy
 
 
-def _build(user) -> Policy:
+_UNSET = object()
+
+
+def remember_profile(user, profile) -> Policy:
+    """Build and cache the policy of ``user`` from a ``profile`` (with its role) the caller has just
+    loaded in the same query as the user (the token lookup does), saving the profile query."""
+    if user is None or not user.is_active:
+        return NOBODY
+    user._crm_policy = _build(user, profile)
+    return user._crm_policy
+
+
+def _build(user, profile=_UNSET) -> Policy:
     if user.is_superuser:
         return Policy(user_id=user.pk, is_admin=True, scope=Scope.ALL)
-    profile = Profile.objects.select_related("role").filter(user=user).first()
+    if profile is _UNSET:
+        profile = Profile.objects.select_related("role").filter(user=user).first()
     if profile is None or profile.role is None:
         return Policy(user_id=user.pk)
     role = profile.role
-    team_ids = set(user.managed_teams.values_list("id", flat=True))
-    if profile.team_id:
-        team_ids.add(profile.team_id)
-    members = Profile.objects.filter(team_id__in=team_ids).values_list("user_id", flat=True)
-    managers = user.managed_teams.model.objects.filter(id__in=team_ids).values_list("manager_id", flat=True)
-    ids = {i for i in [*members, *managers] if i is not None}
     return Policy(
         user_id=user.pk,
         is_admin=role.is_admin,
         scope=role.scope,
         permissions={k: tuple(v) for k, v in role.permissions.items()},
-        team_member_ids=frozenset(ids),
+        team_loader=partial(_team_member_ids, user.pk, profile.team_id),
     )
+
+
+def _team_member_ids(user_id: int, team_id: int | None) -> frozenset[int]:
+    """One query (a UNION) instead of three."""
+    in_teams = Q(team__manager_id=user_id) if team_id is None else Q(team_id=team_id) | Q(team__manager_id=user_id)
+    members = Profile.objects.filter(in_teams).values_list("user_id", flat=True)
+    teams = Q(manager_id=user_id) if team_id is None else Q(id=team_id) | Q(manager_id=user_id)
+    managers = Team.objects.filter(teams).values_list("manager_id", flat=True)
+    return frozenset(i for i in members.union(managers) if i is not None)
 
 
 def forget(user) -> None:

@@ -9,6 +9,7 @@ from crm.api.base import CrmApi
 from crm.audit.api import router as changes_router
 from crm.automation.api import router as automation_router
 from crm.customization.api import router as custom_fields_router
+from crm.dataio.api import router as dataio_router
 from crm.records.api.routes import build_routers, config_router
 from crm.records.api.timeline import router as timeline_router
 from crm.sales.api import router as sales_router
@@ -33,6 +34,7 @@ api.add_router("/changes", changes_router)
 api.add_router("/search", search_router)
 api.add_router("/automation", automation_router)
 api.add_router("/sales", sales_router)
+api.add_router("/", dataio_router)
 
 me_router = Router(tags=["me"])
 

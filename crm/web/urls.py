@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
-from crm.web.views import board, bulk, home, leads, lists, records, search, tasks, timeline
+from crm.web.views import board, bulk, home, leads, lists, notifications, records, search, tasks, timeline
 
 
 class KindConverter:
@@ -44,6 +44,10 @@ urlpatterns = [
     path("leads/<int:pk>/convert/", leads.convert, name="lead-convert"),
     path("tasks/<int:pk>/complete/", tasks.complete, name="task-complete"),
     path("views/<int:pk>/delete/", bulk.delete_view, name="view-delete"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/bell/", notifications.bell, name="notifications-bell"),
+    path("notifications/read/", notifications.mark_all_read, name="notifications-read-all"),
+    path("notifications/<int:pk>/read/", notifications.mark_one_read, name="notification-read"),
     path("<kind:kind_slug>/", lists.record_list, name="record-list"),
     path("<kind:kind_slug>/new/", records.record_create, name="record-create"),
     path("<kind:kind_slug>/bulk/", bulk.bulk, name="bulk"),

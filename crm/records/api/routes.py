@@ -83,7 +83,7 @@ RESOURCES = {
             "email_opt_in": f("email_opt_in", "bool"),
         },
         sorts={**COMMON_SORTS, "name": "name", "last_name": "last_name", "email": "email"},
-        prefetch=("tags", "emails", "phones"),
+        prefetch=("tags", "emails", "phones", "past_companies"),
     ),
     "leads": Resource(
         path="leads",

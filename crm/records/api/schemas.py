@@ -180,6 +180,12 @@ class PhoneOut(Schema):
     primary: bool = Field(alias="is_primary")
 
 
+class PastCompanyOut(Schema):
+    company_id: int
+    title: str
+    ended_at: dt.datetime
+
+
 class ContactOut(Out, Tagged, AddressOut):
     first_name: str
     last_name: str
@@ -196,6 +202,11 @@ class ContactOut(Out, Tagged, AddressOut):
     email_opt_in: bool
     email_opt_in_at: dt.datetime | None
     email_opt_in_source: str
+    past_companies: list[PastCompanyOut]
+
+    @staticmethod
+    def resolve_past_companies(obj):
+        return list(obj.past_companies.all())
 
     @staticmethod
     def resolve_emails(obj):

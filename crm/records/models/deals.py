@@ -76,7 +76,10 @@ class Deal(RecordModel):
         indexes = [
             models.Index(fields=["pipeline", "stage", "status"], name="deal_pipeline_stage"),
             models.Index(fields=["owner", "stage", "updated_at"], name="deal_owner_stage"),
-            models.Index(fields=["status", "expected_close_date"], name="deal_status_close"),
+            # Covers the forecast (open deals summed by close date and currency): an index-only scan.
+            models.Index(
+                fields=["status", "expected_close_date", "currency", "amount", "probability"], name="deal_forecast"
+            ),
             models.Index(fields=["company"], name="deal_company"),
             models.Index(fields=["name", "id"], name="deal_name"),
         ]
@@ -124,4 +127,8 @@ class StageChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "id"]
-        indexes = [models.Index(fields=["deal", "changed_at"], name="stagechange_deal")]
+        indexes = [
+            models.Index(fields=["deal", "changed_at"], name="stagechange_deal"),
+            # Covers the funnel's COUNT(DISTINCT deal_id) GROUP BY to_stage_id: an index-only scan.
+            models.Index(fields=["to_stage", "deal"], name="stagechange_to_stage_deal"),
+        ]

@@ -50,7 +50,7 @@ class Command(BaseCommand):
             def advance(table: str, n: int) -> None:
                 progress.update(task, advance=n, description=table)
 
-            result = seed(scale, progress=advance)
+            result = seed(scale, progress=advance, throwaway=True)  # handle() just recreated it
         rate = result["rows"] / result["seconds"]
         self.stdout.write(
             f"Seeded scale {scale.name}: {result['rows']:,} rows in {result['seconds']:.1f} s ({rate:,.0f} rows/s)"

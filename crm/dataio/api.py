@@ -1,0 +1,193 @@
+"""Data in and out over the API: exports (CSV/XLSX) of any record list, vCards in and out,
+duplicate pairs and merges, CSV imports."""
+
+import json
+
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import ConfigDict
+from pydantic import Field as PydanticField
+
+from crm.access.policy import policy_for
+from crm.api.crud import related_qs
+from crm.core.errors import BadRequest, NotFound, ValidationFailed
+from crm.dataio import duplicates, exporting, importing, merge, vcard
+from crm.dataio.models import ImportBatch
+from crm.records.models import Company, Contact
+from crm.records.services.common import get_visible
+
+router = Router(tags=["data"])
+
+
+class VcardImported(Schema):
+    created: list[int]
+    warnings: dict[str, list[str]]
+
+
+def _filename(object_type: str, fmt: str) -> str:
+    return f"{object_type}-{timezone.now():%Y%m%d-%H%M%S}.{fmt}"
+
+
+@router.get("/export/{object_type}", summary="Export a record list (the list's filters) as CSV or XLSX")
+def export(request, object_type: str, format: str = "csv"):
+    res = exporting.resource_of(object_type)
+    exporting.check_format(format)
+    qs = exporting.export_queryset(res, request.user, request.GET)
+    table = exporting.rows(res, qs)
+    name = _filename(object_type, format)
+    if format == "csv":
+        response = StreamingHttpResponse(exporting.csv_lines(table), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return FileResponse(
+        exporting.xlsx_file(table),
+        as_attachment=True,
+        filename=name,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@router.get("/contacts/{int:pk}/vcard", summary="One contact as a vCard (3.0 or 4.0)")
+def contact_vcard(request, pk: int, version: str = "3.0"):
+    vcard.check_version(version)
+    qs = Contact.objects.select_related("company").prefetch_related("emails", "phones")
+    contact = get_visible(qs, request.user, pk)
+    response = HttpResponse(vcard.card(contact, version), content_type="text/vcard; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.vcf"'
+    return response
+
+
+@router.get("/vcard/contacts", summary="Contacts (the list's filters) as vCards; needs the export permission")
+def contacts_vcard(request, version: str = "3.0"):
+    vcard.check_version(version)
+    params = request.GET.copy()
+    params.pop("version", None)
+    qs = exporting.export_queryset(exporting.resource_of("contacts"), request.user, params)
+    response = StreamingHttpResponse(vcard.cards(qs, version), content_type="text/vcard; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename("contacts", "vcf")}"'
+    return response
+
+
+@router.post("/vcard/import", response={201: VcardImported}, summary="Create contacts from a vCard file")
+def import_vcard(request, file: File[UploadedFile]):
+    result = vcard.import_cards(file.read(vcard.MAX_BYTES + 1), actor=request.user)
+    return Status(201, result)
+
+
+class PairSide(Schema):
+    id: int
+    name: str
+
+
+class DuplicatePair(Schema):
+    a: PairSide
+    b: PairSide
+    score: int
+    reasons: dict[str, int]
+
+
+class DuplicatesOut(Schema):
+    items: list[DuplicatePair]
+
+
+class MergeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    survivor_id: int = PydanticField(..., ge=1, le=2**63 - 1)
+    other_id: int = PydanticField(..., ge=1, le=2**63 - 1)
+    choices: dict[str, str] = {}
+
+
+MERGES = {"contacts": (Contact, merge.contact_merge), "companies": (Company, merge.company_merge)}
+
+
+def _mergeable(object_type: str):
+    if object_type not in MERGES:
+        raise BadRequest(f"Cannot find duplicates of {object_type!r}.", fields={"type": "contacts or companies."})
+    return MERGES[object_type]
+
+
+@router.get("/duplicates/{object_type}", response=DuplicatesOut, summary="Likely duplicate pairs, best first")
+def find_duplicates(request, object_type: str, min_score: int = 45, limit: int = 100):
+    _mergeable(object_type)
+    if not 1 <= limit <= 1000:
+        raise BadRequest("limit must be 1 to 1000.", fields={"limit": str(limit)})
+    if not 0 <= min_score <= 100:
+        raise BadRequest("min_score must be 0 to 100.", fields={"min_score": str(min_score)})
+    return {"items": duplicates.find(request.user, object_type, min_score=min_score, limit=limit)}
+
+
+@router.post("/merge/{object_type}", response=dict, summary="Merge other_id into survivor_id (other is deleted)")
+def merge_records(request, object_type: str, payload: MergeIn):
+    model, merge_fn = _mergeable(object_type)
+    res = exporting.resource_of(object_type)
+    visible = model.objects.restrict(request.user)
+    survivor = visible.filter(pk=payload.survivor_id).first()
+    other = visible.filter(pk=payload.other_id).first()
+    if survivor is None or other is None:
+        field = "survivor_id" if survivor is None else "other_id"
+        raise ValidationFailed({field: f"No {model._meta.verbose_name} with id {getattr(payload, field)}."})
+    merged = merge_fn(survivor, other, actor=request.user, choices=payload.choices)
+    return res.out.from_orm(related_qs(res).get(pk=merged.pk)).model_dump(mode="json")
+
+
+@router.post("/import/{object_type}", response={200: dict, 201: dict}, summary="Import a CSV (dry_run: check only)")
+def import_csv(
+    request,
+    object_type: str,
+    file: File[UploadedFile],
+    dry_run: Form[bool] = False,
+    update_existing: Form[bool] = False,
+    mapping: Form[str] = "",
+):
+    columns = _json_mapping(mapping)
+    batch = importing.run(
+        file.file,
+        actor=request.user,
+        object_type=object_type,
+        file_name=file.name or "",
+        columns=columns,
+        dry_run=dry_run,
+        update_existing=update_existing,
+    )
+    return Status(200 if dry_run else 201, importing.summary(batch))
+
+
+@router.post("/import/{object_type}/columns", response=dict, summary="A file's header and the suggested mapping")
+def import_columns(request, object_type: str, file: File[UploadedFile]):
+    return importing.columns_of(file.file, object_type)
+
+
+def _json_mapping(raw: str) -> dict | None:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ValidationFailed({"mapping": "Must be JSON: {column header: field}."}) from None
+
+
+def _batch(request, pk: int) -> ImportBatch:
+    batch = ImportBatch.objects.filter(pk=pk).first()
+    if batch is None or (batch.created_by_id != request.user.pk and not policy_for(request.user).is_admin):
+        raise NotFound(f"No import batch with id {pk}.")
+    return batch
+
+
+@router.get("/import/batches/{int:pk}", response=dict, summary="An import's counts and problem rows")
+def import_batch(request, pk: int):
+    return importing.summary(_batch(request, pk), rows=1000)
+
+
+@router.get("/import/batches/{int:pk}/errors.csv", summary="An import's rows with problems: original cells + message")
+def import_errors(request, pk: int):
+    batch = _batch(request, pk)
+    response = StreamingHttpResponse(exporting.csv_lines(importing.error_report(batch)), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
+    return response
+
+
+@router.post("/import/batches/{int:pk}/undo", response=dict, summary="Undo an import: remove created, restore updated")
+def import_undo(request, pk: int):
+    return importing.undo(_batch(request, pk), actor=request.user)

@@ -1,0 +1,133 @@
+"""Export any record list as CSV or XLSX: the API list's filters, only what the user may export.
+
+Rows come from the resource's output schema, so an export shows exactly what the API shows; custom
+fields become ``cf_<key>`` columns. Rows are produced lazily from a chunked iterator so a large
+export never holds the whole result in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import tempfile
+from collections.abc import Iterable, Iterator
+from types import SimpleNamespace
+
+from django.http import QueryDict
+
+from crm.access.policy import policy_for
+from crm.api.crud import Resource, filtered
+from crm.core.errors import BadRequest, PermissionDenied
+from crm.customization.validation import definitions
+
+FORMATS = ("csv", "xlsx")
+CHUNK = 2000
+# A spreadsheet treats a cell starting with one of these as a formula (or a DDE payload).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def resource_of(object_type: str) -> Resource:
+    from crm.records.api.routes import RESOURCES  # the routes import the API layer: late to avoid a cycle
+
+    res = RESOURCES.get(object_type)
+    if res is None:
+        raise BadRequest(
+            f"Unknown record type {object_type!r}.", fields={"type": f"One of: {', '.join(sorted(RESOURCES))}."}
+        )
+    return res
+
+
+def inert(text: str) -> str:
+    """A leading apostrophe makes a would-be formula plain text in Excel, LibreOffice and Sheets."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "; ".join(cell(_item(v)) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={cell(v)}" for k, v in value.items())
+    return inert(str(value))
+
+
+def _item(value):
+    """A list of objects (a contact's emails) shows each by its first field (the address)."""
+    if isinstance(value, dict) and value:
+        return next(iter(value.values()))
+    return value
+
+
+def columns(res: Resource) -> tuple[list[str], list[str]]:
+    # id first and the bookkeeping last; in between the schema's order (its mixins, e.g. the address, come first)
+    tail = ("version", "created_at", "updated_at")
+    fields = [n for n in res.out.model_fields if n not in ("id", "custom_fields", *tail)]
+    fields = ["id", *fields, *tail]
+    cf_keys = sorted(definitions(res.model.object_type))
+    return fields, cf_keys
+
+
+def rows(res: Resource, qs) -> Iterator[list[str]]:
+    """The header, then one row per record, in id order."""
+    fields, cf_keys = columns(res)
+    yield fields + [f"cf_{k}" for k in cf_keys]
+    for obj in qs.order_by("pk").iterator(chunk_size=CHUNK):
+        data = res.out.from_orm(obj).model_dump()
+        custom = data.get("custom_fields") or {}
+        yield [cell(data.get(f)) for f in fields] + [cell(custom.get(k)) for k in cf_keys]
+
+
+def export_queryset(res: Resource, user, params: QueryDict):
+    """The user's exportable records matching ``params`` (the API list's filters and ``q``)."""
+    if not policy_for(user).allows(res.model.object_type, "export"):
+        raise PermissionDenied(f"You may not export {res.model._meta.verbose_name_plural}.")
+    params = params.copy()
+    for key in ("format", "sort", "limit", "cursor"):
+        params.pop(key, None)
+    return filtered(res, SimpleNamespace(GET=params, user=user), "export")
+
+
+class _Echo:
+    """csv.writer into a return value instead of a file, to stream lines."""
+
+    def write(self, value):
+        return value
+
+
+def csv_lines(table: Iterable[list[str]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    for row in table:
+        yield writer.writerow(row)
+
+
+def write_xlsx(table: Iterable[list[str]], out) -> None:
+    """Write-only mode streams rows to a temporary file instead of building the sheet in memory."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Export")
+    for row in table:
+        sheet.append(row)
+    book.save(out)
+
+
+def xlsx_file(table: Iterable[list[str]]):
+    """A spooled temporary file holding the workbook, rewound for reading."""
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    write_xlsx(table, out)
+    out.seek(0)
+    return out
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise BadRequest(f"Unknown format {fmt!r}.", fields={"format": "csv or xlsx."})
+    return fmt

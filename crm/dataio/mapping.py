@@ -1,0 +1,119 @@
+"""Which column feeds which field (contacts, companies): suggested from header names, including the headers of Google
+Contacts and Outlook exports and the names other CRMs use; editable, and saved with each batch."""
+
+from __future__ import annotations
+
+import re
+
+from crm.core.errors import ValidationFailed
+from crm.customization.validation import definitions
+
+IGNORE = ""  # a column mapped to "" is not imported
+
+# target field -> header spellings (compared lower-case, without spaces, dashes, dots or underscores)
+CONTACT_SYNONYMS = {
+    "first_name": ["first name", "firstname", "given name", "fname", "forename", "first"],
+    "last_name": ["last name", "lastname", "surname", "family name", "lname", "last"],
+    "full_name": ["name", "full name", "fullname", "contact name", "display name", "contact"],
+    "email": [
+        "email",
+        "e-mail",
+        "email address",
+        "e-mail address",
+        "e-mail 1 - value",
+        "email 1",
+        "work email",
+        "primary email",
+        "mail",
+    ],
+    "email_2": ["e-mail 2 - value", "e-mail 2 address", "email 2", "secondary email", "home email", "other email"],
+    "phone": [
+        "phone",
+        "phone number",
+        "telephone",
+        "business phone",
+        "phone 1 - value",
+        "work phone",
+        "primary phone",
+        "tel",
+    ],
+    "mobile": ["mobile", "mobile phone", "cell", "cell phone", "phone 2 - value", "mobile number"],
+    "title": ["title", "job title", "position", "role", "organization 1 - title", "designation"],
+    "company": ["company", "company name", "organization", "organization 1 - name", "account", "account name"],
+    "owner": ["owner", "contact owner", "assigned to", "sales rep", "owner email", "record owner"],
+    "street": ["street", "address", "business street", "street address", "address 1 - street", "address line 1"],
+    "city": ["city", "business city", "address 1 - city", "town"],
+    "region": ["region", "state", "province", "business state", "address 1 - region", "state/province"],
+    "postal_code": ["postal code", "zip", "zip code", "postcode", "business postal code", "address 1 - postal code"],
+    "country": ["country", "business country/region", "country/region", "address 1 - country"],
+    "lifecycle_stage": ["lifecycle stage", "lifecycle", "stage", "status"],
+    "source": ["source", "lead source", "contact source", "original source"],
+    "email_opt_in": ["email opt in", "email opt-in", "opt in", "marketing consent", "subscribed", "consent"],
+    "tags": ["tags", "labels", "tag", "group membership", "categories"],
+}
+COMPANY_SYNONYMS = {
+    "name": ["name", "company", "company name", "account", "account name", "organization", "organisation"],
+    "domain": ["domain", "company domain", "company domain name", "email domain"],
+    "website": ["website", "web site", "url", "homepage", "web", "company website"],
+    "industry": ["industry", "sector", "vertical"],
+    "size": ["size", "company size", "employees", "number of employees", "headcount"],
+    "annual_revenue": ["annual revenue", "revenue", "turnover"],
+    "phone": ["phone", "phone number", "telephone", "main phone", "company phone"],
+    "owner": CONTACT_SYNONYMS["owner"] + ["account owner", "company owner"],
+    "street": CONTACT_SYNONYMS["street"] + ["billing street"],
+    "city": CONTACT_SYNONYMS["city"] + ["billing city"],
+    "region": CONTACT_SYNONYMS["region"] + ["billing state"],
+    "postal_code": CONTACT_SYNONYMS["postal_code"] + ["billing zip", "billing postal code"],
+    "country": CONTACT_SYNONYMS["country"] + ["billing country"],
+    "lifecycle_stage": CONTACT_SYNONYMS["lifecycle_stage"],
+    "tags": CONTACT_SYNONYMS["tags"],
+}
+TARGETS = {"contacts": CONTACT_SYNONYMS, "companies": COMPANY_SYNONYMS}
+
+
+def squash(text: str) -> str:
+    return re.sub(r"[\s_\-./:]+", "", text.lower())
+
+
+def suggest(object_type: str, header: list[str]) -> dict[str, str]:
+    """header -> target for every column we recognise (custom fields by key or label), else ""."""
+    lookup = {squash(s): target for target, spellings in TARGETS[object_type].items() for s in spellings}
+    lookup.update({squash(t): t for t in TARGETS[object_type]})
+    for key, field in definitions(_record_type(object_type)).items():
+        lookup[squash(key)] = lookup[squash(field.label)] = f"cf_{key}"
+    used, out = set(), {}
+    for column in header:
+        target = lookup.get(squash(column), IGNORE)
+        if target in used:  # a second "Email" spelling does not overwrite the first
+            target = IGNORE
+        used.add(target)
+        out[column] = target
+    return out
+
+
+def validate(object_type: str, header: list[str], mapping: dict) -> dict[str, str]:
+    """A user's mapping: only known columns and targets, each target at most once."""
+    if not isinstance(mapping, dict):
+        raise ValidationFailed({"mapping": "Must be an object of column header to field."})
+    targets = set(TARGETS[object_type]) | {f"cf_{k}" for k in definitions(_record_type(object_type))}
+    errors, seen = {}, {}
+    for column, target in mapping.items():
+        if column not in header:
+            errors[f"mapping.{column}"] = "No such column in the file."
+        elif target and target not in targets:
+            errors[f"mapping.{column}"] = f"Unknown field {target!r}."
+        elif target and target in seen:
+            errors[f"mapping.{column}"] = f"{target} is already fed by column {seen[target]!r}."
+        elif target:
+            seen[target] = column
+    if errors:
+        raise ValidationFailed(errors)
+    return {c: mapping.get(c, IGNORE) or IGNORE for c in header}
+
+
+def custom_keys(object_type: str) -> list[str]:
+    return sorted(definitions(_record_type(object_type)))
+
+
+def _record_type(object_type: str) -> str:
+    return {"contacts": "contact", "companies": "company"}[object_type]

@@ -1,0 +1,207 @@
+"""Merge two contacts or two companies: the survivor keeps the chosen values and every related record.
+
+Related rows are found from the model's own relations (``_meta.related_objects`` and its many-to-many
+fields), so a relation added later by another app is moved too, not silently dropped by the delete.
+Rows that would collide with one the survivor already has (the same tag, the same deal, the same
+email address) are dropped, since the survivor already holds the same fact. The merge, the field
+changes and the other record's full picture go into the change log; the other record is then deleted
+through the normal delete path (its own delete entry, search index, events). One transaction.
+"""
+
+from __future__ import annotations
+
+from django.db import models, transaction
+
+from crm.access.policy import policy_for
+from crm.audit import changelog
+from crm.audit.models import Action
+from crm.core import events
+from crm.core.errors import BadRequest, PermissionDenied, ValidationFailed
+from crm.customization.validation import definitions
+from crm.records.models import Company, CompanyDomain, Contact, ContactEmail, ContactPhone
+from crm.records.services import common
+from crm.records.services import companies as company_service
+from crm.records.services import contacts as contact_service
+from crm.search import index as search_index
+
+SIDES = ("survivor", "other")
+CONSENT = ("email_opt_in", "email_opt_in_at", "email_opt_in_source")
+# Rows unique per (record, value): the survivor's copy wins and the other's duplicate is dropped.
+CHANNELS = {ContactEmail: "email", ContactPhone: "number", CompanyDomain: "domain"}
+
+
+def contact_merge(survivor: Contact, other: Contact, *, actor, choices: dict | None = None) -> Contact:
+    return _merge(survivor, other, actor=actor, choices=choices or {}, fields=contact_service.FIELDS)
+
+
+def company_merge(survivor: Company, other: Company, *, actor, choices: dict | None = None) -> Company:
+    return _merge(survivor, other, actor=actor, choices=choices or {}, fields=company_service.FIELDS)
+
+
+@transaction.atomic
+def _merge(survivor, other, *, actor, choices: dict, fields: tuple[str, ...]):
+    model = type(survivor)
+    if survivor.pk == other.pk:
+        raise BadRequest("A record cannot be merged with itself.", fields={"other_id": "Same as survivor_id."})
+    _check_access(model, actor, survivor, other)
+    survivor = common.lock_for_update(survivor, version=None)
+    other = common.lock_for_update(other, version=None)
+    _check_choices(model, choices, fields)
+    before, other_picture = changelog.snapshot(survivor), changelog.snapshot(other)
+    _pick_fields(survivor, other, choices, fields)
+    survivor.custom_fields = _pick_custom(survivor, other, choices)
+    common.full_clean(survivor)
+    common.save_existing(survivor)
+    moved = _move_related(model, survivor, other)
+    _pick_primaries(survivor, other_picture, choices)
+    survivor.refresh_from_db()
+    common.ensure_visible(survivor, actor)
+    changes = changelog.diff(before, changelog.snapshot(survivor))
+    changes["merged"] = [None, {"id": other.pk, "name": str(other), "record": other_picture, "moved": moved}]
+    changelog.log_event(actor, survivor, Action.MERGE, changes)
+    changelog.log_event(actor, other, Action.MERGE, {"merged_into": [None, survivor.pk]})
+    common.delete_record(model.objects.get(pk=other.pk), actor=actor)
+    search_index.update(survivor)
+    events.emit("record.updated", survivor, actor=actor, changes=changes)
+    return survivor
+
+
+def _check_access(model, actor, survivor, other) -> None:
+    visible = model.objects.restrict(actor)
+    for pk, key in ((survivor.pk, "survivor_id"), (other.pk, "other_id")):
+        if not visible.filter(pk=pk).exists():
+            raise ValidationFailed({key: f"No {model._meta.verbose_name} with id {pk}."})
+    policy = policy_for(actor)
+    for action in ("change", "delete"):
+        if not policy.allows(model.object_type, action):
+            raise PermissionDenied(f"Merging needs the {action} permission on {model._meta.verbose_name_plural}.")
+
+
+def _check_choices(model, choices: dict, fields: tuple[str, ...]) -> None:
+    if not isinstance(choices, dict):
+        raise ValidationFailed({"choices": "Must be an object of field names to survivor or other."})
+    allowed = set(fields) | {f"{f}_id" for f in fields} | {f"cf_{k}" for k in definitions(model.object_type)}
+    allowed |= {"email", "phone"} if model is Contact else {"domain"}
+    errors = {}
+    for key, side in choices.items():
+        if key not in allowed:
+            errors[f"choices.{key}"] = "Unknown field."
+        elif side not in SIDES:
+            errors[f"choices.{key}"] = "Must be survivor or other."
+    common.raise_if(errors)
+
+
+def _side(choices: dict, name: str) -> str | None:
+    return choices.get(name) or choices.get(f"{name}_id")
+
+
+def _blank(value) -> bool:
+    return value in (None, "")
+
+
+def _pick_fields(survivor, other, choices: dict, fields: tuple[str, ...]) -> None:
+    """A chosen side wins; otherwise the survivor's value, or the other's where the survivor has none."""
+    for name in fields:
+        attname = survivor._meta.get_field(name).attname
+        if name in CONSENT:
+            continue
+        side = _side(choices, name)
+        mine, theirs = getattr(survivor, attname), getattr(other, attname)
+        if side == "other" or (side is None and _blank(mine) and not _blank(theirs)):
+            setattr(survivor, attname, theirs)
+    if isinstance(survivor, Company) and survivor.parent_id == survivor.pk:
+        survivor.parent_id = None  # the survivor was the other's child (or chose the other's parent: itself)
+    if isinstance(survivor, Company) and survivor.parent_id == other.pk:
+        survivor.parent_id = other.parent_id if other.parent_id != survivor.pk else None
+    if isinstance(survivor, Contact):
+        _pick_consent(survivor, other, choices)
+        survivor.name = f"{survivor.first_name} {survivor.last_name}".strip()
+
+
+def _pick_consent(survivor: Contact, other: Contact, choices: dict) -> None:
+    """Consent moves as a whole (flag, time, source): the other's applies when chosen, or when only
+    the other has given it."""
+    side = next((choices[k] for k in CONSENT if k in choices), None)
+    if side == "other" or (side is None and not survivor.email_opt_in and other.email_opt_in):
+        for name in CONSENT:
+            setattr(survivor, name, getattr(other, name))
+
+
+def _pick_custom(survivor, other, choices: dict) -> dict:
+    values = dict(survivor.custom_fields or {})
+    for key, value in (other.custom_fields or {}).items():
+        side = choices.get(f"cf_{key}")
+        if side == "other" or (side is None and values.get(key) in (None, "", [])):
+            values[key] = value
+    return values
+
+
+def _move_related(model, survivor, other) -> dict[str, int]:
+    """Point every row that references ``other`` at ``survivor``; counts per relation, for the log."""
+    moved = {}
+    for rel in model._meta.related_objects:
+        if rel.many_to_many:
+            through = rel.through
+            if not through._meta.auto_created:
+                continue  # an explicit through model (DealContact) is also a one-to-many relation: moved there
+            fk = _fk_to(through, model)
+            count = _move_rows(through, fk, survivor, other)
+        elif rel.one_to_many or rel.one_to_one:
+            count = _move_rows(rel.related_model, rel.field.name, survivor, other)
+        else:
+            continue
+        if count:
+            moved[f"{rel.related_model._meta.label_lower}.{rel.field.name}"] = count
+    for field in model._meta.many_to_many:  # the record's own tags
+        through = field.remote_field.through
+        count = _move_rows(through, field.m2m_field_name(), survivor, other)
+        if count:
+            moved[field.name] = count
+    return moved
+
+
+def _fk_to(through, model) -> str:
+    return next(f.name for f in through._meta.fields if f.is_relation and f.related_model is model)
+
+
+def _move_rows(related, fk: str, survivor, other) -> int:
+    qs = related.objects.filter(**{fk: other.pk})
+    if related is type(survivor):  # a company's children: never make the survivor its own child
+        qs = qs.exclude(pk=survivor.pk)
+    for unique_with in _unique_partners(related, fk):
+        taken = related.objects.filter(**{fk: survivor.pk}).values(unique_with)
+        qs.filter(**{f"{unique_with}__in": taken}).delete()
+    # The survivor's own primary email/phone stays primary (_pick_primaries settles it afterwards).
+    extra = {"is_primary": False} if related in (ContactEmail, ContactPhone) else {}
+    return qs.update(**{fk: survivor.pk}, **extra)
+
+
+def _unique_partners(related, fk: str) -> list[str]:
+    """The other columns of each unique (fk, column) pair on ``related``: those rows would collide."""
+    sets = [tuple(c.fields) for c in related._meta.constraints if isinstance(c, models.UniqueConstraint)]
+    sets += [tuple(u) for u in related._meta.unique_together]
+    partners = [next(f for f in s if f != fk) for s in sets if len(s) == 2 and fk in s]
+    if related in CHANNELS:
+        partners.append(CHANNELS[related])
+    return list(dict.fromkeys(partners))
+
+
+def _pick_primaries(survivor, other_picture: dict, choices: dict) -> None:
+    """Keep the survivor's primary email/phone/domain unless the other's was chosen (or it had none)."""
+    if isinstance(survivor, Contact):
+        for related, key, column in ((ContactEmail, "email", "email"), (ContactPhone, "phone", "number")):
+            _primary(survivor, related, column, key, other_picture.get(key), choices)
+    else:
+        _primary(survivor, CompanyDomain, "domain", "domain", other_picture.get("domain"), choices, flag=False)
+
+
+def _primary(survivor, related, column: str, key: str, theirs, choices: dict, flag: bool = True) -> None:
+    rows = related.objects.filter(**{_fk_to(related, type(survivor)): survivor.pk})
+    mine = getattr(survivor, key)
+    value = theirs if theirs and (choices.get(key) == "other" or not mine) else mine
+    if not value and rows.exists():
+        value = getattr(rows.order_by("id").first(), column)
+    if flag:
+        rows.update(is_primary=False)
+        rows.filter(**{column: value}).update(is_primary=True)
+    type(survivor).objects.filter(pk=survivor.pk).update(**{key: value or ""})

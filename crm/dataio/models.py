@@ -1,0 +1,64 @@
+"""Import batches: each import (dry run or real) with its mapping, counts and per-row results."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class BatchStatus(models.TextChoices):
+    DRY_RUN = "dry_run"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    UNDONE = "undone"
+
+
+class ImportBatch(models.Model):
+    object_type = models.CharField(max_length=30)
+    file_name = models.CharField(max_length=255, blank=True)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, help_text="column header -> target field")
+    update_existing = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=BatchStatus.choices)
+    counts = models.JSONField(default=dict, help_text='{"create", "update", "skip", "error"}')
+    message = models.TextField(blank=True, help_text="Why a failed batch failed.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.object_type} ({self.status})"
+
+
+class RowAction(models.TextChoices):
+    CREATE = "create"
+    UPDATE = "update"
+    SKIP = "skip"
+    ERROR = "error"
+
+
+class ImportRow(models.Model):
+    """One file row's outcome. Original cells are kept for rows with problems (the error report);
+    ``before`` holds an updated record's previous values, for undo."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField(help_text="Line of the file where the row starts; the header is line 1.")
+    action = models.CharField(max_length=10, choices=RowAction.choices)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    errors = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    values = models.JSONField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "number"]
+        indexes = [models.Index(fields=["batch", "number"], name="import_row_batch_number")]
+
+    def __str__(self) -> str:
+        return f"Row {self.number}: {self.action}"

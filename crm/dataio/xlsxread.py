@@ -1,0 +1,73 @@
+"""Reading an uploaded XLSX as the same stream of rows as a CSV: the first sheet, header first.
+
+openpyxl's read-only mode streams the sheet's XML, so a large workbook is not held in memory.
+Cells come back as text the way a person reads them (whole numbers without ".0", dates as ISO).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections.abc import Iterator
+
+from crm.dataio.csvread import CsvFile, FileError, check_header
+
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def is_xlsx(binary) -> bool:
+    head = binary.read(4)
+    binary.seek(0)
+    return head == ZIP_MAGIC
+
+
+def text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def open_xlsx(binary) -> CsvFile:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(binary, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise FileError(f"This is not a readable XLSX workbook ({exc}).") from None
+    sheet = book.worksheets[0] if book.worksheets else None
+    if sheet is None:
+        raise FileError("The workbook has no sheet.")
+    rows = _rows(sheet)
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise FileError("The file is empty.") from None
+    while header and not header[-1]:  # trailing empty header cells are formatting, not columns
+        header.pop()
+    header = [h.strip() for h in header]
+    check_header(header)
+    return CsvFile(encoding="xlsx", delimiter="", header=header, rows=_fit(rows, len(header)))
+
+
+def _rows(sheet) -> Iterator[tuple[int, list[str]]]:
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [text(v) for v in values]
+        if any(c.strip() for c in cells):
+            yield number, cells
+
+
+def _fit(rows, width: int) -> Iterator[tuple[int, list[str]]]:
+    """Sheets pad rows to the widest row: empty cells past the header are not a ragged row."""
+    for number, cells in rows:
+        while len(cells) > width and not cells[-1].strip():
+            cells.pop()
+        yield number, cells + [""] * (width - len(cells))
