@@ -65,6 +65,7 @@ bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk not installed: using the Python load generator"
 	$(BIN)/crm bench seed --scale $(SCALE) --db $(BENCH_DB)
 	$(BIN)/crm bench run --scale $(SCALE) --db $(BENCH_DB) --docs
+	$(BIN)/crm bench automation --scale $(SCALE) --db $(BENCH_DB)
 
 clean:
 	rm -rf $(VENV) var/test*.sqlite3

@@ -13,7 +13,11 @@ class Command(BaseCommand):
     help = "Benchmark data and measurements, in a separate database (var/bench-<scale>.sqlite3 or BENCH_PG_URL)."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["seed", "run"])
+        parser.add_argument(
+            "action",
+            choices=["seed", "run", "automation"],
+            help="automation: rule evaluations/s and change-to-action delay",
+        )
         parser.add_argument("--scale", choices=list(SCALES), default="small")
         parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite", dest="engine")
         parser.add_argument("--samples", type=int, default=200, help="Timed requests per figure (run).")
@@ -31,10 +35,29 @@ class Command(BaseCommand):
             database.reexec(url)  # does not return
         if action == "seed":
             self._seed(SCALES[scale])
+        elif action == "automation":
+            self._automation(scale, engine)
         else:
             from crm.bench.run import run
 
             run(SCALES[scale], engine=engine, options=options, out=self.stdout)
+
+    def _automation(self, scale: str, engine: str) -> None:
+        """Issue 6's figures, on the benchmark database: both task backends (Redis at REDIS_URL)."""
+        import json
+        import time
+
+        from django.conf import settings
+
+        from crm.automation.bench import run_all
+
+        result = {"scale": scale, "database": engine, "automation": run_all()}
+        folder = settings.BASE_DIR / "bench" / "results"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"automation-{engine}-{scale}-{int(time.time())}.json"
+        path.write_text(json.dumps(result, indent=2, default=str))
+        self.stdout.write(json.dumps(result, indent=2, default=str))
+        self.stdout.write(f"written to {path}")
 
     def _seed(self, scale) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
