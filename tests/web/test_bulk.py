@@ -53,3 +53,9 @@ def test_export_csv_of_the_filtered_list(web, manager, rep_a, acme):
     assert "Acme Corp" in body and "HYPERLINK" not in body
     r = web(manager).get("/companies/export/")
     assert "'=HYPERLINK(evil)" in b"".join(r.streaming_content).decode()
+
+
+def test_export_neutralizes_tab_and_carriage_return_formula_starts(web, manager, rep_a, acme):
+    companies.company_create(actor=rep_a, data={"name": "Tab Co", "industry": "\t=cmd"})
+    body = b"".join(web(manager).get("/companies/export/").streaming_content).decode()
+    assert "'\t=cmd" in body
