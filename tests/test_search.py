@@ -151,3 +151,45 @@ def test_query_syntax_of_the_engines_is_plain_text(rep_a, people, q):
     found = search(rep_a, q)  # no error from FTS5 or to_tsquery
     assert all(isinstance(v, list) for v in found.values())
     assert names(rep_a, '"ann*') == ["Ann Lee"]
+
+
+def _name_key(object_type, pk):
+    with connection.cursor() as cur:
+        cur.execute("SELECT name_key FROM search_name WHERE kind = %s AND object_id = %s", [object_type, pk])
+        return [r[0] for r in cur.fetchall()]
+
+
+def test_name_ranking_uses_the_folded_name(rep_a):
+    for first, last in [("Ana", "Jose"), ("José", "Núñez"), ("Jose", "")]:
+        contact_create(actor=rep_a, data={"first_name": first, "last_name": last})
+    # Exact folded name, then folded names starting with the query, then the other matches.
+    assert names(rep_a, "JOSE") == ["Jose", "José Núñez", "Ana Jose"]
+    assert names(rep_a, "jose nu") == ["José Núñez"]
+
+
+def test_the_name_index_follows_renames_and_deletes(rep_a, people):
+    bob = people["bob"]
+    assert _name_key("contact", bob.pk) == ["bob stone"]
+    contact_update(bob, actor=rep_a, data={"first_name": "Zoë"})
+    assert _name_key("contact", bob.pk) == ["zoe stone"]
+    assert names(rep_a, "zoe") == ["Zoë Stone"]
+    contact_delete(bob, actor=rep_a)
+    assert _name_key("contact", bob.pk) == []
+    backend().clear()
+    index.rebuild()
+    assert _name_key("contact", people["jose"].pk) == ["jose nunez"]
+
+
+def test_an_email_matches_its_words_in_that_order(rep_a, people):
+    assert names(rep_a, "lee@acme") == ["Ann Lee"]
+    assert names(rep_a, "ann.lee@acm") == ["Ann Lee"]  # the last word may be cut short
+    assert names(rep_a, "acme@lee") == []
+    assert names(rep_a, "acme lee") == ["Ann Lee"]  # without an "@", the words in any order
+
+
+def test_typos_are_tolerated_when_nothing_matches_on_postgresql(rep_a, people):
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram similarity is a PostgreSQL feature")
+    assert names(rep_a, "stonne") == ["Bob Stone"]
+    contact_create(actor=rep_a, data={"first_name": "Stonne"})
+    assert names(rep_a, "stonne") == ["Stonne"]  # an exact match hides the near ones

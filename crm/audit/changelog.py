@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Iterable
 
 from django.db import models
+from django.utils import timezone
 
 from crm.audit.models import Action, ObjectChange
-from crm.core import context
+from crm.core import context, rawinsert
 
 SKIPPED = {"version", "updated_at", "created_at"}
 
@@ -38,16 +39,17 @@ def _stored_form(field, value):
     return value
 
 
-def snapshot(obj: models.Model) -> dict:
-    """A JSON-safe picture of a record: its own fields, plus what its ``extra_snapshot`` adds."""
+def snapshot(obj: models.Model, extra: dict | None = None) -> dict:
+    """A JSON-safe picture of a record: its own fields, plus what its ``extra_snapshot`` adds
+    (or ``extra``, from a bulk path that knows it without asking the database)."""
     data = {}
     for field in obj._meta.concrete_fields:
         if field.primary_key or field.name in SKIPPED:
             continue
         data[field.attname] = _jsonable(_stored_form(field, field.value_from_object(obj)))
-    extra = getattr(obj, "extra_snapshot", None)
-    if extra:
-        data.update({k: _jsonable(v) for k, v in extra().items()})
+    if extra is None:
+        extra = obj.extra_snapshot() if hasattr(obj, "extra_snapshot") else {}
+    data.update({k: _jsonable(v) for k, v in extra.items()})
     return data
 
 
@@ -101,8 +103,36 @@ def log_event(actor, obj, action: str, changes: dict) -> ObjectChange:
     return _save(_entry(actor, obj, action, changes))
 
 
-def log_bulk_create(actor, objs: Iterable[models.Model]) -> None:
-    """The change log of a bulk insert, written in one statement (imports, demo data)."""
-    ObjectChange.objects.bulk_create(
-        [_entry(actor, o, Action.CREATE, diff({}, _filled(snapshot(o)))) for o in objs], batch_size=500
+def log_bulk_create(actor, objs: Iterable[models.Model], extras: list[dict] | None = None) -> list[dict]:
+    """The change log of a bulk insert, written in one statement (imports, demo data); returns each
+    record's changes. ``extras``: each record's ``extra_snapshot`` when the caller has it (saves a
+    query per record)."""
+    objs = list(objs)
+    extras = extras if extras is not None else [None] * len(objs)
+    changes = [diff({}, _filled(snapshot(o, e))) for o, e in zip(objs, extras, strict=True)]
+    _insert(actor, Action.CREATE, objs, changes)
+    return changes
+
+
+def _insert(actor, action: str, objs: list[models.Model], changes: list[dict]) -> None:
+    user_id = actor.pk if actor is not None and actor.pk else None
+    name, now = getattr(actor, "username", "") or "", timezone.now()
+    request_id, source = context.request_id(), context.source()
+    rawinsert.insert(
+        ObjectChange,
+        BULK_COLUMNS,
+        (
+            (now, user_id, name, action, o.object_type, o.pk, str(o)[:255], c, request_id, source)
+            for o, c in zip(objs, changes, strict=True)
+        ),
     )
+
+
+BULK_COLUMNS = ("time", "user_id", "user_name", "action", "object_type", "object_id", "object_repr", "changes")
+BULK_COLUMNS += ("request_id", "source")
+
+
+def log_bulk_delete(actor, objs: list[models.Model], befores: list[dict]) -> list[dict]:
+    changes = [diff(b, {}) for b in befores]
+    _insert(actor, Action.DELETE, objs, changes)
+    return changes

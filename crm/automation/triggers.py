@@ -15,6 +15,7 @@ from django.db import IntegrityError, models, transaction
 
 from crm.automation import conditions, jobs
 from crm.automation.models import Rule, RuleFiring, RuleRun, RunStatus
+from crm.core import events
 
 log = logging.getLogger("crm.automation")
 
@@ -56,7 +57,10 @@ def on_event(event) -> None:
     types = EVENT_TRIGGERS.get(event.type)
     if not types:
         return
-    rules = Rule.objects.filter(enabled=True, object_type=event.object_type, trigger_type__in=types)
+    rules = events.cached(
+        ("rules", event.object_type, tuple(types)),
+        lambda: list(Rule.objects.filter(enabled=True, object_type=event.object_type, trigger_type__in=types)),
+    )
     for rule in rules:
         if not trigger_matches(rule, event):
             continue

@@ -21,6 +21,7 @@ from django.utils import timezone
 from crm.automation import jobs, ssrf
 from crm.automation.models import WebhookDelivery, WebhookSubscription
 from crm.automation.models.webhooks import DeliveryStatus
+from crm.core import events
 
 MAX_ATTEMPTS = 5
 DISABLE_AFTER = 5
@@ -88,7 +89,8 @@ class _Ref:
 
 def on_event(event) -> None:
     """Subscriber to crm.core.events: a delivery per enabled subscription that wants this event."""
-    subs = [s for s in WebhookSubscription.objects.filter(enabled=True) if s.wants(event.type, event.object_type)]
+    enabled = events.cached("webhook_subscriptions", lambda: list(WebhookSubscription.objects.filter(enabled=True)))
+    subs = [s for s in enabled if s.wants(event.type, event.object_type)]
     for sub in subs:
         queue_delivery(sub, event.type, _Ref(event.object_type, event.object_id), changes=event.changes, at=event.at)
 

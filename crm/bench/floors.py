@@ -71,16 +71,26 @@ def contact_timeline(pk: int) -> list:
 
 
 def search(q: str) -> list:
+    """What crm.search.query.search runs for an admin: the name-prefix range of the search_name
+    index first, then, when that gives fewer than 10, the text match sorted by name."""
     words = fold(q).split()[:8]
     folded = " ".join(words)
+    upper = folded[:-1] + chr(ord(folded[-1]) + 1)
     found = []
     for object_type, table in SEARCH_TABLES.items():
-        match, params = search_backend().match_sql(object_type, words)
-        found += _rows(
-            f"SELECT * FROM {table} WHERE id IN ({match}) ORDER BY CASE WHEN LOWER(name) = %s THEN 0 "
-            f"WHEN LOWER(name) LIKE %s THEN 1 ELSE 2 END, name, id LIMIT 10",
-            [*params, folded, f"{folded}%"],
+        top = _rows(
+            f"SELECT t.* FROM search_name s JOIN {table} t ON t.id = s.object_id WHERE s.kind = %s "
+            f"AND s.name_key >= %s AND s.name_key < %s ORDER BY s.name_key, t.id LIMIT 10",
+            [object_type, folded, upper],
         )
+        found += top
+        if len(top) < 10:
+            match, params = search_backend().match_sql(object_type, words, phrase="@" in q, fuzzy=False)
+            seen = f"AND id NOT IN ({_in([r[0] for r in top])})" if top else ""
+            found += _rows(
+                f"SELECT * FROM {table} WHERE id IN ({match}) {seen} ORDER BY name, id LIMIT {10 - len(top)}",
+                params,
+            )
     return found
 
 
@@ -88,8 +98,13 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _index_row(pk: int, body: str) -> None:
+def _index_row(pk: int, body: str, name_key: str) -> None:
     with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO search_name(id, kind, object_id, name_key) VALUES (%s, 'contact', %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET name_key = EXCLUDED.name_key",
+            [pk * 16 + 2, pk, name_key],
+        )
         if connection.vendor == "sqlite":
             cur.execute("DELETE FROM search_fts WHERE rowid = %s", [pk * 16 + 2])
             cur.execute(
@@ -128,7 +143,7 @@ def contact_create(first: str, last: str, email: str, owner_id: int) -> int:
             "INSERT INTO records_contactemail (email, kind, is_primary, contact_id) VALUES (%s, 'work', %s, %s)",
             [email, True, pk],
         )
-        _index_row(pk, f"{fold(first)} {fold(last)} {fold(email)}")
+        _index_row(pk, f"{fold(first)} {fold(last)} {fold(email)}", fold(f"{first} {last}"))
         _change(pk, "create", '{"name": [null, "x"]}', now)
     return pk
 
@@ -143,7 +158,7 @@ def contact_update(pk: int, title: str) -> None:
         )
         cur.execute("SELECT name, email FROM records_contact WHERE id = %s", [pk])
         name, email = cur.fetchone()
-        _index_row(pk, f"{fold(name)} {fold(title)} {fold(email)}")
+        _index_row(pk, f"{fold(name)} {fold(title)} {fold(email)}", fold(name))
         _change(pk, "update", '{"title": ["a", "b"]}', now)
 
 

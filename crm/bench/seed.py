@@ -86,6 +86,7 @@ COLUMNS = {
     ),
 }  # fmt: skip
 SEARCH_CODES = {"company": 1, "contact": 2, "lead": 3, "deal": 4}  # as crm/records/search.py registers them
+SEARCH_NAME = ("id", "kind", "object_id", "name_key")  # the folded names beside the text index
 
 
 _DAYS: dict[int, str] = {}
@@ -168,12 +169,12 @@ def seed(scale: Scale, *, progress: Callable[[str, int], None] | None = None, th
     world = World(scale=scale, rng=random.Random(SEED), pools=make_pools(SEED), now=time.time())
     with transaction.atomic():
         _setup(world)
-    writer = BulkWriter(on_rows=progress, tables=list(COLUMNS), throwaway=throwaway)
+    writer = BulkWriter(on_rows=progress, tables=[*COLUMNS, "search_name"], throwaway=throwaway)
     writer.begin()
     world.search_table = search_table(writer.vendor)
     counts: dict[str, int] = {}
     for table, rows in _generated(world):
-        columns = COLUMNS[table] if table in COLUMNS else _search_columns(writer.vendor)
+        columns = COLUMNS.get(table) or (SEARCH_NAME if table == "search_name" else _search_columns(writer.vendor))
         counts[table] = counts.get(table, 0) + writer.insert(table, columns, [rows])
     writer.reset_sequences(list(COLUMNS))
     writer.finish()
@@ -229,6 +230,10 @@ def search_table(vendor: str) -> str:
 
 def _search_row(object_type: str, pk: int, text: str) -> tuple:
     return (pk * 16 + SEARCH_CODES[object_type], object_type, pk, text)
+
+
+def _name_row(object_type: str, pk: int, name_key: str) -> tuple:
+    return (pk * 16 + SEARCH_CODES[object_type], object_type, pk, name_key)
 
 
 def _change(world: World, object_type: str, pk: int, name: str, owner: int, at: str) -> tuple:
@@ -314,7 +319,7 @@ def _companies(world: World, write) -> None:
     pick, _ = _pickers(world.rng)
     for ids in _chunks(world.scale.companies):
         owners = world.owner_ids(len(ids))
-        rows, domains, search, changes = [], [], [], []
+        rows, domains, search, names, changes = [], [], [], [], []
         for pk, owner in zip(ids, owners, strict=True):
             w1, w2, suffix = pick(p.company_words), pick(p.company_words), pick(COMPANY_SUFFIXES)
             name = f"{w1} {w2} {suffix}"
@@ -330,7 +335,9 @@ def _companies(world: World, write) -> None:
                 owner, None,
             ))  # fmt: skip
             domains.append((pk, domain, pk))
-            text = f"{p.folded[w1]} {p.folded[w2]} {suffix.lower()} {domain.replace('.', ' ')}"
+            name_key = f"{p.folded[w1]} {p.folded[w2]} {suffix.lower()}"
+            names.append(_name_row("company", pk, name_key))
+            text = f"{name_key} {domain.replace('.', ' ')}"
             search.append(_search_row("company", pk, f"{text} {phone_tokens(phone)}" if phone else text))
             changes.append(_change(world, "company", pk, name, owner, at))
             world.company_domain.append(domain)
@@ -338,6 +345,7 @@ def _companies(world: World, write) -> None:
         write("records_company", rows)
         write("records_companydomain", domains)
         write(world.search_table, search)
+        write("search_name", names)
         write("audit_objectchange", changes)
 
 
@@ -347,7 +355,7 @@ def _contacts(world: World, write) -> None:
     email_id = phone_id = tag_row = 0
     for ids in _chunks(world.scale.contacts):
         owners = world.owner_ids(len(ids))
-        rows, emails, phones, tags, search, changes = [], [], [], [], [], []
+        rows, emails, phones, tags, search, names, changes = [], [], [], [], [], [], []
         for pk, owner in zip(ids, owners, strict=True):
             first, last = pick(p.first_names), pick(p.last_names)
             name = f"{first} {last}"
@@ -372,6 +380,7 @@ def _contacts(world: World, write) -> None:
             email_id += 1
             emails.append((email_id, email, "work", 1, pk))
             texts = [p.folded[first], p.folded[last]]
+            names.append(_name_row("contact", pk, f"{texts[0]} {texts[1]}"))
             if title:
                 texts.append(p.folded[title])
             texts.append(email.replace(".", " ").replace("@", " "))
@@ -395,6 +404,7 @@ def _contacts(world: World, write) -> None:
         write("records_contactphone", phones)
         write("records_contact_tags", tags)
         write(world.search_table, search)
+        write("search_name", names)
         write("audit_objectchange", changes)
 
 
@@ -404,7 +414,7 @@ def _leads(world: World, write) -> None:
     statuses = ["new", "new", "working", "nurturing", "qualified", "disqualified"]
     for ids in _chunks(world.scale.leads):
         owners = world.owner_ids(len(ids))
-        rows, search = [], []
+        rows, search, names = [], [], []
         for pk, owner in zip(ids, owners, strict=True):
             first, last = pick(p.first_names), pick(p.last_names)
             w1, suffix = pick(p.company_words), pick(COMPANY_SUFFIXES)
@@ -417,11 +427,14 @@ def _leads(world: World, write) -> None:
                 pick(p.titles), email, phone, "", pick(statuses), "", pick(SOURCES),
                 rng.randrange(0, 100), None, None, None, None, owner,
             ))  # fmt: skip
-            text = f"{p.folded[first]} {p.folded[last]} {p.folded[w1]} {suffix.lower()} "
+            name_key = f"{p.folded[first]} {p.folded[last]}"
+            names.append(_name_row("lead", pk, name_key))
+            text = f"{name_key} {p.folded[w1]} {suffix.lower()} "
             text += email.replace(".", " ").replace("@", " ")
             search.append(_search_row("lead", pk, f"{text} {phone_tokens(phone)}" if phone else text))
         write("records_lead", rows)
         write(world.search_table, search)
+        write("search_name", names)
 
 
 def _deal_plan(world: World, pk: int) -> tuple[dict, str, list]:
@@ -447,7 +460,7 @@ def _deals(world: World, write) -> None:
     history_id = 0
     for ids in _chunks(world.scale.deals):
         owners = world.owner_ids(len(ids))
-        rows, links, history, search, changes = [], [], [], [], []
+        rows, links, history, search, names, changes = [], [], [], [], [], []
         for pk, owner in zip(ids, owners, strict=True):
             pipeline, status, passed = _deal_plan(world, pk)
             phrase, word = pick(p.phrases), pick(p.company_words)
@@ -476,12 +489,15 @@ def _deals(world: World, write) -> None:
                 history_id += 1
                 history.append((history_id, ts(when), owner, pk, previous.pk if previous else None, s.pk))
                 previous = s
-            search.append(_search_row("deal", pk, f"{p.folded[phrase]} for {p.folded[word]}"))
+            name_key = f"{p.folded[phrase]} for {p.folded[word]}"
+            search.append(_search_row("deal", pk, name_key))
+            names.append(_name_row("deal", pk, name_key))
             changes.append(_change(world, "deal", pk, name, owner, at))
         write("records_deal", rows)
         write("records_dealcontact", links)
         write("records_stagechange", history)
         write(world.search_table, search)
+        write("search_name", names)
         write("audit_objectchange", changes)
 
 
@@ -533,10 +549,10 @@ def _tasks(world: World, write) -> None:
 def expected_rows(scale: Scale) -> int:
     """About how many rows seed() writes, for the progress bar."""
     return int(
-        scale.companies * 4
-        + scale.contacts * 5.35
-        + scale.leads * 2
-        + scale.deals * 6.5
+        scale.companies * 5
+        + scale.contacts * 6.35
+        + scale.leads * 3
+        + scale.deals * 7.5
         + scale.activities
         + scale.tasks
     )

@@ -48,8 +48,44 @@ def unsubscribe(fn: Callable[[Event], None]) -> None:
         _subscribers.remove(fn)
 
 
+# Lookups subscribers share while one batch of events is dispatched (see emit_many and cached).
+_batch_cache: contextvars.ContextVar[dict | None] = contextvars.ContextVar("event_batch_cache", default=None)
+
+
+def cached(key, load: Callable[[], object]):
+    """``load()`` once per dispatched batch of events (a bulk import's thousand record.created events
+    read the rules once, not a thousand times); outside a batch, every time."""
+    cache = _batch_cache.get()
+    if cache is None:
+        return load()
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
 def emit(type_: str, obj, *, actor=None, changes: dict | None = None) -> None:
-    event = Event(
+    event = _event(type_, obj, actor, changes)
+    transaction.on_commit(lambda: _dispatch(event))
+
+
+def emit_many(type_: str, objs: list, *, actor=None, changes: list[dict]) -> None:
+    """One event per record, dispatched together after commit (bulk paths)."""
+    batch = [_event(type_, obj, actor, c) for obj, c in zip(objs, changes, strict=True)]
+    if batch:
+        transaction.on_commit(lambda: _dispatch_many(batch))
+
+
+def _dispatch_many(batch: list[Event]) -> None:
+    token = _batch_cache.set({})
+    try:
+        for event in batch:
+            _dispatch(event)
+    finally:
+        _batch_cache.reset(token)
+
+
+def _event(type_: str, obj, actor, changes: dict | None) -> Event:
+    return Event(
         type=type_,
         object_type=obj.object_type,
         object_id=obj.pk,
@@ -58,7 +94,6 @@ def emit(type_: str, obj, *, actor=None, changes: dict | None = None) -> None:
         source=context.source(),
         depth=depth.get(),
     )
-    transaction.on_commit(lambda: _dispatch(event))
 
 
 def _dispatch(event: Event) -> None:

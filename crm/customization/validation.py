@@ -23,13 +23,15 @@ def definitions(object_type: str) -> dict[str, CustomField]:
     return {f.key: f for f in CustomField.objects.filter(object_type=object_type)}
 
 
-def clean_custom_fields(object_type: str, values: dict | None, *, current: dict | None = None) -> dict:
+def clean_custom_fields(
+    object_type: str, values: dict | None, *, current: dict | None = None, defs: dict | None = None
+) -> dict:
     """Merge ``values`` into ``current`` (None means a create) and return the validated dict.
 
     Unknown keys, wrong types and missing required values raise ValidationFailed with one
-    message per field, keyed ``custom_fields.<key>``.
+    message per field, keyed ``custom_fields.<key>``. Bulk callers pass ``defs`` (read once).
     """
-    defs = definitions(object_type)
+    defs = definitions(object_type) if defs is None else defs
     creating = current is None
     result = dict(current or {})
     errors: dict[str, str] = {}

@@ -13,7 +13,8 @@ from pydantic import Field as PydanticField
 from crm.access.policy import policy_for
 from crm.api.crud import related_qs
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
-from crm.dataio import duplicates, exporting, importing, merge, vcard
+from crm.dataio import background as background_imports
+from crm.dataio import duplicates, exporting, importing, merge, saved_mappings, vcard
 from crm.dataio.models import ImportBatch
 from crm.records.models import Company, Contact
 from crm.records.services.common import get_visible
@@ -132,7 +133,40 @@ def merge_records(request, object_type: str, payload: MergeIn):
     return res.out.from_orm(related_qs(res).get(pk=merged.pk)).model_dump(mode="json")
 
 
-@router.post("/import/{object_type}", response={200: dict, 201: dict}, summary="Import a CSV (dry_run: check only)")
+class MappingIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    object_type: str
+    name: str
+    mapping: dict[str, str]
+
+
+# Declared before POST /import/{object_type}: Django tries URL patterns in order, and that one would
+# take /import/mappings for an object type.
+@router.get("/import/mappings", response=dict, summary="Saved column mappings (of one object type, or all)")
+def import_mappings(request, object_type: str = ""):
+    found = saved_mappings.listed(actor=request.user, object_type=object_type or None)
+    return {"items": [saved_mappings.as_dict(m) for m in found]}
+
+
+@router.post("/import/mappings", response={200: dict, 201: dict}, summary="Save a column mapping (same name: replace)")
+def save_import_mapping(request, payload: MappingIn):
+    saved, created = saved_mappings.save(
+        actor=request.user, object_type=payload.object_type, name=payload.name, columns=payload.mapping
+    )
+    return Status(201 if created else 200, saved_mappings.as_dict(saved))
+
+
+@router.delete("/import/mappings/{int:pk}", response={204: None}, summary="Delete a saved column mapping")
+def delete_import_mapping(request, pk: int):
+    saved_mappings.delete(saved_mappings.get_by_id(actor=request.user, pk=pk), actor=request.user)
+    return Status(204, None)
+
+
+@router.post(
+    "/import/{object_type}",
+    response={200: dict, 201: dict, 202: dict},
+    summary="Import a CSV (dry_run: check only; background: queue it and poll the batch)",
+)
 def import_csv(
     request,
     object_type: str,
@@ -140,8 +174,25 @@ def import_csv(
     dry_run: Form[bool] = False,
     update_existing: Form[bool] = False,
     mapping: Form[str] = "",
+    background: Form[bool] = False,
+    mapping_name: Form[str] = "",
+    match_on: Form[str] = "",
 ):
-    columns = _json_mapping(mapping)
+    columns = _columns(request, object_type, mapping, mapping_name)
+    if background:
+        if dry_run:
+            raise BadRequest(
+                "A dry run answers at once; send it without background.", fields={"background": "Not with dry_run."}
+            )
+        batch = background_imports.queue(
+            file,
+            actor=request.user,
+            object_type=object_type,
+            file_name=file.name or "",
+            columns=columns,
+            update_existing=update_existing,
+        )
+        return Status(202, {**importing.summary(batch), **background_imports.progress(batch)})
     batch = importing.run(
         file.file,
         actor=request.user,
@@ -150,6 +201,7 @@ def import_csv(
         columns=columns,
         dry_run=dry_run,
         update_existing=update_existing,
+        match_on=match_on,
     )
     return Status(200 if dry_run else 201, importing.summary(batch))
 
@@ -157,6 +209,18 @@ def import_csv(
 @router.post("/import/{object_type}/columns", response=dict, summary="A file's header and the suggested mapping")
 def import_columns(request, object_type: str, file: File[UploadedFile]):
     return importing.columns_of(file.file, object_type)
+
+
+def _columns(request, object_type: str, raw: str, mapping_name: str) -> dict | None:
+    """The mapping sent as JSON, or the saved one named ``mapping_name``, or None (suggest one)."""
+    if not mapping_name:
+        return _json_mapping(raw)
+    if raw:
+        raise ValidationFailed({"mapping_name": "Give mapping or mapping_name, not both."})
+    try:
+        return saved_mappings.get(actor=request.user, object_type=object_type, name=mapping_name).mapping
+    except NotFound as exc:
+        raise ValidationFailed({"mapping_name": exc.message}) from None
 
 
 def _json_mapping(raw: str) -> dict | None:
@@ -177,7 +241,8 @@ def _batch(request, pk: int) -> ImportBatch:
 
 @router.get("/import/batches/{int:pk}", response=dict, summary="An import's counts and problem rows")
 def import_batch(request, pk: int):
-    return importing.summary(_batch(request, pk), rows=1000)
+    batch = _batch(request, pk)
+    return {**importing.summary(batch, rows=1000), **background_imports.progress(batch)}
 
 
 @router.get("/import/batches/{int:pk}/errors.csv", summary="An import's rows with problems: original cells + message")

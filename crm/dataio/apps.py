@@ -6,3 +6,9 @@ class DataIoConfig(AppConfig):
 
     name = "crm.dataio"
     label = "dataio"
+
+    def ready(self):
+        from crm.dataio import (
+            background,  # noqa: F401  (registers the "import.run" job handler)
+            record_importers,  # noqa: F401  (registers the lead, deal and activity importers)
+        )

@@ -10,7 +10,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from crm.core.errors import BadRequest
@@ -35,6 +36,7 @@ class CsvFile:
     delimiter: str
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]  # (line where the row starts, the header being line 1; cells)
+    fraction: Callable[[], float | None] = lambda: None  # how much of the file has been read, for progress
 
 
 def detect_encoding(binary) -> str:
@@ -84,7 +86,31 @@ def open_csv(binary) -> CsvFile:
         raise FileError("The file is empty.") from None
     header = [h.strip() for h in header]
     check_header(header)
-    return CsvFile(encoding=encoding, delimiter=delimiter, header=header, rows=rows)
+    size = _size(binary)
+    return CsvFile(
+        encoding=encoding,
+        delimiter=delimiter,
+        header=header,
+        rows=rows,
+        fraction=lambda: _fraction(binary, size),
+    )
+
+
+def _fraction(binary, size: int) -> float | None:
+    if not size:
+        return None
+    try:
+        return min(1.0, binary.tell() / size)
+    except ValueError:  # closed with the text reader at the end of the file
+        return 1.0
+
+
+def _size(binary) -> int:
+    """The file's size without moving the read position (the text wrapper reads ahead of it)."""
+    try:
+        return os.fstat(binary.fileno()).st_size
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return getattr(binary, "size", 0) or len(getattr(binary, "getbuffer", lambda: b"")())
 
 
 def sniff(sample: str) -> str:
@@ -129,3 +155,7 @@ def _rows(reader) -> Iterator[tuple[int, list[str]]]:
             raise FileError(f"Line {reader.line_num}: {exc}.") from None
         if row and any(cell.strip() for cell in row):
             yield start, row
+
+
+def size_of(binary) -> int:
+    return _size(binary)

@@ -1,27 +1,34 @@
-"""Importing contacts and companies from CSV or XLSX: a streamed pipeline of file -> rows -> record
-data -> services.
+"""Importing records from CSV or XLSX: a streamed pipeline of file -> rows -> record data -> services.
 
-Every row goes through the record type's create/update service (validation, change log, search
-index), inside one transaction for the batch: a row that fails validation is recorded and skipped,
-and a problem with the file itself (a malformed line, a 10 MB cell) rolls the whole batch back.
-A dry run is the same run, rolled back: its counts and messages are exactly what a real run does.
-Rows are matched to existing records by email (contacts) or domain (companies); duplicates inside
-the file are reported.
+Rows are read and written in chunks of CHUNK_ROWS, each chunk in its own transaction, so memory stays
+bounded and a long import does not hold the database's write lock for its whole run. Contacts are
+created through the bulk service (contact_create_many: the same validation, change log, search index
+and events as one at a time, in a few statements per chunk); other rows go through the record type's
+create/update service one by one. A row that fails validation is recorded and skipped. A problem with
+the file itself (a malformed line, a 10 MB cell) or a crash part way reverts the chunks already
+written (the same code as undo), so a failed batch never leaves half a batch behind.
+A dry run is the same run with every chunk rolled back: its counts and messages are what a real run does.
+Rows are matched to existing records by email (contacts), domain (companies), a custom field used as
+an external id, or not at all (``match_on``); duplicates inside the file are reported.
 """
 
 from __future__ import annotations
 
 import decimal
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.access.policy import policy_for
+from crm.core import rawinsert
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
 from crm.core.normalize import InvalidValue, normalize_domain, normalize_email, normalize_phone
 from crm.dataio import csvread, mapping, xlsxread
@@ -29,13 +36,15 @@ from crm.dataio.exporting import inert
 from crm.dataio.models import BatchStatus, ImportBatch, ImportRow, RowAction
 from crm.records.models import Company, CompanyDomain, Contact, ContactEmail, LifecycleStage
 from crm.records.models.companies import CompanySize
-from crm.records.services import common
+from crm.records.services import bulk, common
 from crm.records.services.companies import company_create, company_delete, company_update
-from crm.records.services.contacts import contact_create, contact_delete, contact_update
+from crm.records.services.contacts import contact_create, contact_create_many, contact_delete, contact_update
 
-SAVE_EVERY = 1000  # row results written in batches of this many
+log = logging.getLogger("crm.dataio")
+
+CHUNK_ROWS = 1000  # rows read, written and committed together
+SAVE_EVERY = 1000  # row results read back in batches of this many (undo, error report)
 KEPT_IN_DRY_RUN = 1000  # a dry run keeps this many rows with problems (the rest are only counted)
-PROGRESS_EVERY = 500
 TEXT_FIELDS = ("first_name", "last_name", "title", "street", "city", "region", "postal_code", "country", "source")
 TRUE = {"true", "yes", "y", "1", "x", "on", "subscribed", "opted in"}
 FALSE = {"false", "no", "n", "0", "off", "unsubscribed", "opted out"}
@@ -56,42 +65,145 @@ class Importer:
     A subclass per record type says how a row becomes service data and how it is matched."""
 
     model: type
-    key_name = ""  # the field rows are matched on, for messages
+    key_name = ""  # the field rows are matched on by default, for messages
     create = update = delete = None  # the record type's services (staticmethods in subclasses)
+    create_many = None  # a bulk create service, when the record type has one (staticmethod)
 
-    def __init__(self, actor, header: list[str], columns: dict[str, str], update_existing: bool):
+    def __init__(self, actor, header: list[str], columns: dict[str, str], update_existing: bool, match_on: str = ""):
         self.actor, self.header, self.update_existing = actor, header, update_existing
         self.targets = [(i, columns.get(h, "")) for i, h in enumerate(header)]
-        self.seen: dict[str, int] = {}  # match key -> line of its first row
+        self.match_on = match_on or self.key_name or "none"
+        self.seen: dict[int, int] = {}  # hash of a match key -> line of its first row (bounded memory)
         self.companies: dict[str, int | None] = {}
         self.owners: dict[str, int | None] = {}
         # Matching looks at every record the user sees; updating one needs "change" (checked up front).
         self.records = self.model.objects.restrict(actor)
 
-    def outcome(self, line: int, cells: list[str]) -> Outcome:
+    # -- matching: the type's own key (key/match in subclasses), a custom field, or none --------------
+
+    def match_key(self, data: dict) -> str | None:
+        if self.match_on == "none":
+            return None
+        if self.match_on.startswith("cf_"):
+            value = (data.get("custom_fields") or {}).get(self.match_on[3:])
+            return None if value in (None, "") else str(value)
+        return self.key(data)
+
+    def find(self, key: str):
+        if self.match_on.startswith("cf_"):
+            return self.records.filter(**{f"custom_fields__{self.match_on[3:]}": key}).order_by("pk").first()
+        return self.match(key)
+
+    def find_many(self, keys: list[str]) -> dict[str, int]:
+        """key -> id of the matching record, for a chunk of rows (subclasses do it in one query)."""
+        found = {}
+        for key in keys:
+            record = self.find(key)
+            if record is not None:
+                found[key] = record.pk
+        return found
+
+    def key(self, data: dict) -> str | None:
+        return None
+
+    def match(self, key: str):
+        return None
+
+    # -- rows -------------------------------------------------------------------------------------
+
+    def prepare(self, line: int, cells: list[str]) -> Outcome | tuple[dict, list, str | None]:
+        """A row's service data, warnings and match key; or its error Outcome."""
         if len(cells) != len(self.header):
             return Outcome(RowAction.ERROR, errors={"row": f"{len(cells)} cells; the header has {len(self.header)}."})
         data, errors, warnings = self.to_data(cells)
         if errors:
             return Outcome(RowAction.ERROR, errors=errors, warnings=warnings)
-        key = self.key(data)
-        if key and key in self.seen:
-            msg = f"Same {self.key_name} as line {self.seen[key]} of this file."
-            return Outcome(RowAction.ERROR, errors={self.key_name: msg})
+        key = self.match_key(data)
         if key:
-            self.seen[key] = line
-        match = self.match(key) if key else None
+            marker = hash(key)
+            if marker in self.seen:
+                name = self.match_on[3:] if self.match_on.startswith("cf_") else self.match_on
+                return Outcome(RowAction.ERROR, errors={name: f"Same {name} as line {self.seen[marker]} of this file."})
+            self.seen[marker] = line
+        return data, warnings, key
+
+    def outcome(self, line: int, cells: list[str]) -> Outcome:
+        prepared = self.prepare(line, cells)
+        if isinstance(prepared, Outcome):
+            return prepared
+        data, warnings, key = prepared
+        match = self.find(key) if key else None
+        if match is None:
+            return self.write_new(data, warnings)
+        return self.write_match(match.pk, data, warnings)
+
+    def outcomes(self, chunk: list[tuple[int, list[str]]]) -> list[Outcome]:
+        """Outcomes of a chunk of rows, in order; with a bulk create service, new records in one call."""
+        if self.create_many is None:
+            return [self.outcome(line, cells) for line, cells in chunk]
+        self.prime(chunk)
+        prepared = [self.prepare(line, cells) for line, cells in chunk]
+        keys = [p[2] for p in prepared if not isinstance(p, Outcome) and p[2]]
+        matches = self.find_many(keys) if keys else {}
+        out: list[Outcome | None] = [None] * len(chunk)
+        new: list[int] = []
+        for j, p in enumerate(prepared):
+            if isinstance(p, Outcome):
+                out[j] = p
+            elif p[2] in matches:
+                out[j] = self.write_match(matches[p[2]], p[0], p[1])
+            else:
+                new.append(j)
+        if new:
+            created = self.create_many(actor=self.actor, items=[prepared[j][0] for j in new])
+            for j, result in zip(new, created, strict=True):
+                warnings = prepared[j][1]
+                if isinstance(result, ServiceError):
+                    out[j] = Outcome(
+                        RowAction.ERROR, errors=result.fields or {"row": result.message}, warnings=warnings
+                    )
+                else:
+                    out[j] = Outcome(RowAction.CREATE, result.pk, warnings=warnings)
+        return out
+
+    def prime(self, chunk: list[tuple[int, list[str]]]) -> None:
+        """Read what a chunk's rows look up (companies by name) in one query, before the rows."""
+        columns = [i for i, target in self.targets if target == "company"]
+        names = {cells[i].strip() for _, cells in chunk for i in columns if i < len(cells) and cells[i].strip()}
+        wanted = {n.lower(): n for n in names if n.lower() not in self.companies}
+        if not wanted:
+            return
+        if len(self.companies) + len(wanted) > CACHE_LIMIT:
+            self.companies.clear()
+        found = (
+            Company.objects.restrict(self.actor)
+            .annotate(lname=Lower("name"))
+            .filter(lname__in=list(wanted))
+            .order_by("-pk")  # the oldest company of a name wins, as in company()
+            .values_list("lname", "pk")
+        )
+        # Names not found here are looked up one by one in company(): case folding differs between
+        # Python and the databases outside ASCII.
+        self.companies.update(dict(found))
+
+    def write_new(self, data: dict, warnings: list) -> Outcome:
         try:
-            if match is None:
-                return Outcome(RowAction.CREATE, self.create(actor=self.actor, data=data).obj.pk, warnings=warnings)
-            if not self.update_existing:
-                name = self.model._meta.verbose_name.capitalize()
-                warnings.append(f"{name} {match.pk} has this {self.key_name}; not updated.")
-                return Outcome(RowAction.SKIP, match.pk, warnings=warnings)
-            data = self.for_update(match, data)
-            before = previous(match, data)
-            self.update(match, actor=self.actor, data=data)
-            return Outcome(RowAction.UPDATE, match.pk, warnings=warnings, before=before)
+            return Outcome(RowAction.CREATE, self.create(actor=self.actor, data=data).obj.pk, warnings=warnings)
+        except ServiceError as exc:
+            return Outcome(RowAction.ERROR, errors=exc.fields or {"row": exc.message}, warnings=warnings)
+
+    def write_match(self, pk: int, data: dict, warnings: list) -> Outcome:
+        """Skip the matched record, or update it (with update_existing)."""
+        if not self.update_existing:
+            name = self.model._meta.verbose_name.capitalize()
+            warnings.append(f"{name} {pk} has this {self.match_on}; not updated.")
+            return Outcome(RowAction.SKIP, pk, warnings=warnings)
+        record = self.records.get(pk=pk)
+        try:
+            data = self.for_update(record, data)
+            before = previous(record, data)
+            self.update(record, actor=self.actor, data=data)
+            return Outcome(RowAction.UPDATE, pk, warnings=warnings, before=before)
         except ServiceError as exc:
             return Outcome(RowAction.ERROR, errors=exc.fields or {"row": exc.message}, warnings=warnings)
 
@@ -147,12 +259,19 @@ class ContactImporter(Importer):
     model = Contact
     key_name = "email"
     create, update, delete = staticmethod(contact_create), staticmethod(contact_update), staticmethod(contact_delete)
+    create_many = staticmethod(contact_create_many)
 
     def key(self, data: dict) -> str | None:
         return data["emails"][0]["email"] if data.get("emails") else None
 
     def match(self, email: str) -> Contact | None:
         return self.records.filter(pk__in=ContactEmail.objects.filter(email=email).values("contact_id")).first()
+
+    def find_many(self, keys: list[str]) -> dict[str, int]:
+        if self.match_on != "email":
+            return super().find_many(keys)
+        pairs = ContactEmail.objects.filter(email__in=keys, contact__in=self.records).order_by("-contact_id")
+        return dict(pairs.values_list("email", "contact_id"))  # the oldest contact of an email wins
 
     def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:  # noqa: C901 - one branch per target
         data: dict = {}
@@ -309,8 +428,7 @@ def open_table(binary):
 
 def columns_of(binary, object_type: str = "contacts") -> dict:
     """The file's header, the suggested mapping and every target, for the user to edit."""
-    if object_type not in IMPORTERS:
-        raise BadRequest(f"Cannot import {object_type!r}.", fields={"type": ", ".join(IMPORTERS)})
+    _spec(object_type)
     source = open_table(binary)
     targets = list(mapping.TARGETS[object_type]) + [f"cf_{k}" for k in mapping.custom_keys(object_type)]
     return {"header": source.header, "mapping": mapping.suggest(object_type, source.header), "targets": targets}
@@ -325,42 +443,48 @@ def run(
     columns: dict | None = None,
     dry_run: bool = False,
     update_existing: bool = False,
-    progress: Callable[[int], None] | None = None,
+    match_on: str = "",
+    progress: Callable[[int, float | None], None] | None = None,
+    batch: ImportBatch | None = None,
 ) -> ImportBatch:
-    """Import (or dry-run) a CSV or XLSX file; returns the recorded batch. File problems raise FileError (400)."""
-    if object_type not in IMPORTERS:
-        raise BadRequest(f"Cannot import {object_type!r}.", fields={"type": ", ".join(IMPORTERS)})
-    spec = IMPORTERS[object_type]
+    """Import (or dry-run) a CSV or XLSX file; returns the recorded batch. File problems raise FileError (400).
+
+    ``batch``: a queued batch (a background import) to run into instead of recording a new one; its
+    own settings (type, mapping, options) apply. ``progress(rows, fraction)`` is called per chunk."""
+    if batch is not None:
+        object_type, columns, update_existing = batch.object_type, batch.mapping, batch.update_existing
+        match_on, file_name, dry_run = batch.match_on, batch.file_name, False
+    spec = _spec(object_type)
     common.require(actor, spec.model, "add")
     if update_existing:
         common.require(actor, spec.model, "change")
     source = open_table(binary)
-    columns = (
-        mapping.validate(object_type, source.header, columns)
-        if columns is not None
-        else mapping.suggest(object_type, source.header)
-    )
-    if not any(columns.values()):
-        raise ValidationFailed(
-            {"mapping": f"No column matches a {spec.model._meta.verbose_name} field; give a mapping."}
-        )
-    batch = ImportBatch.objects.create(
-        object_type=object_type,
-        file_name=file_name[:255],
-        encoding=source.encoding,
-        delimiter=source.delimiter,
-        header=source.header,
-        mapping=columns,
-        update_existing=update_existing,
-        status=BatchStatus.DRY_RUN if dry_run else BatchStatus.RUNNING,
-        created_by=actor,
-    )
-    importer = spec(actor, source.header, columns, update_existing)
+    columns = checked_mapping(object_type, source.header, columns)
+    match_on = checked_match_on(spec, columns, match_on)
+    fields = {
+        "object_type": object_type,
+        "file_name": file_name[:255],
+        "encoding": source.encoding,
+        "delimiter": source.delimiter,
+        "header": source.header,
+        "mapping": columns,
+        "update_existing": update_existing,
+        "match_on": match_on,
+        "status": BatchStatus.DRY_RUN if dry_run else BatchStatus.RUNNING,
+        "size": csvread.size_of(binary),
+        "processed": 0,
+        "position": 0,
+        "counts": {},
+    }
+    if batch is None:
+        batch = ImportBatch.objects.create(created_by=actor, **fields)
+    else:
+        _claim(batch, actor, fields)
+    importer = spec(actor, source.header, columns, update_existing, match_on)
     try:
         counts, kept = _process(batch, importer, source, dry_run, progress)
-    except csvread.FileError as exc:
-        batch.status, batch.message, batch.finished_at = BatchStatus.FAILED, exc.message, timezone.now()
-        batch.save()
+    except Exception as exc:
+        _fail(batch, actor, exc, dry_run)
         raise
     if dry_run:
         ImportRow.objects.bulk_create(kept)
@@ -371,76 +495,179 @@ def run(
     return batch
 
 
-def _process(batch, importer: Importer, source, dry_run: bool, progress) -> tuple[dict, list]:
-    counts = {a: 0 for a in RowAction.values}
-    pending: list[ImportRow] = []
-    kept: list[ImportRow] = []
+def _spec(object_type: str) -> type[Importer]:
+    if object_type not in IMPORTERS:
+        raise BadRequest(f"Cannot import {object_type!r}.", fields={"type": ", ".join(IMPORTERS)})
+    return IMPORTERS[object_type]
+
+
+def checked_mapping(object_type: str, header: list[str], columns: dict | None) -> dict:
+    """The user's mapping checked against the file, or the suggested one; at least one column mapped."""
+    columns = (
+        mapping.validate(object_type, header, columns) if columns is not None else mapping.suggest(object_type, header)
+    )
+    if not any(columns.values()):
+        name = IMPORTERS[object_type].model._meta.verbose_name
+        raise ValidationFailed({"mapping": f"No column matches a {name} field; give a mapping."})
+    return columns
+
+
+def checked_match_on(spec: type[Importer], columns: dict, match_on: str) -> str:
+    """What rows are matched on: the type's own key, none, or a mapped custom field (an external id)."""
+    match_on = (match_on or "").strip()
+    allowed = {"none", *([spec.key_name] if spec.key_name else [])}
+    mapped = {t for t in columns.values() if t}
+    if not match_on or match_on in allowed:
+        return match_on
+    if match_on.startswith("cf_"):
+        if match_on not in mapped:
+            raise ValidationFailed(
+                {"match_on": f"No column is mapped to {match_on}; map the external id column to it."}
+            )
+        return match_on
+    choices = ", ".join(sorted(allowed) + ["cf_<custom field key>"])
+    raise ValidationFailed({"match_on": f"Unknown match {match_on!r}; one of: {choices}."})
+
+
+def _claim(batch: ImportBatch, actor, fields: dict) -> None:
+    """Start a queued batch. A batch found running was cut short (its worker died): what it wrote is
+    reverted first, then it starts again from the top."""
     with transaction.atomic():
-        for n, (line, cells) in enumerate(source.rows, start=1):
-            outcome = importer.outcome(line, cells)
-            counts[outcome.action] += 1
-            row = _row(batch, line, cells, outcome)
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+            raise BadRequest(f"Import {batch.pk} is {batch.get_status_display().lower()}; it cannot run again.")
+        was_running = batch.status == BatchStatus.RUNNING
+    if was_running:
+        _revert(batch, actor)
+        batch.rows.all().delete()  # the new run records every row again
+    ImportBatch.objects.filter(pk=batch.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(batch, name, value)
+
+
+def _fail(batch: ImportBatch, actor, exc: Exception, dry_run: bool) -> None:
+    """A run that stopped part way: revert the chunks already committed, record why."""
+    if not dry_run:
+        try:
+            _revert(batch, actor)
+        except Exception:  # the batch stays "failed" with its rows: undo can be tried again
+            log.exception("Reverting failed import %s", batch.pk)
+    message = exc.message if isinstance(exc, ServiceError) else f"The import stopped: {exc.__class__.__name__}."
+    batch.status, batch.message, batch.finished_at = BatchStatus.FAILED, message, timezone.now()
+    batch.save()
+
+
+def _process(batch, importer: Importer, source, dry_run: bool, progress) -> tuple[dict, list]:
+    """Read, write and commit the file chunk by chunk; keep the batch's progress current."""
+    counts = {a: 0 for a in RowAction.values}
+    kept: list[ImportRow] = []
+    rows = iter(source.rows)
+    read = 0
+    while chunk := list(islice(rows, CHUNK_ROWS)):  # a malformed line raises FileError here
+        with transaction.atomic():
+            outcomes = importer.outcomes(chunk)
             if dry_run:
-                if (outcome.errors or outcome.warnings) and len(kept) < KEPT_IN_DRY_RUN:
-                    kept.append(row)
+                transaction.set_rollback(True)
             else:
-                pending.append(row)
-                if len(pending) >= SAVE_EVERY:
-                    ImportRow.objects.bulk_create(pending)
-                    pending = []
-            if progress and n % PROGRESS_EVERY == 0:
-                progress(n)
-        if not sum(counts.values()):
-            raise csvread.FileError("The file has a header but no rows.")
-        ImportRow.objects.bulk_create(pending)
-        if dry_run:
-            transaction.set_rollback(True)
+                rawinsert.insert(
+                    ImportRow,
+                    ROW_COLUMNS,
+                    (_values(batch, line, cells, o) for (line, cells), o in zip(chunk, outcomes, strict=True)),
+                )
+        for (line, cells), outcome in zip(chunk, outcomes, strict=True):
+            counts[outcome.action] += 1
+            if dry_run and (outcome.errors or outcome.warnings) and len(kept) < KEPT_IN_DRY_RUN:
+                kept.append(ImportRow(**dict(zip(ROW_COLUMNS, _values(batch, line, cells, outcome), strict=True))))
+        read += len(chunk)
+        fraction = source.fraction()
+        position = int(fraction * batch.size) if fraction is not None else 0
+        batch.processed, batch.position, batch.counts = read, position, counts
+        ImportBatch.objects.filter(pk=batch.pk).update(processed=read, position=position, counts=counts)
+        if progress:
+            progress(read, fraction)
+    if not read:
+        raise csvread.FileError("The file has a header but no rows.")
     return counts, kept
 
 
-def _row(batch, line: int, cells: list[str], outcome: Outcome) -> ImportRow:
+ROW_COLUMNS = ("batch_id", "number", "action", "object_id", "errors", "warnings", "values", "before")
+
+
+def _values(batch, line: int, cells: list[str], outcome: Outcome) -> tuple:
+    """An ImportRow's values; the original cells are kept for rows with problems (the error report)."""
     problem = bool(outcome.errors) or outcome.action == RowAction.SKIP
-    return ImportRow(
-        batch=batch,
-        number=line,
-        action=outcome.action,
-        object_id=outcome.object_id,
-        errors=outcome.errors,
-        warnings=outcome.warnings,
-        values=cells if problem else None,
-        before=_jsonable(outcome.before),
+    return (
+        batch.pk,
+        line,
+        outcome.action,
+        outcome.object_id,
+        outcome.errors,
+        outcome.warnings,
+        cells if problem else None,
+        _jsonable(outcome.before),
     )
 
 
 def _jsonable(before: dict | None) -> dict | None:
     if before is None:
         return None
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in before.items()}
+    return {k: _plain(v) for k, v in before.items()}
 
 
-@transaction.atomic
+def _plain(value):
+    """A value as JSON holds it (undo sends it back through the service, which parses it again)."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
 def undo(batch: ImportBatch, *, actor) -> dict:
-    """Remove what the batch created and restore what it updated, newest row first."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status != BatchStatus.DONE:
-        raise BadRequest(f"Only a finished import can be undone; this one is {batch.get_status_display().lower()}.")
-    if batch.created_by_id != actor.pk and not policy_for(actor).is_admin:
-        raise PermissionDenied("Only the user who ran an import, or an admin, may undo it.")
+    """Remove what the batch created and restore what it updated, newest rows first, a chunk per
+    transaction (an undo of a million rows does not hold the write lock for its whole run)."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != BatchStatus.DONE:
+            state = batch.get_status_display().lower()
+            raise BadRequest(f"Only a finished import can be undone; this one is {state}.")
+        if batch.created_by_id != actor.pk and not policy_for(actor).is_admin:
+            raise PermissionDenied("Only the user who ran an import, or an admin, may undo it.")
+        batch.status = BatchStatus.UNDONE  # claimed: a second undo at the same time is refused
+        batch.save(update_fields=["status"])
+    done = _revert(batch, actor)
+    batch.undone_at = timezone.now()
+    batch.save(update_fields=["undone_at"])
+    return done
+
+
+def _revert(batch: ImportBatch, actor) -> dict:
+    """Undo the batch's written rows, newest first, a chunk per transaction. Safe to run again after
+    an interruption: a record already removed counts as gone, a restore writes the same values."""
     spec = IMPORTERS[batch.object_type]
     done = {"deleted": 0, "restored": 0, "gone": 0}
     rows = batch.rows.filter(action__in=[RowAction.CREATE, RowAction.UPDATE]).order_by("-number")
-    for row in rows.iterator(chunk_size=SAVE_EVERY):
-        record = spec.model.objects.filter(pk=row.object_id).first()
-        if record is None:
-            done["gone"] += 1  # deleted since the import: nothing to undo
-        elif row.action == RowAction.CREATE:
-            spec.delete(record, actor=actor)
-            done["deleted"] += 1
-        else:
-            spec.update(record, actor=actor, data=row.before)
-            done["restored"] += 1
-    batch.status, batch.undone_at = BatchStatus.UNDONE, timezone.now()
-    batch.save()
+    last = None
+    while chunk := list(
+        (rows.filter(number__lt=last) if last else rows).values_list("number", "action", "object_id", "before")[
+            :CHUNK_ROWS
+        ]
+    ):
+        last = chunk[-1][0]
+        with transaction.atomic():
+            created = [oid for _, action, oid, _ in chunk if action == RowAction.CREATE]
+            if created:
+                deleted = bulk.delete_many(spec.model, created, actor=actor)
+                done["deleted"] += deleted
+                done["gone"] += len(created) - deleted  # deleted since the import: nothing to undo
+            for _, action, oid, before in chunk:
+                if action == RowAction.UPDATE:
+                    record = spec.model.objects.filter(pk=oid).first()
+                    if record is None:
+                        done["gone"] += 1
+                    else:
+                        spec.update(record, actor=actor, data=before)
+                        done["restored"] += 1
     return done
 
 
@@ -454,6 +681,8 @@ def summary(batch: ImportBatch, rows: int = 100) -> dict:
         "encoding": batch.encoding,
         "delimiter": batch.delimiter,
         "mapping": batch.mapping,
+        "match_on": batch.match_on,
+        "update_existing": batch.update_existing,
         "counts": batch.counts,
         "message": batch.message,
         "rows": [

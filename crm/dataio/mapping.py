@@ -1,5 +1,6 @@
-"""Which column feeds which field (contacts, companies): suggested from header names, including the headers of Google
-Contacts and Outlook exports and the names other CRMs use; editable, and saved with each batch."""
+"""Which column feeds which field (contacts, companies, leads, deals, activities): suggested from header names,
+including the headers of Google Contacts and Outlook exports and the names other CRMs use (HubSpot, Salesforce,
+Pipedrive, Zoho); editable, and saved with each batch or under a name (saved_mappings.py)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,145 @@ COMPANY_SYNONYMS = {
     "lifecycle_stage": CONTACT_SYNONYMS["lifecycle_stage"],
     "tags": CONTACT_SYNONYMS["tags"],
 }
-TARGETS = {"contacts": CONTACT_SYNONYMS, "companies": COMPANY_SYNONYMS}
+LEAD_SYNONYMS = {
+    "first_name": CONTACT_SYNONYMS["first_name"],
+    "last_name": CONTACT_SYNONYMS["last_name"],
+    "full_name": ["name", "full name", "fullname", "lead name", "contact name", "person name", "person"],
+    "company_name": [
+        "company",
+        "company name",
+        "organization",
+        "organisation",
+        "organization name",
+        "account",
+        "account name",
+        "business name",
+    ],
+    "title": ["title", "job title", "position", "role", "designation"],
+    "email": CONTACT_SYNONYMS["email"] + ["person email", "lead email"],
+    "phone": CONTACT_SYNONYMS["phone"] + ["mobile", "mobile phone", "cell phone", "person phone", "lead phone"],
+    "website": COMPANY_SYNONYMS["website"],
+    "status": ["status", "lead status", "lead stage"],
+    "disqualified_reason": ["disqualified reason", "disqualification reason", "unqualified reason", "reason"],
+    "source": ["source", "lead source", "original source", "source channel"],
+    "score": ["score", "lead score", "hubspot score"],
+    "owner": CONTACT_SYNONYMS["owner"] + ["lead owner"],
+    "tags": CONTACT_SYNONYMS["tags"] + ["lead labels"],
+}
+DEAL_SYNONYMS = {
+    "name": ["name", "deal name", "deal", "deal title", "title", "opportunity name", "opportunity", "potential name"],
+    "amount": ["amount", "value", "deal value", "deal amount", "opportunity amount", "amount (usd)"],
+    "currency": ["currency", "currency code", "deal currency", "deal currency code", "currency iso code"],
+    "pipeline": ["pipeline", "deal pipeline", "pipeline name", "sales pipeline"],
+    "stage": ["stage", "deal stage", "stage name", "sales stage", "pipeline stage", "opportunity stage"],
+    "expected_close_date": [
+        "close date",
+        "closing date",
+        "expected close date",
+        "expected close",
+        "estimated close date",
+        "deal close date",
+    ],
+    "company": [c for c in COMPANY_SYNONYMS["name"] if c != "name"] + ["associated company", "organization name"],
+    "contact": [
+        "contact",
+        "contact email",
+        "contact name",
+        "contact person",
+        "person",
+        "person name",
+        "person email",
+        "primary contact",
+        "associated contact",
+        "email",
+    ],
+    "owner": CONTACT_SYNONYMS["owner"] + ["deal owner", "opportunity owner"],
+    "probability": ["probability", "probability (%)", "probability %", "deal probability", "win probability"],
+    "lost_reason": ["lost reason", "loss reason", "closed lost reason", "reason lost"],
+    "tags": CONTACT_SYNONYMS["tags"] + ["label", "deal label", "deal labels"],
+}
+ACTIVITY_SYNONYMS = {
+    "kind": ["kind", "type", "activity type", "activity kind", "engagement type", "task subtype", "event type"],
+    "subject": [
+        "subject",
+        "title",
+        "activity subject",
+        "call title",
+        "meeting title",
+        "meeting name",
+        "note title",
+        "task title",
+        "email subject",
+    ],
+    "body": [
+        "body",
+        "notes",
+        "note",
+        "description",
+        "comments",
+        "comment",
+        "details",
+        "content",
+        "note content",
+        "note body",
+        "call notes",
+        "meeting notes",
+        "email body",
+        "activity note",
+        "activity notes",
+        "text",
+    ],
+    "occurred_at": [
+        "occurred at",
+        "date",
+        "activity date",
+        "due date",
+        "date time",
+        "datetime",
+        "start",
+        "start time",
+        "start date",
+        "call start time",
+        "meeting start time",
+        "timestamp",
+    ],
+    "time": ["time", "due time", "activity time"],
+    "direction": ["direction", "call direction", "call type"],
+    "outcome": ["outcome", "call outcome", "meeting outcome", "result", "call result", "disposition"],
+    "duration_minutes": [
+        "duration",
+        "duration minutes",
+        "duration (minutes)",
+        "duration in minutes",
+        "call duration",
+        "call duration (in minutes)",
+    ],
+    "contact": ["contact", "contact email", "contact name", "person", "person name", "associated contact", "email"],
+    "company": [c for c in COMPANY_SYNONYMS["name"] if c != "name"] + ["associated company", "organization name"],
+    "deal": ["deal", "deal name", "deal title", "opportunity", "opportunity name", "associated deal"],
+    "lead": ["lead", "lead email", "lead name", "associated lead"],
+    "owner": CONTACT_SYNONYMS["owner"] + ["activity owner", "assigned to user", "assigned user", "task owner"],
+}
+TARGETS = {
+    "contacts": CONTACT_SYNONYMS,
+    "companies": COMPANY_SYNONYMS,
+    "leads": LEAD_SYNONYMS,
+    "deals": DEAL_SYNONYMS,
+    "activities": ACTIVITY_SYNONYMS,
+}
+RECORD_TYPES = {
+    "contacts": "contact",
+    "companies": "company",
+    "leads": "lead",
+    "deals": "deal",
+    "activities": "activity",
+}
+# Pipedrive writes "Deal - Title", "Activity - Due date": a prefix naming the record type itself is dropped.
+OWN_PREFIX = {
+    "leads": re.compile(r"^\s*lead\s*[-:]\s*(.+)$", re.I),
+    "deals": re.compile(r"^\s*(?:deal|opportunity)\s*[-:]\s*(.+)$", re.I),
+    "activities": re.compile(r"^\s*activity\s*[-:]\s*(.+)$", re.I),
+}
 
 
 def squash(text: str) -> str:
@@ -84,6 +223,9 @@ def suggest(object_type: str, header: list[str]) -> dict[str, str]:
     used, out = set(), {}
     for column in header:
         target = lookup.get(squash(column), IGNORE)
+        prefixed = OWN_PREFIX[object_type].match(column) if object_type in OWN_PREFIX else None
+        if not target and prefixed:
+            target = lookup.get(squash(prefixed[1]), IGNORE)
         if target in used:  # a second "Email" spelling does not overwrite the first
             target = IGNORE
         used.add(target)
@@ -116,4 +258,4 @@ def custom_keys(object_type: str) -> list[str]:
 
 
 def _record_type(object_type: str) -> str:
-    return {"contacts": "contact", "companies": "company"}[object_type]
+    return RECORD_TYPES[object_type]

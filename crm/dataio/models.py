@@ -6,6 +6,7 @@ from django.utils import timezone
 
 
 class BatchStatus(models.TextChoices):
+    QUEUED = "queued"  # started from the web app or the API: waits for a worker
     DRY_RUN = "dry_run"
     RUNNING = "running"
     DONE = "done"
@@ -21,8 +22,17 @@ class ImportBatch(models.Model):
     header = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, help_text="column header -> target field")
     update_existing = models.BooleanField(default=False)
+    match_on = models.CharField(
+        max_length=60, blank=True, help_text="email, domain, cf_<key> (an external id) or none; blank: the type's own."
+    )
     status = models.CharField(max_length=10, choices=BatchStatus.choices)
     counts = models.JSONField(default=dict, help_text='{"create", "update", "skip", "error"}')
+    processed = models.PositiveIntegerField(default=0, help_text="Rows read so far (progress of a running import).")
+    size = models.PositiveBigIntegerField(default=0, help_text="The file's size in bytes.")
+    position = models.PositiveBigIntegerField(default=0, help_text="Bytes read so far: progress as a fraction of size.")
+    stored_file = models.CharField(
+        max_length=255, blank=True, help_text="Upload kept under var/imports/ until a background import has run."
+    )
     message = models.TextField(blank=True, help_text="Why a failed batch failed.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -62,3 +72,20 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"Row {self.number}: {self.action}"
+
+
+class ImportMapping(models.Model):
+    """A column mapping saved under a name, to reuse for the next file from the same source."""
+
+    object_type = models.CharField(max_length=30)
+    name = models.CharField(max_length=100)
+    mapping = models.JSONField(default=dict, help_text="column header -> target field")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["object_type", "name"]
+        constraints = [models.UniqueConstraint(fields=["object_type", "name"], name="import_mapping_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.object_type})"

@@ -47,6 +47,7 @@ def open_xlsx(binary) -> CsvFile:
     if sheet is None:
         raise FileError("The workbook has no sheet.")
     rows = _rows(sheet)
+    total = sheet.max_row or 0  # from the sheet's dimension record; None when the writer left it out
     try:
         _, header = next(rows)
     except StopIteration:
@@ -55,7 +56,25 @@ def open_xlsx(binary) -> CsvFile:
         header.pop()
     header = [h.strip() for h in header]
     check_header(header)
-    return CsvFile(encoding="xlsx", delimiter="", header=header, rows=_fit(rows, len(header)))
+    read = _Counter()
+    return CsvFile(
+        encoding="xlsx",
+        delimiter="",
+        header=header,
+        rows=read.count(_fit(rows, len(header))),
+        fraction=lambda: min(1.0, read.line / total) if total > 1 else None,
+    )
+
+
+class _Counter:
+    """Remembers the line of the last row handed out, for progress."""
+
+    line = 0
+
+    def count(self, rows):
+        for number, cells in rows:
+            self.line = number
+            yield number, cells
 
 
 def _rows(sheet) -> Iterator[tuple[int, list[str]]]:

@@ -6,9 +6,9 @@ from crm.search.backends import backend
 from crm.search.registry import fold, for_object, row_id, searchables
 
 
-def _row(entry, obj) -> tuple[int, str, int, str]:
+def _row(entry, obj) -> tuple[int, str, int, str, str]:
     text = " ".join(fold(part) for part in entry.text(obj) if part)
-    return (row_id(entry, obj.pk), obj.object_type, obj.pk, text)
+    return (row_id(entry, obj.pk), obj.object_type, obj.pk, text, fold(getattr(obj, entry.name_field)))
 
 
 def update(obj) -> None:
@@ -21,6 +21,13 @@ def remove(obj) -> None:
     entry = for_object(obj)
     if entry is not None:
         backend().delete([row_id(entry, obj.pk)])
+
+
+def remove_many(objs) -> None:
+    """Remove many records of one type from the index in one statement (bulk deletes)."""
+    objs = list(objs)
+    if objs and (entry := for_object(objs[0])):
+        backend().delete([row_id(entry, o.pk) for o in objs])
 
 
 def update_many(objs) -> None:

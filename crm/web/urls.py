@@ -2,6 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
 from crm.web.views import board, bulk, home, leads, lists, notifications, records, search, tasks, timeline
+from crm.web.views import duplicates as duplicate_views
+from crm.web.views import imports as import_views
 
 
 class KindConverter:
@@ -48,6 +50,17 @@ urlpatterns = [
     path("notifications/bell/", notifications.bell, name="notifications-bell"),
     path("notifications/read/", notifications.mark_all_read, name="notifications-read-all"),
     path("notifications/<int:pk>/read/", notifications.mark_one_read, name="notification-read"),
+    path("imports/", import_views.batch_list, name="imports"),
+    path("imports/<int:pk>/", import_views.batch_detail, name="import-batch"),
+    path("imports/<int:pk>/status/", import_views.batch_status, name="import-status"),
+    path("imports/<int:pk>/errors.csv", import_views.batch_errors, name="import-errors"),
+    path("imports/<int:pk>/undo/", import_views.undo, name="import-undo"),
+    path("imports/wizard/<str:token>/map/", import_views.map_columns, name="import-map"),
+    path("imports/wizard/<str:token>/preview/", import_views.preview, name="import-preview"),
+    path("imports/wizard/<str:token>/start/", import_views.start, name="import-start"),
+    path("imports/<str:object_type>/new/", import_views.upload, name="import-upload"),
+    path("duplicates/<str:object_type>/", duplicate_views.pair_list, name="duplicates"),
+    path("duplicates/<str:object_type>/merge/<int:a>/<int:b>/", duplicate_views.merge_pair, name="merge"),
     path("<kind:kind_slug>/", lists.record_list, name="record-list"),
     path("<kind:kind_slug>/new/", records.record_create, name="record-create"),
     path("<kind:kind_slug>/bulk/", bulk.bulk, name="bulk"),

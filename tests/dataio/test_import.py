@@ -94,7 +94,7 @@ def test_existing_contacts_are_skipped_or_updated_and_undo_restores(manager):
 
 
 def test_undo_of_a_batch_written_in_several_chunks(manager, monkeypatch):
-    monkeypatch.setattr(importing, "SAVE_EVERY", 25)  # row results and undo both go chunk by chunk
+    monkeypatch.setattr(importing, "CHUNK_ROWS", 25)  # rows, their results and undo all go chunk by chunk
     text = "email,first name\n" + "".join(f"p{i}@x.com,P{i}\n" for i in range(60))
     batch = run(manager, text)
     assert batch.rows.count() == 60

@@ -8,6 +8,7 @@ from crm.api.crud import Resource, get_for, register
 from crm.core.errors import ValidationFailed
 from crm.core.filters import Field
 from crm.records.api import schemas as s
+from crm.records.api.fast import dumper
 from crm.records.models import (
     Activity,
     Company,
@@ -40,6 +41,7 @@ RESOURCES = {
         path="companies",
         model=Company,
         out=s.CompanyOut,
+        fast=dumper(Company, s.CompanyOut),
         create_in=s.CompanyIn,
         update_in=s.CompanyPatch,
         create=companies.company_create,
@@ -64,6 +66,7 @@ RESOURCES = {
         path="contacts",
         model=Contact,
         out=s.ContactOut,
+        fast=dumper(Contact, s.ContactOut),
         create_in=s.ContactIn,
         update_in=s.ContactPatch,
         create=contacts.contact_create,
@@ -111,6 +114,7 @@ RESOURCES = {
         path="deals",
         model=Deal,
         out=s.DealOut,
+        fast=dumper(Deal, s.DealOut),
         create_in=s.DealCreate,
         update_in=s.DealPatch,
         create=deals.deal_create,

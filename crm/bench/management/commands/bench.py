@@ -15,9 +15,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "action",
-            choices=["seed", "run", "automation"],
-            help="automation: rule evaluations/s and change-to-action delay",
+            choices=["seed", "run", "automation", "import"],
+            help="automation: rule evaluations/s and change-to-action delay; import: import rows/s and memory",
         )
+        parser.add_argument("--rows", type=int, default=100_000, help="Rows in the generated import file (import).")
         parser.add_argument("--scale", choices=list(SCALES), default="small")
         parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite", dest="engine")
         parser.add_argument("--samples", type=int, default=200, help="Timed requests per figure (run).")
@@ -27,20 +28,43 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, scale, engine, **options):
         url = database.url_for(scale, engine)
+        if action == "import":
+            from crm.bench.imports import database_url
+
+            url = database_url(engine)
         if not database.is_current(url):
-            if action == "seed":
+            if action == "seed" or (action == "import" and engine == "postgres" and not database.exists(url)):
                 database.recreate(url)
-            elif not database.exists(url):
+            elif action != "import" and not database.exists(url):
                 raise CommandError(f"No benchmark database for scale {scale!r}: run `crm bench seed --scale {scale}`.")
             database.reexec(url)  # does not return
         if action == "seed":
             self._seed(SCALES[scale])
         elif action == "automation":
             self._automation(scale, engine)
+        elif action == "import":
+            self._import(options["rows"], engine)
         else:
             from crm.bench.run import run
 
             run(SCALES[scale], engine=engine, options=options, out=self.stdout)
+
+    def _import(self, rows: int, engine: str) -> None:
+        """Issue 4's figures: import rows/s, peak memory and undo rows/s, beside a raw-SQL floor."""
+        import json
+        import time
+
+        from django.conf import settings
+
+        from crm.bench.imports import run
+
+        call_command("migrate", verbosity=0, interactive=False)
+        result = {"database": engine, "import": run(rows, out=self.stdout)}
+        folder = settings.BASE_DIR / "bench" / "results"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"import-{engine}-{rows}-{int(time.time())}.json"
+        path.write_text(json.dumps(result, indent=2, default=str))
+        self.stdout.write(f"written to {path}")
 
     def _automation(self, scale: str, engine: str) -> None:
         """Issue 6's figures, on the benchmark database: both task backends (Redis at REDIS_URL)."""

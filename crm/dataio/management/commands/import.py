@@ -1,41 +1,48 @@
-"""`crm import contacts|companies FILE [--mapping FILE] [--dry-run] [--update-existing] [--user USERNAME]` and
+"""`crm import TYPE FILE [--mapping FILE|NAME] [--save-mapping NAME] [--dry-run] [--update-existing]
+[--match-on FIELD] [--user USERNAME]` (TYPE: contacts, companies, leads, deals, activities) and
 `crm import undo BATCH_ID [--user USERNAME]`."""
 
 import json
+import os
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
-from crm.core.errors import ServiceError
-from crm.dataio import importing
+from crm.core.errors import NotFound, ServiceError
+from crm.dataio import importing, saved_mappings
 from crm.dataio.management.commands.export import _user
 from crm.dataio.models import ImportBatch
 
 
 class Command(BaseCommand):
-    help = "Import a CSV or XLSX of contacts or companies (dry run first, if you like), or undo an import."
+    help = "Import a CSV or XLSX of records (dry run first, if you like), or undo an import."
 
     def add_arguments(self, parser):
-        parser.add_argument("object_type", choices=["contacts", "companies", "undo"])
-        parser.add_argument("target", help="the CSV file, or the batch id to undo")
-        parser.add_argument("--mapping", help="JSON file: {column header: field}")
+        parser.add_argument("object_type", choices=[*importing.IMPORTERS, "undo"])
+        parser.add_argument("target", help="the CSV or XLSX file, or the batch id to undo")
+        parser.add_argument(
+            "--mapping", help="JSON file {column header: field}; when no such file exists, a saved mapping's name"
+        )
+        parser.add_argument("--save-mapping", metavar="NAME", help="save the mapping used under this name")
         parser.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
         parser.add_argument(
             "--update-existing",
             action="store_true",
-            help="update records matched by email (contacts) or domain (companies)",
+            help="update matched records (contacts by email, companies by domain, leads by email)",
         )
+        parser.add_argument("--match-on", default="", help="email, domain, none, or cf_<key> (an external id)")
         parser.add_argument("--user", help="import as this user (default: the first active superuser)")
 
-    def handle(self, *args, object_type, target, mapping, dry_run, update_existing, user, **options):
+    def handle(self, *args, object_type, target, mapping, save_mapping, dry_run, update_existing, user, **options):
         actor = _user(user)
         try:
             if object_type == "undo":
                 return self._undo(target, actor)
-            columns = _mapping(mapping)
+            columns = _mapping(mapping, object_type, actor)
             with open(target, "rb") as binary, self._progress() as progress:
-                task = progress.add_task("Importing", total=None)
+                callback = ImportProgress(progress)
                 batch = importing.run(
                     binary,
                     actor=actor,
@@ -44,21 +51,35 @@ class Command(BaseCommand):
                     columns=columns,
                     dry_run=dry_run,
                     update_existing=update_existing,
-                    progress=lambda n: progress.update(task, completed=n, description=f"{n:,} rows"),
+                    match_on=options["match_on"],
+                    progress=callback,
                 )
+            self._report(batch, callback)
+            if save_mapping:
+                saved, created = saved_mappings.save(
+                    actor=actor, object_type=object_type, name=save_mapping, columns=batch.mapping
+                )
+                self.stdout.write(f"{'Saved' if created else 'Replaced'} mapping {saved.name!r} for {object_type}.")
         except OSError as exc:
             raise CommandError(f"Cannot read {target}: {exc.strerror}.") from None
         except ServiceError as exc:
             detail = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items() if v != exc.message)
             raise CommandError(f"{exc.message} {detail}".strip()) from None
-        self._report(batch)
 
-    def _progress(self):
-        # On a terminal a live counter; in a pipe or a test, nothing (the summary follows anyway).
+    def _progress(self) -> Progress:
+        # On a terminal a live bar; in a pipe or a test, nothing (the summary follows anyway).
         console = Console(file=self.stderr._out, stderr=True)
-        return Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True)
+        return Progress(
+            TextColumn("Importing"),
+            BarColumn(),
+            PercentColumn(),
+            RowsColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
 
-    def _report(self, batch: ImportBatch) -> None:
+    def _report(self, batch: ImportBatch, callback: "ImportProgress") -> None:
         c = batch.counts
         verb = "Would import" if batch.status == "dry_run" else "Imported"
         self.stdout.write(
@@ -68,6 +89,8 @@ class Command(BaseCommand):
         for row in importing.summary(batch, rows=50)["rows"]:
             problems = [f"{k}: {v}" for k, v in row["errors"].items()] + row["warnings"]
             self.stdout.write(f"  line {row['line']} ({row['action']}): {'; '.join(problems)}")
+        if callback.rate is not None:
+            self.stdout.write(f"{callback.rows:,} rows in {callback.elapsed:.1f} s ({callback.rate:,.0f} rows/s).")
 
     def _undo(self, target: str, actor) -> None:
         batch = ImportBatch.objects.filter(pk=int(target) if target.isdigit() else 0).first()
@@ -80,11 +103,62 @@ class Command(BaseCommand):
         )
 
 
-def _mapping(path: str | None) -> dict | None:
-    if not path:
+class ImportProgress:
+    """The callback importing.run calls with the rows read so far and the fraction of the file read
+    (None when unknown: the bar then pulses instead of filling)."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.task = progress.add_task("import", total=None, rows=0)
+        self.rows = 0
+
+    def __call__(self, rows: int, fraction: float | None = None) -> None:
+        self.rows = rows
+        # The rate as of this call: computed at each redraw it would sink between the (chunked) calls.
+        fields = {"rows": rows, "rate": self.rate}
+        if fraction is None:
+            self.progress.update(self.task, **fields)
+        else:
+            self.progress.update(self.task, total=1.0, completed=min(max(fraction, 0.0), 1.0), **fields)
+
+    @property
+    def elapsed(self) -> float:
+        return self.progress.tasks[0].elapsed or 0.0
+
+    @property
+    def rate(self) -> float | None:
+        return self.rows / self.elapsed if self.rows and self.elapsed > 0 else None
+
+
+class PercentColumn(ProgressColumn):
+    def render(self, task) -> Text:
+        return Text("" if task.total is None else f"{task.percentage:>3.0f}%")
+
+
+class RowsColumn(ProgressColumn):
+    """Rows read and rows per second (rich's speed column would count the bar's unit, a fraction of the file)."""
+
+    def render(self, task) -> Text:
+        rows, rate = task.fields.get("rows", 0), task.fields.get("rate")
+        return Text(f"{rows:,} rows  {'-' if rate is None else f'{rate:,.0f}'} rows/s")
+
+
+def _mapping(value: str | None, object_type: str, actor) -> dict | None:
+    """--mapping: a JSON file when one exists at that path, else the name of a saved mapping."""
+    if not value:
         return None
+    if os.path.isfile(value):
+        try:
+            with open(value, encoding="utf-8") as f:
+                columns = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"--mapping {value}: {exc}") from None
+        if not isinstance(columns, dict):
+            raise CommandError(f"--mapping {value}: the file must hold a JSON object {{column header: field}}.")
+        return columns
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"--mapping {path}: {exc}") from None
+        return saved_mappings.get(actor=actor, object_type=object_type, name=value).mapping
+    except NotFound:
+        raise CommandError(
+            f"--mapping {value}: no such file, and no saved mapping of that name for {object_type}."
+        ) from None

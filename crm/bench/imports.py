@@ -1,0 +1,209 @@
+"""Import throughput and memory (issue 4): `crm bench import --rows N [--db sqlite|postgres]`.
+
+A CSV of N contacts is written the way people bring them (Google/Outlook-style headers, a company
+and an owner per row, tags, 1% invalid emails, 1% repeated inside the file, 2% already in the CRM)
+into a database of its own (var/bench-import.sqlite3, or BENCH_PG_URL's server, database
+<name>_import). The import runs through the same code as `crm import`: validation, duplicate
+matching, change log, search index, per-row results. Then the batch is undone. Beside it, the
+floor: the same contact and email rows inserted with raw executemany in one transaction.
+Peak memory is the process's maximum resident set (ru_maxrss), read before and after.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import resource
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+
+OWNERS = 8
+COMPANIES = 2000
+EXISTING = 0.02  # share of rows whose email is already in the CRM
+INVALID = 0.01
+REPEATED = 0.01
+HEADER = [
+    "First Name",
+    "Last Name",
+    "E-mail Address",
+    "Business Phone",
+    "Company",
+    "Job Title",
+    "City",
+    "Owner",
+    "Tags",
+]
+
+
+def database_url(engine: str) -> str:
+    """The import benchmark's own database, beside (never inside) the seeded ones."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from crm.bench import database
+
+    if engine == "sqlite":
+        return database.url_for("import", engine)
+    parts = urlsplit(database.url_for("small", engine))
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_import"))
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def write_csv(path: Path, rows: int, *, seed: int = 7) -> dict:
+    """The file, streamed to disk (the generator holds no rows in memory)."""
+    rnd = random.Random(seed)
+    firsts = ["Anna", "Ben", "Chloé", "David", "Eva", "Farid", "Grace", "Hiro", "Ines", "José", "Kai", "Lena"]
+    lasts = ["Smith", "Müller", "Garcia", "Chen", "Okafor", "Rossi", "Novak", "Silva", "Kim", "Dubois"]
+    counts = {"existing": 0, "invalid": 0, "repeated": 0}
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(HEADER)
+        for n in range(rows):
+            r = rnd.random()
+            if r < EXISTING:
+                email = f"existing{rnd.randrange(existing_count(rows))}@bench.example"
+                counts["existing"] += 1
+            elif r < EXISTING + INVALID:
+                email = f"broken{n}@@example"
+                counts["invalid"] += 1
+            elif r < EXISTING + INVALID + REPEATED and n > 10:
+                email = f"person{n - 5}@example.com"
+                counts["repeated"] += 1
+            else:
+                email = f"person{n}@example.com"
+            out.writerow(
+                [
+                    rnd.choice(firsts),
+                    rnd.choice(lasts),
+                    email,
+                    f"+1 415 {rnd.randrange(200, 999)} {rnd.randrange(1000, 9999)}",
+                    f"Company {rnd.randrange(COMPANIES)}",
+                    "Buyer",
+                    "Springfield",
+                    f"rep{rnd.randrange(OWNERS)}",
+                    "imported; 2026",
+                ]
+            )
+    return counts
+
+
+def existing_count(rows: int) -> int:
+    return max(10, int(rows * EXISTING))
+
+
+def prepare_data(rows: int) -> object:
+    """Owners, companies and the contacts some rows will match, through the bulk services."""
+    from django.contrib.auth import get_user_model
+
+    from crm.records.models import Company
+    from crm.records.services.contacts import contact_create_many
+
+    users = get_user_model().objects
+    admin = users.filter(username="bench-admin").first() or users.create_superuser("bench-admin", "b@bench.example")
+    for i in range(OWNERS):
+        users.get_or_create(username=f"rep{i}", defaults={"email": f"rep{i}@bench.example"})
+    now_companies = Company.objects.count()
+    Company.objects.bulk_create(
+        [Company(name=f"Company {i}", owner=admin, version=1) for i in range(now_companies, COMPANIES)], batch_size=1000
+    )
+    existing = existing_count(rows)
+    have = _existing_emails()
+    with transaction.atomic():
+        for start in range(have, existing, 1000):
+            items = [
+                {"first_name": "Old", "last_name": str(i), "email": f"existing{i}@bench.example"}
+                for i in range(start, min(existing, start + 1000))
+            ]
+            contact_create_many(actor=admin, items=items)
+    return admin
+
+
+def _existing_emails() -> int:
+    from crm.records.models import ContactEmail
+
+    return ContactEmail.objects.filter(email__endswith="@bench.example", email__startswith="existing").count()
+
+
+def floor(path: Path) -> float:
+    """Seconds to insert the file's contacts and emails with raw executemany (no validation), rolled back."""
+    from django.utils import timezone
+
+    from crm.records.models import Contact, ContactEmail
+
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        next(reader)
+        rows = [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in reader]
+    fields = [f for f in Contact._meta.concrete_fields]
+    template = Contact(version=1, created_at=timezone.now(), updated_at=timezone.now())
+    base_values = {f.column: f.get_db_prep_save(f.pre_save(template, False), connection) for f in fields}
+    columns = list(base_values)
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT COALESCE(MAX(id), 0) FROM records_contact")
+        base = cur.fetchone()[0] + 1_000_000
+        values = []
+        for i, (first, last, email, phone, title, city) in enumerate(rows):
+            row = dict(base_values, id=base + i, first_name=first, last_name=last, name=f"{first} {last}")
+            row.update(email=email, phone=phone, title=title, city=city)
+            values.append(tuple(row[c] for c in columns))
+        cur.executemany(f'INSERT INTO "{Contact._meta.db_table}" ({names}) VALUES ({marks})', values)
+        cur.executemany(
+            f'INSERT INTO "{ContactEmail._meta.db_table}" (contact_id, email, kind, is_primary)'
+            " VALUES (%s, %s, %s, %s)",
+            [(base + i, r[2], "work", True) for i, r in enumerate(rows)],
+        )
+        seconds = time.perf_counter() - start
+        transaction.set_rollback(True)
+    return seconds
+
+
+def run(rows: int, *, out, keep: bool = False) -> dict:
+    from crm.dataio import importing
+
+    folder = Path(settings.VAR_DIR) / "bench-import"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"contacts-{rows}.csv"
+    started = time.perf_counter()
+    made = write_csv(path, rows)
+    out.write(f"wrote {path.name} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
+    admin = prepare_data(rows)
+    rss_before = rss_mb()
+    start = time.perf_counter()
+    with path.open("rb") as binary:
+        batch = importing.run(binary, actor=admin, object_type="contacts", file_name=path.name)
+    seconds = time.perf_counter() - start
+    rss_after = rss_mb()
+    result = {
+        "rows": rows,
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+        "file_mix": made,
+        "counts": batch.counts,
+        "import_seconds": round(seconds, 2),
+        "import_rows_per_s": round(rows / seconds),
+        "peak_rss_mb_before": round(rss_before),
+        "peak_rss_mb_after": round(rss_after),
+    }
+    out.write(f"import: {result['import_rows_per_s']:,} rows/s ({seconds:.1f} s), counts {batch.counts}")
+    out.write(f"peak RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after")
+    floor_s = floor(path)
+    result["floor_seconds"] = round(floor_s, 2)
+    result["floor_rows_per_s"] = round(rows / floor_s)
+    result["ratio"] = round(seconds / floor_s, 1)
+    out.write(
+        f"floor (raw executemany of contact + email rows): {rows / floor_s:,.0f} rows/s; ratio {seconds / floor_s:.1f}x"
+    )
+    if not keep:
+        start = time.perf_counter()
+        done = importing.undo(batch, actor=admin)
+        undo_s = time.perf_counter() - start
+        result.update({"undo_seconds": round(undo_s, 2), "undo_rows_per_s": round(rows / undo_s), "undo": done})
+        out.write(f"undo: {rows / undo_s:,.0f} rows/s ({undo_s:.1f} s), {done}")
+    return result

@@ -1,0 +1,183 @@
+"""Duplicates review and merge: scored candidate pairs side by side, and a merge page where each
+differing field keeps the value the user picks. The merge itself is crm.dataio.merge (one transaction,
+change log, the other record deleted through the normal path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from crm.access.policy import policy_for
+from crm.api.crud import get_for
+from crm.core.errors import BadRequest, PermissionDenied, ServiceError
+from crm.customization.validation import definitions
+from crm.dataio import duplicates, merge
+from crm.records.models import Company, Contact
+from crm.records.services import common
+from crm.records.services import companies as company_service
+from crm.web.views.helpers import page_errors
+
+PAIRS_SHOWN = 100
+MIN_SCORE = 45
+
+
+@dataclass(frozen=True)
+class MergeType:
+    model: type
+    merge: object
+    fields: tuple[str, ...]  # the fields a user chooses between, in page order
+    related: tuple[str, ...]
+
+
+TYPES = {
+    "contacts": MergeType(
+        Contact,
+        merge.contact_merge,
+        # name is rebuilt from first and last name; consent (flag, time, source) moves as one choice.
+        ("first_name", "last_name", "email", "phone", "title", "company", "owner", "lifecycle_stage", "source")
+        + ("email_opt_in", "street", "city", "region", "postal_code", "country"),
+        ("owner", "company"),
+    ),
+    "companies": MergeType(
+        Company,
+        merge.company_merge,
+        ("name", "domain") + tuple(f for f in company_service.FIELDS if f != "name"),
+        ("owner", "parent"),
+    ),
+}
+
+
+def _type_or_404(object_type: str) -> MergeType:
+    if object_type not in TYPES:
+        raise Http404("Duplicates are found for contacts and companies.")
+    return TYPES[object_type]
+
+
+def _may_merge(user, model) -> bool:
+    policy = policy_for(user)
+    return policy.allows(model.object_type, "change") and policy.allows(model.object_type, "delete")
+
+
+@login_required
+@page_errors
+def pair_list(request, object_type: str):
+    spec = _type_or_404(object_type)
+    common.require(request.user, spec.model, "view")
+    pairs = duplicates.find(request.user, object_type, min_score=MIN_SCORE, limit=PAIRS_SHOWN)
+    ids = {side["id"] for p in pairs for side in (p["a"], p["b"])}
+    records = spec.model.objects.restrict(request.user).select_related(*spec.related).in_bulk(ids)
+    rows = [
+        {"a": records[p["a"]["id"]], "b": records[p["b"]["id"]], "score": p["score"], "reasons": p["reasons"]}
+        for p in pairs
+        if p["a"]["id"] in records and p["b"]["id"] in records
+    ]
+    context = {
+        "object_type": object_type,
+        "noun": spec.model._meta.verbose_name_plural,
+        "pairs": rows,
+        "shown": PAIRS_SHOWN,
+        "may_merge": _may_merge(request.user, spec.model),
+    }
+    return render(request, "web/duplicates/list.html", context)
+
+
+def _shown(obj, name: str) -> str:
+    """A field's value as the merge page shows it."""
+    value = getattr(obj, name)
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    display = getattr(obj, f"get_{name}_display", None)
+    if display is not None:
+        return str(display())
+    if hasattr(value, "get_username"):
+        return value.get_full_name() or value.get_username()
+    return str(value)
+
+
+def _raw(obj, name: str):
+    return getattr(obj, obj._meta.get_field(name).attname)
+
+
+def _differences(spec: MergeType, a, b) -> list[dict]:
+    """Fields whose values differ (and are not both empty): the user picks one side of each."""
+    rows = []
+    for name in spec.fields:
+        if _raw(a, name) == _raw(b, name):
+            continue
+        label = str(spec.model._meta.get_field(name).verbose_name).capitalize()
+        rows.append({"key": name, "label": label, "a": _shown(a, name), "b": _shown(b, name)})
+    for key, field in definitions(spec.model.object_type).items():
+        mine, theirs = (a.custom_fields or {}).get(key), (b.custom_fields or {}).get(key)
+        if mine != theirs:
+            rows.append({"key": f"cf_{key}", "label": field.label, "a": _cf(mine), "b": _cf(theirs)})
+    for row in rows:  # preselect what a merge keeps by default: a's value, unless a has none
+        row["pick"] = "b" if row["a"] == "—" and row["b"] != "—" else "a"
+    return rows
+
+
+def _cf(value) -> str:
+    if value in (None, "", []):
+        return "—"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _choices(post, rows: list[dict], survivor_side: str) -> dict[str, str]:
+    """The page's a/b picks as merge's survivor/other choices (only for the fields it showed)."""
+    choices = {}
+    for row in rows:
+        side = post.get(f"pick_{row['key']}", row["pick"])
+        if side not in ("a", "b"):
+            raise BadRequest(f"Choose a value for {row['label']}.")
+        choices[row["key"]] = "survivor" if side == survivor_side else "other"
+    return choices
+
+
+@login_required
+@page_errors
+@require_http_methods(["GET", "POST"])
+def merge_pair(request, object_type: str, a: int, b: int):
+    spec = _type_or_404(object_type)
+    if a == b:
+        raise Http404("A record cannot be merged with itself.")
+    # Both must be visible and changeable (scope does not depend on the action), and one is deleted.
+    qs = spec.model.objects.select_related(*spec.related)
+    rec_a, rec_b = get_for(qs, request.user, a, "change"), get_for(qs, request.user, b, "change")
+    if not _may_merge(request.user, spec.model):
+        raise PermissionDenied(
+            f"Merging needs the change and delete permissions on {spec.model._meta.verbose_name_plural}."
+        )
+    rows = _differences(spec, rec_a, rec_b)
+    error = None
+    if request.method == "POST":
+        survivor_side = request.POST.get("survivor", "a")
+        try:
+            if survivor_side not in ("a", "b"):
+                raise BadRequest("Choose which record to keep.")
+            if request.POST.get("confirm") != "yes":
+                raise BadRequest("Tick the box to confirm the merge.")
+            choices = _choices(request.POST, rows, survivor_side)
+            survivor, other = (rec_a, rec_b) if survivor_side == "a" else (rec_b, rec_a)
+            other_name = str(other)
+            merged = spec.merge(survivor, other, actor=request.user, choices=choices)
+        except ServiceError as exc:
+            error = {"message": exc.message, "fields": exc.fields or {}}
+        else:
+            messages.success(request, f"Merged “{other_name}” into “{merged}”.")
+            return redirect("web:record-detail", object_type, merged.pk)
+    context = {
+        "object_type": object_type,
+        "noun": spec.model._meta.verbose_name_plural,
+        "singular": spec.model._meta.verbose_name,
+        "a": rec_a,
+        "b": rec_b,
+        "rows": rows,
+        "error": error,
+    }
+    return render(request, "web/duplicates/merge.html", context, status=400 if error else 200)

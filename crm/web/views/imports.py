@@ -1,0 +1,337 @@
+"""The import wizard: upload -> mapping -> dry-run preview -> import in the background -> the batch
+page with a polled progress bar, its problem rows, error report and undo; and the list of imports.
+
+Between steps the upload stays under var/imports/ (crm.dataio.background); the browser only holds
+a random token that this session maps to the stored file, never a path.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from crm.access.policy import policy_for
+from crm.core.errors import ServiceError
+from crm.customization.validation import definitions
+from crm.dataio import background, importing, mapping, saved_mappings
+from crm.dataio.exporting import csv_lines
+from crm.dataio.models import BatchStatus, ImportBatch
+from crm.records.services import common
+from crm.web.views.helpers import page_errors
+
+SESSION_KEY = "import_wizard"
+KEEP_WIZARDS = 5  # uploads a session may have open at once; older ones are dropped
+SAMPLE_ROWS = 3
+LIST_SIZE = 100
+PROBLEM_ROWS = 100
+LABELS = {"full_name": "Full name", "email_2": "Second email", "email_opt_in": "Email opt-in", "postal_code": "ZIP"}
+
+
+def _importer(object_type: str):
+    if object_type not in importing.IMPORTERS:
+        raise Http404("No such import.")
+    return importing.IMPORTERS[object_type]
+
+
+def _wizards(request) -> dict:
+    return request.session.get(SESSION_KEY, {})
+
+
+def _wizard(request, token: str) -> dict:
+    """This session's upload for ``token``; anything else (another user's token, an old one) is a 404."""
+    entry = _wizards(request).get(token)
+    if entry is None:
+        raise Http404("This upload is not available any more; upload the file again.")
+    return entry
+
+
+def _save_wizard(request, token: str, entry: dict) -> None:
+    wizards = dict(_wizards(request))
+    wizards.pop(token, None)
+    while len(wizards) >= KEEP_WIZARDS:  # the oldest goes first (dicts keep insertion order)
+        background.remove(wizards.pop(next(iter(wizards)))["file"])
+    wizards[token] = entry
+    request.session[SESSION_KEY] = wizards
+
+
+def _drop_wizard(request, token: str) -> None:
+    wizards = dict(_wizards(request))
+    wizards.pop(token, None)
+    request.session[SESSION_KEY] = wizards
+
+
+def _error_dict(exc: ServiceError) -> dict:
+    return {"message": exc.message, "fields": exc.fields or {}}
+
+
+@login_required
+@page_errors
+@require_http_methods(["GET", "POST"])
+def upload(request, object_type: str):
+    spec = _importer(object_type)
+    common.require(request.user, spec.model, "add")
+    context = {"object_type": object_type, "noun": spec.model._meta.verbose_name_plural, "error": None}
+    if request.method == "POST":
+        upload_file = request.FILES.get("file")
+        if upload_file is None:
+            context["error"] = {"message": "Choose a CSV or XLSX file to upload.", "fields": {}}
+            return render(request, "web/imports/upload.html", context, status=400)
+        name = background.store(upload_file)
+        try:
+            with open(background.path_of(name), "rb") as binary:
+                importing.columns_of(binary, object_type)  # a file without a readable header stops here
+        except ServiceError as exc:
+            background.remove(name)
+            context["error"] = _error_dict(exc)
+            return render(request, "web/imports/upload.html", context, status=400)
+        token = secrets.token_urlsafe(16)
+        entry = {"file": name, "type": object_type, "name": upload_file.name[:255], "mapping": None, "update": False}
+        _save_wizard(request, token, entry)
+        return redirect("web:import-map", token)
+    return render(request, "web/imports/upload.html", context)
+
+
+def _targets(object_type: str) -> list[tuple[str, str]]:
+    fields = definitions(mapping.RECORD_TYPES[object_type])
+    out = [("", "— don't import —")]
+    for target in mapping.TARGETS[object_type]:
+        out.append((target, LABELS.get(target, target.replace("_", " ").capitalize())))
+    for key in mapping.custom_keys(object_type):
+        out.append((f"cf_{key}", f"{fields[key].label} (custom field)"))
+    return out
+
+
+def _read_head(entry: dict) -> tuple[list[str], list[list[str]], dict]:
+    """The stored file's header, its first rows (to help choose) and the suggested mapping."""
+    path = background.path_of(entry["file"])
+    with open(path, "rb") as binary:
+        suggested = importing.columns_of(binary, entry["type"])["mapping"]
+    with open(path, "rb") as binary:
+        source = importing.open_table(binary)
+        rows = []
+        for _, cells in source.rows:
+            rows.append(cells)
+            if len(rows) == SAMPLE_ROWS:
+                break
+    return source.header, rows, suggested
+
+
+@login_required
+@page_errors
+@require_http_methods(["GET", "POST"])
+def map_columns(request, token: str):
+    entry = _wizard(request, token)
+    object_type = entry["type"]
+    spec = _importer(object_type)
+    try:
+        header, samples, suggested = _read_head(entry)
+    except (ServiceError, FileNotFoundError) as exc:  # a bad line among the first rows, or swept away
+        _drop_wizard(request, token)
+        background.remove(entry["file"])
+        gone = "This upload is not available any more; upload the file again."
+        messages.error(request, exc.message if isinstance(exc, ServiceError) else gone)
+        return redirect("web:import-upload", object_type)
+    suggested = entry["mapping"] or suggested
+    error, status = None, 200
+    if request.GET.get("saved", "").isdigit():
+        suggested = _apply_saved(request, object_type, header, int(request.GET["saved"]))
+    if request.method == "POST":
+        suggested = {column: request.POST.get(f"map_{i}", "") for i, column in enumerate(header)}
+        entry = {**entry, "mapping": suggested, "update": request.POST.get("update_existing") == "on", "preview": None}
+        _save_wizard(request, token, entry)
+        try:
+            batch = _dry_run(request, entry, save_as=request.POST.get("save_as", "").strip())
+        except ServiceError as exc:
+            error, status = _error_dict(exc), 400
+        else:
+            _save_wizard(request, token, {**entry, "preview": batch.pk})
+            return redirect("web:import-preview", token)
+    fields = (error or {}).get("fields", {})
+    columns = [
+        {
+            "index": i,
+            "name": column,
+            "target": suggested.get(column, ""),
+            "samples": [row[i] for row in samples if i < len(row)],
+            "error": fields.get(f"mapping.{column}") or fields.get(column),
+        }
+        for i, column in enumerate(header)
+    ]
+    context = {
+        "entry": entry,
+        "token": token,
+        "noun": spec.model._meta.verbose_name_plural,
+        "columns": columns,
+        "targets": _targets(object_type),
+        "error": error,
+        "may_update": policy_for(request.user).allows(spec.model.object_type, "change"),
+        "key_name": spec.key_name,  # what rows are matched on; none (deals, activities): nothing to update
+        "saved": saved_mappings.listed(actor=request.user, object_type=object_type),
+        "save_as": request.POST.get("save_as", ""),
+    }
+    return render(request, "web/imports/map.html", context, status=status)
+
+
+def _apply_saved(request, object_type: str, header: list[str], pk: int) -> dict:
+    """A saved mapping laid over this file's columns (columns it does not name are not imported)."""
+    saved = saved_mappings.get_by_id(actor=request.user, pk=pk)
+    if saved.object_type != object_type:
+        raise Http404("No such saved mapping for this import.")
+    return {column: saved.mapping.get(column, "") for column in header}
+
+
+def _dry_run(request, entry: dict, *, save_as: str) -> ImportBatch:
+    """Check the choices like the real import will, save the mapping if asked, then run it as a dry run."""
+    checked = background.check(
+        entry["file"],
+        actor=request.user,
+        object_type=entry["type"],
+        columns=entry["mapping"],
+        update_existing=entry["update"],
+    )
+    if save_as:
+        saved_mappings.save(actor=request.user, object_type=entry["type"], name=save_as, columns=checked["mapping"])
+    with open(background.path_of(entry["file"]), "rb") as binary:
+        return importing.run(
+            binary,
+            actor=request.user,
+            object_type=entry["type"],
+            file_name=entry["name"],
+            columns=checked["mapping"],
+            dry_run=True,
+            update_existing=entry["update"],
+        )
+
+
+def _preview_batch(request, entry: dict) -> ImportBatch | None:
+    if not entry.get("preview"):
+        return None
+    mine = ImportBatch.objects.filter(created_by=request.user, status=BatchStatus.DRY_RUN)
+    return mine.filter(pk=entry["preview"]).first()
+
+
+@login_required
+@page_errors
+def preview(request, token: str):
+    entry = _wizard(request, token)
+    batch = _preview_batch(request, entry)
+    if batch is None:
+        return redirect("web:import-map", token)
+    labels = dict(_targets(entry["type"]))
+    context = {
+        "entry": entry,
+        "token": token,
+        "noun": _importer(entry["type"]).model._meta.verbose_name_plural,
+        "summary": importing.summary(batch, rows=PROBLEM_ROWS),
+        "mapped": [(c, labels.get(batch.mapping[c], batch.mapping[c])) for c in batch.header if batch.mapping.get(c)],
+        "importable": batch.counts.get("create", 0) + batch.counts.get("update", 0),
+    }
+    return render(request, "web/imports/preview.html", context)
+
+
+@login_required
+@page_errors
+@require_POST
+def start(request, token: str):
+    """Queue exactly what was previewed: the same file, mapping and update choice."""
+    entry = _wizard(request, token)
+    dry = _preview_batch(request, entry)
+    if dry is None:
+        messages.error(request, "Preview the import first.")
+        return redirect("web:import-map", token)
+    try:
+        batch = background.queue_stored(
+            entry["file"],
+            actor=request.user,
+            object_type=entry["type"],
+            file_name=entry["name"],
+            columns=dry.mapping,
+            update_existing=dry.update_existing,
+        )
+    except ServiceError as exc:
+        _drop_wizard(request, token)  # the refused file was removed
+        messages.error(request, f"The import was not started: {exc.message}")
+        return redirect("web:import-upload", entry["type"])
+    _drop_wizard(request, token)  # the batch owns the file now
+    return redirect("web:import-batch", batch.pk)
+
+
+def _batch(request, pk: int) -> ImportBatch:
+    """A batch its creator or an admin may see; any other is a 404, as in the API."""
+    batch = ImportBatch.objects.select_related("created_by").filter(pk=pk).first()
+    if batch is None or (batch.created_by_id != request.user.pk and not policy_for(request.user).is_admin):
+        raise Http404("No such import.")
+    return batch
+
+
+def _status_context(request, batch: ImportBatch) -> dict:
+    active = batch.status in background.ACTIVE
+    return {
+        "batch": batch,
+        "progress": background.progress(batch),
+        "active": active,
+        # Problem rows are shown once it ends: a poll every second should not scan a growing table.
+        "summary": None if active else importing.summary(batch, rows=PROBLEM_ROWS),
+        "may_undo": batch.status == BatchStatus.DONE
+        and (batch.created_by_id == request.user.pk or policy_for(request.user).is_admin),
+    }
+
+
+@login_required
+def batch_detail(request, pk: int):
+    batch = _batch(request, pk)
+    return render(request, "web/imports/batch.html", _status_context(request, batch))
+
+
+@login_required
+def batch_status(request, pk: int):
+    """The polled part: the progress bar while the import runs, then its result (polling stops)."""
+    batch = _batch(request, pk)
+    return render(request, "web/imports/status.html", _status_context(request, batch))
+
+
+@login_required
+def batch_errors(request, pk: int):
+    batch = _batch(request, pk)
+    response = StreamingHttpResponse(csv_lines(importing.error_report(batch)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def undo(request, pk: int):
+    batch = _batch(request, pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Tick the box to confirm the undo.")
+        return redirect("web:import-batch", batch.pk)
+    try:
+        done = importing.undo(batch, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, f"Nothing was undone: {exc.message}")
+    else:
+        text = f"Import undone: {done['deleted']} removed, {done['restored']} restored"
+        if done["gone"]:
+            text += f", {done['gone']} already deleted"
+        messages.success(request, text + ".")
+    return redirect("web:import-batch", batch.pk)
+
+
+@login_required
+def batch_list(request):
+    policy = policy_for(request.user)
+    batches = ImportBatch.objects.exclude(status=BatchStatus.DRY_RUN).select_related("created_by")
+    if not policy.is_admin:
+        batches = batches.filter(created_by=request.user)
+    may_import = [
+        (object_type, spec.model._meta.verbose_name_plural)
+        for object_type, spec in importing.IMPORTERS.items()
+        if policy.allows(spec.model.object_type, "add")
+    ]
+    context = {"batches": batches[:LIST_SIZE], "list_size": LIST_SIZE, "may_import": may_import}
+    return render(request, "web/imports/list.html", context)
