@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/crm bench seed --scale $(SCALE) --db $(BENCH_DB)
 	$(BIN)/crm bench run --scale $(SCALE) --db $(BENCH_DB) --docs
 	$(BIN)/crm bench automation --scale $(SCALE) --db $(BENCH_DB)
+	$(BIN)/crm bench import --rows 100000 --db $(BENCH_DB)
 
 clean:
 	rm -rf $(VENV) var/test*.sqlite3

@@ -193,3 +193,12 @@ def test_typos_are_tolerated_when_nothing_matches_on_postgresql(rep_a, people):
     assert names(rep_a, "stonne") == ["Bob Stone"]
     contact_create(actor=rep_a, data={"first_name": "Stonne"})
     assert names(rep_a, "stonne") == ["Stonne"]  # an exact match hides the near ones
+
+
+def test_matches_hidden_behind_many_invisible_ones_are_found(rep_a, rep_b):
+    # The best 40 candidates by name belong to rep_b: rep_a's one match comes from the full match set.
+    for i in range(45):
+        contact_create(actor=rep_b, data={"first_name": f"Aa{i:02d}", "last_name": "Hidden"})
+    contact_create(actor=rep_a, data={"first_name": "Zz", "last_name": "Hidden"})
+    assert names(rep_a, "hidden") == ["Zz Hidden"]
+    assert names(rep_b, "hidden", limit=3) == ["Aa00 Hidden", "Aa01 Hidden", "Aa02 Hidden"]

@@ -176,3 +176,50 @@ def test_phone_tokens_are_the_same_with_and_without_the_parse_cache():
 
     normalize._NATIONAL.clear()
     assert phone_search_tokens(e164) == cached == ["12025550100", "2025550100", "5550100"]
+
+
+def test_bulk_company_create_writes_what_company_create_writes(manager):
+    from crm.records.models import Company
+    from crm.records.services.companies import company_create, company_create_many
+
+    data = {"name": "Acme", "domain": "https://www.Acme.com/x", "phone": "(202) 555-0100", "tags": ["b2b"]}
+    data |= {"website": "https://acme.com", "annual_revenue": "1200.5", "size": "11-50"}
+
+    def view(company):
+        change = ObjectChange.objects.get(object_type="company", object_id=company.pk, action="create")
+        fields = ("name", "domain", "phone", "website", "annual_revenue", "size", "owner_id")
+        return {f: getattr(company, f) for f in fields} | {
+            "domains": list(company.domains.values_list("domain", flat=True)),
+            "tags": list(company.tags.values_list("name", flat=True)),
+            "changes": change.changes,
+        }
+
+    one = company_create(actor=manager, data=dict(data)).obj
+    expected = view(Company.objects.get(pk=one.pk))
+    one.delete()
+    results = company_create_many(actor=manager, items=[dict(data), {"name": "Bad", "domain": "not a domain"}, {}])
+    assert view(Company.objects.get(pk=results[0].pk)) == expected
+    assert set(results[1].fields) == {"domain"}
+    assert set(results[2].fields) == {"name"}
+
+
+def test_bulk_lead_create_writes_what_lead_create_writes(manager):
+    from crm.records.models import Lead
+    from crm.records.services.leads import lead_create, lead_create_many
+
+    data = {"first_name": "Lia", "company_name": "Acme", "email": "Lia@Acme.com", "phone": "(202) 555-0101"}
+    data |= {"status": "disqualified", "disqualified_reason": "No budget", "tags": ["fair"]}
+
+    def view(lead):
+        change = ObjectChange.objects.get(object_type="lead", object_id=lead.pk, action="create")
+        fields = ("name", "email", "phone", "status", "disqualified_reason", "owner_id", "custom_fields")
+        return {f: getattr(lead, f) for f in fields} | {"changes": change.changes}
+
+    one = lead_create(actor=manager, data=dict(data)).obj
+    expected = view(Lead.objects.get(pk=one.pk))
+    one.delete()
+    items = [dict(data), {"status": "disqualified", "first_name": "X"}, {"title": "nobody"}]
+    results = lead_create_many(actor=manager, items=items)
+    assert view(Lead.objects.get(pk=results[0].pk)) == expected
+    assert set(results[1].fields) == {"disqualified_reason"}
+    assert set(results[2].fields) == {"last_name"}

@@ -20,7 +20,7 @@ class BulkWriter:
         self.on_rows = on_rows  # progress callback(table, count)
         self.total = 0
         self.tables = list(tables)
-        self.throwaway = throwaway and self.vendor == "sqlite"
+        self.throwaway = throwaway
         self.dropped: list[str] = []  # CREATE INDEX statements to run again in finish()
         connection.ensure_connection()
         self.raw = connection.connection
@@ -42,6 +42,8 @@ class BulkWriter:
                 # Skip per-row foreign key triggers during COPY (superuser only); same reason.
                 cur.execute("SET session_replication_role = replica")
             self.raw.commit()
+            if self.throwaway:
+                self._drop_pg_indexes()
 
     def insert(self, table: str, columns: tuple[str, ...], chunks: Iterable[list[tuple]]) -> int:
         written = 0
@@ -79,6 +81,21 @@ class BulkWriter:
             self.raw.execute(f'DROP INDEX "{name}"')
             self.dropped.append(sql)
 
+    def _drop_pg_indexes(self) -> None:
+        """As _drop_indexes, on PostgreSQL: the plain (non-unique, not a constraint's) indexes, above all
+        the search table's GIN indexes, which COPY would otherwise update row by row."""
+        with self.raw.cursor() as cur:
+            cur.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = ANY(%s) AND NOT i.indisunique "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
+                [self.tables],
+            )
+            for name, sql in cur.fetchall():
+                cur.execute(f"DROP INDEX {name}")
+                self.dropped.append(sql)
+        self.raw.commit()
+
     def finish(self) -> None:
         if self.vendor == "sqlite":
             self.raw.execute("PRAGMA threads=2")  # CREATE INDEX sorts with a helper thread
@@ -94,6 +111,10 @@ class BulkWriter:
         else:
             with self.raw.cursor() as cur:
                 cur.execute("SET session_replication_role = origin")
+                cur.execute("SET maintenance_work_mem = '512MB'")  # index builds sort in memory
+                for sql in self.dropped:
+                    cur.execute(sql)
+            self.dropped.clear()
             self.raw.commit()
             with self.raw.cursor() as cur:  # Django's connection is in autocommit: VACUUM may run
                 cur.execute("VACUUM ANALYZE")

@@ -72,7 +72,8 @@ def contact_timeline(pk: int) -> list:
 
 def search(q: str) -> list:
     """What crm.search.query.search runs for an admin: the name-prefix range of the search_name
-    index first, then, when that gives fewer than 10, the text match sorted by name."""
+    index first, then, when that gives fewer than 10, the text matches' best names from search_name
+    and their records."""
     words = fold(q).split()[:8]
     folded = " ".join(words)
     upper = folded[:-1] + chr(ord(folded[-1]) + 1)
@@ -85,12 +86,13 @@ def search(q: str) -> list:
         )
         found += top
         if len(top) < 10:
-            match, params = search_backend().match_sql(object_type, words, phrase="@" in q, fuzzy=False)
-            seen = f"AND id NOT IN ({_in([r[0] for r in top])})" if top else ""
-            found += _rows(
-                f"SELECT * FROM {table} WHERE id IN ({match}) {seen} ORDER BY name, id LIMIT {10 - len(top)}",
-                params,
+            rows_sql, params = search_backend().match_rows_sql(object_type, words, phrase="@" in q)
+            ids = _rows(
+                f"SELECT object_id FROM search_name WHERE id IN ({rows_sql}) AND (name_key < %s OR name_key >= %s) "
+                f"ORDER BY name_key, object_id LIMIT 40",
+                [*params, folded, upper],
             )
+            found += _rows(f"SELECT * FROM {table} WHERE id IN ({_in([r[0] for r in ids])})")[: 10 - len(top)]
     return found
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 
 from crm.access.models import Profile, Role, Team
 from crm.bench.bulk import BulkWriter
@@ -169,9 +169,10 @@ def seed(scale: Scale, *, progress: Callable[[str, int], None] | None = None, th
     world = World(scale=scale, rng=random.Random(SEED), pools=make_pools(SEED), now=time.time())
     with transaction.atomic():
         _setup(world)
-    writer = BulkWriter(on_rows=progress, tables=[*COLUMNS, "search_name"], throwaway=throwaway)
+    world.search_table = search_table(connection.vendor)
+    tables = [*COLUMNS, "search_name", world.search_table]
+    writer = BulkWriter(on_rows=progress, tables=tables, throwaway=throwaway)
     writer.begin()
-    world.search_table = search_table(writer.vendor)
     counts: dict[str, int] = {}
     for table, rows in _generated(world):
         columns = COLUMNS.get(table) or (SEARCH_NAME if table == "search_name" else _search_columns(writer.vendor))

@@ -191,6 +191,7 @@ def import_csv(
             file_name=file.name or "",
             columns=columns,
             update_existing=update_existing,
+            match_on=match_on,
         )
         return Status(202, {**importing.summary(batch), **background_imports.progress(batch)})
     batch = importing.run(

@@ -37,7 +37,7 @@ from crm.dataio.models import BatchStatus, ImportBatch, ImportRow, RowAction
 from crm.records.models import Company, CompanyDomain, Contact, ContactEmail, LifecycleStage
 from crm.records.models.companies import CompanySize
 from crm.records.services import bulk, common
-from crm.records.services.companies import company_create, company_delete, company_update
+from crm.records.services.companies import company_create, company_create_many, company_delete, company_update
 from crm.records.services.contacts import contact_create, contact_create_many, contact_delete, contact_update
 
 log = logging.getLogger("crm.dataio")
@@ -328,12 +328,19 @@ class CompanyImporter(Importer):
     model = Company
     key_name = "domain"
     create, update, delete = staticmethod(company_create), staticmethod(company_update), staticmethod(company_delete)
+    create_many = staticmethod(company_create_many)
 
     def key(self, data: dict) -> str | None:
         return data.get("domain")
 
     def match(self, domain: str) -> Company | None:
         return self.records.filter(pk__in=CompanyDomain.objects.filter(domain=domain).values("company_id")).first()
+
+    def find_many(self, keys: list[str]) -> dict[str, int]:
+        if self.match_on != "domain":
+            return super().find_many(keys)
+        pairs = CompanyDomain.objects.filter(domain__in=keys, company__in=self.records).order_by("-company_id")
+        return dict(pairs.values_list("domain", "company_id"))  # the oldest company of a domain wins
 
     def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:
         data: dict = {}
@@ -538,7 +545,7 @@ def _claim(batch: ImportBatch, actor, fields: dict) -> None:
             raise BadRequest(f"Import {batch.pk} is {batch.get_status_display().lower()}; it cannot run again.")
         was_running = batch.status == BatchStatus.RUNNING
     if was_running:
-        _revert(batch, actor)
+        _revert(batch, actor, force=True)
         batch.rows.all().delete()  # the new run records every row again
     ImportBatch.objects.filter(pk=batch.pk).update(**fields)
     for name, value in fields.items():
@@ -549,7 +556,7 @@ def _fail(batch: ImportBatch, actor, exc: Exception, dry_run: bool) -> None:
     """A run that stopped part way: revert the chunks already committed, record why."""
     if not dry_run:
         try:
-            _revert(batch, actor)
+            _revert(batch, actor, force=True)  # taking back its own half-written batch, not a user's delete
         except Exception:  # the batch stays "failed" with its rows: undo can be tried again
             log.exception("Reverting failed import %s", batch.pk)
     message = exc.message if isinstance(exc, ServiceError) else f"The import stopped: {exc.__class__.__name__}."
@@ -633,6 +640,13 @@ def undo(batch: ImportBatch, *, actor) -> dict:
             raise BadRequest(f"Only a finished import can be undone; this one is {state}.")
         if batch.created_by_id != actor.pk and not policy_for(actor).is_admin:
             raise PermissionDenied("Only the user who ran an import, or an admin, may undo it.")
+        model = IMPORTERS[batch.object_type].model
+        if batch.counts.get("create") and not policy_for(actor).allows(model.object_type, "delete"):
+            names = model._meta.verbose_name_plural
+            raise PermissionDenied(
+                f"Undoing this import removes the {batch.counts['create']} {names} it created, and you may not "
+                f"delete {names}. Ask a manager or an admin to undo it."
+            )
         batch.status = BatchStatus.UNDONE  # claimed: a second undo at the same time is refused
         batch.save(update_fields=["status"])
     done = _revert(batch, actor)
@@ -641,7 +655,7 @@ def undo(batch: ImportBatch, *, actor) -> dict:
     return done
 
 
-def _revert(batch: ImportBatch, actor) -> dict:
+def _revert(batch: ImportBatch, actor, *, force: bool = False) -> dict:
     """Undo the batch's written rows, newest first, a chunk per transaction. Safe to run again after
     an interruption: a record already removed counts as gone, a restore writes the same values."""
     spec = IMPORTERS[batch.object_type]
@@ -657,7 +671,7 @@ def _revert(batch: ImportBatch, actor) -> dict:
         with transaction.atomic():
             created = [oid for _, action, oid, _ in chunk if action == RowAction.CREATE]
             if created:
-                deleted = bulk.delete_many(spec.model, created, actor=actor)
+                deleted = bulk.delete_many(spec.model, created, actor=actor, force=force)
                 done["deleted"] += deleted
                 done["gone"] += len(created) - deleted  # deleted since the import: nothing to undo
             for _, action, oid, before in chunk:

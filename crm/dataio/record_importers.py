@@ -20,7 +20,7 @@ from crm.records.models import Activity, Contact, ContactEmail, Deal, Lead, Lead
 from crm.records.models.activities import ActivityKind
 from crm.records.services.activities import activity_create, activity_delete, activity_update
 from crm.records.services.deals import deal_create, deal_delete, deal_update
-from crm.records.services.leads import lead_create, lead_delete, lead_update
+from crm.records.services.leads import lead_create, lead_create_many, lead_delete, lead_update
 
 # Lead statuses as other CRMs name them (Salesforce, HubSpot, Zoho) -> ours.
 LEAD_STATUS_ALIASES = {
@@ -120,12 +120,19 @@ class LeadImporter(LinkingImporter):
     model = Lead
     key_name = "email"
     create, update, delete = staticmethod(lead_create), staticmethod(lead_update), staticmethod(lead_delete)
+    create_many = staticmethod(lead_create_many)
 
     def key(self, data: dict) -> str | None:
         return data.get("email") or None
 
     def match(self, email: str) -> Lead | None:
         return self.records.filter(email=email).order_by("pk").first()
+
+    def find_many(self, keys: list[str]) -> dict[str, int]:
+        if self.match_on != "email":
+            return super().find_many(keys)
+        pairs = self.records.filter(email__in=keys).order_by("-pk").values_list("email", "pk")
+        return dict(pairs)  # the oldest lead of an email wins
 
     def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:
         data: dict = {}

@@ -58,6 +58,11 @@ class SqliteBackend:
             [f"body:{terms}", code],
         )
 
+    def match_rows_sql(self, object_type: str, words: list[str], *, phrase: bool = False):
+        """As match_sql, but the index row ids (object_id * 16 + code): the keys of search_name."""
+        sql, params = self.match_sql(object_type, words, phrase=phrase)
+        return sql.replace("SELECT rowid >> 4 ", "SELECT rowid ", 1), params
+
 
 class PostgresBackend:
     fuzzy = True
@@ -100,6 +105,11 @@ class PostgresBackend:
                 conditions.append("to_tsvector('simple', body) @@ to_tsquery('simple', %s)")
                 params.append(f"{word}:*")
         return "SELECT object_id FROM search_document WHERE kind = %s AND " + " AND ".join(conditions), params
+
+    def match_rows_sql(self, object_type: str, words: list[str], *, phrase: bool = False):
+        """As match_sql (without typo tolerance), but the index row ids: the keys of search_name."""
+        sql, params = self.match_sql(object_type, words, phrase=phrase, fuzzy=False)
+        return sql.replace("SELECT object_id ", "SELECT id ", 1), params
 
 
 def backend():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from crm.search.backends import backend
@@ -26,28 +27,61 @@ def words_of(query: str) -> list[str]:
     return fold(query).split()[:MAX_WORDS]
 
 
-def _name_prefix(qs, object_type: str, folded: str):
-    """The records whose folded name starts with ``folded``, by folded name: a range scan of the
-    search_name index that stops at the LIMIT (the exact name sorts first: it is the shortest key)."""
+def _by_name(qs, object_type: str, where: list[str], params: list):
+    """``qs`` joined to its search_name rows, filtered by ``where`` on them, in folded-name order."""
     table = qs.model._meta.db_table
-    upper = folded[:-1] + chr(ord(folded[-1]) + 1)  # every key starting with `folded` sorts below this
     return qs.extra(
         tables=["search_name"],
-        where=[
-            "search_name.kind = %s",
-            f'search_name.object_id = "{table}"."id"',
-            "search_name.name_key >= %s",
-            "search_name.name_key < %s",
-        ],
-        params=[object_type, folded, upper],
+        where=["search_name.kind = %s", f'search_name.object_id = "{table}"."id"', *where],
+        params=[object_type, *params],
         select={"search_name_key": "search_name.name_key"},
     ).order_by("search_name_key", "pk")
 
 
+def _prefix_range(folded: str) -> tuple[str, str]:
+    """[low, high): every key that starts with ``folded`` sorts in it (byte order on both databases)."""
+    return folded, folded[:-1] + chr(ord(folded[-1]) + 1)
+
+
+def _name_prefix(qs, object_type: str, folded: str):
+    """The records whose folded name starts with ``folded``: a range scan of the search_name index that
+    stops at the LIMIT (the exact name sorts first: it is the shortest key)."""
+    return _by_name(qs, object_type, ["search_name.name_key >= %s", "search_name.name_key < %s"],
+                    list(_prefix_range(folded)))  # fmt: skip
+
+
+def _other_matches(visible, object_type: str, words: list[str], folded: str, phrase: bool, need: int) -> list:
+    """The text matches whose name does not start with the query, first ``need`` by folded name.
+
+    The sort runs on the narrow search_name rows, not on the records (at a million contacts a common
+    prefix matches thousands, and reading each record row was most of the search); then the best
+    candidates go through the visibility filter. Only when too few of them are visible does the
+    whole match set go through it, which gives the same records."""
+    be = backend()
+    rows_sql, params = be.match_rows_sql(object_type, words, phrase=phrase)
+    low, high = _prefix_range(folded)
+    wanted = max(4 * need, 40)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT object_id FROM search_name WHERE id IN ({rows_sql}) AND (name_key < %s OR name_key >= %s) "
+            f"ORDER BY name_key, object_id LIMIT {wanted}",
+            [*params, low, high],
+        )
+        candidates = [r[0] for r in cur.fetchall()]
+    seen = visible.in_bulk(candidates)
+    found = [seen[pk] for pk in candidates if pk in seen]
+    if len(found) >= need or len(candidates) < wanted:
+        return found[:need]
+    sql, params = be.match_sql(object_type, words, phrase=phrase, fuzzy=False)
+    others = _by_name(visible.filter(pk__in=RawSQL(sql, params)), object_type,
+                      ["(search_name.name_key < %s OR search_name.name_key >= %s)"], [low, high])  # fmt: skip
+    return list(others[:need])
+
+
 def search(user, query: str, *, types: list[str] | None = None, limit: int = 10) -> dict[str, list]:
-    """{object_type: [records]} best first: exact name, then name prefix (both by folded name), then
-    the other matches by name. Every word must match as a prefix; a query with an "@" (an email
-    address or part of one) matches its words in that order. On PostgreSQL, a type with no match
+    """{object_type: [records]} best first: exact name, then name prefix, then the other matches, each
+    by folded name (lower case, no accents). Every word must match as a prefix; a query with an "@" (an
+    email address or part of one) matches its words in that order. On PostgreSQL, a type with no match
     at all is searched again tolerating typos (trigram similarity)."""
     words = words_of(query)
     results: dict[str, list] = {}
@@ -62,11 +96,9 @@ def search(user, query: str, *, types: list[str] | None = None, limit: int = 10)
         visible = entry.model.objects.restrict(user, "view")
         found = list(_name_prefix(visible, object_type, folded)[:limit])
         if len(found) < limit:  # then `found` holds every visible name-prefix match
-            sql, params = be.match_sql(object_type, words, phrase=phrase, fuzzy=False)
-            others = visible.filter(pk__in=RawSQL(sql, params)).exclude(pk__in=[o.pk for o in found])
-            found += others.order_by(entry.name_field, "pk")[: limit - len(found)]
+            found += _other_matches(visible, object_type, words, folded, phrase, limit - len(found))
         if not found and be.fuzzy and not phrase:
             sql, params = be.match_sql(object_type, words, fuzzy=True)
-            found = list(visible.filter(pk__in=RawSQL(sql, params)).order_by(entry.name_field, "pk")[:limit])
+            found = list(_by_name(visible.filter(pk__in=RawSQL(sql, params)), object_type, [], [])[:limit])
         results[object_type] = found
     return results

@@ -34,8 +34,11 @@ def for_object(obj) -> Searchable | None:
 
 def fold(text: str) -> str:
     """Lower case, accents removed, punctuation to spaces: the same words for index and query."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text or ""
+    if not text.isascii():  # ASCII has no accents to remove: skip the per-character pass (bulk imports)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower()
     # Letters and digits only: "_" is punctuation too (both engines' tokenizers split on it).
     return " ".join(re.findall(r"[^\W_]+", text))
 

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from crm.audit.models import ObjectChange
-from crm.core.errors import BadRequest, ValidationFailed
+from crm.core.errors import BadRequest, PermissionDenied, ValidationFailed
 from crm.customization.models import CustomField
 from crm.dataio import csvread, importing
 from crm.dataio.models import ImportBatch, ImportRow
@@ -164,3 +164,17 @@ def test_undo_across_chunks_restores_updates_and_removes_creates(manager):
     assert batch.counts == {"create": 5, "update": 4, "skip": 0, "error": 0}
     assert importing.undo(batch, actor=manager) == {"deleted": 5, "restored": 4, "gone": 0}
     assert sorted(Contact.objects.values_list("pk", "first_name")) == [(c.pk, "Before") for c in kept]
+
+
+def test_undo_needs_the_delete_permission_when_the_import_created_records(rep_a, admin_user):
+    batch = run(rep_a, people(2))  # a sales rep may add and change contacts, not delete them
+    with pytest.raises(PermissionDenied, match="may not delete contacts"):
+        importing.undo(batch, actor=rep_a)
+    assert Contact.objects.count() == 2 and ImportBatch.objects.get(pk=batch.pk).status == "done"
+    assert importing.undo(batch, actor=admin_user)["deleted"] == 2  # an admin can
+
+
+def test_a_failed_import_is_taken_back_even_for_a_user_without_delete(rep_a):
+    with pytest.raises(csvread.FileError):
+        run(rep_a, people(7) + "big@x.com," + "x" * (csvread.MAX_CELL + 1) + "\n")
+    assert not Contact.objects.exists()

@@ -136,6 +136,40 @@ def test_update_existing_is_what_was_previewed(web, manager):
     assert old.obj.last_name == "Lee"
 
 
+def test_rows_can_be_matched_on_an_id_from_another_system(web, manager):
+    from crm.customization.models import CustomField
+
+    CustomField.objects.create(object_type="contact", key="legacy_id", label="Legacy id", field_type="text")
+    old = contact_create(actor=manager, data={"first_name": "Old", "custom_fields": {"legacy_id": "L-7"}}).obj
+    client = web(manager)
+    text = "Legacy id,First Name,E-mail Address\nL-7,Renamed,new@acme.example\nL-8,Fresh,\n"
+    token = token_of(upload(client, text))
+    page = client.get(f"/imports/wizard/{token}/map/")
+    assert 'value="cf_legacy_id">Legacy id (an id from another system)' in page.content.decode()
+    post = {**mapping_form(page), "match_on": "cf_legacy_id", "update_existing": "on"}
+    assert post["map_0"] == "cf_legacy_id"  # suggested from the custom field's label
+    r = client.post(f"/imports/wizard/{token}/map/", post)
+    assert r.status_code == 302
+    client.post(f"/imports/wizard/{token}/start/")
+    jobs.run_due()
+    batch = ImportBatch.objects.exclude(status="dry_run").get()
+    assert (batch.match_on, batch.counts["update"], batch.counts["create"]) == ("cf_legacy_id", 1, 1)
+    old.refresh_from_db()
+    assert old.first_name == "Renamed"
+
+
+def test_matching_on_an_unmapped_id_is_shown_on_the_mapping_page(web, manager):
+    from crm.customization.models import CustomField
+
+    CustomField.objects.create(object_type="contact", key="legacy_id", label="Legacy id", field_type="text")
+    client = web(manager)
+    token = token_of(upload(client))
+    page = client.get(f"/imports/wizard/{token}/map/")
+    r = client.post(f"/imports/wizard/{token}/map/", {**mapping_form(page), "match_on": "cf_legacy_id"})
+    assert r.status_code == 400
+    assert "No column is mapped to cf_legacy_id" in r.content.decode()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -159,16 +159,13 @@ def save_existing(obj) -> None:
     obj.save(force_update=True)
 
 
-INVISIBLE = "You may not save a record you would not be able to see (check the owner)."
-
-
 def ensure_visible(obj, actor) -> None:
     """After a write, the actor must still see the record; otherwise the transaction rolls back.
 
     This stops a user creating or moving a record where they could not see it (NetBox's rule).
     """
     if not type(obj).objects.restrict(actor, "view").filter(pk=obj.pk).exists():
-        raise PermissionDenied(INVISIBLE)
+        raise PermissionDenied("You may not save a record you would not be able to see (check the owner).")
 
 
 def finish_create(obj, actor) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.db import transaction
 
 from crm.audit import changelog
-from crm.core.normalize import normalize_domain, normalize_phone
+from crm.core import rawinsert
+from crm.core.errors import ValidationFailed
+from crm.core.normalize import InvalidValue, normalize_domain, normalize_phone
+from crm.customization.validation import clean_custom_fields
 from crm.records.models import Company, CompanyDomain
-from crm.records.services import common
+from crm.records.services import bulk, common
 from crm.records.services.duplicates import company_duplicates
 
 FIELDS = (
@@ -110,3 +115,58 @@ def company_update(company: Company, *, actor, data: dict, version: int | None =
 @transaction.atomic
 def company_delete(company: Company, *, actor, version: int | None = None) -> None:
     common.delete_record(company, actor=actor, version=version)
+
+
+def company_create_many(*, actor, items: list[dict]) -> list[Company | ValidationFailed]:
+    """Create many companies in a few statements (imports); each slot of the result is the new
+    company or the ValidationFailed that kept it out. company_create's rules, without the
+    possible-duplicates lookup (an import matches on domain itself). Run inside a transaction."""
+    common.require(actor, Company, "add")
+    batch = bulk.Batch(actor, Company)
+    items = [{"owner_id": actor.pk, **d} for d in items]
+    errors: list[dict] = [{} for _ in items]
+    batch.users(items, errors)
+    batch.related(items, errors, "parent", Company)
+    built = []
+    for i, data in enumerate(items):
+        company, domains, tags = _build(batch, dict(data), errors[i])
+        if not errors[i]:
+            built.append((i, company, domains, tags))
+    results: list = [ValidationFailed(e) if e else None for e in errors]
+    built = bulk.write_new(actor, Company, built, results)
+    rawinsert.insert(CompanyDomain, ("company_id", "domain"), ((c.pk, d) for _, c, ds, _ in built for d in ds))
+    bulk.set_tags(Company, [b[1] for b in built], [b[3] for b in built])
+    for i, company, domains, _tags in built:
+        company._prefetched_objects_cache = {"domains": [SimpleNamespace(domain=d) for d in domains]}
+        results[i] = company
+    extras = [{"tags": sorted(t.name for t in b[3]), "domains": sorted(b[2])} for b in built]
+    bulk.finish(actor, [b[1] for b in built], extras)
+    for _, company, *_ in built:
+        del company._prefetched_objects_cache
+    return results
+
+
+def _build(batch: bulk.Batch, data: dict, errors: dict):
+    """One item of company_create_many: normalized, validated, not saved."""
+    common.normalized(data, "phone", normalize_phone, errors)
+    single = data.pop("domain", None)
+    raw = [("domain", single)] if single else []
+    raw += [(f"domains.{i}", d) for i, d in enumerate(data.pop("domains", None) or [])]
+    domains = []
+    for key, value in raw:
+        try:
+            domains.append(normalize_domain(value))
+        except (InvalidValue, TypeError, AttributeError) as exc:
+            errors[key] = str(exc)
+    domains = list(dict.fromkeys(domains))
+    company = Company(owner_id=data.pop("owner_id", None), parent_id=data.pop("parent_id", None))
+    common.assign(company, {k: v for k, v in data.items() if k not in ("owner", "parent")}, FIELDS)
+    company.domain = domains[0] if domains else ""
+    tags = []
+    try:
+        company.custom_fields = clean_custom_fields("company", data.get("custom_fields"), defs=batch.defs)
+        tags = batch.tag_objects(data.get("tags"))
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    errors.update({k: v for k, v in bulk.clean(company).items() if k not in errors})
+    return company, domains, tags

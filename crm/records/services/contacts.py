@@ -179,14 +179,7 @@ def contact_create_many(*, actor, items: list[dict]) -> list[Contact | Validatio
         if not errors[i]:
             built.append((i, contact, emails, phones, tags))
     results: list = [ValidationFailed(e) if e else None for e in errors]
-    contacts = bulk.insert(Contact, [b[1] for b in built])
-    hidden = bulk.invisible(actor, Contact, contacts)
-    if hidden:  # rolled back one by one in contact_create; here removed before anything points at them
-        Contact.objects.filter(pk__in=hidden).delete()
-        for i, contact, *_ in built:
-            if contact.pk in hidden:
-                results[i] = ValidationFailed({"owner_id": common.INVISIBLE})
-        built = [b for b in built if b[1].pk not in hidden]
+    built = bulk.write_new(actor, Contact, built, results)
     rawinsert.insert(
         ContactEmail,
         ("contact_id", "email", "kind", "is_primary"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.db import transaction
 
 from crm.audit import changelog
+from crm.core.errors import ValidationFailed
 from crm.core.normalize import normalize_email, normalize_phone
+from crm.customization.validation import clean_custom_fields
 from crm.records.models import Lead, LeadStatus
-from crm.records.services import common
+from crm.records.services import bulk, common
 from crm.records.services.duplicates import lead_duplicates
 
 FIELDS = (
@@ -80,3 +82,46 @@ def lead_update(lead: Lead, *, actor, data: dict, version: int | None = None) ->
 @transaction.atomic
 def lead_delete(lead: Lead, *, actor, version: int | None = None) -> None:
     common.delete_record(lead, actor=actor, version=version)
+
+
+def lead_create_many(*, actor, items: list[dict]) -> list[Lead | ValidationFailed]:
+    """Create many leads in a few statements (imports); each slot of the result is the new lead or
+    the ValidationFailed that kept it out. lead_create's rules, without the possible-duplicates
+    lookup (an import matches on email itself). Run inside the caller's transaction."""
+    common.require(actor, Lead, "add")
+    batch = bulk.Batch(actor, Lead)
+    items = [{"owner_id": actor.pk, **d} for d in items]
+    errors: list[dict] = [{} for _ in items]
+    batch.users(items, errors)
+    built = []
+    for i, data in enumerate(items):
+        lead, tags = _build(batch, dict(data), errors[i])
+        if not errors[i]:
+            built.append((i, lead, tags))
+    results: list = [ValidationFailed(e) if e else None for e in errors]
+    built = bulk.write_new(actor, Lead, built, results)
+    bulk.set_tags(Lead, [b[1] for b in built], [b[2] for b in built])
+    for i, lead, _tags in built:
+        results[i] = lead
+    bulk.finish(actor, [b[1] for b in built], [{"tags": sorted(t.name for t in b[2])} for b in built])
+    return results
+
+
+def _build(batch: bulk.Batch, data: dict, errors: dict):
+    """One item of lead_create_many: normalized, validated, not saved."""
+    common.normalized(data, "email", normalize_email, errors)
+    common.normalized(data, "phone", normalize_phone, errors)
+    lead = Lead(owner_id=data.pop("owner_id", None))
+    _apply(lead, {k: v for k, v in data.items() if k != "owner"})
+    tags = []
+    try:
+        lead.custom_fields = clean_custom_fields("lead", data.get("custom_fields"), defs=batch.defs)
+        tags = batch.tag_objects(data.get("tags"))
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if not (lead.name or lead.company_name or lead.email or lead.phone):
+        errors.setdefault("last_name", "A lead needs a name, a company, an email or a phone.")
+    if lead.status == LeadStatus.DISQUALIFIED and not lead.disqualified_reason:
+        errors.setdefault("disqualified_reason", "Say why the lead is disqualified.")
+    errors.update({k: v for k, v in bulk.clean(lead).items() if k not in errors})
+    return lead, tags

@@ -142,7 +142,9 @@ def map_columns(request, token: str):
         suggested = _apply_saved(request, object_type, header, int(request.GET["saved"]))
     if request.method == "POST":
         suggested = {column: request.POST.get(f"map_{i}", "") for i, column in enumerate(header)}
-        entry = {**entry, "mapping": suggested, "update": request.POST.get("update_existing") == "on", "preview": None}
+        update = request.POST.get("update_existing") == "on"
+        match_on = request.POST.get("match_on", "")
+        entry = {**entry, "mapping": suggested, "update": update, "match_on": match_on, "preview": None}
         _save_wizard(request, token, entry)
         try:
             batch = _dry_run(request, entry, save_as=request.POST.get("save_as", "").strip())
@@ -170,11 +172,23 @@ def map_columns(request, token: str):
         "targets": _targets(object_type),
         "error": error,
         "may_update": policy_for(request.user).allows(spec.model.object_type, "change"),
-        "key_name": spec.key_name,  # what rows are matched on; none (deals, activities): nothing to update
+        "key_name": spec.key_name,  # what rows are matched on by default; none for deals and activities
+        "match_choices": _match_choices(object_type, spec),
         "saved": saved_mappings.listed(actor=request.user, object_type=object_type),
         "save_as": request.POST.get("save_as", ""),
     }
     return render(request, "web/imports/map.html", context, status=status)
+
+
+def _match_choices(object_type: str, spec) -> list[tuple[str, str]]:
+    """What rows may be matched on: the type's own key, a custom field holding another system's id, or nothing."""
+    out = [("", f"Their {spec.key_name}")] if spec.key_name else []
+    fields = definitions(mapping.RECORD_TYPES[object_type])
+    out += [
+        (f"cf_{key}", f"{fields[key].label} (an id from another system)") for key in mapping.custom_keys(object_type)
+    ]
+    out.append(("none" if spec.key_name else "", "Nothing: every row is a new record"))
+    return out
 
 
 def _apply_saved(request, object_type: str, header: list[str], pk: int) -> dict:
@@ -193,6 +207,7 @@ def _dry_run(request, entry: dict, *, save_as: str) -> ImportBatch:
         object_type=entry["type"],
         columns=entry["mapping"],
         update_existing=entry["update"],
+        match_on=entry.get("match_on", ""),
     )
     if save_as:
         saved_mappings.save(actor=request.user, object_type=entry["type"], name=save_as, columns=checked["mapping"])
@@ -205,6 +220,7 @@ def _dry_run(request, entry: dict, *, save_as: str) -> ImportBatch:
             columns=checked["mapping"],
             dry_run=True,
             update_existing=entry["update"],
+            match_on=checked["match_on"],
         )
 
 
@@ -252,6 +268,7 @@ def start(request, token: str):
             file_name=entry["name"],
             columns=dry.mapping,
             update_existing=dry.update_existing,
+            match_on=dry.match_on,
         )
     except ServiceError as exc:
         _drop_wizard(request, token)  # the refused file was removed

@@ -19,6 +19,7 @@ class Command(BaseCommand):
             help="automation: rule evaluations/s and change-to-action delay; import: import rows/s and memory",
         )
         parser.add_argument("--rows", type=int, default=100_000, help="Rows in the generated import file (import).")
+        parser.add_argument("--keep", action="store_true", help="Do not undo the import afterwards (import).")
         parser.add_argument("--scale", choices=list(SCALES), default="small")
         parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite", dest="engine")
         parser.add_argument("--samples", type=int, default=200, help="Timed requests per figure (run).")
@@ -43,13 +44,13 @@ class Command(BaseCommand):
         elif action == "automation":
             self._automation(scale, engine)
         elif action == "import":
-            self._import(options["rows"], engine)
+            self._import(options["rows"], engine, keep=options["keep"])
         else:
             from crm.bench.run import run
 
             run(SCALES[scale], engine=engine, options=options, out=self.stdout)
 
-    def _import(self, rows: int, engine: str) -> None:
+    def _import(self, rows: int, engine: str, *, keep: bool) -> None:
         """Issue 4's figures: import rows/s, peak memory and undo rows/s, beside a raw-SQL floor."""
         import json
         import time
@@ -59,7 +60,7 @@ class Command(BaseCommand):
         from crm.bench.imports import run
 
         call_command("migrate", verbosity=0, interactive=False)
-        result = {"database": engine, "import": run(rows, out=self.stdout)}
+        result = {"database": engine, "import": run(rows, out=self.stdout, keep=keep)}
         folder = settings.BASE_DIR / "bench" / "results"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"import-{engine}-{rows}-{int(time.time())}.json"
