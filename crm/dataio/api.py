@@ -180,10 +180,6 @@ def import_csv(
 ):
     columns = _columns(request, object_type, mapping, mapping_name)
     if background:
-        if dry_run:
-            raise BadRequest(
-                "A dry run answers at once; send it without background.", fields={"background": "Not with dry_run."}
-            )
         batch = background_imports.queue(
             file,
             actor=request.user,
@@ -192,6 +188,7 @@ def import_csv(
             columns=columns,
             update_existing=update_existing,
             match_on=match_on,
+            dry_run=dry_run,
         )
         return Status(202, {**importing.summary(batch), **background_imports.progress(batch)})
     batch = importing.run(

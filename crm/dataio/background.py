@@ -102,26 +102,41 @@ def queue(
     columns: dict | None,
     update_existing: bool,
     match_on: str = "",
+    dry_run: bool = False,
 ):
     """Store the upload, check it, and queue its import. A bad file or mapping raises at once and
     leaves nothing behind."""
     name = store(upload)
-    return queue_stored(
-        name,
-        actor=actor,
-        object_type=object_type,
-        file_name=file_name,
-        columns=columns,
-        update_existing=update_existing,
-        match_on=match_on,
-    )
+    try:
+        return queue_stored(
+            name,
+            actor=actor,
+            object_type=object_type,
+            file_name=file_name,
+            columns=columns,
+            update_existing=update_existing,
+            match_on=match_on,
+            dry_run=dry_run,
+        )
+    except BaseException:
+        remove(name)
+        raise
 
 
 def queue_stored(
-    name: str, *, actor, object_type: str, file_name: str, columns, update_existing: bool, match_on: str = ""
+    name: str,
+    *,
+    actor,
+    object_type: str,
+    file_name: str,
+    columns,
+    update_existing: bool,
+    match_on: str = "",
+    dry_run: bool = False,
 ):
     """Queue the import of an already stored upload (the web wizard keeps one between its steps).
-    The batch takes the file over: it is removed when the import ends, or now if it is refused."""
+    A real import takes the file over: it is removed when the import ends, or now if it is refused.
+    A dry run leaves the file to its owner (the wizard imports it next)."""
     try:
         checked = check(
             name,
@@ -140,6 +155,7 @@ def queue_stored(
                 update_existing=update_existing,
                 match_on=checked["match_on"],
                 status=BatchStatus.QUEUED,
+                dry_run=dry_run,
                 size=path_of(name).stat().st_size,
                 stored_file=name,
                 created_by=actor,
@@ -148,15 +164,21 @@ def queue_stored(
             # reverts what the first wrote and starts again. An error fails the batch: no retry.
             jobs.enqueue(JOB_KIND, {"batch": batch.pk}, max_attempts=2)
     except BaseException:
-        remove(name)
+        if not dry_run:
+            remove(name)
         raise
     return batch
+
+
+def unfinished(batch: ImportBatch) -> bool:
+    """Queued, running, or a dry run still checking rows."""
+    return batch.status in ACTIVE or (batch.dry_run and batch.status == BatchStatus.DRY_RUN and not batch.finished_at)
 
 
 @jobs.handler(JOB_KIND, atomic=False)
 def run_job(job) -> None:
     batch = ImportBatch.objects.select_related("created_by").filter(pk=job.payload.get("batch")).first()
-    if batch is None or batch.status not in ACTIVE:
+    if batch is None or not unfinished(batch):
         return  # removed, or finished by an earlier attempt (running: that attempt's worker died)
     try:
         if batch.created_by is None or not batch.created_by.is_active:
@@ -177,8 +199,9 @@ def run_job(job) -> None:
         _failed(batch, exc)
         raise
     finally:
-        remove(batch.stored_file)
-        ImportBatch.objects.filter(pk=batch.pk).update(stored_file="")
+        if not batch.dry_run:  # the wizard still needs the file for the import it previewed
+            remove(batch.stored_file)
+            ImportBatch.objects.filter(pk=batch.pk).update(stored_file="")
 
 
 def _heartbeat(job):
@@ -200,7 +223,7 @@ def _failed(batch: ImportBatch, exc: Exception) -> None:
         message = "The uploaded file is gone; upload it again."
     else:
         message = f"The import stopped: {type(exc).__name__}."
-    ImportBatch.objects.filter(pk=batch.pk, status__in=ACTIVE).update(
+    ImportBatch.objects.filter(pk=batch.pk, status__in=(*ACTIVE, BatchStatus.DRY_RUN), finished_at=None).update(
         status=BatchStatus.FAILED, message=message, finished_at=timezone.now()
     )
 
@@ -208,7 +231,8 @@ def _failed(batch: ImportBatch, exc: Exception) -> None:
 def progress(batch: ImportBatch) -> dict:
     """How far an import is: rows read, bytes read of the file, and a percentage (100 only once done)."""
     processed, position = batch.processed, batch.position
-    if batch.status in FINISHED:  # every row was read; the counts hold them all
+    if batch.status in FINISHED or (batch.status == BatchStatus.DRY_RUN and batch.finished_at):
+        # every row was read; the counts hold them all
         processed, position, percent = max(processed, sum(batch.counts.values())), batch.size, 100
     elif batch.size:
         percent = min(99, position * 100 // batch.size)

@@ -18,11 +18,12 @@ import decimal
 import logging
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -460,7 +461,7 @@ def run(
     own settings (type, mapping, options) apply. ``progress(rows, fraction)`` is called per chunk."""
     if batch is not None:
         object_type, columns, update_existing = batch.object_type, batch.mapping, batch.update_existing
-        match_on, file_name, dry_run = batch.match_on, batch.file_name, False
+        match_on, file_name, dry_run = batch.match_on, batch.file_name, batch.dry_run
     spec = _spec(object_type)
     common.require(actor, spec.model, "add")
     if update_existing:
@@ -478,6 +479,7 @@ def run(
         "update_existing": update_existing,
         "match_on": match_on,
         "status": BatchStatus.DRY_RUN if dry_run else BatchStatus.RUNNING,
+        "dry_run": dry_run,
         "size": csvread.size_of(binary),
         "processed": 0,
         "position": 0,
@@ -489,7 +491,8 @@ def run(
         _claim(batch, actor, fields)
     importer = spec(actor, source.header, columns, update_existing, match_on)
     try:
-        counts, kept = _process(batch, importer, source, dry_run, progress)
+        with _unmapped():
+            counts, kept = _process(batch, importer, source, dry_run, progress)
     except Exception as exc:
         _fail(batch, actor, exc, dry_run)
         raise
@@ -541,7 +544,8 @@ def _claim(batch: ImportBatch, actor, fields: dict) -> None:
     reverted first, then it starts again from the top."""
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+        unfinished_check = batch.dry_run and batch.status == BatchStatus.DRY_RUN and batch.finished_at is None
+        if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING) and not unfinished_check:
             raise BadRequest(f"Import {batch.pk} is {batch.get_status_display().lower()}; it cannot run again.")
         was_running = batch.status == BatchStatus.RUNNING
     if was_running:
@@ -562,6 +566,32 @@ def _fail(batch: ImportBatch, actor, exc: Exception, dry_run: bool) -> None:
     message = exc.message if isinstance(exc, ServiceError) else f"The import stopped: {exc.__class__.__name__}."
     batch.status, batch.message, batch.finished_at = BatchStatus.FAILED, message, timezone.now()
     batch.save()
+
+
+@contextmanager
+def _unmapped():
+    """SQLite maps up to mmap_size of the database file into the process (fast reads for the app). An
+    import touches pages all over a growing file, so its resident memory would grow with the database:
+    while it runs, reads go through the bounded page cache instead."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA mmap_size")
+        row = cur.fetchone()  # none for an in-memory database
+        if row is None or not row[0]:
+            before = None
+        else:
+            before = int(row[0])
+            cur.execute("PRAGMA mmap_size=0")
+    if before is None:
+        yield
+        return
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA mmap_size={before}")
 
 
 def _process(batch, importer: Importer, source, dry_run: bool, progress) -> tuple[dict, list]:

@@ -22,6 +22,7 @@ class ImportBatch(models.Model):
     header = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, help_text="column header -> target field")
     update_existing = models.BooleanField(default=False)
+    dry_run = models.BooleanField(default=False, help_text="Checks every row and writes nothing.")
     match_on = models.CharField(
         max_length=60, blank=True, help_text="email, domain, cf_<key> (an external id) or none; blank: the type's own."
     )

@@ -178,3 +178,4 @@ def test_a_failed_import_is_taken_back_even_for_a_user_without_delete(rep_a):
     with pytest.raises(csvread.FileError):
         run(rep_a, people(7) + "big@x.com," + "x" * (csvread.MAX_CELL + 1) + "\n")
     assert not Contact.objects.exists()
+

@@ -61,6 +61,7 @@ def through_preview(client, text=CSV, **post):
     page = client.get(f"/imports/wizard/{token}/map/")
     r = client.post(f"/imports/wizard/{token}/map/", {**mapping_form(page), **post})
     assert r.status_code == 302 and r["Location"] == f"/imports/wizard/{token}/preview/", r.content.decode()[:2000]
+    jobs.run_due()  # the worker checks every row
     return token
 
 
@@ -80,6 +81,14 @@ def test_wizard_upload_map_preview_import_progress_and_undo(web, manager, _var_d
 
     r = client.post(f"/imports/wizard/{token}/map/", form)
     assert r["Location"] == f"/imports/wizard/{token}/preview/"
+    waiting = client.get(r["Location"]).content.decode()  # the dry run is a job too: the page polls
+    assert "Waiting for a worker" in waiting and 'hx-trigger="every 1s"' in waiting
+    assert "Import</button>" not in waiting
+    assert client.post(f"/imports/wizard/{token}/start/").status_code == 302  # not before the check ends
+    assert not ImportBatch.objects.filter(dry_run=False).exists()
+    jobs.run_due()
+    done = client.get(r["Location"], HTTP_HX_REQUEST="true")
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"
     preview = client.get(r["Location"]).content.decode()
     assert re.search(r'data-count="create">2<', preview) and re.search(r'data-count="error">1<', preview)
     assert "not-an-email" in preview or "E-mail Address" in preview  # the problem row is listed
@@ -150,6 +159,7 @@ def test_rows_can_be_matched_on_an_id_from_another_system(web, manager):
     assert post["map_0"] == "cf_legacy_id"  # suggested from the custom field's label
     r = client.post(f"/imports/wizard/{token}/map/", post)
     assert r.status_code == 302
+    jobs.run_due()
     client.post(f"/imports/wizard/{token}/start/")
     jobs.run_due()
     batch = ImportBatch.objects.exclude(status="dry_run").get()
@@ -260,8 +270,9 @@ def test_other_importable_types_use_the_same_wizard(web, manager):
     token = token_of(r)
     page = client.get(f"/imports/wizard/{token}/map/")
     client.post(f"/imports/wizard/{token}/map/", mapping_form(page))
+    jobs.run_due()  # the check
     client.post(f"/imports/wizard/{token}/start/")
-    jobs.run_due()
+    jobs.run_due()  # the import
     batch = ImportBatch.objects.exclude(status="dry_run").get()
     assert batch.object_type == "leads" and batch.status == "done" and batch.counts["create"] == 1
 
@@ -313,10 +324,18 @@ def test_api_background_refuses_a_bad_mapping_or_permission_at_once(api, rep_a, 
     empty = {"file": SimpleUploadedFile("p.csv", b""), "background": "true"}
     r = client.client.post("/api/v1/import/contacts", empty, headers=client.headers)
     assert r.status_code == 400 and r.json()["error"]["message"] == "The file is empty."
+    assert not ImportBatch.objects.exists() and not Job.objects.exists() and stored_files(_var_dir) == []
+
+
+def test_api_dry_run_in_the_background(api, rep_a):
+    client = api(rep_a)
     both = {"file": SimpleUploadedFile("p.csv", CSV.encode()), "background": "true", "dry_run": "true"}
     r = client.client.post("/api/v1/import/contacts", both, headers=client.headers)
-    assert r.status_code == 400 and "background" in r.json()["error"]["fields"]
-    assert not ImportBatch.objects.exists() and not Job.objects.exists() and stored_files(_var_dir) == []
+    assert r.status_code == 202 and r.json()["status"] == "queued"
+    jobs.run_due()
+    checked = client.get(f"/import/batches/{r.json()['id']}").json()
+    assert (checked["status"], checked["counts"]["create"], checked["percent"]) == ("dry_run", 2, 100)
+    assert not Contact.objects.exists()
 
 
 def test_progress_is_saved_while_the_import_runs(rep_a, monkeypatch):

@@ -11,7 +11,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -200,7 +200,8 @@ def _apply_saved(request, object_type: str, header: list[str], pk: int) -> dict:
 
 
 def _dry_run(request, entry: dict, *, save_as: str) -> ImportBatch:
-    """Check the choices like the real import will, save the mapping if asked, then run it as a dry run."""
+    """Check the choices like the real import will, save the mapping if asked, then queue the dry run:
+    a worker checks every row (a million-row file would not fit in one request) while the preview polls."""
     checked = background.check(
         entry["file"],
         actor=request.user,
@@ -211,24 +212,22 @@ def _dry_run(request, entry: dict, *, save_as: str) -> ImportBatch:
     )
     if save_as:
         saved_mappings.save(actor=request.user, object_type=entry["type"], name=save_as, columns=checked["mapping"])
-    with open(background.path_of(entry["file"]), "rb") as binary:
-        return importing.run(
-            binary,
-            actor=request.user,
-            object_type=entry["type"],
-            file_name=entry["name"],
-            columns=checked["mapping"],
-            dry_run=True,
-            update_existing=entry["update"],
-            match_on=checked["match_on"],
-        )
+    return background.queue_stored(
+        entry["file"],
+        actor=request.user,
+        object_type=entry["type"],
+        file_name=entry["name"],
+        columns=checked["mapping"],
+        update_existing=entry["update"],
+        match_on=checked["match_on"],
+        dry_run=True,
+    )
 
 
 def _preview_batch(request, entry: dict) -> ImportBatch | None:
     if not entry.get("preview"):
         return None
-    mine = ImportBatch.objects.filter(created_by=request.user, status=BatchStatus.DRY_RUN)
-    return mine.filter(pk=entry["preview"]).first()
+    return ImportBatch.objects.filter(created_by=request.user, dry_run=True, pk=entry["preview"]).first()
 
 
 @login_required
@@ -238,6 +237,15 @@ def preview(request, token: str):
     batch = _preview_batch(request, entry)
     if batch is None:
         return redirect("web:import-map", token)
+    if background.unfinished(batch):  # the worker is still checking: the page polls this part
+        context = {"batch": batch, "token": token, "progress": background.progress(batch)}
+        if request.headers.get("HX-Request"):
+            return render(request, "web/imports/checking.html", context)
+        return render(request, "web/imports/preview.html", {**context, "entry": entry, "checking": True})
+    if request.headers.get("HX-Request"):  # done: reload the whole page to show the outcome
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
     labels = dict(_targets(entry["type"]))
     context = {
         "entry": entry,
@@ -257,7 +265,7 @@ def start(request, token: str):
     """Queue exactly what was previewed: the same file, mapping and update choice."""
     entry = _wizard(request, token)
     dry = _preview_batch(request, entry)
-    if dry is None:
+    if dry is None or dry.status != BatchStatus.DRY_RUN or not dry.finished_at:
         messages.error(request, "Preview the import first.")
         return redirect("web:import-map", token)
     try:
@@ -342,7 +350,7 @@ def undo(request, pk: int):
 @login_required
 def batch_list(request):
     policy = policy_for(request.user)
-    batches = ImportBatch.objects.exclude(status=BatchStatus.DRY_RUN).select_related("created_by")
+    batches = ImportBatch.objects.exclude(dry_run=True).select_related("created_by")
     if not policy.is_admin:
         batches = batches.filter(created_by=request.user)
     may_import = [
