@@ -71,13 +71,13 @@ def contact_timeline(pk: int) -> list:
 
 
 def search(q: str) -> list:
-    """What crm.search.query.search runs for an admin: the name-prefix range of the search_name
-    index first, then, when that gives fewer than 10, the text matches' best names from search_name
-    and their records."""
+    """What crm.search.query.search runs for an admin: per type the name-prefix range of the
+    search_name index; for the types where that gives fewer than 10, the text matches' best names
+    from search_name, then their records."""
     words = fold(q).split()[:8]
     folded = " ".join(words)
     upper = folded[:-1] + chr(ord(folded[-1]) + 1)
-    found = []
+    found, short = [], {}
     for object_type, table in SEARCH_TABLES.items():
         top = _rows(
             f"SELECT t.* FROM search_name s JOIN {table} t ON t.id = s.object_id WHERE s.kind = %s "
@@ -86,13 +86,19 @@ def search(q: str) -> list:
         )
         found += top
         if len(top) < 10:
-            rows_sql, params = search_backend().match_rows_sql(object_type, words, phrase="@" in q)
-            ids = _rows(
-                f"SELECT object_id FROM search_name WHERE id IN ({rows_sql}) AND (name_key < %s OR name_key >= %s) "
-                f"ORDER BY name_key, object_id LIMIT 40",
-                [*params, folded, upper],
-            )
-            found += _rows(f"SELECT * FROM {table} WHERE id IN ({_in([r[0] for r in ids])})")[: 10 - len(top)]
+            short[object_type] = 10 - len(top)
+    for kind, need in short.items():
+        rows_sql, params = search_backend().match_rows_sql(kind, words, phrase="@" in q)
+        ids = _rows(
+            f"SELECT object_id FROM search_name WHERE id IN ({rows_sql}) AND (name_key < %s OR name_key >= %s) "
+            f"ORDER BY name_key, object_id LIMIT 40",
+            [*params, folded, upper],
+        )
+        if ids:
+            rows = {
+                r[0]: r for r in _rows(f"SELECT * FROM {SEARCH_TABLES[kind]} WHERE id IN ({_in([r[0] for r in ids])})")
+            }
+            found += [rows[i] for (i,) in ids if i in rows][:need]
     return found
 
 

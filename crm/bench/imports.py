@@ -15,6 +15,7 @@ import csv
 import random
 import resource
 import time
+from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
@@ -149,36 +150,38 @@ def _existing_emails() -> int:
 
 
 def floor(path: Path) -> float:
-    """Seconds to insert the file's contacts and emails with raw executemany (no validation), rolled back."""
+    """Seconds to insert the file's contacts and emails with raw executemany (no validation), rolled
+    back. Read and written 10,000 rows at a time, so the floor's own memory stays small too."""
     from django.utils import timezone
 
     from crm.records.models import Contact, ContactEmail
 
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        next(reader)
-        rows = [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in reader]
-    fields = [f for f in Contact._meta.concrete_fields]
+    fields = list(Contact._meta.concrete_fields)
     template = Contact(version=1, created_at=timezone.now(), updated_at=timezone.now())
     base_values = {f.column: f.get_db_prep_save(f.pre_save(template, False), connection) for f in fields}
     columns = list(base_values)
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join(["%s"] * len(columns))
+    contact_sql = f'INSERT INTO "{Contact._meta.db_table}" ({names}) VALUES ({marks})'
+    email_sql = (
+        f'INSERT INTO "{ContactEmail._meta.db_table}" (contact_id, email, kind, is_primary) VALUES (%s, %s, %s, %s)'
+    )
     start = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cur:
+    with path.open(newline="", encoding="utf-8") as f, transaction.atomic(), connection.cursor() as cur:
+        reader = csv.reader(f)
+        next(reader)
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM records_contact")
-        base = cur.fetchone()[0] + 1_000_000
-        values = []
-        for i, (first, last, email, phone, title, city) in enumerate(rows):
-            row = dict(base_values, id=base + i, first_name=first, last_name=last, name=f"{first} {last}")
-            row.update(email=email, phone=phone, title=title, city=city)
-            values.append(tuple(row[c] for c in columns))
-        cur.executemany(f'INSERT INTO "{Contact._meta.db_table}" ({names}) VALUES ({marks})', values)
-        cur.executemany(
-            f'INSERT INTO "{ContactEmail._meta.db_table}" (contact_id, email, kind, is_primary)'
-            " VALUES (%s, %s, %s, %s)",
-            [(base + i, r[2], "work", True) for i, r in enumerate(rows)],
-        )
+        next_id = cur.fetchone()[0] + 1_000_000
+        while chunk := list(islice(reader, 10_000)):
+            contacts, emails = [], []
+            for first, last, email, phone, _company, title, city, *_ in chunk:
+                row = dict(base_values, id=next_id, first_name=first, last_name=last, name=f"{first} {last}")
+                row.update(email=email, phone=phone, title=title, city=city)
+                contacts.append(tuple(row[c] for c in columns))
+                emails.append((next_id, email, "work", True))
+                next_id += 1
+            cur.executemany(contact_sql, contacts)
+            cur.executemany(email_sql, emails)
         seconds = time.perf_counter() - start
         transaction.set_rollback(True)
     return seconds

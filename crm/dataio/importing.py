@@ -110,6 +110,17 @@ class Importer:
     def match(self, key: str):
         return None
 
+    def visible_matches(self, pairs) -> dict[str, int]:
+        """(key, record id) pairs from an index -> key: the oldest record the user sees. Two indexed
+        lookups: a join on the restricted queryset would read every visible record per chunk."""
+        pairs = list(pairs)
+        visible = set(self.records.filter(pk__in={pk for _, pk in pairs}).values_list("pk", flat=True))
+        found: dict[str, int] = {}
+        for key, pk in pairs:
+            if pk in visible and (key not in found or pk < found[key]):
+                found[key] = pk
+        return found
+
     # -- rows -------------------------------------------------------------------------------------
 
     def prepare(self, line: int, cells: list[str]) -> Outcome | tuple[dict, list, str | None]:
@@ -271,8 +282,8 @@ class ContactImporter(Importer):
     def find_many(self, keys: list[str]) -> dict[str, int]:
         if self.match_on != "email":
             return super().find_many(keys)
-        pairs = ContactEmail.objects.filter(email__in=keys, contact__in=self.records).order_by("-contact_id")
-        return dict(pairs.values_list("email", "contact_id"))  # the oldest contact of an email wins
+        pairs = ContactEmail.objects.filter(email__in=keys).values_list("email", "contact_id")
+        return self.visible_matches(pairs)
 
     def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:  # noqa: C901 - one branch per target
         data: dict = {}
@@ -340,8 +351,8 @@ class CompanyImporter(Importer):
     def find_many(self, keys: list[str]) -> dict[str, int]:
         if self.match_on != "domain":
             return super().find_many(keys)
-        pairs = CompanyDomain.objects.filter(domain__in=keys, company__in=self.records).order_by("-company_id")
-        return dict(pairs.values_list("domain", "company_id"))  # the oldest company of a domain wins
+        pairs = CompanyDomain.objects.filter(domain__in=keys).values_list("domain", "company_id")
+        return self.visible_matches(pairs)
 
     def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:
         data: dict = {}

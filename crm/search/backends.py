@@ -25,6 +25,11 @@ def _names(rows: list[Row]) -> list[tuple]:
     return [(r[0], r[1], r[2], r[4]) for r in rows]
 
 
+def typo_tolerant(word: str) -> bool:
+    """A word long enough to hold a typo, and not a number (a digit off is another phone number)."""
+    return len(word) > 3 and not word.isdigit()
+
+
 class SqliteBackend:
     fuzzy = False  # FTS5 has no typo-tolerant match here
 
@@ -52,11 +57,15 @@ class SqliteBackend:
         # The type comes from the row id, not from a `kind:` term: AND-ing with the doclist of every
         # contact cost ~50 ms per query at a million contacts.
         code = searchables()[object_type].code
-        terms = f'"{" ".join(words)}"*' if phrase else "(" + " AND ".join(f'"{w}"*' for w in words) + ")"
         return (
             "SELECT rowid >> 4 FROM search_fts WHERE search_fts MATCH %s AND (rowid & 15) = %s",
-            [f"body:{terms}", code],
+            [self._query(words, phrase), code],
         )
+
+    @staticmethod
+    def _query(words: list[str], phrase: bool) -> str:
+        terms = f'"{" ".join(words)}"*' if phrase else "(" + " AND ".join(f'"{w}"*' for w in words) + ")"
+        return f"body:{terms}"
 
     def match_rows_sql(self, object_type: str, words: list[str], *, phrase: bool = False):
         """As match_sql, but the index row ids (object_id * 16 + code): the keys of search_name."""
@@ -98,7 +107,7 @@ class PostgresBackend:
             )
         conditions, params = [], [object_type]
         for word in words:
-            if fuzzy and len(word) > 3:
+            if fuzzy and typo_tolerant(word):
                 conditions.append("(to_tsvector('simple', body) @@ to_tsquery('simple', %s) OR %s <%% body)")
                 params += [f"{word}:*", word]
             else:
@@ -107,7 +116,7 @@ class PostgresBackend:
         return "SELECT object_id FROM search_document WHERE kind = %s AND " + " AND ".join(conditions), params
 
     def match_rows_sql(self, object_type: str, words: list[str], *, phrase: bool = False):
-        """As match_sql (without typo tolerance), but the index row ids: the keys of search_name."""
+        """As match_sql without typo tolerance, but the index row ids: the keys of search_name."""
         sql, params = self.match_sql(object_type, words, phrase=phrase, fuzzy=False)
         return sql.replace("SELECT object_id ", "SELECT id ", 1), params
 

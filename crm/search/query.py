@@ -7,7 +7,7 @@ import re
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
-from crm.search.backends import backend
+from crm.search.backends import backend, typo_tolerant
 from crm.search.registry import fold, searchables
 
 MAX_WORDS = 8
@@ -50,32 +50,30 @@ def _name_prefix(qs, object_type: str, folded: str):
                     list(_prefix_range(folded)))  # fmt: skip
 
 
-def _other_matches(visible, object_type: str, words: list[str], folded: str, phrase: bool, need: int) -> list:
-    """The text matches whose name does not start with the query, first ``need`` by folded name.
-
-    The sort runs on the narrow search_name rows, not on the records (at a million contacts a common
-    prefix matches thousands, and reading each record row was most of the search); then the best
-    candidates go through the visibility filter. Only when too few of them are visible does the
-    whole match set go through it, which gives the same records."""
-    be = backend()
-    rows_sql, params = be.match_rows_sql(object_type, words, phrase=phrase)
+def _candidates(kind: str, words: list[str], folded: str, phrase: bool, per_kind: int) -> list:
+    """Object ids of the first ``per_kind`` text matches whose name does not start with the query, by
+    folded name. The sort runs on the narrow search_name rows, not on the records (at a million contacts
+    a common prefix matches thousands, and reading each record row was most of the search). One query
+    per type: a single query over all types (a window per kind) measured 2-4x slower on SQLite."""
+    rows_sql, params = backend().match_rows_sql(kind, words, phrase=phrase)
     low, high = _prefix_range(folded)
-    wanted = max(4 * need, 40)
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT object_id FROM search_name WHERE id IN ({rows_sql}) AND (name_key < %s OR name_key >= %s) "
-            f"ORDER BY name_key, object_id LIMIT {wanted}",
+            f"ORDER BY name_key, object_id LIMIT {int(per_kind)}",
             [*params, low, high],
         )
-        candidates = [r[0] for r in cur.fetchall()]
+        return [r[0] for r in cur.fetchall()]
+
+
+def _other_matches(visible, candidates: list, per_kind: int, fallback, need: int) -> list:
+    """The first ``need`` visible records among the candidates; only when too few of them are visible
+    does the whole match set go through the visibility filter (``fallback``), which gives the same."""
     seen = visible.in_bulk(candidates)
     found = [seen[pk] for pk in candidates if pk in seen]
-    if len(found) >= need or len(candidates) < wanted:
+    if len(found) >= need or len(candidates) < per_kind:
         return found[:need]
-    sql, params = be.match_sql(object_type, words, phrase=phrase, fuzzy=False)
-    others = _by_name(visible.filter(pk__in=RawSQL(sql, params)), object_type,
-                      ["(search_name.name_key < %s OR search_name.name_key >= %s)"], [low, high])  # fmt: skip
-    return list(others[:need])
+    return list(fallback()[:need])
 
 
 def search(user, query: str, *, types: list[str] | None = None, limit: int = 10) -> dict[str, list]:
@@ -84,21 +82,27 @@ def search(user, query: str, *, types: list[str] | None = None, limit: int = 10)
     email address or part of one) matches its words in that order. On PostgreSQL, a type with no match
     at all is searched again tolerating typos (trigram similarity)."""
     words = words_of(query)
-    results: dict[str, list] = {}
     if not words:
-        return results
+        return {}
     be = backend()
     folded = " ".join(words)
+    low, high = _prefix_range(folded)
     phrase = "@" in query
-    for object_type, entry in searchables().items():
-        if types and object_type not in types:
-            continue
-        visible = entry.model.objects.restrict(user, "view")
-        found = list(_name_prefix(visible, object_type, folded)[:limit])
-        if len(found) < limit:  # then `found` holds every visible name-prefix match
-            found += _other_matches(visible, object_type, words, folded, phrase, limit - len(found))
-        if not found and be.fuzzy and not phrase:
-            sql, params = be.match_sql(object_type, words, fuzzy=True)
-            found = list(_by_name(visible.filter(pk__in=RawSQL(sql, params)), object_type, [], [])[:limit])
-        results[object_type] = found
+    entries = {t: e for t, e in searchables().items() if not types or t in types}
+    visible = {t: e.model.objects.restrict(user, "view") for t, e in entries.items()}
+    results = {t: list(_name_prefix(visible[t], t, folded)[:limit]) for t in entries}
+    short = [t for t, found in results.items() if len(found) < limit]  # each holds every visible prefix match
+    per_kind = max(4 * limit, 40)
+    for t in short:
+        candidates = _candidates(t, words, folded, phrase, per_kind)
+        sql, params = be.match_sql(t, words, phrase=phrase, fuzzy=False)
+        outside = ["(search_name.name_key < %s OR search_name.name_key >= %s)"]
+
+        def fallback(t=t, sql=sql, params=params, outside=outside):
+            return _by_name(visible[t].filter(pk__in=RawSQL(sql, params)), t, outside, [low, high])
+
+        results[t] += _other_matches(visible[t], candidates, per_kind, fallback, limit - len(results[t]))
+        if not results[t] and be.fuzzy and not phrase and any(typo_tolerant(w) for w in words):
+            sql, params = be.match_sql(t, words, fuzzy=True)
+            results[t] = list(_by_name(visible[t].filter(pk__in=RawSQL(sql, params)), t, [], [])[:limit])
     return results
