@@ -138,6 +138,15 @@ def _fits(model, sort: Sort, value) -> bool:
     return isinstance(value, str | int | float | bool)
 
 
+def _nullable(model, sort: Sort) -> bool:
+    if _is_custom(sort) or "__" in sort.path:
+        return True
+    try:
+        return model._meta.get_field(sort.path).null
+    except FieldDoesNotExist:
+        return True
+
+
 def _is_custom(sort: Sort) -> bool:
     return sort.path.startswith("custom_fields__")
 
@@ -165,7 +174,10 @@ def _after(sort: Sort, value, pk: int) -> Q:
 
 def page(qs: QuerySet, sort: Sort, *, limit: int, cursor: str | None) -> tuple[list, str | None]:
     expr = _expr(sort)
-    order = expr.desc(nulls_last=True) if sort.descending else expr.asc(nulls_last=True)
+    # NULLS LAST only where a NULL can occur: on PostgreSQL "DESC NULLS LAST" cannot walk a plain
+    # index backwards, so a NOT NULL column sorted newest first would sort the whole match set.
+    nulls = {"nulls_last": True} if _nullable(qs.model, sort) else {}
+    order = expr.desc(**nulls) if sort.descending else expr.asc(**nulls)
     by_id = "-pk" if sort.descending else "pk"
     if _is_custom(sort):
         # Missing keys and JSON nulls together, last. (Model fields keep a plain ORDER BY, which an
