@@ -14,8 +14,8 @@ from crm.access.policy import policy_for
 from crm.api.crud import related_qs
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.dataio import background as background_imports
-from crm.dataio import duplicates, exporting, importing, merge, saved_mappings, vcard
-from crm.dataio.models import ImportBatch
+from crm.dataio import duplicates, exporting, importing, merge, saved_mappings, scans, vcard
+from crm.dataio.models import DuplicateScan, ImportBatch
 from crm.records.models import Company, Contact
 from crm.records.services.common import get_visible
 
@@ -117,6 +117,26 @@ def find_duplicates(request, object_type: str, min_score: int = 45, limit: int =
     if not 0 <= min_score <= 100:
         raise BadRequest("min_score must be 0 to 100.", fields={"min_score": str(min_score)})
     return {"items": duplicates.find(request.user, object_type, min_score=min_score, limit=limit)}
+
+
+@router.post("/duplicates/{object_type}/scans", response={202: dict}, summary="Find duplicates in the background")
+def start_duplicate_scan(request, object_type: str):
+    scan = scans.start(request.user, object_type)
+    return Status(202, _scan_out(request, scan))
+
+
+@router.get("/duplicates/scans/{int:pk}", response=dict, summary="A duplicate scan: its status and best pairs")
+def duplicate_scan(request, pk: int):
+    scan = DuplicateScan.objects.filter(pk=pk, created_by=request.user).first()
+    if scan is None:
+        raise NotFound(f"No duplicate scan with id {pk}.")
+    return _scan_out(request, scan)
+
+
+def _scan_out(request, scan: DuplicateScan) -> dict:
+    items = scans.visible_pairs(request.user, scan, scans.KEPT)[0] if scan.status == "done" else []
+    fields = ("id", "object_type", "status", "created_at", "finished_at", "seconds", "message")
+    return {**{f: getattr(scan, f) for f in fields}, "items": items}
 
 
 @router.post("/merge/{object_type}", response=dict, summary="Merge other_id into survivor_id (other is deleted)")

@@ -5,11 +5,16 @@ the same normalized email, E.164 phone or domain (exact evidence, found with one
 or the same name key (the first letters of a contact's last name or a company's name; a contact's
 company) for the fuzzy name comparison. Blocks are read in key order from the database and scored
 one at a time, so memory holds one block, not the table. Oversized blocks (a thousand "Smith"s) are
-compared in windows of neighbours by name, so cost stays linear.
+compared in windows of neighbours by name, so cost stays linear. Records with the very same name are
+chained to the first of them (a pair each, not a pair per two of them), and only distinct names are
+compared with each other, through their first records: a cluster of twenty "John Smith"s is merged
+into one, then compared again. Pairs are kept as two machine integers each (ids packed into one, the
+reasons as bits), so a million contacts cost megabytes, not gigabytes.
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -18,6 +23,7 @@ from django.db.models import Count
 from django.db.models.functions import Lower, Substr
 from rapidfuzz import fuzz, process
 
+from crm.core.errors import BadRequest
 from crm.records.models import Company, CompanyDomain, Contact, ContactEmail, ContactPhone
 
 NAME_CUTOFF = 85  # token-sort ratio at or above which two names count as the same
@@ -26,6 +32,11 @@ KEY_LETTERS = 3
 WEIGHTS = {"email": 60, "phone": 40, "domain": 60, "same_company": 10}
 NAME_WEIGHT = 0.5  # a perfect name match adds 50
 COMPANY_SUFFIXES = re.compile(r"\b(inc|incorporated|llc|ltd|limited|gmbh|ag|sa|sas|bv|plc|corp|corporation|co)\b\.?")
+
+
+REASON_BITS = {"email": 1 << 7, "phone": 1 << 8, "domain": 1 << 9, "same_company": 1 << 10}
+NAME_MASK = (1 << 7) - 1  # the name score, 0-100, in the low bits
+ID_BITS = 40
 
 
 @dataclass
@@ -42,12 +53,25 @@ class Pair:
 
 
 class Pairs(dict):
+    """(a, b) packed into one int -> the reasons as bits: a few dozen bytes a pair."""
+
     def add(self, a: int, b: int, reason: str, value: int = 1) -> None:
         if a == b:
             return
-        key = (a, b) if a < b else (b, a)
-        pair = self.get(key) or self.setdefault(key, Pair(*key))
-        pair.reasons[reason] = max(pair.reasons.get(reason, 0), value)
+        key = (a << ID_BITS | b) if a < b else (b << ID_BITS | a)
+        bits = self.get(key, 0)
+        if reason == "name":
+            self[key] = (bits & ~NAME_MASK) | max(bits & NAME_MASK, value)
+        else:
+            self[key] = bits | REASON_BITS[reason]
+
+    def pairs(self):
+        mask = (1 << ID_BITS) - 1
+        for key, bits in self.items():
+            reasons = {r: 1 for r, bit in REASON_BITS.items() if bits & bit}
+            if bits & NAME_MASK:
+                reasons["name"] = bits & NAME_MASK
+            yield Pair(key >> ID_BITS, key & mask, reasons)
 
 
 def _shared(pairs: Pairs, rows, reason: str) -> None:
@@ -79,15 +103,27 @@ def _exact(pairs: Pairs, channel, column: str, owner: str, visible, reason: str)
 def _fuzzy(pairs: Pairs, rows, normalize, also: str | None = None) -> None:
     """rows: (block key, id, name) ordered by key; names compared within each block."""
     for _, group in groupby(rows, key=lambda r: r[0]):
-        block = sorted((n, pk) for n, pk in ((normalize(name), pk) for _, pk, name in group) if n)
-        names = [n for n, _ in block]
-        for i, (name, pk) in enumerate(block[:-1]):
+        first: dict[str, int] = {}  # each distinct name -> its oldest record
+        for _, pk, name in group:
+            name = normalize(name)
+            if not name:
+                continue
+            if name in first:  # the same name again: a pair with the first record of that name
+                a, b = min(pk, first[name]), max(pk, first[name])
+                first[name] = a
+                pairs.add(a, b, "name", 100)
+                if also:
+                    pairs.add(a, b, also)
+            else:
+                first[name] = pk
+        names = sorted(first)
+        for i, name in enumerate(names[:-1]):
             others = names[i + 1 : i + 1 + WINDOW]
             found = process.extract(name, others, scorer=fuzz.token_sort_ratio, score_cutoff=NAME_CUTOFF, limit=None)
-            for _, score, j in found:
-                pairs.add(pk, block[i + 1 + j][1], "name", round(score))
+            for other, score, _ in found:
+                pairs.add(first[name], first[other], "name", round(score))
                 if also:
-                    pairs.add(pk, block[i + 1 + j][1], also)
+                    pairs.add(first[name], first[other], also)
 
 
 def person_name(text: str) -> str:
@@ -137,12 +173,18 @@ def company_pairs(user) -> Pairs:
 FINDERS = {"contacts": (Contact, contact_pairs), "companies": (Company, company_pairs)}
 
 
+def finder_of(object_type: str):
+    if object_type not in FINDERS:
+        raise BadRequest(f"Cannot find duplicates of {object_type!r}.", fields={"type": "contacts or companies."})
+    return FINDERS[object_type]
+
+
 def find(user, object_type: str, *, min_score: int = 45, limit: int = 100) -> list[dict]:
     """The best-scored candidate pairs among the records ``user`` may see, best first."""
-    model, finder = FINDERS[object_type]
-    found = sorted((p for p in finder(user).values() if p.score >= min_score), key=lambda p: (-p.score, p.a, p.b))[
-        :limit
-    ]
+    model, finder = finder_of(object_type)
+    found = heapq.nsmallest(
+        limit, (p for p in finder(user).pairs() if p.score >= min_score), key=lambda p: (-p.score, p.a, p.b)
+    )
     names = dict(model.objects.filter(pk__in={i for p in found for i in (p.a, p.b)}).values_list("pk", "name"))
     return [
         {

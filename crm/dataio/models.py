@@ -90,3 +90,31 @@ class ImportMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.object_type})"
+
+
+class ScanStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class DuplicateScan(models.Model):
+    """One run of the duplicate finder for a user (pairs are among the records that user sees), run
+    by a worker: at a million contacts it takes tens of seconds, longer than a web request should."""
+
+    object_type = models.CharField(max_length=30)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=ScanStatus.choices, default=ScanStatus.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    pairs = models.JSONField(default=list, blank=True, help_text="The best pairs, best first (as the API lists them).")
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "object_type", "created_at"], name="dupscan_user_type")]
+
+    def __str__(self) -> str:
+        return f"Duplicate scan {self.pk} of {self.object_type} ({self.status})"

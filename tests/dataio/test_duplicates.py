@@ -88,3 +88,49 @@ def test_api(api, manager, readonly):
     assert api(manager).get("/duplicates/contacts", {"min_score": 101}).status_code == 400
     # read-only sees everyone: the finder shows the same pair (it merges nothing)
     assert len(api(readonly).get("/duplicates/contacts").json()["items"]) == 1
+
+
+def test_records_with_the_very_same_name_are_chained_to_the_first(manager):
+    same = [make(manager, first_name="John", last_name="Smith") for _ in range(4)]
+    near = make(manager, first_name="Jon", last_name="Smith")
+    found = pairs_of(find(manager, "contacts", min_score=0))
+    first = same[0].pk
+    assert set(found) == {frozenset((first, c.pk)) for c in [*same[1:], near]}  # 4 pairs, not 6 + 4
+    assert found[frozenset((first, near.pk))]["reasons"]["name"] >= 85
+
+
+def test_pairs_are_packed_and_unpacked_losslessly():
+    from crm.dataio.duplicates import Pairs
+
+    pairs = Pairs()
+    pairs.add(2**39 - 1, 7, "name", 91)
+    pairs.add(7, 2**39 - 1, "phone")
+    pairs.add(7, 2**39 - 1, "name", 88)  # the best name score stays
+    [pair] = list(pairs.pairs())
+    assert (pair.a, pair.b, pair.reasons) == (7, 2**39 - 1, {"phone": 1, "name": 91})
+    assert pair.score == 40 + 46
+
+
+def test_a_scan_runs_in_the_background_and_drops_pairs_that_are_gone(manager, rep_a, api):
+    from crm.automation import jobs
+    from crm.records.services.contacts import contact_delete
+
+    a = make(manager, first_name="Ann", last_name="Lee", email="ann@x.com")
+    b = make(manager, first_name="Anne", last_name="Lee", email="ann@x.com")
+    c = make(manager, first_name="Bo", last_name="Ek", phone="(202) 555-0100")
+    d = make(manager, first_name="Bob", last_name="Ek", phone="+12025550100")
+    client = api(manager)
+    r = client.post("/duplicates/contacts/scans")
+    assert r.status_code == 202 and r.json()["status"] == "queued" and r.json()["items"] == []
+    jobs.run_due()
+    scan = client.get(f"/duplicates/scans/{r.json()['id']}").json()
+    assert scan["status"] == "done" and scan["seconds"] is not None
+    assert {frozenset((i["a"]["id"], i["b"]["id"])) for i in scan["items"]} == {
+        frozenset((a.pk, b.pk)),
+        frozenset((c.pk, d.pk)),
+    }
+    contact_delete(d, actor=manager)  # merged or deleted since the scan: the pair is not shown
+    scan = client.get(f"/duplicates/scans/{r.json()['id']}").json()
+    assert [{i["a"]["id"], i["b"]["id"]} for i in scan["items"]] == [{a.pk, b.pk}]
+    assert api(rep_a).get(f"/duplicates/scans/{r.json()['id']}").status_code == 404  # another user's scan
+    assert client.post("/duplicates/deals/scans").status_code == 400

@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+from crm.automation import jobs
+from crm.dataio.models import DuplicateScan
+
 from crm.audit.models import ObjectChange
 from crm.customization.models import CustomField
 from crm.records.models import Activity, Company, Contact
@@ -37,9 +40,27 @@ def twins(manager, rep_a, acme):
     return a, b
 
 
+def scanned(client, object_type: str):
+    """Start a scan from the page, let the worker run it, then load the page."""
+    assert client.post(f"/duplicates/{object_type}/").status_code == 302
+    jobs.run_due()
+    return client.get(f"/duplicates/{object_type}/")
+
+
 def test_pairs_are_listed_with_score_reasons_and_both_records(web, manager, twins):
     a, b = twins
-    r = web(manager).get("/duplicates/contacts/")
+    client = web(manager)
+    first = client.get("/duplicates/contacts/").content.decode()
+    assert "No scan yet" in first and "Find duplicates" in first
+    assert client.post("/duplicates/contacts/").status_code == 302
+    waiting = client.get("/duplicates/contacts/").content.decode()
+    assert "Waiting for a worker" in waiting and 'hx-trigger="every 2s"' in waiting
+    assert client.post("/duplicates/contacts/").status_code == 302  # a second click queues nothing more
+    assert DuplicateScan.objects.count() == 1
+    jobs.run_due()
+    done = client.get("/duplicates/contacts/", HTTP_HX_REQUEST="true")
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"
+    r = client.get("/duplicates/contacts/")
     body = r.content.decode()
     assert r.status_code == 200
     assert f'href="/contacts/{a.pk}/"' in body and f'href="/contacts/{b.pk}/"' in body
@@ -98,7 +119,7 @@ def test_companies_merge_keeps_the_survivors_domain_unless_the_others_is_picked(
     two = company_create(actor=rep_a, data={"name": "Globex Inc", "domain": "globex.example", "industry": "Energy"})
     two = two.obj
     client = web(manager)
-    assert f"/duplicates/companies/merge/{one.pk}/{two.pk}/" in client.get("/duplicates/companies/").content.decode()
+    assert f"/duplicates/companies/merge/{one.pk}/{two.pk}/" in scanned(client, "companies").content.decode()
     r = client.post(
         f"/duplicates/companies/merge/{one.pk}/{two.pk}/",
         {"survivor": "a", "pick_name": "b", "pick_industry": "b", "confirm": "yes"},
@@ -115,7 +136,7 @@ def test_who_may_merge(web, manager, rep_a, rep_b, readonly, twins):
     # A sales rep may change contacts but not delete them: no merge link, and the page is refused.
     zed = Contact.objects.get(last_name="Zulu")
     own = f"/duplicates/contacts/merge/{a.pk}/{zed.pk}/"
-    assert "Merge…" not in web(rep_a).get("/duplicates/contacts/").content.decode()
+    assert "Merge…" not in scanned(web(rep_a), "contacts").content.decode()
     assert web(rep_a).get(own).status_code == 403
     assert web(rep_a).post(own, {"survivor": "a", "confirm": "yes"}).status_code == 403
     assert web(rep_a).get(path).status_code == 404  # b is the manager's: not visible to rep_a
@@ -132,5 +153,5 @@ def test_who_may_merge(web, manager, rep_a, rep_b, readonly, twins):
 def test_names_are_escaped(web, manager, rep_a):
     for _ in range(2):
         contact_create(actor=rep_a, data={"first_name": "<b>Evil</b>", "last_name": "Twin", "email": "e@t.example"})
-    body = web(manager).get("/duplicates/contacts/").content.decode()
+    body = scanned(web(manager), "contacts").content.decode()
     assert "&lt;b&gt;Evil&lt;/b&gt;" in body and "<b>Evil</b>" not in body

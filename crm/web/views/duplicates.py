@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -16,7 +16,8 @@ from crm.access.policy import policy_for
 from crm.api.crud import get_for
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError
 from crm.customization.validation import definitions
-from crm.dataio import duplicates, merge
+from crm.dataio import merge, scans
+from crm.dataio.models import ScanStatus
 from crm.records.models import Company, Contact
 from crm.records.services import common
 from crm.records.services import companies as company_service
@@ -65,20 +66,36 @@ def _may_merge(user, model) -> bool:
 
 @login_required
 @page_errors
+@require_http_methods(["GET", "POST"])
 def pair_list(request, object_type: str):
+    """The user's latest duplicate scan (a worker runs it: at a million contacts it takes tens of
+    seconds); POST starts a new one. While it runs, the page polls and reloads itself when done."""
     spec = _type_or_404(object_type)
     common.require(request.user, spec.model, "view")
-    pairs = duplicates.find(request.user, object_type, min_score=MIN_SCORE, limit=PAIRS_SHOWN)
-    ids = {side["id"] for p in pairs for side in (p["a"], p["b"])}
-    records = spec.model.objects.restrict(request.user).select_related(*spec.related).in_bulk(ids)
-    rows = [
-        {"a": records[p["a"]["id"]], "b": records[p["b"]["id"]], "score": p["score"], "reasons": p["reasons"]}
-        for p in pairs
-        if p["a"]["id"] in records and p["b"]["id"] in records
-    ]
+    if request.method == "POST":
+        scans.start(request.user, object_type)
+        return redirect("web:duplicates", object_type)
+    scan = scans.latest(request.user, object_type)
+    running = scan is not None and scan.status in (ScanStatus.QUEUED, ScanStatus.RUNNING)
+    if request.headers.get("HX-Request"):
+        if running:
+            return render(request, "web/duplicates/scanning.html", {"scan": scan, "object_type": object_type})
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    rows = []
+    if scan is not None and scan.status == ScanStatus.DONE:
+        pairs, records = scans.visible_pairs(request.user, scan, PAIRS_SHOWN)
+        related = spec.model.objects.select_related(*spec.related).in_bulk(list(records))
+        rows = [
+            {"a": related[p["a"]["id"]], "b": related[p["b"]["id"]], "score": p["score"], "reasons": p["reasons"]}
+            for p in pairs
+        ]
     context = {
         "object_type": object_type,
         "noun": spec.model._meta.verbose_name_plural,
+        "scan": scan,
+        "running": running,
         "pairs": rows,
         "shown": PAIRS_SHOWN,
         "may_merge": _may_merge(request.user, spec.model),
