@@ -6,11 +6,10 @@ import re
 
 import pytest
 
-from crm.automation import jobs
-from crm.dataio.models import DuplicateScan
-
 from crm.audit.models import ObjectChange
+from crm.automation import jobs
 from crm.customization.models import CustomField
+from crm.dataio.models import DuplicateScan
 from crm.records.models import Activity, Company, Contact
 from crm.records.services.companies import company_create
 from crm.records.services.contacts import contact_create
