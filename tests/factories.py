@@ -27,9 +27,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     def role(self, create, extracted, **kwargs):
         if extracted:
             team = kwargs.get("team")
-            Profile.objects.update_or_create(
-                user=self, defaults={"role": builtin_role(extracted), "team": team}
-            )
+            Profile.objects.update_or_create(user=self, defaults={"role": builtin_role(extracted), "team": team})
         self.save()
 
 

@@ -45,7 +45,6 @@ log = logging.getLogger("crm.dataio")
 
 CHUNK_ROWS = 1000  # rows read, written and committed together
 SAVE_EVERY = 1000  # row results read back in batches of this many (undo, error report)
-KEPT_IN_DRY_RUN = 1000  # a dry run keeps this many rows with problems (the rest are only counted)
 TEXT_FIELDS = ("first_name", "last_name", "title", "street", "city", "region", "postal_code", "country", "source")
 TRUE = {"true", "yes", "y", "1", "x", "on", "subscribed", "opted in"}
 FALSE = {"false", "no", "n", "0", "off", "unsubscribed", "opted out"}
@@ -503,12 +502,10 @@ def run(
     importer = spec(actor, source.header, columns, update_existing, match_on)
     try:
         with _unmapped():
-            counts, kept = _process(batch, importer, source, dry_run, progress)
+            counts = _process(batch, importer, source, dry_run, progress)
     except Exception as exc:
         _fail(batch, actor, exc, dry_run)
         raise
-    if dry_run:
-        ImportRow.objects.bulk_create(kept)
     batch.counts = counts
     batch.status = BatchStatus.DRY_RUN if dry_run else BatchStatus.DONE
     batch.finished_at = timezone.now()
@@ -605,27 +602,24 @@ def _unmapped():
             cur.execute(f"PRAGMA mmap_size={before}")
 
 
-def _process(batch, importer: Importer, source, dry_run: bool, progress) -> tuple[dict, list]:
+def _process(batch, importer: Importer, source, dry_run: bool, progress) -> dict:
     """Read, write and commit the file chunk by chunk; keep the batch's progress current."""
     counts = {a: 0 for a in RowAction.values}
-    kept: list[ImportRow] = []
     rows = iter(source.rows)
     read = 0
     while chunk := list(islice(rows, CHUNK_ROWS)):  # a malformed line raises FileError here
         with transaction.atomic():
             outcomes = importer.outcomes(chunk)
+            results = [_values(batch, line, cells, o) for (line, cells), o in zip(chunk, outcomes, strict=True)]
             if dry_run:
                 transaction.set_rollback(True)
             else:
-                rawinsert.insert(
-                    ImportRow,
-                    ROW_COLUMNS,
-                    (_values(batch, line, cells, o) for (line, cells), o in zip(chunk, outcomes, strict=True)),
-                )
-        for (line, cells), outcome in zip(chunk, outcomes, strict=True):
+                rawinsert.insert(ImportRow, ROW_COLUMNS, results)
+        if dry_run:  # the rows with problems are kept (preview, error report); nothing else is
+            with transaction.atomic():
+                rawinsert.insert(ImportRow, ROW_COLUMNS, [r for r in results if r[4] or r[5]])
+        for outcome in outcomes:
             counts[outcome.action] += 1
-            if dry_run and (outcome.errors or outcome.warnings) and len(kept) < KEPT_IN_DRY_RUN:
-                kept.append(ImportRow(**dict(zip(ROW_COLUMNS, _values(batch, line, cells, outcome), strict=True))))
         read += len(chunk)
         fraction = source.fraction()
         position = int(fraction * batch.size) if fraction is not None else 0
@@ -635,7 +629,7 @@ def _process(batch, importer: Importer, source, dry_run: bool, progress) -> tupl
             progress(read, fraction)
     if not read:
         raise csvread.FileError("The file has a header but no rows.")
-    return counts, kept
+    return counts
 
 
 ROW_COLUMNS = ("batch_id", "number", "action", "object_id", "errors", "warnings", "values", "before")

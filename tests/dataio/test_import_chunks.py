@@ -179,3 +179,14 @@ def test_a_failed_import_is_taken_back_even_for_a_user_without_delete(rep_a):
         run(rep_a, people(7) + "big@x.com," + "x" * (csvread.MAX_CELL + 1) + "\n")
     assert not Contact.objects.exists()
 
+
+def test_a_dry_run_keeps_every_row_with_a_problem_across_chunks(manager):
+    text = "email,first name\n" + "".join(
+        f"{'bad' if i % 2 else 'p'}{i}{'' if i % 2 else '@x.com'},P\n" for i in range(9)
+    )
+    batch = run(manager, text, dry_run=True)
+    assert batch.counts == {"create": 5, "update": 0, "skip": 0, "error": 4}
+    assert sorted(batch.rows.values_list("number", flat=True)) == [3, 5, 7, 9]  # lines of the 4 bad rows
+    assert not Contact.objects.exists()
+    report = list(importing.error_report(batch))
+    assert len(report) == 5 and report[1][3] == "bad1"
