@@ -21,6 +21,7 @@ from crm.core import events, rawinsert
 from crm.core.errors import ValidationFailed
 from crm.customization.validation import definitions
 from crm.records.models import Tag
+from crm.records.services import common
 from crm.search import index as search_index
 
 FK_EXCLUDED = ("owner", "company", "parent")  # checked once per batch, not by full_clean per record
@@ -130,6 +131,31 @@ def insert(model, objs: list[models.Model]) -> list[models.Model]:
     return objs
 
 
+def create_many(actor, model, items: list[dict], build, *, related=()) -> tuple[list, list[tuple]]:
+    """What every <type>_create_many shares: the permission, each item built and checked by
+    ``build(batch, data, errors) -> (record, tags, *more)``, the records that passed inserted with
+    their tags. Returns the result slots (record or ValidationFailed) and, for each record written,
+    (slot, record, tags, *more) for the caller's own rows."""
+    common.require(actor, model, "add")
+    batch = Batch(actor, model)
+    items = [{"owner_id": actor.pk, **d} for d in items]
+    errors: list[dict] = [{} for _ in items]
+    batch.users(items, errors)
+    for key, related_model in related:
+        batch.related(items, errors, key, related_model)
+    built = []
+    for i, data in enumerate(items):
+        made = build(batch, dict(data), errors[i])
+        if not errors[i]:
+            built.append((i, *made))
+    results: list = [ValidationFailed(e) if e else None for e in errors]
+    built = write_new(actor, model, built, results)
+    set_tags(model, [b[1] for b in built], [b[2] for b in built])
+    for slot, record, *_ in built:
+        results[slot] = record
+    return results, built
+
+
 def write_new(actor, model, built: list[tuple], results: list) -> list[tuple]:
     """Insert the built records (``built``: tuples of (slot, record, ...)). Records the actor could not
     see afterwards are removed again and reported in their slot of ``results`` (contact_create rolls
@@ -160,9 +186,14 @@ def set_tags(model, objs: list[models.Model], tags: list[list[Tag]]) -> None:
     rawinsert.insert(model.tags.through, (fk, "tag_id"), rows)
 
 
-def finish(actor, objs: list[models.Model], extras: list[dict]) -> None:
-    """Search index, change log and one record.created event per record, as finish_create does."""
+def finish(actor, objs: list[models.Model], extras: list[dict], prefetched: list[dict] | None = None) -> None:
+    """Search index, change log and one record.created event per record, as finish_create does.
+    ``prefetched``: per record, the related lists the search text reads (known without a query)."""
+    for obj, lists in zip(objs, prefetched or [], strict=False):
+        obj._prefetched_objects_cache = lists
     search_index.update_many(objs)
+    for obj in objs if prefetched else []:
+        del obj._prefetched_objects_cache
     changes = changelog.log_bulk_create(actor, objs, extras)
     events.emit_many("record.created", objs, actor=actor, changes=changes)
 

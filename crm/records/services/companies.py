@@ -121,28 +121,14 @@ def company_create_many(*, actor, items: list[dict]) -> list[Company | Validatio
     """Create many companies in a few statements (imports); each slot of the result is the new
     company or the ValidationFailed that kept it out. company_create's rules, without the
     possible-duplicates lookup (an import matches on domain itself). Run inside a transaction."""
-    common.require(actor, Company, "add")
-    batch = bulk.Batch(actor, Company)
-    items = [{"owner_id": actor.pk, **d} for d in items]
-    errors: list[dict] = [{} for _ in items]
-    batch.users(items, errors)
-    batch.related(items, errors, "parent", Company)
-    built = []
-    for i, data in enumerate(items):
-        company, domains, tags = _build(batch, dict(data), errors[i])
-        if not errors[i]:
-            built.append((i, company, domains, tags))
-    results: list = [ValidationFailed(e) if e else None for e in errors]
-    built = bulk.write_new(actor, Company, built, results)
-    rawinsert.insert(CompanyDomain, ("company_id", "domain"), ((c.pk, d) for _, c, ds, _ in built for d in ds))
-    bulk.set_tags(Company, [b[1] for b in built], [b[3] for b in built])
-    for i, company, domains, _tags in built:
-        company._prefetched_objects_cache = {"domains": [SimpleNamespace(domain=d) for d in domains]}
-        results[i] = company
-    extras = [{"tags": sorted(t.name for t in b[3]), "domains": sorted(b[2])} for b in built]
-    bulk.finish(actor, [b[1] for b in built], extras)
-    for _, company, *_ in built:
-        del company._prefetched_objects_cache
+    results, built = bulk.create_many(actor, Company, items, _build, related=[("parent", Company)])
+    rawinsert.insert(CompanyDomain, ("company_id", "domain"), ((c.pk, d) for _, c, _, ds in built for d in ds))
+    bulk.finish(
+        actor,
+        [b[1] for b in built],
+        extras=[{"tags": sorted(t.name for t in tags), "domains": sorted(ds)} for _, _, tags, ds in built],
+        prefetched=[{"domains": [SimpleNamespace(domain=d) for d in ds]} for _, _, _, ds in built],
+    )
     return results
 
 
@@ -169,4 +155,4 @@ def _build(batch: bulk.Batch, data: dict, errors: dict):
     except ValidationFailed as exc:
         errors.update(exc.fields)
     errors.update({k: v for k, v in bulk.clean(company).items() if k not in errors})
-    return company, domains, tags
+    return company, tags, domains

@@ -167,48 +167,36 @@ def contact_create_many(*, actor, items: list[dict]) -> list[Contact | Validatio
     """Create many contacts in a few statements (imports). Each slot of the result is the new contact
     or the ValidationFailed that kept it out; the rules are contact_create's (possible duplicates
     are not looked up: an import matches on email itself). Run inside the caller's transaction."""
-    common.require(actor, Contact, "add")
-    batch = bulk.Batch(actor, Contact)
-    items = [{"owner_id": actor.pk, **d} for d in items]
-    errors: list[dict] = [{} for _ in items]
-    batch.users(items, errors)
-    batch.related(items, errors, "company", Company)
-    built = []
-    for i, data in enumerate(items):
-        contact, emails, phones, tags = _build(batch, dict(data), errors[i])
-        if not errors[i]:
-            built.append((i, contact, emails, phones, tags))
-    results: list = [ValidationFailed(e) if e else None for e in errors]
-    built = bulk.write_new(actor, Contact, built, results)
+    results, built = bulk.create_many(actor, Contact, items, _build, related=[("company", Company)])
     rawinsert.insert(
         ContactEmail,
         ("contact_id", "email", "kind", "is_primary"),
-        ((c.pk, e["email"], e["kind"], e["primary"]) for _, c, es, _, _ in built for e in es),
+        ((c.pk, e["email"], e["kind"], e["primary"]) for _, c, _, es, _ in built for e in es),
     )
     rawinsert.insert(
         ContactPhone,
         ("contact_id", "number", "kind", "is_primary"),
-        ((c.pk, p["number"], p["kind"], p["primary"]) for _, c, _, ps, _ in built for p in ps),
+        ((c.pk, p["number"], p["kind"], p["primary"]) for _, c, _, _, ps in built for p in ps),
     )
-    bulk.set_tags(Contact, [b[1] for b in built], [b[4] for b in built])
-    for i, contact, emails, phones, _tags in built:
-        # What the search index reads from the database one record at a time.
-        contact._prefetched_objects_cache = {
-            "emails": [SimpleNamespace(email=e["email"], kind=e["kind"]) for e in emails],
-            "phones": [SimpleNamespace(number=p["number"], kind=p["kind"]) for p in phones],
-        }
-        results[i] = contact
-    extras = [
-        {
-            "tags": sorted(t.name for t in b[4]),
-            "emails": [f"{e['email']} ({e['kind']})" for e in b[2]],
-            "phones": [f"{p['number']} ({p['kind']})" for p in b[3]],
-        }
-        for b in built
-    ]
-    bulk.finish(actor, [b[1] for b in built], extras)
-    for _, contact, *_ in built:
-        del contact._prefetched_objects_cache
+    bulk.finish(
+        actor,
+        [b[1] for b in built],
+        extras=[
+            {
+                "tags": sorted(t.name for t in tags),
+                "emails": [f"{e['email']} ({e['kind']})" for e in emails],
+                "phones": [f"{p['number']} ({p['kind']})" for p in phones],
+            }
+            for _, _, tags, emails, phones in built
+        ],
+        prefetched=[
+            {
+                "emails": [SimpleNamespace(email=e["email"], kind=e["kind"]) for e in emails],
+                "phones": [SimpleNamespace(number=p["number"], kind=p["kind"]) for p in phones],
+            }
+            for _, _, _, emails, phones in built
+        ],
+    )
     return results
 
 
@@ -231,4 +219,4 @@ def _build(batch: bulk.Batch, data: dict, errors: dict):
     if not (contact.name or contact.email or contact.phone):
         errors.setdefault("first_name", "A contact needs a name, an email or a phone.")
     errors.update({k: v for k, v in bulk.clean(contact).items() if k not in errors})
-    return contact, emails, phones, tags
+    return contact, tags, emails, phones

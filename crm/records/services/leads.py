@@ -88,21 +88,7 @@ def lead_create_many(*, actor, items: list[dict]) -> list[Lead | ValidationFaile
     """Create many leads in a few statements (imports); each slot of the result is the new lead or
     the ValidationFailed that kept it out. lead_create's rules, without the possible-duplicates
     lookup (an import matches on email itself). Run inside the caller's transaction."""
-    common.require(actor, Lead, "add")
-    batch = bulk.Batch(actor, Lead)
-    items = [{"owner_id": actor.pk, **d} for d in items]
-    errors: list[dict] = [{} for _ in items]
-    batch.users(items, errors)
-    built = []
-    for i, data in enumerate(items):
-        lead, tags = _build(batch, dict(data), errors[i])
-        if not errors[i]:
-            built.append((i, lead, tags))
-    results: list = [ValidationFailed(e) if e else None for e in errors]
-    built = bulk.write_new(actor, Lead, built, results)
-    bulk.set_tags(Lead, [b[1] for b in built], [b[2] for b in built])
-    for i, lead, _tags in built:
-        results[i] = lead
+    results, built = bulk.create_many(actor, Lead, items, _build)
     bulk.finish(actor, [b[1] for b in built], [{"tags": sorted(t.name for t in b[2])} for b in built])
     return results
 
