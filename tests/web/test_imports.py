@@ -256,6 +256,7 @@ def test_users_who_may_not_add_cannot_import(web, readonly, rep_a):
     rep = web(rep_a)
     assert ">Imports</a>" in rep.get("/").content.decode()
     assert 'href="/imports/contacts/new/"' in rep.get("/contacts/").content.decode()
+    assert "/imports/tasks/new/" not in rep.get("/tasks/").content.decode()  # tasks are not imported
 
 
 def test_unknown_import_type_is_404(web, admin_user):

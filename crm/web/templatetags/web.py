@@ -213,3 +213,11 @@ def _resolve(field: str, value, user):
         found = model.objects.restrict(user).filter(pk=value).first()
         return str(found) if found else value
     return value
+
+
+@register.filter
+def importable(list_slug: str) -> bool:
+    """Whether records of this list can be imported from a file (crm.dataio.importing.IMPORTERS)."""
+    from crm.dataio.importing import IMPORTERS
+
+    return list_slug in IMPORTERS
