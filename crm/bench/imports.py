@@ -150,8 +150,9 @@ def _existing_emails() -> int:
 
 
 def floor(path: Path) -> float:
-    """Seconds to insert the file's contacts and emails with raw executemany (no validation), rolled
-    back. Read and written 10,000 rows at a time, so the floor's own memory stays small too."""
+    """Seconds to insert the file's contacts and emails with raw inserts (executemany on SQLite, COPY
+    on PostgreSQL; no validation), rolled back. Read and written 10,000 rows at a time, so the floor's
+    own memory stays small too."""
     from django.utils import timezone
 
     from crm.records.models import Contact, ContactEmail
@@ -180,11 +181,22 @@ def floor(path: Path) -> float:
                 contacts.append(tuple(row[c] for c in columns))
                 emails.append((next_id, email, "work", True))
                 next_id += 1
-            cur.executemany(contact_sql, contacts)
-            cur.executemany(email_sql, emails)
+            if connection.vendor == "postgresql":  # COPY, as the import itself writes there
+                _copy(cur, Contact._meta.db_table, columns, contacts)
+                _copy(cur, ContactEmail._meta.db_table, ("contact_id", "email", "kind", "is_primary"), emails)
+            else:
+                cur.executemany(contact_sql, contacts)
+                cur.executemany(email_sql, emails)
         seconds = time.perf_counter() - start
         transaction.set_rollback(True)
     return seconds
+
+
+def _copy(cur, table: str, columns, rows) -> None:
+    names = ", ".join(f'"{c}"' for c in columns)
+    with cur.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def run(rows: int, *, out, keep: bool = False) -> dict:
@@ -227,7 +239,7 @@ def run(rows: int, *, out, keep: bool = False) -> dict:
     result["floor_rows_per_s"] = round(rows / floor_s)
     result["ratio"] = round(seconds / floor_s, 1)
     out.write(
-        f"floor (raw executemany of contact + email rows): {rows / floor_s:,.0f} rows/s; ratio {seconds / floor_s:.1f}x"
+        f"floor (raw inserts of contact + email rows): {rows / floor_s:,.0f} rows/s; ratio {seconds / floor_s:.1f}x"
     )
     if not keep:
         start = time.perf_counter()

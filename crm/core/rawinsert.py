@@ -1,5 +1,6 @@
-"""Inserting many rows of a model with one executemany, for bulk paths where Django's bulk_create
-spends most of its time preparing each field of each object (imports write a million rows).
+"""Inserting many rows of a model in one statement (executemany on SQLite, COPY on PostgreSQL), for bulk
+paths where Django's bulk_create spends most of its time preparing each field of each object (imports
+write a million rows).
 
 Values go through each field's own get_db_prep_save, so the database sees exactly what the ORM
 would write; only fields that need it (JSON, dates, decimals, booleans) are converted. Ids are
@@ -76,10 +77,14 @@ def insert(model, names: Sequence[str], rows: Iterable[Sequence]) -> int:
         prepared.append(row)
     if not prepared:
         return 0
-    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    with connection.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({cols}) VALUES ({marks})", prepared
-        )
+    table = conn.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(conn.ops.quote_name(f.column) for f in fields)
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":  # COPY: several times executemany's speed there
+            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", prepared)
     return len(prepared)
