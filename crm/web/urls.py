@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
-from crm.web.views import board, bulk, home, leads, lists, notifications, records, search, tasks, timeline
+from crm.web.views import board, bulk, home, leads, lists, notifications, records, search, tasks, timeline, vcards
 from crm.web.views import duplicates as duplicate_views
 from crm.web.views import imports as import_views
 
@@ -61,6 +61,7 @@ urlpatterns = [
     path("imports/<str:object_type>/new/", import_views.upload, name="import-upload"),
     path("duplicates/<str:object_type>/", duplicate_views.pair_list, name="duplicates"),
     path("duplicates/<str:object_type>/merge/<int:a>/<int:b>/", duplicate_views.merge_pair, name="merge"),
+    path("contacts/<int:pk>/vcard/", vcards.contact_vcard, name="contact-vcard"),
     path("<kind:kind_slug>/", lists.record_list, name="record-list"),
     path("<kind:kind_slug>/new/", records.record_create, name="record-create"),
     path("<kind:kind_slug>/bulk/", bulk.bulk, name="bulk"),

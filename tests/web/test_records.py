@@ -189,3 +189,16 @@ def test_dates_in_the_users_time_zone(web, rep_a, acme):
 
     local = acme.created_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
     assert local.strftime("%H:%M") in html(r)
+
+
+def test_a_contacts_vcard_downloads_from_its_page(web, rep_a, rep_b, ada):
+    client = web(rep_a)
+    page = html(client.get(f"/contacts/{ada.pk}/"))
+    assert f'href="/contacts/{ada.pk}/vcard/"' in page
+    r = client.get(f"/contacts/{ada.pk}/vcard/?version=4.0")
+    card = r.content.decode()
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/vcard")
+    assert f'filename="contact-{ada.pk}.vcf"' in r["Content-Disposition"]
+    assert card.startswith("BEGIN:VCARD\r\nVERSION:4.0") and f"FN:{ada.name}" in card
+    assert client.get(f"/contacts/{ada.pk}/vcard/?version=9").status_code == 400
+    assert web(rep_b).get(f"/contacts/{ada.pk}/vcard/").status_code == 404  # not visible to rep_b
