@@ -10,7 +10,6 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict
 from pydantic import Field as PydanticField
 
-from crm.access.policy import policy_for
 from crm.api.crud import related_qs
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.dataio import background as background_imports
@@ -251,10 +250,7 @@ def _json_mapping(raw: str) -> dict | None:
 
 
 def _batch(request, pk: int) -> ImportBatch:
-    batch = ImportBatch.objects.filter(pk=pk).first()
-    if batch is None or (batch.created_by_id != request.user.pk and not policy_for(request.user).is_admin):
-        raise NotFound(f"No import batch with id {pk}.")
-    return batch
+    return importing.batch_for(request.user, pk)
 
 
 @router.get("/import/batches/{int:pk}", response=dict, summary="An import's counts and problem rows")

@@ -23,7 +23,6 @@ from crm.automation.models import Job, JobStatus
 from crm.core.errors import BadRequest, ServiceError
 from crm.dataio import importing
 from crm.dataio.models import BatchStatus, ImportBatch
-from crm.records.services import common
 
 log = logging.getLogger("crm.dataio")
 
@@ -77,20 +76,17 @@ def sweep() -> None:
 def check(
     name: str, *, actor, object_type: str, columns: dict | None, update_existing: bool, match_on: str = ""
 ) -> dict:
-    """What the synchronous import checks before its first row, without running it: permissions,
-    a readable file with a header, a valid mapping. Returns the header, mapping and match to use."""
-    if object_type not in importing.IMPORTERS:
-        raise BadRequest(f"Cannot import {object_type!r}.", fields={"type": ", ".join(importing.IMPORTERS)})
-    spec = importing.IMPORTERS[object_type]
-    model = spec.model
-    common.require(actor, model, "add")
-    if update_existing:
-        common.require(actor, model, "change")
+    """importing.check on a stored upload. Returns the header, mapping and match to use."""
     with open(path_of(name), "rb") as binary:
-        found = importing.columns_of(binary, object_type)
-    chosen = importing.checked_mapping(object_type, found["header"], columns)
-    match_on = importing.checked_match_on(spec, chosen, match_on)
-    return {"header": found["header"], "mapping": chosen, "match_on": match_on}
+        _, source, chosen, match_on = importing.check(
+            binary,
+            actor=actor,
+            object_type=object_type,
+            columns=columns,
+            update_existing=update_existing,
+            match_on=match_on,
+        )
+    return {"header": source.header, "mapping": chosen, "match_on": match_on}
 
 
 def queue(

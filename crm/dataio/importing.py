@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from crm.access.policy import policy_for
 from crm.core import rawinsert
-from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
+from crm.core.errors import BadRequest, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from crm.core.normalize import InvalidValue, normalize_domain, normalize_email, normalize_phone
 from crm.dataio import csvread, mapping, xlsxread
 from crm.dataio.exporting import inert
@@ -68,6 +68,7 @@ class Importer:
     key_name = ""  # the field rows are matched on by default, for messages
     create = update = delete = None  # the record type's services (staticmethods in subclasses)
     create_many = None  # a bulk create service, when the record type has one (staticmethod)
+    key_index = None  # (model, key column, record id column): where rows are matched on key_name
 
     def __init__(self, actor, header: list[str], columns: dict[str, str], update_existing: bool, match_on: str = ""):
         self.actor, self.header, self.update_existing = actor, header, update_existing
@@ -89,24 +90,22 @@ class Importer:
             return None if value in (None, "") else str(value)
         return self.key(data)
 
-    def find(self, key: str):
-        if self.match_on.startswith("cf_"):
-            return self.records.filter(**{f"custom_fields__{self.match_on[3:]}": key}).order_by("pk").first()
-        return self.match(key)
-
     def find_many(self, keys: list[str]) -> dict[str, int]:
-        """key -> id of the matching record, for a chunk of rows (subclasses do it in one query)."""
-        found = {}
-        for key in keys:
-            record = self.find(key)
-            if record is not None:
-                found[key] = record.pk
-        return found
+        """key -> id of the oldest matching record the user sees, for a chunk of rows."""
+        if self.match_on.startswith("cf_"):  # a custom field: stored as its type, so compared one by one
+            field, found = f"custom_fields__{self.match_on[3:]}", {}
+            for key in keys:
+                pk = self.records.filter(**{field: key}).order_by("pk").values_list("pk", flat=True).first()
+                if pk is not None:
+                    found[key] = pk
+            return found
+        if self.key_index is None or self.match_on != self.key_name:
+            return {}
+        model, key_field, id_field = self.key_index
+        return self.visible_matches(model.objects.filter(**{f"{key_field}__in": keys}).values_list(key_field, id_field))
 
     def key(self, data: dict) -> str | None:
-        return None
-
-    def match(self, key: str):
+        """The row's own match key (its email, its domain); None when the type has none."""
         return None
 
     def visible_matches(self, pairs) -> dict[str, int]:
@@ -143,10 +142,10 @@ class Importer:
         if isinstance(prepared, Outcome):
             return prepared
         data, warnings, key = prepared
-        match = self.find(key) if key else None
-        if match is None:
+        pk = self.find_many([key]).get(key) if key else None
+        if pk is None:
             return self.write_new(data, warnings)
-        return self.write_match(match.pk, data, warnings)
+        return self.write_match(pk, data, warnings)
 
     def outcomes(self, chunk: list[tuple[int, list[str]]]) -> list[Outcome]:
         """Outcomes of a chunk of rows, in order; with a bulk create service, new records in one call."""
@@ -271,18 +270,10 @@ class ContactImporter(Importer):
     key_name = "email"
     create, update, delete = staticmethod(contact_create), staticmethod(contact_update), staticmethod(contact_delete)
     create_many = staticmethod(contact_create_many)
+    key_index = (ContactEmail, "email", "contact_id")
 
     def key(self, data: dict) -> str | None:
         return data["emails"][0]["email"] if data.get("emails") else None
-
-    def match(self, email: str) -> Contact | None:
-        return self.records.filter(pk__in=ContactEmail.objects.filter(email=email).values("contact_id")).first()
-
-    def find_many(self, keys: list[str]) -> dict[str, int]:
-        if self.match_on != "email":
-            return super().find_many(keys)
-        pairs = ContactEmail.objects.filter(email__in=keys).values_list("email", "contact_id")
-        return self.visible_matches(pairs)
 
     def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:  # noqa: C901 - one branch per target
         data: dict = {}
@@ -340,18 +331,10 @@ class CompanyImporter(Importer):
     key_name = "domain"
     create, update, delete = staticmethod(company_create), staticmethod(company_update), staticmethod(company_delete)
     create_many = staticmethod(company_create_many)
+    key_index = (CompanyDomain, "domain", "company_id")
 
     def key(self, data: dict) -> str | None:
         return data.get("domain")
-
-    def match(self, domain: str) -> Company | None:
-        return self.records.filter(pk__in=CompanyDomain.objects.filter(domain=domain).values("company_id")).first()
-
-    def find_many(self, keys: list[str]) -> dict[str, int]:
-        if self.match_on != "domain":
-            return super().find_many(keys)
-        pairs = CompanyDomain.objects.filter(domain__in=keys).values_list("domain", "company_id")
-        return self.visible_matches(pairs)
 
     def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:
         data: dict = {}
@@ -472,13 +455,14 @@ def run(
     if batch is not None:
         object_type, columns, update_existing = batch.object_type, batch.mapping, batch.update_existing
         match_on, file_name, dry_run = batch.match_on, batch.file_name, batch.dry_run
-    spec = _spec(object_type)
-    common.require(actor, spec.model, "add")
-    if update_existing:
-        common.require(actor, spec.model, "change")
-    source = open_table(binary)
-    columns = checked_mapping(object_type, source.header, columns)
-    match_on = checked_match_on(spec, columns, match_on)
+    spec, source, columns, match_on = check(
+        binary,
+        actor=actor,
+        object_type=object_type,
+        columns=columns,
+        update_existing=update_existing,
+        match_on=match_on,
+    )
     fields = {
         "object_type": object_type,
         "file_name": file_name[:255],
@@ -511,6 +495,19 @@ def run(
     batch.finished_at = timezone.now()
     batch.save()
     return batch
+
+
+def check(binary, *, actor, object_type: str, columns: dict | None, update_existing: bool, match_on: str = ""):
+    """What is checked before the first row, and by a background import before it is queued:
+    permissions, a readable file with a header, the mapping, the match. Returns the importer class,
+    the opened table, the mapping and the match to use."""
+    spec = _spec(object_type)
+    common.require(actor, spec.model, "add")
+    if update_existing:
+        common.require(actor, spec.model, "change")
+    source = open_table(binary)
+    columns = checked_mapping(object_type, source.header, columns)
+    return spec, source, columns, checked_match_on(spec, columns, match_on)
 
 
 def _spec(object_type: str) -> type[Importer]:
@@ -718,6 +715,19 @@ def _revert(batch: ImportBatch, actor, *, force: bool = False) -> dict:
                         spec.update(record, actor=actor, data=before)
                         done["restored"] += 1
     return done
+
+
+def batches_for(user):
+    """The import batches ``user`` may see: their own; an admin sees all."""
+    qs = ImportBatch.objects.all()
+    return qs if policy_for(user).is_admin else qs.filter(created_by=user)
+
+
+def batch_for(user, pk: int) -> ImportBatch:
+    batch = batches_for(user).select_related("created_by").filter(pk=pk).first()
+    if batch is None:
+        raise NotFound(f"No import batch with id {pk}.")
+    return batch
 
 
 def summary(batch: ImportBatch, rows: int = 100) -> dict:

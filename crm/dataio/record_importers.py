@@ -121,18 +121,10 @@ class LeadImporter(LinkingImporter):
     key_name = "email"
     create, update, delete = staticmethod(lead_create), staticmethod(lead_update), staticmethod(lead_delete)
     create_many = staticmethod(lead_create_many)
+    key_index = (Lead, "email", "pk")
 
     def key(self, data: dict) -> str | None:
         return data.get("email") or None
-
-    def match(self, email: str) -> Lead | None:
-        return self.records.filter(email=email).order_by("pk").first()
-
-    def find_many(self, keys: list[str]) -> dict[str, int]:
-        if self.match_on != "email":
-            return super().find_many(keys)
-        pairs = self.records.filter(email__in=keys).order_by("-pk").values_list("email", "pk")
-        return dict(pairs)  # the oldest lead of an email wins
 
     def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:
         data: dict = {}

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access.policy import policy_for
-from crm.core.errors import ServiceError
+from crm.core.errors import NotFound, ServiceError
 from crm.customization.validation import definitions
 from crm.dataio import background, importing, mapping, saved_mappings
 from crm.dataio.exporting import csv_lines
@@ -288,10 +288,10 @@ def start(request, token: str):
 
 def _batch(request, pk: int) -> ImportBatch:
     """A batch its creator or an admin may see; any other is a 404, as in the API."""
-    batch = ImportBatch.objects.select_related("created_by").filter(pk=pk).first()
-    if batch is None or (batch.created_by_id != request.user.pk and not policy_for(request.user).is_admin):
-        raise Http404("No such import.")
-    return batch
+    try:
+        return importing.batch_for(request.user, pk)
+    except NotFound:
+        raise Http404("No such import.") from None
 
 
 def _status_context(request, batch: ImportBatch) -> dict:
@@ -302,8 +302,7 @@ def _status_context(request, batch: ImportBatch) -> dict:
         "active": active,
         # Problem rows are shown once it ends: a poll every second should not scan a growing table.
         "summary": None if active else importing.summary(batch, rows=PROBLEM_ROWS),
-        "may_undo": batch.status == BatchStatus.DONE
-        and (batch.created_by_id == request.user.pk or policy_for(request.user).is_admin),
+        "may_undo": batch.status == BatchStatus.DONE,  # the batch is the user's own, or they are an admin
     }
 
 
@@ -350,9 +349,7 @@ def undo(request, pk: int):
 @login_required
 def batch_list(request):
     policy = policy_for(request.user)
-    batches = ImportBatch.objects.exclude(dry_run=True).select_related("created_by")
-    if not policy.is_admin:
-        batches = batches.filter(created_by=request.user)
+    batches = importing.batches_for(request.user).exclude(dry_run=True).select_related("created_by")
     may_import = [
         (object_type, spec.model._meta.verbose_name_plural)
         for object_type, spec in importing.IMPORTERS.items()

@@ -28,6 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--docs", action="store_true", help="Also write the table into docs/benchmarks.md (run).")
 
     def handle(self, *args, action, scale, engine, **options):
+        if action == "import" and not 1 <= options["rows"] <= 10_000_000:
+            raise CommandError("--rows must be 1 to 10,000,000.")
         url = database.url_for(scale, engine)
         if action == "import":
             from crm.bench.imports import database_url
