@@ -225,13 +225,10 @@ def _failed(batch: ImportBatch, exc: Exception) -> None:
 
 
 def progress(batch: ImportBatch) -> dict:
-    """How far an import is: rows read, bytes read of the file, and a percentage (100 only once done)."""
-    processed, position = batch.processed, batch.position
+    """How far an import is: rows read, bytes read of the file, and a percentage (100 only once done;
+    the byte position of a CSV is read ahead by the text reader, so it reaches the end early)."""
     if batch.status in FINISHED or (batch.status == BatchStatus.DRY_RUN and batch.finished_at):
-        # every row was read; the counts hold them all
-        processed, position, percent = max(processed, sum(batch.counts.values())), batch.size, 100
-    elif batch.size:
-        percent = min(99, position * 100 // batch.size)
+        percent = 100
     else:
-        percent = 0
-    return {"processed": processed, "position": position, "size": batch.size, "percent": percent}
+        percent = min(99, batch.position * 100 // batch.size) if batch.size else 0
+    return {"processed": batch.processed, "position": batch.position, "size": batch.size, "percent": percent}
