@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 import uuid
 from collections.abc import Iterable
+from functools import cache
 
 from django.db import models
 from django.utils import timezone
@@ -43,14 +44,28 @@ def snapshot(obj: models.Model, extra: dict | None = None) -> dict:
     """A JSON-safe picture of a record: its own fields, plus what its ``extra_snapshot`` adds
     (or ``extra``, from a bulk path that knows it without asking the database)."""
     data = {}
-    for field in obj._meta.concrete_fields:
-        if field.primary_key or field.name in SKIPPED:
-            continue
-        data[field.attname] = _jsonable(_stored_form(field, field.value_from_object(obj)))
+    for field, attname, decimal_field in _fields(type(obj)):
+        value = getattr(obj, attname)
+        plain = type(value) in PLAIN and not decimal_field
+        data[attname] = value if plain else _jsonable(_stored_form(field, value))
     if extra is None:
         extra = obj.extra_snapshot() if hasattr(obj, "extra_snapshot") else {}
     data.update({k: _jsonable(v) for k, v in extra.items()})
     return data
+
+
+# Values stored and shown as they are (but a number in a decimal column, kept at the column's scale):
+# snapshot skips the conversions for them, a few microseconds a record on a bulk import.
+PLAIN = {str, int, bool, type(None), dict, list}
+
+
+@cache
+def _fields(model) -> list[tuple[models.Field, str, bool]]:
+    return [
+        (f, f.attname, isinstance(f, models.DecimalField))
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in SKIPPED
+    ]
 
 
 def diff(before: dict, after: dict) -> dict:
@@ -80,12 +95,13 @@ def _save(entry: ObjectChange) -> ObjectChange:
 EMPTY = (None, "", [], {})
 
 
-def _filled(data: dict) -> dict:
-    return {k: v for k, v in data.items() if v not in EMPTY}
+def created(data: dict) -> dict:
+    """A new record's changes: diff({}, data) without its empty values."""
+    return {k: [None, data[k]] for k in sorted(data) if data[k] not in EMPTY}
 
 
 def log_create(actor, obj) -> ObjectChange:
-    return _save(_entry(actor, obj, Action.CREATE, diff({}, _filled(snapshot(obj)))))
+    return _save(_entry(actor, obj, Action.CREATE, created(snapshot(obj))))
 
 
 def log_update(actor, obj, before: dict) -> ObjectChange | None:
@@ -109,7 +125,7 @@ def log_bulk_create(actor, objs: Iterable[models.Model], extras: list[dict] | No
     query per record)."""
     objs = list(objs)
     extras = extras if extras is not None else [None] * len(objs)
-    changes = [diff({}, _filled(snapshot(o, e))) for o, e in zip(objs, extras, strict=True)]
+    changes = [created(snapshot(o, e)) for o, e in zip(objs, extras, strict=True)]
     _insert(actor, Action.CREATE, objs, changes)
     return changes
 

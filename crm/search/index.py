@@ -7,7 +7,7 @@ from crm.search.registry import fold, for_object, row_id, searchables
 
 
 def _row(entry, obj) -> tuple[int, str, int, str, str]:
-    text = " ".join(fold(part) for part in entry.text(obj) if part)
+    text = fold(" ".join(part for part in entry.text(obj) if part))  # the same words as part by part
     return (row_id(entry, obj.pk), obj.object_type, obj.pk, text, fold(getattr(obj, entry.name_field)))
 
 

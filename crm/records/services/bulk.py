@@ -9,11 +9,13 @@ and the others are still written (the caller decides what a failure means for it
 from __future__ import annotations
 
 import datetime as dt
+from operator import attrgetter
 from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from crm.audit import changelog
@@ -63,6 +65,34 @@ class Batch:
                 self.tags[key] = Tag.objects.filter(name__iexact=raw).first() or Tag.objects.create(name=raw)
             out.append(self.tags[key])
         return out
+
+
+def new(model, **values):
+    """``model(**values)`` for a bulk path: the same defaults, without Model.__init__'s per-field work
+    (about 14 µs a record, a sixth of an imported contact). ``values`` are keyed by attribute name
+    (``owner_id``); no model here has init signals."""
+    fixed, made = _DEFAULTS.get(model) or _defaults(model)
+    obj = model.__new__(model)
+    obj.__dict__.update(fixed)
+    for attname, default in made:
+        obj.__dict__[attname] = default()
+    obj.__dict__.update(values)
+    obj._state = ModelState()
+    return obj
+
+
+_DEFAULTS: dict[type, tuple[dict, list]] = {}
+
+
+def _defaults(model) -> tuple[dict, list]:
+    fixed, made = {}, []
+    for f in model._meta.concrete_fields:
+        if f.has_default() and callable(f.default):
+            made.append((f.attname, f.default))  # a new dict, the time now: one per record
+        else:
+            fixed[f.attname] = f.get_default()
+    _DEFAULTS[model] = fixed, made
+    return fixed, made
 
 
 def clean(obj) -> dict:
@@ -127,7 +157,7 @@ def insert(model, objs: list[models.Model]) -> list[models.Model]:
     for obj, pk in zip(objs, rawinsert.next_ids(model, len(objs)), strict=True):
         obj.pk, obj.created_at, obj.updated_at, obj.version = pk, now, now, 1
         obj._state.adding = False
-    rawinsert.insert(model, names, ([o.pk, *(getattr(o, n) for n in names[1:])] for o in objs))
+    rawinsert.insert(model, names, map(attrgetter(*names), objs))
     return objs
 
 
