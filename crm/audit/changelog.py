@@ -97,7 +97,12 @@ EMPTY = (None, "", [], {})
 
 def created(data: dict) -> dict:
     """A new record's changes: diff({}, data) without its empty values."""
-    return {k: [None, data[k]] for k in sorted(data) if data[k] not in EMPTY}
+    return {k: [None, v] for k in sorted(data) if (v := data[k]) or _kept_falsy(v)}
+
+
+def _kept_falsy(value) -> bool:
+    """False and 0 are values; None, "", [] and {} are empty (EMPTY)."""
+    return value is not None and not isinstance(value, str | list | dict)
 
 
 def log_create(actor, obj) -> ObjectChange:

@@ -35,6 +35,8 @@ class Batch:
 
     def __init__(self, actor, model):
         self.actor, self.model = actor, model
+        now = timezone.now()
+        self.stamps = {"created_at": now, "updated_at": now}  # for new(): one clock read per batch
         self.defs = definitions(model.object_type)
         self.tags: dict[str, Tag] = {}
 
@@ -75,7 +77,8 @@ def new(model, **values):
     obj = model.__new__(model)
     obj.__dict__.update(fixed)
     for attname, default in made:
-        obj.__dict__[attname] = default()
+        if attname not in values:
+            obj.__dict__[attname] = default()
     obj.__dict__.update(values)
     obj._state = ModelState()
     return obj

@@ -145,7 +145,9 @@ def _build(batch: bulk.Batch, data: dict, errors: dict):
         except (InvalidValue, TypeError, AttributeError) as exc:
             errors[key] = str(exc)
     domains = list(dict.fromkeys(domains))
-    company = bulk.new(Company, owner_id=data.pop("owner_id", None), parent_id=data.pop("parent_id", None))
+    company = bulk.new(
+        Company, owner_id=data.pop("owner_id", None), parent_id=data.pop("parent_id", None), **batch.stamps
+    )
     common.assign(company, {k: v for k, v in data.items() if k not in ("owner", "parent")}, FIELDS)
     company.domain = domains[0] if domains else ""
     tags = []

@@ -206,7 +206,9 @@ def _build(batch: bulk.Batch, data: dict, errors: dict):
     phones = _channels(data, None, errors, key="phones", single="phone", value_key="number", fn=normalize_phone) or []
     if data.get("email_opt_in") and not data.get("email_opt_in_at"):
         data["email_opt_in_at"] = timezone.now()
-    contact = bulk.new(Contact, owner_id=data.pop("owner_id", None), company_id=data.pop("company_id", None))
+    contact = bulk.new(
+        Contact, owner_id=data.pop("owner_id", None), company_id=data.pop("company_id", None), **batch.stamps
+    )
     _apply(contact, {k: v for k, v in data.items() if k not in ("owner", "company")})
     contact.email = next((e["email"] for e in emails if e["primary"]), "")
     contact.phone = next((p["number"] for p in phones if p["primary"]), "")

@@ -97,7 +97,7 @@ def _build(batch: bulk.Batch, data: dict, errors: dict):
     """One item of lead_create_many: normalized, validated, not saved."""
     common.normalized(data, "email", normalize_email, errors)
     common.normalized(data, "phone", normalize_phone, errors)
-    lead = bulk.new(Lead, owner_id=data.pop("owner_id", None))
+    lead = bulk.new(Lead, owner_id=data.pop("owner_id", None), **batch.stamps)
     _apply(lead, {k: v for k, v in data.items() if k != "owner"})
     tags = []
     try:
