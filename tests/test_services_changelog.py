@@ -161,3 +161,20 @@ def test_models_used_here_are_the_versioned_ones():
     # Every record type under version control carries the field (a guard for new record types).
     for model in (Company, Contact, Lead, Deal, Task):
         assert model._meta.get_field("version").default == 1
+
+
+def test_a_create_logs_false_and_zero_but_not_empty_values_and_decimals_at_their_scale(rep_a):
+    from crm.audit.changelog import created
+    from crm.records.services.companies import company_create_many
+
+    assert created({"a": False, "b": 0, "c": None, "d": "", "e": [], "f": {}, "g": "x"}) == {
+        "a": [None, False],
+        "b": [None, 0],
+        "g": [None, "x"],
+    }
+    one = company_create(actor=rep_a, data={"name": "One", "annual_revenue": 5}).obj
+    (many,) = company_create_many(actor=rep_a, items=[{"name": "Many", "annual_revenue": 5}])
+    for company in (one, many):
+        logged = changes_of(company)[0].changes
+        assert logged["annual_revenue"] == [None, "5.00"]
+        assert "parent_id" not in logged and "website" not in logged  # empty: not logged
