@@ -203,3 +203,18 @@ def test_matches_hidden_behind_many_invisible_ones_are_found(rep_a, rep_b):
     contact_create(actor=rep_a, data={"first_name": "Zz", "last_name": "Hidden"})
     assert names(rep_a, "hidden") == ["Zz Hidden"]
     assert names(rep_b, "hidden", limit=3) == ["Aa00 Hidden", "Aa01 Hidden", "Aa02 Hidden"]
+
+
+@pytest.mark.parametrize(
+    "text, folded",
+    [
+        ("Chloé MÜLLER-Łukasz", "chloe muller łukasz"),  # Ł is a letter of its own, not L with a mark
+        ("שָׁלוֹם", "שלום"),  # Hebrew points are combining marks too
+        ("Ελληνικά", "ελληνικα"),
+        ("ﬁne_print", "fine print"),  # the ligature decomposes; "_" separates words
+    ],
+)
+def test_fold_drops_every_combining_mark_and_keeps_letters_of_any_script(text, folded):
+    from crm.search.registry import fold
+
+    assert fold(text) == folded

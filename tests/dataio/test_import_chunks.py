@@ -190,3 +190,23 @@ def test_a_dry_run_keeps_every_row_with_a_problem_across_chunks(manager):
     assert not Contact.objects.exists()
     report = list(importing.error_report(batch))
     assert len(report) == 5 and report[1][3] == "bad1"
+
+
+def test_an_import_sets_its_sqlite_pragmas_and_puts_them_back(manager, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's own settings")
+
+    def pragma(name):
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA {name}")
+            return cur.fetchone()[0]
+
+    seen = []
+    real_process = importing._process
+    monkeypatch.setattr(importing, "_process", lambda *a: seen.append(pragma("wal_autocheckpoint")) or real_process(*a))
+    before = pragma("wal_autocheckpoint")
+    run(manager, people(4))
+    assert seen == [importing.IMPORT_PRAGMAS["wal_autocheckpoint"]] != [before]
+    assert pragma("wal_autocheckpoint") == before
