@@ -5,7 +5,8 @@ and an owner per row, tags, 1% invalid emails, 1% repeated inside the file, 2% a
 into a database of its own (var/bench-import.sqlite3, or BENCH_PG_URL's server, database
 <name>_import). The import runs through the same code as `crm import`: validation, duplicate
 matching, change log, search index, per-row results. Then the batch is undone. Beside it, the
-floor: the same contact and email rows inserted with raw executemany in one transaction.
+floor: the same contact and email rows inserted with raw executemany in one transaction; after the
+undo, the write floor (crm/bench/write_floor.py): every row an imported contact writes, unchecked.
 Peak memory is the process's maximum resident set (ru_maxrss), read before and after.
 """
 
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+
+from crm.bench import write_floor
 
 OWNERS = 8
 COMPANIES = 2000
@@ -241,10 +244,23 @@ def run(rows: int, *, out, keep: bool = False) -> dict:
     out.write(
         f"floor (raw inserts of contact + email rows): {rows / floor_s:,.0f} rows/s; ratio {seconds / floor_s:.1f}x"
     )
+
     if not keep:
         start = time.perf_counter()
         done = importing.undo(batch, actor=admin)
         undo_s = time.perf_counter() - start
         result.update({"undo_seconds": round(undo_s, 2), "undo_rows_per_s": round(rows / undo_s), "undo": done})
         out.write(f"undo: {rows / undo_s:,.0f} rows/s ({undo_s:.1f} s), {done}")
+        # After the undo, so it starts from the database the import started from (and after the
+        # memory figures, which are the import's own).
+        write_floor_s = write_floor.seconds(path, admin)
+        result["write_floor_seconds"] = round(write_floor_s, 2)
+        result["write_floor_rows_per_s"] = round(rows / write_floor_s)
+        result["write_ratio"] = round(seconds / write_floor_s, 1)
+        out.write(
+            f"write floor (every row an imported contact writes, no checks, a commit per chunk): "
+            f"{rows / write_floor_s:,.0f} rows/s; the import takes {seconds / write_floor_s:.1f}x as long"
+        )
+    else:
+        out.write("write floor: not run with --keep (it would start from a larger database than the import)")
     return result
