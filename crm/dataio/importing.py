@@ -217,6 +217,49 @@ class Importer:
         except ServiceError as exc:
             return Outcome(RowAction.ERROR, errors=exc.fields or {"row": exc.message}, warnings=warnings)
 
+    text_targets: tuple[str, ...] = ()  # copied as they are
+    later_targets: tuple[str, ...] = ()  # read together once the whole row is read, by finish()
+
+    def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:
+        """A row's service data, its errors (by column name) and warnings. Each mapped, non-empty cell
+        goes through cell() (the type's own targets), else common_value(); an error names its column."""
+        data: dict = {}
+        errors: dict[str, str] = {}
+        warnings: list[str] = []
+        later: dict[str, tuple[int, str]] = {}  # target -> (column, text)
+        for i, target in self.targets:
+            value = cells[i].strip()
+            if not target or not value:
+                continue
+            try:
+                if target in self.text_targets:
+                    data[target] = value
+                elif target in self.later_targets:
+                    later[target] = (i, value)
+                elif not self.cell(target, value, data, warnings):
+                    self.common_value(target, value, data)
+            except (InvalidValue, ValueError) as exc:
+                errors[self.header[i]] = str(exc)
+        self.finish(data, errors, later)
+        return data, errors, warnings
+
+    def cell(self, target: str, value: str, data: dict, warnings: list[str]) -> bool:
+        """Put one of the type's own targets into ``data``; False when ``target`` is not one of them."""
+        return False
+
+    def finish(self, data: dict, errors: dict, later: dict[str, tuple[int, str]]) -> None:
+        """What needs the whole row (``later``: the later_targets found, with their column)."""
+
+    @staticmethod
+    def split_full_name(data: dict, later: dict) -> None:
+        """A "Full name" column fills first and last name, unless the file has those columns too."""
+        if "full_name" in later and "first_name" not in data and "last_name" not in data:
+            first, _, last = later["full_name"][1].partition(" ")
+            data["first_name"], data["last_name"] = first, last.strip()
+
+    def column(self, later: dict, target: str) -> str:
+        return self.header[later[target][0]]
+
     def common_value(self, target: str, value: str, data: dict) -> bool:
         """Targets every record type shares; False when ``target`` is not one of them."""
         if target == "owner":
@@ -275,44 +318,31 @@ class ContactImporter(Importer):
     def key(self, data: dict) -> str | None:
         return data["emails"][0]["email"] if data.get("emails") else None
 
-    def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:  # noqa: C901 - one branch per target
-        data: dict = {}
-        errors: dict[str, str] = {}
-        warnings: list[str] = []
-        emails, phones, full_name = [], [], ""
-        for i, target in self.targets:
-            value = cells[i].strip()
-            if not target or not value:
-                continue
-            try:
-                if target in TEXT_FIELDS:
-                    data[target] = value
-                elif target == "full_name":
-                    full_name = value
-                elif target in ("email", "email_2"):
-                    emails.append({"email": normalize_email(value), "kind": "work" if target == "email" else "home"})
-                elif target in ("phone", "mobile"):
-                    phones.append({"number": normalize_phone(value), "kind": "work" if target == "phone" else "mobile"})
-                elif target == "company":
-                    data["company_id"] = self.company(value, warnings)
-                elif target == "email_opt_in":
-                    data[target] = boolean(value)
-                else:
-                    self.common_value(target, value, data)
-            except (InvalidValue, ValueError) as exc:
-                errors[self.header[i]] = str(exc)
-        if full_name and "first_name" not in data and "last_name" not in data:
-            first, _, last = full_name.partition(" ")
-            data["first_name"], data["last_name"] = first, last.strip()
-        if emails:
-            emails[0]["primary"] = True
-            data["emails"] = emails
-        if phones:
-            phones[0]["primary"] = True
-            data["phones"] = phones
-        if data.get("company_id") is None:
-            data.pop("company_id", None)
-        return data, errors, warnings
+    text_targets = TEXT_FIELDS
+    later_targets = ("full_name",)
+
+    def cell(self, target: str, value: str, data: dict, warnings: list[str]) -> bool:
+        if target in ("email", "email_2"):
+            kind = "work" if target == "email" else "home"
+            data.setdefault("emails", []).append({"email": normalize_email(value), "kind": kind})
+        elif target in ("phone", "mobile"):
+            kind = "work" if target == "phone" else "mobile"
+            data.setdefault("phones", []).append({"number": normalize_phone(value), "kind": kind})
+        elif target == "company":
+            company_id = self.company(value, warnings)
+            if company_id is not None:
+                data["company_id"] = company_id
+        elif target == "email_opt_in":
+            data[target] = boolean(value)
+        else:
+            return False
+        return True
+
+    def finish(self, data: dict, errors: dict, later: dict) -> None:
+        self.split_full_name(data, later)
+        for key in ("emails", "phones"):
+            if data.get(key):
+                data[key][0]["primary"] = True
 
     def for_update(self, contact: Contact, data: dict) -> dict:
         """Emails stay (one of them matched); the file's phone becomes the primary."""
@@ -336,36 +366,29 @@ class CompanyImporter(Importer):
     def key(self, data: dict) -> str | None:
         return data.get("domain")
 
-    def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:
-        data: dict = {}
-        errors: dict[str, str] = {}
-        for i, target in self.targets:
-            value = cells[i].strip()
-            if not target or not value:
-                continue
-            try:
-                if target == "website" and not re.match(r"^[a-z][a-z0-9+.-]*://", value, re.I):
-                    data[target] = f"https://{value}"  # spreadsheets often hold "acme.com"
-                elif target in COMPANY_TEXT:
-                    data[target] = value
-                elif target == "domain":
-                    data[target] = normalize_domain(value)
-                elif target == "phone":
-                    data[target] = normalize_phone(value)
-                elif target == "size":
-                    data[target] = choice(value, CompanySize)
-                elif target == "annual_revenue":
-                    data[target] = money(value)
-                else:
-                    self.common_value(target, value, data)
-            except (InvalidValue, ValueError) as exc:
-                errors[self.header[i]] = str(exc)
+    text_targets = ("name", "industry", "street", "city", "region", "postal_code", "country")
+
+    def cell(self, target: str, value: str, data: dict, warnings: list[str]) -> bool:
+        if target == "website":
+            data[target] = website(value)
+        elif target == "domain":
+            data[target] = normalize_domain(value)
+        elif target == "phone":
+            data[target] = normalize_phone(value)
+        elif target == "size":
+            data[target] = choice(value, CompanySize)
+        elif target == "annual_revenue":
+            data[target] = money(value)
+        else:
+            return False
+        return True
+
+    def finish(self, data: dict, errors: dict, later: dict) -> None:
         if "domain" not in data and data.get("website"):
             try:
                 data["domain"] = normalize_domain(data["website"])
             except InvalidValue:
                 pass  # the website is kept as given; the service validates it
-        return data, errors, []
 
     def for_update(self, company: Company, data: dict) -> dict:
         data = super().for_update(company, data)
@@ -374,7 +397,11 @@ class CompanyImporter(Importer):
 
 
 IMPORTERS = {"contacts": ContactImporter, "companies": CompanyImporter}
-COMPANY_TEXT = ("name", "industry", "website", "street", "city", "region", "postal_code", "country")
+
+
+def website(value: str) -> str:
+    """Spreadsheets often hold "acme.com": a URL without a scheme gets https://."""
+    return value if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.I) else f"https://{value}"
 
 
 def money(value: str) -> decimal.Decimal:

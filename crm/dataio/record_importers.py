@@ -13,9 +13,9 @@ from __future__ import annotations
 import decimal
 import re
 
-from crm.core.normalize import InvalidValue, normalize_email, normalize_phone
+from crm.core.normalize import normalize_email, normalize_phone
 from crm.dataio import dates, importing
-from crm.dataio.importing import Importer, choice, money
+from crm.dataio.importing import Importer, choice, money, website
 from crm.records.models import Activity, Contact, ContactEmail, Deal, Lead, LeadStatus, Pipeline
 from crm.records.models.activities import ActivityKind
 from crm.records.services.activities import activity_create, activity_delete, activity_update
@@ -126,40 +126,34 @@ class LeadImporter(LinkingImporter):
     def key(self, data: dict) -> str | None:
         return data.get("email") or None
 
-    def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:
-        data: dict = {}
-        errors: dict[str, str] = {}
-        full_name, status_label = "", ""
-        for i, target in self.targets:
-            value = cells[i].strip()
-            if not target or not value:
-                continue
+    text_targets = LEAD_TEXT
+    later_targets = ("full_name", "status")
+
+    def cell(self, target: str, value: str, data: dict, warnings: list[str]) -> bool:
+        if target == "email":
+            data[target] = normalize_email(value)
+        elif target == "phone":
+            data[target] = normalize_phone(value)
+        elif target == "website":
+            data[target] = website(value)
+        elif target == "score":
+            data[target] = whole_number(value)
+        else:
+            return False
+        return True
+
+    def finish(self, data: dict, errors: dict, later: dict) -> None:
+        self.split_full_name(data, later)
+        if "status" in later:
+            label = later["status"][1]
             try:
-                if target in LEAD_TEXT:
-                    data[target] = value
-                elif target == "full_name":
-                    full_name = value
-                elif target == "email":
-                    data[target] = normalize_email(value)
-                elif target == "phone":
-                    data[target] = normalize_phone(value)
-                elif target == "website":
-                    data[target] = website(value)
-                elif target == "status":
-                    data[target], status_label = lead_status(value), value
-                elif target == "score":
-                    data[target] = whole_number(value)
-                else:
-                    self.common_value(target, value, data)
-            except (InvalidValue, ValueError) as exc:
-                errors[self.header[i]] = str(exc)
-        if full_name and "first_name" not in data and "last_name" not in data:
-            first, _, last = full_name.partition(" ")
-            data["first_name"], data["last_name"] = first, last.strip()
-        if data.get("status") == LeadStatus.DISQUALIFIED and "disqualified_reason" not in data:
-            if status_label.lower() != LeadStatus.DISQUALIFIED:
-                data["disqualified_reason"] = status_label  # "Junk Lead" says why
-        return data, errors, []
+                data["status"] = lead_status(label)
+            except ValueError as exc:
+                errors[self.column(later, "status")] = str(exc)
+                return
+            if data["status"] == LeadStatus.DISQUALIFIED and "disqualified_reason" not in data:
+                if label.lower() != LeadStatus.DISQUALIFIED:
+                    data["disqualified_reason"] = label  # "Junk Lead" says why
 
 
 class DealImporter(LinkingImporter):
@@ -176,39 +170,28 @@ class DealImporter(LinkingImporter):
         data.pop("contacts", None)
         return data
 
-    def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:  # noqa: C901 - one branch per target
-        data: dict = {}
-        errors: dict[str, str] = {}
-        pipeline = stage = None  # (column, name): resolved together once the row is read
-        for i, target in self.targets:
-            value = cells[i].strip()
-            if not target or not value:
-                continue
-            try:
-                if target in ("name", "lost_reason"):
-                    data[target] = value
-                elif target == "amount":
-                    data[target] = money(value)
-                elif target == "currency":
-                    data[target] = currency(value)
-                elif target == "pipeline":
-                    pipeline = (i, value)
-                elif target == "stage":
-                    stage = (i, value)
-                elif target == "expected_close_date":
-                    data[target] = dates.parse_date(value)
-                elif target == "company":
-                    data["company_id"] = self.linked_company(value)
-                elif target == "contact":
-                    data["contacts"] = [{"contact_id": self.contact(value), "role": "other"}]
-                elif target == "probability":
-                    data[target] = percent(value)
-                else:
-                    self.common_value(target, value, data)
-            except (InvalidValue, ValueError) as exc:
-                errors[self.header[i]] = str(exc)
-        self._place(pipeline, stage, data, errors)
-        return data, errors, []
+    text_targets = ("name", "lost_reason")
+    later_targets = ("pipeline", "stage")  # resolved together
+
+    def cell(self, target: str, value: str, data: dict, warnings: list[str]) -> bool:
+        if target == "amount":
+            data[target] = money(value)
+        elif target == "currency":
+            data[target] = currency(value)
+        elif target == "expected_close_date":
+            data[target] = dates.parse_date(value)
+        elif target == "company":
+            data["company_id"] = self.linked_company(value)
+        elif target == "contact":
+            data["contacts"] = [{"contact_id": self.contact(value), "role": "other"}]
+        elif target == "probability":
+            data[target] = percent(value)
+        else:
+            return False
+        return True
+
+    def finish(self, data: dict, errors: dict, later: dict) -> None:
+        self._place(later.get("pipeline"), later.get("stage"), data, errors)
 
     def _place(self, pipeline_cell, stage_cell, data: dict, errors: dict) -> None:
         """Set pipeline_id or stage_id from the names; the service picks the stage when none is named."""
@@ -255,45 +238,40 @@ class ActivityImporter(LinkingImporter):
     create = staticmethod(activity_create)
     update, delete = staticmethod(activity_update), staticmethod(activity_delete)
 
-    def to_data(self, cells: list[str]) -> tuple[dict, dict, list]:  # noqa: C901 - one branch per target
-        data: dict = {}
-        errors: dict[str, str] = {}
-        when = time = None  # (column, text): a date column and maybe a separate time column
-        for i, target in self.targets:
-            value = cells[i].strip()
-            if not target or not value:
-                continue
-            try:
-                if target in ACTIVITY_TEXT:
-                    data[target] = value
-                elif target == "kind":
-                    data[target] = activity_kind(value)
-                elif target == "occurred_at":
-                    when = (i, value)
-                elif target == "time":
-                    dates.parse_time(value)  # checked here so the error names this column
-                    time = (i, value)
-                elif target == "direction":
-                    data[target] = direction(value)
-                elif target == "duration_minutes":
-                    data[target] = minutes(value)
-                elif target in ("contact", "lead", "deal"):
-                    data[f"{target}_id"] = getattr(self, target)(value)
-                elif target == "company":
-                    data["company_id"] = self.linked_company(value)
-                else:
-                    self.common_value(target, value, data)
-            except (InvalidValue, ValueError) as exc:
-                errors[self.header[i]] = str(exc)
+    text_targets = ACTIVITY_TEXT
+    later_targets = ("occurred_at", "time")  # a date column and maybe a separate time column
+
+    def cell(self, target: str, value: str, data: dict, warnings: list[str]) -> bool:
+        if target == "kind":
+            data[target] = activity_kind(value)
+        elif target == "direction":
+            data[target] = direction(value)
+        elif target == "duration_minutes":
+            data[target] = minutes(value)
+        elif target in ("contact", "lead", "deal"):
+            data[f"{target}_id"] = getattr(self, target)(value)
+        elif target == "company":
+            data["company_id"] = self.linked_company(value)
+        else:
+            return False
+        return True
+
+    def finish(self, data: dict, errors: dict, later: dict) -> None:
         data.setdefault("kind", ActivityKind.NOTE)
-        if when:
+        time = later.get("time", (None, ""))[1]
+        if time:
             try:
-                data["occurred_at"] = dates.parse_datetime(when[1], time[1] if time else "")
+                dates.parse_time(time)
             except ValueError as exc:
-                errors[self.header[when[0]]] = str(exc)
+                errors[self.column(later, "time")] = str(exc)  # the error names the time column
+                time = ""
+        if "occurred_at" in later:
+            try:
+                data["occurred_at"] = dates.parse_datetime(later["occurred_at"][1], time)
+            except ValueError as exc:
+                errors[self.column(later, "occurred_at")] = str(exc)
         elif time:
-            errors[self.header[time[0]]] = "A time needs a date column (mapped to occurred_at)."
-        return data, errors, []
+            errors[self.column(later, "time")] = "A time needs a date column (mapped to occurred_at)."
 
 
 importing.IMPORTERS.update({"leads": LeadImporter, "deals": DealImporter, "activities": ActivityImporter})
@@ -314,10 +292,6 @@ def _only(qs, what: str, advice: str) -> int | str:
     if len(ids) > 1:
         return f"More than one {what}: {advice}."
     return ids[0]
-
-
-def website(value: str) -> str:
-    return value if re.match(r"^[a-z][a-z0-9+.-]*://", value, re.I) else f"https://{value}"
 
 
 def lead_status(value: str) -> str:
