@@ -158,18 +158,10 @@ def floor(path: Path) -> float:
     own memory stays small too."""
     from django.utils import timezone
 
+    from crm.core import rawinsert
     from crm.records.models import Contact, ContactEmail
 
-    fields = list(Contact._meta.concrete_fields)
-    template = Contact(version=1, created_at=timezone.now(), updated_at=timezone.now())
-    base_values = {f.column: f.get_db_prep_save(f.pre_save(template, False), connection) for f in fields}
-    columns = list(base_values)
-    names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    contact_sql = f'INSERT INTO "{Contact._meta.db_table}" ({names}) VALUES ({marks})'
-    email_sql = (
-        f'INSERT INTO "{ContactEmail._meta.db_table}" (contact_id, email, kind, is_primary) VALUES (%s, %s, %s, %s)'
-    )
+    base = write_floor.contact_base(timezone.now())
     start = time.perf_counter()
     with path.open(newline="", encoding="utf-8") as f, transaction.atomic(), connection.cursor() as cur:
         reader = csv.reader(f)
@@ -177,29 +169,15 @@ def floor(path: Path) -> float:
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM records_contact")
         next_id = cur.fetchone()[0] + 1_000_000
         while chunk := list(islice(reader, 10_000)):
-            contacts, emails = [], []
-            for first, last, email, phone, _company, title, city, *_ in chunk:
-                row = dict(base_values, id=next_id, first_name=first, last_name=last, name=f"{first} {last}")
-                row.update(email=email, phone=phone, title=title, city=city)
-                contacts.append(tuple(row[c] for c in columns))
-                emails.append((next_id, email, "work", True))
-                next_id += 1
-            if connection.vendor == "postgresql":  # COPY, as the import itself writes there
-                _copy(cur, Contact._meta.db_table, columns, contacts)
-                _copy(cur, ContactEmail._meta.db_table, ("contact_id", "email", "kind", "is_primary"), emails)
-            else:
-                cur.executemany(contact_sql, contacts)
-                cur.executemany(email_sql, emails)
+            ids = range(next_id, next_id + len(chunk))
+            next_id += len(chunk)
+            contacts = [write_floor.contact_row(base, pk, cells) for pk, cells in zip(ids, chunk, strict=True)]
+            emails = [(pk, cells[2], "work", True) for pk, cells in zip(ids, chunk, strict=True)]
+            rawinsert.write(Contact._meta.db_table, list(base), contacts)
+            rawinsert.write(ContactEmail._meta.db_table, ("contact_id", "email", "kind", "is_primary"), emails)
         seconds = time.perf_counter() - start
         transaction.set_rollback(True)
     return seconds
-
-
-def _copy(cur, table: str, columns, rows) -> None:
-    names = ", ".join(f'"{c}"' for c in columns)
-    with cur.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def run(rows: int, *, out, keep: bool = False) -> dict:

@@ -18,6 +18,9 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crm.audit import changelog
+from crm.core import rawinsert
+
 
 def seconds(path: Path, admin) -> float:
     from crm.audit.models import ObjectChange
@@ -27,7 +30,6 @@ def seconds(path: Path, admin) -> float:
 
     tags = [Tag.objects.get_or_create(name=name)[0].pk for name in ("floor-a", "floor-b")]
     batch = ImportBatch.objects.create(created_by=admin, object_type="contacts", file_name=path.name)
-    writer = _Writer()
     first_id = None
     start = time.perf_counter()
     with path.open(newline="", encoding="utf-8") as f:
@@ -36,36 +38,32 @@ def seconds(path: Path, admin) -> float:
         line = 1
         while chunk := list(islice(reader, importing.CHUNK_ROWS)):
             with transaction.atomic():
-                ids = _ids(Contact, len(chunk))
+                ids = rawinsert.next_ids(Contact, len(chunk))
                 first_id = first_id or ids[0]
                 now = timezone.now()
                 stamp = connection.ops.adapt_datetimefield_value(now)
                 rows = list(zip(ids, chunk, strict=True))
-                writer.contacts(rows, admin, now)
-                writer.many(
+                base = contact_base(now, admin.pk)
+                rawinsert.write(Contact._meta.db_table, list(base), [contact_row(base, i, c) for i, c in rows])
+                _many(
                     ContactEmail,
                     ("contact_id", "email", "kind", "is_primary"),
                     [(i, c[2], "work", True) for i, c in rows],
                 )
-                writer.many(
+                _many(
                     ContactPhone,
                     ("contact_id", "number", "kind", "is_primary"),
                     [(i, c[3], "work", True) for i, c in rows],
                 )
-                writer.many(Contact.tags.through, ("contact_id", "tag_id"), [(i, t) for i, _ in rows for t in tags])
-                writer.many(ObjectChange, _CHANGE_COLUMNS, [_change(i, c, admin, stamp) for i, c in rows])
+                _many(Contact.tags.through, ("contact_id", "tag_id"), [(i, t) for i, _ in rows for t in tags])
+                _many(ObjectChange, changelog.BULK_COLUMNS, [_change(i, c, admin, stamp) for i, c in rows])
                 _search(rows)
                 results = [(batch.pk, line + n, "create", i, "{}", "[]", None, None) for n, (i, _) in enumerate(rows)]
-                writer.many(ImportRow, _ROW_COLUMNS, results)
+                _many(ImportRow, importing.ROW_COLUMNS, results)
             line += len(chunk)
     elapsed = time.perf_counter() - start
     _remove(first_id, batch, tags)
     return elapsed
-
-
-_CHANGE_COLUMNS = ("time", "user_id", "user_name", "action", "object_type", "object_id", "object_repr", "changes")
-_CHANGE_COLUMNS += ("request_id", "source")
-_ROW_COLUMNS = ("batch_id", "number", "action", "object_id", "errors", "warnings", "values", "before")
 
 
 def _change(pk: int, cells: list[str], admin, stamp) -> tuple:
@@ -96,43 +94,26 @@ def _search(rows: list[tuple[int, list[str]]]) -> None:
     backend().upsert(entries)
 
 
-def _ids(model, count: int) -> list[int]:
-    from crm.core.rawinsert import next_ids
+def _many(model, columns, values) -> None:
+    names = [model._meta.get_field(c).column for c in columns]
+    rawinsert.write(model._meta.db_table, names, values)
 
-    return next_ids(model, count)
+
+def contact_base(now, owner_id: int | None = None) -> dict:
+    """Column -> database value of a new contact, for both floors."""
+    from crm.records.models import Contact
+
+    template = Contact(version=1, created_at=now, updated_at=now, owner_id=owner_id)
+    fields = Contact._meta.concrete_fields
+    return {f.column: f.get_db_prep_save(f.pre_save(template, False), connection) for f in fields}
 
 
-class _Writer:
-    """executemany on SQLite, COPY on PostgreSQL: as the import writes."""
-
-    def contacts(self, rows, admin, now) -> None:
-        from crm.records.models import Contact
-
-        fields = [f for f in Contact._meta.concrete_fields]
-        template = Contact(version=1, created_at=now, updated_at=now, owner_id=admin.pk)
-        base = {f.column: f.get_db_prep_save(f.pre_save(template, False), connection) for f in fields}
-        values = []
-        for pk, (first, last, email, phone, _company, title, city, *_) in rows:
-            row = dict(base, id=pk, first_name=first, last_name=last, name=f"{first} {last}")
-            row.update(email=email, phone=phone, title=title, city=city)
-            values.append(tuple(row.values()))
-        self.write(Contact._meta.db_table, list(base), values)
-
-    def many(self, model, columns, values) -> None:
-        names = [model._meta.get_field(c).column if c != "id" else "id" for c in columns]
-        self.write(model._meta.db_table, names, values)
-
-    @staticmethod
-    def write(table: str, columns: list[str], values: list[tuple]) -> None:
-        names = ", ".join(f'"{c}"' for c in columns)
-        with connection.cursor() as cur:
-            if connection.vendor == "postgresql":
-                with cur.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-                    for row in values:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(columns))
-                cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', values)
+def contact_row(base: dict, pk: int, cells: list[str]) -> tuple:
+    """A benchmark file's row as a contact row, its values as they are."""
+    first, last, email, phone, _company, title, city, *_ = cells
+    row = dict(base, id=pk, first_name=first, last_name=last, name=f"{first} {last}")
+    row.update(email=email, phone=phone, title=title, city=city)
+    return tuple(row.values())
 
 
 def _remove(first_id: int | None, batch, tags: list[int]) -> None:

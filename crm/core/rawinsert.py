@@ -85,16 +85,23 @@ def insert(model, names: Sequence[str], rows: Iterable[Sequence]) -> int:
             for i, convert in converters:
                 row[i] = convert(row[i])
         prepared.append(row)
-    if not prepared:
-        return 0
-    table = conn.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(conn.ops.quote_name(f.column) for f in fields)
+    write(model._meta.db_table, [f.column for f in fields], prepared)
+    return len(prepared)
+
+
+def write(table: str, columns: Sequence[str], rows: list[Sequence]) -> None:
+    """INSERT rows already in the database's form: COPY on PostgreSQL (several times executemany's
+    speed there), executemany on SQLite."""
+    if not rows:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]
+    name = conn.ops.quote_name(table)
+    cols = ", ".join(conn.ops.quote_name(c) for c in columns)
     with conn.cursor() as cur:
-        if conn.vendor == "postgresql":  # COPY: several times executemany's speed there
-            with cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in prepared:
+        if conn.vendor == "postgresql":
+            with cur.cursor.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
+                for row in rows:
                     copy.write_row(row)
         else:
-            marks = ", ".join(["%s"] * len(fields))
-            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", prepared)
-    return len(prepared)
+            marks = ", ".join(["%s"] * len(columns))
+            cur.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})", rows)
