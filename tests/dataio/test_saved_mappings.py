@@ -170,87 +170,48 @@ def test_api_import_with_a_saved_mapping(api, manager, pipeline):
 # ---- command line -------------------------------------------------------------------------------
 
 
+def cli(*args: str) -> str:
+    """`crm import ARGS`; returns what it printed."""
+    out = io.StringIO()
+    call_command("import", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
 def test_cli_save_mapping_then_import_by_name(tmp_path, manager):
     first = tmp_path / "first.csv"
     first.write_text("E-post,Förnamn\nann@x.se,Ann\n")
     mapping_file = tmp_path / "map.json"
     mapping_file.write_text(json.dumps({"E-post": "email", "Förnamn": "first_name"}))
-    out = io.StringIO()
-    call_command(
-        "import",
-        "leads",
-        str(first),
-        "--mapping",
-        str(mapping_file),
-        "--save-mapping",
-        "Swedish sheet",
-        "--user",
-        "manager",
-        stdout=out,
-        stderr=io.StringIO(),
+    out = cli(
+        "leads", str(first), "--mapping", str(mapping_file), "--save-mapping", "Swedish sheet", "--user", "manager"
     )
-    assert "Saved mapping 'Swedish sheet' for leads." in out.getvalue()
+    assert "Saved mapping 'Swedish sheet' for leads." in out
     saved = ImportMapping.objects.get()
     assert (saved.object_type, saved.mapping) == ("leads", {"E-post": "email", "Förnamn": "first_name"})
 
     second = tmp_path / "second.csv"
     second.write_text("E-post,Förnamn\nbo@x.se,Bo\n")
-    out = io.StringIO()
-    call_command(
-        "import",
-        "leads",
-        str(second),
-        "--mapping",
-        "Swedish sheet",
-        "--user",
-        "manager",
-        stdout=out,
-        stderr=io.StringIO(),
-    )
-    assert "1 to create" in out.getvalue()
+    assert "1 to create" in cli("leads", str(second), "--mapping", "Swedish sheet", "--user", "manager")
     assert Lead.objects.get(email="bo@x.se").first_name == "Bo"
 
 
 def test_cli_saves_the_suggested_mapping_and_refuses_unknown_names(tmp_path, manager, rep_a):
     path = tmp_path / "deals.csv"
     path.write_text("Deal Name,Amount,Notes\nA,1\n")
-    call_command(
-        "import",
-        "deals",
-        str(path),
-        "--dry-run",
-        "--save-mapping",
-        "hs",
-        "--user",
-        "manager",
-        stdout=io.StringIO(),
-        stderr=io.StringIO(),
-    )
+    cli("deals", str(path), "--dry-run", "--save-mapping", "hs", "--user", "manager")
     assert ImportMapping.objects.get(name="hs").mapping == {"Deal Name": "name", "Amount": "amount"}
     with pytest.raises(CommandError, match="no such file, and no saved mapping of that name for deals"):
-        call_command("import", "deals", str(path), "--mapping", "nope", "--user", "manager", stderr=io.StringIO())
+        cli("deals", str(path), "--mapping", "nope", "--user", "manager")
     with pytest.raises(CommandError, match="may replace it"):  # the import ran; replacing manager's mapping is refused
-        call_command(
-            "import",
-            "deals",
-            str(path),
-            "--dry-run",
-            "--save-mapping",
-            "hs",
-            "--user",
-            "rep_a",
-            stdout=io.StringIO(),
-            stderr=io.StringIO(),
-        )
+        cli("deals", str(path), "--dry-run", "--save-mapping", "hs", "--user", "rep_a")
 
 
 def test_cli_imports_every_registered_type(tmp_path, manager):
     path = tmp_path / "notes.csv"
     path.write_text("Type,Subject\ncall,Hello\n")
-    out = io.StringIO()
-    call_command("import", "activities", str(path), "--user", "manager", stdout=out, stderr=io.StringIO())
+    out = cli("activities", str(path), "--user", "manager")
     batch = ImportBatch.objects.get()
-    assert batch.object_type == "activities" and f"Imported batch {batch.pk}: 1 to create" in out.getvalue()
+    assert batch.object_type == "activities" and f"Imported batch {batch.pk}: 1 to create" in out
 
 
 def test_progress_bar_shows_fraction_rows_and_rate(tmp_path, manager, monkeypatch):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crm.automation import jobs
 from crm.automation.models import Job
+from crm.core.errors import BadRequest
 from crm.dataio import background
 from crm.dataio.models import ImportBatch, ImportMapping
 from crm.records.models import Contact
@@ -339,19 +340,24 @@ def test_api_dry_run_in_the_background(api, rep_a):
     assert not Contact.objects.exists()
 
 
+def queued(user, text: str, file_name: str):
+    """A contacts file queued as the web app queues it (suggested mapping, new records only)."""
+    return background.queue(
+        io.BytesIO(text.encode()),
+        actor=user,
+        object_type="contacts",
+        file_name=file_name,
+        columns=None,
+        update_existing=False,
+    )
+
+
 def test_progress_is_saved_while_the_import_runs(rep_a, monkeypatch):
     """Another request polling the batch sees rows and bytes read grow before the run ends."""
     from crm.dataio.importing import ContactImporter
 
     lines = ["email,last name"] + [f"bad-{i},Row{i}" for i in range(5000)]  # invalid emails: cheap rows
-    batch = background.queue(
-        io.BytesIO("\n".join(lines).encode()),
-        actor=rep_a,
-        object_type="contacts",
-        file_name="big.csv",
-        columns=None,
-        update_existing=False,
-    )
+    batch = queued(rep_a, "\n".join(lines), "big.csv")
     seen = []
     outcomes = ContactImporter.outcomes
 
@@ -372,14 +378,7 @@ def test_progress_is_saved_while_the_import_runs(rep_a, monkeypatch):
 
 def test_a_file_problem_found_during_the_run_fails_the_batch(rep_a, _var_dir):
     text = "email,last name\na@x.example,A\n" + 'b@x.example,"' + "x" * (1024 * 1024 + 10) + '"\n'
-    batch = background.queue(
-        io.BytesIO(text.encode()),
-        actor=rep_a,
-        object_type="contacts",
-        file_name="huge-cell.csv",
-        columns=None,
-        update_existing=False,
-    )
+    batch = queued(rep_a, text, "huge-cell.csv")
     jobs.run_due()
     batch.refresh_from_db()
     job = Job.objects.get()
@@ -392,14 +391,7 @@ def test_a_long_import_keeps_its_job_lease_alive(rep_a, monkeypatch):
     from crm.dataio.importing import ContactImporter
 
     lines = ["email,last name"] + [f"bad-{i},Row{i}" for i in range(2500)]
-    background.queue(
-        io.BytesIO("\n".join(lines).encode()),
-        actor=rep_a,
-        object_type="contacts",
-        file_name="big.csv",
-        columns=None,
-        update_existing=False,
-    )
+    queued(rep_a, "\n".join(lines), "big.csv")
     job, leases = Job.objects.get(), []
     outcomes = ContactImporter.outcomes
 
@@ -415,14 +407,7 @@ def test_a_long_import_keeps_its_job_lease_alive(rep_a, monkeypatch):
 
 
 def test_an_import_whose_worker_died_is_run_again_from_the_top(rep_a, _var_dir):
-    batch = background.queue(
-        io.BytesIO(CSV.encode()),
-        actor=rep_a,
-        object_type="contacts",
-        file_name="p.csv",
-        columns=None,
-        update_existing=False,
-    )
+    batch = queued(rep_a, CSV, "p.csv")
     # The first attempt's worker died after starting: the batch says running; the scheduler made the job pending.
     ImportBatch.objects.filter(pk=batch.pk).update(status="running")
     Job.objects.update(attempts=1)
@@ -433,14 +418,7 @@ def test_an_import_whose_worker_died_is_run_again_from_the_top(rep_a, _var_dir):
 
 
 def test_an_import_whose_user_lost_the_permission_fails_with_the_reason(rep_a, _var_dir):
-    batch = background.queue(
-        io.BytesIO(CSV.encode()),
-        actor=rep_a,
-        object_type="contacts",
-        file_name="p.csv",
-        columns=None,
-        update_existing=False,
-    )
+    batch = queued(rep_a, CSV, "p.csv")
     rep_a.profile.role = builtin_role("read-only")
     rep_a.profile.save()
     jobs.run_due()
@@ -451,5 +429,5 @@ def test_an_import_whose_user_lost_the_permission_fails_with_the_reason(rep_a, _
 
 def test_stored_names_cannot_reach_outside_the_folder():
     for name in ("../secret_key", "/etc/passwd", "", ".hidden"):
-        with pytest.raises(Exception, match="upload the file again"):
+        with pytest.raises(BadRequest, match="upload the file again"):
             background.path_of(name)
