@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install install-dev migrate demo clean bench browser
+.PHONY: run test test-stress lint install install-dev migrate demo clean bench browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,14 @@ lint: install-dev
 test: lint node_modules/.installed browser
 	env -u DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$DATABASE_URL" ]; then echo "== again on $${DATABASE_URL%%://*}"; $(BIN)/pytest; fi
+
+# The flake hunt (not CI): STRESS_RUNS runs per database in random order while stress-ng keeps
+# every core busy; PostgreSQL too when DATABASE_URL is set. Logs and seeds under var/stress/.
+STRESS_RUNS ?= 5
+test-stress: lint node_modules/.installed browser
+	@command -v stress-ng >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq stress-ng; } \
+	  || { echo "stress-ng is missing: run 'sudo apt-get install stress-ng'."; exit 1; }
+	bash tests/stress.sh $(STRESS_RUNS)
 
 # Benchmarks (docs/benchmarks.md): seed a separate database, then measure through gunicorn.
 # SCALE=small|1m; BENCH_DB=sqlite|postgres. wrk is the load generator (a Python one is the fallback).

@@ -190,14 +190,22 @@ def run_job(job) -> None:
                 update_existing=batch.update_existing,
                 batch=batch,
                 progress=_heartbeat(job),
+                before_finish=_release_upload,
             )
     except Exception as exc:
+        _release_upload(batch)
         _failed(batch, exc)
         raise
-    finally:
-        if not batch.dry_run:  # the wizard still needs the file for the import it previewed
-            remove(batch.stored_file)
-            ImportBatch.objects.filter(pk=batch.pk).update(stored_file="")
+
+
+def _release_upload(batch: ImportBatch) -> None:
+    """Remove a finished import's upload before its final status is saved: a batch seen "done" or
+    "failed" has no file left. A dry run keeps it: the wizard imports the file it previewed next."""
+    if batch.dry_run or not batch.stored_file:
+        return
+    remove(batch.stored_file)
+    ImportBatch.objects.filter(pk=batch.pk).update(stored_file="")
+    batch.stored_file = ""
 
 
 def _heartbeat(job):

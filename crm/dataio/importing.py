@@ -474,11 +474,14 @@ def run(
     match_on: str = "",
     progress: Callable[[int, float | None], None] | None = None,
     batch: ImportBatch | None = None,
+    before_finish: Callable[[ImportBatch], None] | None = None,
 ) -> ImportBatch:
     """Import (or dry-run) a CSV or XLSX file; returns the recorded batch. File problems raise FileError (400).
 
     ``batch``: a queued batch (a background import) to run into instead of recording a new one; its
-    own settings (type, mapping, options) apply. ``progress(rows, fraction)`` is called per chunk."""
+    own settings (type, mapping, options) apply. ``progress(rows, fraction)`` is called per chunk.
+    ``before_finish(batch)`` does the caller's clean-up before the final status (done, dry run or
+    failed) is saved with it, so whoever polls the batch never sees it finished before it is."""
     if batch is not None:
         object_type, columns, update_existing = batch.object_type, batch.mapping, batch.update_existing
         match_on, file_name, dry_run = batch.match_on, batch.file_name, batch.dry_run
@@ -515,8 +518,10 @@ def run(
         with _import_pragmas():
             counts = _process(batch, importer, source, dry_run, progress)
     except Exception as exc:
-        _fail(batch, actor, exc, dry_run)
+        _fail(batch, actor, exc, dry_run, before_finish)
         raise
+    if before_finish:
+        before_finish(batch)
     batch.counts = counts
     batch.status = BatchStatus.DRY_RUN if dry_run else BatchStatus.DONE
     batch.finished_at = timezone.now()
@@ -575,11 +580,11 @@ def _claim(batch: ImportBatch, actor, fields: dict) -> None:
     """Start a queued batch. A batch found running was cut short (its worker died): what it wrote is
     reverted first, then it starts again from the top."""
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-        unfinished_check = batch.dry_run and batch.status == BatchStatus.DRY_RUN and batch.finished_at is None
-        if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING) and not unfinished_check:
-            raise BadRequest(f"Import {batch.pk} is {batch.get_status_display().lower()}; it cannot run again.")
-        was_running = batch.status == BatchStatus.RUNNING
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        unfinished_check = locked.dry_run and locked.status == BatchStatus.DRY_RUN and locked.finished_at is None
+        if locked.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING) and not unfinished_check:
+            raise BadRequest(f"Import {locked.pk} is {locked.get_status_display().lower()}; it cannot run again.")
+        was_running = locked.status == BatchStatus.RUNNING
     if was_running:
         _revert(batch, actor, force=True)
         batch.rows.all().delete()  # the new run records every row again
@@ -588,7 +593,7 @@ def _claim(batch: ImportBatch, actor, fields: dict) -> None:
         setattr(batch, name, value)
 
 
-def _fail(batch: ImportBatch, actor, exc: Exception, dry_run: bool) -> None:
+def _fail(batch: ImportBatch, actor, exc: Exception, dry_run: bool, before_finish=None) -> None:
     """A run that stopped part way: revert the chunks already committed, record why."""
     if not dry_run:
         try:
@@ -596,6 +601,8 @@ def _fail(batch: ImportBatch, actor, exc: Exception, dry_run: bool) -> None:
         except Exception:  # the batch stays "failed" with its rows: undo can be tried again
             log.exception("Reverting failed import %s", batch.pk)
     message = exc.message if isinstance(exc, ServiceError) else f"The import stopped: {exc.__class__.__name__}."
+    if before_finish:
+        before_finish(batch)
     batch.status, batch.message, batch.finished_at = BatchStatus.FAILED, message, timezone.now()
     batch.save()
 

@@ -376,6 +376,30 @@ def test_progress_is_saved_while_the_import_runs(rep_a, monkeypatch):
     assert positions[0] == 0 and positions == sorted(positions) and 0 < positions[-1] < batch.size
 
 
+@pytest.mark.parametrize("text", [CSV, "email,last name\n" + 'b@x.example,"' + "x" * (1024 * 1024 + 10) + '"\n'])
+def test_a_batch_is_finished_only_once_its_upload_is_removed(rep_a, _var_dir, text):
+    """Whoever polls a batch and sees it done or failed finds no stored file: the removal comes first."""
+    from django.db.models.signals import post_save
+
+    batch, seen = queued(rep_a, text, "p.csv"), []
+
+    def saved(sender, instance, **kwargs):
+        if instance.pk == batch.pk and instance.status in ("done", "failed"):
+            row = ImportBatch.objects.values_list("status", "stored_file").get(pk=batch.pk)
+            seen.append((*row, (_var_dir / "imports" / batch.stored_file).exists()))
+
+    post_save.connect(saved, sender=ImportBatch)
+    try:
+        jobs.run_due()
+    finally:
+        post_save.disconnect(saved, sender=ImportBatch)
+    assert seen and all(stored == "" and not exists for _, stored, exists in seen), seen
+    finished = ImportBatch.objects.get(pk=batch.pk)
+    assert finished.status in ("done", "failed") and finished.stored_file == ""
+    if finished.status == "done":
+        assert (finished.encoding, finished.delimiter) == ("utf-8", ",")  # what the run found is kept
+
+
 def test_a_file_problem_found_during_the_run_fails_the_batch(rep_a, _var_dir):
     text = "email,last name\na@x.example,A\n" + 'b@x.example,"' + "x" * (1024 * 1024 + 10) + '"\n'
     batch = queued(rep_a, text, "huge-cell.csv")
