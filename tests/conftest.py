@@ -9,6 +9,33 @@ from crm.access.models import ApiToken
 from tests.factories import PipelineFactory, TeamFactory, UserFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _transactional_tests_leave_the_migrated_data():
+    """A transactional test ends with a flush that empties every table, the migrations' rows (built-in
+    roles) included; Django only restores them at the start of the next serialized test, so any plain
+    test run after it (random order) found no roles. Restore them right after the flush instead, and
+    clear the search index (not a Django model, so the flush leaves its rows), so no test depends on
+    which test ran before it."""
+    from django.db import connections
+    from django.test import TransactionTestCase
+
+    flush = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        flush(self)
+        from crm.search.backends import backend
+
+        for name in self._databases_names(include_mirrors=False):
+            contents = getattr(connections[name], "_test_serialized_contents", None)
+            if self.serialized_rollback and contents:
+                connections[name].creation.deserialize_db_from_string(contents)
+        backend().clear()
+
+    TransactionTestCase._fixture_teardown = teardown
+    yield
+    TransactionTestCase._fixture_teardown = flush
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+SQLITE_PRAGMAS = ("journal_mode", "synchronous", "cache_size", "foreign_keys")
+
 
 class BulkWriter:
     """``tables``: the tables about to be loaded. ``throwaway``: the database is a fresh benchmark file
@@ -22,11 +24,13 @@ class BulkWriter:
         self.tables = list(tables)
         self.throwaway = throwaway
         self.dropped: list[str] = []  # CREATE INDEX statements to run again in finish()
+        self.restore: dict[str, object] = {}  # SQLite settings as begin() found them, for finish()
         connection.ensure_connection()
         self.raw = connection.connection
 
     def begin(self) -> None:
         if self.vendor == "sqlite":
+            self.restore = {p: self.raw.execute(f"PRAGMA {p}").fetchone()[0] for p in SQLITE_PRAGMAS}
             # The seed builds a fresh file: durability during the load buys nothing, and the
             # generator keeps every foreign key consistent (tests check with foreign_key_check).
             self.raw.execute("PRAGMA foreign_keys=OFF")
@@ -102,12 +106,14 @@ class BulkWriter:
             for sql in self.dropped:  # UNIQUE ones check the generated data again here
                 self.raw.execute(sql)
             self.dropped.clear()
-            self.raw.execute("PRAGMA foreign_keys=ON")
             # Statistics from a sample of each index (SQLite's advice for large databases): a full
             # ANALYZE reads every index of a multi-GB file again.
             self.raw.execute("PRAGMA analysis_limit=1000")
             self.raw.execute("ANALYZE")
-            self.raw.execute("PRAGMA journal_mode=WAL")  # back to what the app runs with
+            # Back to what the connection ran with (the app's WAL, or a test database's journal):
+            # left at journal_mode=OFF, a later ROLLBACK on this connection would not undo anything.
+            for pragma, value in self.restore.items():
+                self.raw.execute(f"PRAGMA {pragma}={value}")
         else:
             with self.raw.cursor() as cur:
                 cur.execute("SET session_replication_role = origin")

@@ -63,14 +63,6 @@ def browser(django_db_setup):
 
 
 @pytest.fixture(autouse=True)
-def _clear_search_index(transactional_db):
-    yield
-    from crm.search.backends import backend
-
-    backend().clear()  # not a Django model: the test flush leaves its rows for the next tests
-
-
-@pytest.fixture(autouse=True)
 def _plain_http_cookies(settings):
     # The live server speaks plain HTTP; Secure cookies would not come back.
     settings.SESSION_COOKIE_SECURE = False

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from crm.bench.bulk import BulkWriter
+from crm.bench.bulk import SQLITE_PRAGMAS, BulkWriter
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 TABLES = ["records_activity", "records_contactemail", "search_name"]
@@ -28,8 +28,15 @@ def _kept(indexes: list[tuple]) -> list[str]:
     return [name for name, sql in indexes if " UNIQUE " in sql]
 
 
-def test_throwaway_load_restores_every_index():
-    before = _indexes()
+def _settings() -> dict:
+    if connection.vendor != "sqlite":
+        return {}
+    with connection.cursor() as cur:
+        return {p: cur.execute(f"PRAGMA {p}").fetchone()[0] for p in SQLITE_PRAGMAS}
+
+
+def test_throwaway_load_restores_every_index_and_setting():
+    before, settings = _indexes(), _settings()
     kept = _kept(before)
     assert len(before) > len(kept) and "search_name_key" not in kept  # secondary indexes to drop
     writer = BulkWriter(tables=TABLES, throwaway=True)
@@ -38,3 +45,5 @@ def test_throwaway_load_restores_every_index():
     writer.insert("records_contactemail", ("id", "email", "kind", "is_primary", "contact_id"), [[]])
     writer.finish()
     assert _indexes() == before
+    # The connection is as it was: left at journal_mode=OFF, the next test's rollback kept its rows.
+    assert _settings() == settings
