@@ -25,7 +25,7 @@ from crm.api import idempotency
 from crm.api.errors import field_path
 from crm.audit.models import ObjectChange
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
-from crm.core.filters import Field, build_q, spans_many
+from crm.core.filters import Field, build_q, filter_fields_of, spans_many
 from crm.core.paging import Sort, page, parse_sort
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
@@ -57,6 +57,28 @@ class Resource:
     # (crm/records/api/fast.py); list, detail and update responses use it when set.
     fast: Callable | None = None
     extra: dict = field(default_factory=dict)
+
+
+def resource_for(rt) -> Resource:
+    """The API's view of a declared record type (crm.core.recordtypes.RecordType)."""
+    api = rt.api
+    return Resource(
+        path=rt.slug,
+        model=rt.model,
+        out=api.out,
+        create_in=api.create_in,
+        update_in=api.update_in,
+        create=rt.create,
+        update=rt.update,
+        delete=rt.delete,
+        filters=filter_fields_of(rt),
+        sorts={f.name: f.order_by for f in rt.fields if f.sortable},
+        default_sort=api.default_sort,
+        select_related=api.select_related,
+        prefetch=api.prefetch,
+        text_fields=api.text_fields,
+        fast=api.fast,
+    )
 
 
 class Duplicate(Schema):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from crm.core import recordtypes
 from crm.core.errors import BadRequest, ValidationFailed
+from crm.core.filters import filter_fields_of
 
 ALIASES = {
     "equals": "eq",
@@ -24,19 +26,16 @@ NEVER = Q(pk__in=[])
 
 
 def models_by_type() -> dict:
-    from crm.records.models import Activity, Company, Contact, Deal, Lead, Task
-
-    return {m.object_type: m for m in (Company, Contact, Lead, Deal, Activity, Task)}
+    """The models of the types rules can fire on (their declaration's ``triggers``)."""
+    return {rt.object_type: rt.model for rt in recordtypes.all_types() if rt.triggers}
 
 
 def filter_fields(object_type: str) -> dict:
     """The filter fields the list API offers for this type: one vocabulary for lists and rules."""
-    from crm.records.api.routes import RESOURCES
-
-    for res in RESOURCES.values():
-        if res.model.object_type == object_type:
-            return res.filters
-    raise BadRequest(f"Unknown object type {object_type!r}.")
+    rt = recordtypes.by_type(object_type)
+    if rt is None:
+        raise BadRequest(f"Unknown object type {object_type!r}.")
+    return filter_fields_of(rt)
 
 
 def _text(value) -> str:

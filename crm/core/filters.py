@@ -34,6 +34,12 @@ class Field:
     choices: tuple[str, ...] = ()
 
 
+def filter_fields_of(rt) -> dict[str, Field]:
+    """The filters a declared record type offers (crm.core.recordtypes): its filterable fields.
+    A choice is filtered as text, so an unknown value finds nothing (enums enter the schema later)."""
+    return {f.name: Field(f.filter_lookup, "str" if f.kind == "choice" else f.kind) for f in rt.fields if f.filterable}
+
+
 def _convert(kind: str, raw: str, choices=()):
     try:
         if kind == "int":

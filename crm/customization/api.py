@@ -1,6 +1,6 @@
 from ninja import Router, Schema
 
-from crm.access.models import OBJECT_TYPES
+from crm.core import recordtypes
 from crm.core.errors import BadRequest
 from crm.customization.models import CustomField
 
@@ -23,10 +23,10 @@ class CustomFieldOut(Schema):
 def custom_fields(request, object_type: str | None = None):
     qs = CustomField.objects.all()
     if object_type:
-        if object_type not in OBJECT_TYPES:
+        if recordtypes.by_type(object_type) is None:
             raise BadRequest(
                 f"Unknown object type {object_type!r}.",
-                fields={"object_type": f"Use one of: {', '.join(OBJECT_TYPES)}."},
+                fields={"object_type": f"Use one of: {', '.join(recordtypes.object_types())}."},
             )
         qs = qs.filter(object_type=object_type)
     return list(qs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 from crm.customization.validation import definitions
 
@@ -195,13 +196,6 @@ TARGETS = {
     "deals": DEAL_SYNONYMS,
     "activities": ACTIVITY_SYNONYMS,
 }
-RECORD_TYPES = {
-    "contacts": "contact",
-    "companies": "company",
-    "leads": "lead",
-    "deals": "deal",
-    "activities": "activity",
-}
 # Pipedrive writes "Deal - Title", "Activity - Due date": a prefix naming the record type itself is dropped.
 OWN_PREFIX = {
     "leads": re.compile(r"^\s*lead\s*[-:]\s*(.+)$", re.I),
@@ -218,7 +212,7 @@ def suggest(object_type: str, header: list[str]) -> dict[str, str]:
     """header -> target for every column we recognise (custom fields by key or label), else ""."""
     lookup = {squash(s): target for target, spellings in TARGETS[object_type].items() for s in spellings}
     lookup.update({squash(t): t for t in TARGETS[object_type]})
-    for key, field in definitions(_record_type(object_type)).items():
+    for key, field in definitions(record_type(object_type)).items():
         lookup[squash(key)] = lookup[squash(field.label)] = f"cf_{key}"
     used, out = set(), {}
     for column in header:
@@ -237,7 +231,7 @@ def validate(object_type: str, header: list[str], mapping: dict) -> dict[str, st
     """A user's mapping: only known columns and targets, each target at most once."""
     if not isinstance(mapping, dict):
         raise ValidationFailed({"mapping": "Must be an object of column header to field."})
-    targets = set(TARGETS[object_type]) | {f"cf_{k}" for k in definitions(_record_type(object_type))}
+    targets = set(TARGETS[object_type]) | {f"cf_{k}" for k in definitions(record_type(object_type))}
     errors, seen = {}, {}
     for column, target in mapping.items():
         if column not in header:
@@ -254,8 +248,9 @@ def validate(object_type: str, header: list[str], mapping: dict) -> dict[str, st
 
 
 def custom_keys(object_type: str) -> list[str]:
-    return sorted(definitions(_record_type(object_type)))
+    return sorted(definitions(record_type(object_type)))
 
 
-def _record_type(object_type: str) -> str:
-    return RECORD_TYPES[object_type]
+def record_type(slug: str) -> str:
+    """The declared type's object type ("contacts" -> "contact")."""
+    return recordtypes.by_slug(slug).object_type

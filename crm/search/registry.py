@@ -1,4 +1,4 @@
-"""Which models are searchable and what text each contributes; apps declare it in their search.py."""
+"""What global search indexes for each record type, from the record-type declarations."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+
+from crm.core import recordtypes
 
 
 @dataclass(frozen=True)
@@ -19,19 +21,25 @@ class Searchable:
     prefetch: tuple[str, ...] = ()
 
 
-_REGISTRY: dict[str, Searchable] = {}
-
-
-def register(model, *, code: int, text, name_field: str = "name", prefetch: tuple[str, ...] = ()) -> None:
-    _REGISTRY[model.object_type] = Searchable(model, code, text, name_field, prefetch)
-
-
 def searchables() -> dict[str, Searchable]:
-    return _REGISTRY
+    """The types global search indexes: those whose declaration (crm/*/recordtypes.py) has a search."""
+    types = tuple(rt for rt in recordtypes.all_types() if rt.search is not None)
+    if _CACHE.get("types") != types:
+        _CACHE["types"] = types
+        _CACHE["entries"] = {
+            rt.object_type: Searchable(
+                rt.model, rt.search.code, rt.search.text, rt.search.name_field, rt.search.prefetch
+            )
+            for rt in types
+        }
+    return _CACHE["entries"]
+
+
+_CACHE: dict = {}
 
 
 def for_object(obj) -> Searchable | None:
-    return _REGISTRY.get(getattr(obj, "object_type", ""))
+    return searchables().get(getattr(obj, "object_type", ""))
 
 
 def fold(text: str) -> str:

@@ -1,7 +1,7 @@
-"""The record types the web app lists and shows, declared once.
+"""The record types the web app lists and shows: a view of the declared types (crm.core.recordtypes).
 
-Each kind reuses the API's declaration (crm.records.api.routes.RESOURCES) for its services, filters
-and sorts, so a list page filters and sorts exactly like ``GET /api/v1/<kind>``.
+A list page's columns are the fields a declaration marks ``listed``; each reuses the API resource's
+filters and sorts, so a list page filters and sorts exactly like ``GET /api/v1/<slug>``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm.api.crud import Resource
+from crm.core import recordtypes
+from crm.core.recordtypes import RecordField, RecordType
 from crm.records.api.routes import RESOURCES
 
 
@@ -23,12 +25,27 @@ class Column:
 
 @dataclass(frozen=True)
 class Kind:
-    slug: str  # URL segment and RESOURCES key
-    singular: str
-    plural: str
-    columns: tuple[Column, ...]
-    has_owner: bool = True
-    owner_filter: str = "owner"
+    type: RecordType
+
+    @property
+    def slug(self) -> str:  # URL segment and RESOURCES key
+        return self.type.slug
+
+    @property
+    def singular(self) -> str:
+        return self.type.singular
+
+    @property
+    def plural(self) -> str:
+        return self.type.plural
+
+    @property
+    def owner_filter(self) -> str:
+        return self.type.owner_field
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return tuple(column_of(f) for f in self.type.fields if f.listed)
 
     @property
     def resource(self) -> Resource:
@@ -36,115 +53,46 @@ class Kind:
 
     @property
     def model(self):
-        return self.resource.model
+        return self.type.model
 
     @property
     def object_type(self) -> str:
-        return self.model.object_type
+        return self.type.object_type
 
 
-def _choices(enum) -> tuple[tuple[str, str], ...]:
-    return tuple((value, label) for value, label in enum.choices)
-
-
-def _kinds() -> dict[str, Kind]:
-    from crm.records.models import DealStatus, LeadStatus, LifecycleStage, TaskPriority, TaskStatus
-
-    return {
-        "companies": Kind(
-            "companies",
-            "company",
-            "companies",
-            (
-                Column("Name", "name", "name", "name__contains"),
-                Column("Domain", "domain", None, "domain__contains"),
-                Column("Industry", "industry", None, "industry__contains"),
-                Column("City", "city", None, "city__contains"),
-                Column("Stage", "lifecycle_stage", None, "lifecycle_stage", _choices(LifecycleStage)),
-                Column("Owner", "owner", None, None),
-                Column("Updated", "updated_at", "updated_at", None),
-            ),
-        ),
-        "contacts": Kind(
-            "contacts",
-            "contact",
-            "contacts",
-            (
-                Column("Name", "name", "name", "name__contains"),
-                Column("Email", "email", "email", "email__contains"),
-                Column("Phone", "phone", None, "phone__contains"),
-                Column("Company", "company", None, None),
-                Column("Title", "title", None, "title__contains"),
-                Column("Stage", "lifecycle_stage", None, "lifecycle_stage", _choices(LifecycleStage)),
-                Column("Owner", "owner", None, None),
-                Column("Updated", "updated_at", "updated_at", None),
-            ),
-        ),
-        "leads": Kind(
-            "leads",
-            "lead",
-            "leads",
-            (
-                Column("Name", "name", "name", "name__contains"),
-                Column("Company", "company_name", None, "company_name__contains"),
-                Column("Email", "email", None, "email__contains"),
-                Column("Status", "status", "status", "status", _choices(LeadStatus)),
-                Column("Score", "score", "score", None),
-                Column("Source", "source", None, "source__contains"),
-                Column("Owner", "owner", None, None),
-                Column("Updated", "updated_at", "updated_at", None),
-            ),
-        ),
-        "deals": Kind(
-            "deals",
-            "deal",
-            "deals",
-            (
-                Column("Name", "name", "name", "name__contains"),
-                Column("Amount", "amount", "amount", None),
-                Column("Stage", "stage", None, None),
-                Column("Status", "status", None, "status", _choices(DealStatus)),
-                Column("Close date", "expected_close_date", "expected_close_date", None),
-                Column("Company", "company", None, None),
-                Column("Owner", "owner", None, None),
-            ),
-        ),
-        "tasks": Kind(
-            "tasks",
-            "task",
-            "tasks",
-            (
-                Column("Title", "title", "title", None),
-                Column("Due", "due_at", "due_at", None),
-                Column("Priority", "priority", "priority", "priority", _choices(TaskPriority)),
-                Column("Status", "status", None, "status", _choices(TaskStatus)),
-                Column("Assignee", "assignee", None, None),
-            ),
-            owner_filter="assignee",
-        ),
-    }
-
-
-_KINDS: dict[str, Kind] | None = None
+def column_of(f: RecordField) -> Column:
+    """Text is filtered by "contains", a choice by a select; other kinds have no filter box."""
+    if not f.filterable:
+        where = None
+    elif f.kind == "str":
+        where = f"{f.name}__contains"
+    elif f.kind == "choice":
+        where = f.name
+    else:
+        where = None
+    return Column(f.label, f.name, f.name if f.sortable else None, where, f.choices if f.kind == "choice" else ())
 
 
 def kinds() -> dict[str, Kind]:
-    global _KINDS
-    if _KINDS is None:
-        _KINDS = _kinds()
-    return _KINDS
+    return {rt.slug: Kind(rt) for rt in recordtypes.all_types() if rt.pages}
 
 
 def kind(slug: str) -> Kind:
-    return kinds()[slug]
+    rt = recordtypes.by_slug(slug)
+    if rt is None or not rt.pages:
+        raise KeyError(slug)
+    return Kind(rt)
 
 
 def kind_of(obj) -> Kind:
     """The kind of a record instance (for URLs)."""
-    for k in kinds().values():
-        if isinstance(obj, k.model):
-            return k
-    raise KeyError(type(obj).__name__)
+    rt = recordtypes.of(obj)
+    if rt is None or not rt.pages:
+        raise KeyError(type(obj).__name__)
+    return Kind(rt)
 
 
-SLUG_OF_TYPE = {"company": "companies", "contact": "contacts", "lead": "leads", "deal": "deals", "task": "tasks"}
+def slug_of_type(object_type: str) -> str | None:
+    """The URL segment of a type with pages ("contact" -> "contacts"), or None."""
+    rt = recordtypes.by_type(object_type)
+    return rt.slug if rt and rt.pages else None

@@ -4,12 +4,14 @@ from typing import Literal
 from ninja import Router, Schema
 
 from crm.api.crud import json_response
+from crm.core import recordtypes
 from crm.core.errors import BadRequest
-from crm.records.models import Company, Contact, Deal, Lead
 from crm.records.services.common import get_visible
 from crm.records.timeline import KINDS, timeline
 
-MODELS = {"companies": Company, "contacts": Contact, "leads": Lead, "deals": Deal}
+# The types with a timeline (their declaration says so), by slug; the path's enum in the OpenAPI.
+MODELS = {rt.slug: rt.model for rt in recordtypes.all_types() if rt.timeline}
+TimelineSlug = Literal[tuple(MODELS)]
 
 
 class Entry(Schema):
@@ -55,7 +57,7 @@ router = Router(tags=["timeline"])
 @router.get("/{kind}/{int:pk}/timeline", response=list[Entry], summary="A record's unified timeline")
 def record_timeline(
     request,
-    kind: Literal["companies", "contacts", "leads", "deals"],
+    kind: TimelineSlug,
     pk: int,
     limit: int = 50,
     types: str | None = None,

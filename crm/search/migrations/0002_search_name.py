@@ -21,7 +21,7 @@ POSTGRES = [
 ]
 DROP = ["DROP TABLE IF EXISTS search_name"]
 
-# As crm/records/search.py registers them (code is part of the row id: object_id * 16 + code).
+# As the record types declared them then (code is part of the row id: object_id * 16 + code).
 EXISTING = [("company", 1, "records", "Company"), ("contact", 2, "records", "Contact"),
             ("lead", 3, "records", "Lead"), ("deal", 4, "records", "Deal")]  # fmt: skip
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from crm.web.registry import SLUG_OF_TYPE
+from crm.core import recordtypes
 
 
 class RecordPicker(forms.Widget):
@@ -21,11 +21,9 @@ class RecordPicker(forms.Widget):
         return context
 
     def _label(self, value) -> str:
-        from crm.web.registry import kind
-
         if value in (None, "") or self.user is None:
             return ""
-        model = kind(SLUG_OF_TYPE[self.object_type]).model
+        model = recordtypes.by_type(self.object_type).model
         try:
             obj = model.objects.restrict(self.user).filter(pk=int(value)).first()
         except (TypeError, ValueError):

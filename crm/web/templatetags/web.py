@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from crm.access.policy import policy_for
-from crm.web.registry import SLUG_OF_TYPE
+from crm.web.registry import slug_of_type
 
 register = template.Library()
 
@@ -47,7 +47,7 @@ def when(value) -> str:
 
 
 def _path_url(obj) -> str | None:
-    slug = SLUG_OF_TYPE.get(getattr(obj, "object_type", ""))
+    slug = slug_of_type(getattr(obj, "object_type", ""))
     return reverse("web:record-detail", args=[slug, obj.pk]) if slug else None
 
 
@@ -58,7 +58,7 @@ def record_url(obj) -> str:
 
 @register.simple_tag
 def url_of(object_type: str, pk) -> str:
-    slug = SLUG_OF_TYPE.get(object_type)
+    slug = slug_of_type(object_type)
     return reverse("web:record-detail", args=[slug, pk]) if slug else ""
 
 

@@ -97,7 +97,7 @@ def upload(request, object_type: str):
 
 
 def _targets(object_type: str) -> list[tuple[str, str]]:
-    fields = definitions(mapping.RECORD_TYPES[object_type])
+    fields = definitions(mapping.record_type(object_type))
     out = [("", "— don't import —")]
     for target in mapping.TARGETS[object_type]:
         out.append((target, LABELS.get(target, target.replace("_", " ").capitalize())))
@@ -183,7 +183,7 @@ def map_columns(request, token: str):
 def _match_choices(object_type: str, spec) -> list[tuple[str, str]]:
     """What rows may be matched on: the type's own key, a custom field holding another system's id, or nothing."""
     out = [("", f"Their {spec.key_name}")] if spec.key_name else []
-    fields = definitions(mapping.RECORD_TYPES[object_type])
+    fields = definitions(mapping.record_type(object_type))
     out += [
         (f"cf_{key}", f"{fields[key].label} (an id from another system)") for key in mapping.custom_keys(object_type)
     ]

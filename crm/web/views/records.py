@@ -28,9 +28,7 @@ def detail_url(kind: Kind, pk: int) -> str:
 
 
 def _detail_qs(kind: Kind):
-    names = {"companies": ("owner", "parent"), "contacts": ("owner", "company"), "leads": ("owner",)}
-    names |= {"deals": ("owner", "company", "stage", "pipeline"), "tasks": ("assignee", "company", "contact", "deal")}
-    return kind.model.objects.select_related(*names[kind.slug])
+    return kind.model.objects.select_related(*kind.type.detail_related)
 
 
 @login_required

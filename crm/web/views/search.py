@@ -6,12 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
+from crm.core import recordtypes
 from crm.search.query import search
 from crm.search.registry import searchables
-from crm.web.registry import SLUG_OF_TYPE
+from crm.web.registry import slug_of_type
 
 MAX_QUERY = 200
-GROUP_TITLES = {"company": "Companies", "contact": "Contacts", "lead": "Leads", "deal": "Deals"}
 
 
 def _detail(obj) -> str:
@@ -26,8 +26,8 @@ def grouped(user, q: str, limit: int) -> list[dict]:
     return [
         {
             "type": t,
-            "title": GROUP_TITLES.get(t, t),
-            "slug": SLUG_OF_TYPE[t],
+            "title": recordtypes.by_type(t).label,
+            "slug": slug_of_type(t),
             "hits": [{"obj": o, "detail": _detail(o)} for o in objs],
         }
         for t, objs in found.items()

@@ -27,7 +27,6 @@ FILTERS = {
     "task": (("task",), None),
     "change": (("change",), None),
 }
-TIMELINE_KINDS = {"companies", "contacts", "leads", "deals"}
 QUICK_TABS = [("note", "Note"), ("call", "Call"), ("meeting", "Meeting")]
 
 
@@ -50,7 +49,7 @@ def entries_for(obj, user, show: str) -> list[dict]:
 def timeline_context(request, kind, obj) -> dict:
     show = request.GET.get("show", "all")
     show = show if show in FILTERS else "all"
-    if kind.slug not in TIMELINE_KINDS:
+    if not kind.type.timeline:
         return {"entries": timeline(obj, request.user, limit=LIMIT, kinds=("change",)), "show": "change"}
     return {
         "entries": entries_for(obj, request.user, show),
@@ -89,7 +88,7 @@ def _links(kind, obj, user) -> dict:
 @require_POST
 def quick_add(request, kind_slug: str, pk: int, what: str):
     kind = kind_or_404(kind_slug)
-    if kind.slug not in TIMELINE_KINDS or what not in ("activity", "task"):
+    if not kind.type.timeline or what not in ("activity", "task"):
         return redirect("web:record-detail", kind.slug, pk)
     obj = get_visible(kind.model, request.user, pk)
     is_task = what == "task"

@@ -1,0 +1,157 @@
+"""The record-type registry: one declaration per type of record, read by everything else.
+
+Each domain app declares its types in its own ``recordtypes.py`` (found when the apps load, as
+Django's admin finds ``admin.py``). A declaration says once what a type is: its model, names, fields
+and what each field is for (listed, filtered, sorted, searched, imported, exported), the services that
+write it, its permission key, its search text and which shared features it takes part in. The API,
+the web pages, search, export, the change log, automation and the permission lists read it here;
+none of them keeps a list of types of its own (docs/adding-a-record-type.md).
+
+This module imports no domain app: a declaration points down at its app's models and services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils.module_loading import autodiscover_modules
+
+# What a field holds, for filters and forms: the filter language's kinds (crm.core.filters).
+KINDS = {"int", "decimal", "str", "bool", "date", "datetime", "choice", "uuid"}
+
+
+@dataclass(frozen=True)
+class RecordField:
+    name: str  # the API's and the filter language's name, and the attribute a list column shows
+    kind: str
+    label: str = ""
+    lookup: str = ""  # the ORM path a filter compares (default: name)
+    sort_path: str = ""  # the ORM path a sort orders by (default: name)
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label) for a choice field
+    listed: bool = False  # a column of the web list
+    filterable: bool = True  # ?name= on lists, exports, saved views and rule conditions
+    sortable: bool = False
+    searchable: bool = False  # part of the record's search text (the declaration's search.text says how)
+    importable: bool = False
+    exportable: bool = True
+    required: bool = False
+    read_only: bool = False
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"Field {self.name!r}: unknown kind {self.kind!r}; one of {sorted(KINDS)}.")
+
+    @property
+    def filter_lookup(self) -> str:
+        return self.lookup or self.name
+
+    @property
+    def order_by(self) -> str:
+        return self.sort_path or self.name
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """What the API needs beyond the fields: its schemas (until they are built from the fields) and
+    how to load a page of records in a fixed number of queries."""
+
+    out: type
+    create_in: type
+    update_in: type
+    fast: Callable | None = None  # page of instances -> the out schema's dicts (crm/records/api/fast.py)
+    default_sort: str = "-updated_at"
+    select_related: tuple[str, ...] = ()
+    prefetch: tuple[str, ...] = ()
+    text_fields: tuple[str, ...] = ()  # ?q= on a type global search does not index
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    text: Callable[[object], list[str]]  # record -> the texts global search finds it by
+    code: int  # part of the index row id (object_id * 16 + code) until search keys become (type, id)
+    name_field: str = "name"
+    prefetch: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordType:
+    object_type: str  # "contact": the permission key, and the type in the change log, events and search
+    slug: str  # "contacts": the API path and the web URL segment
+    model: type
+    singular: str
+    plural: str
+    fields: tuple[RecordField, ...]
+    create: Callable  # create(*, actor, data) -> Saved
+    update: Callable  # update(obj, *, actor, data, version) -> Saved
+    delete: Callable  # delete(obj, *, actor, version) -> None
+    api: ApiSpec
+    search: SearchSpec | None = None
+    owner_field: str = "owner"  # the user a record belongs to (tasks: "assignee")
+    pages: bool = True  # web list, detail and form pages
+    detail_related: tuple[str, ...] = ()  # the foreign keys a record's page shows, loaded with it
+    timeline: bool = False  # activities and tasks link to it; its page shows a timeline
+    triggers: bool = True  # automation rules can fire on its changes
+    extra: dict = field(default_factory=dict)
+
+    def get_field(self, name: str) -> RecordField:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def label(self) -> str:
+        return self.plural.capitalize()
+
+
+_TYPES: dict[str, RecordType] = {}  # by object_type, in declaration order
+_SLUGS: dict[str, RecordType] = {}
+
+
+def register(rt: RecordType) -> RecordType:
+    """Add a type; declaring the same object type or slug twice is a programming error."""
+    for key, table in ((rt.object_type, _TYPES), (rt.slug, _SLUGS)):
+        if key in table and table[key] is not rt:
+            raise ValueError(f"Record type {key!r} is declared twice.")
+    _TYPES[rt.object_type] = rt
+    _SLUGS[rt.slug] = rt
+    return rt
+
+
+def unregister(object_type: str) -> None:
+    """Remove a type (tests that declare one of their own)."""
+    rt = _TYPES.pop(object_type, None)
+    if rt is not None:
+        _SLUGS.pop(rt.slug, None)
+
+
+def discover() -> None:
+    """Import every installed app's recordtypes.py (CoreConfig.ready)."""
+    autodiscover_modules("recordtypes")
+
+
+def all_types() -> list[RecordType]:
+    return list(_TYPES.values())
+
+
+def by_type(object_type: str) -> RecordType | None:
+    return _TYPES.get(object_type)
+
+
+def by_slug(slug: str) -> RecordType | None:
+    return _SLUGS.get(slug)
+
+
+def of(obj) -> RecordType | None:
+    """The type of a record instance."""
+    return _TYPES.get(getattr(obj, "object_type", ""))
+
+
+def object_types() -> tuple[str, ...]:
+    return tuple(_TYPES)
+
+
+def slug_of(object_type: str) -> str | None:
+    rt = _TYPES.get(object_type)
+    return rt.slug if rt else None

@@ -1,0 +1,283 @@
+"""The built-in record types: companies, contacts, leads, deals, activities and tasks, declared once
+(crm.core.recordtypes). The API, the web pages, search and export are built from these."""
+
+from crm.core.normalize import phone_search_tokens
+from crm.core.recordtypes import ApiSpec, RecordField, RecordType, SearchSpec, register
+from crm.records.api import schemas as s
+from crm.records.api.fast import dumper
+from crm.records.models import (
+    Activity,
+    Company,
+    Contact,
+    Deal,
+    DealStatus,
+    Lead,
+    LeadStatus,
+    LifecycleStage,
+    Task,
+    TaskPriority,
+    TaskStatus,
+)
+from crm.records.services import activities, companies, contacts, deals, leads
+
+F = RecordField
+
+
+def text(name: str, label: str = "", **kw) -> RecordField:
+    return F(name, "str", label or name.replace("_", " ").capitalize(), **kw)
+
+
+def choice(name: str, label: str, enum, **kw) -> RecordField:
+    # Filtered as text by the API (an unknown value finds nothing) until enums enter the schema.
+    return F(name, "choice", label, choices=tuple(enum.choices), **kw)
+
+
+def record_id(name: str, label: str = "", **kw) -> RecordField:
+    return F(name, "int", label or name.capitalize(), lookup=f"{name}_id", **kw)
+
+
+COMMON = (
+    F("id", "int", "ID", sortable=True, read_only=True),
+    F("created_at", "datetime", "Created", sortable=True, read_only=True),
+    F("updated_at", "datetime", "Updated", sortable=True, read_only=True),
+)
+OWNED = (*COMMON, record_id("owner", listed=True), text("tag", "Tag", lookup="tags__name"))
+UPDATED_COLUMN = F("updated_at", "datetime", "Updated", listed=True, sortable=True, read_only=True)
+
+
+def _phones(numbers) -> list[str]:
+    return [token for n in numbers if n for token in phone_search_tokens(n)]
+
+
+def _company_text(c: Company) -> list[str]:
+    return [c.name, *(d.domain for d in c.domains.all()), *_phones([c.phone])]
+
+
+def _contact_text(c: Contact) -> list[str]:
+    return [c.name, c.title, *(e.email for e in c.emails.all()), *_phones(p.number for p in c.phones.all())]
+
+
+def _lead_text(lead: Lead) -> list[str]:
+    return [lead.name, lead.company_name, lead.email, *_phones([lead.phone])]
+
+
+def _deal_text(d: Deal) -> list[str]:
+    return [d.name]
+
+
+def _ordered(*fields: RecordField) -> tuple[RecordField, ...]:
+    """Fields by name; a later one replaces an earlier one of the same name, in the later place."""
+    out: dict[str, RecordField] = {}
+    for f in fields:
+        out.pop(f.name, None)
+        out[f.name] = f
+    return tuple(out.values())
+
+
+register(
+    RecordType(
+        object_type="company",
+        slug="companies",
+        detail_related=("owner", "parent"),
+        model=Company,
+        singular="company",
+        plural="companies",
+        fields=_ordered(
+            text("name", listed=True, sortable=True, searchable=True, required=True, importable=True),
+            text("domain", lookup="domains__domain", listed=True, searchable=True, importable=True),
+            text("industry", listed=True, importable=True),
+            text("size", importable=True),
+            text("city", listed=True, importable=True),
+            text("country", importable=True),
+            choice("lifecycle_stage", "Stage", LifecycleStage, listed=True, importable=True),
+            F("annual_revenue", "decimal", "Annual revenue", sortable=True, importable=True),
+            record_id("parent"),
+            *OWNED,
+            UPDATED_COLUMN,
+        ),
+        create=companies.company_create,
+        update=companies.company_update,
+        delete=companies.company_delete,
+        api=ApiSpec(
+            out=s.CompanyOut,
+            create_in=s.CompanyIn,
+            update_in=s.CompanyPatch,
+            fast=dumper(Company, s.CompanyOut),
+            prefetch=("tags", "domains"),
+        ),
+        search=SearchSpec(text=_company_text, code=1, prefetch=("domains",)),
+        timeline=True,
+    )
+)
+
+register(
+    RecordType(
+        object_type="contact",
+        slug="contacts",
+        detail_related=("owner", "company"),
+        model=Contact,
+        singular="contact",
+        plural="contacts",
+        fields=_ordered(
+            text("name", listed=True, sortable=True, searchable=True),
+            text("email", lookup="emails__email", listed=True, sortable=True, searchable=True, importable=True),
+            text("phone", lookup="phones__number", listed=True, searchable=True, importable=True),
+            record_id("company", listed=True, importable=True),
+            text("title", listed=True, searchable=True, importable=True),
+            choice("lifecycle_stage", "Stage", LifecycleStage, listed=True, importable=True),
+            text("last_name", "Last name", filterable=False, sortable=True, importable=True),
+            text("city", importable=True),
+            text("country", importable=True),
+            text("source", importable=True),
+            F("email_opt_in", "bool", "Email opt-in", importable=True),
+            *OWNED,
+            UPDATED_COLUMN,
+        ),
+        create=contacts.contact_create,
+        update=contacts.contact_update,
+        delete=contacts.contact_delete,
+        api=ApiSpec(
+            out=s.ContactOut,
+            create_in=s.ContactIn,
+            update_in=s.ContactPatch,
+            fast=dumper(Contact, s.ContactOut),
+            prefetch=("tags", "emails", "phones", "past_companies"),
+        ),
+        search=SearchSpec(text=_contact_text, code=2, prefetch=("emails", "phones")),
+        timeline=True,
+    )
+)
+
+register(
+    RecordType(
+        object_type="lead",
+        slug="leads",
+        detail_related=("owner",),
+        model=Lead,
+        singular="lead",
+        plural="leads",
+        fields=_ordered(
+            text("name", listed=True, sortable=True, searchable=True),
+            text("company_name", "Company", listed=True, searchable=True, importable=True),
+            text("email", listed=True, searchable=True, importable=True),
+            choice("status", "Status", LeadStatus, listed=True, sortable=True, importable=True),
+            F("score", "int", "Score", listed=True, sortable=True),
+            text("source", listed=True, importable=True),
+            F("converted_at", "datetime", "Converted", read_only=True),
+            *OWNED,
+            UPDATED_COLUMN,
+        ),
+        create=leads.lead_create,
+        update=leads.lead_update,
+        delete=leads.lead_delete,
+        api=ApiSpec(out=s.LeadOut, create_in=s.LeadIn, update_in=s.LeadPatch, prefetch=("tags",)),
+        search=SearchSpec(text=_lead_text, code=3),
+        timeline=True,
+    )
+)
+
+register(
+    RecordType(
+        object_type="deal",
+        slug="deals",
+        detail_related=("owner", "company", "stage", "pipeline"),
+        model=Deal,
+        singular="deal",
+        plural="deals",
+        fields=_ordered(
+            text("name", listed=True, sortable=True, searchable=True, required=True, importable=True),
+            F("amount", "decimal", "Amount", listed=True, sortable=True, importable=True),
+            record_id("stage", listed=True, importable=True),
+            choice("status", "Status", DealStatus, listed=True, importable=True),
+            F("expected_close_date", "date", "Close date", listed=True, sortable=True, importable=True),
+            record_id("company", listed=True, importable=True),
+            record_id("pipeline", importable=True),
+            F("contact", "int", "Contact", lookup="contacts__id"),
+            text("currency", importable=True),
+            F("probability", "int", "Probability", sortable=True),
+            F("closed_at", "datetime", "Closed", read_only=True),
+            F("stage_changed_at", "datetime", "Stage changed", filterable=False, sortable=True, read_only=True),
+            *OWNED,
+        ),
+        create=deals.deal_create,
+        update=deals.deal_update,
+        delete=deals.deal_delete,
+        api=ApiSpec(
+            out=s.DealOut,
+            create_in=s.DealCreate,
+            update_in=s.DealPatch,
+            fast=dumper(Deal, s.DealOut),
+            prefetch=("tags", "deal_contacts"),
+        ),
+        search=SearchSpec(text=_deal_text, code=4),
+        timeline=True,
+    )
+)
+
+LINKS = tuple(record_id(name) for name in ("company", "contact", "lead", "deal"))
+
+register(
+    RecordType(
+        object_type="activity",
+        slug="activities",
+        model=Activity,
+        singular="activity",
+        plural="activities",
+        fields=(
+            *COMMON,
+            record_id("owner"),
+            text("kind"),
+            *LINKS,
+            F("occurred_at", "datetime", "Occurred", sortable=True),
+            text("direction"),
+            text("outcome"),
+            text("subject", filterable=False, searchable=True),
+            text("body", filterable=False, searchable=True),
+        ),
+        create=activities.activity_create,
+        update=activities.activity_update,
+        delete=activities.activity_delete,
+        api=ApiSpec(
+            out=s.ActivityOut,
+            create_in=s.ActivityIn,
+            update_in=s.ActivityPatch,
+            default_sort="-occurred_at",
+            prefetch=("participants",),
+            text_fields=("subject", "body"),
+        ),
+        pages=False,  # shown on the timeline of the records it is linked to
+    )
+)
+
+register(
+    RecordType(
+        object_type="task",
+        slug="tasks",
+        detail_related=("assignee", "company", "contact", "deal"),
+        model=Task,
+        singular="task",
+        plural="tasks",
+        fields=(
+            text("title", listed=True, filterable=False, sortable=True, searchable=True, required=True),
+            F("due_at", "datetime", "Due", listed=True, sortable=True),
+            choice("priority", "Priority", TaskPriority, listed=True, sortable=True),
+            choice("status", "Status", TaskStatus, listed=True),
+            record_id("assignee", listed=True),
+            *COMMON,
+            F("reminder_at", "datetime", "Reminder"),
+            *LINKS,
+            text("description", filterable=False, searchable=True),
+        ),
+        create=activities.task_create,
+        update=activities.task_update,
+        delete=activities.task_delete,
+        api=ApiSpec(
+            out=s.TaskOut,
+            create_in=s.TaskIn,
+            update_in=s.TaskPatch,
+            default_sort="due_at",
+            text_fields=("title", "description"),
+        ),
+        owner_field="assignee",
+    )
+)
