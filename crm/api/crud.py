@@ -41,6 +41,7 @@ RESERVED = {"limit", "cursor", "sort", "q"}
 class Resource:
     path: str
     model: type
+    singular: str  # names the operations: list_contacts, create_contact, ...
     out: type[Schema]
     create_in: type[Schema]
     update_in: type[Schema]
@@ -65,6 +66,7 @@ def resource_for(rt) -> Resource:
     return Resource(
         path=rt.slug,
         model=rt.model,
+        singular=rt.singular.replace(" ", "_"),
         out=api.out,
         create_in=api.create_in,
         update_in=api.update_in,
@@ -205,7 +207,9 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
     def reload(pk):
         return related_qs(res).get(pk=pk)
 
-    @router.get("", response=Page, summary=f"List {res.model._meta.verbose_name_plural}")
+    one, many = res.singular, res.path.replace("-", "_")
+
+    @router.get("", response=Page, summary=f"List {res.model._meta.verbose_name_plural}", operation_id=f"list_{many}")
     def list_records(
         request, limit: int = 50, cursor: str | None = None, sort: str | None = None, q: str | None = None
     ):
@@ -217,7 +221,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
         rows, nxt = page(filtered(res, request, related=not fast), sort_of(res, sort), limit=limit, cursor=cursor)
         return json_response({"items": fast(rows), "next": nxt}) if fast else {"items": rows, "next": nxt}
 
-    @router.post("", response={201: Created}, summary=f"Create a {name}")
+    @router.post("", response={201: Created}, summary=f"Create a {name}", operation_id=f"create_{one}")
     def create_record(request, payload: CreateIn):
         data = payload.model_dump(exclude_unset=True, mode="python")
         key = idempotency.key_of(request)
@@ -234,6 +238,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
         "/bulk",
         response={200: dict, 422: dict},
         summary=f"Create or update up to {settings.API_BULK_MAX_ITEMS} {name}s at once",
+        operation_id=f"bulk_save_{many}",
     )
     def bulk(request, payload: BulkIn):
         if len(payload.items) > settings.API_BULK_MAX_ITEMS:
@@ -265,7 +270,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
                 )
         return Status(200, {"items": results})
 
-    @router.get("/{int:pk}", response=Out, summary=f"Get a {name}")
+    @router.get("/{int:pk}", response=Out, summary=f"Get a {name}", operation_id=f"get_{one}")
     def get_record(request, pk: int, response: HttpResponse):
         obj = get_visible(res.model if res.fast else related_qs(res), request.user, pk)
         if res.fast:
@@ -273,7 +278,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
         response["ETag"] = f'"{obj.version}"'
         return obj
 
-    @router.patch("/{int:pk}", response=Out, summary=f"Update a {name}")
+    @router.patch("/{int:pk}", response=Out, summary=f"Update a {name}", operation_id=f"update_{one}")
     def update_record(request, pk: int, payload: UpdateIn, response: HttpResponse):
         data = payload.model_dump(exclude_unset=True, mode="python")
         version = version_of(request, data.pop("version", None))
@@ -286,13 +291,15 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
         response["ETag"] = f'"{obj.version}"'
         return obj
 
-    @router.delete("/{int:pk}", response={204: None}, summary=f"Delete a {name}")
+    @router.delete("/{int:pk}", response={204: None}, summary=f"Delete a {name}", operation_id=f"delete_{one}")
     def delete_record(request, pk: int, version: int | None = None):
         obj = get_for(res.model, request.user, pk, "delete")
         res.delete(obj, actor=request.user, version=version_of(request, version))
         return Status(204, None)
 
-    @router.get("/{int:pk}/changes", response=list[ChangeOut], summary=f"Change log of a {name}")
+    @router.get(
+        "/{int:pk}/changes", response=list[ChangeOut], summary=f"Change log of a {name}", operation_id=f"{one}_changes"
+    )
     def record_changes(request, pk: int, limit: int = 100):
         if not 1 <= limit <= 500:
             raise BadRequest("limit must be 1 to 500.", fields={"limit": str(limit)})

@@ -39,7 +39,7 @@ def build_routers() -> dict[str, Router]:
 
 def _lead_extras(router: Router) -> None:
     @router.post("/{int:pk}/convert", response={200: s.ConvertOut}, summary="Convert a lead")
-    def convert(request, pk: int, payload: s.ConvertIn):
+    def convert_lead(request, pk: int, payload: s.ConvertIn):
         lead = get_for(Lead, request.user, pk, "change")
         contact = _chosen(Contact, request.user, payload.contact_id, "contact_id")
         company = _chosen(Company, request.user, payload.company_id, "company_id")
@@ -75,7 +75,7 @@ def _deal_extras(router: Router) -> None:
     out = RESOURCES["deals"].out
 
     @router.post("/{int:pk}/move", response=out, summary="Move a deal to another stage")
-    def move(request, pk: int, payload: s.MoveIn):
+    def move_deal(request, pk: int, payload: s.MoveIn):
         deal = get_for(Deal, request.user, pk, "change")
         stage = Stage.objects.filter(pk=payload.stage_id).first()
         if stage is None:
@@ -86,7 +86,7 @@ def _deal_extras(router: Router) -> None:
         return Deal.objects.prefetch_related("tags", "deal_contacts").get(pk=saved.obj.pk)
 
     @router.get("/{int:pk}/stage-history", response=list[s.StageChangeOut], summary="A deal's stage changes")
-    def stage_history(request, pk: int):
+    def deal_stage_history(request, pk: int):
         deal = get_visible(Deal, request.user, pk)
         return list(deal.stage_changes.all())
 
@@ -95,7 +95,7 @@ def _task_extras(router: Router) -> None:
     out = RESOURCES["tasks"].out
 
     @router.post("/{int:pk}/complete", response=out, summary="Mark a task done")
-    def complete(request, pk: int):
+    def complete_task(request, pk: int):
         task = get_for(Task, request.user, pk, "change")
         return activities.task_complete(task, actor=request.user).obj
 
@@ -130,10 +130,10 @@ config_router = Router(tags=["configuration"])
 
 
 @config_router.get("/pipelines", response=list[PipelineOut], summary="Pipelines and their stages")
-def pipelines(request):
+def list_pipelines(request):
     return list(Pipeline.objects.prefetch_related(Prefetch("stages", Stage.objects.order_by("order", "id"))))
 
 
 @config_router.get("/tags", response=list[TagOut], summary="All tags")
-def tags(request):
+def list_tags(request):
     return list(Tag.objects.all()[:5000])
