@@ -13,7 +13,7 @@ from pydantic import Field as PydanticField
 from crm.api.crud import related_qs
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.dataio import background as background_imports
-from crm.dataio import duplicates, exporting, importing, merge, saved_mappings, scans, vcard
+from crm.dataio import batches, duplicates, exporting, importing, merge, saved_mappings, scans, vcard
 from crm.dataio.models import DuplicateScan, ImportBatch
 from crm.records.models import Company, Contact
 from crm.records.services.common import get_visible
@@ -209,7 +209,7 @@ def import_csv(
             match_on=match_on,
             dry_run=dry_run,
         )
-        return Status(202, {**importing.summary(batch), **background_imports.progress(batch)})
+        return Status(202, {**batches.summary(batch), **background_imports.progress(batch)})
     batch = importing.run(
         file.file,
         actor=request.user,
@@ -220,7 +220,7 @@ def import_csv(
         update_existing=update_existing,
         match_on=match_on,
     )
-    return Status(200 if dry_run else 201, importing.summary(batch))
+    return Status(200 if dry_run else 201, batches.summary(batch))
 
 
 @router.post("/import/{object_type}/columns", response=dict, summary="A file's header and the suggested mapping")
@@ -250,19 +250,19 @@ def _json_mapping(raw: str) -> dict | None:
 
 
 def _batch(request, pk: int) -> ImportBatch:
-    return importing.batch_for(request.user, pk)
+    return batches.batch_for(request.user, pk)
 
 
 @router.get("/import/batches/{int:pk}", response=dict, summary="An import's counts and problem rows")
 def import_batch(request, pk: int):
     batch = _batch(request, pk)
-    return {**importing.summary(batch, rows=1000), **background_imports.progress(batch)}
+    return {**batches.summary(batch, rows=1000), **background_imports.progress(batch)}
 
 
 @router.get("/import/batches/{int:pk}/errors.csv", summary="An import's rows with problems: original cells + message")
 def import_errors(request, pk: int):
     batch = _batch(request, pk)
-    response = StreamingHttpResponse(exporting.csv_lines(importing.error_report(batch)), content_type="text/csv")
+    response = StreamingHttpResponse(exporting.csv_lines(batches.error_report(batch)), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     return response
 

@@ -10,6 +10,5 @@ class DataIoConfig(AppConfig):
     def ready(self):
         from crm.dataio import (
             background,  # noqa: F401  (registers the "import.run" job handler)
-            record_importers,  # noqa: F401  (registers the lead, deal and activity importers)
             scans,  # noqa: F401  (registers the "duplicates.scan" job handler)
         )

@@ -9,7 +9,8 @@ import pytest
 from crm.audit.models import ObjectChange
 from crm.core.errors import BadRequest, PermissionDenied, ValidationFailed
 from crm.customization.models import CustomField
-from crm.dataio import csvread, importing
+from crm.dataio import batches, csvread, importing
+from crm.dataio.importers.contacts import ContactImporter
 from crm.dataio.models import ImportBatch, ImportRow
 from crm.records.models import Contact
 from crm.records.services.contacts import contact_create
@@ -71,7 +72,7 @@ def test_a_file_error_part_way_reverts_the_chunks_already_written(manager):
 
 
 def test_a_crash_in_a_chunk_reverts_and_marks_the_batch_failed(manager, monkeypatch):
-    real = importing.ContactImporter.outcomes
+    real = ContactImporter.outcomes
     seen = []
 
     def flaky(self, chunk):
@@ -80,7 +81,7 @@ def test_a_crash_in_a_chunk_reverts_and_marks_the_batch_failed(manager, monkeypa
             raise RuntimeError("disk full")
         return real(self, chunk)
 
-    monkeypatch.setattr(importing.ContactImporter, "outcomes", flaky)
+    monkeypatch.setattr(ContactImporter, "outcomes", flaky)
     with pytest.raises(RuntimeError):
         run(manager, people(8))
     batch = ImportBatch.objects.get()
@@ -188,7 +189,7 @@ def test_a_dry_run_keeps_every_row_with_a_problem_across_chunks(manager):
     assert batch.counts == {"create": 5, "update": 0, "skip": 0, "error": 4}
     assert sorted(batch.rows.values_list("number", flat=True)) == [3, 5, 7, 9]  # lines of the 4 bad rows
     assert not Contact.objects.exists()
-    report = list(importing.error_report(batch))
+    report = list(batches.error_report(batch))
     assert len(report) == 5 and report[1][3] == "bad1"
 
 

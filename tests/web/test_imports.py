@@ -354,7 +354,7 @@ def queued(user, text: str, file_name: str):
 
 def test_progress_is_saved_while_the_import_runs(rep_a, monkeypatch):
     """Another request polling the batch sees rows and bytes read grow before the run ends."""
-    from crm.dataio.importing import ContactImporter
+    from crm.dataio.importers.contacts import ContactImporter
 
     lines = ["email,last name"] + [f"bad-{i},Row{i}" for i in range(5000)]  # invalid emails: cheap rows
     batch = queued(rep_a, "\n".join(lines), "big.csv")
@@ -412,7 +412,7 @@ def test_a_file_problem_found_during_the_run_fails_the_batch(rep_a, _var_dir):
 
 
 def test_a_long_import_keeps_its_job_lease_alive(rep_a, monkeypatch):
-    from crm.dataio.importing import ContactImporter
+    from crm.dataio.importers.contacts import ContactImporter
 
     lines = ["email,last name"] + [f"bad-{i},Row{i}" for i in range(2500)]
     queued(rep_a, "\n".join(lines), "big.csv")

@@ -217,7 +217,7 @@ def _resolve(field: str, value, user):
 
 @register.filter
 def importable(list_slug: str) -> bool:
-    """Whether records of this list can be imported from a file (crm.dataio.importing.IMPORTERS)."""
-    from crm.dataio.importing import IMPORTERS
+    """Whether records of this list can be imported from a file (crm.dataio.importers.IMPORTERS)."""
+    from crm.dataio.importers import IMPORTERS
 
     return list_slug in IMPORTERS

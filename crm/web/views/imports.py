@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.access.policy import policy_for
 from crm.core.errors import NotFound, ServiceError
 from crm.customization.validation import definitions
-from crm.dataio import background, importing, mapping, saved_mappings
+from crm.dataio import background, batches, importing, mapping, saved_mappings
 from crm.dataio.exporting import csv_lines
 from crm.dataio.models import BatchStatus, ImportBatch
 from crm.records.services import common
@@ -251,7 +251,7 @@ def preview(request, token: str):
         "entry": entry,
         "token": token,
         "noun": _importer(entry["type"]).model._meta.verbose_name_plural,
-        "summary": importing.summary(batch, rows=PROBLEM_ROWS),
+        "summary": batches.summary(batch, rows=PROBLEM_ROWS),
         "mapped": [(c, labels.get(batch.mapping[c], batch.mapping[c])) for c in batch.header if batch.mapping.get(c)],
         "importable": batch.counts.get("create", 0) + batch.counts.get("update", 0),
     }
@@ -289,7 +289,7 @@ def start(request, token: str):
 def _batch(request, pk: int) -> ImportBatch:
     """A batch its creator or an admin may see; any other is a 404, as in the API."""
     try:
-        return importing.batch_for(request.user, pk)
+        return batches.batch_for(request.user, pk)
     except NotFound:
         raise Http404("No such import.") from None
 
@@ -301,7 +301,7 @@ def _status_context(request, batch: ImportBatch) -> dict:
         "progress": background.progress(batch),
         "active": active,
         # Problem rows are shown once it ends: a poll every second should not scan a growing table.
-        "summary": None if active else importing.summary(batch, rows=PROBLEM_ROWS),
+        "summary": None if active else batches.summary(batch, rows=PROBLEM_ROWS),
         "may_undo": batch.status == BatchStatus.DONE,  # the batch is the user's own, or they are an admin
     }
 
@@ -322,7 +322,7 @@ def batch_status(request, pk: int):
 @login_required
 def batch_errors(request, pk: int):
     batch = _batch(request, pk)
-    response = StreamingHttpResponse(csv_lines(importing.error_report(batch)), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(batches.error_report(batch)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     return response
 
@@ -349,11 +349,11 @@ def undo(request, pk: int):
 @login_required
 def batch_list(request):
     policy = policy_for(request.user)
-    batches = importing.batches_for(request.user).exclude(dry_run=True).select_related("created_by")
+    shown = batches.batches_for(request.user).exclude(dry_run=True).select_related("created_by")
     may_import = [
         (object_type, spec.model._meta.verbose_name_plural)
         for object_type, spec in importing.IMPORTERS.items()
         if policy.allows(spec.model.object_type, "add")
     ]
-    context = {"batches": batches[:LIST_SIZE], "list_size": LIST_SIZE, "may_import": may_import}
+    context = {"batches": shown[:LIST_SIZE], "list_size": LIST_SIZE, "may_import": may_import}
     return render(request, "web/imports/list.html", context)

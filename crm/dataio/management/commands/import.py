@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeE
 from rich.text import Text
 
 from crm.core.errors import NotFound, ServiceError
-from crm.dataio import importing, saved_mappings
+from crm.dataio import batches, importing, saved_mappings
 from crm.dataio.management.commands.export import _user
 from crm.dataio.models import ImportBatch
 
@@ -86,7 +86,7 @@ class Command(BaseCommand):
             f"{verb} batch {batch.pk}: {c['create']} to create, {c['update']} to update, "
             f"{c['skip']} skipped, {c['error']} with errors."
         )
-        for row in importing.summary(batch, rows=50)["rows"]:
+        for row in batches.summary(batch, rows=50)["rows"]:
             problems = [f"{k}: {v}" for k, v in row["errors"].items()] + row["warnings"]
             self.stdout.write(f"  line {row['line']} ({row['action']}): {'; '.join(problems)}")
         if callback.rate is not None:

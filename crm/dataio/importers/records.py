@@ -14,8 +14,8 @@ import decimal
 import re
 
 from crm.core.normalize import normalize_email, normalize_phone
-from crm.dataio import dates, importing
-from crm.dataio.importing import Importer, choice, money, website
+from crm.dataio import dates
+from crm.dataio.importers.base import Importer, choice, money, website
 from crm.records.models import Activity, Contact, ContactEmail, Deal, Lead, LeadStatus, Pipeline
 from crm.records.models.activities import ActivityKind
 from crm.records.services.activities import activity_create, activity_delete, activity_update
@@ -272,9 +272,6 @@ class ActivityImporter(LinkingImporter):
                 errors[self.column(later, "occurred_at")] = str(exc)
         elif time:
             errors[self.column(later, "time")] = "A time needs a date column (mapped to occurred_at)."
-
-
-importing.IMPORTERS.update({"leads": LeadImporter, "deals": DealImporter, "activities": ActivityImporter})
 
 
 # ---- values ---------------------------------------------------------------------------------------
