@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
 from django.http import HttpResponse, JsonResponse
 from ninja import Router, Schema, Status
 from ninja.responses import NinjaJSONEncoder
@@ -25,20 +23,16 @@ from crm.api import idempotency
 from crm.api.errors import field_path
 from crm.audit.models import ObjectChange
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
-from crm.core.filters import Field, build_q, filter_fields_of, spans_many
-from crm.core.paging import Sort, page, parse_sort
-from crm.customization.models import FieldType
-from crm.customization.validation import definitions
+from crm.core.filters import Field, filter_fields_of
+from crm.core.paging import page
+from crm.records import selectors
+from crm.records.selectors import get_for
 from crm.records.services.common import get_visible
-from crm.search.backends import backend as search_backend
-from crm.search.query import words_of
-from crm.search.registry import searchables
-
-RESERVED = {"limit", "cursor", "sort", "q"}
 
 
 @dataclass
 class Resource:
+    type: object  # the declaration (crm.core.recordtypes.RecordType)
     path: str
     model: type
     singular: str  # names the operations: list_contacts, create_contact, ...
@@ -64,6 +58,7 @@ def resource_for(rt) -> Resource:
     """The API's view of a declared record type (crm.core.recordtypes.RecordType)."""
     api = rt.api
     return Resource(
+        type=rt,
         path=rt.slug,
         model=rt.model,
         singular=rt.singular.replace(" ", "_"),
@@ -74,7 +69,7 @@ def resource_for(rt) -> Resource:
         update=rt.update,
         delete=rt.delete,
         filters=filter_fields_of(rt),
-        sorts={f.name: f.order_by for f in rt.fields if f.sortable},
+        sorts=rt.sorts,
         default_sort=api.default_sort,
         select_related=api.select_related,
         prefetch=api.prefetch,
@@ -129,67 +124,12 @@ def version_of(request, payload_version: int | None) -> int | None:
         raise BadRequest('If-Match must be a record version, e.g. "3".', fields={"If-Match": header}) from None
 
 
-def get_for(model_or_qs, user, pk, action: str = "view"):
-    """The record ``user`` may ``action``: 404 when they cannot see it (existence is not revealed),
-    403 when they see it but their role lacks the action (a read-only user editing)."""
-    obj = get_visible(model_or_qs, user, pk)
-    model = type(obj)
-    # Scope does not depend on the action, so a visible record plus an allowed action is enough.
-    if not policy_for(user).allows(model.object_type, action):
-        raise PermissionDenied(f"You may not {action} {model._meta.verbose_name_plural}.")
-    return obj
-
-
-def sort_of(res: Resource, raw: str | None) -> Sort:
-    """The requested sort; a custom field must be defined for the type (a typo is a 400, not a no-op)."""
-    sort = parse_sort(raw, res.sorts, res.default_sort)
-    if sort.path.startswith("custom_fields__"):
-        key = sort.path.split("__", 1)[1]
-        definition = definitions(res.model.object_type).get(key)
-        if definition is None:
-            raise BadRequest(f"Cannot sort by cf_{key}.", fields={"sort": f"No custom field {key!r} on this type."})
-        if definition.field_type == FieldType.MULTI_CHOICE:  # a list has no order (nor a cursor)
-            raise BadRequest(f"Cannot sort by cf_{key}.", fields={"sort": "Multi-choice fields cannot be sorted."})
-    return sort
-
-
 def related_qs(res: Resource):
-    """All rows, with what the output schema reads loaded in a fixed number of queries."""
-    qs = res.model.objects.prefetch_related(*res.prefetch)
-    # Not select_related() with no names: that joins every non-null foreign key (a deal page of 50
-    # built 150 stage/pipeline objects nobody reads).
-    return qs.select_related(*res.select_related) if res.select_related else qs
-
-
-def queryset(res: Resource, user, action: str = "view"):
-    return related_qs(res).restrict(user, action)
+    return selectors.related_qs(res.type)
 
 
 def filtered(res: Resource, request, action: str = "view", *, related: bool = True):
-    """The restricted queryset with the request's filters and ?q= applied (lists and exports).
-    ``related=False``: without the prefetches (the caller loads nested lists itself)."""
-    params = {k: v for k, v in request.GET.items() if k not in RESERVED}
-    cond = build_q(res.model.object_type, params, res.filters)
-    qs = queryset(res, request.user, action) if related else res.model.objects.restrict(request.user, action)
-    if spans_many(res.model, params, res.filters):  # each record once, however many tags/emails match
-        qs = qs.filter(pk__in=res.model.objects.filter(cond).values("pk"))
-    else:
-        qs = qs.filter(cond)
-    q = request.GET.get("q", "").strip()
-    if q:
-        words = words_of(q)
-        if not words:
-            return qs.none()
-        if res.model.object_type in searchables():
-            sql, sql_params = search_backend().match_sql(res.model.object_type, words)
-            qs = qs.filter(pk__in=RawSQL(sql, sql_params))
-        else:
-            for w in words:
-                cond = Q()
-                for f in res.text_fields:
-                    cond |= Q(**{f"{f}__icontains": w})
-                qs = qs.filter(cond)
-    return qs
+    return selectors.filtered(res.type, request.user, request.GET, action, related=related)
 
 
 def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declaration, six endpoints
@@ -218,7 +158,9 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
         if q and len(q) > 200:  # as global search: a query, not a document
             raise BadRequest("The query is too long (200 characters at most).", fields={"q": "Too long."})
         fast = res.fast
-        rows, nxt = page(filtered(res, request, related=not fast), sort_of(res, sort), limit=limit, cursor=cursor)
+        rows, nxt = page(
+            filtered(res, request, related=not fast), selectors.sort_of(res.type, sort), limit=limit, cursor=cursor
+        )
         return json_response({"items": fast(rows), "next": nxt}) if fast else {"items": rows, "next": nxt}
 
     @router.post("", response={201: Created}, summary=f"Create a {name}", operation_id=f"create_{one}")

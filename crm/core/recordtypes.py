@@ -101,6 +101,11 @@ class RecordType:
         raise KeyError(name)
 
     @property
+    def sorts(self) -> dict[str, str]:
+        """Sort name -> ORM path, for ``sort=`` on lists."""
+        return {f.name: f.order_by for f in self.fields if f.sortable}
+
+    @property
     def label(self) -> str:
         return self.plural.capitalize()
 

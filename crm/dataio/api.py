@@ -10,12 +10,12 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict
 from pydantic import Field as PydanticField
 
-from crm.api.crud import related_qs
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.dataio import background as background_imports
 from crm.dataio import batches, duplicates, exporting, importing, merge, saved_mappings, scans, vcard
 from crm.dataio.models import DuplicateScan, ImportBatch
 from crm.records.models import Company, Contact
+from crm.records.selectors import related_qs
 from crm.records.services.common import get_visible
 
 router = Router(tags=["data"])
@@ -149,7 +149,7 @@ def merge_records(request, object_type: str, payload: MergeIn):
         field = "survivor_id" if survivor is None else "other_id"
         raise ValidationFailed({field: f"No {model._meta.verbose_name} with id {getattr(payload, field)}."})
     merged = merge_fn(survivor, other, actor=request.user, choices=payload.choices)
-    return res.out.from_orm(related_qs(res).get(pk=merged.pk)).model_dump(mode="json")
+    return res.out.from_orm(related_qs(res.type).get(pk=merged.pk)).model_dump(mode="json")
 
 
 class MappingIn(Schema):

@@ -12,14 +12,14 @@ import datetime as dt
 import decimal
 import tempfile
 from collections.abc import Iterable, Iterator
-from types import SimpleNamespace
 
 from django.http import QueryDict
 
 from crm.access.policy import policy_for
-from crm.api.crud import Resource, filtered
+from crm.api.crud import Resource
 from crm.core.errors import BadRequest, PermissionDenied
 from crm.customization.validation import definitions
+from crm.records.selectors import filtered
 
 FORMATS = ("csv", "xlsx")
 CHUNK = 2000
@@ -92,7 +92,7 @@ def export_queryset(res: Resource, user, params: QueryDict):
     params = params.copy()
     for key in ("format", "sort", "limit", "cursor"):
         params.pop(key, None)
-    return filtered(res, SimpleNamespace(GET=params, user=user), "export")
+    return filtered(res.type, user, params, "export")
 
 
 class _Echo:

@@ -4,7 +4,7 @@ stage history, pipelines and tags."""
 from django.db.models import Prefetch
 from ninja import Router, Schema
 
-from crm.api.crud import get_for, register, resource_for
+from crm.api.crud import register, resource_for
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 from crm.records.api import schemas as s
@@ -18,6 +18,7 @@ from crm.records.models import (
     Tag,
     Task,
 )
+from crm.records.selectors import get_for
 from crm.records.services import activities, conversion, deals
 from crm.records.services.common import get_visible
 

@@ -18,10 +18,10 @@ from django.views.decorators.http import require_POST
 
 from crm.access.models import Profile, Team
 from crm.access.policy import policy_for
-from crm.api.crud import get_for
 from crm.core.errors import NotFound, ServiceError, ValidationFailed
 from crm.core.paging import Sort, page
 from crm.records.models import Deal, Pipeline, Stage
+from crm.records.selectors import get_for
 from crm.records.services.deals import deal_move_stage
 from crm.web.forms.base import user_choices
 from crm.web.templatetags.web import money

@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.access.policy import policy_for
-from crm.api.crud import get_for
 from crm.core.errors import BadRequest, ServiceError
 from crm.dataio.exporting import csv_lines, rows
+from crm.records.selectors import get_for
 from crm.web.models import SavedView
 from crm.web.views.helpers import kind_or_404, page_errors, safe_next
 from crm.web.views.lists import list_params, run_query

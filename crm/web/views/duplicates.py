@@ -13,12 +13,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from crm.access.policy import policy_for
-from crm.api.crud import get_for
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError
 from crm.customization.validation import definitions
 from crm.dataio import merge, scans
 from crm.dataio.models import ScanStatus
 from crm.records.models import Company, Contact
+from crm.records.selectors import get_for
 from crm.records.services import common
 from crm.records.services import companies as company_service
 from crm.web.views.helpers import page_errors

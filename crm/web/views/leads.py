@@ -7,9 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from crm.api.crud import get_for
 from crm.core.errors import ServiceError
 from crm.records.models import Company, Contact, Lead
+from crm.records.selectors import get_for
 from crm.records.services.common import get_visible
 from crm.records.services.conversion import lead_convert
 from crm.web.forms.quick import ConvertForm

@@ -1,12 +1,10 @@
 """List pages: column filters (custom fields too), sort, text search, saved views, cursor paging.
 
-Filtering is the API's own ``filtered()`` with the same declarations, so a list shows exactly what
+Filtering is the record selectors' ``filtered()`` that the API uses too, so a list shows exactly what
 ``GET /api/v1/<kind>?...`` returns for the same query string.
 """
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,11 +12,11 @@ from django.http import QueryDict
 from django.shortcuts import render
 
 from crm.access.policy import policy_for
-from crm.api.crud import filtered, sort_of
 from crm.core.errors import BadRequest
 from crm.core.paging import page
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
+from crm.records.selectors import filtered, sort_of
 from crm.web.forms.base import user_choices
 from crm.web.registry import Column, Kind
 from crm.web.saved_views import builtin_views, visible_views
@@ -52,7 +50,7 @@ def list_params(request) -> QueryDict:
 
 def run_query(kind: Kind, user, params: QueryDict, action: str = "view"):
     """The restricted, filtered queryset (BadRequest for unknown filters or bad values)."""
-    return filtered(kind.resource, SimpleNamespace(GET=params, user=user), action)
+    return filtered(kind.type, user, params, action)
 
 
 @login_required
@@ -68,7 +66,7 @@ def record_list(request, kind_slug: str):
     try:
         qs = run_query(kind, request.user, params)
         qs = qs.select_related(*_related(kind))
-        sort = sort_of(kind.resource, sort_raw)
+        sort = sort_of(kind.type, sort_raw)
         rows, next_cursor = page(qs, sort, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
     except BadRequest as exc:
         error = {"message": exc.message, "fields": exc.fields}

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from crm.access.policy import policy_for
-from crm.api.crud import get_for
 from crm.audit.models import ObjectChange
 from crm.core.errors import Conflict, ServiceError
+from crm.records.selectors import get_for
 from crm.records.services.common import get_visible
 from crm.web.forms.records import FORMS
 from crm.web.registry import Kind

@@ -7,9 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from crm.api.crud import get_for
 from crm.core.errors import ServiceError
 from crm.records.models import Task
+from crm.records.selectors import get_for
 from crm.records.services.activities import task_complete
 from crm.web.views.helpers import page_errors, safe_next
 
