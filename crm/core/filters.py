@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.dateparse import parse_date, parse_datetime
 
+from crm.core import recordtypes
 from crm.core.errors import BadRequest
-from crm.customization.models import FieldType
-from crm.customization.validation import definitions
 
 OPS = {"eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "isnull"}
 ORDERED = {"int", "decimal", "date", "datetime", "str"}
@@ -71,21 +70,10 @@ def _bad():
     raise ValueError
 
 
-def _custom_field(key: str, defs) -> Field:
-    d = defs.get(key)
-    if d is None:
+def _custom_field(key: str, kinds: dict[str, str]) -> Field:
+    if key not in kinds:
         raise BadRequest(f"Unknown custom field {key!r}.", fields={f"cf_{key}": "Unknown custom field."})
-    kind = {
-        FieldType.INTEGER: "int",
-        FieldType.DECIMAL: "decimal",
-        FieldType.BOOLEAN: "bool",
-        FieldType.USER: "int",
-        FieldType.DATE: "date",
-        FieldType.DATETIME: "str",
-    }.get(d.field_type, "str")
-    if d.field_type == FieldType.MULTI_CHOICE:
-        return Field(f"custom_fields__{key}", "multi")
-    return Field(f"custom_fields__{key}", kind)
+    return Field(f"custom_fields__{key}", kinds[key])
 
 
 def spans_many(model, params: Mapping[str, str], fields: Mapping[str, Field]) -> bool:
@@ -104,14 +92,14 @@ def spans_many(model, params: Mapping[str, str], fields: Mapping[str, Field]) ->
 def build_q(object_type: str, params: Mapping[str, str], fields: Mapping[str, Field]) -> Q:
     """Q for all given filters (AND); unknown names or bad values raise BadRequest (400)."""
     q = Q()
-    defs = None
+    kinds = None
     errors: dict[str, str] = {}
     for name, raw in params.items():
         base, _, op = name.partition("__")
         op = op or "eq"
         if base.startswith("cf_"):
-            defs = defs if defs is not None else definitions(object_type)
-            field = _custom_field(base[3:], defs)
+            kinds = kinds if kinds is not None else recordtypes.custom_field_kinds(object_type)
+            field = _custom_field(base[3:], kinds)
         elif base in fields:
             field = fields[base]
         else:

@@ -157,6 +157,26 @@ def object_types() -> tuple[str, ...]:
     return tuple(_TYPES)
 
 
+# The fields users add to a type at run time (custom fields) come from the app that stores them: it
+# names its source when it loads (CustomizationConfig.ready), so the core never imports it.
+_CUSTOM_FIELD_KINDS: list[Callable[[str], dict[str, str]]] = []
+
+
+def provide_custom_fields(source: Callable[[str], dict[str, str]]) -> None:
+    """``source(object_type)`` -> {key: filter kind} of the type's custom fields."""
+    if source not in _CUSTOM_FIELD_KINDS:
+        _CUSTOM_FIELD_KINDS.append(source)
+
+
+def custom_field_kinds(object_type: str) -> dict[str, str]:
+    """{key: filter kind} of the custom fields defined on a type (kinds as crm.core.filters reads them,
+    plus "multi" for a list of choices)."""
+    kinds: dict[str, str] = {}
+    for source in _CUSTOM_FIELD_KINDS:
+        kinds.update(source(object_type))
+    return kinds
+
+
 def slug_of(object_type: str) -> str | None:
     rt = _TYPES.get(object_type)
     return rt.slug if rt else None

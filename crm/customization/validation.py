@@ -23,6 +23,24 @@ def definitions(object_type: str) -> dict[str, CustomField]:
     return {f.key: f for f in CustomField.objects.filter(object_type=object_type)}
 
 
+# How the filter language (crm.core.filters) compares each type of field; other types compare as text.
+FILTER_KINDS = {
+    FieldType.INTEGER: "int",
+    FieldType.DECIMAL: "decimal",
+    FieldType.BOOLEAN: "bool",
+    FieldType.USER: "int",
+    FieldType.DATE: "date",
+    FieldType.DATETIME: "str",
+    FieldType.MULTI_CHOICE: "multi",
+}
+
+
+def filter_kinds(object_type: str) -> dict[str, str]:
+    """{key: filter kind} of a type's custom fields."""
+    rows = CustomField.objects.filter(object_type=object_type).values_list("key", "field_type")
+    return {key: FILTER_KINDS.get(field_type, "str") for key, field_type in rows}
+
+
 def clean_custom_fields(
     object_type: str, values: dict | None, *, current: dict | None = None, defs: dict | None = None
 ) -> dict:
