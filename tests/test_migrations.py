@@ -57,3 +57,55 @@ def test_builtin_roles_migration_keeps_existing_roles_and_adds_missing_ones():
 
     applied = MigrationExecutor(connection).loader.applied_migrations
     assert all(node in applied for node in latest)
+
+
+SEARCH_KINDS = ("search", "0003_search_kinds")
+
+
+def _search_rows() -> list[tuple]:
+    table, key = ("search_fts", "rowid") if connection.vendor == "sqlite" else ("search_document", "id")
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {key}, kind, object_id FROM {table} ORDER BY 1")
+        text = cur.fetchall()
+        cur.execute("SELECT id, kind, object_id, name_key FROM search_name ORDER BY 1")
+        return [text, cur.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_search_rows_are_rekeyed_from_16_types_to_any_number():
+    """Rows indexed as object_id * 16 + code come out as object_id << 20 | the type's number, found
+    again. Contact 1's new key is contact 65536's old one: a one-step update would collide."""
+    from crm.records.models import Contact
+    from crm.search.models import SearchKind
+    from crm.search.query import search
+    from tests.factories import UserFactory
+
+    latest = leaf_nodes()
+    boss = UserFactory(username="boss", role="admin")
+    ids = [1, 65536, 65537, 131072]  # 1 << 20 | 2 is 65536 * 16 + 2
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate([("search", "0002_search_name")], plan=[(executor.loader.graph.nodes[SEARCH_KINDS], True)])
+        table, key = ("search_fts", "rowid") if connection.vendor == "sqlite" else ("search_document", "id")
+        for pk in ids:
+            # A contact and its index rows as the old code wrote them (contacts had code 2).
+            Contact.objects.create(pk=pk, first_name="Ann", last_name=f"Zed{pk}", name=f"Ann Zed{pk}", owner=boss)
+            with connection.cursor() as cur:
+                cur.execute(f"INSERT INTO {table} ({key}, kind, object_id, body) VALUES (%s, 'contact', %s, %s)",
+                            [pk * 16 + 2, pk, f"ann zed{pk}"])  # fmt: skip
+                cur.execute("INSERT INTO search_name (id, kind, object_id, name_key) VALUES (%s, 'contact', %s, %s)",
+                            [pk * 16 + 2, pk, f"ann zed{pk}"])  # fmt: skip
+        migrate(latest)
+        text, names = _search_rows()
+        assert text == [((pk << 20) | 2, "contact", pk) for pk in ids]
+        assert names == [((pk << 20) | 2, "contact", pk, f"ann zed{pk}") for pk in ids]
+        assert dict(SearchKind.objects.values_list("object_type", "pk")) == {
+            "company": 1,
+            "contact": 2,
+            "lead": 3,
+            "deal": 4,
+        }
+        assert [c.pk for c in search(boss, "zed65537")["contact"]] == [65537]
+        assert SearchKind.objects.create(object_type="vehicle").pk == 5  # new types number on from there
+    finally:
+        migrate(latest)

@@ -9,7 +9,7 @@ import datetime as dt
 from django.db import connection, transaction
 
 from crm.search.backends import backend as search_backend
-from crm.search.registry import fold
+from crm.search.registry import fold, row_key
 
 DEAL_CARD = "id, name, amount, currency, owner_id, company_id, expected_close_date, probability, stage_changed_at"
 SEARCH_TABLES = {
@@ -107,23 +107,24 @@ def _now() -> dt.datetime:
 
 
 def _index_row(pk: int, body: str, name_key: str) -> None:
+    key = row_key("contact", pk)
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO search_name(id, kind, object_id, name_key) VALUES (%s, 'contact', %s, %s) "
             "ON CONFLICT (id) DO UPDATE SET name_key = EXCLUDED.name_key",
-            [pk * 16 + 2, pk, name_key],
+            [key, pk, name_key],
         )
         if connection.vendor == "sqlite":
-            cur.execute("DELETE FROM search_fts WHERE rowid = %s", [pk * 16 + 2])
+            cur.execute("DELETE FROM search_fts WHERE rowid = %s", [key])
             cur.execute(
                 "INSERT INTO search_fts(rowid, kind, object_id, body) VALUES (%s, 'contact', %s, %s)",
-                [pk * 16 + 2, pk, body],
+                [key, pk, body],
             )
         else:
             cur.execute(
                 "INSERT INTO search_document(id, kind, object_id, body) VALUES (%s, 'contact', %s, %s) "
                 "ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body",
-                [pk * 16 + 2, pk, body],
+                [key, pk, body],
             )
 
 

@@ -28,6 +28,7 @@ from crm.bench.pools import Pools, make_pools
 from crm.bench.scales import Scale
 from crm.customization.models import CustomField
 from crm.records.models import Pipeline, Stage, Tag
+from crm.search.registry import code_of, row_key, searchables
 
 CHUNK = 20_000
 DAY = 86_400
@@ -85,7 +86,6 @@ COLUMNS = {
         "source", "user_id",
     ),
 }  # fmt: skip
-SEARCH_CODES = {"company": 1, "contact": 2, "lead": 3, "deal": 4}  # as crm/records/search.py registers them
 SEARCH_NAME = ("id", "kind", "object_id", "name_key")  # the folded names beside the text index
 
 
@@ -169,6 +169,8 @@ def seed(scale: Scale, *, progress: Callable[[str, int], None] | None = None, th
     world = World(scale=scale, rng=random.Random(SEED), pools=make_pools(SEED), now=time.time())
     with transaction.atomic():
         _setup(world)
+        for object_type in searchables():
+            code_of(object_type)  # known before the row generator forks: it never touches the database
     world.search_table = search_table(connection.vendor)
     tables = [*COLUMNS, "search_name", world.search_table]
     writer = BulkWriter(on_rows=progress, tables=tables, throwaway=throwaway)
@@ -230,11 +232,11 @@ def search_table(vendor: str) -> str:
 
 
 def _search_row(object_type: str, pk: int, text: str) -> tuple:
-    return (pk * 16 + SEARCH_CODES[object_type], object_type, pk, text)
+    return (row_key(object_type, pk), object_type, pk, text)
 
 
 def _name_row(object_type: str, pk: int, name_key: str) -> tuple:
-    return (pk * 16 + SEARCH_CODES[object_type], object_type, pk, name_key)
+    return (row_key(object_type, pk), object_type, pk, name_key)
 
 
 def _change(world: World, object_type: str, pk: int, name: str, owner: int, at: str) -> tuple:

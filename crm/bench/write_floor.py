@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from crm.audit import changelog
 from crm.core import rawinsert
+from crm.search.registry import row_key
 
 
 def seconds(path: Path, admin) -> float:
@@ -90,7 +91,7 @@ def _search(rows: list[tuple[int, list[str]]]) -> None:
     entries = []
     for pk, (first, last, email, phone, *_) in rows:
         name = f"{first} {last}".lower()
-        entries.append((pk * 16 + 2, "contact", pk, f"{name} {email} {phone}".lower(), name))
+        entries.append((row_key("contact", pk), "contact", pk, f"{name} {email} {phone}".lower(), name))
     backend().upsert(entries)
 
 
@@ -128,7 +129,7 @@ def _remove(first_id: int | None, batch, tags: list[int]) -> None:
         for start in range(0, len(ids), 10_000):
             chunk = ids[start : start + 10_000]
             with transaction.atomic():
-                backend().delete([pk * 16 + 2 for pk in chunk])
+                backend().delete([row_key("contact", pk) for pk in chunk])
                 ObjectChange.objects.filter(object_type="contact", object_id__in=chunk).delete()
                 Contact.objects.filter(pk__in=chunk).delete()  # emails, phones and tag rows with them
     batch.delete()  # its rows with it

@@ -69,7 +69,6 @@ class ApiSpec:
 @dataclass(frozen=True)
 class SearchSpec:
     text: Callable[[object], list[str]]  # record -> the texts global search finds it by
-    code: int  # part of the index row id (object_id * 16 + code) until search keys become (type, id)
     name_field: str = "name"
     prefetch: tuple[str, ...] = ()
 

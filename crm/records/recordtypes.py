@@ -105,7 +105,7 @@ register(
             fast=dumper(Company, s.CompanyOut),
             prefetch=("tags", "domains"),
         ),
-        search=SearchSpec(text=_company_text, code=1, prefetch=("domains",)),
+        search=SearchSpec(text=_company_text, prefetch=("domains",)),
         timeline=True,
     )
 )
@@ -143,7 +143,7 @@ register(
             fast=dumper(Contact, s.ContactOut),
             prefetch=("tags", "emails", "phones", "past_companies"),
         ),
-        search=SearchSpec(text=_contact_text, code=2, prefetch=("emails", "phones")),
+        search=SearchSpec(text=_contact_text, prefetch=("emails", "phones")),
         timeline=True,
     )
 )
@@ -171,7 +171,7 @@ register(
         update=leads.lead_update,
         delete=leads.lead_delete,
         api=ApiSpec(out=s.LeadOut, create_in=s.LeadIn, update_in=s.LeadPatch, prefetch=("tags",)),
-        search=SearchSpec(text=_lead_text, code=3),
+        search=SearchSpec(text=_lead_text),
         timeline=True,
     )
 )
@@ -209,7 +209,7 @@ register(
             fast=dumper(Deal, s.DealOut),
             prefetch=("tags", "deal_contacts"),
         ),
-        search=SearchSpec(text=_deal_text, code=4),
+        search=SearchSpec(text=_deal_text),
         timeline=True,
     )
 )

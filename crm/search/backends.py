@@ -2,7 +2,8 @@
 
 Both store one row per record: (row id, object type, object id, folded text), and beside it the
 folded name in ``search_name`` (B-tree on kind, name_key) for the exact/prefix name ranking. The row
-id is object_id * 16 + the type's code. ``match_sql`` returns a subquery of matching object ids,
+id holds the record's type and id (crm/search/registry.py: object_id << KIND_BITS | the type's number).
+``match_sql`` returns a subquery of matching object ids,
 which the caller filters through the restricted queryset, so search results obey the same
 visibility as every list.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from crm.search.registry import searchables
+from crm.search.registry import KIND_BITS, KIND_MASK, code_of
 
 # (row id, object type, object id, folded text, folded name)
 Row = tuple[int, str, int, str, str]
@@ -56,10 +57,9 @@ class SqliteBackend:
         AND-ed prefixes of "example" and "com" would each read a doclist of most of the index first."""
         # The type comes from the row id, not from a `kind:` term: AND-ing with the doclist of every
         # contact cost ~50 ms per query at a million contacts.
-        code = searchables()[object_type].code
         return (
-            "SELECT rowid >> 4 FROM search_fts WHERE search_fts MATCH %s AND (rowid & 15) = %s",
-            [self._query(words, phrase), code],
+            f"SELECT rowid >> {KIND_BITS} FROM search_fts WHERE search_fts MATCH %s AND (rowid & {KIND_MASK}) = %s",
+            [self._query(words, phrase), code_of(object_type)],
         )
 
     @staticmethod
@@ -68,9 +68,9 @@ class SqliteBackend:
         return f"body:{terms}"
 
     def match_rows_sql(self, object_type: str, words: list[str], *, phrase: bool = False):
-        """As match_sql, but the index row ids (object_id * 16 + code): the keys of search_name."""
+        """As match_sql, but the index row ids: the keys of search_name."""
         sql, params = self.match_sql(object_type, words, phrase=phrase)
-        return sql.replace("SELECT rowid >> 4 ", "SELECT rowid ", 1), params
+        return sql.replace(f"SELECT rowid >> {KIND_BITS} ", "SELECT rowid ", 1), params
 
 
 class PostgresBackend:
