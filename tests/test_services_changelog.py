@@ -58,12 +58,12 @@ def test_company_domains_and_tags_are_in_the_diff(rep_a):
     assert entry.changes["tags"] == [[], ["Partner"]]
 
 
-def test_delete_is_logged_with_the_last_state(rep_a):
-    company = company_create(actor=rep_a, data={"name": "Acme", "industry": "Tools"}).obj
+def test_delete_is_logged_with_the_last_state(manager):
+    company = company_create(actor=manager, data={"name": "Acme", "industry": "Tools"}).obj
     pk = company.pk
-    company_delete(company, actor=rep_a)
+    company_delete(company, actor=manager)  # a manager's role may delete companies (a rep's may not)
     entry = ObjectChange.objects.filter(object_type="company", object_id=pk).order_by("id").last()
-    assert (entry.action, entry.user, entry.object_repr) == ("delete", rep_a, "Acme")
+    assert (entry.action, entry.user, entry.object_repr) == ("delete", manager, "Acme")
     assert entry.changes["name"] == ["Acme", None] and entry.changes["industry"] == ["Tools", None]
     assert not Company.objects.filter(pk=pk).exists()
 
@@ -147,13 +147,13 @@ def test_update_without_a_version_succeeds_and_bumps_it(rep_a, pipeline, create,
     assert all(getattr(fresh, k) == v for k, v in data.items())
 
 
-def test_stale_version_on_delete_is_a_conflict(rep_a):
-    contact = contact_create(actor=rep_a, data={"first_name": "Ann"}).obj
-    contact_update(contact, actor=rep_a, data={"title": "CTO"})
+def test_stale_version_on_delete_is_a_conflict(manager):
+    contact = contact_create(actor=manager, data={"first_name": "Ann"}).obj
+    contact_update(contact, actor=manager, data={"title": "CTO"})
     with pytest.raises(Conflict):
-        contact_delete(contact, actor=rep_a, version=1)
+        contact_delete(contact, actor=manager, version=1)
     assert Contact.objects.filter(pk=contact.pk).exists()
-    contact_delete(contact, actor=rep_a, version=2)
+    contact_delete(contact, actor=manager, version=2)
     assert not Contact.objects.filter(pk=contact.pk).exists()
 
 

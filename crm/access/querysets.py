@@ -17,7 +17,7 @@ class RestrictedQuerySet(models.QuerySet):
         policy = policy_for(user)
         if not policy.allows(self.model.object_type, action):
             return self.none()
-        q = self.model.visibility_q(policy)
+        q = self.model.visibility_q(policy, action)
         return self if q is None else self.filter(q)
 
 

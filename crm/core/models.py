@@ -26,7 +26,8 @@ class RecordModel(models.Model):
         abstract = True
 
     @classmethod
-    def visibility_q(cls, policy) -> Q | None:
+    def visibility_q(cls, policy, action: str = "view") -> Q | None:
+        """The records ``action`` may reach in the policy's scope (own, team or all)."""
         return owner_q(policy, cls.owner_field)
 
 

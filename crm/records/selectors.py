@@ -27,13 +27,30 @@ RESERVED = {"limit", "cursor", "sort", "q"}  # list parameters that are not filt
 
 def get_for(model_or_qs, user, pk, action: str = "view"):
     """The record ``user`` may ``action``: 404 when they cannot see it (existence is not revealed),
-    403 when they see it but their role lacks the action (a read-only user editing)."""
+    403 when they see it but may not act on it: their role lacks the action (a read-only user editing),
+    or they see it only through a link (a colleague's call on their deal). The services check the
+    same again when they write."""
     obj = get_visible(model_or_qs, user, pk)
     model = type(obj)
-    # Scope does not depend on the action, so a visible record plus an allowed action is enough.
     if not policy_for(user).allows(model.object_type, action):
         raise PermissionDenied(f"You may not {action} {model._meta.verbose_name_plural}.")
+    if not may(user, obj, action):
+        raise PermissionDenied(f"You may not {action} this {model._meta.verbose_name}.")
     return obj
+
+
+def may(user, obj, action: str) -> bool:
+    """Whether ``user`` may ``action`` this record (its type's permission and its scope): what a page
+    offers as buttons, the same rule get_for and the services apply."""
+    model = type(obj)
+    if not policy_for(user).allows(model.object_type, action):
+        return False
+    return action == "view" or model.objects.restrict(user, action).filter(pk=obj.pk).exists()
+
+
+def record_links(model, names) -> list[str]:
+    """Of ``names``, the foreign keys to record types (whose visibility is restricted)."""
+    return [n for n in names if hasattr(model._meta.get_field(n).related_model, "object_type")]
 
 
 def sort_of(rt, raw: str | None) -> Sort:
@@ -87,3 +104,19 @@ def matching(rt, qs, q: str):
             cond |= Q(**{f"{f}__icontains": w})
         qs = qs.filter(cond)
     return qs
+
+
+def only_visible_links(rows: list, user, names) -> list:
+    """``rows`` (loaded with ``names`` selected) with each linked record the user may not open blanked,
+    one query per link: a feed or list shows no name of, and no link to, a record that would be a 404.
+    The rows are display copies: never save them."""
+    for name in names:
+        ids = {getattr(r, f"{name}_id") for r in rows} - {None}
+        if not ids:
+            continue
+        model = rows[0]._meta.get_field(name).related_model
+        seen = set(model.objects.restrict(user).filter(pk__in=ids).values_list("pk", flat=True))
+        for row in rows:
+            if getattr(row, f"{name}_id") not in seen:
+                setattr(row, name, None)
+    return rows

@@ -7,15 +7,18 @@ from crm.access.querysets import owner_q
 from crm.core.models import RecordModel
 
 LINKED = ("company", "contact", "lead", "deal")
+READS = ("view", "export")  # what a link to a visible record lets a user do with someone else's row
 
 
-def linked_visibility_q(cls, policy):
-    """Own-scope rows, plus any row linked to a record the user can see (its timeline)."""
+def linked_visibility_q(cls, policy, action: str = "view"):
+    """Own-scope rows, plus, for reading only, any row linked to a record the user can see (so a
+    shared record's timeline is complete). Seeing a colleague's call on my deal does not let me
+    change or delete it: those stay within the role's own/team/all scope."""
     from crm.records.models import Company, Contact, Deal, Lead
 
     own = owner_q(policy, cls.owner_field)
-    if own is None:
-        return None
+    if own is None or action not in READS:
+        return own
     q = own
     for name, model in (("company", Company), ("contact", Contact), ("lead", Lead), ("deal", Deal)):
         if policy.allows(name, "view"):

@@ -86,7 +86,7 @@ def activity_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def activity_update(activity: Activity, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    activity = common.lock_for_update(activity, version=version)
+    activity = common.lock_for_write(activity, actor=actor, action="change", version=version)
     before = changelog.snapshot(activity)
     data, participants = _prepare_activity(data, actor)
     common.assign(activity, data, ACTIVITY_FIELDS)
@@ -142,7 +142,7 @@ def task_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def task_update(task: Task, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    task = common.lock_for_update(task, version=version)
+    task = common.lock_for_write(task, actor=actor, action="change", version=version)
     before = changelog.snapshot(task)
     data = _prepare_task(data, actor)
     common.assign(task, data, TASK_FIELDS)

@@ -49,6 +49,19 @@ def get_visible(model_or_qs, actor, pk, action: str = "view"):
         raise NotFound(f"No {model._meta.verbose_name} with id {pk}.") from None
 
 
+def lock_for_write(obj, *, actor, action: str, version: int | None):
+    """The record re-read under a write lock, if ``actor`` may ``action`` ("change", "delete") it. Each
+    update and delete service checks this itself, so a caller that forgot cannot open a hole: a record
+    the actor cannot see is a 404, one they see (through a link, say) but may not touch is a 403."""
+    model = type(obj)
+    require(actor, model, action)
+    if not model.objects.restrict(actor, action).filter(pk=obj.pk).exists():
+        if model.objects.restrict(actor, "view").filter(pk=obj.pk).exists():
+            raise PermissionDenied(f"You may not {action} this {model._meta.verbose_name}.")
+        raise NotFound(f"No {model._meta.verbose_name} with id {obj.pk}.")
+    return lock_for_update(obj, version=version)
+
+
 def lock_for_update(obj, *, version: int | None):
     """Re-read the row under a write lock and refuse a stale version (409)."""
     fresh = type(obj).objects.select_for_update().get(pk=obj.pk)
@@ -184,8 +197,8 @@ def finish_update(obj, actor, before: dict) -> None:
 
 
 def delete_record(obj, *, actor, version: int | None = None) -> None:
-    """Delete with its change log entry; the caller runs this inside a transaction."""
-    obj = lock_for_update(obj, version=version)
+    """Delete with its change log entry, if the actor may; the caller runs this inside a transaction."""
+    obj = lock_for_write(obj, actor=actor, action="delete", version=version)
     before = changelog.snapshot(obj)
     pk = obj.pk
     search_index.remove(obj)

@@ -99,7 +99,7 @@ def company_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def company_update(company: Company, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    company = common.lock_for_update(company, version=version)
+    company = common.lock_for_write(company, actor=actor, action="change", version=version)
     before = changelog.snapshot(company)
     data, domains = _prepare(data, actor, company)
     common.assign(company, data, FIELDS)

@@ -136,7 +136,7 @@ def contact_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def contact_update(contact: Contact, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    contact = common.lock_for_update(contact, version=version)
+    contact = common.lock_for_write(contact, actor=actor, action="change", version=version)
     before = changelog.snapshot(contact)
     old_company_id = contact.company_id
     data, emails, phones = _prepare(data, actor, contact)

@@ -78,7 +78,7 @@ def lead_convert(
     to open (name, amount, pipeline_id, stage_id, ...), or None for no deal. The lead's
     activities and tasks are linked to the new records and stay on the lead too.
     """
-    lead = common.lock_for_update(lead, version=None)
+    lead = common.lock_for_write(lead, actor=actor, action="change", version=None)
     if lead.converted_at:
         raise Conflict("This lead is already converted.", code="already_converted")
     for model in (Contact, Company):

@@ -171,7 +171,7 @@ def deal_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def deal_update(deal: Deal, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    deal = common.lock_for_update(deal, version=version)
+    deal = common.lock_for_write(deal, actor=actor, action="change", version=version)
     before = changelog.snapshot(deal)
     data, stage, contacts = _prepare(data, actor, deal)
     common.assign(deal, {k: v for k, v in data.items() if k != "lost_reason"}, FIELDS)

@@ -67,7 +67,7 @@ def lead_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def lead_update(lead: Lead, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    lead = common.lock_for_update(lead, version=version)
+    lead = common.lock_for_write(lead, actor=actor, action="change", version=version)
     before = changelog.snapshot(lead)
     data = _prepare(data)
     _apply(lead, data)

@@ -10,6 +10,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from crm.records.models import Activity, Deal, DealStatus, Pipeline, Task, TaskStatus
+from crm.records.models.activities import LINKED
+from crm.records.selectors import only_visible_links
 from crm.web.forms.records import TaskForm
 from crm.web.saved_views import month_bounds
 
@@ -23,12 +25,13 @@ def end_of_today() -> dt.datetime:
 
 
 def my_tasks(user, limit: int = 30):
-    return list(
+    rows = list(
         Task.objects.restrict(user)
         .filter(assignee=user, status__in=OPEN_TASK, due_at__lt=end_of_today())
         .select_related("company", "contact", "deal")
         .order_by("due_at", "id")[:limit]
     )
+    return only_visible_links(rows, user, ("company", "contact", "deal"))
 
 
 def my_deals(user, limit: int = 20):
@@ -42,16 +45,18 @@ def my_deals(user, limit: int = 20):
 
 
 def recent_activity(user, limit: int = 15):
-    """The latest activities on records I own (or that I logged myself)."""
+    """The latest activities on records I own (or that I logged myself). An activity also linked to
+    a record I may not open shows without that link (it would answer 404)."""
     mine = Q(owner=user)
-    for name in ("company", "contact", "deal", "lead"):
+    for name in LINKED:
         mine |= Q(**{f"{name}__owner": user})
-    return list(
+    rows = list(
         Activity.objects.restrict(user)
         .filter(mine)
-        .select_related("owner", "company", "contact", "deal", "lead")
+        .select_related("owner", *LINKED)
         .order_by("-occurred_at", "-id")[:limit]
     )
+    return only_visible_links(rows, user, LINKED)
 
 
 def pipeline_chart(user) -> dict | None:

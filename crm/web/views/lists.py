@@ -16,7 +16,7 @@ from crm.core.errors import BadRequest
 from crm.core.paging import page
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
-from crm.records.selectors import filtered, sort_of
+from crm.records.selectors import filtered, only_visible_links, record_links, sort_of
 from crm.web.forms.base import user_choices
 from crm.web.registry import Column, Kind
 from crm.web.saved_views import builtin_views, visible_views
@@ -68,6 +68,7 @@ def record_list(request, kind_slug: str):
         qs = qs.select_related(*_related(kind))
         sort = sort_of(kind.type, sort_raw)
         rows, next_cursor = page(qs, sort, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
+        rows = only_visible_links(rows, request.user, record_links(kind.model, _related(kind)))
     except BadRequest as exc:
         error = {"message": exc.message, "fields": exc.fields}
     context = {

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from crm.access.policy import policy_for
 from crm.audit.models import ObjectChange
 from crm.core.errors import Conflict, ServiceError
-from crm.records.selectors import get_for
+from crm.records.selectors import get_for, may, only_visible_links, record_links
 from crm.records.services.common import get_visible
 from crm.web.forms.records import FORMS
 from crm.web.registry import Kind
@@ -36,12 +36,13 @@ def _detail_qs(kind: Kind):
 def record_detail(request, kind_slug: str, pk: int):
     kind = kind_or_404(kind_slug)
     obj = get_visible(_detail_qs(kind), request.user, pk)
+    only_visible_links([obj], request.user, record_links(kind.model, kind.type.detail_related))
     policy = policy_for(request.user)
     duplicates = [d for d in request.session.pop(DUPLICATES_KEY, []) if d.get("for") == [kind.slug, obj.pk]]
     context = {
         "kind": kind,
         "obj": obj,
-        "may": {a: policy.allows(kind.object_type, a) for a in ("change", "delete")},
+        "may": {a: may(request.user, obj, a) for a in ("change", "delete")},
         "may_log": policy.allows("activity", "add"),
         "may_task": policy.allows("task", "add"),
         "duplicates": duplicates,
