@@ -111,3 +111,26 @@ def test_funnel_counts_deals_that_reached_each_stage(api, rep_a, admin_user, pip
     assert stages["Won"]["share_of_entered"] == 0.25
     everyone = {p["pipeline"]["name"]: p for p in api(admin_user).get("/sales/funnel").json()}[pipeline.name]
     assert everyone["entered"] == 5
+
+
+def test_board_cursor_continues_in_the_deals_list(api, rep_a, pipeline, stages):
+    client = api(rep_a)
+    for i in range(5):
+        _deal(client, pipeline, f"D{i}", "10.00")
+    first = _columns(client, pipeline, cards=2)["Qualify"]
+    assert len(first["cards"]) == 2 and first["next"]
+    rest = client.get(
+        "/deals", {"stage": stages["Qualify"].pk, "sort": "-stage_changed_at", "cursor": first["next"]}
+    ).json()
+    names = [c["name"] for c in first["cards"]] + [d["name"] for d in rest["items"]]
+    assert names == ["D4", "D3", "D2", "D1", "D0"] and rest["next"] is None
+    empty = _columns(client, pipeline, cards=0)["Qualify"]
+    assert (empty["count"], empty["cards"], empty["next"]) == (5, [], None)
+
+
+def test_board_filters_by_team_and_close_dates(api, manager, rep_a, rep_b, admin_user, team, pipeline, deals):
+    cols = _columns(api(admin_user), pipeline, team=team.pk)
+    assert cols["Qualify"]["count"] == 2  # rep_a's two; rep_b is in no team
+    cols = _columns(api(admin_user), pipeline, close_from="2031-01-12", close_to="2031-01-31")
+    assert sorted(c["name"] for c in cols["Qualify"]["cards"]) == ["A2", "B1"]
+    assert cols["Qualify"]["amount"] == "9000.00" and cols["Proposal"]["count"] == 0
