@@ -31,11 +31,23 @@ class Card(Schema):
     stage_changed_at: dt.datetime
 
 
-class Column(Schema):
-    stage: StageRef
+class CurrencyTotal(Schema):
+    currency: str
     count: int
     amount: Decimal
     weighted_amount: Decimal
+
+
+class Column(Schema):
+    stage: StageRef
+    count: int
+    amount: Decimal | None = Field(
+        description="The column's total when all its deals are in one currency (0 when it has none); "
+        "null when they are in several currencies, which are never added together: read `totals`."
+    )
+    weighted_amount: Decimal | None = Field(description="As `amount`, each deal weighted by its probability.")
+    currency: str | None = Field(description="The currency of `amount`; null when the column is empty or mixed.")
+    totals: list[CurrencyTotal] = Field(description="Count, amount and weighted amount per currency, by code.")
     cards: list[Card]
     next: str | None = Field(
         None, description="Cursor of the column's next cards: GET /deals?stage=…&sort=-stage_changed_at&cursor=…"

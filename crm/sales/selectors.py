@@ -2,7 +2,8 @@
 
 Every read starts from ``Deal.objects.restrict(user)``, so a rep's board, forecast and funnel
 only count the deals that rep may see. Aggregates run in the database; Python only arranges
-the (few) grouped rows.
+the (few) grouped rows. Amounts are totalled per currency: there are no exchange rates yet, and
+1,000 USD plus 1,000 EUR is not 2,000 of anything.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def board_deals(user, pipeline: Pipeline, filters: BoardFilters = NO_FILTERS):
 
 
 def board(user, pipeline: Pipeline, *, cards: int = 20, filters: BoardFilters = NO_FILTERS) -> list[dict]:
-    """One column per stage (the ``Stage``): count and amounts of its deals, its first ``cards`` deals
+    """One column per stage (the ``Stage``): count and amounts (per currency) of its deals, its first ``cards`` deals
     and the cursor of the next ones (``column_cards``). The web board and the API board both read this."""
     deals = board_deals(user, pipeline, filters)
     totals = _column_totals(deals)
@@ -122,17 +123,24 @@ def _column_totals(deals) -> dict[int, dict]:
 
 
 def _totals_of(totals: list[dict]) -> dict:
+    """A column's count, its ``totals`` per currency, and one ``amount`` only where it means something:
+    all its deals in one ``currency``, or none (0). Deals in several currencies have no single amount
+    until there are exchange rates: ``amount`` and ``weighted_amount`` are None then."""
     totals = sorted(totals, key=lambda t: t["currency"])
+    one = totals[0] if len(totals) == 1 else None
+    empty = _money(0) if not totals else None
     return {
         "count": sum(t["count"] for t in totals),
-        "amount": sum((t["amount"] for t in totals), _money(0)),
-        "weighted_amount": sum((t["weighted_amount"] for t in totals), _money(0)),
+        "currency": one["currency"] if one else None,
+        "amount": one["amount"] if one else empty,
+        "weighted_amount": one["weighted_amount"] if one else empty,
         "totals": totals,
     }
 
 
 def forecast(user) -> list[dict]:
-    """Open deals by expected close month: count, amount, and amount weighted by probability.
+    """Open deals by expected close month and currency (a month with two currencies is two rows):
+    count, amount, and amount weighted by probability.
 
     Grouped by date in SQL and folded into months here: a month function would run per row
     (a Python function on SQLite), while the distinct close dates are only a few hundred rows."""

@@ -147,3 +147,20 @@ def test_web_board_and_api_board_show_the_same_columns_cards_and_totals(web, api
     assert [(name, count, cards, str(amount)) for name, count, cards, amount in shown] == served
     assert served[0] == ("Qualify", 3, ["Manager deal", "Newer", "Older"], "4200.00")
     assert page[0]["stats"]["total"] == "$4,200"
+
+
+def test_board_totals_each_currency_apart(web, api, rep_a, pipeline, big_deal):
+    deals.deal_create(
+        actor=rep_a, data={"name": "Euro deal", "amount": "1000", "currency": "EUR", "pipeline_id": pipeline.pk}
+    )
+    r = web(rep_a).get("/board/")
+    # 12,000 USD and 1,000 EUR are shown side by side, never added into "13,000".
+    assert r.context["columns"][0]["stats"] == {"count": 2, "total": "€1,000 + $12,000", "weighted": "€100 + $1,200"}
+    assert "€1,000 + $12,000" in r.content.decode()
+    served = api(rep_a).get(f"/sales/pipelines/{pipeline.pk}/board").json()["columns"][0]
+    assert [(t["currency"], t["amount"]) for t in served["totals"]] == [("EUR", "1000.00"), ("USD", "12000.00")]
+    # A move answers with the columns' numbers, per currency too.
+    proposal = stage(pipeline, "Proposal")
+    moved = web(rep_a).post(f"/deals/{big_deal.pk}/move/", {"stage_id": proposal.pk}, HTTP_ACCEPT=JSON)
+    stats = json.loads(moved.content)["stats"]
+    assert "€1,000" in stats[str(stage(pipeline, "Qualify").pk)] and "$12,000" in stats[str(proposal.pk)]
