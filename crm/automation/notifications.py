@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -87,18 +89,27 @@ def set_preference(user, kind: str, *, in_app: bool, email: bool) -> Notificatio
 
 @jobs.handler("digest.daily")
 def daily_digest(job) -> None:
-    """Each user with open tasks due today or overdue gets one summary."""
+    """Each user with open tasks due today or overdue gets one summary.
+
+    "Today" is the organization's day (TIME_ZONE), the zone the 07:00 schedule runs in, not UTC's:
+    at 07:00 in Auckland it is still yesterday in UTC, and UTC's end of day would leave out the
+    afternoon's tasks (and in Los Angeles, late in the day, count tomorrow's)."""
     from crm.records.models import Task
 
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     now = timezone.now()
-    end_of_day = now.replace(hour=23, minute=59, second=59)
-    open_tasks = Task.objects.filter(status__in=["open", "in_progress"], due_at__lte=end_of_day, assignee__isnull=False)
+    tomorrow = now.astimezone(zone).date() + dt.timedelta(days=1)
+    end_of_day = dt.datetime.combine(tomorrow, dt.time(), tzinfo=zone)  # local midnight, excluded
+    open_tasks = Task.objects.filter(status__in=["open", "in_progress"], due_at__lt=end_of_day, assignee__isnull=False)
     by_user: dict[int, list] = {}
     for task in open_tasks.select_related("assignee").order_by("due_at")[:5000]:
         by_user.setdefault(task.assignee_id, []).append(task)
     for tasks in by_user.values():
         overdue = [t for t in tasks if t.due_at < now]
-        lines = [f"- {t.title} (due {t.due_at:%Y-%m-%d %H:%M}{', overdue' if t in overdue else ''})" for t in tasks]
+        lines = [
+            f"- {t.title} (due {t.due_at.astimezone(zone):%Y-%m-%d %H:%M}{', overdue' if t in overdue else ''})"
+            for t in tasks
+        ]
         title = f"{len(tasks)} task(s) due today, {len(overdue)} overdue"
         notify(tasks[0].assignee, "digest", title, "\n".join(lines))
 

@@ -173,15 +173,15 @@ def contact_update(pk: int, title: str) -> None:
 
 def board(pipeline_id: int, stage_ids: list[int], cards: int = 20) -> list:
     totals = _rows(
-        "SELECT stage_id, COUNT(*), SUM(amount), SUM(amount * probability) FROM records_deal "
-        "WHERE pipeline_id = %s GROUP BY stage_id",
+        "SELECT stage_id, currency, COUNT(*), SUM(amount), SUM(amount * probability) FROM records_deal "
+        "WHERE pipeline_id = %s GROUP BY stage_id, currency",
         [pipeline_id],
     )
     for stage_id in stage_ids:
         _rows(
             f"SELECT {DEAL_CARD} FROM records_deal WHERE pipeline_id = %s AND stage_id = %s "
-            f"ORDER BY updated_at DESC, id DESC LIMIT %s",
-            [pipeline_id, stage_id, cards],
+            f"ORDER BY stage_changed_at DESC, id DESC LIMIT %s",
+            [pipeline_id, stage_id, cards + 1],
         )
     return totals
 

@@ -3,7 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from crm.core.errors import BadRequest, NotFound
 from crm.records.models import Pipeline
@@ -31,12 +31,27 @@ class Card(Schema):
     stage_changed_at: dt.datetime
 
 
-class Column(Schema):
-    stage: StageRef
+class CurrencyTotal(Schema):
+    currency: str
     count: int
     amount: Decimal
     weighted_amount: Decimal
+
+
+class Column(Schema):
+    stage: StageRef
+    count: int
+    amount: Decimal | None = Field(
+        description="The column's total when all its deals are in one currency (0 when it has none); "
+        "null when they are in several currencies, which are never added together: read `totals`."
+    )
+    weighted_amount: Decimal | None = Field(description="As `amount`, each deal weighted by its probability.")
+    currency: str | None = Field(description="The currency of `amount`; null when the column is empty or mixed.")
+    totals: list[CurrencyTotal] = Field(description="Count, amount and weighted amount per currency, by code.")
     cards: list[Card]
+    next: str | None = Field(
+        None, description="Cursor of the column's next cards: GET /deals?stage=…&sort=-stage_changed_at&cursor=…"
+    )
 
 
 class Board(Schema):
@@ -71,13 +86,22 @@ class FunnelPipeline(Schema):
 
 
 @router.get("/pipelines/{int:pk}/board", response=Board, summary="Pipeline board: per-stage totals and first cards")
-def pipeline_board(request, pk: int, cards: int = 20, owner: int | None = None):
+def pipeline_board(
+    request,
+    pk: int,
+    cards: int = 20,
+    owner: int | None = None,
+    team: int | None = None,
+    close_from: dt.date | None = None,
+    close_to: dt.date | None = None,
+):
     if not 0 <= cards <= 100:
         raise BadRequest("cards must be 0 to 100.", fields={"cards": str(cards)})
     pipeline = Pipeline.objects.filter(pk=pk).first()
     if pipeline is None:
         raise NotFound(f"No pipeline with id {pk}.")
-    return {"pipeline_id": pk, "columns": selectors.board(request.user, pipeline, cards=cards, owner_id=owner)}
+    filters = selectors.BoardFilters(owner_id=owner, team_id=team, close_from=close_from, close_to=close_to)
+    return {"pipeline_id": pk, "columns": selectors.board(request.user, pipeline, cards=cards, filters=filters)}
 
 
 @router.get("/forecast", response=list[Month], summary="Open deals by expected close month, weighted")

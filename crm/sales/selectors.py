@@ -2,17 +2,21 @@
 
 Every read starts from ``Deal.objects.restrict(user)``, so a rep's board, forecast and funnel
 only count the deals that rep may see. Aggregates run in the database; Python only arranges
-the (few) grouped rows.
+the (few) grouped rows. Amounts are totalled per currency: there are no exchange rates yet, and
+1,000 USD plus 1,000 EUR is not 2,000 of anything.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 
-from crm.records.models import Deal, DealStatus, Pipeline, StageChange
+from crm.access.models import Profile, Team
+from crm.core.paging import Sort, page
+from crm.records.models import Deal, DealStatus, Pipeline, Stage, StageChange
 
 CARD_FIELDS = (
     "id",
@@ -25,6 +29,40 @@ CARD_FIELDS = (
     "probability",
     "stage_changed_at",
 )
+# What a card shows besides: the web board's card names the company and the owner and carries the
+# version (sent back on a move). Loading only these keeps wide columns (custom fields) off the board.
+CARD_EXTRA = ("version", "stage_id", "company__name", "owner__username", "owner__first_name", "owner__last_name")
+
+# The board's cards, newest arrival in the stage first. The deals list API sorts by the same key
+# (``sort=-stage_changed_at``), so a column's ``next`` cursor continues there.
+CARD_ORDER = Sort("stage_changed_at", descending=True)
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    """What the board can be narrowed to: one owner, a team (its members and its manager), close dates."""
+
+    owner_id: int | None = None
+    team_id: int | None = None
+    close_from: dt.date | None = None
+    close_to: dt.date | None = None
+
+    def q(self) -> Q:
+        q = Q()
+        if self.owner_id is not None:
+            q &= Q(owner_id=self.owner_id)
+        if self.team_id is not None:
+            members = Profile.objects.filter(team_id=self.team_id).values_list("user_id", flat=True)
+            manager = Team.objects.filter(pk=self.team_id).values_list("manager_id", flat=True).first()
+            q &= Q(owner_id__in=[m for m in [*members, manager] if m])
+        if self.close_from is not None:
+            q &= Q(expected_close_date__gte=self.close_from)
+        if self.close_to is not None:
+            q &= Q(expected_close_date__lte=self.close_to)
+        return q
+
+
+NO_FILTERS = BoardFilters()
 
 
 def _weighted():
@@ -36,34 +74,73 @@ def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
-def board(user, pipeline: Pipeline, *, cards: int = 20, owner_id: int | None = None) -> list[dict]:
-    """One column per stage: count, total and weighted amount of its deals, and its first ``cards``
-    deals (most recently updated first); later cards load per column with the deals list API."""
-    deals = Deal.objects.restrict(user).filter(pipeline=pipeline)
-    if owner_id is not None:
-        deals = deals.filter(owner_id=owner_id)
-    totals = {
-        row["stage_id"]: row
-        for row in deals.values("stage_id").annotate(count=Count("id"), total=Sum("amount"), weighted=Sum(_weighted()))
-    }
+def board_deals(user, pipeline: Pipeline, filters: BoardFilters = NO_FILTERS):
+    """The deals a board counts: the user's visible deals of the pipeline, narrowed by the filters."""
+    return Deal.objects.restrict(user).filter(pipeline=pipeline).filter(filters.q())
+
+
+def board(user, pipeline: Pipeline, *, cards: int = 20, filters: BoardFilters = NO_FILTERS) -> list[dict]:
+    """One column per stage (the ``Stage``): count and amounts (per currency) of its deals, its first ``cards`` deals
+    and the cursor of the next ones (``column_cards``). The web board and the API board both read this."""
+    deals = board_deals(user, pipeline, filters)
+    totals = _column_totals(deals)
     columns = []
     for stage in pipeline.stages.order_by("order", "id"):
-        row = totals.get(stage.pk, {})
-        first = list(deals.filter(stage=stage).order_by("-updated_at", "-id").values(*CARD_FIELDS)[:cards])
-        columns.append(
-            {
-                "stage": {"id": stage.pk, "name": stage.name, "probability": stage.probability, "status": stage.status},
-                "count": row.get("count", 0),
-                "amount": _money(row.get("total")),
-                "weighted_amount": _money(row.get("weighted")) / 100,
-                "cards": first,
-            }
-        )
+        first, nxt = _cards(deals, stage, limit=cards) if cards > 0 else ([], None)
+        columns.append({"stage": stage, **(totals.get(stage.pk) or _totals_of([])), "cards": first, "next": nxt})
     return columns
 
 
+def column_cards(user, stage: Stage, *, limit: int, cursor: str | None = None, filters: BoardFilters = NO_FILTERS):
+    """The next page of one column: (deals, cursor of the page after, or None)."""
+    return _cards(board_deals(user, stage.pipeline, filters), stage, limit=limit, cursor=cursor)
+
+
+def _cards(deals, stage: Stage, *, limit: int, cursor: str | None = None):
+    qs = deals.filter(stage=stage).select_related("company", "owner").only(*CARD_FIELDS, *CARD_EXTRA)
+    return page(qs, CARD_ORDER, limit=limit, cursor=cursor)
+
+
+def _column_totals(deals) -> dict[int, dict]:
+    """Per stage, in one grouped query: count and amounts per currency (amounts in different
+    currencies are never added together)."""
+    rows = (
+        deals.values("stage_id", "currency")
+        .annotate(count=Count("id"), total=Sum("amount"), weighted=Sum(_weighted()))
+        .order_by()
+    )
+    per_stage: dict[int, list[dict]] = {}
+    for row in rows:
+        per_stage.setdefault(row["stage_id"], []).append(
+            {
+                "currency": row["currency"],
+                "count": row["count"],
+                "amount": _money(row["total"]),
+                "weighted_amount": _money(Decimal(row["weighted"] or 0) / 100),
+            }
+        )
+    return {stage_id: _totals_of(totals) for stage_id, totals in per_stage.items()}
+
+
+def _totals_of(totals: list[dict]) -> dict:
+    """A column's count, its ``totals`` per currency, and one ``amount`` only where it means something:
+    all its deals in one ``currency``, or none (0). Deals in several currencies have no single amount
+    until there are exchange rates: ``amount`` and ``weighted_amount`` are None then."""
+    totals = sorted(totals, key=lambda t: t["currency"])
+    one = totals[0] if len(totals) == 1 else None
+    empty = _money(0) if not totals else None
+    return {
+        "count": sum(t["count"] for t in totals),
+        "currency": one["currency"] if one else None,
+        "amount": one["amount"] if one else empty,
+        "weighted_amount": one["weighted_amount"] if one else empty,
+        "totals": totals,
+    }
+
+
 def forecast(user) -> list[dict]:
-    """Open deals by expected close month: count, amount, and amount weighted by probability.
+    """Open deals by expected close month and currency (a month with two currencies is two rows):
+    count, amount, and amount weighted by probability.
 
     Grouped by date in SQL and folded into months here: a month function would run per row
     (a Python function on SQLite), while the distinct close dates are only a few hundred rows."""

@@ -1,11 +1,13 @@
 """The job runtime and the scheduler in one process: claims, leases, fencing, reminders, bell."""
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.core import mail
 from django.db import transaction
 from django.utils import timezone
+from freezegun import freeze_time
 
 from crm.automation import jobs, scheduler
 from crm.automation.models import Job, JobStatus, Notification, Schedule, TaskReminder
@@ -141,3 +143,35 @@ def test_daily_digest(rep_a, commit):
         jobs.enqueue("digest.daily", {})
     note = Notification.objects.get(kind="digest")
     assert "1 overdue" in note.title and "Overdue one" in note.body and "Next week" not in note.body
+
+
+@pytest.mark.parametrize(
+    "zone, now, due, expected",
+    [
+        # 07:30 on the 16th in Auckland is 18:30 on the 15th in UTC: the afternoon is still today.
+        (
+            "Pacific/Auckland",
+            "2031-01-15 18:30",
+            {"Early call": "2031-01-16 06:00", "Afternoon demo": "2031-01-16 15:00", "Tomorrow": "2031-01-17 00:30"},
+            ["Early call (due 2031-01-16 06:00, overdue)", "Afternoon demo (due 2031-01-16 15:00)"],
+        ),
+        # 21:00 on the 15th in Los Angeles is 05:00 on the 16th in UTC: the 16th is tomorrow.
+        (
+            "America/Los_Angeles",
+            "2031-01-16 05:00",
+            {"Late call": "2031-01-15 23:00", "Tomorrow": "2031-01-16 10:00"},
+            ["Late call (due 2031-01-15 23:00)"],
+        ),
+    ],
+)
+def test_daily_digest_today_is_the_organizations_day(settings, rep_a, commit, zone, now, due, expected):
+    settings.TIME_ZONE = zone
+    local = zoneinfo.ZoneInfo(zone)
+    for title, at in due.items():
+        TaskFactory(title=title, assignee=rep_a, due_at=dt.datetime.fromisoformat(at).replace(tzinfo=local))
+    with freeze_time(dt.datetime.fromisoformat(now).replace(tzinfo=dt.UTC)), commit():
+        jobs.enqueue("digest.daily", {})
+    note = Notification.objects.get(kind="digest")
+    assert note.body.splitlines() == [f"- {line}" for line in expected]
+    overdue = sum("overdue" in line for line in expected)
+    assert note.title == f"{len(expected)} task(s) due today, {overdue} overdue"

@@ -111,3 +111,59 @@ def test_funnel_counts_deals_that_reached_each_stage(api, rep_a, admin_user, pip
     assert stages["Won"]["share_of_entered"] == 0.25
     everyone = {p["pipeline"]["name"]: p for p in api(admin_user).get("/sales/funnel").json()}[pipeline.name]
     assert everyone["entered"] == 5
+
+
+def test_board_cursor_continues_in_the_deals_list(api, rep_a, pipeline, stages):
+    client = api(rep_a)
+    for i in range(5):
+        _deal(client, pipeline, f"D{i}", "10.00")
+    first = _columns(client, pipeline, cards=2)["Qualify"]
+    assert len(first["cards"]) == 2 and first["next"]
+    rest = client.get(
+        "/deals", {"stage": stages["Qualify"].pk, "sort": "-stage_changed_at", "cursor": first["next"]}
+    ).json()
+    names = [c["name"] for c in first["cards"]] + [d["name"] for d in rest["items"]]
+    assert names == ["D4", "D3", "D2", "D1", "D0"] and rest["next"] is None
+    empty = _columns(client, pipeline, cards=0)["Qualify"]
+    assert (empty["count"], empty["cards"], empty["next"]) == (5, [], None)
+
+
+def test_board_filters_by_team_and_close_dates(api, manager, rep_a, rep_b, admin_user, team, pipeline, deals):
+    cols = _columns(api(admin_user), pipeline, team=team.pk)
+    assert cols["Qualify"]["count"] == 2  # rep_a's two; rep_b is in no team
+    cols = _columns(api(admin_user), pipeline, close_from="2031-01-12", close_to="2031-01-31")
+    assert sorted(c["name"] for c in cols["Qualify"]["cards"]) == ["A2", "B1"]
+    assert cols["Qualify"]["amount"] == "9000.00" and cols["Proposal"]["count"] == 0
+
+
+def test_board_totals_are_per_currency(api, rep_a, pipeline, stages):
+    client = api(rep_a)
+    _deal(client, pipeline, "Dollars", "1000.00")
+    _deal(client, pipeline, "Euros", "1000.00", currency="EUR")
+    _move(client, _deal(client, pipeline, "More euros", "400.00", currency="eur"), stages["Proposal"])
+    cols = _columns(client, pipeline)
+    mixed = cols["Qualify"]
+    # 1,000 USD and 1,000 EUR are not 2,000 of anything: no single amount, one total per currency.
+    assert mixed["count"] == 2 and mixed["amount"] is None and mixed["weighted_amount"] is None
+    assert mixed["currency"] is None
+    assert mixed["totals"] == [
+        {"currency": "EUR", "count": 1, "amount": "1000.00", "weighted_amount": "100.00"},
+        {"currency": "USD", "count": 1, "amount": "1000.00", "weighted_amount": "100.00"},
+    ]
+    one = cols["Proposal"]  # one currency: the single amount stays, with its currency
+    assert (one["amount"], one["weighted_amount"], one["currency"]) == ("400.00", "200.00", "EUR")
+    assert one["totals"] == [{"currency": "EUR", "count": 1, "amount": "400.00", "weighted_amount": "200.00"}]
+    empty = cols["Won"]
+    assert (empty["count"], empty["amount"], empty["currency"], empty["totals"]) == (0, "0.00", None, [])
+
+
+def test_forecast_totals_each_currency_of_a_month_apart(api, rep_a, pipeline):
+    client = api(rep_a)
+    _deal(client, pipeline, "Dollars", "1000.00", "2031-03-10")
+    _deal(client, pipeline, "Euros", "1000.00", "2031-03-20", currency="EUR")
+    _deal(client, pipeline, "More dollars", "500.00", "2031-03-25")
+    rows = client.get("/sales/forecast").json()
+    assert [(m["month"], m["currency"], m["count"], m["amount"], m["weighted_amount"]) for m in rows] == [
+        ("2031-03", "EUR", 1, "1000.00", "100.00"),
+        ("2031-03", "USD", 2, "1500.00", "150.00"),
+    ]

@@ -1,6 +1,9 @@
 """The pipeline board: columns with numbers, lazy-loaded cards, and moves through deal_move_stage."""
 
+import datetime as dt
 import json
+
+from django.utils import timezone
 
 from crm.records.models import Deal, StageChange
 from crm.records.services import deals
@@ -117,3 +120,47 @@ def test_deal_page_moves_without_javascript(web, rep_a, pipeline, big_deal):
     assert "Moved to Won." in page
     assert "Qualify → <strong>Won</strong>" in page  # stage history
     assert "<del>Qualify</del> → <ins>Won</ins>" in page  # the change, with stage names
+
+
+def test_web_board_and_api_board_show_the_same_columns_cards_and_totals(web, api, manager, rep_a, team, pipeline):
+    def make(name, amount, close, owner):
+        data = {"name": name, "amount": amount, "expected_close_date": close, "pipeline_id": pipeline.pk}
+        return deals.deal_create(actor=owner, data=data).obj
+
+    older, newer = make("Older", "1000", "2030-01-10", rep_a), make("Newer", "2500", "2030-01-20", rep_a)
+    make("Closes later", "400", "2030-06-01", rep_a)
+    make("Manager deal", "700", "2030-01-05", manager)
+    # Moved into the stage in one order and edited in the other: both boards sort by arrival in the stage.
+    now = timezone.now()
+    Deal.objects.filter(pk=older.pk).update(stage_changed_at=now - dt.timedelta(hours=2), updated_at=now)
+    Deal.objects.filter(pk=newer.pk).update(stage_changed_at=now - dt.timedelta(hours=1), updated_at=now)
+    Deal.objects.filter(name="Manager deal").update(stage_changed_at=now, updated_at=now - dt.timedelta(hours=3))
+    filters = {"team": team.pk, "close_from": "2030-01-01", "close_to": "2030-01-31"}
+
+    page = web(manager).get("/board/", {"pipeline": pipeline.pk, **filters}).context["columns"]
+    r = api(manager).get(f"/sales/pipelines/{pipeline.pk}/board", filters)
+    assert r.status_code == 200, r.content
+    shown = [(c["stage"].name, c["count"], [d.name for d in c["cards"]], c["amount"]) for c in page]
+    served = [
+        (c["stage"]["name"], c["count"], [d["name"] for d in c["cards"]], c["amount"]) for c in r.json()["columns"]
+    ]
+    assert [(name, count, cards, str(amount)) for name, count, cards, amount in shown] == served
+    assert served[0] == ("Qualify", 3, ["Manager deal", "Newer", "Older"], "4200.00")
+    assert page[0]["stats"]["total"] == "$4,200"
+
+
+def test_board_totals_each_currency_apart(web, api, rep_a, pipeline, big_deal):
+    deals.deal_create(
+        actor=rep_a, data={"name": "Euro deal", "amount": "1000", "currency": "EUR", "pipeline_id": pipeline.pk}
+    )
+    r = web(rep_a).get("/board/")
+    # 12,000 USD and 1,000 EUR are shown side by side, never added into "13,000".
+    assert r.context["columns"][0]["stats"] == {"count": 2, "total": "€1,000 + $12,000", "weighted": "€100 + $1,200"}
+    assert "€1,000 + $12,000" in r.content.decode()
+    served = api(rep_a).get(f"/sales/pipelines/{pipeline.pk}/board").json()["columns"][0]
+    assert [(t["currency"], t["amount"]) for t in served["totals"]] == [("EUR", "1000.00"), ("USD", "12000.00")]
+    # A move answers with the columns' numbers, per currency too.
+    proposal = stage(pipeline, "Proposal")
+    moved = web(rep_a).post(f"/deals/{big_deal.pk}/move/", {"stage_id": proposal.pk}, HTTP_ACCEPT=JSON)
+    stats = json.loads(moved.content)["stats"]
+    assert "€1,000" in stats[str(stage(pipeline, "Qualify").pk)] and "$12,000" in stats[str(proposal.pk)]

@@ -1,34 +1,34 @@
 """The pipeline board: a column per stage with count, total and weighted amount; cards load per column
-in pages (so 5,000 open deals stay quick) and a drop calls deal_move_stage like the API does."""
+in pages (so 5,000 open deals stay quick) and a drop calls deal_move_stage like the API does. The
+columns, cards and totals come from crm.sales.selectors.board, which the API board reads too."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
-from crm.access.models import Profile, Team
+from crm.access.models import Team
 from crm.access.policy import policy_for
 from crm.core.errors import NotFound, ServiceError, ValidationFailed
-from crm.core.paging import Sort, page
 from crm.records.models import Deal, Pipeline, Stage
 from crm.records.selectors import get_for
 from crm.records.services.deals import deal_move_stage
+from crm.sales import selectors
+from crm.sales.selectors import BoardFilters
 from crm.web.forms.base import user_choices
 from crm.web.templatetags.web import money
 from crm.web.views.helpers import page_errors
 
 CARDS_PER_PAGE = 20
-CARD_ORDER = Sort("stage_changed_at", descending=True)
+FILTER_KEYS = ("pipeline", "owner", "team", "close_from", "close_to")
 
 
 def _pipeline(request) -> Pipeline | None:
@@ -42,58 +42,43 @@ def _pipeline(request) -> Pipeline | None:
     return pipelines.order_by("-is_default", "order", "id").first()
 
 
-def board_filters(request) -> tuple[Q, dict]:
-    """The owner/team/close-date filters as a Q, plus their values for the form."""
-    q, values = Q(), {}
-    owner = request.GET.get("owner", "")
-    if owner.isdigit():
-        q &= Q(owner_id=int(owner))
-        values["owner"] = owner
-    team = request.GET.get("team", "")
-    if team.isdigit():
-        members = list(Profile.objects.filter(team_id=int(team)).values_list("user_id", flat=True))
-        manager = Team.objects.filter(pk=int(team)).values_list("manager_id", flat=True).first()
-        q &= Q(owner_id__in=[m for m in [*members, manager] if m])
-        values["team"] = team
-    for name, lookup in (("close_from", "gte"), ("close_to", "lte")):
-        day = parse_date(request.GET.get(name, "") or "")
-        if day:
-            q &= Q(**{f"expected_close_date__{lookup}": day})
-            values[name] = day.isoformat()
-    return q, values
+def board_filters(request) -> BoardFilters:
+    """The owner/team/close-date filters of the query string (a value that does not parse is ignored)."""
+    owner, team = request.GET.get("owner", ""), request.GET.get("team", "")
+    return BoardFilters(
+        owner_id=int(owner) if owner.isdigit() else None,
+        team_id=int(team) if team.isdigit() else None,
+        close_from=_date(request.GET.get("close_from")),
+        close_to=_date(request.GET.get("close_to")),
+    )
 
 
-def _deals(request, pipeline: Pipeline):
-    q, _ = board_filters(request)
-    return Deal.objects.restrict(request.user).filter(pipeline=pipeline).filter(q)
+def _date(raw):
+    try:
+        return parse_date(raw or "")
+    except ValueError:  # well formed but no such day (2030-02-31)
+        return None
 
 
-def column_stats(deals, stages) -> dict[int, dict]:
-    """Per stage: count, and total and weighted amounts per currency, in one grouped query."""
-    weighted = ExpressionWrapper(F("amount") * F("probability") / 100, output_field=DecimalField())
-    rows = deals.values("stage_id", "currency").annotate(n=Count("id"), total=Sum("amount"), weighted=Sum(weighted))
-    stats = {s.pk: {"count": 0, "total": defaultdict(int), "weighted": defaultdict(int)} for s in stages}
-    for row in rows.order_by():
-        entry = stats.get(row["stage_id"])
-        if entry is None:
-            continue
-        entry["count"] += row["n"]
-        entry["total"][row["currency"]] += row["total"] or 0
-        entry["weighted"][row["currency"]] += row["weighted"] or 0
-    return {pk: _formatted(s) for pk, s in stats.items()}
+def _filter_values(filters: BoardFilters) -> dict:
+    """The filters in use, as the form's fields hold them (strings)."""
+    values = {
+        "owner": filters.owner_id,
+        "team": filters.team_id,
+        "close_from": filters.close_from and filters.close_from.isoformat(),
+        "close_to": filters.close_to and filters.close_to.isoformat(),
+    }
+    return {k: str(v) for k, v in values.items() if v is not None}
 
 
-def _formatted(s: dict) -> dict:
-    def fmt(amounts):
-        parts = [money(v, c) for c, v in sorted(amounts.items()) if v]
+def stats_of(column: dict) -> dict:
+    """A column's numbers as the board shows them: one amount per currency, joined ("€1,000 + $2,500")."""
+
+    def joined(key):
+        parts = [money(t[key], t["currency"]) for t in column["totals"] if t[key]]
         return " + ".join(parts) or money(0)
 
-    return {"count": s["count"], "total": fmt(s["total"]), "weighted": fmt(s["weighted"])}
-
-
-def _cards(request, deals, stage, cursor=None):
-    qs = deals.filter(stage=stage).select_related("company", "owner")
-    return page(qs, CARD_ORDER, limit=CARDS_PER_PAGE, cursor=cursor)
+    return {"count": column["count"], "total": joined("amount"), "weighted": joined("weighted_amount")}
 
 
 @login_required
@@ -103,18 +88,14 @@ def board(request):
     pipeline = _pipeline(request)
     context = {"pipeline": pipeline, "pipelines": Pipeline.objects.order_by("order", "id")}
     if pipeline is not None:
-        stages = list(pipeline.stages.order_by("order", "id"))
-        deals = _deals(request, pipeline)
-        stats = column_stats(deals, stages)
-        columns = []
-        for stage in stages:
-            cards, nxt = _cards(request, deals, stage)
-            columns.append({"stage": stage, "stats": stats[stage.pk], "cards": cards, "next": nxt})
-        _, values = board_filters(request)
+        filters = board_filters(request)
+        columns = selectors.board(request.user, pipeline, cards=CARDS_PER_PAGE, filters=filters)
+        for column in columns:
+            column["stats"] = stats_of(column)
         context |= {
             "columns": columns,
-            "stages": stages,
-            "filters": values,
+            "stages": [c["stage"] for c in columns],
+            "filters": _filter_values(filters),
             "users": user_choices(blank="Any owner"),
             "teams": Team.objects.order_by("name"),
             "filter_query": _filter_query(request),
@@ -125,8 +106,7 @@ def board(request):
 
 def _filter_query(request) -> str:
     """The board's filters, passed on to the lazy-loaded columns."""
-    keep = {k: v for k, v in request.GET.items() if k in ("pipeline", "owner", "team", "close_from", "close_to") and v}
-    return urlencode(keep)
+    return urlencode({k: v for k, v in request.GET.items() if k in FILTER_KEYS and v})
 
 
 @login_required
@@ -136,8 +116,13 @@ def board_column(request, stage_id: int):
     stage = Stage.objects.select_related("pipeline").filter(pk=stage_id).first()
     if stage is None:
         raise Http404("No such stage.")
-    deals = _deals(request, stage.pipeline)
-    cards, nxt = _cards(request, deals, stage, request.GET.get("cursor") or None)
+    cards, nxt = selectors.column_cards(
+        request.user,
+        stage,
+        limit=CARDS_PER_PAGE,
+        cursor=request.GET.get("cursor") or None,
+        filters=board_filters(request),
+    )
     context = {
         "cards": cards,
         "next": nxt,
@@ -178,8 +163,9 @@ def deal_move(request, pk: int):
         messages.success(request, f"Moved to {stage.name}.")
         return redirect("web:record-detail", "deals", pk)
     deal = Deal.objects.select_related("company", "owner", "pipeline").get(pk=saved.obj.pk)
-    stages = list(deal.pipeline.stages.order_by("order", "id"))
-    stats = column_stats(_deals(request, deal.pipeline), stages)
+    columns = selectors.board(request.user, deal.pipeline, cards=0, filters=board_filters(request))
+    stats = {c["stage"].pk: stats_of(c) for c in columns}
+    stages = [c["stage"] for c in columns]
     card = render_to_string(
         "web/parts/board_card.html", {"deal": deal, "stages": stages, "may_move": True}, request=request
     )
