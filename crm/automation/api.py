@@ -12,7 +12,7 @@ from django.http import HttpResponse, JsonResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from crm.automation import engine, inbound, notifications, rules, webhooks
+from crm.automation import engine, inbound, notifications, rules, webforms, webhooks
 from crm.automation.conditions import models_by_type
 from crm.automation.models import Job, Notification, Rule, RuleRun, WebForm, WebhookDelivery, WebhookSubscription
 from crm.core.errors import NotFound, ValidationFailed
@@ -258,19 +258,14 @@ def list_webhooks(request):
 @router.post("/webhooks", response={201: WebhookCreated}, summary="Subscribe a URL; the signing secret is shown once")
 def create_webhook(request, payload: WebhookIn):
     rules.require_admin(request.user)
-    data = webhooks.validate_subscription(payload.model_dump())
-    return Status(201, WebhookSubscription.objects.create(created_by=request.user, **data))
+    sub = webhooks.assign(WebhookSubscription(created_by=request.user), payload.model_dump())
+    sub.save()
+    return Status(201, sub)
 
 
 @router.patch("/webhooks/{int:pk}", response=WebhookOut, summary="Change or re-enable a subscription (admins)")
 def update_webhook(request, pk: int, payload: WebhookPatch):
-    sub = _subscription(request.user, pk)
-    data = payload.model_dump(exclude_unset=True)
-    webhooks.validate_subscription({"url": sub.url, **data})
-    for key, value in data.items():
-        setattr(sub, key, value)
-    if data.get("enabled"):
-        sub.consecutive_failures, sub.disabled_reason = 0, ""
+    sub = webhooks.assign(_subscription(request.user, pk), payload.model_dump(exclude_unset=True))
     sub.save()
     return sub
 
@@ -317,9 +312,9 @@ def list_forms(request):
 @router.post("/forms", response={201: FormOut}, summary="Create a web-to-lead form (admins)")
 def create_form(request, payload: FormIn):
     rules.require_admin(request.user)
-    if WebForm.objects.filter(slug=payload.slug).exists():
-        raise ValidationFailed({"slug": "A form with this slug exists."})
-    return Status(201, WebForm.objects.create(**payload.model_dump()))
+    form = webforms.assign(WebForm(), payload.model_dump())
+    form.save()
+    return Status(201, form)
 
 
 def _client_ip(request) -> str:

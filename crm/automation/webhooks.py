@@ -12,6 +12,7 @@ import hmac
 import json
 import time
 import uuid
+from urllib.parse import urlsplit
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -21,10 +22,13 @@ from django.utils import timezone
 from crm.automation import jobs, ssrf
 from crm.automation.models import WebhookDelivery, WebhookSubscription
 from crm.automation.models.webhooks import DeliveryStatus
-from crm.core import events
+from crm.automation.validation import check_model, refuse_nulls
+from crm.core import events, recordtypes
+from crm.core.errors import ValidationFailed
 
 MAX_ATTEMPTS = 5
 DISABLE_AFTER = 5
+URL_MAX = WebhookSubscription._meta.get_field("url").max_length
 TOLERANCE_SECONDS = 300
 EVENT_TYPES = (
     "record.created",
@@ -162,17 +166,53 @@ def _count_failure(sub: WebhookSubscription) -> None:
 
 
 def validate_subscription(data: dict) -> dict:
-    from crm.core.errors import ValidationFailed
-
     errors = {}
     url = data.get("url") or ""
-    if not url.startswith(("http://", "https://")):
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         errors["url"] = "An http or https URL."
-    elif refusal := ssrf.literal_refusal(url):
+    elif refusal := _url_problem(url):
         errors["url"] = refusal
-    bad = [t for t in data.get("event_types") or [] if t not in EVENT_TYPES]
-    if bad:
-        errors["event_types"] = f"Unknown {bad}; use {', '.join(EVENT_TYPES)}."
+    for key, known in (("event_types", EVENT_TYPES), ("object_types", recordtypes.object_types())):
+        value = data.get(key) or []
+        bad = [t for t in value if t not in known] if isinstance(value, list) else None
+        if bad or bad is None:
+            errors[key] = f"{'Unknown ' + repr(bad) if bad else 'A list'}; use {', '.join(known)}."
     if errors:
         raise ValidationFailed(errors)
     return data
+
+
+def _url_problem(url: str) -> str | None:
+    if len(url) > URL_MAX:
+        return f"At most {URL_MAX} characters."
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return "A URL has no spaces or control characters."
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError as exc:
+        return f"Not a valid URL: {exc}."
+    if not parts.hostname:
+        return "The URL needs a host."
+    return ssrf.literal_refusal(url)
+
+
+FIELDS = ("name", "url", "event_types", "object_types", "enabled")
+
+
+def assign(sub: WebhookSubscription, data: dict) -> WebhookSubscription:
+    """Copy ``data`` (FIELDS only) onto ``sub`` and validate the result; ValidationFailed names the field."""
+    refuse_nulls(data, FIELDS)
+    given = {name: data[name] for name in FIELDS if name in data}
+    errors = {}
+    try:
+        validate_subscription({"url": sub.url, **given})
+    except ValidationFailed as exc:
+        errors = exc.fields
+    for name, value in given.items():
+        setattr(sub, name, value)
+    if given.get("enabled"):
+        sub.consecutive_failures, sub.disabled_reason = 0, ""  # re-enabled: start counting again
+    # The URL was checked above: any http(s) host, where Django's URLValidator wants a dotted name.
+    check_model(sub, exclude=("url", "secret"), errors=errors)
+    return sub

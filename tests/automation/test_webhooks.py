@@ -142,3 +142,45 @@ def test_webhook_api_refuses_private_literals_and_shows_secret_once(api, admin_u
     assert "secret" not in client.get("/automation/webhooks").json()[0]
     assert client.get(f"/automation/webhooks/{sub_id}/deliveries").json() == []
     assert api(rep_a).get("/automation/webhooks").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "n" * 101}, "name"),  # PostgreSQL: value too long
+        ({"name": "Nul\x00"}, "name"),  # PostgreSQL refuses NUL in text
+        ({"url": "https://example.com/" + "a" * 500}, "url"),
+        ({"url": "https://example.com/\x00"}, "url"),
+        ({"url": "http://[::1/hook"}, "url"),  # urlsplit raised ValueError
+        ({"url": "https://example.com:99999/"}, "url"),
+        ({"object_types": ["bogus"]}, "object_types"),
+    ],
+)
+def test_webhook_create_refuses_bad_values_naming_the_field(api, admin_user, body, field):
+    r = api(admin_user).post("/automation/webhooks", {"name": "x", "url": "https://example.com/h", **body})
+    assert r.status_code == 422, r.content
+    assert list(r.json()["error"]["fields"]) == [field]
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": None}, "name"),  # NOT NULL constraint: a 500
+        ({"event_types": None}, "event_types"),
+        ({"object_types": None}, "object_types"),
+        ({"enabled": None}, "enabled"),
+        ({"name": "n" * 101}, "name"),
+        ({"url": "https://example.com/" + "a" * 500}, "url"),
+        ({"url": "https://example.com/\x00"}, "url"),
+        ({"object_types": ["bogus"]}, "object_types"),
+    ],
+)
+def test_webhook_update_refuses_bad_values_and_keeps_the_subscription(api, admin_user, body, field):
+    sub = subscribe("https://example.com/h", event_types=["deal.won"])
+    r = api(admin_user).patch(f"/automation/webhooks/{sub.pk}", body)
+    assert r.status_code == 422, r.content
+    assert list(r.json()["error"]["fields"]) == [field]
+    kept = WebhookSubscription.objects.get(pk=sub.pk)
+    assert (kept.name, kept.url, kept.event_types, kept.enabled) == ("crm-sync", sub.url, ["deal.won"], True)
