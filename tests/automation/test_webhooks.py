@@ -184,3 +184,35 @@ def test_webhook_update_refuses_bad_values_and_keeps_the_subscription(api, admin
     assert list(r.json()["error"]["fields"]) == [field]
     kept = WebhookSubscription.objects.get(pk=sub.pk)
     assert (kept.name, kept.url, kept.event_types, kept.enabled) == ("crm-sync", sub.url, ["deal.won"], True)
+
+
+def test_webhook_writes_are_in_the_change_log_without_the_secret(api, admin_user):
+    from crm.audit.models import ObjectChange
+
+    client = api(admin_user)
+    r = client.post("/automation/webhooks", {"name": "Zap", "url": "https://example.com/h"})
+    sub_id, secret = r.json()["id"], r.json()["secret"]
+    assert client.patch(f"/automation/webhooks/{sub_id}", {"name": "Zapier"}).status_code == 200
+    assert client.delete(f"/automation/webhooks/{sub_id}").status_code == 204
+    rows = list(ObjectChange.objects.filter(object_type="webhook", object_id=sub_id).order_by("id"))
+    assert [row.action for row in rows] == ["create", "update", "delete"]
+    assert {(row.user_id, row.source) for row in rows} == {(admin_user.pk, "api")}
+    assert rows[0].changes["url"] == [None, "https://example.com/h"]
+    assert rows[1].changes == {"name": ["Zap", "Zapier"]}
+    assert rows[2].changes["name"] == ["Zapier", None]
+    assert all(secret not in json.dumps(row.changes) and "secret" not in row.changes for row in rows)
+
+
+def test_webhook_services_refuse_non_admins_and_write_nothing(rep_a):
+    from crm.audit.models import ObjectChange
+    from crm.core.errors import PermissionDenied
+
+    sub = subscribe("https://example.com/h")
+    with pytest.raises(PermissionDenied):
+        webhooks.webhook_create(actor=rep_a, data={"name": "x", "url": "https://example.com/x"})
+    with pytest.raises(PermissionDenied):
+        webhooks.webhook_update(sub, actor=rep_a, data={"url": "https://evil.example/steal"})
+    with pytest.raises(PermissionDenied):
+        webhooks.webhook_delete(sub, actor=rep_a)
+    assert list(WebhookSubscription.objects.values_list("url", flat=True)) == ["https://example.com/h"]
+    assert not ObjectChange.objects.filter(object_type="webhook").exists()
