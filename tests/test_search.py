@@ -144,6 +144,18 @@ def test_a_query_of_only_punctuation_returns_nothing(rep_a, people, q):
     assert not any(search(rep_a, q).values())
 
 
+@pytest.mark.parametrize("types", [None, "deal,company"])
+def test_a_query_of_only_punctuation_answers_the_shape_of_no_hits(api, rep_a, people, types):
+    client = api(rep_a)
+    params = {"types": types} if types else {}
+    no_hits = client.get("/search", {"q": "zzzzqx", **params})
+    r = client.get("/search", {"q": "!!!", **params})
+    assert r.status_code == no_hits.status_code == 200
+    assert r.json() == no_hits.json() and r.json()  # one empty list per type searched, not {}
+    assert all(v == [] for v in r.json().values())
+    assert set(r.json()) == ({"deal", "company"} if types else set(search(rep_a, "zzzzqx")))
+
+
 @pytest.mark.parametrize(
     "q", ['"ann', "ann*", "ann OR bob", "NEAR(ann bob)", "ann AND", "ann:lee", "ann & lee | !bob", "'; drop table x"]
 )

@@ -61,10 +61,12 @@ PLAIN = {str, int, bool, type(None), dict, list}
 
 @cache
 def _fields(model) -> list[tuple[models.Field, str, bool]]:
+    # A model lists in ``change_log_hidden`` what must never be copied into the log (a signing secret).
+    skipped = SKIPPED | set(getattr(model, "change_log_hidden", ()))
     return [
         (f, f.attname, isinstance(f, models.DecimalField))
         for f in model._meta.concrete_fields
-        if not f.primary_key and f.name not in SKIPPED
+        if not f.primary_key and f.name not in skipped
     ]
 
 

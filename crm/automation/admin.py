@@ -6,6 +6,7 @@ so a staff user without the admin role cannot reach a service that would refuse 
 
 from __future__ import annotations
 
+import copy
 import json
 
 from django import forms
@@ -16,7 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from crm.access.policy import policy_for
-from crm.automation import conditions, engine, rules, triggers, webhooks
+from crm.automation import conditions, engine, rules, triggers, webforms, webhooks
 from crm.automation.models import Rule, RuleRun, WebForm, WebhookDelivery, WebhookSubscription
 from crm.core.errors import ServiceError, ValidationFailed
 
@@ -57,13 +58,20 @@ class ReadOnlyAdmin(AutomationAdmin):
 
 
 def _add_service_errors(form: forms.Form, exc: ValidationFailed) -> None:
-    """Put each error of the service (keys like "actions.0.title") on the form field it belongs to."""
+    """Put each error of the service (keys like "actions.0.title", "owner_id") on the form field it belongs to."""
     for key, message in (exc.fields or {"__all__": exc.message}).items():
         field = str(key).split(".")[0]
+        field = field.removesuffix("_id") if field.removesuffix("_id") in form.fields else field
         if field in form.fields:
             form.add_error(field, f"{key}: {message}" if key != field else message)
         else:
             form.add_error(None, f"{key}: {message}")
+
+
+def _copy_saved(obj, saved) -> None:
+    """The admin goes on with its own object (redirect, history, messages): give it what the service saved."""
+    for field in saved._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
 
 
 # --- rules -----------------------------------------------------------------------------------------
@@ -242,14 +250,25 @@ class WebhookAdmin(AutomationAdmin):
         return format_html('<a href="{}">Delivery log</a>', url)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        elif "enabled" in form.changed_data and obj.enabled:
-            obj.consecutive_failures, obj.disabled_reason = 0, ""  # re-enabled: start counting again
-        super().save_model(request, obj, form, change)
+        # Through the service, as the API: the admin check, its validation and the change log. An
+        # update sends only what changed, so re-enabling (and only that) restarts the failure count.
+        if change:
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name in webhooks.FIELDS}
+            saved = webhooks.webhook_update(obj, actor=request.user, data=data)
+        else:
+            data = {name: form.cleaned_data.get(name) for name in webhooks.FIELDS}
+            saved = webhooks.webhook_create(actor=request.user, data=data)
+        _copy_saved(obj, saved)
         if not change:
             # The signing secret is shown this once, as the API does; the forms never show it.
             self.message_user(request, f"Signing secret for “{obj}”: {obj.secret} — copy it now.", messages.WARNING)
+
+    def delete_model(self, request, obj):
+        webhooks.webhook_delete(obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for sub in queryset:
+            webhooks.webhook_delete(sub, actor=request.user)
 
 
 @admin.register(WebhookDelivery)
@@ -263,12 +282,59 @@ class DeliveryAdmin(ReadOnlyAdmin):
 # --- web-to-lead forms -----------------------------------------------------------------------------
 
 
+def _webform_data(cleaned: dict, names) -> dict:
+    """The service's data from the admin form's values: the related users and teams as ids."""
+    data = {}
+    for name in names:
+        value = cleaned.get(name)
+        if name in ("owner", "assign_team"):
+            data[f"{name}_id"] = value.pk if value is not None else None
+        elif name in webforms.FIELDS:
+            data[name] = value
+    return data
+
+
+class WebFormForm(forms.ModelForm):
+    class Meta:
+        model = WebForm
+        fields = ("slug", "name", "enabled", "owner", "assign_team", "lead_source", "success_message")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        # The same checks as the service (an inactive owner, say), on a copy so a refused form changes nothing.
+        names = self.changed_data if self.instance.pk else self.Meta.fields
+        try:
+            webforms.assign(copy.copy(self.instance), _webform_data(data, names))
+        except ValidationFailed as exc:
+            _add_service_errors(self, exc)
+        return data
+
+
 @admin.register(WebForm)
 class WebFormAdmin(AutomationAdmin):
+    form = WebFormForm
     list_display = ("name", "slug", "enabled", "owner", "assign_team", "lead_source", "embed_link")
     list_filter = ("enabled",)
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, as the API: the admin check, its validation and the change log.
+        data = _webform_data(form.cleaned_data, form.changed_data if change else form.Meta.fields)
+        if change:
+            saved = webforms.webform_update(obj, actor=request.user, data=data)
+        else:
+            saved = webforms.webform_create(actor=request.user, data=data)
+        _copy_saved(obj, saved)
+
+    def delete_model(self, request, obj):
+        webforms.webform_delete(obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for web_form in queryset:
+            webforms.webform_delete(web_form, actor=request.user)
 
     @admin.display(description="Embed")
     def embed_link(self, obj):

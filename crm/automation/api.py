@@ -12,10 +12,10 @@ from django.http import HttpResponse, JsonResponse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from crm.automation import engine, inbound, notifications, rules, webhooks
+from crm.automation import engine, inbound, notifications, rules, webforms, webhooks
 from crm.automation.conditions import models_by_type
 from crm.automation.models import Job, Notification, Rule, RuleRun, WebForm, WebhookDelivery, WebhookSubscription
-from crm.core.errors import NotFound, ValidationFailed
+from crm.core.errors import ValidationFailed
 from crm.records.services.common import get_visible
 
 router = Router(tags=["automation"])
@@ -241,14 +241,6 @@ class DeliveryOut(Schema):
         return str(obj.event_id)
 
 
-def _subscription(user, pk: int) -> WebhookSubscription:
-    rules.require_admin(user)
-    sub = WebhookSubscription.objects.filter(pk=pk).first()
-    if sub is None:
-        raise NotFound(f"No webhook with id {pk}.")
-    return sub
-
-
 @router.get("/webhooks", response=list[WebhookOut], summary="Webhook subscriptions (admins)")
 def list_webhooks(request):
     rules.require_admin(request.user)
@@ -257,33 +249,24 @@ def list_webhooks(request):
 
 @router.post("/webhooks", response={201: WebhookCreated}, summary="Subscribe a URL; the signing secret is shown once")
 def create_webhook(request, payload: WebhookIn):
-    rules.require_admin(request.user)
-    data = webhooks.validate_subscription(payload.model_dump())
-    return Status(201, WebhookSubscription.objects.create(created_by=request.user, **data))
+    return Status(201, webhooks.webhook_create(actor=request.user, data=payload.model_dump()))
 
 
 @router.patch("/webhooks/{int:pk}", response=WebhookOut, summary="Change or re-enable a subscription (admins)")
 def update_webhook(request, pk: int, payload: WebhookPatch):
-    sub = _subscription(request.user, pk)
-    data = payload.model_dump(exclude_unset=True)
-    webhooks.validate_subscription({"url": sub.url, **data})
-    for key, value in data.items():
-        setattr(sub, key, value)
-    if data.get("enabled"):
-        sub.consecutive_failures, sub.disabled_reason = 0, ""
-    sub.save()
-    return sub
+    sub = webhooks.get_subscription(request.user, pk)
+    return webhooks.webhook_update(sub, actor=request.user, data=payload.model_dump(exclude_unset=True))
 
 
 @router.delete("/webhooks/{int:pk}", response={204: None}, summary="Delete a subscription (admins)")
 def delete_webhook(request, pk: int):
-    _subscription(request.user, pk).delete()
+    webhooks.webhook_delete(webhooks.get_subscription(request.user, pk), actor=request.user)
     return Status(204, None)
 
 
 @router.get("/webhooks/{int:pk}/deliveries", response=list[DeliveryOut], summary="The delivery log (admins)")
 def deliveries(request, pk: int, limit: int = 50):
-    sub = _subscription(request.user, pk)
+    sub = webhooks.get_subscription(request.user, pk)
     return list(WebhookDelivery.objects.filter(subscription=sub).order_by("-created_at", "-id")[: _limit(limit)])
 
 
@@ -316,10 +299,7 @@ def list_forms(request):
 
 @router.post("/forms", response={201: FormOut}, summary="Create a web-to-lead form (admins)")
 def create_form(request, payload: FormIn):
-    rules.require_admin(request.user)
-    if WebForm.objects.filter(slug=payload.slug).exists():
-        raise ValidationFailed({"slug": "A form with this slug exists."})
-    return Status(201, WebForm.objects.create(**payload.model_dump()))
+    return Status(201, webforms.webform_create(actor=request.user, data=payload.model_dump()))
 
 
 def _client_ip(request) -> str:

@@ -2,7 +2,8 @@
 
 Receivers verify ``X-CRM-Signature: sha256=HMAC(secret, "<X-CRM-Timestamp>.<body>")`` and reject
 old timestamps (replays). A subscription is disabled after DISABLE_AFTER failed deliveries in a
-row, and the admins are told.
+row, and the admins are told. Admins manage subscriptions through webhook_create/_update/_delete
+(every edge does: the API and the admin screens), which validate and write the change log.
 """
 
 from __future__ import annotations
@@ -12,19 +13,25 @@ import hmac
 import json
 import time
 import uuid
+from urllib.parse import urlsplit
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crm.audit import changelog
 from crm.automation import jobs, ssrf
 from crm.automation.models import WebhookDelivery, WebhookSubscription
 from crm.automation.models.webhooks import DeliveryStatus
-from crm.core import events
+from crm.automation.rules import require_admin
+from crm.automation.validation import check_model, refuse_nulls
+from crm.core import events, recordtypes
+from crm.core.errors import NotFound, ValidationFailed
 
 MAX_ATTEMPTS = 5
 DISABLE_AFTER = 5
+URL_MAX = WebhookSubscription._meta.get_field("url").max_length
 TOLERANCE_SECONDS = 300
 EVENT_TYPES = (
     "record.created",
@@ -52,12 +59,11 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, now: flo
 
 
 def record_data(object_type: str, object_id: int):
-    from crm.audit.changelog import snapshot
     from crm.automation.conditions import models_by_type
 
     model = models_by_type().get(object_type)
     obj = model.objects.filter(pk=object_id).first() if model else None
-    return None if obj is None else {"id": obj.pk, **snapshot(obj)}
+    return None if obj is None else {"id": obj.pk, **changelog.snapshot(obj)}
 
 
 def queue_delivery(sub: WebhookSubscription, event_type: str, obj, *, changes=None, at=None) -> WebhookDelivery:
@@ -162,17 +168,101 @@ def _count_failure(sub: WebhookSubscription) -> None:
 
 
 def validate_subscription(data: dict) -> dict:
-    from crm.core.errors import ValidationFailed
-
     errors = {}
     url = data.get("url") or ""
-    if not url.startswith(("http://", "https://")):
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         errors["url"] = "An http or https URL."
-    elif refusal := ssrf.literal_refusal(url):
+    elif refusal := _url_problem(url):
         errors["url"] = refusal
-    bad = [t for t in data.get("event_types") or [] if t not in EVENT_TYPES]
-    if bad:
-        errors["event_types"] = f"Unknown {bad}; use {', '.join(EVENT_TYPES)}."
+    for key, known in (("event_types", EVENT_TYPES), ("object_types", recordtypes.object_types())):
+        value = data.get(key) or []
+        bad = [t for t in value if t not in known] if isinstance(value, list) else None
+        if bad or bad is None:
+            errors[key] = f"{'Unknown ' + repr(bad) if bad else 'A list'}; use {', '.join(known)}."
     if errors:
         raise ValidationFailed(errors)
     return data
+
+
+def _url_problem(url: str) -> str | None:
+    if len(url) > URL_MAX:
+        return f"At most {URL_MAX} characters."
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return "A URL has no spaces or control characters."
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port out of range)
+    except ValueError as exc:
+        return f"Not a valid URL: {exc}."
+    if not parts.hostname:
+        return "The URL needs a host."
+    return ssrf.literal_refusal(url)
+
+
+FIELDS = ("name", "url", "event_types", "object_types", "enabled")
+
+
+def assign(sub: WebhookSubscription, data: dict) -> WebhookSubscription:
+    """Copy ``data`` (FIELDS only) onto ``sub`` and validate the result; ValidationFailed names the field."""
+    refuse_nulls(data, FIELDS)
+    given = {name: data[name] for name in FIELDS if name in data}
+    errors = {}
+    try:
+        validate_subscription({"url": sub.url, **given})
+    except ValidationFailed as exc:
+        errors = exc.fields
+    for name, value in given.items():
+        setattr(sub, name, value)
+    if given.get("enabled"):
+        sub.consecutive_failures, sub.disabled_reason = 0, ""  # re-enabled: start counting again
+    # The URL was checked above: any http(s) host, where Django's URLValidator wants a dotted name.
+    check_model(sub, exclude=("url", "secret"), errors=errors)
+    return sub
+
+
+# --- managing subscriptions (admins): every edge (API, admin screens) writes through these ----------
+
+
+def get_subscription(user, pk: int) -> WebhookSubscription:
+    require_admin(user)
+    sub = WebhookSubscription.objects.filter(pk=pk).first()
+    if sub is None:
+        raise NotFound(f"No webhook with id {pk}.")
+    return sub
+
+
+def _locked(sub: WebhookSubscription) -> WebhookSubscription:
+    """The row as stored, locked until the transaction ends: the change log's "before" is what was
+    really there (a delivery may have counted a failure since the caller read it)."""
+    fresh = WebhookSubscription.objects.select_for_update().filter(pk=sub.pk).first()
+    if fresh is None:
+        raise NotFound(f"No webhook with id {sub.pk}.")
+    return fresh
+
+
+@transaction.atomic
+def webhook_create(*, actor, data: dict) -> WebhookSubscription:
+    require_admin(actor)
+    sub = assign(WebhookSubscription(created_by=actor), data)
+    sub.save(force_insert=True)
+    changelog.log_create(actor, sub)
+    return sub
+
+
+@transaction.atomic
+def webhook_update(sub: WebhookSubscription, *, actor, data: dict) -> WebhookSubscription:
+    require_admin(actor)
+    sub = _locked(sub)
+    before = changelog.snapshot(sub)
+    assign(sub, data)
+    sub.save()
+    changelog.log_update(actor, sub, before)
+    return sub
+
+
+@transaction.atomic
+def webhook_delete(sub: WebhookSubscription, *, actor) -> None:
+    require_admin(actor)
+    sub = _locked(sub)
+    changelog.log_delete(actor, sub, changelog.snapshot(sub))
+    sub.delete()  # its delivery log goes with it

@@ -108,14 +108,25 @@ def csv_lines(table: Iterable[list[str]]) -> Iterator[str]:
         yield writer.writerow(row)
 
 
+def xlsx_text(value, illegal) -> str:
+    """The text without the control characters XML 1.0, so XLSX, cannot hold (``illegal``: openpyxl
+    refuses them, and one "\\x07" in one record failed every export). Made inert again after, or
+    "\\x07=cmd" would become a formula."""
+    if isinstance(value, str) and illegal.search(value):
+        return inert(illegal.sub("", value))
+    return value
+
+
 def write_xlsx(table: Iterable[list[str]], out) -> None:
-    """Write-only mode streams rows to a temporary file instead of building the sheet in memory."""
+    """Write-only mode streams rows to a temporary file instead of building the sheet in memory.
+    Only here are the characters XLSX cannot hold dropped; CSV keeps the text as it is."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Export")
     for row in table:
-        sheet.append(row)
+        sheet.append([xlsx_text(v, ILLEGAL_CHARACTERS_RE) for v in row])
     book.save(out)
 
 

@@ -81,14 +81,14 @@ def search(user, query: str, *, types: list[str] | None = None, limit: int = 10)
     by folded name (lower case, no accents). Every word must match as a prefix; a query with an "@" (an
     email address or part of one) matches its words in that order. On PostgreSQL, a type with no match
     at all is searched again tolerating typos (trigram similarity)."""
+    entries = {t: e for t, e in searchables().items() if not types or t in types}
     words = words_of(query)
-    if not words:
-        return {}
+    if not words:  # only punctuation: no hits, in the same shape as any search without hits
+        return {t: [] for t in entries}
     be = backend()
     folded = " ".join(words)
     low, high = _prefix_range(folded)
     phrase = "@" in query
-    entries = {t: e for t, e in searchables().items() if not types or t in types}
     visible = {t: e.model.objects.restrict(user, "view") for t, e in entries.items()}
     results = {t: list(_name_prefix(visible[t], t, folded)[:limit]) for t in entries}
     short = [t for t, found in results.items() if len(found) < limit]  # each holds every visible prefix match

@@ -224,3 +224,30 @@ def test_rule_actions_enable_and_disable(admin_client, rule):
     assert admin_client.post("/admin/automation/rule/", data).status_code == 302
     rule.refresh_from_db()
     assert not rule.enabled
+
+
+def test_admin_webhook_and_web_form_writes_are_in_the_change_log(admin_client, root, rep_a, team):
+    from crm.audit.models import ObjectChange
+
+    data = {"name": "Zap", "url": "https://hooks.example.com/in", "event_types": "[]", "object_types": "[]"}
+    assert admin_client.post("/admin/automation/webhooksubscription/add/", data).status_code == 302
+    sub = WebhookSubscription.objects.get(name="Zap")
+    r = admin_client.post(f"/admin/automation/webhooksubscription/{sub.pk}/delete/", {"post": "yes"})
+    assert r.status_code == 302 and not WebhookSubscription.objects.exists()
+    webhook_rows = ObjectChange.objects.filter(object_type="webhook", object_id=sub.pk).order_by("id")
+    assert [(c.action, c.user_id) for c in webhook_rows] == [("create", root.pk), ("delete", root.pk)]
+    assert sub.secret not in json.dumps([c.changes for c in webhook_rows])
+
+    form = {"slug": "contact-us", "name": "Contact us", "enabled": "on", "lead_source": "web", "success_message": "Hi"}
+    assert admin_client.post("/admin/automation/webform/add/", form).status_code == 302
+    web_form = WebForm.objects.get(slug="contact-us")
+    url = f"/admin/automation/webform/{web_form.pk}/change/"
+    User.objects.filter(pk=rep_a.pk).update(is_active=False)
+    r = admin_client.post(url, {**form, "owner": rep_a.pk, "name": "Renamed"})  # refused as the API refuses it
+    assert r.status_code == 200 and "No active user" in str(r.context["adminform"].form.errors)
+    assert WebForm.objects.get(pk=web_form.pk).name == "Contact us"
+    User.objects.filter(pk=rep_a.pk).update(is_active=True)
+    assert admin_client.post(url, {**form, "owner": rep_a.pk}).status_code == 302
+    rows = ObjectChange.objects.filter(object_type="web_form", object_id=web_form.pk).order_by("id")
+    assert [c.action for c in rows] == ["create", "update"]
+    assert rows[1].changes == {"owner_id": [None, rep_a.pk]}

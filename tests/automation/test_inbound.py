@@ -90,3 +90,65 @@ def test_forms_api_is_for_admins(api, admin_user, rep_a, team):
     assert r.status_code == 201
     assert api(admin_user).post("/automation/forms", {"slug": "demo", "name": "Again"}).status_code == 422
     assert api(rep_a).get("/automation/forms").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"owner_id": 999_999}, "owner_id"),  # the foreign key failed only at commit: a 500
+        ({"owner_id": 2**70}, "owner_id"),  # past a 64-bit key: the driver overflowed
+        ({"assign_team_id": 999_999}, "assign_team_id"),
+        ({"slug": "not a slug!"}, "slug"),
+        ({"slug": "s" * 51}, "slug"),  # PostgreSQL: value too long
+        ({"name": ""}, "name"),
+        ({"name": "Nul\x00"}, "name"),  # PostgreSQL refuses NUL in text
+        ({"lead_source": "x" * 101}, "lead_source"),
+    ],
+)
+def test_form_create_refuses_bad_values_naming_the_field(api, admin_user, body, field):
+    r = api(admin_user).post("/automation/forms", {"slug": "demo", "name": "Demo", **body})
+    assert r.status_code == 422, r.content
+    assert list(r.json()["error"]["fields"]) == [field]
+    assert not WebForm.objects.exists()
+
+
+def test_form_create_takes_an_active_owner(api, admin_user, rep_a):
+    r = api(admin_user).post("/automation/forms", {"slug": "demo", "name": "Demo", "owner_id": rep_a.pk})
+    assert r.status_code == 201 and WebForm.objects.get(slug="demo").owner == rep_a
+    rep_a.is_active = False
+    rep_a.save()
+    r = api(admin_user).post("/automation/forms", {"slug": "demo2", "name": "Demo", "owner_id": rep_a.pk})
+    assert r.status_code == 422 and "owner_id" in r.json()["error"]["fields"]
+
+
+def test_web_form_writes_are_in_the_change_log(api, admin_user, rep_a, team):
+    from crm.audit.models import ObjectChange
+    from crm.automation import webforms
+
+    r = api(admin_user).post("/automation/forms", {"slug": "demo", "name": "Demo", "assign_team_id": team.pk})
+    form = WebForm.objects.get(pk=r.json()["id"])
+    form = webforms.webform_update(form, actor=admin_user, data={"owner_id": rep_a.pk, "assign_team_id": None})
+    webforms.webform_delete(form, actor=admin_user)
+    rows = list(ObjectChange.objects.filter(object_type="web_form", object_id=form.pk).order_by("id"))
+    assert [row.action for row in rows] == ["create", "update", "delete"]
+    assert [row.source for row in rows] == ["api", "system", "system"]
+    assert rows[0].changes["slug"] == [None, "demo"] and rows[0].user_id == admin_user.pk
+    assert rows[1].changes == {"owner_id": [None, rep_a.pk], "assign_team_id": [team.pk, None]}
+    assert rows[2].changes["slug"] == ["demo", None]
+    assert not WebForm.objects.exists()
+
+
+def test_web_form_services_refuse_non_admins_and_write_nothing(form, rep_a, manager):
+    from crm.audit.models import ObjectChange
+    from crm.automation import webforms
+    from crm.core.errors import PermissionDenied
+
+    for actor in (rep_a, manager):
+        with pytest.raises(PermissionDenied):
+            webforms.webform_create(actor=actor, data={"slug": "mine", "name": "Mine"})
+        with pytest.raises(PermissionDenied):
+            webforms.webform_update(form, actor=actor, data={"owner_id": actor.pk})
+        with pytest.raises(PermissionDenied):
+            webforms.webform_delete(form, actor=actor)
+    assert list(WebForm.objects.values_list("slug", "owner_id")) == [("contact-us", None)]
+    assert not ObjectChange.objects.filter(object_type="web_form").exists()

@@ -142,3 +142,77 @@ def test_webhook_api_refuses_private_literals_and_shows_secret_once(api, admin_u
     assert "secret" not in client.get("/automation/webhooks").json()[0]
     assert client.get(f"/automation/webhooks/{sub_id}/deliveries").json() == []
     assert api(rep_a).get("/automation/webhooks").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "n" * 101}, "name"),  # PostgreSQL: value too long
+        ({"name": "Nul\x00"}, "name"),  # PostgreSQL refuses NUL in text
+        ({"url": "https://example.com/" + "a" * 500}, "url"),
+        ({"url": "https://example.com/\x00"}, "url"),
+        ({"url": "http://[::1/hook"}, "url"),  # urlsplit raised ValueError
+        ({"url": "https://example.com:99999/"}, "url"),
+        ({"object_types": ["bogus"]}, "object_types"),
+    ],
+)
+def test_webhook_create_refuses_bad_values_naming_the_field(api, admin_user, body, field):
+    r = api(admin_user).post("/automation/webhooks", {"name": "x", "url": "https://example.com/h", **body})
+    assert r.status_code == 422, r.content
+    assert list(r.json()["error"]["fields"]) == [field]
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": None}, "name"),  # NOT NULL constraint: a 500
+        ({"event_types": None}, "event_types"),
+        ({"object_types": None}, "object_types"),
+        ({"enabled": None}, "enabled"),
+        ({"name": "n" * 101}, "name"),
+        ({"url": "https://example.com/" + "a" * 500}, "url"),
+        ({"url": "https://example.com/\x00"}, "url"),
+        ({"object_types": ["bogus"]}, "object_types"),
+    ],
+)
+def test_webhook_update_refuses_bad_values_and_keeps_the_subscription(api, admin_user, body, field):
+    sub = subscribe("https://example.com/h", event_types=["deal.won"])
+    r = api(admin_user).patch(f"/automation/webhooks/{sub.pk}", body)
+    assert r.status_code == 422, r.content
+    assert list(r.json()["error"]["fields"]) == [field]
+    kept = WebhookSubscription.objects.get(pk=sub.pk)
+    assert (kept.name, kept.url, kept.event_types, kept.enabled) == ("crm-sync", sub.url, ["deal.won"], True)
+
+
+def test_webhook_writes_are_in_the_change_log_without_the_secret(api, admin_user):
+    from crm.audit.models import ObjectChange
+
+    client = api(admin_user)
+    r = client.post("/automation/webhooks", {"name": "Zap", "url": "https://example.com/h"})
+    sub_id, secret = r.json()["id"], r.json()["secret"]
+    assert client.patch(f"/automation/webhooks/{sub_id}", {"name": "Zapier"}).status_code == 200
+    assert client.delete(f"/automation/webhooks/{sub_id}").status_code == 204
+    rows = list(ObjectChange.objects.filter(object_type="webhook", object_id=sub_id).order_by("id"))
+    assert [row.action for row in rows] == ["create", "update", "delete"]
+    assert {(row.user_id, row.source) for row in rows} == {(admin_user.pk, "api")}
+    assert rows[0].changes["url"] == [None, "https://example.com/h"]
+    assert rows[1].changes == {"name": ["Zap", "Zapier"]}
+    assert rows[2].changes["name"] == ["Zapier", None]
+    assert all(secret not in json.dumps(row.changes) and "secret" not in row.changes for row in rows)
+
+
+def test_webhook_services_refuse_non_admins_and_write_nothing(rep_a):
+    from crm.audit.models import ObjectChange
+    from crm.core.errors import PermissionDenied
+
+    sub = subscribe("https://example.com/h")
+    with pytest.raises(PermissionDenied):
+        webhooks.webhook_create(actor=rep_a, data={"name": "x", "url": "https://example.com/x"})
+    with pytest.raises(PermissionDenied):
+        webhooks.webhook_update(sub, actor=rep_a, data={"url": "https://evil.example/steal"})
+    with pytest.raises(PermissionDenied):
+        webhooks.webhook_delete(sub, actor=rep_a)
+    assert list(WebhookSubscription.objects.values_list("url", flat=True)) == ["https://example.com/h"]
+    assert not ObjectChange.objects.filter(object_type="webhook").exists()

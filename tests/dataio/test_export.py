@@ -71,6 +71,25 @@ def test_xlsx_export(api, admin_user):
     assert names == ["Acme", "'=cmd|' /C calc'!A0"]
 
 
+def test_xlsx_export_drops_control_characters_csv_keeps_them(api, admin_user, rep_a):
+    # The API takes such text; openpyxl refused it (IllegalCharacterError), so every XLSX export was a 500.
+    client = api(admin_user)
+    data = {"first_name": "Bell\x07", "last_name": "Ring\x1b[0m", "title": "\x07=cmd|' /C calc'!A0"}
+    r = client.post("/contacts", data)
+    assert r.status_code == 201, r.content
+    ContactFactory(first_name="Plain", last_name="Tab\tKept", owner=admin_user)
+    response = client.get("/export/contacts", {"format": "xlsx"})
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    values = [list(row) for row in book.active.iter_rows(values_only=True)]
+    header = values[0]
+    picked = [tuple(row[header.index(k)] for k in ("first_name", "last_name", "title")) for row in values[1:]]
+    # Dropping the bell must not turn the title into a formula: it stays inert.
+    assert picked == [("Bell", "Ring[0m", "'=cmd|' /C calc'!A0"), ("Plain", "Tab\tKept", None)]
+    rows = csv_rows(client.get("/export/contacts", {"format": "csv"}))
+    assert (rows[0]["first_name"], rows[0]["last_name"]) == ("Bell\x07", "Ring\x1b[0m")
+
+
 def test_role_without_export_is_refused(api, rep_a, readonly):
     ContactFactory(owner=rep_a)
     for user in (rep_a, readonly):

@@ -6,6 +6,8 @@ from django.utils import timezone
 
 
 class WebForm(models.Model):
+    object_type = "web_form"  # its rows in the change log (it is not a record type)
+
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)
     enabled = models.BooleanField(default=True)

@@ -12,6 +12,9 @@ def new_secret() -> str:
 
 
 class WebhookSubscription(models.Model):
+    object_type = "webhook"  # its rows in the change log (it is not a record type)
+    change_log_hidden = ("secret",)  # the signing secret is shown once, never kept in the change log
+
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=100, default=new_secret)
