@@ -159,6 +159,12 @@ BULK_COLUMNS = ("time", "user_id", "user_name", "action", "object_type", "object
 BULK_COLUMNS += ("request_id", "source")
 
 
+def log_bulk_update(actor, objs: list[models.Model], changes: list[dict]) -> None:
+    """The change log of many updates whose changes the caller already knows (the records a merge
+    moves), in one statement."""
+    _insert(actor, Action.UPDATE, objs, changes)
+
+
 def log_bulk_delete(actor, objs: list[models.Model], befores: list[dict]) -> list[dict]:
     changes = [diff(b, {}) for b in befores]
     _insert(actor, Action.DELETE, objs, changes)

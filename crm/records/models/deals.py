@@ -91,6 +91,8 @@ class Deal(RecordModel):
     def __str__(self) -> str:
         return self.name
 
+    snapshot_prefetch = ("tags", "deal_contacts")
+
     def extra_snapshot(self) -> dict:
         if not self.pk:
             return {"tags": [], "contacts": []}
