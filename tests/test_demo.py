@@ -153,7 +153,9 @@ class TestDemoOrganization:
             .values_list("object_type")
             .annotate(n=Count("id"))
         )
-        assert logged == {"company": 20, "contact": 60, "lead": 9, "deal": 30, "activity": 180, "task": 24}
+        records = {"company": 20, "contact": 60, "lead": 9, "deal": 30, "activity": 180, "task": 24}
+        # The settings the demo adds go through their services, so they are in the change log too.
+        assert logged == {**records, "pipeline": 2, "stage": 11, "custom_field": 4}
         contact = Contact.objects.order_by("id").first()
         entry = ObjectChange.objects.get(object_type="contact", object_id=contact.pk)
         assert entry.changes["email"] == [None, contact.email]
@@ -235,4 +237,12 @@ def test_existing_users_keep_their_password(db):
     admin = get_user_model().objects.get(username="admin")
     assert admin.check_password("mine")
     assert admin.profile.role.slug == "admin"  # a missing profile is added
-    assert ObjectChange.objects.filter(user=admin, source="demo").count() == 3 + 3 + 5 + 1 + 9 + 1
+    records = 3 + 3 + 5 + 1 + 9 + 1
+    assert ObjectChange.objects.filter(user=admin, source="demo").count() == records + 2 + 11 + 4
+
+
+def test_an_admin_user_without_the_admin_role_is_refused_and_nothing_is_left(db):
+    Profile.objects.create(user=get_user_model().objects.create_user("admin"), role=Role.objects.get(slug="sales-rep"))
+    with pytest.raises(CommandError, match="Only admins may manage pipelines"):
+        run_demo(companies=3, contacts=3, deals=1)
+    assert not Pipeline.objects.exists() and not Team.objects.exists() and not ObjectChange.objects.exists()

@@ -2,13 +2,34 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
+from crm.access import services
 from crm.access.models import ApiToken, Profile, Role, Team
+from crm.access.serviceadmin import CheckedForm, ServiceAdmin
+
+
+class RoleForm(CheckedForm):
+    check = staticmethod(services.check)
+
+    class Meta:
+        model = Role
+        fields = services.FIELDS
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(ServiceAdmin):
+    form = RoleForm
     list_display = ("name", "slug", "scope", "is_admin")
     prepopulated_fields = {"slug": ("name",)}
+    service_fields = services.FIELDS
+
+    def create(self, actor, data):
+        return services.role_create(actor=actor, data=data)
+
+    def update(self, obj, actor, data):
+        return services.role_update(obj, actor=actor, data=data)
+
+    def delete(self, obj, actor):
+        services.role_delete(obj, actor=actor)
 
 
 @admin.register(Team)

@@ -21,6 +21,8 @@ class Scope(models.TextChoices):
 class Role(models.Model):
     """Grants actions per object type (``{"contact": ["view", "add"]}``) and a visibility scope."""
 
+    change_log_type = "role"  # the object_type of its change-log rows (it is not a record)
+
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=50, unique=True)
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.OWN)

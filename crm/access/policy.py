@@ -9,6 +9,7 @@ from functools import cached_property, partial
 from django.db.models import Q
 
 from crm.access.models import Profile, Scope, Team
+from crm.core.errors import PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,12 @@ def _team_member_ids(user_id: int, team_id: int | None) -> frozenset[int]:
     teams = Q(manager_id=user_id) if team_id is None else Q(id=team_id) | Q(manager_id=user_id)
     managers = Team.objects.filter(teams).values_list("manager_id", flat=True)
     return frozenset(i for i in members.union(managers) if i is not None)
+
+
+def require_admin(user, what: str) -> None:
+    """Settings (roles, custom fields, pipelines) are managed by admins only: superusers and admin roles."""
+    if not policy_for(user).is_admin:
+        raise PermissionDenied(f"Only admins may manage {what}.")
 
 
 def forget(user) -> None:

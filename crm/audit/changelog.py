@@ -75,12 +75,18 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
 
 
+def type_of(obj) -> str:
+    """The change log's object_type of ``obj``: a record's type, or what an object that is not a record
+    (a role, a pipeline...) calls itself; a custom field's own ``object_type`` is the type it extends."""
+    return getattr(obj, "change_log_type", None) or obj.object_type
+
+
 def _entry(actor, obj, action: str, changes: dict) -> ObjectChange:
     return ObjectChange(
         user=actor if actor is not None and actor.pk else None,
         user_name=getattr(actor, "username", "") or "",
         action=action,
-        object_type=obj.object_type,
+        object_type=type_of(obj),
         object_id=obj.pk,
         object_repr=str(obj)[:255],
         changes=changes,
@@ -145,7 +151,7 @@ def _insert(actor, action: str, objs: list[models.Model], changes: list[dict]) -
         ObjectChange,
         BULK_COLUMNS,
         (
-            (now, user_id, name, action, o.object_type, o.pk, str(o)[:255], c, request_id, source)
+            (now, user_id, name, action, type_of(o), o.pk, str(o)[:255], c, request_id, source)
             for o, c in zip(objs, changes, strict=True)
         ),
     )
@@ -153,6 +159,12 @@ def _insert(actor, action: str, objs: list[models.Model], changes: list[dict]) -
 
 BULK_COLUMNS = ("time", "user_id", "user_name", "action", "object_type", "object_id", "object_repr", "changes")
 BULK_COLUMNS += ("request_id", "source")
+
+
+def log_bulk_update(actor, objs: list[models.Model], changes: list[dict]) -> None:
+    """The change log of many updates whose changes the caller already knows (the records a merge
+    moves), in one statement."""
+    _insert(actor, Action.UPDATE, objs, changes)
 
 
 def log_bulk_delete(actor, objs: list[models.Model], befores: list[dict]) -> list[dict]:

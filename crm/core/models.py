@@ -21,6 +21,8 @@ class RecordModel(models.Model):
 
     object_type: ClassVar[str]
     owner_field: ClassVar[str] = "owner"
+    # What extra_snapshot reads, to prefetch for many records at once (crm/records/services/moves.py).
+    snapshot_prefetch: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         abstract = True

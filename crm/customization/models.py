@@ -22,6 +22,8 @@ class FieldType(models.TextChoices):
 class CustomField(models.Model):
     """An admin-defined field; values live in each record's ``custom_fields`` JSON under ``key``."""
 
+    change_log_type = "custom_field"  # the object_type of its change-log rows (it is not a record)
+
     object_type = models.CharField(max_length=30, choices=[(t, t) for t in OBJECT_TYPES])
     key = models.CharField(
         max_length=50,

@@ -3,9 +3,15 @@
 Related rows are found from the model's own relations (``_meta.related_objects`` and its many-to-many
 fields), so a relation added later by another app is moved too, not silently dropped by the delete.
 Rows that would collide with one the survivor already has (the same tag, the same deal, the same
-email address) are dropped, since the survivor already holds the same fact. The merge, the field
-changes and the other record's full picture go into the change log; the other record is then deleted
-through the normal delete path (its own delete entry, search index, events). One transaction.
+email address) are dropped, since the survivor already holds the same fact. A moved record (an
+activity, task, deal, contact ...) is updated as the record services would: version bumped, a
+change-log entry ({"contact_id": [other, survivor]}) and an event; so is a record whose snapshot lists
+a moved row (a deal's contacts, an activity's participants). All in bulk (records/services/moves.py):
+a merge may move thousands of activities.
+
+The merge, the field changes and the other record's full picture go into the change log; the other
+record is then deleted through the normal delete path (its own delete entry, search index, events).
+One transaction.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from crm.audit import changelog
 from crm.audit.models import Action
 from crm.core import events
 from crm.core.errors import BadRequest, PermissionDenied, ValidationFailed
+from crm.core.models import RecordModel
 from crm.customization.validation import definitions
 from crm.records.models import Company, CompanyDomain, Contact, ContactEmail, ContactPhone
-from crm.records.services import common
+from crm.records.services import common, moves
 from crm.records.services import companies as company_service
 from crm.records.services import contacts as contact_service
 from crm.search import index as search_index
@@ -52,7 +59,7 @@ def _merge(survivor, other, *, actor, choices: dict, fields: tuple[str, ...]):
     survivor.custom_fields = _pick_custom(survivor, other, choices)
     common.full_clean(survivor)
     common.save_existing(survivor)
-    moved = _move_related(model, survivor, other)
+    moved = _move_related(model, survivor, other, actor)
     _pick_primaries(survivor, other_picture, choices)
     survivor.refresh_from_db()
     common.ensure_visible(survivor, actor)
@@ -136,7 +143,7 @@ def _pick_custom(survivor, other, choices: dict) -> dict:
     return values
 
 
-def _move_related(model, survivor, other) -> dict[str, int]:
+def _move_related(model, survivor, other, actor) -> dict[str, int]:
     """Point every row that references ``other`` at ``survivor``; counts per relation, for the log."""
     moved = {}
     for rel in model._meta.related_objects:
@@ -145,16 +152,22 @@ def _move_related(model, survivor, other) -> dict[str, int]:
             if not through._meta.auto_created:
                 continue  # an explicit through model (DealContact) is also a one-to-many relation: moved there
             fk = _fk_to(through, model)
-            count = _move_rows(through, fk, survivor, other)
+            count = _move_rows(through, fk, survivor, other, actor)
+        elif (rel.one_to_many or rel.one_to_one) and issubclass(rel.related_model, RecordModel):
+            # A company's children: never make the survivor its own child.
+            keep = survivor.pk if rel.related_model is model else None
+            count = moves.move_many(
+                rel.related_model, rel.field.name, other.pk, survivor.pk, actor=actor, exclude_pk=keep
+            )
         elif rel.one_to_many or rel.one_to_one:
-            count = _move_rows(rel.related_model, rel.field.name, survivor, other)
+            count = _move_rows(rel.related_model, rel.field.name, survivor, other, actor)
         else:
             continue
         if count:
             moved[f"{rel.related_model._meta.label_lower}.{rel.field.name}"] = count
     for field in model._meta.many_to_many:  # the record's own tags
         through = field.remote_field.through
-        count = _move_rows(through, field.m2m_field_name(), survivor, other)
+        count = _move_rows(through, field.m2m_field_name(), survivor, other, actor)
         if count:
             moved[field.name] = count
     return moved
@@ -164,16 +177,35 @@ def _fk_to(through, model) -> str:
     return next(f.name for f in through._meta.fields if f.is_relation and f.related_model is model)
 
 
-def _move_rows(related, fk: str, survivor, other) -> int:
+def _move_rows(related, fk: str, survivor, other, actor) -> int:
+    """Rows that are not records (emails, tag links, a deal's contact roles): moved with one update;
+    the records that list them in their snapshot are logged by moves.log_changed."""
     qs = related.objects.filter(**{fk: other.pk})
-    if related is type(survivor):  # a company's children: never make the survivor its own child
-        qs = qs.exclude(pk=survivor.pk)
+    holders = _holders(related, fk, qs, survivor, other)
     for unique_with in _unique_partners(related, fk):
         taken = related.objects.filter(**{fk: survivor.pk}).values(unique_with)
         qs.filter(**{f"{unique_with}__in": taken}).delete()
     # The survivor's own primary email/phone stays primary (_pick_primaries settles it afterwards).
     extra = {"is_primary": False} if related in (ContactEmail, ContactPhone) else {}
-    return qs.update(**{fk: survivor.pk}, **extra)
+    count = qs.update(**{fk: survivor.pk}, **extra)
+    for holder, before in holders:
+        moves.log_changed(holder, before, actor=actor)
+    return count
+
+
+def _holders(related, fk: str, qs, survivor, other) -> list[tuple[type, dict]]:
+    """The other records the rows about to move belong to (DealContact: deals; the participants link:
+    activities), each with its snapshot before the move. The survivor and the other record are left
+    out: the merge entry and the delete log them."""
+    out = []
+    for f in related._meta.fields:
+        if f.is_relation and f.name != fk and issubclass(f.related_model, RecordModel):
+            pks = set(qs.values_list(f.attname, flat=True)) - {None}
+            if f.related_model is type(survivor):
+                pks -= {survivor.pk, other.pk}
+            if pks:
+                out.append((f.related_model, moves.before_of(f.related_model, pks)))
+    return out
 
 
 def _unique_partners(related, fk: str) -> list[str]:

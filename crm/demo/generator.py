@@ -66,8 +66,8 @@ def generate(*, seed: int = 42, sizes: Sizes = Sizes()) -> Result:
             seed=seed,
             admin=users["admin"],
             users=users,
-            pipelines=setup.ensure_pipelines(),
-            fields=setup.ensure_custom_fields(),
+            pipelines=setup.ensure_pipelines(users["admin"]),
+            fields=setup.ensure_custom_fields(users["admin"]),
             tags=setup.ensure_tags(),
         )
         counts = _build_and_insert(world, sizes)

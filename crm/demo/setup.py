@@ -1,7 +1,9 @@
 """The demo organization's frame: users in every role, two teams, pipelines, custom fields, tags.
 
 Everything here is looked up by name first and created only when missing, so an installation
-that already has (say) an `admin` user or a "Sales" pipeline keeps its own.
+that already has (say) an `admin` user or a "Sales" pipeline keeps its own. Pipelines, stages and
+custom fields are created through their services by the demo admin (so they are in the change log);
+users, teams and tags have no service yet and are written here directly.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_p
 
 from crm.access.models import Profile, Role, Team
 from crm.customization.models import CustomField, FieldType
+from crm.customization.services import custom_field_create
 from crm.demo.catalog import TAGS
 from crm.records.models import Pipeline, Stage, Tag
+from crm.records.services import pipelines as pipeline_service
 
 PASSWORD_SCHEME = "demo + username (admin: demoadmin)"
 # The demo passwords are printed for anyone to read, so key stretching protects nothing; a light
@@ -142,17 +146,18 @@ class PipelinePlan:
     lost: Stage | None
 
 
-def ensure_pipelines() -> dict[str, PipelinePlan]:
+def ensure_pipelines(actor) -> dict[str, PipelinePlan]:
     has_default = Pipeline.objects.filter(is_default=True).exists()
     plans = {}
     for order, (name, stages) in enumerate(PIPELINES.items()):
         pipeline = Pipeline.objects.filter(name=name).first()
         if pipeline is None:
-            pipeline = Pipeline.objects.create(name=name, order=order, is_default=name == "Sales" and not has_default)
-            Stage.objects.bulk_create(
-                Stage(pipeline=pipeline, name=s, order=i, probability=p, is_won=won, is_lost=lost)
-                for i, (s, p, won, lost) in enumerate(stages)
-            )
+            default = name == "Sales" and not has_default
+            data = {"name": name, "order": order, "is_default": default}
+            pipeline = pipeline_service.pipeline_create(actor=actor, data=data)
+            for i, (s, p, won, lost) in enumerate(stages):
+                data = {"name": s, "order": i, "probability": p, "is_won": won, "is_lost": lost}
+                pipeline_service.stage_create(actor=actor, pipeline=pipeline, data=data)
         ordered = list(pipeline.stages.order_by("order", "id"))
         open_stages = [s for s in ordered if not (s.is_won or s.is_lost)]
         if open_stages:
@@ -162,15 +167,14 @@ def ensure_pipelines() -> dict[str, PipelinePlan]:
     return plans
 
 
-def ensure_custom_fields() -> dict[tuple[str, str], CustomField]:
+def ensure_custom_fields(actor) -> dict[tuple[str, str], CustomField]:
     """The demo's custom fields; one an admin defined differently under the same key is left unfilled."""
     usable = {}
     for order, (object_type, key, label, field_type, choices) in enumerate(CUSTOM_FIELDS):
-        field, _ = CustomField.objects.get_or_create(
-            object_type=object_type,
-            key=key,
-            defaults={"label": label, "field_type": field_type, "choices": choices, "order": order},
-        )
+        field = CustomField.objects.filter(object_type=object_type, key=key).first()
+        if field is None:
+            data = {"object_type": object_type, "key": key, "label": label, "field_type": field_type}
+            field = custom_field_create(actor=actor, data={**data, "choices": choices, "order": order})
         if field.field_type == field_type and all(c in field.choices for c in choices):
             usable[(object_type, key)] = field
     return usable

@@ -1,21 +1,50 @@
 """Configuration screens: pipelines and stages, tags. Records themselves are edited in the app and
-API, where the services keep the change log; the admin shows them read-only."""
+API, where the services keep the change log; the admin shows them read-only. Pipelines and stages are
+saved and deleted through their service, so those writes are in the change log too."""
 
 from django.contrib import admin
 
+from crm.access.serviceadmin import AdminOnly, ServiceAdmin, adopt
 from crm.records.models import Pipeline, Stage, Tag
+from crm.records.services import pipelines
 
 
-class StageInline(admin.TabularInline):
+class StageInline(AdminOnly, admin.TabularInline):
     model = Stage
     extra = 1
-    fields = ("name", "order", "probability", "is_won", "is_lost")
+    fields = pipelines.STAGE_FIELDS
 
 
 @admin.register(Pipeline)
-class PipelineAdmin(admin.ModelAdmin):
+class PipelineAdmin(ServiceAdmin):
     list_display = ("name", "order", "is_default")
     inlines = [StageInline]
+    fields = pipelines.PIPELINE_FIELDS
+    service_fields = pipelines.PIPELINE_FIELDS
+
+    def create(self, actor, data):
+        return pipelines.pipeline_create(actor=actor, data=data)
+
+    def update(self, obj, actor, data):
+        return pipelines.pipeline_update(obj, actor=actor, data=data)
+
+    def delete(self, obj, actor):
+        pipelines.pipeline_delete(obj, actor=actor)
+
+    def save_formset(self, request, form, formset, change):
+        """The stage rows: deleted first (a new stage may take a deleted one's name), then changed, then new."""
+        formset.save(commit=False)  # sorts the rows into the three lists; writes nothing
+        actor = request.user
+        for stage in formset.deleted_objects:
+            pipelines.stage_delete(stage, actor=actor)
+        for stage, _changed in formset.changed_objects:
+            pipelines.stage_update(stage, actor=actor, data=_values(stage))
+        for stage in formset.new_objects:
+            adopt(stage, pipelines.stage_create(actor=actor, pipeline=form.instance, data=_values(stage)))
+
+
+def _values(stage: Stage) -> dict:
+    return {name: getattr(stage, name) for name in pipelines.STAGE_FIELDS}
 
 
 @admin.register(Tag)

@@ -6,6 +6,8 @@ from django.utils import timezone
 
 
 class SavedView(models.Model):
+    change_log_type = "saved_view"  # the object_type of its change-log rows (it is not a record)
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=30, help_text="The list: companies, contacts, leads, deals or tasks.")
     name = models.CharField(max_length=100)

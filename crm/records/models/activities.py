@@ -78,6 +78,8 @@ class Activity(RecordModel):
 
     visibility_q = classmethod(linked_visibility_q)
 
+    snapshot_prefetch = ("participants",)
+
     def extra_snapshot(self) -> dict:
         return {"participants": sorted(p.pk for p in self.participants.all()) if self.pk else []}
 

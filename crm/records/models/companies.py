@@ -44,6 +44,8 @@ class Company(RecordModel, AddressMixin):
     def __str__(self) -> str:
         return self.name
 
+    snapshot_prefetch = ("tags", "domains")
+
     def extra_snapshot(self) -> dict:
         return {
             "tags": sorted(t.name for t in self.tags.all()) if self.pk else [],

@@ -40,6 +40,8 @@ class Contact(RecordModel, AddressMixin):
     def __str__(self) -> str:
         return self.name or self.email or f"Contact {self.pk}"
 
+    snapshot_prefetch = ("tags", "emails", "phones")
+
     def extra_snapshot(self) -> dict:
         if not self.pk:
             return {"tags": [], "emails": [], "phones": []}

@@ -8,6 +8,8 @@ from crm.records.models.tags import Tag
 
 
 class Pipeline(models.Model):
+    change_log_type = "pipeline"  # the object_type of its change-log rows (it is not a record)
+
     name = models.CharField(max_length=100, unique=True)
     order = models.PositiveIntegerField(default=0)
     is_default = models.BooleanField(default=False)
@@ -20,6 +22,8 @@ class Pipeline(models.Model):
 
 
 class Stage(models.Model):
+    change_log_type = "stage"  # the object_type of its change-log rows (it is not a record)
+
     pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(max_length=100)
     order = models.PositiveIntegerField(default=0)
@@ -86,6 +90,8 @@ class Deal(RecordModel):
 
     def __str__(self) -> str:
         return self.name
+
+    snapshot_prefetch = ("tags", "deal_contacts")
 
     def extra_snapshot(self) -> dict:
         if not self.pk:

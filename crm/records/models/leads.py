@@ -56,5 +56,7 @@ class Lead(RecordModel):
     def __str__(self) -> str:
         return self.name or self.company_name or self.email or f"Lead {self.pk}"
 
+    snapshot_prefetch = ("tags",)
+
     def extra_snapshot(self) -> dict:
         return {"tags": sorted(t.name for t in self.tags.all()) if self.pk else []}

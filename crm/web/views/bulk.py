@@ -8,15 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import QueryDict, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.access.policy import policy_for
-from crm.core.errors import BadRequest, ServiceError
+from crm.core.errors import BadRequest, ServiceError, ValidationFailed
 from crm.dataio.exporting import csv_lines, rows
 from crm.records.selectors import get_for
-from crm.web.models import SavedView
+from crm.web import saved_views
 from crm.web.views.helpers import kind_or_404, page_errors, safe_next
 from crm.web.views.lists import list_params, run_query
 
@@ -120,31 +120,32 @@ def export_rows(request, kind, qs):
 
 
 @login_required
+@page_errors
 @require_POST
 def save_view(request, kind_slug: str):
     kind = kind_or_404(kind_slug)
-    name = request.POST.get("name", "").strip()[:100]
     query = QueryDict(request.POST.get("query", ""), mutable=True)
     for key in ("cursor", "view"):
         query.pop(key, None)
-    if not name:
-        messages.error(request, "Give the view a name.")
+    data = {
+        "name": request.POST.get("name", "").strip()[:100],
+        "query": query.urlencode(),
+        "shared": request.POST.get("shared") == "on",
+    }
+    try:
+        view, created = saved_views.saved_view_create(actor=request.user, kind=kind.slug, data=data)
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(exc.fields.values()) or exc.message)
         return redirect(f"/{kind.slug}/?{query.urlencode()}")
-    view = SavedView.objects.create(
-        owner=request.user,
-        kind=kind.slug,
-        name=name,
-        query=query.urlencode()[:2000],
-        shared=request.POST.get("shared") == "on",
-    )
-    messages.success(request, f"Saved the view “{view.name}”.")
+    messages.success(request, f"{'Saved' if created else 'Replaced'} the view “{view.name}”.")
     return redirect(f"/{kind.slug}/?{view.query}{'&' if view.query else ''}view={view.pk}")
 
 
 @login_required
+@page_errors
 @require_POST
 def delete_view(request, pk: int):
-    view = get_object_or_404(SavedView, pk=pk, owner=request.user)
-    view.delete()
+    view = saved_views.get_managed(actor=request.user, pk=pk)
+    saved_views.saved_view_delete(view, actor=request.user)
     messages.success(request, f"Deleted the view “{view.name}”.")
     return redirect(f"/{view.kind}/")

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
+from crm.core.errors import PermissionDenied
 from crm.demo.generator import AlreadyFilled, Result, Sizes, generate
 from crm.demo.setup import PASSWORD_SCHEME, MissingRole, password_for
 
@@ -46,6 +47,9 @@ class Command(BaseCommand):
             ) from None
         except MissingRole as exc:
             raise CommandError(str(exc)) from None
+        except PermissionDenied as exc:  # an existing `admin` user without the admin role
+            message = f"{exc.message} The demo creates them as its `admin` user, who is not an admin."
+            raise CommandError(message) from None
         if options["verbosity"] > 0:
             self.stdout.write(self._report(result, time.perf_counter() - started), ending="")
 

@@ -1,0 +1,54 @@
+"""Roles: created, changed and deleted by admins only, checked and written to the change log (the
+admin screens call these; the built-in roles come from a migration)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from crm.access.models import ACTIONS, Role
+from crm.access.policy import require_admin
+from crm.audit import configwrites
+from crm.core import recordtypes
+from crm.core.errors import ValidationFailed
+
+FIELDS = ("name", "slug", "scope", "permissions", "is_admin")
+
+
+def check(role: Role) -> None:
+    """``permissions`` maps declared record types to lists of actions. Policy.allows tests
+    ``action in permissions[type]``: a string there ("view, add") would grant any action it
+    contains as a substring, so only lists are accepted."""
+    value = role.permissions
+    if value is None:
+        return  # the model's own "cannot be null"
+    if not isinstance(value, dict):
+        raise ValidationFailed({"permissions": 'Must be an object of record type to actions: {"contact": ["view"]}.'})
+    types = recordtypes.object_types()
+    errors = {}
+    for key, actions in value.items():
+        if key not in types:
+            errors["permissions"] = f"Unknown record type {key!r}; use {', '.join(types)}."
+        elif not isinstance(actions, list) or any(a not in ACTIONS for a in actions):
+            errors["permissions"] = f"The actions of {key} must be a list drawn from {', '.join(ACTIONS)}."
+    if errors:
+        raise ValidationFailed(errors)
+
+
+@transaction.atomic
+def role_create(*, actor, data: dict) -> Role:
+    require_admin(actor, "roles")
+    role = Role(**{k: data[k] for k in FIELDS if k in data})
+    return configwrites.create(role, actor=actor, check=check)
+
+
+@transaction.atomic
+def role_update(role: Role, *, actor, data: dict) -> Role:
+    require_admin(actor, "roles")
+    return configwrites.update(role, actor=actor, data=data, fields=FIELDS, check=check)
+
+
+@transaction.atomic
+def role_delete(role: Role, *, actor) -> None:
+    """Its users keep their accounts with no role (Profile.role is SET_NULL): they see nothing."""
+    require_admin(actor, "roles")
+    configwrites.delete(role, actor=actor)
