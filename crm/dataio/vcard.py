@@ -139,6 +139,23 @@ class Parsed:
     warnings: list[str] = field(default_factory=list)
 
 
+def is_vcard(head: bytes) -> bool:
+    """Whether a file's first bytes are a vCard's, whatever its name says: BEGIN:VCARD after an optional
+    byte-order mark and blank lines (UTF-8, UTF-16 or Windows-1252)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="ignore")
+    else:
+        text = head.decode("utf-8-sig", errors="ignore")
+    return text.lstrip().upper().startswith("BEGIN:VCARD")
+
+
+def sniff(binary) -> bool:
+    """is_vcard() on an open binary file, left at its start."""
+    head = binary.read(512)
+    binary.seek(0)
+    return is_vcard(head)
+
+
 def decode(raw: bytes) -> str:
     """vCard 4.0 is UTF-8; older files come as UTF-16 (with a BOM) or Windows-1252."""
     if not raw.strip():

@@ -190,3 +190,43 @@ def test_list_export_includes_notes_in_a_fixed_number_of_queries(api, manager, d
         text = b"".join(response.streaming_content).decode()
     cards = list(vobject.readComponents(text))
     assert len(cards) == 8 and cards[3].note.value == "note 3"
+
+
+def test_the_import_command_takes_a_vcard_file_by_content(manager, tmp_path):
+    """`crm import contacts FILE` reads vCards whatever the file is called (a .txt from an old phone)."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "phone-export.txt"
+    path.write_bytes(("\r\n\r\n" + V3 + V4).encode("utf-16"))  # blank lines and UTF-16 with a BOM
+    out = io.StringIO()
+    call_command("import", "contacts", str(path), "--dry-run", "--user", "manager", stdout=out)
+    assert "Would import 2 contacts from vCards." in out.getvalue() and not Contact.objects.exists()
+    call_command("import", "contacts", str(path), "--user", "manager", stdout=out)
+    assert "Imported 2 contacts from vCards." in out.getvalue()
+    assert set(Contact.objects.values_list("name", flat=True)) == {"Ann Lee", "Bo Berg"}
+    with pytest.raises(CommandError, match="holds contacts, not companies"):
+        call_command("import", "companies", str(path), "--user", "manager")
+    with pytest.raises(CommandError, match="not vCards"):
+        call_command("import", "contacts", str(path), "--update-existing", "--user", "manager")
+    bad = tmp_path / "bad.vcf"
+    bad.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nEMAIL:not-an-email\r\nEND:VCARD\r\n")
+    with pytest.raises(CommandError, match="No contact was imported"):
+        call_command("import", "contacts", str(bad), "--user", "manager")
+    assert Contact.objects.count() == 2
+
+
+def test_the_web_import_takes_a_vcard_file_and_keeps_nothing_of_it(manager, settings, tmp_path):
+    from django.test import Client
+
+    settings.VAR_DIR = tmp_path
+    client = Client()
+    client.force_login(manager)
+    r = client.post("/imports/contacts/new/", {"file": SimpleUploadedFile("cards.vcf", V3.encode(), "text/vcard")})
+    assert r.status_code == 302 and r["Location"] == "/contacts/"
+    assert Contact.objects.get().name == "Ann Lee"
+    assert "Imported 1 contact from the vCard file." in client.get("/contacts/").content.decode()
+    assert not any((tmp_path / "imports").iterdir())  # the upload is not kept
+    r = client.post("/imports/companies/new/", {"file": SimpleUploadedFile("cards.vcf", V3.encode(), "text/vcard")})
+    assert r.status_code == 400 and "holds contacts" in r.content.decode()

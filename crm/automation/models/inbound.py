@@ -6,7 +6,7 @@ from django.utils import timezone
 
 
 class WebForm(models.Model):
-    object_type = "web_form"  # its rows in the change log (it is not a record type)
+    change_log_type = "web_form"  # the object_type of its change-log rows (it is not a record)
 
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100)

@@ -12,7 +12,7 @@ def new_secret() -> str:
 
 
 class WebhookSubscription(models.Model):
-    object_type = "webhook"  # its rows in the change log (it is not a record type)
+    change_log_type = "webhook"  # the object_type of its change-log rows (it is not a record)
     change_log_hidden = ("secret",)  # the signing secret is shown once, never kept in the change log
 
     name = models.CharField(max_length=100)

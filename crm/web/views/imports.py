@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access.policy import policy_for
-from crm.core.errors import NotFound, ServiceError
+from crm.core.errors import BadRequest, NotFound, ServiceError
 from crm.customization.validation import definitions
-from crm.dataio import background, batches, importing, mapping, saved_mappings
+from crm.dataio import background, batches, importing, mapping, saved_mappings, vcard
 from crm.dataio.exporting import csv_lines
 from crm.dataio.models import BatchStatus, ImportBatch
 from crm.records.services import common
@@ -84,6 +84,11 @@ def upload(request, object_type: str):
         name = background.store(upload_file)
         try:
             with open(background.path_of(name), "rb") as binary:
+                if vcard.sniff(binary):  # by content, whatever the file is called; nothing of it is kept
+                    try:
+                        return _vcards(request, binary, object_type, context)
+                    finally:
+                        background.remove(name)
                 importing.columns_of(binary, object_type)  # a file without a readable header stops here
         except ServiceError as exc:
             background.remove(name)
@@ -94,6 +99,17 @@ def upload(request, object_type: str):
         _save_wizard(request, token, entry)
         return redirect("web:import-map", token)
     return render(request, "web/imports/upload.html", context)
+
+
+def _vcards(request, binary, object_type: str, context: dict):
+    """A vCard file needs no mapping: one contact per card, all or none, then back to the contacts."""
+    if object_type != "contacts":
+        raise BadRequest(f"This is a vCard file: it holds contacts, not {context['noun']}. Import it from Contacts.")
+    result = vcard.import_cards(binary.read(vcard.MAX_BYTES + 1), actor=request.user)
+    count, notes = len(result["created"]), sum(len(w) for w in result["warnings"].values())
+    text = f"Imported {count} contact{'' if count == 1 else 's'} from the vCard file."
+    messages.success(request, text + (f" {notes} detail(s) could not be kept." if notes else ""))
+    return redirect("web:record-list", "contacts")
 
 
 def _targets(object_type: str) -> list[tuple[str, str]]:

@@ -6,12 +6,13 @@ import json
 import os
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from rich.console import Console
 from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from crm.core.errors import NotFound, ServiceError
-from crm.dataio import batches, importing, saved_mappings
+from crm.dataio import batches, importing, saved_mappings, vcard
 from crm.dataio.management.commands.export import _user
 from crm.dataio.models import ImportBatch
 
@@ -36,10 +37,14 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="import as this user (default: the first active superuser)")
 
     def handle(self, *args, object_type, target, mapping, save_mapping, dry_run, update_existing, user, **options):
+        match_on = options["match_on"]
         actor = _user(user)
         try:
             if object_type == "undo":
                 return self._undo(target, actor)
+            with open(target, "rb") as binary:
+                if vcard.sniff(binary):  # by content: a .txt or a .csv of vCards is still vCards
+                    return self._vcards(binary, object_type, actor, dry_run, mapping or update_existing or match_on)
             columns = _mapping(mapping, object_type, actor)
             with open(target, "rb") as binary, self._progress() as progress:
                 callback = ImportProgress(progress)
@@ -51,7 +56,7 @@ class Command(BaseCommand):
                     columns=columns,
                     dry_run=dry_run,
                     update_existing=update_existing,
-                    match_on=options["match_on"],
+                    match_on=match_on,
                     progress=callback,
                 )
             self._report(batch, callback)
@@ -78,6 +83,21 @@ class Command(BaseCommand):
             console=console,
             transient=True,
         )
+
+    def _vcards(self, binary, object_type: str, actor, dry_run: bool, mapped) -> None:
+        """A vCard file: one contact per card, all or none (as the API's and the web app's vCard import)."""
+        if object_type != "contacts":
+            raise CommandError(f"This is a vCard file: it holds contacts, not {object_type}. Use: crm import contacts.")
+        if mapped:
+            raise CommandError("--mapping, --update-existing and --match-on are for CSV and XLSX files, not vCards.")
+        with transaction.atomic():
+            result = vcard.import_cards(binary.read(vcard.MAX_BYTES + 1), actor=actor)
+            transaction.set_rollback(dry_run)
+        verb = "Would import" if dry_run else "Imported"
+        self.stdout.write(f"{verb} {len(result['created'])} contacts from vCards.")
+        for card, warnings in result["warnings"].items():
+            for warning in warnings:
+                self.stdout.write(f"  {card}: {warning}")
 
     def _report(self, batch: ImportBatch, callback: "ImportProgress") -> None:
         c = batch.counts
