@@ -2,7 +2,7 @@
 # The suite on a busy machine, in random order: RUNS runs on SQLite, then RUNS on PostgreSQL (when
 # DATABASE_URL is set), while stress-ng keeps every core busy. Not part of CI: `make test-stress`.
 # Each run's output is kept under var/stress/; a failed run is reported with its random-order seed,
-# so it can be replayed with `pytest -p random_order.plugin --random-order-seed=SEED`.
+# so it can be replayed with `.venv/bin/pytest --random-order --random-order-seed=SEED`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-5}"
@@ -12,7 +12,8 @@ mkdir -p "$OUT"
 
 stress-ng --cpu "$LOAD" --quiet &
 STRESS=$!
-trap 'kill "$STRESS" 2>/dev/null' EXIT INT TERM
+trap 'kill "$STRESS" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM  # stop the whole series (the EXIT trap then stops stress-ng)
 
 failed=0
 run() {  # run DB N [env...]

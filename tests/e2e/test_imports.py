@@ -28,7 +28,7 @@ def test_import_a_csv_and_watch_it_finish(open_page, boss):
     page = open_page(boss)
     page.goto("/contacts/")
     page.get_by_role("link", name="Import", exact=True).click()
-    page.get_by_label("File (CSV or XLSX)").set_input_files(
+    page.get_by_label("File (CSV or XLSX").set_input_files(
         files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": CSV}]
     )
     page.get_by_role("button", name="Upload").click()
