@@ -74,18 +74,46 @@ def _channels(data: dict, obj: Contact | None, errors: dict, *, key: str, single
     return out
 
 
-def _prepare(data: dict, actor, obj: Contact | None):
-    data = dict(data)
-    errors: dict[str, str] = {}
+# The contact rules, written once for contact_create/contact_update and the bulk path (imports).
+
+
+def _channels_of(data: dict, obj: Contact | None, errors: dict):
+    """The normalized emails and phones the data sets (None: left as they are)."""
     emails = _channels(data, obj, errors, key="emails", single="email", value_key="email", fn=normalize_email)
     phones = _channels(data, obj, errors, key="phones", single="phone", value_key="number", fn=normalize_phone)
-    common.resolve_related(data, "company", Company, actor, errors)
-    common.resolve_user(data, "owner", errors)
-    common.raise_if(errors)
+    return emails, phones
+
+
+def _consent(data: dict, obj: Contact | None) -> None:
+    """Opting in records when (unless the time is given or the contact already was); opting out clears it."""
     if data.get("email_opt_in") and not data.get("email_opt_in_at") and not (obj and obj.email_opt_in):
         data["email_opt_in_at"] = timezone.now()
     if data.get("email_opt_in") is False:
         data["email_opt_in_at"] = None
+
+
+def _primaries(contact: Contact, emails, phones) -> None:
+    """The contact row carries its primary email and phone (for lists, sort and search)."""
+    if emails is not None:
+        contact.email = next((e["email"] for e in emails if e["primary"]), "")
+    if phones is not None:
+        contact.phone = next((p["number"] for p in phones if p["primary"]), "")
+
+
+def _identity_errors(contact: Contact) -> dict:
+    if contact.name or contact.email or contact.phone:
+        return {}
+    return {"first_name": "A contact needs a name, an email or a phone."}
+
+
+def _prepare(data: dict, actor, obj: Contact | None):
+    data = dict(data)
+    errors: dict[str, str] = {}
+    emails, phones = _channels_of(data, obj, errors)
+    common.resolve_related(data, "company", Company, actor, errors)
+    common.resolve_user(data, "owner", errors)
+    common.raise_if(errors)
+    _consent(data, obj)
     return data, emails, phones
 
 
@@ -100,20 +128,18 @@ def _set_channels(contact: Contact, emails, phones) -> None:
         ContactEmail.objects.bulk_create(
             [ContactEmail(contact=contact, email=e["email"], kind=e["kind"], is_primary=e["primary"]) for e in emails]
         )
-        contact.email = next((e["email"] for e in emails if e["primary"]), "")
     if phones is not None:
         contact.phones.all().delete()
         ContactPhone.objects.bulk_create(
             [ContactPhone(contact=contact, number=p["number"], kind=p["kind"], is_primary=p["primary"]) for p in phones]
         )
-        contact.phone = next((p["number"] for p in phones if p["primary"]), "")
+    _primaries(contact, emails, phones)
     if emails is not None or phones is not None:
         contact.save(update_fields=["email", "phone"])
 
 
 def _validate(contact: Contact) -> None:
-    if not (contact.name or contact.email or contact.phone):
-        raise common.ValidationFailed({"first_name": "A contact needs a name, an email or a phone."})
+    common.raise_if(_identity_errors(contact))
     common.full_clean(contact)
 
 
@@ -123,8 +149,7 @@ def contact_create(*, actor, data: dict) -> common.Saved:
     data, emails, phones = _prepare({"owner_id": actor.pk, **data}, actor, None)
     contact = Contact()
     _apply(contact, data)
-    contact.email = next((e["email"] for e in emails or [] if e["primary"]), "")
-    contact.phone = next((p["number"] for p in phones or [] if p["primary"]), "")
+    _primaries(contact, emails or [], phones or [])
     common.apply_custom_fields(contact, data, creating=True)
     _validate(contact)
     common.save_new(contact, actor=actor)
@@ -142,10 +167,7 @@ def contact_update(contact: Contact, *, actor, data: dict, version: int | None =
     data, emails, phones = _prepare(data, actor, contact)
     _apply(contact, data)
     common.apply_custom_fields(contact, data, creating=False)
-    if emails is not None:
-        contact.email = next((e["email"] for e in emails if e["primary"]), "")
-    if phones is not None:
-        contact.phone = next((p["number"] for p in phones if p["primary"]), "")
+    _primaries(contact, emails, phones)
     _validate(contact)
     common.save_existing(contact)
     _set_channels(contact, emails, phones)
@@ -202,23 +224,21 @@ def contact_create_many(*, actor, items: list[dict]) -> list[Contact | Validatio
 
 def _build(batch: bulk.Batch, data: dict, errors: dict):
     """One item of contact_create_many: normalized, validated, not saved."""
-    emails = _channels(data, None, errors, key="emails", single="email", value_key="email", fn=normalize_email) or []
-    phones = _channels(data, None, errors, key="phones", single="phone", value_key="number", fn=normalize_phone) or []
-    if data.get("email_opt_in") and not data.get("email_opt_in_at"):
-        data["email_opt_in_at"] = timezone.now()
+    emails, phones = _channels_of(data, None, errors)
+    emails, phones = emails or [], phones or []
+    _consent(data, None)
     contact = bulk.new(
         Contact, owner_id=data.pop("owner_id", None), company_id=data.pop("company_id", None), **batch.stamps
     )
     _apply(contact, {k: v for k, v in data.items() if k not in ("owner", "company")})
-    contact.email = next((e["email"] for e in emails if e["primary"]), "")
-    contact.phone = next((p["number"] for p in phones if p["primary"]), "")
+    _primaries(contact, emails, phones)
     tags = []
     try:
         contact.custom_fields = clean_custom_fields("contact", data.get("custom_fields"), defs=batch.defs)
         tags = batch.tag_objects(data.get("tags"))
     except ValidationFailed as exc:
         errors.update(exc.fields)
-    if not (contact.name or contact.email or contact.phone):
-        errors.setdefault("first_name", "A contact needs a name, an email or a phone.")
+    for name, message in _identity_errors(contact).items():
+        errors.setdefault(name, message)
     errors.update({k: v for k, v in bulk.clean(contact).items() if k not in errors})
     return contact, tags, emails, phones
