@@ -72,3 +72,22 @@ def test_every_operation_has_a_unique_meaningful_id(db, capsys):
     assert doc["paths"]["/api/v1/activities/bulk"]["post"]["operationId"] == "bulk_save_activities"
     assert doc["paths"]["/api/v1/leads/{pk}/convert"]["post"]["operationId"] == "convert_lead"
     assert "already used" not in capsys.readouterr().out  # Ninja's warning for a repeated id
+
+
+def test_errors_and_bulk_results_are_declared_with_their_schemas(db, api, rep_a):
+    """A generated client learns the error shape of every operation and the type of a bulk result."""
+    doc = json.loads(Client().get("/api/v1/openapi.json").content)
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    patch = doc["paths"]["/api/v1/contacts/{pk}"]["patch"]["responses"]
+    for status in ("400", "401", "403", "404", "409", "422"):
+        assert patch[status]["content"]["application/json"]["schema"] == error, status
+    assert set(doc["components"]["schemas"]["ErrorOut"]["required"]) == {"error"}
+    bulk = doc["paths"]["/api/v1/contacts/bulk"]["post"]["responses"]
+    item = doc["components"]["schemas"]["ContactBulkItem"]
+    assert bulk["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ContactBulkOut"}
+    assert item["properties"]["record"] == {"$ref": "#/components/schemas/ContactOut"}
+    # What the API answers is what it declares.
+    r = api(rep_a).post("/contacts/bulk", {"items": [{"first_name": "Ann"}]})
+    assert r.status_code == 200 and set(r.json()["items"][0]) == {"id", "created", "record"}
+    r = api(rep_a).post("/contacts/bulk", {"items": [{"email": "nope"}]})
+    assert r.status_code == 422 and set(r.json()["error"]) == {"code", "message", "fields"}

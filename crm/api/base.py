@@ -7,7 +7,11 @@ from django.http import JsonResponse
 from django.urls import URLPattern, path
 from ninja import NinjaAPI
 
-from crm.api.errors import body
+from crm.api.errors import ErrorOut, body
+
+
+def _without_defs(schema: dict) -> dict:
+    return {k: v for k, v in schema.items() if k != "$defs"}
 
 
 def not_found(request, rest: str = ""):
@@ -29,7 +33,42 @@ def json_405(view):
     return wrapper
 
 
+# The errors each kind of operation can answer, all in the one shape (crm.api.errors.ErrorOut):
+# declared in the OpenAPI document so a generated client knows them.
+ERRORS_BY_METHOD = {
+    "get": (400, 401, 403, 404),
+    "post": (400, 401, 403, 404, 409, 422),
+    "patch": (400, 401, 403, 404, 409, 422),
+    "put": (400, 401, 403, 404, 409, 422),
+    "delete": (400, 401, 403, 404, 409),
+}
+ERROR_TEXT = {
+    400: "Bad request (a filter, parameter or file that cannot be used)",
+    401: "Not signed in, or a bad token",
+    403: "Not allowed",
+    404: "Not found, or not visible to you",
+    409: "Conflict (the record changed since you read it)",
+    422: "Invalid input (fields names each problem)",
+}
+
+
 class CrmApi(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(
+            ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")["$defs"]
+            | {"ErrorOut": _without_defs(ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))}
+        )
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in ERRORS_BY_METHOD.get(method, ()):
+                    if status == 401 and not operation.get("security"):
+                        continue  # public: no sign-in to fail
+                    responses.setdefault(status, {"description": ERROR_TEXT[status], **ref})
+        return schema
+
     def get_openapi_operation_id(self, operation) -> str:
         """The handler's name ("global_search", "create_rule"): what a generated client names its method.
         The record endpoints name theirs from the type (crm.api.crud); tests check every id is unique."""

@@ -20,7 +20,7 @@ from pydantic import create_model
 
 from crm.access.policy import policy_for
 from crm.api import idempotency
-from crm.api.errors import field_path
+from crm.api.errors import ErrorOut, field_path
 from crm.audit.models import ObjectChange
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
 from crm.core.filters import Field, filter_fields_of
@@ -176,9 +176,14 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
                 idempotency.remember(request, key, router_path(request), data, 201, body)
         return JsonResponse(body, status=201)
 
+    BulkItem = create_model(
+        f"{res.model.__name__}BulkItem", __base__=Schema, id=(int, ...), created=(bool, ...), record=(Out, ...)
+    )
+    BulkOut = create_model(f"{res.model.__name__}BulkOut", __base__=Schema, items=(list[BulkItem], ...))
+
     @router.post(
         "/bulk",
-        response={200: dict, 422: dict},
+        response={200: BulkOut, 422: ErrorOut},
         summary=f"Create or update up to {settings.API_BULK_MAX_ITEMS} {name}s at once",
         operation_id=f"bulk_save_{many}",
     )
@@ -210,7 +215,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
                         }
                     },
                 )
-        return Status(200, {"items": results})
+        return json_response({"items": results})  # records dumped already: not validated twice
 
     @router.get("/{int:pk}", response=Out, summary=f"Get a {name}", operation_id=f"get_{one}")
     def get_record(request, pk: int, response: HttpResponse):

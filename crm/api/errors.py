@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
+from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from crm.core.errors import ServiceError
@@ -23,6 +24,18 @@ CODES = {
     422: "validation_failed",
     429: "throttled",
 }
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    fields: dict[str, str]
+
+
+class ErrorOut(Schema):
+    """What every error answers (the OpenAPI document declares it for each error status)."""
+
+    error: ErrorDetail
 
 
 def body(code: str, message: str, fields: dict | None = None) -> dict:
