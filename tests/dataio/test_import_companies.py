@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from crm.core.errors import ValidationFailed
-from crm.dataio import importing
+from crm.dataio import csvread, importing
 from crm.dataio.models import ImportCreated, ImportRow
 from crm.records.models import Company, Contact
 from crm.records.services.companies import company_create
@@ -131,3 +131,12 @@ def test_api_flag(api, manager):
     body = response.json()
     assert body["create_companies"] is True and body["counts"]["companies_created"] == 1
     assert Contact.objects.get().company.name == "Initech"
+
+
+def test_a_run_that_fails_part_way_removes_the_companies_it_created(manager, monkeypatch):
+    monkeypatch.setattr(importing, "CHUNK_ROWS", 2)
+    kept = company(manager, "Acme")
+    text = HEADER + "A B,a@x.com,Newco\nC D,c@x.com,Acme\nE F,e@x.com,Other\n"
+    with pytest.raises(csvread.FileError):
+        run(manager, text + "G H,g@x.com," + "x" * (csvread.MAX_CELL + 1) + "\n", create_companies=True)
+    assert list(Company.objects.all()) == [kept] and not Contact.objects.exists()
