@@ -48,6 +48,15 @@ def test_a_web_address_matches_the_company_by_domain(manager):
     assert batch.counts["companies_linked"] == 2 and batch.counts["companies_created"] == 0
 
 
+def test_a_created_company_from_a_web_address_gets_its_domain(manager):
+    text = HEADER + "Ann Lee,ann@x.com,Booking.com\nBob Roe,bob@x.com,https://www.initech.example/about\n"
+    text += "Cid Moss,cid@x.com,booking.com\n"
+    batch = run(manager, text, create_companies=True)
+    made = {c.name: c.domain for c in Company.objects.all()}
+    assert made == {"Booking.com": "booking.com", "initech.example": "initech.example"}
+    assert batch.counts["companies_created"] == 2 and batch.counts["companies_linked"] == 3
+
+
 def test_without_the_option_a_missing_company_is_a_warning(manager):
     batch = run(manager, HEADER + "Ann Lee,ann@x.com,Nowhere Ltd\n")
     assert not Company.objects.exists()

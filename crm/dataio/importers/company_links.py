@@ -120,7 +120,10 @@ class CompanyLinks:
 
     def _create(self, value: str, warnings: list[str]) -> int | None:
         domain, key = domain_of(value), fold(value)
-        data = {"name": domain, "domain": domain} if domain else {"name": value}
+        # "Booking.com" keeps its spelling as the name; "https://www.acme.com/about" is named by its domain.
+        data = {"name": value if domain is None or "/" not in value else domain}
+        if domain:
+            data["domain"] = domain
         try:
             pk = company_create(actor=self.actor, data=data).obj.pk
         except ServiceError as exc:
