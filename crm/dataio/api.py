@@ -196,6 +196,7 @@ def import_csv(
     background: Form[bool] = False,
     mapping_name: Form[str] = "",
     match_on: Form[str] = "",
+    create_companies: Form[bool] = False,
 ):
     columns = _columns(request, object_type, mapping, mapping_name)
     if background:
@@ -208,6 +209,7 @@ def import_csv(
             update_existing=update_existing,
             match_on=match_on,
             dry_run=dry_run,
+            create_companies=create_companies,
         )
         return Status(202, {**batches.summary(batch), **background_imports.progress(batch)})
     batch = importing.run(
@@ -219,6 +221,7 @@ def import_csv(
         dry_run=dry_run,
         update_existing=update_existing,
         match_on=match_on,
+        create_companies=create_companies,
     )
     return Status(200 if dry_run else 201, batches.summary(batch))
 

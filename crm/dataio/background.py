@@ -74,7 +74,14 @@ def sweep() -> None:
 
 
 def check(
-    name: str, *, actor, object_type: str, columns: dict | None, update_existing: bool, match_on: str = ""
+    name: str,
+    *,
+    actor,
+    object_type: str,
+    columns: dict | None,
+    update_existing: bool,
+    match_on: str = "",
+    create_companies: bool = False,
 ) -> dict:
     """importing.check on a stored upload. Returns the header, mapping and match to use."""
     with open(path_of(name), "rb") as binary:
@@ -85,6 +92,7 @@ def check(
             columns=columns,
             update_existing=update_existing,
             match_on=match_on,
+            create_companies=create_companies,
         )
     return {"header": source.header, "mapping": chosen, "match_on": match_on}
 
@@ -99,6 +107,7 @@ def queue(
     update_existing: bool,
     match_on: str = "",
     dry_run: bool = False,
+    create_companies: bool = False,
 ):
     """Store the upload, check it, and queue its import. A bad file or mapping raises at once and
     leaves nothing behind."""
@@ -113,6 +122,7 @@ def queue(
             update_existing=update_existing,
             match_on=match_on,
             dry_run=dry_run,
+            create_companies=create_companies,
         )
     except BaseException:
         remove(name)
@@ -129,6 +139,7 @@ def queue_stored(
     update_existing: bool,
     match_on: str = "",
     dry_run: bool = False,
+    create_companies: bool = False,
 ):
     """Queue the import of an already stored upload (the web wizard keeps one between its steps).
     A real import takes the file over: it is removed when the import ends, or now if it is refused.
@@ -141,6 +152,7 @@ def queue_stored(
             columns=columns,
             update_existing=update_existing,
             match_on=match_on,
+            create_companies=create_companies,
         )
         with transaction.atomic():
             batch = ImportBatch.objects.create(
@@ -149,6 +161,7 @@ def queue_stored(
                 header=checked["header"],
                 mapping=checked["mapping"],
                 update_existing=update_existing,
+                create_companies=create_companies,
                 match_on=checked["match_on"],
                 status=BatchStatus.QUEUED,
                 dry_run=dry_run,

@@ -35,6 +35,7 @@ def summary(batch: ImportBatch, rows: int = 100) -> dict:
         "mapping": batch.mapping,
         "match_on": batch.match_on,
         "update_existing": batch.update_existing,
+        "create_companies": batch.create_companies,
         "counts": batch.counts,
         "message": batch.message,
         "rows": [

@@ -24,12 +24,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.access.policy import policy_for
-from crm.core import rawinsert
+from crm.core import rawinsert, recordtypes
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
 from crm.dataio import csvread, mapping, xlsxread
 from crm.dataio.importers import IMPORTERS
 from crm.dataio.importers.base import Importer, Outcome
-from crm.dataio.models import BatchStatus, ImportBatch, ImportRow, RowAction
+from crm.dataio.models import BatchStatus, ImportBatch, ImportCreated, ImportRow, RowAction
+from crm.records.models import Company
 from crm.records.services import bulk, common
 
 log = logging.getLogger("crm.dataio")
@@ -59,6 +60,7 @@ def run(
     dry_run: bool = False,
     update_existing: bool = False,
     match_on: str = "",
+    create_companies: bool = False,
     progress: Callable[[int, float | None], None] | None = None,
     batch: ImportBatch | None = None,
     before_finish: Callable[[ImportBatch], None] | None = None,
@@ -72,6 +74,7 @@ def run(
     if batch is not None:
         object_type, columns, update_existing = batch.object_type, batch.mapping, batch.update_existing
         match_on, file_name, dry_run = batch.match_on, batch.file_name, batch.dry_run
+        create_companies = batch.create_companies
     spec, source, columns, match_on = check(
         binary,
         actor=actor,
@@ -79,6 +82,7 @@ def run(
         columns=columns,
         update_existing=update_existing,
         match_on=match_on,
+        create_companies=create_companies,
     )
     fields = {
         "object_type": object_type,
@@ -88,6 +92,7 @@ def run(
         "header": source.header,
         "mapping": columns,
         "update_existing": update_existing,
+        "create_companies": create_companies,
         "match_on": match_on,
         "status": BatchStatus.DRY_RUN if dry_run else BatchStatus.RUNNING,
         "dry_run": dry_run,
@@ -100,7 +105,7 @@ def run(
         batch = ImportBatch.objects.create(created_by=actor, **fields)
     else:
         _claim(batch, actor, fields)
-    importer = spec(actor, source.header, columns, update_existing, match_on)
+    importer = spec(actor, source.header, columns, update_existing, match_on, create_companies)
     try:
         with _import_pragmas():
             counts = _process(batch, importer, source, dry_run, progress)
@@ -116,7 +121,16 @@ def run(
     return batch
 
 
-def check(binary, *, actor, object_type: str, columns: dict | None, update_existing: bool, match_on: str = ""):
+def check(
+    binary,
+    *,
+    actor,
+    object_type: str,
+    columns: dict | None,
+    update_existing: bool,
+    match_on: str = "",
+    create_companies: bool = False,
+):
     """What is checked before the first row, and by a background import before it is queued:
     permissions, a readable file with a header, the mapping, the match. Returns the importer class,
     the opened table, the mapping and the match to use."""
@@ -124,6 +138,10 @@ def check(binary, *, actor, object_type: str, columns: dict | None, update_exist
     common.require(actor, spec.model, "add")
     if update_existing:
         common.require(actor, spec.model, "change")
+    if create_companies:
+        if object_type != "contacts":
+            raise ValidationFailed({"create_companies": "Only a contacts import creates the companies it names."})
+        common.require(actor, Company, "add")
     source = open_table(binary)
     columns = checked_mapping(object_type, source.header, columns)
     return spec, source, columns, checked_match_on(spec, columns, match_on)
@@ -175,6 +193,7 @@ def _claim(batch: ImportBatch, actor, fields: dict) -> None:
     if was_running:
         _revert(batch, actor, force=True)
         batch.rows.all().delete()  # the new run records every row again
+        batch.created_records.all().delete()
     ImportBatch.objects.filter(pk=batch.pk).update(**fields)
     for name, value in fields.items():
         setattr(batch, name, value)
@@ -225,7 +244,7 @@ def _import_pragmas():
 
 def _process(batch, importer: Importer, source, dry_run: bool, progress) -> dict:
     """Read, write and commit the file chunk by chunk; keep the batch's progress current."""
-    counts = {a: 0 for a in RowAction.values}
+    counts = {a: 0 for a in RowAction.values} | {"companies_created": 0, "companies_linked": 0}
     rows = iter(source.rows)
     read = 0
     while chunk := list(islice(rows, CHUNK_ROWS)):  # a malformed line raises FileError here
@@ -236,11 +255,16 @@ def _process(batch, importer: Importer, source, dry_run: bool, progress) -> dict
                 transaction.set_rollback(True)
             else:
                 rawinsert.insert(ImportRow, ROW_COLUMNS, results)
+                _record_created(batch, importer.company_links.take_new())
+        if dry_run:
+            importer.company_links.rolled_back()
         if dry_run:  # the rows with problems are kept (preview, error report); nothing else is
             with transaction.atomic():
                 rawinsert.insert(ImportRow, ROW_COLUMNS, [r for r in results if r[4] or r[5]])
         for outcome in outcomes:
             counts[outcome.action] += 1
+            counts["companies_linked"] += outcome.linked
+        counts["companies_created"] = importer.company_links.created
         read += len(chunk)
         fraction = source.fraction()
         position = int(fraction * batch.size) if fraction is not None else 0
@@ -251,6 +275,13 @@ def _process(batch, importer: Importer, source, dry_run: bool, progress) -> dict
     if not read:
         raise csvread.FileError("The file has a header but no rows.")
     return counts
+
+
+def _record_created(batch: ImportBatch, company_ids: list[int]) -> None:
+    """Companies a chunk created for its contacts, kept in the chunk's transaction for undo."""
+    ImportCreated.objects.bulk_create(
+        [ImportCreated(batch=batch, object_type=Company.object_type, object_id=pk) for pk in company_ids]
+    )
 
 
 ROW_COLUMNS = ("batch_id", "number", "action", "object_id", "errors", "warnings", "values", "before")
@@ -303,6 +334,11 @@ def undo(batch: ImportBatch, *, actor) -> dict:
                 f"Undoing this import removes the {batch.counts['create']} {names} it created, and you may not "
                 f"delete {names}. Ask a manager or an admin to undo it."
             )
+        if batch.counts.get("companies_created") and not policy_for(actor).allows(Company.object_type, "delete"):
+            raise PermissionDenied(
+                f"Undoing this import removes the {batch.counts['companies_created']} companies it created, and "
+                "you may not delete companies. Ask a manager or an admin to undo it."
+            )
         batch.status = BatchStatus.UNDONE  # claimed: a second undo at the same time is refused
         batch.save(update_fields=["status"])
     done = _revert(batch, actor)
@@ -338,4 +374,20 @@ def _revert(batch: ImportBatch, actor, *, force: bool = False) -> dict:
                     else:
                         spec.update(record, actor=actor, data=before)
                         done["restored"] += 1
+    _remove_created(batch, actor, force, done)
     return done
+
+
+def _remove_created(batch: ImportBatch, actor, force: bool, done: dict) -> None:
+    """Once its rows are reverted, remove the other records the batch created (a contact import's
+    companies), newest first, a chunk per transaction, with the same bulk delete."""
+    models = {rt.object_type: rt.model for rt in recordtypes.all_types()}
+    records = batch.created_records.order_by("-pk")
+    while chunk := list(records.values_list("pk", "object_type", "object_id")[:CHUNK_ROWS]):
+        with transaction.atomic():
+            for object_type in {t for _, t, _ in chunk}:
+                ids = [oid for _, t, oid in chunk if t == object_type]
+                deleted = bulk.delete_many(models[object_type], ids, actor=actor, force=force)
+                done["deleted"] += deleted
+                done["gone"] += len(ids) - deleted
+            ImportCreated.objects.filter(pk__in=[pk for pk, _, _ in chunk]).delete()

@@ -22,6 +22,9 @@ class ImportBatch(models.Model):
     header = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, help_text="column header -> target field")
     update_existing = models.BooleanField(default=False)
+    create_companies = models.BooleanField(
+        default=False, help_text="Contacts: a company named in a row that matches none is created."
+    )
     dry_run = models.BooleanField(default=False, help_text="Checks every row and writes nothing.")
     match_on = models.CharField(
         max_length=60, blank=True, help_text="email, domain, cf_<key> (an external id) or none; blank: the type's own."
@@ -73,6 +76,21 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"Row {self.number}: {self.action}"
+
+
+class ImportCreated(models.Model):
+    """A record a batch created besides its own rows (a contact import's new companies): undo removes it,
+    after the batch's rows are reverted."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="created_records")
+    object_type = models.CharField(max_length=30, help_text='e.g. "company"')
+    object_id = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["batch", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id} created by import {self.batch_id}"
 
 
 class ImportMapping(models.Model):

@@ -38,7 +38,11 @@ def test_a_worker_imports_a_queued_file(worker_db, settings, tmp_path):
     worker_db.start("w1")
     wait_for(lambda: ImportBatch.objects.get(pk=batch.pk).status == "done", timeout=120, workers=worker_db)
     batch.refresh_from_db()
-    assert batch.counts == {"create": ROWS, "update": 0, "skip": 0, "error": 0} and batch.processed == ROWS
+    assert (
+        batch.counts
+        == {"create": ROWS, "update": 0, "skip": 0, "error": 0, "companies_created": 0, "companies_linked": 0}
+        and batch.processed == ROWS
+    )
     assert Contact.objects.filter(last_name="Worker", owner=boss).count() == ROWS
     assert not stored.exists() and batch.stored_file == ""  # the upload is removed once imported
 

@@ -43,7 +43,14 @@ def test_dry_run_reports_everything_and_writes_nothing(manager):
     CompanyFactory(name="Acme", owner=manager)
     batch = run(manager, GOOD, dry_run=True)
     assert batch.status == "dry_run"
-    assert batch.counts == {"create": 2, "update": 0, "skip": 0, "error": 2}
+    assert batch.counts == {
+        "create": 2,
+        "update": 0,
+        "skip": 0,
+        "error": 2,
+        "companies_created": 0,
+        "companies_linked": 1,
+    }
     assert not Contact.objects.exists() and not ObjectChange.objects.filter(object_type="contact").exists()
     found = rows(batch)
     assert "E-mail Address" in found[5].errors  # Bob's quoted newline spans lines 3 and 4
@@ -74,12 +81,26 @@ def test_commit_creates_through_the_service(manager):
 def test_existing_contacts_are_skipped_or_updated_and_undo_restores(manager):
     old = contact_create(actor=manager, data={"first_name": "Ann", "last_name": "Old", "email": "ann@acme.com"}).obj
     skipped = run(manager, "email,last name,city\nann@acme.com,Lee,Oslo\nnew@x.com,New,Rome\n")
-    assert skipped.counts == {"create": 1, "update": 0, "skip": 1, "error": 0}
+    assert skipped.counts == {
+        "create": 1,
+        "update": 0,
+        "skip": 1,
+        "error": 0,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     old.refresh_from_db()
     assert old.last_name == "Old"
 
     updated = run(manager, "email,last name,city\nann@acme.com,Lee,Oslo\nnewer@x.com,Newer,\n", update_existing=True)
-    assert updated.counts == {"create": 1, "update": 1, "skip": 0, "error": 0}
+    assert updated.counts == {
+        "create": 1,
+        "update": 1,
+        "skip": 0,
+        "error": 0,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     old.refresh_from_db()
     assert (old.last_name, old.city) == ("Lee", "Oslo")
 
@@ -145,7 +166,14 @@ def test_a_bad_cell_late_in_the_file_rolls_back_the_whole_batch(manager):
 
 def test_ragged_rows_are_row_errors(manager):
     batch = run(manager, "email,first name\na@x.com,Ann,extra\nb@x.com\nc@x.com,Cid\n")
-    assert batch.counts == {"create": 1, "update": 0, "skip": 0, "error": 2}
+    assert batch.counts == {
+        "create": 1,
+        "update": 0,
+        "skip": 0,
+        "error": 2,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert rows(batch)[2].errors == {"row": "3 cells; the header has 2."}
 
 
@@ -200,7 +228,14 @@ def test_api_dry_run_commit_error_report_and_undo(api, manager, rep_a):
     text = "Email,Name\nann@x.com,Ann Lee\nbad,Bob\n=cmd,Eve\n"
     preview = upload(api, manager, text, dry_run="true")
     assert preview.status_code == 200, preview.content
-    assert preview.json()["counts"] == {"create": 1, "update": 0, "skip": 0, "error": 2}
+    assert preview.json()["counts"] == {
+        "create": 1,
+        "update": 0,
+        "skip": 0,
+        "error": 2,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert not Contact.objects.exists()
 
     response = upload(api, manager, text, mapping=json.dumps({"Email": "email", "Name": "full_name"}))
@@ -263,7 +298,14 @@ def test_cli_errors(tmp_path, manager):
 
 def test_rows_without_email_are_always_created(manager):
     batch = run(manager, "first name,city\nAnn,Oslo\nAnn,Oslo\n", update_existing=True)
-    assert batch.counts == {"create": 2, "update": 0, "skip": 0, "error": 0}
+    assert batch.counts == {
+        "create": 2,
+        "update": 0,
+        "skip": 0,
+        "error": 0,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
 
 
 def xlsx(rows) -> bytes:
@@ -292,7 +334,14 @@ def test_xlsx_import(manager):
     )
     batch = run(manager, data)
     assert batch.encoding == "xlsx"
-    assert batch.counts == {"create": 1, "update": 0, "skip": 0, "error": 2}
+    assert batch.counts == {
+        "create": 1,
+        "update": 0,
+        "skip": 0,
+        "error": 2,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     ann = Contact.objects.get()
     assert ann.phone == "+12025550100" and ann.custom_fields == {"since": "2020-05-17"}
     found = rows(batch)
@@ -334,7 +383,14 @@ def test_companies_import_matches_by_domain_and_undoes(manager):
         "Globex Again,http://globex.io,,,,\n"
     )
     preview = run(manager, text, object_type="companies", dry_run=True, update_existing=True)
-    assert preview.counts == {"create": 1, "update": 1, "skip": 0, "error": 2}
+    assert preview.counts == {
+        "create": 1,
+        "update": 1,
+        "skip": 0,
+        "error": 2,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     found = rows(preview)
     assert set(found[4].errors) == {"Employees", "Annual Revenue"}
     assert found[5].errors == {"domain": "Same domain as line 3 of this file."}

@@ -40,7 +40,14 @@ def test_progress_is_reported_per_chunk_and_kept_on_the_batch(manager):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     batch.refresh_from_db()
     assert (batch.processed, batch.position, batch.size) == (8, batch.size, len(people(8).encode()))
-    assert batch.counts == {"create": 8, "update": 0, "skip": 0, "error": 0}
+    assert batch.counts == {
+        "create": 8,
+        "update": 0,
+        "skip": 0,
+        "error": 0,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert ImportRow.objects.filter(batch=batch).count() == 8
 
 
@@ -91,7 +98,14 @@ def test_a_crash_in_a_chunk_reverts_and_marks_the_batch_failed(manager, monkeypa
 
 def test_dry_run_in_chunks_writes_nothing_and_counts_everything(manager):
     batch = run(manager, people(7) + "p1@x.com,Again\n", dry_run=True)
-    assert batch.counts == {"create": 7, "update": 0, "skip": 0, "error": 1}
+    assert batch.counts == {
+        "create": 7,
+        "update": 0,
+        "skip": 0,
+        "error": 1,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert not Contact.objects.exists()
     assert batch.rows.get().errors == {"email": "Same email as line 3 of this file."}
 
@@ -135,7 +149,14 @@ def test_rows_can_match_on_an_external_id(manager, ext_id):
     text = "Id,first name,email\nA1,Renamed,a@x.com\nB2,New,b@x.com\nB2,Twice,c@x.com\n"
     columns = {"Id": "cf_ext_id", "first name": "first_name", "email": "email"}
     batch = run(manager, text, columns=columns, match_on="cf_ext_id", update_existing=True)
-    assert batch.counts == {"create": 1, "update": 1, "skip": 0, "error": 1}
+    assert batch.counts == {
+        "create": 1,
+        "update": 1,
+        "skip": 0,
+        "error": 1,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert batch.match_on == "cf_ext_id"
     old.refresh_from_db()
     assert old.first_name == "Renamed"
@@ -162,7 +183,14 @@ def test_a_bad_match_option_is_refused_before_anything_is_written(manager, ext_i
 def test_undo_across_chunks_restores_updates_and_removes_creates(manager):
     kept = [contact_create(actor=manager, data={"email": f"p{i}@x.com", "first_name": "Before"}).obj for i in range(4)]
     batch = run(manager, people(9), update_existing=True)
-    assert batch.counts == {"create": 5, "update": 4, "skip": 0, "error": 0}
+    assert batch.counts == {
+        "create": 5,
+        "update": 4,
+        "skip": 0,
+        "error": 0,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert importing.undo(batch, actor=manager) == {"deleted": 5, "restored": 4, "gone": 0}
     assert sorted(Contact.objects.values_list("pk", "first_name")) == [(c.pk, "Before") for c in kept]
 
@@ -186,7 +214,14 @@ def test_a_dry_run_keeps_every_row_with_a_problem_across_chunks(manager):
         f"{'bad' if i % 2 else 'p'}{i}{'' if i % 2 else '@x.com'},P\n" for i in range(9)
     )
     batch = run(manager, text, dry_run=True)
-    assert batch.counts == {"create": 5, "update": 0, "skip": 0, "error": 4}
+    assert batch.counts == {
+        "create": 5,
+        "update": 0,
+        "skip": 0,
+        "error": 4,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert sorted(batch.rows.values_list("number", flat=True)) == [3, 5, 7, 9]  # lines of the 4 bad rows
     assert not Contact.objects.exists()
     report = list(batches.error_report(batch))

@@ -93,7 +93,14 @@ def test_leads_are_created_and_bad_values_are_row_errors(manager):
         "Dee,Dunn,,dee@x.com,,,Disqualified,,,\n"
     )
     batch = run(manager, text, "leads")
-    assert batch.counts == {"create": 2, "update": 0, "skip": 0, "error": 2}
+    assert batch.counts == {
+        "create": 2,
+        "update": 0,
+        "skip": 0,
+        "error": 2,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     ann = Lead.objects.get(email="ann@acme.com")
     assert (ann.name, ann.company_name, ann.phone, ann.website, ann.status, ann.source, ann.score) == (
         "Ann Lee",
@@ -119,14 +126,28 @@ def test_leads_are_matched_by_email_updated_and_restored_by_undo(manager):
     text = "Email,Last Name,Lead Status,Tags\nann@acme.com,Lee,Qualified,vip\nnew@x.com,New,,\n"
 
     skipped = run(manager, text, "leads")
-    assert skipped.counts == {"create": 1, "update": 0, "skip": 1, "error": 0}
+    assert skipped.counts == {
+        "create": 1,
+        "update": 0,
+        "skip": 1,
+        "error": 0,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert rows(skipped)[2].warnings == [f"Lead {old.pk} has this email; not updated."]
     old.refresh_from_db()
     assert (old.last_name, old.status) == ("Old", "new")
 
     text = "Email,Last Name,Lead Status,Tags\nANN@acme.com,Lee,Qualified,vip\nnewer@x.com,Newer,,\n"
     updated = run(manager, text, "leads", update_existing=True)
-    assert updated.counts == {"create": 1, "update": 1, "skip": 0, "error": 0}
+    assert updated.counts == {
+        "create": 1,
+        "update": 1,
+        "skip": 0,
+        "error": 0,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     old.refresh_from_db()
     assert (old.name, old.status, list(old.tags.values_list("name", flat=True))) == ("Ann Lee", "qualified", ["vip"])
 
@@ -167,7 +188,14 @@ DEALS = (
 
 def test_deals_are_created_in_their_pipeline_and_stage(manager, rep_a, crm_data):
     batch = run(manager, DEALS, "deals")
-    assert batch.counts == {"create": 4, "update": 0, "skip": 0, "error": 0}, rows(batch)
+    assert batch.counts == {
+        "create": 4,
+        "update": 0,
+        "skip": 0,
+        "error": 0,
+        "companies_created": 0,
+        "companies_linked": 1,
+    }, rows(batch)
     big = Deal.objects.get(name="Big one")
     assert (big.pipeline, big.stage.name, big.amount, big.currency) == (crm_data["sales"], "Proposal", 12500.50, "EUR")
     assert (big.expected_close_date, big.company, big.owner, big.probability) == (
@@ -206,7 +234,14 @@ def test_deal_bad_values_are_row_errors_naming_their_column(manager, crm_data):
         "E,10,,Lost,,,,,\n"
     )
     batch = run(manager, text, "deals")
-    assert batch.counts == {"create": 0, "update": 0, "skip": 0, "error": 5}
+    assert batch.counts == {
+        "create": 0,
+        "update": 0,
+        "skip": 0,
+        "error": 5,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert not Deal.objects.exclude(name="Dup").exists()
     found = rows(batch)
     assert set(found[2].errors) == {"Amount", "Pipeline", "Close Date"}
@@ -245,7 +280,14 @@ def test_deals_matched_by_an_external_id_are_updated_and_undone(manager, crm_dat
     deal = Deal.objects.get()
     text = "External id,Deal Name,Amount,Stage,Contact\nX1,A2,20.5,Proposal,ann@acme.com\nX2,B,1,,\n"
     batch = run(manager, text, "deals", match_on="cf_ext", update_existing=True)
-    assert batch.counts == {"create": 1, "update": 1, "skip": 0, "error": 0}, rows(batch)
+    assert batch.counts == {
+        "create": 1,
+        "update": 1,
+        "skip": 0,
+        "error": 0,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }, rows(batch)
     deal.refresh_from_db()
     assert (deal.name, str(deal.amount), deal.stage.name) == ("A2", "20.50", "Proposal")
     assert importing.undo(batch, actor=manager) == {"deleted": 1, "restored": 1, "gone": 0}
@@ -275,7 +317,14 @@ def test_activities_are_created_with_their_links_and_undone(manager, crm_data):
         ",Jotted,Remember the budget,2026-05-18T09:05:00Z,,,,,,,,\n"
     )
     batch = run(manager, text, "activities")
-    assert batch.counts == {"create": 3, "update": 0, "skip": 0, "error": 0}, rows(batch)
+    assert batch.counts == {
+        "create": 3,
+        "update": 0,
+        "skip": 0,
+        "error": 0,
+        "companies_created": 0,
+        "companies_linked": 1,
+    }, rows(batch)
     call = Activity.objects.get(subject="Intro")
     assert (call.kind, call.body, call.duration_minutes, call.direction) == ("call", "Went well", 75, "outbound")
     assert call.occurred_at == dt.datetime(2026, 5, 17, 14, 30, tzinfo=dt.UTC)
@@ -305,7 +354,14 @@ def test_activity_bad_values_are_row_errors(manager, crm_data):
         "call,B,,10:00,,Nope,,,\n"
     )
     batch = run(manager, text, "activities")
-    assert batch.counts == {"create": 0, "update": 0, "skip": 0, "error": 2}
+    assert batch.counts == {
+        "create": 0,
+        "update": 0,
+        "skip": 0,
+        "error": 2,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     found = rows(batch)
     assert set(found[2].errors) == {"Type", "Date", "Time", "Contact", "Deal", "Lead", "Duration", "Direction"}
     assert found[2].errors["Deal"] == (
@@ -347,7 +403,14 @@ def test_api_imports_deals_and_reports_bad_rows(api, manager, pipeline):
     response = client.client.post("/api/v1/import/deals", {"file": upload}, headers=client.headers)
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["counts"] == {"create": 1, "update": 0, "skip": 0, "error": 1}
+    assert body["counts"] == {
+        "create": 1,
+        "update": 0,
+        "skip": 0,
+        "error": 1,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert body["rows"][0]["errors"] == {"Amount": "'ten' is not an amount."}
 
 

@@ -106,7 +106,14 @@ def test_wizard_upload_map_preview_import_progress_and_undo(web, manager, _var_d
 
     assert jobs.run_due() == 1
     batch.refresh_from_db()
-    assert batch.status == "done" and batch.counts == {"create": 2, "update": 0, "skip": 0, "error": 1}
+    assert batch.status == "done" and batch.counts == {
+        "create": 2,
+        "update": 0,
+        "skip": 0,
+        "error": 1,
+        "companies_created": 0,
+        "companies_linked": 0,
+    }
     assert background.progress(batch) == {"processed": 3, "position": batch.size, "size": batch.size, "percent": 100}
     assert batch.size == len(CSV.encode())
     assert stored_files(_var_dir) == [] and batch.stored_file == ""  # the upload is removed after the run

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.db.models.functions import Lower
 
 from crm.core.errors import ServiceError
 from crm.core.normalize import InvalidValue
+from crm.dataio.importers.company_links import CompanyLinks
 from crm.dataio.models import RowAction
-from crm.records.models import Company, LifecycleStage
+from crm.records.models import LifecycleStage
 
 TRUE = {"true", "yes", "y", "1", "x", "on", "subscribed", "opted in"}
 FALSE = {"false", "no", "n", "0", "off", "unsubscribed", "opted out"}
@@ -31,6 +31,7 @@ class Outcome:
     errors: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     before: dict | None = None
+    linked: bool = False  # written with a company (counted as companies_linked)
 
 
 class Importer:
@@ -43,12 +44,20 @@ class Importer:
     create_many = None  # a bulk create service, when the record type has one (staticmethod)
     key_index = None  # (model, key column, record id column): where rows are matched on key_name
 
-    def __init__(self, actor, header: list[str], columns: dict[str, str], update_existing: bool, match_on: str = ""):
+    def __init__(
+        self,
+        actor,
+        header: list[str],
+        columns: dict[str, str],
+        update_existing: bool,
+        match_on: str = "",
+        create_companies: bool = False,
+    ):
         self.actor, self.header, self.update_existing = actor, header, update_existing
         self.targets = [(i, columns.get(h, "")) for i, h in enumerate(header)]
         self.match_on = match_on or self.key_name or "none"
         self.seen: dict[int, int] = {}  # hash of a match key -> line of its first row (bounded memory)
-        self.companies: dict[str, int | None] = {}
+        self.company_links = CompanyLinks(actor, create_companies)  # company cells: found, or created if asked
         self.owners: dict[str, int | None] = {}
         # Matching looks at every record the user sees; updating one needs "change" (checked up front).
         self.records = self.model.objects.restrict(actor)
@@ -117,8 +126,8 @@ class Importer:
         data, warnings, key = prepared
         pk = self.find_many([key]).get(key) if key else None
         if pk is None:
-            return self.write_new(data, warnings)
-        return self.write_match(pk, data, warnings)
+            return linked(self.write_new(data, warnings), data)
+        return linked(self.write_match(pk, data, warnings), data)
 
     def outcomes(self, chunk: list[tuple[int, list[str]]]) -> list[Outcome]:
         """Outcomes of a chunk of rows, in order; with a bulk create service, new records in one call."""
@@ -147,27 +156,14 @@ class Importer:
                     )
                 else:
                     out[j] = Outcome(RowAction.CREATE, result.pk, warnings=warnings)
-        return out
+        return [o if isinstance(p, Outcome) else linked(o, p[0]) for o, p in zip(out, prepared, strict=True)]
 
     def prime(self, chunk: list[tuple[int, list[str]]]) -> None:
-        """Read what a chunk's rows look up (companies by name) in one query, before the rows."""
+        """Read the companies a chunk's rows name in a query or two, before the rows."""
         columns = [i for i, target in self.targets if target == "company"]
         names = {cells[i].strip() for _, cells in chunk for i in columns if i < len(cells) and cells[i].strip()}
-        wanted = {n.lower(): n for n in names if n.lower() not in self.companies}
-        if not wanted:
-            return
-        if len(self.companies) + len(wanted) > CACHE_LIMIT:
-            self.companies.clear()
-        found = (
-            Company.objects.restrict(self.actor)
-            .annotate(lname=Lower("name"))
-            .filter(lname__in=list(wanted))
-            .order_by("-pk")  # the oldest company of a name wins, as in company()
-            .values_list("lname", "pk")
-        )
-        # Names not found here are looked up one by one in company(): case folding differs between
-        # Python and the databases outside ASCII.
-        self.companies.update(dict(found))
+        if names:
+            self.company_links.prime(names)
 
     def write_new(self, data: dict, warnings: list) -> Outcome:
         try:
@@ -255,13 +251,8 @@ class Importer:
         return data
 
     def company(self, name: str, warnings: list[str]) -> int | None:
-        key = name.lower()
-        if key not in self.companies:
-            found = Company.objects.restrict(self.actor).filter(name__iexact=name).order_by("pk").first()
-            self._remember(self.companies, key, found.pk if found else None)
-        if self.companies[key] is None:
-            warnings.append(f"No company named {name!r}; the contact is saved without one.")
-        return self.companies[key]
+        """The company a cell names (case and accents aside, or by domain), created with create_companies."""
+        return self.company_links.company(name, warnings)
 
     def owner(self, who: str) -> int:
         key = who.lower()
@@ -277,6 +268,12 @@ class Importer:
         if len(cache) >= CACHE_LIMIT:  # bounded memory on files with endless distinct names
             cache.clear()
         cache[key] = value
+
+
+def linked(outcome: Outcome, data: dict) -> Outcome:
+    """Mark a written row that links its record to a company."""
+    outcome.linked = outcome.action in (RowAction.CREATE, RowAction.UPDATE) and bool(data.get("company_id"))
+    return outcome
 
 
 def website(value: str) -> str:

@@ -159,8 +159,9 @@ def map_columns(request, token: str):
     if request.method == "POST":
         suggested = {column: request.POST.get(f"map_{i}", "") for i, column in enumerate(header)}
         update = request.POST.get("update_existing") == "on"
-        match_on = request.POST.get("match_on", "")
+        match_on, create = request.POST.get("match_on", ""), request.POST.get("create_companies") == "on"
         entry = {**entry, "mapping": suggested, "update": update, "match_on": match_on, "preview": None}
+        entry["create_companies"] = create and "company" in suggested.values()
         _save_wizard(request, token, entry)
         try:
             batch = _dry_run(request, entry, save_as=request.POST.get("save_as", "").strip())
@@ -188,6 +189,8 @@ def map_columns(request, token: str):
         "targets": _targets(object_type),
         "error": error,
         "may_update": policy_for(request.user).allows(spec.model.object_type, "change"),
+        "may_create_companies": object_type == "contacts" and policy_for(request.user).allows("company", "add"),
+        "company_mapped": "company" in suggested.values(),
         "key_name": spec.key_name,  # what rows are matched on by default; none for deals and activities
         "match_choices": _match_choices(object_type, spec),
         "saved": saved_mappings.listed(actor=request.user, object_type=object_type),
@@ -225,6 +228,7 @@ def _dry_run(request, entry: dict, *, save_as: str) -> ImportBatch:
         columns=entry["mapping"],
         update_existing=entry["update"],
         match_on=entry.get("match_on", ""),
+        create_companies=entry.get("create_companies", False),
     )
     if save_as:
         saved_mappings.save(actor=request.user, object_type=entry["type"], name=save_as, columns=checked["mapping"])
@@ -236,6 +240,7 @@ def _dry_run(request, entry: dict, *, save_as: str) -> ImportBatch:
         columns=checked["mapping"],
         update_existing=entry["update"],
         match_on=checked["match_on"],
+        create_companies=entry.get("create_companies", False),
         dry_run=True,
     )
 
@@ -293,6 +298,7 @@ def start(request, token: str):
             columns=dry.mapping,
             update_existing=dry.update_existing,
             match_on=dry.match_on,
+            create_companies=dry.create_companies,
         )
     except ServiceError as exc:
         _drop_wizard(request, token)  # the refused file was removed

@@ -1,5 +1,5 @@
 """`crm import TYPE FILE [--mapping FILE|NAME] [--save-mapping NAME] [--dry-run] [--update-existing]
-[--match-on FIELD] [--user USERNAME]` (TYPE: contacts, companies, leads, deals, activities) and
+[--match-on FIELD] [--create-companies] [--user USERNAME]` (TYPE: contacts, companies, leads, deals, activities) and
 `crm import undo BATCH_ID [--user USERNAME]`."""
 
 import json
@@ -33,18 +33,25 @@ class Command(BaseCommand):
             action="store_true",
             help="update matched records (contacts by email, companies by domain, leads by email)",
         )
+        parser.add_argument(
+            "--create-companies",
+            action="store_true",
+            help="contacts: create the companies named in the company column that match none",
+        )
         parser.add_argument("--match-on", default="", help="email, domain, none, or cf_<key> (an external id)")
         parser.add_argument("--user", help="import as this user (default: the first active superuser)")
 
     def handle(self, *args, object_type, target, mapping, save_mapping, dry_run, update_existing, user, **options):
-        match_on = options["match_on"]
+        match_on, create_companies = options["match_on"], options["create_companies"]
         actor = _user(user)
         try:
             if object_type == "undo":
                 return self._undo(target, actor)
             with open(target, "rb") as binary:
                 if vcard.sniff(binary):  # by content: a .txt or a .csv of vCards is still vCards
-                    return self._vcards(binary, object_type, actor, dry_run, mapping or update_existing or match_on)
+                    return self._vcards(
+                        binary, object_type, actor, dry_run, mapping or update_existing or match_on or create_companies
+                    )
             columns = _mapping(mapping, object_type, actor)
             with open(target, "rb") as binary, self._progress() as progress:
                 callback = ImportProgress(progress)
@@ -57,6 +64,7 @@ class Command(BaseCommand):
                     dry_run=dry_run,
                     update_existing=update_existing,
                     match_on=match_on,
+                    create_companies=create_companies,
                     progress=callback,
                 )
             self._report(batch, callback)
@@ -89,7 +97,10 @@ class Command(BaseCommand):
         if object_type != "contacts":
             raise CommandError(f"This is a vCard file: it holds contacts, not {object_type}. Use: crm import contacts.")
         if mapped:
-            raise CommandError("--mapping, --update-existing and --match-on are for CSV and XLSX files, not vCards.")
+            raise CommandError(
+                "--mapping, --update-existing, --match-on and --create-companies are for CSV and XLSX files, "
+                "not vCards."
+            )
         with transaction.atomic():
             result = vcard.import_cards(binary.read(vcard.MAX_BYTES + 1), actor=actor)
             transaction.set_rollback(dry_run)
@@ -106,6 +117,12 @@ class Command(BaseCommand):
             f"{verb} batch {batch.pk}: {c['create']} to create, {c['update']} to update, "
             f"{c['skip']} skipped, {c['error']} with errors."
         )
+        if c.get("companies_created") or c.get("companies_linked"):
+            will = "will be" if batch.status == "dry_run" else "were"
+            self.stdout.write(
+                f"{c.get('companies_created', 0)} companies {will} created; "
+                f"{c.get('companies_linked', 0)} {batch.object_type} linked to a company."
+            )
         for row in batches.summary(batch, rows=50)["rows"]:
             problems = [f"{k}: {v}" for k, v in row["errors"].items()] + row["warnings"]
             self.stdout.write(f"  line {row['line']} ({row['action']}): {'; '.join(problems)}")
