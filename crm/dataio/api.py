@@ -13,6 +13,7 @@ from pydantic import Field as PydanticField
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.dataio import background as background_imports
 from crm.dataio import batches, duplicates, exporting, importing, merge, saved_mappings, scans, vcard
+from crm.dataio.api_schemas import ImportBatchOut, ImportProgressOut, SavedMappingOut
 from crm.dataio.models import DuplicateScan, ImportBatch
 from crm.records.models import Company, Contact
 from crm.records.selectors import related_qs
@@ -167,7 +168,11 @@ def import_mappings(request, object_type: str = ""):
     return {"items": [saved_mappings.as_dict(m) for m in found]}
 
 
-@router.post("/import/mappings", response={200: dict, 201: dict}, summary="Save a column mapping (same name: replace)")
+@router.post(
+    "/import/mappings",
+    response={200: SavedMappingOut, 201: SavedMappingOut},
+    summary="Save a column mapping (same name: replace)",
+)
 def save_import_mapping(request, payload: MappingIn):
     saved, created = saved_mappings.save(
         actor=request.user, object_type=payload.object_type, name=payload.name, columns=payload.mapping
@@ -183,7 +188,7 @@ def delete_import_mapping(request, pk: int):
 
 @router.post(
     "/import/{object_type}",
-    response={200: dict, 201: dict, 202: dict},
+    response={200: ImportBatchOut, 201: ImportBatchOut, 202: ImportProgressOut},
     summary="Import a CSV (dry_run: check only; background: queue it and poll the batch)",
 )
 def import_csv(
@@ -256,7 +261,7 @@ def _batch(request, pk: int) -> ImportBatch:
     return batches.batch_for(request.user, pk)
 
 
-@router.get("/import/batches/{int:pk}", response=dict, summary="An import's counts and problem rows")
+@router.get("/import/batches/{int:pk}", response=ImportProgressOut, summary="An import's counts and problem rows")
 def import_batch(request, pk: int):
     batch = _batch(request, pk)
     return {**batches.summary(batch, rows=1000), **background_imports.progress(batch)}
