@@ -1,6 +1,8 @@
 """Tasks: one-click complete, overdue highlighting; the home page ("my day")."""
 
 import datetime as dt
+import json
+import re
 
 from django.utils import timezone
 
@@ -75,3 +77,14 @@ def test_task_list_has_one_click_complete(web, rep_a, call_task):
     r = client.post(f"/tasks/{call_task.pk}/complete/?as=cell", **HTMX)
     assert r.status_code == 200 and 'aria-label="Done"' in r.content.decode()
     assert Task.objects.get(pk=call_task.pk).status == "done"
+
+
+def test_home_chart_totals_each_currency_apart(web, rep_a, pipeline):
+    for name, amount, currency in (("Big", "12000", "USD"), ("Small", "1000", "EUR"), ("Other", "500", "USD")):
+        data = {"name": name, "amount": amount, "currency": currency, "pipeline_id": pipeline.pk}
+        deals.deal_create(actor=rep_a, data=data)
+    html = web(rep_a).get("/").content.decode()
+    assert "$12,500" in html and "€1,000" in html  # per currency in the chart's table
+    assert "13,500" not in html and "13500" not in html  # never added across currencies
+    data = json.loads(re.search(r'<script id="pipeline-data" type="application/json">(.*?)</script>', html).group(1))
+    assert data["currencies"] == ["EUR", "USD"] and data["rows"][0]["totals"] == {"EUR": 1000.0, "USD": 12500.0}

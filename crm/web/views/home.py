@@ -60,30 +60,29 @@ def recent_activity(user, limit: int = 15):
 
 
 def pipeline_chart(user) -> dict | None:
-    """My open deals in the default pipeline, per stage: count and total (for the home chart)."""
+    """My open deals in the default pipeline, per stage: count, and total per currency (amounts in two
+    currencies are never added: one bar per currency) for the home chart."""
     pipeline = Pipeline.objects.order_by("-is_default", "order", "id").first()
     if pipeline is None:
         return None
-    totals = {
-        row["stage_id"]: row
-        for row in Deal.objects.restrict(user)
+    counts: dict[int, int] = {}
+    totals: dict[int, dict[str, float]] = {}
+    grouped = (
+        Deal.objects.restrict(user)
         .filter(owner=user, pipeline=pipeline, status=DealStatus.OPEN)
-        .values("stage_id")
+        .values("stage_id", "currency")
         .annotate(n=Count("id"), total=Sum("amount"))
         .order_by()
-    }
+    )
+    for row in grouped:
+        counts[row["stage_id"]] = counts.get(row["stage_id"], 0) + row["n"]
+        totals.setdefault(row["stage_id"], {})[row["currency"]] = float(row["total"] or 0)
     stages = pipeline.stages.filter(is_won=False, is_lost=False).order_by("order", "id")
-    rows = [
-        {
-            "stage": s.name,
-            "count": totals.get(s.pk, {}).get("n", 0),
-            "total": float(totals.get(s.pk, {}).get("total") or 0),
-        }
-        for s in stages
-    ]
+    rows = [{"stage": s.name, "count": counts.get(s.pk, 0), "totals": totals.get(s.pk, {})} for s in stages]
     if not any(r["count"] for r in rows):
         return None
-    return {"pipeline": pipeline.name, "rows": rows}
+    currencies = sorted({c for r in rows for c in r["totals"]})
+    return {"pipeline": pipeline.name, "rows": rows, "currencies": currencies}
 
 
 @login_required
