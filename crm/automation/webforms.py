@@ -6,11 +6,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from crm.access.models import Team
-from crm.audit import changelog
+from crm.audit import changelog, configwrites
 from crm.automation.models import WebForm
 from crm.automation.rules import require_admin
 from crm.automation.validation import active_user, check_model, has_nul, refuse_nulls, valid_id
-from crm.core.errors import NotFound
 
 FIELDS = ("slug", "name", "enabled", "owner_id", "assign_team_id", "lead_source", "success_message")
 NULLABLE = ("owner_id", "assign_team_id")
@@ -41,15 +40,6 @@ def _taken(slug: str, pk: int | None) -> bool:
     return WebForm.objects.filter(slug=slug).exclude(pk=pk).exists()
 
 
-def _locked(form: WebForm) -> WebForm:
-    """The row as stored, locked until the transaction ends: the change log's "before" is what was
-    really there, not what an admin form already copied onto the caller's object."""
-    fresh = WebForm.objects.select_for_update().filter(pk=form.pk).first()
-    if fresh is None:
-        raise NotFound(f"No web form with id {form.pk}.")
-    return fresh
-
-
 @transaction.atomic
 def webform_create(*, actor, data: dict) -> WebForm:
     require_admin(actor)
@@ -62,7 +52,7 @@ def webform_create(*, actor, data: dict) -> WebForm:
 @transaction.atomic
 def webform_update(form: WebForm, *, actor, data: dict) -> WebForm:
     require_admin(actor)
-    form = _locked(form)
+    form = configwrites.locked(WebForm, form.pk)  # the stored row: the log's "before" is what was there
     before = changelog.snapshot(form)
     assign(form, data)
     form.save()
@@ -73,6 +63,4 @@ def webform_update(form: WebForm, *, actor, data: dict) -> WebForm:
 @transaction.atomic
 def webform_delete(form: WebForm, *, actor) -> None:
     require_admin(actor)
-    form = _locked(form)
-    changelog.log_delete(actor, form, changelog.snapshot(form))
-    form.delete()
+    configwrites.delete(form, actor=actor)

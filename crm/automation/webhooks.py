@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from crm.audit import changelog
+from crm.audit import changelog, configwrites
 from crm.automation import jobs, ssrf
 from crm.automation.models import WebhookDelivery, WebhookSubscription
 from crm.automation.models.webhooks import DeliveryStatus
@@ -231,15 +231,6 @@ def get_subscription(user, pk: int) -> WebhookSubscription:
     return sub
 
 
-def _locked(sub: WebhookSubscription) -> WebhookSubscription:
-    """The row as stored, locked until the transaction ends: the change log's "before" is what was
-    really there (a delivery may have counted a failure since the caller read it)."""
-    fresh = WebhookSubscription.objects.select_for_update().filter(pk=sub.pk).first()
-    if fresh is None:
-        raise NotFound(f"No webhook with id {sub.pk}.")
-    return fresh
-
-
 @transaction.atomic
 def webhook_create(*, actor, data: dict) -> WebhookSubscription:
     require_admin(actor)
@@ -252,7 +243,8 @@ def webhook_create(*, actor, data: dict) -> WebhookSubscription:
 @transaction.atomic
 def webhook_update(sub: WebhookSubscription, *, actor, data: dict) -> WebhookSubscription:
     require_admin(actor)
-    sub = _locked(sub)
+    # The stored row: the log's "before" is what was there (a delivery may have counted a failure since).
+    sub = configwrites.locked(WebhookSubscription, sub.pk)
     before = changelog.snapshot(sub)
     assign(sub, data)
     sub.save()
@@ -263,6 +255,4 @@ def webhook_update(sub: WebhookSubscription, *, actor, data: dict) -> WebhookSub
 @transaction.atomic
 def webhook_delete(sub: WebhookSubscription, *, actor) -> None:
     require_admin(actor)
-    sub = _locked(sub)
-    changelog.log_delete(actor, sub, changelog.snapshot(sub))
-    sub.delete()  # its delivery log goes with it
+    configwrites.delete(sub, actor=actor)  # its delivery log goes with it
