@@ -10,19 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from crm.core.errors import ValidationFailed
+from crm.core.normalize import has_nul
 
 MAX_ID = 2**63 - 1  # a 64-bit key: a larger number overflows the database driver
 NUL = "Must not contain NUL (\\u0000) characters."
-
-
-def has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(has_nul(v) for v in value)
-    return False
 
 
 def refuse_nulls(data: dict, names) -> None:

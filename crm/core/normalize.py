@@ -112,3 +112,15 @@ def normalize_domain(value: str) -> str:
     if not _DOMAIN_RE.match(host):
         raise InvalidValue(f"Not a valid domain: {value!r}.")
     return host
+
+
+def has_nul(value) -> bool:
+    """Whether text anywhere in ``value`` (nested lists and dicts too) holds NUL, which PostgreSQL
+    refuses to store: inputs are checked for it, so it is a 422 naming the field, never a 500."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False

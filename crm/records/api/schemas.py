@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
+from crm.core.normalize import has_nul
 from crm.records.models import ActivityKind, LeadStatus, LifecycleStage, TaskPriority, TaskStatus
 from crm.records.models.companies import CompanySize
 
@@ -27,16 +28,6 @@ TagList = Annotated[list[Annotated[str, StringConstraints(max_length=50)]], Fiel
 CustomValues = Annotated[dict, Field(max_length=200)]
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 class In(Schema):
     model_config = ConfigDict(extra="forbid")
 
@@ -44,7 +35,7 @@ class In(Schema):
     @classmethod
     def _refuse_nul(cls, value):
         # PostgreSQL cannot store NUL in text or JSON: a clear 422 here instead of a database error.
-        if _has_nul(value):
+        if has_nul(value):
             raise ValueError("Must not contain NUL (\\u0000) characters.")
         return value
 
