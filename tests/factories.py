@@ -93,7 +93,33 @@ class DealFactory(factory.django.DjangoModelFactory):
     probability = 10
 
 
-class ActivityFactory(factory.django.DjangoModelFactory):
+def links_of(obj) -> dict[str, list[int]]:
+    """{record type: [ids]} of what an activity or task is linked to."""
+    out: dict[str, list[int]] = {}
+    for lk in obj.links.order_by("pk"):
+        out.setdefault(lk.record_type, []).append(lk.record_id)
+    return out
+
+
+class LinkedFactory(factory.django.DjangoModelFactory):
+    """``company=``, ``contact=``, ``lead=``, ``deal=``: records the row is linked to (generic links)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        targets = {t: kwargs.pop(t) for t in ("company", "contact", "lead", "deal") if kwargs.get(t) is not None}
+        for t in ("company", "contact", "lead", "deal"):
+            kwargs.pop(t, None)
+        obj = super()._create(model_class, *args, **kwargs)
+        link = model_class.links.rel.related_model
+        fk = model_class.links.field.name
+        link.objects.bulk_create([link(**{fk: obj}, record_type=t, record_id=r.pk) for t, r in targets.items()])
+        return obj
+
+
+class ActivityFactory(LinkedFactory):
     class Meta:
         model = Activity
 
@@ -101,7 +127,7 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     subject = factory.Sequence(lambda n: f"Note {n}")
 
 
-class TaskFactory(factory.django.DjangoModelFactory):
+class TaskFactory(LinkedFactory):
     class Meta:
         model = Task
 

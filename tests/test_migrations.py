@@ -109,3 +109,73 @@ def test_search_rows_are_rekeyed_from_16_types_to_any_number():
         assert SearchKind.objects.create(object_type="vehicle").pk == 5  # new types number on from there
     finally:
         migrate(latest)
+
+
+GENERIC_LINKS = ("records", "0004_generic_links")
+
+
+def _unapply(node) -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate([], plan=[(executor.loader.graph.nodes[node], True)])
+    assert node not in MigrationExecutor(connection).loader.applied_migrations
+
+
+def _columns(table: str, pk: int) -> tuple:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT company_id, contact_id, lead_id, deal_id FROM {table} WHERE id = %s", [pk])
+        return cur.fetchone()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_activity_and_task_links_move_to_the_generic_link_tables_and_back():
+    """Every per-type foreign key becomes a link row; the timeline reads the same; going back
+    restores the columns."""
+    from crm.records.models import Activity, Task
+    from crm.records.timeline import timeline
+    from tests.factories import CompanyFactory, ContactFactory, DealFactory, LeadFactory, UserFactory
+
+    latest = leaf_nodes()
+    boss = UserFactory(username="boss", role="admin")
+    acme, ann = CompanyFactory(owner=boss), ContactFactory(owner=boss)
+    lead, deal = LeadFactory(owner=boss), DealFactory(owner=boss)
+    now = "2026-01-02 03:04:05"
+    try:
+        _unapply(GENERIC_LINKS)
+        with connection.cursor() as cur:
+            # As the old code wrote them: one column per linked type.
+            rows = ((1, acme.pk, ann.pk, None, deal.pk), (2, None, None, lead.pk, None), (3, None, None, None, None))
+            for pk, company, contact, lead_id, deal_id in rows:
+                cur.execute(
+                    "INSERT INTO records_activity (id, version, created_at, updated_at, custom_fields, kind, subject, "
+                    "body, occurred_at, direction, outcome, owner_id, company_id, contact_id, lead_id, deal_id) "
+                    "VALUES (%s, 1, %s, %s, '{}', 'call', %s, '', %s, '', '', %s, %s, %s, %s, %s)",
+                    [pk, now, now, f"Call {pk}", now, boss.pk, company, contact, lead_id, deal_id],
+                )
+            cur.execute(
+                "INSERT INTO records_task (id, version, created_at, updated_at, custom_fields, title, description, "
+                "status, priority, assignee_id, created_by_id, company_id, contact_id, lead_id, deal_id) "
+                "VALUES (7, 1, %s, %s, '{}', 'Follow up', '', 'open', 'normal', %s, %s, NULL, %s, NULL, %s)",
+                [now, now, boss.pk, boss.pk, ann.pk, deal.pk],
+            )
+
+        migrate(latest)
+
+        def links(obj):
+            return sorted((lk.record_type, lk.record_id) for lk in obj.links.all())
+
+        assert links(Activity.objects.get(pk=1)) == sorted(
+            [("company", acme.pk), ("contact", ann.pk), ("deal", deal.pk)]
+        )
+        assert links(Activity.objects.get(pk=2)) == [("lead", lead.pk)]
+        assert links(Activity.objects.get(pk=3)) == []
+        assert links(Task.objects.get(pk=7)) == sorted([("contact", ann.pk), ("deal", deal.pk)])
+        on_ann = [(e["kind"], e["object"].pk) for e in timeline(ann, boss) if e["kind"] != "change"]
+        assert sorted(on_ann) == [("activity", 1), ("task", 7)]
+        assert [e["object"].pk for e in timeline(lead, boss, kinds=("activity",))] == [2]
+
+        _unapply(GENERIC_LINKS)
+        assert _columns("records_activity", 1) == (acme.pk, ann.pk, None, deal.pk)
+        assert _columns("records_activity", 2) == (None, None, lead.pk, None)
+        assert _columns("records_task", 7) == (None, ann.pk, None, deal.pk)
+    finally:
+        migrate(latest)

@@ -46,8 +46,9 @@ def test_the_api_offers_exactly_the_declared_filters_and_sorts():
         res = RESOURCES[rt.slug]
         assert res.model is rt.model and res.create is rt.create and res.delete is rt.delete
         assert {name: f.lookup for name, f in res.filters.items()} == {
-            f.name: f.filter_lookup for f in rt.fields if f.filterable
+            f.name: "record_id" if f.link else f.filter_lookup for f in rt.fields if f.filterable
         }
+        assert {name for name, f in res.filters.items() if f.via} == {f.name for f in rt.fields if f.link}
         assert res.sorts == {f.name: f.order_by for f in rt.fields if f.sortable}
     assert RESOURCES["contacts"].filters["email"].lookup == "emails__email"  # a path, not the field name
     assert RESOURCES["contacts"].sorts["email"] == "email"

@@ -10,7 +10,7 @@ from crm.records.services.contacts import contact_create
 from crm.records.services.conversion import lead_convert
 from crm.records.services.leads import lead_create
 from crm.search.query import search
-from tests.factories import ActivityFactory, PipelineFactory, TaskFactory
+from tests.factories import ActivityFactory, PipelineFactory, TaskFactory, links_of
 
 pytestmark = pytest.mark.django_db
 
@@ -131,14 +131,15 @@ def test_activities_and_tasks_follow_to_the_new_records_and_stay_on_the_lead(rep
     task.refresh_from_db()
     other.refresh_from_db()
     for obj in (note, task):
-        assert obj.lead == lead
-        assert (obj.contact, obj.company, obj.deal) == (result["contact"], result["company"], result["deal"])
+        new = {t: [result[t].pk] for t in ("contact", "company", "deal")}
+        assert links_of(obj) == {"lead": [lead.pk], **new}
         assert obj.version == 2
-    assert (other.contact, other.company, other.deal, other.version) == (None, None, None, 1)
+    assert (links_of(other), other.version) == ({}, 1)
     logged = ObjectChange.objects.filter(object_type="activity", object_id=note.pk, action="update").get()
-    assert logged.changes["contact_id"] == [None, result["contact"].pk]
-    assert Activity.objects.filter(contact=result["contact"]).count() == 1
-    assert Task.objects.filter(deal=result["deal"]).count() == 1
+    after = sorted([f"lead:{lead.pk}", *(f"{t}:{ids[0]}" for t, ids in new.items())])
+    assert logged.changes["links"] == [[f"lead:{lead.pk}"], after]
+    assert Activity.objects.linked_to(result["contact"]).count() == 1
+    assert Task.objects.linked_to(result["deal"]).count() == 1
 
 
 def test_converting_twice_is_a_conflict(rep_a):
@@ -171,7 +172,7 @@ def test_deal_without_name_rolls_back_everything(rep_a, pipeline):
     assert "deal.name" in exc.value.fields
     assert_nothing_converted(lead, (0, 0, 0))
     note.refresh_from_db()
-    assert note.contact is None and note.version == 1
+    assert links_of(note) == {"lead": [lead.pk]} and note.version == 1
     # The search index was rolled back too: no contact or company to find.
     found = search(rep_a, "acme")
     assert found["company"] == [] and found["contact"] == []

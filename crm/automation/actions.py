@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from crm.automation import assignment, notifications
 from crm.automation.templating import render
+from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 
-LINKABLE = ("company", "contact", "lead", "deal")
 TAGGED = ("company", "contact", "lead", "deal")
 
 
@@ -31,22 +31,18 @@ class Context:
 
 
 def updater(object_type: str):
-    from crm.records.services import activities, companies, contacts, deals, leads
-
-    return {
-        "company": companies.company_update,
-        "contact": contacts.contact_update,
-        "lead": leads.lead_update,
-        "deal": deals.deal_update,
-        "activity": activities.activity_update,
-        "task": activities.task_update,
-    }[object_type]
+    return recordtypes.by_type(object_type).update
 
 
 def links(obj) -> dict:
-    if obj.object_type in LINKABLE:
-        return {f"{obj.object_type}_id": obj.pk}
-    return {f"{name}_id": getattr(obj, f"{name}_id") for name in LINKABLE if getattr(obj, f"{name}_id", None)}
+    """What a task or activity created by a rule is linked to: the record the rule fired on, or, for
+    a rule on an activity or task, the records that one is linked to."""
+    rt = recordtypes.of(obj)
+    if rt is not None and rt.timeline:
+        return {"links": [{"type": obj.object_type, "id": obj.pk}]}
+    if hasattr(obj, "links"):
+        return {"links": [{"type": lk.record_type, "id": lk.record_id} for lk in obj.links.order_by("pk")]}
+    return {}
 
 
 def owner_id(obj):

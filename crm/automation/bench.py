@@ -16,6 +16,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.test.utils import override_settings
 
 from crm.automation import conditions, triggers
@@ -109,7 +110,7 @@ def change_to_action_delay(backend: str = "database", samples: int = 10, timeout
                 lead = lead_create(actor=actor, data={"last_name": f"Delay{i}", "owner_id": actor.pk}).obj
                 lead_ids.append(lead.pk)
                 deadline = started + timeout
-                while not Task.objects.filter(lead_id=lead.pk).exists():
+                while not Task.objects.linked_to(lead).exists():
                     if time.perf_counter() > deadline:
                         raise TimeoutError(f"No action within {timeout}s on the {backend} backend")
                     time.sleep(0.01)
@@ -117,7 +118,7 @@ def change_to_action_delay(backend: str = "database", samples: int = 10, timeout
     finally:
         worker.terminate()
         worker.wait(10)
-        Task.objects.filter(lead_id__in=lead_ids).delete()
+        Task.objects.filter(Task.linked_q("lead", Q(record_id__in=lead_ids))).delete()
         Lead.objects.filter(pk__in=lead_ids).delete()
         Rule.objects.filter(pk=rule.pk).delete()
     return {

@@ -53,13 +53,15 @@ def contact_detail(pk: int) -> list:
 
 def contact_timeline(pk: int) -> list:
     acts = _rows(
-        "SELECT a.*, u.username FROM records_activity a LEFT JOIN auth_user u ON u.id = a.owner_id "
-        "WHERE a.contact_id = %s ORDER BY a.occurred_at DESC, a.id DESC LIMIT 50",
+        "SELECT a.*, u.username FROM records_activitylink l JOIN records_activity a ON a.id = l.activity_id "
+        "LEFT JOIN auth_user u ON u.id = a.owner_id WHERE l.record_type = 'contact' AND l.record_id = %s "
+        "ORDER BY a.occurred_at DESC, a.id DESC LIMIT 50",
         [pk],
     )
     _rows(
-        "SELECT t.*, u.username FROM records_task t LEFT JOIN auth_user u ON u.id = t.assignee_id "
-        "WHERE t.contact_id = %s ORDER BY t.created_at DESC LIMIT 50",
+        "SELECT t.*, u.username FROM records_tasklink l JOIN records_task t ON t.id = l.task_id "
+        "LEFT JOIN auth_user u ON u.id = t.assignee_id WHERE l.record_type = 'contact' AND l.record_id = %s "
+        "ORDER BY t.created_at DESC LIMIT 50",
         [pk],
     )
     _rows(

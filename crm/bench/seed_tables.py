@@ -213,13 +213,19 @@ def deals(world: World, write) -> None:
         write("audit_objectchange", changes)
 
 
+def _links(pk: int, **targets) -> list[tuple]:
+    """A row's generic links; link ids are the row's id times four plus the type's slot (unique)."""
+    slots = ("company", "contact", "deal", "lead")
+    return [(pk * 4 + slots.index(t), t, rid, pk) for t, rid in targets.items() if rid]
+
+
 def activities(world: World, write) -> None:
     rng, p = world.rng, world.pools
     pick, upto = pickers(world.rng)
     n_contacts, n_deals = world.scale.contacts, world.scale.deals
     outcomes = ["connected", "left voicemail", "no answer", "busy"]
     for ids in chunks_of(world.scale.activities):
-        rows = []
+        rows, links = [], []
         for pk in ids:
             # Skewed: low contact ids get far more activities (contact 1 gets thousands).
             contact = int(n_contacts * rng.random() ** 2.5) + 1
@@ -231,9 +237,11 @@ def activities(world: World, write) -> None:
                 pk, 1, at, at, "{}", kind, pick(p.phrases), pick(p.sentences), at,
                 "outbound" if kind in ("call", "email") else "", pick(outcomes) if kind == "call" else "",
                 rng.randrange(5, 60) if kind in ("call", "meeting") else None, world.contact_owner[contact - 1],
-                company, contact, upto(n_deals) if rng.random() < 0.1 else None, None,
             ))  # fmt: skip
+            deal = upto(n_deals) if rng.random() < 0.1 else None
+            links += _links(pk, company=company, contact=contact, deal=deal)
         write("records_activity", rows)
+        write("records_activitylink", links)
 
 
 def tasks(world: World, write) -> None:
@@ -242,7 +250,7 @@ def tasks(world: World, write) -> None:
     statuses = ["open", "open", "in_progress", "done", "done", "cancelled"]
     priorities = ["low", "normal", "normal", "high", "urgent"]
     for ids in chunks_of(world.scale.tasks):
-        rows = []
+        rows, links = [], []
         for pk in ids:
             contact = upto(n_contacts)
             owner = world.contact_owner[contact - 1]
@@ -252,7 +260,8 @@ def tasks(world: World, write) -> None:
             rows.append((
                 pk, 1, ts(created), ts(created), "{}", f"Follow up: {pick(p.phrases)}", "", ts(due),
                 ts(due - 3600) if status == "open" else None, status, pick(priorities),
-                ts(due) if status == "done" else None, owner, world.contact_company[contact - 1] or None, contact,
-                owner, None, None,
+                ts(due) if status == "done" else None, owner, owner,
             ))  # fmt: skip
+            links += _links(pk, company=world.contact_company[contact - 1] or None, contact=contact)
         write("records_task", rows)
+        write("records_tasklink", links)

@@ -55,13 +55,14 @@ COLUMNS = {
     "records_stagechange": ("id", "changed_at", "changed_by_id", "deal_id", "from_stage_id", "to_stage_id"),
     "records_activity": (
         "id", "version", "created_at", "updated_at", "custom_fields", "kind", "subject", "body", "occurred_at",
-        "direction", "outcome", "duration_minutes", "owner_id", "company_id", "contact_id", "deal_id", "lead_id",
+        "direction", "outcome", "duration_minutes", "owner_id",
     ),
+    "records_activitylink": ("id", "record_type", "record_id", "activity_id"),
     "records_task": (
         "id", "version", "created_at", "updated_at", "custom_fields", "title", "description", "due_at",
-        "reminder_at", "status", "priority", "completed_at", "assignee_id", "company_id", "contact_id",
-        "created_by_id", "deal_id", "lead_id",
+        "reminder_at", "status", "priority", "completed_at", "assignee_id", "created_by_id",
     ),
+    "records_tasklink": ("id", "record_type", "record_id", "task_id"),
     "audit_objectchange": (
         "id", "time", "user_name", "action", "object_type", "object_id", "object_repr", "changes", "request_id",
         "source", "user_id",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from django.db.models import Q
 from django.utils.dateparse import parse_date, parse_datetime
@@ -31,12 +31,21 @@ class Field:
     lookup: str  # the ORM path, e.g. "owner_id" or "tags__name"
     kind: str  # int, decimal, str, bool, date, datetime, choice, uuid
     choices: tuple[str, ...] = ()
+    # A generic link (``contact`` on activities): the condition is on the link rows' ``record_id``,
+    # and ``via`` turns it into the rows that have such a link.
+    via: Callable[[Q | None], Q] | None = None
 
 
 def filter_fields_of(rt) -> dict[str, Field]:
     """The filters a declared record type offers (crm.core.recordtypes): its filterable fields.
     A choice is filtered as text, so an unknown value finds nothing (enums enter the schema later)."""
-    return {f.name: Field(f.filter_lookup, "str" if f.kind == "choice" else f.kind) for f in rt.fields if f.filterable}
+    out = {}
+    for f in rt.fields:
+        if f.filterable and f.link:
+            out[f.name] = Field("record_id", "int", via=lambda q, t=f.link: rt.model.linked_q(t, q))
+        elif f.filterable:
+            out[f.name] = Field(f.filter_lookup, "str" if f.kind == "choice" else f.kind)
+    return out
 
 
 def _convert(kind: str, raw: str, choices=()):
@@ -120,6 +129,8 @@ def build_q(object_type: str, params: Mapping[str, str], fields: Mapping[str, Fi
 
 
 def _condition(field: Field, op: str, raw: str) -> Q:
+    if field.via is not None:
+        return _link_condition(field, op, raw)
     path = field.lookup
     if op == "isnull":
         empty = Q(**{f"{path}__isnull": True})
@@ -133,6 +144,16 @@ def _condition(field: Field, op: str, raw: str) -> Q:
         # a comparison must never match it.
         return _value_condition(field, op, raw) & ~Q(**{path: None})
     return _value_condition(field, op, raw)
+
+
+def _link_condition(field: Field, op: str, raw: str) -> Q:
+    """``contact=5``: linked to contact 5; ``contact__ne=5``: not linked to it; ``contact__isnull``:
+    linked to no contact (true) or to some (false)."""
+    if op == "isnull":
+        return ~field.via(None) if _convert("bool", raw) else field.via(None)
+    if op == "ne":
+        return ~field.via(_value_condition(replace(field, via=None), "eq", raw))
+    return field.via(_value_condition(replace(field, via=None), op, raw))
 
 
 def _value_condition(field: Field, op: str, raw: str) -> Q:

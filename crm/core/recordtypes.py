@@ -37,6 +37,7 @@ class RecordField:
     exportable: bool = True
     required: bool = False
     read_only: bool = False
+    link: str = ""  # the id of a linked record of this type (an activity's or task's generic links)
 
     def __post_init__(self):
         if self.kind not in KINDS:

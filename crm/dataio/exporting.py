@@ -60,7 +60,10 @@ def cell(value) -> str:
 
 
 def _item(value):
-    """A list of objects (a contact's emails) shows each by its first field (the address)."""
+    """A list of objects (a contact's emails) shows each by its first field (the address); a link to
+    a record as type:id."""
+    if isinstance(value, dict) and set(value) == {"type", "id"}:
+        return f"{value['type']}:{value['id']}"
     if isinstance(value, dict) and value:
         return next(iter(value.values()))
     return value

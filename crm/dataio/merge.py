@@ -26,7 +26,7 @@ from crm.core.errors import BadRequest, PermissionDenied, ValidationFailed
 from crm.core.models import RecordModel
 from crm.customization.validation import definitions
 from crm.records.models import Company, CompanyDomain, Contact, ContactEmail, ContactPhone
-from crm.records.services import common, moves
+from crm.records.services import common, links, moves
 from crm.records.services import companies as company_service
 from crm.records.services import contacts as contact_service
 from crm.search import index as search_index
@@ -165,6 +165,7 @@ def _move_related(model, survivor, other, actor) -> dict[str, int]:
             continue
         if count:
             moved[f"{rel.related_model._meta.label_lower}.{rel.field.name}"] = count
+    moved |= links.move(model.object_type, other.pk, survivor.pk, actor=actor)  # activities', tasks' links
     for field in model._meta.many_to_many:  # the record's own tags
         through = field.remote_field.through
         count = _move_rows(through, field.m2m_field_name(), survivor, other, actor)

@@ -14,12 +14,11 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Prefetch
 
 from crm.access.policy import policy_for
 from crm.core.errors import BadRequest, ServiceError, ValidationFailed
 from crm.customization.validation import definitions
-from crm.records.models import Activity, Company, Contact
+from crm.records.models import Activity, ActivityLink, Company, Contact
 from crm.records.services.activities import activity_create
 from crm.records.services.common import require
 from crm.records.services.contacts import contact_create
@@ -113,13 +112,38 @@ def _notes(contact: Contact) -> list:
     prefetched = getattr(contact, "note_activities", None)  # set by cards(): one query per chunk, not per card
     if prefetched is not None:
         return prefetched
-    return list(contact.activities.filter(kind="note").order_by("-occurred_at")[:NOTES_EXPORTED])
+    return list(Activity.objects.linked_to(contact).filter(kind="note").order_by("-occurred_at")[:NOTES_EXPORTED])
+
+
+def _attach_notes(contacts: list[Contact]) -> None:
+    """Each contact's note activities, newest first, in one query for the chunk."""
+    by_contact: dict[int, list] = {c.pk: [] for c in contacts}
+    rows = (
+        ActivityLink.objects.filter(record_type="contact", record_id__in=list(by_contact), activity__kind="note")
+        .select_related("activity")
+        .order_by("-activity__occurred_at", "-activity_id")
+    )
+    for link in rows:
+        by_contact[link.record_id].append(link.activity)
+    for contact in contacts:
+        contact.note_activities = by_contact[contact.pk][:NOTES_EXPORTED]
 
 
 def cards(qs, version: str):
-    notes = Prefetch("activities", Activity.objects.filter(kind="note").order_by("-occurred_at"), "note_activities")
-    qs = qs.select_related("company").prefetch_related("emails", "phones", notes).order_by("pk")
+    qs = qs.select_related("company").prefetch_related("emails", "phones").order_by("pk")
+    chunk: list[Contact] = []
     for contact in qs.iterator(chunk_size=500):
+        chunk.append(contact)
+        if len(chunk) == 500:
+            yield from _cards(chunk, version)
+            chunk = []
+    yield from _cards(chunk, version)
+
+
+def _cards(contacts: list[Contact], version: str):
+    if contacts:
+        _attach_notes(contacts)
+    for contact in contacts:
         yield card(contact, version)
 
 

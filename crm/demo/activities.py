@@ -15,7 +15,7 @@ from crm.demo.companies import Companies
 from crm.demo.contacts import People
 from crm.demo.deals import Sales
 from crm.demo.world import World
-from crm.records.models import Activity, ActivityKind, Lead, Task, TaskPriority, TaskStatus
+from crm.records.models import Activity, ActivityKind, ActivityLink, Lead, Task, TaskLink, TaskPriority, TaskStatus
 
 YEAR = dt.timedelta(days=365)
 KINDS = ((ActivityKind.NOTE, 25), (ActivityKind.CALL, 35), (ActivityKind.MEETING, 15), (ActivityKind.EMAIL, 25))
@@ -99,19 +99,34 @@ class Anchors:
         )
 
 
-def build_activities(world: World, count: int, anchors: Anchors) -> tuple[list[Activity], list]:
-    """The activities and their meeting participants."""
-    activities, participants = [], []
+def _pending(row, links: dict) -> list[tuple]:
+    """An activity's or task's links to its anchor's records, as (row, type, record): made into link
+    rows by ``activity_links`` / ``task_links`` once the rows and records have their ids."""
+    return [(row, t, r) for t, r in links.items() if r is not None]
+
+
+def activity_links(pending: list[tuple]) -> list[ActivityLink]:
+    return [ActivityLink(activity=row, record_type=t, record_id=record.pk) for row, t, record in pending]
+
+
+def task_links(pending: list[tuple]) -> list[TaskLink]:
+    return [TaskLink(task=row, record_type=t, record_id=record.pk) for row, t, record in pending]
+
+
+def build_activities(world: World, count: int, anchors: Anchors) -> tuple[list[Activity], list, list]:
+    """The activities, their meeting participants and their links."""
+    activities, participants, links = [], [], []
     for _ in range(count):
         anchor = anchors.pick()
         if anchor is None:
             break
         activity = _activity(world, anchor)
         activities.append(activity)
+        links += _pending(activity, anchor.links)
         if activity.kind == ActivityKind.MEETING:
             people = [anchor.links["contact"], *world.rng.sample(anchor.colleagues, min(2, len(anchor.colleagues)))]
             participants += [Activity.participants.through(activity=activity, contact=c) for c in people if c]
-    return activities, participants
+    return activities, participants, links
 
 
 def _activity(world: World, anchor: Anchor) -> Activity:
@@ -121,7 +136,7 @@ def _activity(world: World, anchor: Anchor) -> Activity:
     fill = {"first": anchor.first, "industry": company.industry if company and company.industry else "their industry"}
     # Mostly the record's owner; sometimes a colleague stepped in.
     owner = anchor.owner if anchor.owner is not None and world.chance(0.85) else world.seller()
-    activity = Activity(kind=kind, occurred_at=at, owner=owner, created_at=at, updated_at=at, **anchor.links)
+    activity = Activity(kind=kind, occurred_at=at, owner=owner, created_at=at, updated_at=at)
     if kind == ActivityKind.NOTE:
         activity.subject = world.pick(catalog.NOTE_SUBJECTS)
         activity.body = world.pick(catalog.NOTE_BODIES).format(**fill)
@@ -141,9 +156,10 @@ def _activity(world: World, anchor: Anchor) -> Activity:
     return activity
 
 
-def build_tasks(world: World, count: int, anchors: Anchors) -> list[Task]:
-    """Tasks: the first ones give every rep two due today, the rest are spread around today."""
-    tasks = []
+def build_tasks(world: World, count: int, anchors: Anchors) -> tuple[list[Task], list]:
+    """Tasks (the first ones give every rep two due today, the rest are spread around today) and their
+    links."""
+    tasks, links = [], []
     due_today = [rep for rep in world.reps for _ in range(2)]
     for i in range(count):
         rep = due_today[i] if i < len(due_today) else None
@@ -156,7 +172,8 @@ def build_tasks(world: World, count: int, anchors: Anchors) -> list[Task]:
             status = world.weighted(TASK_STATES)
             assignee = anchor.owner if anchor.owner is not None and world.chance(0.9) else world.seller()
             tasks.append(_task(world, anchor, assignee, status, _due(world, status)))
-    return tasks
+        links += _pending(tasks[-1], anchor.links)
+    return tasks, links
 
 
 def _due(world: World, status: str) -> dt.datetime:
@@ -189,5 +206,4 @@ def _task(world: World, anchor: Anchor, assignee, status: str, due: dt.datetime)
         completed_at=completed,
         created_at=created,
         updated_at=completed or created,
-        **anchor.links,
     )

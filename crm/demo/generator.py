@@ -83,8 +83,8 @@ def _build_and_insert(world: World, sizes: Sizes) -> dict[str, int]:
     lead_rows, lead_tags = leads.build(world, sizes.leads)
     sales = deals.build(world, sizes.deals, comp, people)
     anchors = activities.Anchors(world, comp, people, sales, lead_rows)
-    acts, participants = activities.build_activities(world, sizes.activities, anchors)
-    tasks = activities.build_tasks(world, sizes.tasks, anchors)
+    acts, participants, act_links = activities.build_activities(world, sizes.activities, anchors)
+    tasks, task_links = activities.build_tasks(world, sizes.tasks, anchors)
 
     _insert(comp.records, comp.domains, comp.tag_links)
     for child, parent in comp.parents:
@@ -94,14 +94,15 @@ def _build_and_insert(world: World, sizes: Sizes) -> dict[str, int]:
     _insert(lead_rows, lead_tags)
     _insert(sales.records, sales.stage_changes, sales.deal_contacts, sales.tag_links)
     _insert(acts, participants, tasks)
+    _insert(activities.activity_links(act_links), activities.task_links(task_links))
 
     actor = world.admin
     _log(actor, comp.records, "tags", "domains")
     _log(actor, people.records, "tags", "emails", "phones")
     _log(actor, lead_rows, "tags")
     _log(actor, sales.records, "tags", "deal_contacts")
-    _log(actor, acts, "participants")
-    _log(actor, tasks)
+    _log(actor, acts, "participants", "links")
+    _log(actor, tasks, "links")
     return {
         "companies": len(comp.records),
         "contacts": len(people.records),

@@ -214,7 +214,8 @@ register(
     )
 )
 
-LINKS = tuple(record_id(name) for name in ("company", "contact", "lead", "deal"))
+# Activities and tasks filter by the records they are linked to: ?contact=42.
+LINKS = tuple(F(name, "int", name.capitalize(), link=name) for name in ("company", "contact", "lead", "deal"))
 
 register(
     RecordType(
@@ -242,7 +243,7 @@ register(
             create_in=s.ActivityIn,
             update_in=s.ActivityPatch,
             default_sort="-occurred_at",
-            prefetch=("participants",),
+            prefetch=("participants", "links"),
             text_fields=("subject", "body"),
         ),
         pages=False,  # shown on the timeline of the records it is linked to
@@ -253,7 +254,7 @@ register(
     RecordType(
         object_type="task",
         slug="tasks",
-        detail_related=("assignee", "company", "contact", "deal"),
+        detail_related=("assignee",),
         model=Task,
         singular="task",
         plural="tasks",
@@ -276,6 +277,7 @@ register(
             create_in=s.TaskIn,
             update_in=s.TaskPatch,
             default_sort="due_at",
+            prefetch=("links",),
             text_fields=("title", "description"),
         ),
         owner_field="assignee",

@@ -14,18 +14,17 @@ KINDS = ("activity", "task", "change")
 def timeline(record, user, *, limit: int = 50, kinds: tuple[str, ...] = KINDS) -> list[dict]:
     """At most ``limit`` entries, each {"kind", "at", "object"}; every source is permission-filtered
     and read with its own LIMIT, so a record with 100,000 activities costs the same as one with 10."""
-    link = {record.object_type: record}
     streams = []
     if "activity" in kinds:
         rows = (
             Activity.objects.restrict(user)
-            .filter(**link)
+            .linked_to(record)
             .select_related("owner")
             .order_by("-occurred_at", "-id")[:limit]
         )
         streams.append({"kind": "activity", "at": a.occurred_at, "object": a} for a in rows)
     if "task" in kinds:
-        rows = Task.objects.restrict(user).filter(**link).select_related("assignee").order_by("-created_at")[:limit]
+        rows = Task.objects.restrict(user).linked_to(record).select_related("assignee").order_by("-created_at")[:limit]
         streams.append({"kind": "task", "at": t.due_at or t.created_at, "object": t} for t in rows)
     if "change" in kinds:
         rows = ObjectChange.objects.filter(object_type=record.object_type, object_id=record.pk).order_by(

@@ -1,6 +1,7 @@
 """Web-to-lead: JSON and HTML form posts, round-robin owner, honeypot, per-IP rate limit, rules."""
 
 import pytest
+from django.db.models import Q
 from django.test import Client
 
 from crm.automation import rules
@@ -81,8 +82,11 @@ def test_submission_triggers_rules(form, admin_user, commit):
     )
     with commit():
         r = post_json(Client(), {"first_name": "Rule", "last_name": "Fired", "email": "r@example.org"})
-    task = Task.objects.get(lead_id=r.json()["lead_id"])
-    assert task.title == "Call Rule Fired within 1 hour" and task.assignee_id == task.lead.owner_id
+    task = Task.objects.get(Task.linked_q("lead", Q(record_id=r.json()["lead_id"])))
+    assert (
+        task.title == "Call Rule Fired within 1 hour"
+        and task.assignee_id == Lead.objects.get(pk=task.linked_ids("lead")[0]).owner_id
+    )
 
 
 def test_forms_api_is_for_admins(api, admin_user, rep_a, team):

@@ -34,7 +34,7 @@ def test_worker_runs_a_rule_after_a_change(worker_db):
     )
     worker_db.start("w1")
     lead = lead_create(actor=rep, data={"first_name": "Ann", "last_name": "Lee"}).obj
-    task = wait_for(lambda: Task.objects.filter(lead=lead).first(), what="the rule's task", workers=worker_db)
+    task = wait_for(lambda: Task.objects.linked_to(lead).first(), what="the rule's task", workers=worker_db)
     assert Job.objects.get(kind="rule.run").worker == "w1"  # done by the worker process, not in here
     assert task.title == "Call Ann Lee within 1 hour" and task.assignee == rep
 

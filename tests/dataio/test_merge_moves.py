@@ -9,7 +9,18 @@ from django.utils import timezone
 from crm.audit.models import ObjectChange
 from crm.core import events
 from crm.dataio.merge import company_merge, contact_merge
-from crm.records.models import Activity, Company, Contact, Deal, DealContact, Lead, PastCompany, Task
+from crm.records.models import (
+    Activity,
+    ActivityLink,
+    Company,
+    Contact,
+    Deal,
+    DealContact,
+    Lead,
+    PastCompany,
+    Task,
+    TaskLink,
+)
 from tests.factories import ActivityFactory, CompanyFactory, ContactFactory, DealFactory, LeadFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +56,8 @@ def test_contact_merge_moves_each_record_through_the_change_log(manager, pipelin
 
     contact_merge(a, b, actor=manager)
 
-    assert_moved(note, {"contact_id": [b.pk, a.pk]}, manager)
-    assert_moved(task, {"contact_id": [b.pk, a.pk]}, manager)
+    assert_moved(note, {"links": [[f"contact:{b.pk}"], [f"contact:{a.pk}"]]}, manager)
+    assert_moved(task, {"links": [[f"contact:{b.pk}"], [f"contact:{a.pk}"]]}, manager)
     assert_moved(lead, {"converted_contact_id": [b.pk, a.pk]}, manager)
     # Records whose snapshot lists a moved row: the participants, the deal's contacts.
     assert_moved(meeting, {"participants": [sorted([a.pk, b.pk]), [a.pk]]}, manager)
@@ -69,8 +80,10 @@ def test_company_merge_moves_each_record_through_the_change_log(manager, pipelin
 
     company_merge(a, b, actor=manager)
 
-    for obj in (person, deal, act, task):
+    for obj in (person, deal):
         assert_moved(obj, {"company_id": [b.pk, a.pk]}, manager)
+    for obj in (act, task):  # the generic links
+        assert_moved(obj, {"links": [[f"company:{b.pk}"], [f"company:{a.pk}"]]}, manager)
     assert_moved(child, {"parent_id": [b.pk, a.pk]}, manager)
     assert_moved(lead, {"converted_company_id": [b.pk, a.pk]}, manager)
     # A past company is not part of the contact's snapshot: moving it changes nothing more for Pat.
@@ -88,14 +101,17 @@ def test_moved_records_emit_updated_events(manager, django_capture_on_commit_cal
     finally:
         events.unsubscribe(seen.append)
     [moved] = [e for e in seen if e.object_type == "activity"]
-    assert (moved.type, moved.object_id, moved.changes) == ("record.updated", note.pk, {"contact_id": [b.pk, a.pk]})
+    links = {"links": [[f"contact:{b.pk}"], [f"contact:{a.pk}"]]}
+    assert (moved.type, moved.object_id, moved.changes) == ("record.updated", note.pk, links)
 
 
 def merge_with(manager, pipeline, n: int) -> int:
     """The queries of a contact merge that moves ``n`` of each kind of related record."""
     a, b = ContactFactory(owner=manager), ContactFactory(owner=manager)
-    Activity.objects.bulk_create([Activity(kind="note", subject=f"N{i}", contact=b) for i in range(n)])
-    Task.objects.bulk_create([Task(title=f"T{i}", contact=b) for i in range(n)])
+    notes = Activity.objects.bulk_create([Activity(kind="note", subject=f"N{i}") for i in range(n)])
+    ActivityLink.objects.bulk_create([ActivityLink(activity=a, record_type="contact", record_id=b.pk) for a in notes])
+    tasks = Task.objects.bulk_create([Task(title=f"T{i}") for i in range(n)])
+    TaskLink.objects.bulk_create([TaskLink(task=t, record_type="contact", record_id=b.pk) for t in tasks])
     Lead.objects.bulk_create([Lead(name=f"L{i}", converted_contact=b) for i in range(n)])
     meetings = Activity.objects.bulk_create([Activity(kind="meeting", subject=f"M{i}") for i in range(n)])
     Activity.participants.through.objects.bulk_create(

@@ -9,7 +9,7 @@ from crm.customization.models import CustomField
 from crm.dataio.vcard import fold
 from crm.records.models import Activity, Contact
 from crm.records.services.contacts import contact_create
-from tests.factories import CompanyFactory
+from tests.factories import ActivityFactory, CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_import_v3_maps_every_property(api, manager, cf):
     ]
     assert (c.street, c.city, c.region, c.postal_code, c.country) == ("1 Main St", "Springfield", "IL", "62701", "USA")
     assert c.custom_fields == {"birthday": "1985-04-12", "website": "https://ann.example"}
-    assert Activity.objects.get(contact=c).body == "Met at the fair, liked it."
+    assert Activity.objects.linked_to(c).get().body == "Met at the fair, liked it."
     assert ObjectChange.objects.filter(object_type="contact", object_id=c.pk, action="create").exists()
 
 
@@ -184,7 +184,7 @@ def test_list_export_includes_notes_in_a_fixed_number_of_queries(api, manager, d
     client = api(manager)
     for i in range(8):
         c = contact_create(actor=manager, data={"first_name": f"P{i}", "email": f"p{i}@x.com"}).obj
-        Activity.objects.create(kind="note", body=f"note {i}", contact=c, owner=manager)
+        ActivityFactory(kind="note", body=f"note {i}", contact=c, owner=manager)
     with django_assert_max_num_queries(15):
         response = client.get("/vcard/contacts")
         text = b"".join(response.streaming_content).decode()

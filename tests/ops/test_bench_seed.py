@@ -5,7 +5,19 @@ from django.db import connection
 
 from crm.bench.scales import SCALES
 from crm.bench.seed import seed
-from crm.records.models import Activity, Company, Contact, Deal, DealStatus, Lead, Pipeline, StageChange
+from crm.core import recordtypes
+from crm.records.models import (
+    Activity,
+    ActivityLink,
+    Company,
+    Contact,
+    Deal,
+    DealStatus,
+    Lead,
+    Pipeline,
+    StageChange,
+    TaskLink,
+)
 from crm.search import index as search_index
 from crm.search.backends import backend
 
@@ -61,8 +73,15 @@ def _check_foreign_keys():
             cur.execute("PRAGMA foreign_key_check")
             assert cur.fetchall() == []
     else:
-        assert not Activity.objects.filter(contact__isnull=True, contact_id__isnull=False).exists()
-    assert not Contact.objects.exclude(company_id=None).filter(company__isnull=True).exists()
+        assert not Contact.objects.exclude(company_id=None).filter(company__isnull=True).exists()
+    # Generic links have no foreign key to check: each must name an existing record of its type.
+    for link in (ActivityLink, TaskLink):
+        rows = link.objects.all()
+        assert rows.exists()
+        for object_type in set(rows.values_list("record_type", flat=True)):
+            model = recordtypes.by_type(object_type).model
+            dangling = rows.filter(record_type=object_type).exclude(record_id__in=model.objects.values("pk"))
+            assert not dangling.exists(), (link, object_type)
 
 
 def _check_search_index_is_what_the_app_would_write():

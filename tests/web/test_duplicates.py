@@ -93,7 +93,7 @@ def test_merge_page_shows_each_differing_field_and_merges_the_picks(web, manager
     assert not Contact.objects.filter(pk=a.pk).exists()
     b.refresh_from_db()
     assert (b.first_name, b.title, b.company.name, b.custom_fields) == ("Ann", "CTO", "Acme Corp", {"shoe": "38"})
-    assert Activity.objects.get(pk=note.pk).contact_id == b.pk
+    assert Activity.objects.get(pk=note.pk).linked_ids("contact") == [b.pk]
     assert ObjectChange.objects.filter(object_type="contact", object_id=b.pk, action="merge").exists()
 
 

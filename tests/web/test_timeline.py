@@ -2,6 +2,7 @@
 
 from crm.records.models import Activity, Task
 from crm.records.services import activities
+from tests.factories import links_of
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -14,7 +15,7 @@ def test_log_a_call_with_htmx_updates_the_timeline(web, rep_a, ada, acme):
     )
     assert r.status_code == 200
     call = Activity.objects.get(subject="Discovery call")
-    assert call.kind == "call" and call.contact == ada and call.company == acme and call.owner == rep_a
+    assert call.kind == "call" and links_of(call) == {"contact": [ada.pk], "company": [acme.pk]} and call.owner == rep_a
     page = r.content.decode()
     assert 'id="timeline" hx-swap-oob="true"' in page and "Discovery call" in page and "15 min" in page
     # It shows on the company's timeline too.
@@ -31,14 +32,14 @@ def test_quick_add_errors_come_back_on_the_form(web, rep_a, ada):
 def test_quick_add_without_htmx_redirects_back(web, rep_a, big_deal):
     r = web(rep_a).post(f"/deals/{big_deal.pk}/quick/activity/", {"kind": "meeting", "body": "Kick-off"})
     assert r.status_code == 302 and r["Location"] == f"/deals/{big_deal.pk}/"
-    assert Activity.objects.get(body="Kick-off").deal == big_deal
+    assert Activity.objects.get(body="Kick-off").linked_ids("deal") == [big_deal.pk]
 
 
 def test_quick_add_a_task(web, rep_a, lead_x):
     r = web(rep_a).post(f"/leads/{lead_x.pk}/quick/task/", {"title": "Qualify budget", "priority": "high"}, **HTMX)
     assert r.status_code == 200
     task = Task.objects.get(title="Qualify budget")
-    assert task.lead == lead_x and task.assignee == rep_a and task.priority == "high"
+    assert links_of(task) == {"lead": [lead_x.pk]} and task.assignee == rep_a and task.priority == "high"
 
 
 def test_quick_add_on_a_hidden_record_is_404(web, rep_b, ada):

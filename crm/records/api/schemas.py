@@ -358,7 +358,16 @@ class StageChangeOut(Schema):
 # --- activities and tasks -------------------------------------------------------------------
 
 
+class LinkIn(In):
+    type: Annotated[str, StringConstraints(min_length=1, max_length=30)]
+    id: Id
+
+
 class Links(In):
+    """Either ``links`` (every record the row is about, replacing all) or the per-type shorthands
+    (each replacing the links of its type)."""
+
+    links: Annotated[list[LinkIn], Field(max_length=100)] | None = None
     company_id: Id | None = None
     contact_id: Id | None = None
     lead_id: Id | None = None
@@ -386,11 +395,39 @@ class ActivityPatch(ActivityFields):
     version: int | None = None
 
 
+class LinkOut(Schema):
+    type: str
+    id: int
+
+
 class LinksOut(Schema):
+    """``links``: every record the row is about; ``<type>_id``: the first linked record of that type."""
+
+    links: list[LinkOut]
     company_id: int | None
     contact_id: int | None
     lead_id: int | None
     deal_id: int | None
+
+    @staticmethod
+    def resolve_links(obj):
+        return [{"type": lk.record_type, "id": lk.record_id} for lk in sorted(obj.links.all(), key=lambda lk: lk.pk)]
+
+    @staticmethod
+    def resolve_company_id(obj):
+        return next(iter(obj.linked_ids("company")), None)
+
+    @staticmethod
+    def resolve_contact_id(obj):
+        return next(iter(obj.linked_ids("contact")), None)
+
+    @staticmethod
+    def resolve_lead_id(obj):
+        return next(iter(obj.linked_ids("lead")), None)
+
+    @staticmethod
+    def resolve_deal_id(obj):
+        return next(iter(obj.linked_ids("deal")), None)
 
 
 class ActivityOut(Out, LinksOut):

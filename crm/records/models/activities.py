@@ -1,12 +1,14 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.access.querysets import owner_q
+from crm.access.querysets import RestrictedQuerySet, owner_q
+from crm.core import recordtypes
 from crm.core.models import RecordModel
 
-LINKED = ("company", "contact", "lead", "deal")
 READS = ("view", "export")  # what a link to a visible record lets a user do with someone else's row
 
 
@@ -14,17 +16,40 @@ def linked_visibility_q(cls, policy, action: str = "view"):
     """Own-scope rows, plus, for reading only, any row linked to a record the user can see (so a
     shared record's timeline is complete). Seeing a colleague's call on my deal does not let me
     change or delete it: those stay within the role's own/team/all scope."""
-    from crm.records.models import Company, Contact, Deal, Lead
-
     own = owner_q(policy, cls.owner_field)
     if own is None or action not in READS:
         return own
     q = own
-    for name, model in (("company", Company), ("contact", Contact), ("lead", Lead), ("deal", Deal)):
-        if policy.allows(name, "view"):
-            model_q = model.visibility_q(policy)
-            q |= Q(**{f"{name}__isnull": False}) & Q(**{f"{name}__in": model.objects.filter(model_q)})
+    for rt in recordtypes.all_types():
+        if rt.timeline and policy.allows(rt.object_type, "view"):
+            visible = rt.model.visibility_q(policy)
+            ids = Q() if visible is None else Q(record_id__in=rt.model.objects.filter(visible).values("pk"))
+            q |= cls.linked_q(rt.object_type, ids)
     return q
+
+
+class LinkedQuerySet(RestrictedQuerySet):
+    def linked_to(self, record) -> LinkedQuerySet:
+        """The rows linked to ``record`` (any record of a type with a timeline)."""
+        return self.filter(self.model.linked_q(record.object_type, Q(record_id=record.pk)))
+
+
+class Linked:
+    """What activities and tasks share: their generic links (``links``, crm/records/models/links.py)."""
+
+    @classmethod
+    def linked_q(cls, record_type: str, q: Q | None = None) -> Q:
+        """Rows with a link to a ``record_type`` record matching ``q`` (a condition on ``record_id``)."""
+        link = cls.links.rel.related_model
+        rows = link.objects.filter(q or Q(), record_type=record_type)
+        return Q(pk__in=rows.values(cls.links.field.name))
+
+    def linked_ids(self, record_type: str) -> list[int]:
+        """Ids of the linked records of a type, oldest link first (reads prefetched ``links``)."""
+        return [lk.record_id for lk in sorted(self.links.all(), key=lambda lk: lk.pk) if lk.record_type == record_type]
+
+    def link_keys(self) -> list[str]:
+        return sorted(lk.key for lk in self.links.all()) if self.pk else []
 
 
 class ActivityKind(models.TextChoices):
@@ -34,8 +59,8 @@ class ActivityKind(models.TextChoices):
     EMAIL = "email"
 
 
-class Activity(RecordModel):
-    """One entry on the timeline, linked to any of a company, contact, lead and deal."""
+class Activity(Linked, RecordModel):
+    """One entry on the timeline, linked to any number of records (``links``)."""
 
     object_type = "activity"
 
@@ -50,26 +75,10 @@ class Activity(RecordModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     participants = models.ManyToManyField("records.Contact", blank=True, related_name="participated_in")
-    company = models.ForeignKey(
-        "records.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
-    )
-    contact = models.ForeignKey(
-        "records.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
-    )
-    lead = models.ForeignKey(
-        "records.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
-    )
-    deal = models.ForeignKey(
-        "records.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
-    )
 
     class Meta:
         verbose_name_plural = "activities"
         indexes = [
-            models.Index(fields=["contact", "occurred_at"], name="activity_contact_time"),
-            models.Index(fields=["company", "occurred_at"], name="activity_company_time"),
-            models.Index(fields=["deal", "occurred_at"], name="activity_deal_time"),
-            models.Index(fields=["lead", "occurred_at"], name="activity_lead_time"),
             models.Index(fields=["owner", "occurred_at"], name="activity_owner_time"),
         ]
 
@@ -78,10 +87,12 @@ class Activity(RecordModel):
 
     visibility_q = classmethod(linked_visibility_q)
 
-    snapshot_prefetch = ("participants",)
+    objects = LinkedQuerySet.as_manager()
+    snapshot_prefetch = ("participants", "links")
 
     def extra_snapshot(self) -> dict:
-        return {"participants": sorted(p.pk for p in self.participants.all()) if self.pk else []}
+        people = sorted(p.pk for p in self.participants.all()) if self.pk else []
+        return {"participants": people, "links": self.link_keys()}
 
 
 class TaskStatus(models.TextChoices):
@@ -98,7 +109,7 @@ class TaskPriority(models.TextChoices):
     URGENT = "urgent"
 
 
-class Task(RecordModel):
+class Task(Linked, RecordModel):
     object_type = "task"
     owner_field = "assignee"
 
@@ -115,26 +126,19 @@ class Task(RecordModel):
     status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     priority = models.CharField(max_length=10, choices=TaskPriority.choices, default=TaskPriority.NORMAL)
     completed_at = models.DateTimeField(null=True, blank=True)
-    company = models.ForeignKey(
-        "records.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
-    )
-    contact = models.ForeignKey(
-        "records.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
-    )
-    lead = models.ForeignKey("records.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
-    deal = models.ForeignKey("records.Deal", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
 
     class Meta:
         indexes = [
             models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_due"),
             models.Index(fields=["status", "reminder_at"], name="task_reminder"),
-            models.Index(fields=["contact"], name="task_contact"),
-            models.Index(fields=["company"], name="task_company"),
-            models.Index(fields=["deal"], name="task_deal"),
-            models.Index(fields=["lead"], name="task_lead"),
         ]
 
     def __str__(self) -> str:
         return self.title
 
     visibility_q = classmethod(linked_visibility_q)
+    objects = LinkedQuerySet.as_manager()
+    snapshot_prefetch = ("links",)
+
+    def extra_snapshot(self) -> dict:
+        return {"links": self.link_keys()}

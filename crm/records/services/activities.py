@@ -1,4 +1,4 @@
-"""Activities (the timeline) and tasks, both linkable to a company, contact, lead and deal."""
+"""Activities (the timeline) and tasks, both linked to any records with a timeline (services/links.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from django.utils import timezone
 
 from crm.audit import changelog
 from crm.core.errors import ValidationFailed
-from crm.records.models import Activity, Company, Contact, Deal, Lead, Task, TaskStatus
-from crm.records.services import common
+from crm.records.models import Activity, Contact, Task, TaskStatus
+from crm.records.services import common, links
 
-LINKS = (("company", Company), ("contact", Contact), ("lead", Lead), ("deal", Deal))
 ACTIVITY_FIELDS = (
     "kind",
     "subject",
@@ -20,10 +19,6 @@ ACTIVITY_FIELDS = (
     "outcome",
     "duration_minutes",
     "owner",
-    "company",
-    "contact",
-    "lead",
-    "deal",
 )
 TASK_FIELDS = (
     "title",
@@ -33,16 +28,7 @@ TASK_FIELDS = (
     "assignee",
     "status",
     "priority",
-    "company",
-    "contact",
-    "lead",
-    "deal",
 )
-
-
-def _links(data: dict, actor, errors: dict) -> None:
-    for name, model in LINKS:
-        common.resolve_related(data, name, model, actor, errors)
 
 
 def _participants(data: dict, actor, errors: dict):
@@ -59,25 +45,26 @@ def _participants(data: dict, actor, errors: dict):
 # --- activities -----------------------------------------------------------------------------
 
 
-def _prepare_activity(data: dict, actor):
+def _prepare_activity(activity: Activity, data: dict, actor):
     data = dict(data)
     errors: dict[str, str] = {}
-    _links(data, actor, errors)
+    pairs = links.wanted(activity, data, actor, errors)
     participants = _participants(data, actor, errors)
     common.resolve_user(data, "owner", errors)
     common.raise_if(errors)
-    return data, participants
+    return data, participants, pairs
 
 
 @transaction.atomic
 def activity_create(*, actor, data: dict) -> common.Saved:
     common.require(actor, Activity, "add")
-    data, participants = _prepare_activity({"owner_id": actor.pk, **data}, actor)
     activity = Activity()
+    data, participants, pairs = _prepare_activity(activity, {"owner_id": actor.pk, **data}, actor)
     common.assign(activity, data, ACTIVITY_FIELDS)
     common.apply_custom_fields(activity, data, creating=True)
     common.full_clean(activity)
     common.save_new(activity, actor=actor)
+    links.apply(activity, pairs)
     if participants is not None:
         activity.participants.set(participants)
     common.finish_create(activity, actor)
@@ -88,11 +75,12 @@ def activity_create(*, actor, data: dict) -> common.Saved:
 def activity_update(activity: Activity, *, actor, data: dict, version: int | None = None) -> common.Saved:
     activity = common.lock_for_write(activity, actor=actor, action="change", version=version)
     before = changelog.snapshot(activity)
-    data, participants = _prepare_activity(data, actor)
+    data, participants, pairs = _prepare_activity(activity, data, actor)
     common.assign(activity, data, ACTIVITY_FIELDS)
     common.apply_custom_fields(activity, data, creating=False)
     common.full_clean(activity)
     common.save_existing(activity)
+    links.apply(activity, pairs)
     if participants is not None:
         activity.participants.set(participants)
     common.finish_update(activity, actor, before)
@@ -107,13 +95,13 @@ def activity_delete(activity: Activity, *, actor, version: int | None = None) ->
 # --- tasks ----------------------------------------------------------------------------------
 
 
-def _prepare_task(data: dict, actor):
+def _prepare_task(task: Task, data: dict, actor):
     data = dict(data)
     errors: dict[str, str] = {}
-    _links(data, actor, errors)
+    pairs = links.wanted(task, data, actor, errors)
     common.resolve_user(data, "assignee", errors)
     common.raise_if(errors)
-    return data
+    return data, pairs
 
 
 def _task_rules(task: Task) -> None:
@@ -129,13 +117,14 @@ def _task_rules(task: Task) -> None:
 @transaction.atomic
 def task_create(*, actor, data: dict) -> common.Saved:
     common.require(actor, Task, "add")
-    data = _prepare_task({"assignee_id": actor.pk, **data}, actor)
     task = Task(created_by=actor if actor.pk else None)
+    data, pairs = _prepare_task(task, {"assignee_id": actor.pk, **data}, actor)
     common.assign(task, data, TASK_FIELDS)
     _task_rules(task)
     common.apply_custom_fields(task, data, creating=True)
     common.full_clean(task)
     common.save_new(task, actor=actor)
+    links.apply(task, pairs)
     common.finish_create(task, actor)
     return common.Saved(task)
 
@@ -144,12 +133,13 @@ def task_create(*, actor, data: dict) -> common.Saved:
 def task_update(task: Task, *, actor, data: dict, version: int | None = None) -> common.Saved:
     task = common.lock_for_write(task, actor=actor, action="change", version=version)
     before = changelog.snapshot(task)
-    data = _prepare_task(data, actor)
+    data, pairs = _prepare_task(task, data, actor)
     common.assign(task, data, TASK_FIELDS)
     _task_rules(task)
     common.apply_custom_fields(task, data, creating=False)
     common.full_clean(task)
     common.save_existing(task)
+    links.apply(task, pairs)
     common.finish_update(task, actor, before)
     return common.Saved(task)
 

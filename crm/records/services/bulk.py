@@ -23,7 +23,7 @@ from crm.core import events, rawinsert
 from crm.core.errors import ValidationFailed
 from crm.customization.validation import definitions
 from crm.records.models import Tag
-from crm.records.services import common
+from crm.records.services import common, links
 from crm.search import index as search_index
 
 FK_EXCLUDED = ("owner", "company", "parent")  # checked once per batch, not by full_clean per record
@@ -242,6 +242,7 @@ def delete_many(model, pks: list[int], *, actor, force: bool = False) -> int:
     befores = [changelog.snapshot(o) for o in objs]
     search_index.remove_many(objs)
     changes = changelog.log_bulk_delete(actor, objs, befores)
+    links.unlink(model.object_type, [o.pk for o in objs])
     model.objects.filter(pk__in=[o.pk for o in objs]).delete()
     events.emit_many("record.deleted", objs, actor=actor, changes=changes)
     return len(objs)

@@ -21,6 +21,7 @@ from crm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from crm.core.normalize import InvalidValue
 from crm.customization.validation import clean_custom_fields
 from crm.records.models import Tag
+from crm.records.services import links
 from crm.search import index as search_index
 
 
@@ -203,6 +204,7 @@ def delete_record(obj, *, actor, version: int | None = None) -> None:
     pk = obj.pk
     search_index.remove(obj)
     entry = changelog.log_delete(actor, obj, before)
+    links.unlink(obj.object_type, [pk])
     obj.delete()
     obj.pk = pk
     events.emit("record.deleted", obj, actor=actor, changes=entry.changes)

@@ -9,7 +9,7 @@ from crm.audit import changelog
 from crm.core.errors import Conflict, ValidationFailed
 from crm.core.normalize import InvalidValue, normalize_domain
 from crm.records.models import Activity, Company, CompanyDomain, Contact, ContactEmail, Lead, LeadStatus, Task
-from crm.records.services import common
+from crm.records.services import common, links
 from crm.records.services.companies import company_create
 from crm.records.services.contacts import contact_create, contact_update
 from crm.records.services.deals import deal_create
@@ -49,15 +49,17 @@ def _match_contact(actor, lead: Lead) -> Contact | None:
     return Contact.objects.restrict(actor).filter(pk__in=ids).order_by("id").first()
 
 
-def _relink(lead: Lead, links: dict, actor) -> None:
-    """Link the lead's activities and tasks to the new records too, each change logged."""
+def _relink(lead: Lead, targets: dict, actor) -> None:
+    """Link the lead's activities and tasks to the new records too (where a row has no record of that
+    type yet), each change logged."""
     for model in (Activity, Task):
-        for obj in model.objects.filter(lead=lead):
+        for obj in model.objects.linked_to(lead).prefetch_related(*model.snapshot_prefetch):
             before = changelog.snapshot(obj)
-            for name, target in links.items():
-                if getattr(obj, f"{name}_id") is None:
-                    setattr(obj, name, target)
+            pairs = [(lk.record_type, lk.record_id) for lk in obj.links.all()]
+            had = {t for t, _ in pairs}
+            pairs += [(t, target.pk) for t, target in targets.items() if target is not None and t not in had]
             common.save_existing(obj)
+            links.apply(obj, pairs)
             changelog.log_update(actor, obj, before)
 
 
@@ -130,9 +132,9 @@ def lead_convert(
             ).obj
         except ValidationFailed as exc:  # name the fields as the caller sent them: inside "deal"
             raise ValidationFailed({f"deal.{k}": v for k, v in exc.fields.items()}, exc.message) from None
-    links = {"contact": contact, "company": company, "deal": new_deal}
-    links = {k: v for k, v in links.items() if v is not None}
-    _relink(lead, links, actor)
+    targets = {"contact": contact, "company": company, "deal": new_deal}
+    targets = {k: v for k, v in targets.items() if v is not None}
+    _relink(lead, targets, actor)
     lead.status = LeadStatus.QUALIFIED
     lead.converted_at = timezone.now()
     lead.converted_contact, lead.converted_company, lead.converted_deal = contact, company, new_deal

@@ -266,9 +266,9 @@ class TaskForm(ServiceForm):
             "status": obj.status,
             "assignee": str(obj.assignee_id or ""),
             "description": obj.description,
-            "company": obj.company_id,
-            "contact": obj.contact_id,
-            "deal": obj.deal_id,
+            # The form edits the first linked record of each type (the service keeps the others
+            # only when the field is left as it was: a changed picker replaces that type's links).
+            **{t: next(iter(obj.linked_ids(t)), None) for t in ("company", "contact", "deal")},
         }
 
     def to_data(self) -> dict:

@@ -144,12 +144,10 @@ def join_list(value) -> str:
 @register.filter
 def task_links(task, user) -> list[dict]:
     """The records a task is linked to that the user may see."""
-    out = []
-    for name in ("company", "contact", "deal", "lead"):
-        target = getattr(task, name, None)
-        if target is not None and type(target).objects.restrict(user).filter(pk=target.pk).exists():
-            out.append({"label": name.capitalize(), "obj": target})
-    return out
+    from crm.records.selectors import attach_linked
+
+    attach_linked([task], user)
+    return [{"label": type(r)._meta.verbose_name.capitalize(), "obj": r} for r in task.linked]
 
 
 TIMELINE_LABELS = {"all": "All", "note": "Notes", "call": "Calls", "meeting": "Meetings", "email": "Emails"}

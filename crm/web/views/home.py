@@ -9,9 +9,9 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
+from crm.core import recordtypes
 from crm.records.models import Activity, Deal, DealStatus, Pipeline, Task, TaskStatus
-from crm.records.models.activities import LINKED
-from crm.records.selectors import only_visible_links
+from crm.records.selectors import attach_linked
 from crm.web.forms.records import TaskForm
 from crm.web.saved_views import month_bounds
 
@@ -28,10 +28,9 @@ def my_tasks(user, limit: int = 30):
     rows = list(
         Task.objects.restrict(user)
         .filter(assignee=user, status__in=OPEN_TASK, due_at__lt=end_of_today())
-        .select_related("company", "contact", "deal")
         .order_by("due_at", "id")[:limit]
     )
-    return only_visible_links(rows, user, ("company", "contact", "deal"))
+    return rows
 
 
 def my_deals(user, limit: int = 20):
@@ -48,15 +47,14 @@ def recent_activity(user, limit: int = 15):
     """The latest activities on records I own (or that I logged myself). An activity also linked to
     a record I may not open shows without that link (it would answer 404)."""
     mine = Q(owner=user)
-    for name in LINKED:
-        mine |= Q(**{f"{name}__owner": user})
+    for rt in recordtypes.all_types():
+        if rt.timeline and rt.owner_field:
+            owned = rt.model.objects.filter(**{rt.owner_field: user}).values("pk")
+            mine |= Activity.linked_q(rt.object_type, Q(record_id__in=owned))
     rows = list(
-        Activity.objects.restrict(user)
-        .filter(mine)
-        .select_related("owner", *LINKED)
-        .order_by("-occurred_at", "-id")[:limit]
+        Activity.objects.restrict(user).filter(mine).select_related("owner").order_by("-occurred_at", "-id")[:limit]
     )
-    return only_visible_links(rows, user, LINKED)
+    return attach_linked(rows, user)
 
 
 def pipeline_chart(user) -> dict | None:

@@ -31,10 +31,11 @@ def _new_url(slug: str, **initial) -> str:
     return f"{reverse('web:record-create', args=[slug])}?{urlencode(initial)}"
 
 
-def _open_tasks(user, **link):
+def _open_tasks(user, record):
     return list(
         Task.objects.restrict(user)
-        .filter(status__in=[TaskStatus.OPEN, TaskStatus.IN_PROGRESS], **link)
+        .linked_to(record)
+        .filter(status__in=[TaskStatus.OPEN, TaskStatus.IN_PROGRESS])
         .select_related("assignee")
         .order_by("due_at", "id")[:LIMIT]
     )
@@ -58,7 +59,7 @@ def related_for(kind, obj, user) -> list[Section]:
                 _list_url("deals", company=obj.pk),
                 _new_url("deals", company=obj.pk),
             ),
-            Section("Open tasks", "tasks", _open_tasks(user, company=obj), _list_url("tasks", company=obj.pk)),
+            Section("Open tasks", "tasks", _open_tasks(user, obj), _list_url("tasks", company=obj.pk)),
         ]
     if slug == "contacts":
         deals = Deal.objects.restrict(user).filter(deal_contacts__contact=obj).select_related("stage")
@@ -70,7 +71,7 @@ def related_for(kind, obj, user) -> list[Section]:
                 _list_url("deals", contact=obj.pk),
                 _new_url("deals", contact=obj.pk, company=obj.company_id or ""),
             ),
-            Section("Open tasks", "tasks", _open_tasks(user, contact=obj), _list_url("tasks", contact=obj.pk)),
+            Section("Open tasks", "tasks", _open_tasks(user, obj), _list_url("tasks", contact=obj.pk)),
         ]
     if slug == "deals":
         contacts = Contact.objects.restrict(user).filter(deal_roles__deal=obj).order_by("name", "id")
@@ -79,11 +80,11 @@ def related_for(kind, obj, user) -> list[Section]:
         )
         return [
             Section("Contacts", "contacts", list(contacts[:LIMIT]), _list_url("contacts", id__in=_ids(contacts))),
-            Section("Open tasks", "tasks", _open_tasks(user, deal=obj), _list_url("tasks", deal=obj.pk)),
+            Section("Open tasks", "tasks", _open_tasks(user, obj), _list_url("tasks", deal=obj.pk)),
             Section("Stage history", "stages", list(history[:LIMIT])),
         ]
     if slug == "leads":
-        return [Section("Open tasks", "tasks", _open_tasks(user, lead=obj), _list_url("tasks", lead=obj.pk))]
+        return [Section("Open tasks", "tasks", _open_tasks(user, obj), _list_url("tasks", lead=obj.pk))]
     return []
 
 

@@ -73,14 +73,14 @@ def timeline_part(request, kind_slug: str, pk: int):
 
 def _links(kind, obj, user) -> dict:
     """Link the entry to the record, and to the record's company when the user can see it."""
-    data = {f"{obj.object_type}_id": obj.pk}
+    links = [{"type": obj.object_type, "id": obj.pk}]
     company_id = getattr(obj, "company_id", None)
     if kind.slug in ("contacts", "deals") and company_id:
         from crm.records.models import Company
 
         if Company.objects.restrict(user).filter(pk=company_id).exists():
-            data["company_id"] = company_id
-    return data
+            links.append({"type": "company", "id": company_id})
+    return {"links": links}
 
 
 @login_required

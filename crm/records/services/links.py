@@ -1,0 +1,135 @@
+"""Writing the generic links of activities and tasks (crm/records/models/links.py).
+
+A service's ``data`` says which records an activity or task is about in either of two ways:
+``links``, a list of ``{"type": "contact", "id": 42}`` that replaces every link, or the shorthands
+``company_id``, ``contact_id``, ``lead_id`` and ``deal_id`` (what the API and the forms have always
+sent): naming a record already linked changes nothing, another one replaces the links of its type,
+null removes them. A linked record must be of a type with a timeline
+and one the actor can see.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from crm.core import recordtypes
+
+SHORTHANDS = ("company", "contact", "lead", "deal")  # <type>_id keys of the API and forms
+Pair = tuple[str, int]
+
+
+def wanted(obj, data: dict, actor, errors: dict) -> list[Pair] | None:
+    """The links the row should have after this write, or None when ``data`` leaves them alone.
+    Takes ``links`` and the ``<type>_id`` shorthands out of ``data``; a bad one is a field error
+    under the key it came in."""
+    asked = "links" in data or any(f"{t}_id" in data for t in SHORTHANDS)
+    if not asked:
+        return None
+    pairs = _current(obj)
+    given: dict[Pair, str] = {}  # a pair this write names -> the key it came in, for errors
+    if "links" in data:
+        pairs = _parse_links(data.pop("links"), errors)
+        given |= dict.fromkeys(pairs, "links")
+    for t in SHORTHANDS:
+        if f"{t}_id" in data:
+            pk = data.pop(f"{t}_id")
+            if pk is not None and (not isinstance(pk, int) or isinstance(pk, bool)):
+                errors[f"{t}_id"] = f"Not a record id: {pk!r}."
+                continue
+            if (t, pk) not in pairs:  # naming a record already linked changes nothing
+                pairs = [p for p in pairs if p[0] != t] + ([(t, pk)] if pk is not None else [])
+            given[(t, pk)] = f"{t}_id"
+    pairs = list(dict.fromkeys(pairs))
+    _check_visible([p for p in pairs if p in given], given, actor, errors)
+    return pairs
+
+
+def _current(obj) -> list[Pair]:
+    return [(lk.record_type, lk.record_id) for lk in obj.links.order_by("pk")] if obj.pk else []
+
+
+def _parse_links(raw, errors: dict) -> list[Pair]:
+    pairs = []
+    for item in raw or []:
+        t, pk = (item.get("type"), item.get("id")) if isinstance(item, dict) else (None, None)
+        rt = recordtypes.by_type(t) if isinstance(t, str) else None
+        if rt is None or not rt.timeline:
+            errors["links"] = f"Cannot link to a record of type {t!r}."
+        elif not isinstance(pk, int) or isinstance(pk, bool) or pk < 1:
+            errors["links"] = f"Not a record id: {pk!r}."
+        else:
+            pairs.append((t, pk))
+    return pairs
+
+
+def _check_visible(pairs: list[Pair], given: dict[Pair, str], actor, errors: dict) -> None:
+    """Each newly named record must be one the actor can see (links kept from before are not
+    re-checked: a record shared with the author may since have moved out of the editor's sight)."""
+    for t in dict.fromkeys(t for t, _ in pairs):
+        rt = recordtypes.by_type(t)
+        ids = {pk for tt, pk in pairs if tt == t}
+        seen = set(rt.model.objects.restrict(actor, "view").filter(pk__in=ids).values_list("pk", flat=True))
+        for pk in sorted(ids - seen):
+            errors[given[(t, pk)]] = f"No {rt.singular} with id {pk}."
+
+
+def apply(obj, pairs: list[Pair] | None) -> None:
+    """Make the row's links exactly ``pairs`` (None: leave them), touching only what changes."""
+    if pairs is None:
+        return
+    existing = {(lk.record_type, lk.record_id): lk.pk for lk in obj.links.all()}
+    gone = [pk for pair, pk in existing.items() if pair not in pairs]
+    if gone:
+        obj.links.filter(pk__in=gone).delete()
+    new = [p for p in pairs if p not in existing]
+    if new:
+        link = type(obj).links.rel.related_model
+        fk = type(obj).links.field.name
+        link.objects.bulk_create([link(**{fk: obj}, record_type=t, record_id=pk) for t, pk in new])
+    if hasattr(obj, "_prefetched_objects_cache"):
+        obj._prefetched_objects_cache.pop("links", None)
+
+
+def link_models() -> list:
+    from crm.records.models import ActivityLink, TaskLink
+
+    return [ActivityLink, TaskLink]
+
+
+def unlink(object_type: str, pks) -> None:
+    """Records about to be deleted: the activities and tasks about them stay, without the link
+    (as the old foreign keys were set to NULL)."""
+    pks = list(pks)
+    for model in link_models():
+        for i in range(0, len(pks), 500):
+            model.objects.filter(record_type=object_type, record_id__in=pks[i : i + 500]).delete()
+
+
+def holders_of(object_type: str, pk: int) -> dict[type, Q]:
+    """{Activity or Task: the condition matching rows linked to the record}."""
+    from crm.records.models import Activity, Task
+
+    return {m: m.linked_q(object_type, Q(record_id=pk)) for m in (Activity, Task)}
+
+
+def move(object_type: str, old_pk: int, new_pk: int, *, actor) -> dict[str, int]:
+    """A merge: the activities and tasks linked to record ``old_pk`` are linked to ``new_pk`` instead
+    (a row linked to both keeps one link). Each moved row gets a version bump and a change-log entry
+    naming the link that changed (services/moves.py). Returns counts per model, for the merge log."""
+    from crm.records.models import Activity, Task
+    from crm.records.services import moves
+
+    out = {}
+    for model in (Activity, Task):
+        link, fk = model.links.rel.related_model, f"{model.links.field.name}_id"
+        rows = link.objects.filter(record_type=object_type, record_id=old_pk)
+        holders = set(rows.values_list(fk, flat=True))
+        if not holders:
+            continue
+        before = moves.before_of(model, holders)
+        both = link.objects.filter(record_type=object_type, record_id=new_pk).values(fk)
+        rows.filter(**{f"{fk}__in": both}).delete()
+        rows.update(record_id=new_pk)
+        moves.log_changed(model, before, actor=actor)
+        out[f"{model._meta.label_lower}.links"] = len(holders)
+    return out
