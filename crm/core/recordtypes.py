@@ -169,7 +169,7 @@ def provide_custom_fields(source: Callable[[str], dict[str, str]]) -> None:
 
 def custom_field_kinds(object_type: str) -> dict[str, str]:
     """{key: filter kind} of the custom fields defined on a type (kinds as crm.core.filters reads them,
-    plus "multi" for a list of choices)."""
+    plus "multi" for a list of choices and "money" for an amount with its currency)."""
     kinds: dict[str, str] = {}
     for source in _CUSTOM_FIELD_KINDS:
         kinds.update(source(object_type))

@@ -20,7 +20,7 @@ def records_of_key(key: str, user=None, action: str = "view"):
     object_type = ObjectType.objects.filter(key=key).first()
     if object_type is None:
         return None
-    qs = CustomRecord.objects.of_type(object_type)
+    qs = CustomRecord.objects.of_type(object_type).select_related("type")  # its change log reads the key
     return qs if user is None else qs.restrict(user, action)
 
 
