@@ -30,7 +30,7 @@ ALL = ["view", "add", "change", "delete", "export"]
 @pytest.fixture
 def clerk(fleet_team):
     """Every action on vehicles, own records only."""
-    return user_with("clerk", {"vehicle": ALL}, team=fleet_team)
+    return user_with("clerk", {"vehicle": ALL, "company": ["view"]}, team=fleet_team)
 
 
 @pytest.fixture
