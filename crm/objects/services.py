@@ -81,14 +81,18 @@ def _create_field(actor, object_type: ObjectType, spec: dict, i: int | None) -> 
 
 @transaction.atomic
 def object_type_update(object_type: ObjectType, *, actor, data: dict) -> ObjectType:
+    """``data`` holds the changed attributes, and ``archived`` (true or false) to archive or restore."""
     require_admin(actor, "object types")
     if "key" in data and data["key"] != object_type.key:
         raise ValidationFailed({"key": "A type's key never changes (its permissions and change log use it)."})
     before = configwrites.locked(ObjectType, object_type.pk)
-    data = {k: v for k, v in data.items() if k in CHANGEABLE}
-    if data:
-        data["updated_at"] = timezone.now()
-    saved = configwrites.update(before, actor=actor, data=data, fields=(*CHANGEABLE, "updated_at"), check=check)
+    changes = {k: v for k, v in data.items() if k in CHANGEABLE}
+    if "archived" in data and bool(data["archived"]) != before.archived:
+        changes["archived_at"] = timezone.now() if data["archived"] else None
+    if changes:
+        changes["updated_at"] = timezone.now()
+    fields = (*CHANGEABLE, "archived_at", "updated_at")
+    saved = configwrites.update(before, actor=actor, data=changes, fields=fields, check=check)
     if saved.name_field != before.name_field:
         _sync_names(saved)
     return saved
@@ -102,18 +106,11 @@ def _sync_names(object_type: ObjectType) -> None:
 
 def object_type_archive(object_type: ObjectType, *, actor) -> ObjectType:
     """An archived type keeps its records for reading; the record services refuse writes to it."""
-    return _set_archived(object_type, actor, timezone.now())
+    return object_type_update(object_type, actor=actor, data={"archived": True})
 
 
 def object_type_unarchive(object_type: ObjectType, *, actor) -> ObjectType:
-    return _set_archived(object_type, actor, None)
-
-
-@transaction.atomic
-def _set_archived(object_type: ObjectType, actor, when) -> ObjectType:
-    require_admin(actor, "object types")
-    data = {"archived_at": when, "updated_at": timezone.now()}
-    return configwrites.update(object_type, actor=actor, data=data, fields=("archived_at", "updated_at"))
+    return object_type_update(object_type, actor=actor, data={"archived": False})
 
 
 @transaction.atomic
