@@ -178,3 +178,17 @@ def test_record_attributes_are_not_field_keys(boss, vehicle):
             actor=boss, data={"object_type": "vehicle", "key": "owner_id", "label": "O", "field_type": "integer"}
         )
     assert "record attribute" in exc.value.fields["key"]
+
+
+def test_the_filter_language_reads_a_custom_types_fields(clerk, vehicle):
+    from crm.core.filters import build_q
+    from crm.objects.selectors import records_of
+
+    for name, amount, seats in (("A", "10", 2), ("B", "99.5", 7), ("C", "150", 7)):
+        make(clerk, vehicle, name=name, price={"amount": amount, "currency": "EUR"}, seats=seats)
+
+    def names(**params):
+        return sorted(records_of(vehicle, clerk).filter(build_q("vehicle", params, {})).values_list("name", flat=True))
+
+    assert names(cf_price__gt="10", cf_seats="7") == ["B", "C"]
+    assert names(cf_price__lte="99.5") == ["A", "B"]
