@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "crm.access",
     "crm.audit",
     "crm.customization",
+    "crm.objects",
     "crm.records",
     "crm.search",
     "crm.demo",

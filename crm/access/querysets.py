@@ -15,10 +15,14 @@ from crm.access.policy import policy_for
 class RestrictedQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view") -> RestrictedQuerySet:
         policy = policy_for(user)
-        if not policy.allows(self.model.object_type, action):
+        if not policy.allows(self.permission_key(), action):
             return self.none()
         q = self.model.visibility_q(policy, action)
         return self if q is None else self.filter(q)
+
+    def permission_key(self) -> str:
+        """The type whose permissions apply: the model's, or (custom records) the one type filtered on."""
+        return self.model.object_type
 
 
 def owner_q(policy, owner_field: str) -> Q | None:

@@ -15,7 +15,7 @@ FIELDS = ("name", "slug", "scope", "permissions", "is_admin")
 
 
 def check(role: Role) -> None:
-    """``permissions`` maps declared record types to lists of actions. Policy.allows tests
+    """``permissions`` maps record types (declared, or custom object types) to lists of actions. Policy.allows tests
     ``action in permissions[type]``: a string there ("view, add") would grant any action it
     contains as a substring, so only lists are accepted."""
     value = role.permissions
@@ -23,7 +23,7 @@ def check(role: Role) -> None:
         return  # the model's own "cannot be null"
     if not isinstance(value, dict):
         raise ValidationFailed({"permissions": 'Must be an object of record type to actions: {"contact": ["view"]}.'})
-    types = recordtypes.object_types()
+    types = recordtypes.known_types()
     errors = {}
     for key, actions in value.items():
         if key not in types:

@@ -82,6 +82,8 @@ def _bad():
 def _custom_field(key: str, kinds: dict[str, str]) -> Field:
     if key not in kinds:
         raise BadRequest(f"Unknown custom field {key!r}.", fields={f"cf_{key}": "Unknown custom field."})
+    if kinds[key] == "money":  # {"amount", "currency"}: filters compare the amount
+        return Field(f"custom_fields__{key}__amount", "decimal")
     return Field(f"custom_fields__{key}", kinds[key])
 
 

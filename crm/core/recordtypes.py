@@ -12,7 +12,7 @@ This module imports no domain app: a declaration points down at its app's models
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.utils.module_loading import autodiscover_modules
@@ -170,11 +170,47 @@ def provide_custom_fields(source: Callable[[str], dict[str, str]]) -> None:
 
 def custom_field_kinds(object_type: str) -> dict[str, str]:
     """{key: filter kind} of the custom fields defined on a type (kinds as crm.core.filters reads them,
-    plus "multi" for a list of choices)."""
+    plus "multi" for a list of choices and "money" for an amount with its currency)."""
     kinds: dict[str, str] = {}
     for source in _CUSTOM_FIELD_KINDS:
         kinds.update(source(object_type))
     return kinds
+
+
+# Types admins define at run time (crm/objects) are rows, not declarations. Until each is declared as a
+# RecordType of its own, the app that stores them names itself here (ObjectsConfig.ready), so roles and
+# custom field definitions accept their keys and can reach their records without importing that app.
+_RUN_TIME_SOURCES: list[RunTimeTypes] = []
+
+
+@dataclass(frozen=True)
+class RunTimeTypes:
+    keys: Callable[[], Iterable[str]]  # every type's key, archived ones included
+    records: Callable[..., object]  # records(key, user=None, action="view") -> queryset, or None if unknown
+
+
+def provide_run_time_types(source: RunTimeTypes) -> None:
+    if source not in _RUN_TIME_SOURCES:
+        _RUN_TIME_SOURCES.append(source)
+
+
+def known_types() -> tuple[str, ...]:
+    """The declared types, then the types defined at run time: what a permission or a custom field may name."""
+    extra = [key for source in _RUN_TIME_SOURCES for key in source.keys() if key not in _TYPES]
+    return (*_TYPES, *extra)
+
+
+def record_queryset(object_type: str, user=None, action: str = "view"):
+    """Every record of a type (any owner), or only those ``user`` may ``action`` when a user is given;
+    None for an unknown type."""
+    rt = _TYPES.get(object_type)
+    if rt is not None:
+        return rt.model.objects.all() if user is None else rt.model.objects.restrict(user, action)
+    for source in _RUN_TIME_SOURCES:
+        qs = source.records(object_type, user, action)
+        if qs is not None:
+            return qs
+    return None
 
 
 def slug_of(object_type: str) -> str | None:

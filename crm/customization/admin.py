@@ -16,7 +16,7 @@ class CustomFieldForm(CheckedForm):
 @admin.register(CustomField)
 class CustomFieldAdmin(ServiceAdmin):
     form = CustomFieldForm
-    list_display = ("object_type", "key", "label", "field_type", "required", "order")
+    list_display = ("object_type", "key", "label", "field_type", "required", "unique", "order")
     list_filter = ("object_type", "field_type")
     service_fields = services.FIELDS
 
@@ -27,4 +27,5 @@ class CustomFieldAdmin(ServiceAdmin):
         return services.custom_field_update(obj, actor=actor, data=data)
 
     def delete(self, obj, actor):
-        services.custom_field_delete(obj, actor=actor)
+        # The admin's "Are you sure?" page is the confirmation: values held in records go with the field.
+        services.custom_field_delete(obj, actor=actor, confirm=True)

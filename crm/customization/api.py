@@ -17,16 +17,19 @@ class CustomFieldOut(Schema):
     default: object | None
     choices: list
     help_text: str
+    target: str
+    unique: bool
+    searchable: bool
 
 
 @router.get("", response=list[CustomFieldOut], summary="Custom field definitions")
 def custom_fields(request, object_type: str | None = None):
     qs = CustomField.objects.all()
     if object_type:
-        if recordtypes.by_type(object_type) is None:
+        if object_type not in recordtypes.known_types():
             raise BadRequest(
                 f"Unknown object type {object_type!r}.",
-                fields={"object_type": f"Use one of: {', '.join(recordtypes.object_types())}."},
+                fields={"object_type": f"Use one of: {', '.join(recordtypes.known_types())}."},
             )
         qs = qs.filter(object_type=object_type)
     return list(qs)

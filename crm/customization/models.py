@@ -1,8 +1,6 @@
 from django.core.validators import RegexValidator
 from django.db import models
 
-from crm.access.models import OBJECT_TYPES
-
 
 class FieldType(models.TextChoices):
     TEXT = "text"
@@ -17,6 +15,9 @@ class FieldType(models.TextChoices):
     URL = "url"
     EMAIL = "email"
     USER = "user"
+    MONEY = "money"  # {"amount": 12.5, "currency": "EUR"}
+    PHONE = "phone"  # E.164
+    LOOKUP = "lookup"  # the id of a record of ``target`` (or of a user)
 
 
 class CustomField(models.Model):
@@ -24,7 +25,9 @@ class CustomField(models.Model):
 
     change_log_type = "custom_field"  # the object_type of its change-log rows (it is not a record)
 
-    object_type = models.CharField(max_length=30, choices=[(t, t) for t in OBJECT_TYPES])
+    # A declared record type or a custom object type's key: checked by the service (crm.core.recordtypes
+    # .known_types), since custom types are rows and a choices list would need a migration per type.
+    object_type = models.CharField(max_length=30)
     key = models.CharField(
         max_length=50,
         validators=[RegexValidator(r"^[a-z][a-z0-9_]*$", "Lower-case letters, digits and _, starting with a letter.")],
@@ -36,6 +39,9 @@ class CustomField(models.Model):
     choices = models.JSONField(default=list, blank=True, help_text="Allowed values for choice fields.")
     help_text = models.CharField(max_length=255, blank=True)
     order = models.PositiveIntegerField(default=0)
+    target = models.CharField(max_length=30, blank=True, help_text="A lookup field's type: company, user, ...")
+    unique = models.BooleanField(default=False, help_text="No two records of the type hold the same value.")
+    searchable = models.BooleanField(default=False, help_text="Part of the record's search text.")
 
     class Meta:
         ordering = ["object_type", "order", "id"]

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import re
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.dateparse import parse_date, parse_datetime
 
+from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
-from crm.core.normalize import InvalidValue, normalize_email
+from crm.core.normalize import InvalidValue, normalize_email, normalize_phone
 from crm.customization.models import CustomField, FieldType
 
 TEXT_MAX = 255
@@ -32,6 +34,8 @@ FILTER_KINDS = {
     FieldType.DATE: "date",
     FieldType.DATETIME: "str",
     FieldType.MULTI_CHOICE: "multi",
+    FieldType.LOOKUP: "int",
+    FieldType.MONEY: "money",  # compares the amount (crm.core.filters)
 }
 
 
@@ -42,12 +46,19 @@ def filter_kinds(object_type: str) -> dict[str, str]:
 
 
 def clean_custom_fields(
-    object_type: str, values: dict | None, *, current: dict | None = None, defs: dict | None = None
+    object_type: str,
+    values: dict | None,
+    *,
+    current: dict | None = None,
+    defs: dict | None = None,
+    actor=None,
+    prefix: str = "custom_fields.",
 ) -> dict:
     """Merge ``values`` into ``current`` (None means a create) and return the validated dict.
 
     Unknown keys, wrong types and missing required values raise ValidationFailed with one
-    message per field, keyed ``custom_fields.<key>``. Bulk callers pass ``defs`` (read once).
+    message per field, keyed ``<prefix><key>`` (custom records name their fields bare: ``prefix=""``).
+    Bulk callers pass ``defs`` (read once). Lookups must name a record ``actor`` sees.
     """
     defs = definitions(object_type) if defs is None else defs
     creating = current is None
@@ -58,17 +69,17 @@ def clean_custom_fields(
     for key, raw in (values or {}).items():
         definition = defs.get(key)
         if definition is None:
-            errors[f"custom_fields.{key}"] = "Unknown custom field."
+            errors[f"{prefix}{key}"] = "Unknown custom field." if prefix else "Unknown field."
             continue
         try:
-            result[key] = coerce(definition, raw)
+            result[key] = coerce(definition, raw, actor=actor)
         except (InvalidValue, ValueError, TypeError, decimal.InvalidOperation) as exc:
-            errors[f"custom_fields.{key}"] = str(exc) or "Invalid value."
+            errors[f"{prefix}{key}"] = str(exc) or "Invalid value."
     for key, definition in defs.items():
         if creating and key not in result and definition.default is not None:
             result[key] = definition.default
         if definition.required and result.get(key) in (None, "", []):
-            errors.setdefault(f"custom_fields.{key}", "This field is required.")
+            errors.setdefault(f"{prefix}{key}", "This field is required.")
     if errors:
         raise ValidationFailed(errors)
     return {k: v for k, v in result.items() if k in defs}
@@ -84,8 +95,9 @@ def _parsed(parse, raw):
         return None
 
 
-def coerce(definition: CustomField, raw):
-    """The stored JSON form of one value, or ValueError with a message for a person."""
+def coerce(definition: CustomField, raw, *, actor=None):
+    """The stored JSON form of one value, or ValueError with a message for a person. A lookup names a
+    record ``actor`` may see; with no actor (a preview of stored values), one that exists."""
     if raw is None or raw == "":
         return None
     kind = definition.field_type
@@ -107,16 +119,7 @@ def coerce(definition: CustomField, raw):
             raise ValueError("The number is too large.")
         return value
     if kind == FieldType.DECIMAL:
-        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-            raise ValueError("Must be a number.")
-        try:
-            number = decimal.Decimal(str(raw).strip())
-        except decimal.InvalidOperation:  # its message is "[<class 'decimal.ConversionSyntax'>]"
-            raise ValueError("Must be a number.") from None
-        # Stored as a JSON float: a value beyond its range would become inf, which JSON cannot hold.
-        if not number.is_finite() or not math.isfinite(float(number)):
-            raise ValueError("Must be a finite number.")
-        return float(number)
+        return _number(raw)
     if kind == FieldType.BOOLEAN:
         if isinstance(raw, bool):
             return raw
@@ -157,4 +160,56 @@ def coerce(definition: CustomField, raw):
         if not get_user_model().objects.filter(pk=raw, is_active=True).exists():
             raise ValueError("No such active user.")
         return raw
+    if kind == FieldType.PHONE:
+        if not isinstance(raw, str):
+            raise ValueError("Must be a phone number.")
+        return normalize_phone(raw)
+    if kind == FieldType.MONEY:
+        return _money(raw)
+    if kind == FieldType.LOOKUP:
+        return _lookup(definition.target, raw, actor)
     raise ValueError(f"Unsupported field type {kind}.")
+
+
+def _number(raw) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError("Must be a number.")
+    try:
+        number = decimal.Decimal(str(raw).strip())
+    except decimal.InvalidOperation:  # its message is "[<class 'decimal.ConversionSyntax'>]"
+        raise ValueError("Must be a number.") from None
+    # Stored as a JSON float: a value beyond its range would become inf, which JSON cannot hold.
+    if not number.is_finite() or not math.isfinite(float(number)):
+        raise ValueError("Must be a finite number.")
+    return float(number)
+
+
+CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+MONEY_SHAPE = 'Must be {"amount": <number>, "currency": "<ISO code>"}.'
+
+
+def _money(raw) -> dict:
+    """An amount never travels without its currency: amounts in different currencies are not added."""
+    if not isinstance(raw, dict) or set(raw) != {"amount", "currency"}:
+        raise ValueError(MONEY_SHAPE)
+    try:
+        amount = _number(raw["amount"])
+    except ValueError as exc:
+        raise ValueError(f"The amount: {exc}") from None
+    currency = raw["currency"]
+    if not isinstance(currency, str) or not CURRENCY.match(currency):
+        raise ValueError("The currency must be a three-letter code such as EUR.")
+    return {"amount": amount, "currency": currency.upper()}
+
+
+def _lookup(target: str, raw, actor) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise ValueError(f"Must be the id of a {target}.")
+    if target == "user":
+        qs = get_user_model().objects.filter(is_active=True)
+    else:
+        qs = recordtypes.record_queryset(target, actor, "view")
+    # A record the actor may not see reads as missing: the message must not tell them it exists.
+    if qs is None or not qs.filter(pk=raw).exists():
+        raise ValueError(f"No {target} with id {raw}.")
+    return raw
