@@ -16,17 +16,32 @@ ACCESS_FIELDS = ("groups", "user_permissions")  # Django's own, for what staff m
 
 @transaction.atomic
 def user_create(*, actor, data: dict) -> Account:
-    """``password``: the raw password, or None/absent for an account nobody can log in to yet."""
+    """``password``: the raw password, or None/absent for an account nobody can log in to yet;
+    ``password_hash`` instead: one already encoded (the demo's light hashes)."""
     require_admin(actor, "users")
+    return _create(actor, data)
+
+
+@transaction.atomic
+def superuser_create(*, data: dict) -> Account:
+    """The first admin, made by a management command (the demo's `admin`; Django's createsuperuser is
+    the other way): whoever runs one owns the installation, so there is no actor to check. The
+    change-log row names the new superuser as its own actor."""
+    return _create(None, {**data, "is_staff": True, "is_superuser": True})
+
+
+def _create(actor, data: dict) -> Account:
     account = Account(**{k: data[k] for k in FIELDS if k in data})
-    if data.get("password"):
+    if data.get("password_hash"):
+        account.password = data["password_hash"]
+    elif data.get("password"):
         account.set_password(data["password"])
     else:
         account.set_unusable_password()
     configwrites.clean(account)
     account.save(force_insert=True)
     _write_profile_and_access(account, data)
-    changelog.log_create(actor, account)
+    changelog.log_create(actor or account, account)
     return account
 
 
