@@ -36,6 +36,17 @@ def _transactional_tests_leave_the_migrated_data():
     TransactionTestCase._fixture_teardown = flush
 
 
+@pytest.fixture(scope="session")
+def redis_url():
+    """The URL of a Redis database no other test run uses at the same time (tests/redisdb.py).
+    Requested only by tests that need Redis, so a SQLite-only run never touches it."""
+    from tests.redisdb import Claimed
+
+    claimed = Claimed()
+    yield claimed.url
+    claimed.release()
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from crm.access.builtin_roles import BUILTIN_ROLES
 from crm.access.models import Profile, Role, Team
+from crm.audit import changelog
 from crm.audit.models import Action, ObjectChange
 from crm.customization.validation import clean_custom_fields
 from crm.demo import setup
@@ -154,12 +155,31 @@ class TestDemoOrganization:
             .annotate(n=Count("id"))
         )
         records = {"company": 20, "contact": 60, "lead": 9, "deal": 30, "activity": 180, "task": 24}
-        # The settings the demo adds go through their services, so they are in the change log too.
-        assert logged == {**records, "pipeline": 2, "stage": 11, "custom_field": 4}
+        # The users, teams, tags and settings the demo adds go through their services: in the change log too.
+        settings = {"pipeline": 2, "stage": 11, "custom_field": 4, "user": 9, "team": 2, "tag": 8}
+        assert logged == {**records, **settings}
         contact = Contact.objects.order_by("id").first()
         entry = ObjectChange.objects.get(object_type="contact", object_id=contact.pk)
         assert entry.changes["email"] == [None, contact.email]
         assert entry.changes["emails"][1] == [f"{e.email} ({e.kind})" for e in contact.emails.all()]
+
+    def test_every_record_has_the_change_log_its_service_writes(self, db, demo):
+        """The demo's records are created by the record services: each has the create row a service
+        writes (the full snapshot as it was made), and each deal's stage moves are logged updates."""
+        for model in (Company, Contact, Lead, Activity, Task):
+            rows = ObjectChange.objects.filter(object_type=model.object_type, action=Action.CREATE)
+            logged = {row.object_id: row.changes for row in rows}
+            records = model.objects.all()
+            assert set(logged) == {r.pk for r in records}, model
+            for record in records:
+                assert logged[record.pk] == changelog.created(changelog.snapshot(record)), record
+            assert set(records.values_list("version", flat=True)) == {1}
+        for deal in Deal.objects.prefetch_related("stage_changes"):
+            moves = ObjectChange.objects.filter(object_type="deal", object_id=deal.pk, action=Action.UPDATE)
+            stages = [c.to_stage_id for c in deal.stage_changes.all()]
+            pairs = [[a, b] for a, b in zip(stages, stages[1:], strict=False)]
+            assert [m.changes["stage_id"] for m in moves.order_by("id")] == pairs
+            assert deal.version == len(stages)
 
     def test_a_second_run_creates_nothing(self, db, demo):
         before = (
@@ -231,18 +251,28 @@ def test_a_failure_leaves_nothing_behind(db):
 
 
 def test_existing_users_keep_their_password(db):
-    get_user_model().objects.create_user("admin", password="mine")
+    get_user_model().objects.create_superuser("admin", password="mine")
     out = run_demo(companies=3, contacts=3, deals=1)
     assert "(existing user: unchanged)" in out
     admin = get_user_model().objects.get(username="admin")
     assert admin.check_password("mine")
-    assert admin.profile.role.slug == "admin"  # a missing profile is added
+    assert admin.profile.role.slug == "admin"  # a missing profile is added, through the user service
     records = 3 + 3 + 5 + 1 + 9 + 1
-    assert ObjectChange.objects.filter(user=admin, source="demo").count() == records + 2 + 11 + 4
+    settings = 2 + 11 + 4 + 8 + 2 + 8  # pipelines, stages, custom fields, the other users, teams, tags
+    assert ObjectChange.objects.filter(user=admin, source="demo", action="create").count() == records + settings
+    [profile_added] = ObjectChange.objects.filter(object_type="user", object_id=admin.pk)
+    assert profile_added.changes["role"] == [None, "admin"]
+
+
+def test_an_existing_admin_user_who_is_no_admin_is_refused(db):
+    get_user_model().objects.create_user("admin", password="mine")  # no profile: no role, not a superuser
+    with pytest.raises(CommandError, match="Only admins may manage teams"):
+        run_demo(companies=3, contacts=3, deals=1)
+    assert not Team.objects.exists() and not ObjectChange.objects.exists()
 
 
 def test_an_admin_user_without_the_admin_role_is_refused_and_nothing_is_left(db):
     Profile.objects.create(user=get_user_model().objects.create_user("admin"), role=Role.objects.get(slug="sales-rep"))
-    with pytest.raises(CommandError, match="Only admins may manage pipelines"):
+    with pytest.raises(CommandError, match="Only admins may manage"):
         run_demo(companies=3, contacts=3, deals=1)
     assert not Pipeline.objects.exists() and not Team.objects.exists() and not ObjectChange.objects.exists()

@@ -16,11 +16,14 @@ def migrate(targets):
 
 
 def migrate_access_back_to_0001():
-    """Unapply access.0002 only. Migrations that depend on it for schema alone (an FK to Team, made in
-    0001) stay applied: unapplying them too would re-render every app's state, ~10 s for nothing."""
+    """Unapply access.0002 and the access migrations after it only. Other apps' migrations that depend
+    on it for schema alone (an FK to Team, made in 0001) stay applied: unapplying them too would
+    re-render every app's state, ~10 s for nothing."""
     executor = MigrationExecutor(connection)
-    migration = executor.loader.graph.nodes[DATA_MIGRATION]
-    executor.migrate([("access", "0001_initial")], plan=[(migration, True)])
+    graph = executor.loader.graph
+    [leaf] = graph.leaf_nodes("access")
+    chain = [n for n in reversed(graph.forwards_plan(leaf)) if n[0] == "access" and n[1] >= DATA_MIGRATION[1]]
+    executor.migrate([("access", "0001_initial")], plan=[(graph.nodes[n], True) for n in chain])
     assert DATA_MIGRATION not in MigrationExecutor(connection).loader.applied_migrations
 
 

@@ -1,10 +1,13 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import User
+from django.template.response import TemplateResponse
 
-from crm.access import services
+from crm.access import accounts, services, tokens
 from crm.access.models import ApiToken, Profile, Role, Team
-from crm.access.serviceadmin import CheckedForm, ServiceAdmin
+from crm.access.serviceadmin import AdminOnly, CheckedForm, ServiceAdmin, adopt
 
 
 class RoleForm(CheckedForm):
@@ -33,21 +36,56 @@ class RoleAdmin(ServiceAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ServiceAdmin):
     list_display = ("name", "manager")
+    fields = services.TEAM_FIELDS
+    service_fields = services.TEAM_FIELDS
+
+    def create(self, actor, data):
+        return services.team_create(actor=actor, data=data)
+
+    def update(self, obj, actor, data):
+        return services.team_update(obj, actor=actor, data=data)
+
+    def delete(self, obj, actor):
+        services.team_delete(obj, actor=actor)
 
 
-class ProfileInline(admin.StackedInline):
-    model = Profile
-    can_delete = False
+class ProfileFields(forms.Form):
+    """The profile's fields on the user's own form, so one save (and one change-log row) covers both."""
+
+    role = forms.ModelChoiceField(Role.objects.all(), required=False)
+    team = forms.ModelChoiceField(Team.objects.all(), required=False)
+    time_zone = forms.CharField(max_length=64, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        profile = Profile.objects.filter(user_id=self.instance.pk).first() if self.instance.pk else None
+        for name in accounts.PROFILE_FIELDS:
+            self.fields[name].initial = getattr(profile, name, None)
+
+
+class UserWithProfileForm(ProfileFields, UserChangeForm):
+    pass
+
+
+class NewUserWithProfileForm(ProfileFields, AdminUserCreationForm):
+    pass
 
 
 admin.site.unregister(User)
+PROFILE_FIELDSET = ("CRM", {"fields": accounts.PROFILE_FIELDS})
 
 
 @admin.register(User)
-class CrmUserAdmin(UserAdmin):
-    inlines = [ProfileInline]
+class CrmUserAdmin(AdminOnly, UserAdmin):
+    """Saves and deletes through crm.access.accounts. The password change screen (Django's own view)
+    still saves directly: the log would hold nothing but "password changed"."""
+
+    form = UserWithProfileForm
+    add_form = NewUserWithProfileForm
+    fieldsets = (*UserAdmin.fieldsets, PROFILE_FIELDSET)
+    add_fieldsets = (*UserAdmin.add_fieldsets, PROFILE_FIELDSET)
     list_display = ("username", "email", "first_name", "last_name", "is_active", "role")
     list_select_related = ("profile__role",)
 
@@ -56,12 +94,59 @@ class CrmUserAdmin(UserAdmin):
         profile = getattr(obj, "profile", None)
         return profile.role if profile else None
 
+    def save_model(self, request, obj, form, change):
+        names = (*accounts.FIELDS, *accounts.PROFILE_FIELDS, *accounts.ACCESS_FIELDS)
+        data = {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
+        if change:
+            saved = accounts.user_update(obj, actor=request.user, data=data)
+        else:
+            usable = form.cleaned_data.get("set_usable_password", True)
+            data["password"] = form.cleaned_data.get("password1") if usable else None
+            saved = accounts.user_create(actor=request.user, data=data)
+        adopt(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # groups and permissions were set by the service; there are no inlines
+
+    def delete_model(self, request, obj):
+        accounts.user_delete(obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            accounts.user_delete(obj, actor=request.user)
+
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "expires_at")
-    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at")
-    exclude = ()
+class ApiTokenAdmin(ServiceAdmin):
+    """Issued here or with `crm token create`; the raw token is shown once, on the page after the save."""
 
-    def has_add_permission(self, request):
-        return False  # tokens are created with `crm token create`, which shows the raw token once
+    list_display = ("prefix", "user", "name", "created_at", "last_used_at", "expires_at")
+    readonly_fields = ("prefix", "created_at", "last_used_at")
+    service_fields = tokens.FIELDS
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("user", *tokens.FIELDS)
+        return ("user", "prefix", *tokens.FIELDS, "created_at", "last_used_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else ("user", *self.readonly_fields)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        data = {name: form.cleaned_data.get(name) for name in tokens.FIELDS}
+        saved, request.issued_token = tokens.token_issue(actor=request.user, user=form.cleaned_data["user"], **data)
+        adopt(obj, saved)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The raw token goes into this one response only (never into a message cookie or the session)."""
+        context = {**self.admin_site.each_context(request), "token": obj, "raw": request.issued_token}
+        context |= {"opts": self.opts, "title": "API token issued"}
+        return TemplateResponse(request, "admin/access/apitoken/issued.html", context)
+
+    def update(self, obj, actor, data):
+        return tokens.token_update(obj, actor=actor, data=data)
+
+    def delete(self, obj, actor):
+        tokens.token_revoke(obj, actor=actor)

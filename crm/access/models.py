@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 ACTIONS = ("view", "add", "change", "delete", "export")
@@ -37,6 +38,8 @@ class Role(models.Model):
 
 
 class Team(models.Model):
+    change_log_type = "team"
+
     name = models.CharField(max_length=100, unique=True)
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
@@ -63,6 +66,10 @@ def hash_token(raw: str) -> str:
 class ApiToken(models.Model):
     """A bearer token. Only its SHA-256 is stored; the raw token is shown once, at creation."""
 
+    change_log_type = "api_token"
+    # The hash is a credential's fingerprint (the prefix names the token); the last use is no change.
+    change_log_hidden = ("key_hash", "last_used_at")
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
     key_hash = models.CharField(max_length=64, unique=True)
@@ -75,7 +82,37 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
     @classmethod
-    def issue(cls, user, name: str = "") -> tuple[ApiToken, str]:
+    def new(cls, user, name: str = "", expires_at=None) -> tuple[ApiToken, str]:
+        """An unsaved token and its raw value (the only time the raw value exists)."""
         raw = "crm_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, key_hash=hash_token(raw), prefix=raw[:12])
+        token = cls(user=user, name=name, expires_at=expires_at, key_hash=hash_token(raw), prefix=raw[:12])
         return token, raw
+
+    @classmethod
+    def issue(cls, user, name: str = "") -> tuple[ApiToken, str]:
+        """Saved without a check or a change-log row: for tests, benchmarks and `crm token` (a shell
+        user's command); people and screens go through crm.access.tokens.token_issue."""
+        token, raw = cls.new(user, name)
+        token.save(force_insert=True)
+        return token, raw
+
+
+class Account(User):
+    """A user as the change log sees it (the services in accounts.py write users through it): its own
+    fields without the password hash, plus its role, team, groups and Django permissions."""
+
+    change_log_type = "user"
+    change_log_hidden = ("password", "last_login")  # a secret's hash; a login is no change
+
+    class Meta:
+        proxy = True
+
+    def extra_snapshot(self) -> dict:
+        profile = Profile.objects.filter(user_id=self.pk).select_related("role", "team").first()
+        return {
+            "role": profile.role.slug if profile and profile.role else None,
+            "team": profile.team.name if profile and profile.team else None,
+            "time_zone": profile.time_zone if profile else "",
+            "groups": sorted(self.groups.values_list("name", flat=True)),
+            "user_permissions": sorted(self.user_permissions.values_list("codename", flat=True)),
+        }

@@ -1,17 +1,19 @@
-"""Roles: created, changed and deleted by admins only, checked and written to the change log (the
-admin screens call these; the built-in roles come from a migration)."""
+"""Roles and teams: created, changed and deleted by admins only, checked and written to the change log
+(the admin screens and the demo call these; the built-in roles come from a migration). Users are in
+accounts.py, API tokens in tokens.py."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
-from crm.access.models import ACTIONS, Role
+from crm.access.models import ACTIONS, Role, Team
 from crm.access.policy import require_admin
 from crm.audit import configwrites
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 
 FIELDS = ("name", "slug", "scope", "permissions", "is_admin")
+TEAM_FIELDS = ("name", "manager")
 
 
 def check(role: Role) -> None:
@@ -52,3 +54,22 @@ def role_delete(role: Role, *, actor) -> None:
     """Its users keep their accounts with no role (Profile.role is SET_NULL): they see nothing."""
     require_admin(actor, "roles")
     configwrites.delete(role, actor=actor)
+
+
+@transaction.atomic
+def team_create(*, actor, data: dict) -> Team:
+    require_admin(actor, "teams")
+    return configwrites.create(Team(**{k: data[k] for k in TEAM_FIELDS if k in data}), actor=actor)
+
+
+@transaction.atomic
+def team_update(team: Team, *, actor, data: dict) -> Team:
+    require_admin(actor, "teams")
+    return configwrites.update(team, actor=actor, data=data, fields=TEAM_FIELDS)
+
+
+@transaction.atomic
+def team_delete(team: Team, *, actor) -> None:
+    """Its members stay, in no team (Profile.team is SET_NULL): their team-scoped views shrink to their own."""
+    require_admin(actor, "teams")
+    configwrites.delete(team, actor=actor)

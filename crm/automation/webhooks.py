@@ -25,8 +25,9 @@ from crm.automation import jobs, ssrf
 from crm.automation.models import WebhookDelivery, WebhookSubscription
 from crm.automation.models.webhooks import DeliveryStatus
 from crm.automation.rules import require_admin
+from crm.automation.system import automation_user
 from crm.automation.validation import check_model, refuse_nulls
-from crm.core import events, recordtypes
+from crm.core import context, events, recordtypes
 from crm.core.errors import NotFound, ValidationFailed
 
 MAX_ATTEMPTS = 5
@@ -163,7 +164,10 @@ def _count_failure(sub: WebhookSubscription) -> None:
     sub.refresh_from_db()
     if sub.enabled and sub.consecutive_failures >= DISABLE_AFTER:
         reason = f"Disabled after {sub.consecutive_failures} failed deliveries in a row."
-        if WebhookSubscription.objects.filter(pk=sub.pk, enabled=True).update(enabled=False, disabled_reason=reason):
+        # The system turns it off, as an admin would: through the service, so the change log says so.
+        with context.change_context(source="system"):
+            disabled = webhook_disable(sub, actor=automation_user(), reason=reason)
+        if disabled:
             notify_admins(f"Webhook {sub.name!r} was disabled", f"{reason} URL: {sub.url}")
 
 
@@ -250,6 +254,21 @@ def webhook_update(sub: WebhookSubscription, *, actor, data: dict) -> WebhookSub
     sub.save()
     changelog.log_update(actor, sub, before)
     return sub
+
+
+@transaction.atomic
+def webhook_disable(sub: WebhookSubscription, *, actor, reason: str) -> bool:
+    """Turn a subscription off with the reason shown to admins; False when it was off already (two
+    workers failing at once disable it, and tell the admins, once: the row is locked)."""
+    require_admin(actor)
+    sub = configwrites.locked(WebhookSubscription, sub.pk)
+    if not sub.enabled:
+        return False
+    before = changelog.snapshot(sub)
+    sub.enabled, sub.disabled_reason = False, reason
+    sub.save(update_fields=["enabled", "disabled_reason"])
+    changelog.log_update(actor, sub, before)
+    return True
 
 
 @transaction.atomic

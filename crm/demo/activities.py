@@ -2,20 +2,21 @@
 
 Each entry hangs off an anchor record (a contact, deal, company or lead) and is linked to that
 record's company/contact/deal too, so it shows on every timeline it belongs to, and never before
-the anchor existed.
+the anchor existed. Entries are planned as the service's data plus the (not yet saved) records they
+link to; saving.py turns the links into ``company_id``... once those records have ids.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crm.demo import catalog
 from crm.demo.companies import Companies
 from crm.demo.contacts import People
 from crm.demo.deals import Sales
 from crm.demo.world import World
-from crm.records.models import Activity, ActivityKind, ActivityLink, Lead, Task, TaskLink, TaskPriority, TaskStatus
+from crm.records.models import ActivityKind, Lead, TaskPriority, TaskStatus
 
 YEAR = dt.timedelta(days=365)
 KINDS = ((ActivityKind.NOTE, 25), (ActivityKind.CALL, 35), (ActivityKind.MEETING, 15), (ActivityKind.EMAIL, 25))
@@ -33,6 +34,16 @@ class Anchor:
     name: str
     company_name: str
     colleagues: list  # other contacts at the same company, for meeting participants
+
+
+@dataclass
+class Planned:
+    """An activity or task to create: the service's data, the records it links to (kind -> record or
+    None) and, for a meeting, the contacts who took part."""
+
+    data: dict
+    links: dict
+    participants: list = field(default_factory=list)
 
 
 class Anchors:
@@ -99,67 +110,51 @@ class Anchors:
         )
 
 
-def _pending(row, links: dict) -> list[tuple]:
-    """An activity's or task's links to its anchor's records, as (row, type, record): made into link
-    rows by ``activity_links`` / ``task_links`` once the rows and records have their ids."""
-    return [(row, t, r) for t, r in links.items() if r is not None]
-
-
-def activity_links(pending: list[tuple]) -> list[ActivityLink]:
-    return [ActivityLink(activity=row, record_type=t, record_id=record.pk) for row, t, record in pending]
-
-
-def task_links(pending: list[tuple]) -> list[TaskLink]:
-    return [TaskLink(task=row, record_type=t, record_id=record.pk) for row, t, record in pending]
-
-
-def build_activities(world: World, count: int, anchors: Anchors) -> tuple[list[Activity], list, list]:
-    """The activities, their meeting participants and their links."""
-    activities, participants, links = [], [], []
+def build_activities(world: World, count: int, anchors: Anchors) -> list[Planned]:
+    """The activities, meetings with their participants."""
+    activities = []
     for _ in range(count):
         anchor = anchors.pick()
         if anchor is None:
             break
-        activity = _activity(world, anchor)
-        activities.append(activity)
-        links += _pending(activity, anchor.links)
-        if activity.kind == ActivityKind.MEETING:
+        planned = Planned(_activity(world, anchor), anchor.links)
+        if planned.data["kind"] == ActivityKind.MEETING:
             people = [anchor.links["contact"], *world.rng.sample(anchor.colleagues, min(2, len(anchor.colleagues)))]
-            participants += [Activity.participants.through(activity=activity, contact=c) for c in people if c]
-    return activities, participants, links
+            planned.participants = [c for c in people if c]
+        activities.append(planned)
+    return activities
 
 
-def _activity(world: World, anchor: Anchor) -> Activity:
+def _activity(world: World, anchor: Anchor) -> dict:
     kind = world.weighted(KINDS)
     at = world.between(anchor.since, anchor.until)
     company = anchor.links["company"]
     fill = {"first": anchor.first, "industry": company.industry if company and company.industry else "their industry"}
     # Mostly the record's owner; sometimes a colleague stepped in.
     owner = anchor.owner if anchor.owner is not None and world.chance(0.85) else world.seller()
-    activity = Activity(kind=kind, occurred_at=at, owner=owner, created_at=at, updated_at=at)
+    activity = {"kind": kind, "occurred_at": at, "owner_id": owner.pk}
     if kind == ActivityKind.NOTE:
-        activity.subject = world.pick(catalog.NOTE_SUBJECTS)
-        activity.body = world.pick(catalog.NOTE_BODIES).format(**fill)
+        activity["subject"] = world.pick(catalog.NOTE_SUBJECTS)
+        activity["body"] = world.pick(catalog.NOTE_BODIES).format(**fill)
     elif kind == ActivityKind.CALL:
-        activity.direction = "outbound" if world.chance(0.75) else "inbound"
-        activity.outcome = world.weighted(catalog.CALL_OUTCOMES)
-        talked = activity.outcome in ("Connected", "Meeting booked", "Call back later")
-        activity.duration_minutes = world.rng.randint(3, 45) if talked else world.rng.randint(0, 2)
-        activity.subject = f"Call with {anchor.name}" if anchor.name else "Call"
+        activity["direction"] = "outbound" if world.chance(0.75) else "inbound"
+        activity["outcome"] = world.weighted(catalog.CALL_OUTCOMES)
+        talked = activity["outcome"] in ("Connected", "Meeting booked", "Call back later")
+        activity["duration_minutes"] = world.rng.randint(3, 45) if talked else world.rng.randint(0, 2)
+        activity["subject"] = f"Call with {anchor.name}" if anchor.name else "Call"
     elif kind == ActivityKind.MEETING:
-        activity.subject = f"{world.pick(catalog.MEETING_SUBJECTS)} – {anchor.company_name or anchor.name}"
-        activity.duration_minutes = world.pick((30, 30, 45, 60, 60, 90))
+        activity["subject"] = f"{world.pick(catalog.MEETING_SUBJECTS)} – {anchor.company_name or anchor.name}"
+        activity["duration_minutes"] = world.pick((30, 30, 45, 60, 60, 90))
     else:
-        activity.direction = "outbound" if world.chance(0.6) else "inbound"
-        activity.subject = world.pick(catalog.EMAIL_SUBJECTS)
-        activity.body = world.pick(catalog.EMAIL_BODIES).format(**fill)
+        activity["direction"] = "outbound" if world.chance(0.6) else "inbound"
+        activity["subject"] = world.pick(catalog.EMAIL_SUBJECTS)
+        activity["body"] = world.pick(catalog.EMAIL_BODIES).format(**fill)
     return activity
 
 
-def build_tasks(world: World, count: int, anchors: Anchors) -> tuple[list[Task], list]:
-    """Tasks (the first ones give every rep two due today, the rest are spread around today) and their
-    links."""
-    tasks, links = [], []
+def build_tasks(world: World, count: int, anchors: Anchors) -> list[Planned]:
+    """Tasks: the first ones give every rep two due today, the rest are spread around today."""
+    tasks = []
     due_today = [rep for rep in world.reps for _ in range(2)]
     for i in range(count):
         rep = due_today[i] if i < len(due_today) else None
@@ -167,13 +162,13 @@ def build_tasks(world: World, count: int, anchors: Anchors) -> tuple[list[Task],
         if anchor is None:
             break
         if rep is not None:
-            tasks.append(_task(world, anchor, rep, TaskStatus.OPEN, world.today_at(9 + 4 * (i % 2) + i % 3)))
+            task = _task(world, anchor, rep, TaskStatus.OPEN, world.today_at(9 + 4 * (i % 2) + i % 3))
         else:
             status = world.weighted(TASK_STATES)
             assignee = anchor.owner if anchor.owner is not None and world.chance(0.9) else world.seller()
-            tasks.append(_task(world, anchor, assignee, status, _due(world, status)))
-        links += _pending(tasks[-1], anchor.links)
-    return tasks, links
+            task = _task(world, anchor, assignee, status, _due(world, status))
+        tasks.append(Planned(task, anchor.links))
+    return tasks
 
 
 def _due(world: World, status: str) -> dt.datetime:
@@ -187,23 +182,18 @@ def _due(world: World, status: str) -> dt.datetime:
     return world.now + dt.timedelta(days=world.rng.uniform(1, 30))
 
 
-def _task(world: World, anchor: Anchor, assignee, status: str, due: dt.datetime) -> Task:
-    created = min(due, world.now) - dt.timedelta(days=world.rng.uniform(1, 20))
-    finished = status in (TaskStatus.DONE, TaskStatus.CANCELLED)
-    completed = world.between(created, min(due + dt.timedelta(days=2), world.now)) if finished else None
+def _task(world: World, anchor: Anchor, assignee, status: str, due: dt.datetime) -> dict:
+    # When it was made and finished are the service's to stamp (now), as for any new task.
     about_person = anchor.links["contact"] or anchor.links["lead"]
     titles = catalog.TASK_TITLES if about_person else catalog.COMPANY_TASK_TITLES
     title = world.pick(titles).format(first=anchor.first, name=anchor.name, company=anchor.company_name or anchor.name)
-    return Task(
-        title=title,
-        description="",
-        due_at=due,
-        reminder_at=due - dt.timedelta(hours=1) if due > world.now and world.chance(0.3) else None,
-        assignee=assignee,
-        created_by=assignee if world.chance(0.7) else world.users["manager"],
-        status=status,
-        priority=world.weighted(PRIORITIES),
-        completed_at=completed,
-        created_at=created,
-        updated_at=completed or created,
-    )
+    remind = due > world.now and world.chance(0.3)
+    return {
+        "title": title,
+        "description": "",
+        "due_at": due,
+        "reminder_at": due - dt.timedelta(hours=1) if remind else None,
+        "assignee_id": assignee.pk,
+        "status": status,
+        "priority": world.weighted(PRIORITIES),
+    }

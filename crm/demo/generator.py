@@ -1,8 +1,9 @@
-"""`generate()`: the whole demo organization in one transaction, built in memory and bulk inserted.
+"""`generate()`: the whole demo organization, planned in memory and saved through the services.
 
-Records are made unsaved (related rows point at unsaved parents; Django fills the ids in once the
-parents are inserted), then inserted parents first, then the change log is written in bulk and
-the search index rebuilt. One failure rolls everything back: no half-made demo.
+Records are planned unsaved (builders), then created parents first through the record services by
+the demo admin (saving.py), so they are validated, indexed and in the change log like any other.
+One failure rolls everything back: no half-made demo. The example automation rules are added after
+that commit, so they act on the next change, not on the demo's own records.
 """
 
 from __future__ import annotations
@@ -10,17 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 
-from crm.audit.changelog import log_bulk_create
+from crm.audit.models import ObjectChange
 from crm.core.context import change_context
-from crm.demo import activities, companies, contacts, deals, leads, setup
+from crm.demo import activities, companies, contacts, deals, leads, saving, setup
 from crm.demo.world import World
 from crm.records.models import Company, Contact
-from crm.search import index
-
-BATCH = 500
-LOG_CHUNK = 1000  # records per change-log batch: bounds the IN lists of its prefetch queries
 
 
 class AlreadyFilled(Exception):
@@ -57,74 +53,50 @@ def has_data() -> bool:
 
 
 def generate(*, seed: int = 42, sizes: Sizes = Sizes()) -> Result:
-    with change_context(source="demo"), transaction.atomic():
-        if has_data():
-            raise AlreadyFilled
-        logins = setup.ensure_users()
-        users = {login.spec.username: login.user for login in logins}
-        world = World(
-            seed=seed,
-            admin=users["admin"],
-            users=users,
-            pipelines=setup.ensure_pipelines(users["admin"]),
-            fields=setup.ensure_custom_fields(users["admin"]),
-            tags=setup.ensure_tags(),
-        )
-        counts = _build_and_insert(world, sizes)
+    with change_context(source="demo"):
+        with transaction.atomic():
+            if has_data():
+                raise AlreadyFilled
+            logins = setup.ensure_users()
+            users = {login.spec.username: login.user for login in logins}
+            world = World(
+                seed=seed,
+                admin=users["admin"],
+                users=users,
+                pipelines=setup.ensure_pipelines(users["admin"]),
+                fields=setup.ensure_custom_fields(users["admin"]),
+                tags=setup.ensure_tags(users["admin"]),
+            )
+            logged_before = ObjectChange.objects.count()
+            counts = _build_and_save(world, sizes)
+            counts["change log entries"] = ObjectChange.objects.count() - logged_before
         counts["automation rules"] = setup.install_automation_examples()
-        counts["search index rows"] = index.rebuild()
         return Result(logins, counts)
 
 
-def _build_and_insert(world: World, sizes: Sizes) -> dict[str, int]:
+def _build_and_save(world: World, sizes: Sizes) -> dict[str, int]:
     # Build in a fixed order: the seeded choices then come out the same on every run.
     comp = companies.build(world, sizes.companies)
     people = contacts.build(world, sizes.contacts, comp)
     lead_rows, lead_tags = leads.build(world, sizes.leads)
     sales = deals.build(world, sizes.deals, comp, people)
     anchors = activities.Anchors(world, comp, people, sales, lead_rows)
-    acts, participants, act_links = activities.build_activities(world, sizes.activities, anchors)
-    tasks, task_links = activities.build_tasks(world, sizes.tasks, anchors)
-
-    _insert(comp.records, comp.domains, comp.tag_links)
-    for child, parent in comp.parents:
-        child.parent = parent
-    Company.objects.bulk_update([child for child, _ in comp.parents], ["parent"], batch_size=BATCH)
-    _insert(people.records, people.emails, people.phones, people.tag_links)
-    _insert(lead_rows, lead_tags)
-    _insert(sales.records, sales.stage_changes, sales.deal_contacts, sales.tag_links)
-    _insert(acts, participants, tasks)
-    _insert(activities.activity_links(act_links), activities.task_links(task_links))
+    acts = activities.build_activities(world, sizes.activities, anchors)
+    tasks = activities.build_tasks(world, sizes.tasks, anchors)
 
     actor = world.admin
-    _log(actor, comp.records, "tags", "domains")
-    _log(actor, people.records, "tags", "emails", "phones")
-    _log(actor, lead_rows, "tags")
-    _log(actor, sales.records, "tags", "deal_contacts")
-    _log(actor, acts, "participants", "links")
-    _log(actor, tasks, "links")
+    saving.save_companies(actor, comp)
+    saving.save_contacts(actor, people)
+    saving.save_leads(actor, lead_rows, lead_tags)
+    moves = saving.save_deals(actor, sales)
+    saving.save_activities(actor, acts)
+    saving.save_tasks(actor, tasks)
     return {
         "companies": len(comp.records),
         "contacts": len(people.records),
         "leads": len(lead_rows),
         "deals": len(sales.records),
-        "stage changes": len(sales.stage_changes),
+        "stage changes": len(sales.records) + moves,
         "activities": len(acts),
         "tasks": len(tasks),
-        "change log entries": sum(map(len, (comp.records, people.records, lead_rows, sales.records, acts, tasks))),
     }
-
-
-def _insert(*groups: list) -> None:
-    for rows in groups:
-        if rows:
-            type(rows[0]).objects.bulk_create(rows, batch_size=BATCH)
-
-
-def _log(actor, records: list, *prefetch: str) -> None:
-    """Change log "create" entries; prefetching first lets each snapshot read tags, emails... from memory."""
-    for start in range(0, len(records), LOG_CHUNK):
-        chunk = records[start : start + LOG_CHUNK]
-        if prefetch:
-            prefetch_related_objects(chunk, *prefetch)
-        log_bulk_create(actor, chunk)

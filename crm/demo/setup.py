@@ -1,9 +1,9 @@
 """The demo organization's frame: users in every role, two teams, pipelines, custom fields, tags.
 
 Everything here is looked up by name first and created only when missing, so an installation
-that already has (say) an `admin` user or a "Sales" pipeline keeps its own. Pipelines, stages and
-custom fields are created through their services by the demo admin (so they are in the change log);
-users, teams and tags have no service yet and are written here directly.
+that already has (say) an `admin` user or a "Sales" pipeline keeps its own. Everything is created
+through its service by the demo admin (so it is in the change log); the admin itself, when missing,
+is made as a command makes the first superuser (accounts.superuser_create).
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 
+from crm.access import accounts
+from crm.access import services as access_services
 from crm.access.models import Profile, Role, Team
 from crm.customization.models import CustomField, FieldType
 from crm.customization.services import custom_field_create
 from crm.demo.catalog import TAGS
 from crm.records.models import Pipeline, Stage, Tag
 from crm.records.services import pipelines as pipeline_service
+from crm.records.services.tags import tag_create
 
 PASSWORD_SCHEME = "demo + username (admin: demoadmin)"
 # The demo passwords are printed for anyone to read, so key stretching protects nothing; a light
@@ -104,36 +107,60 @@ class Login:
 
 def ensure_users() -> list[Login]:
     """The demo users with profiles and teams; existing users keep their password and role."""
-    User = get_user_model()
-    teams = {name: Team.objects.get_or_create(name=name)[0] for name in ("East", "West")}
     roles = {r.slug: r for r in Role.objects.all()}
-    logins = []
     for spec in USERS:
         if spec.role not in roles:
             raise MissingRole(f"The built-in role {spec.role!r} is missing; run `crm migrate` first.")
-        user = User.objects.filter(username=spec.username).first()
-        created = user is None
-        if created:
-            is_admin = spec.role == "admin"
-            user = User.objects.create(
-                username=spec.username,
-                first_name=spec.first_name,
-                last_name=spec.last_name,
-                email=f"{spec.username}@crm-demo.example",
-                password=_password_hash(password_for(spec.username)),
-                is_staff=is_admin,
-                is_superuser=is_admin,
-            )
-        team = teams[spec.team] if spec.team else None
-        profile, _ = Profile.objects.select_related("role", "team").get_or_create(
-            user=user, defaults={"role": roles[spec.role], "team": team}
-        )
+    admin_spec = USERS[0]
+    admin, created = _existing(admin_spec), False
+    if admin is None:
+        admin, created = accounts.superuser_create(data=_user_data(admin_spec, roles, None)), True
+    teams = _ensure_teams(admin)
+    logins = []
+    for spec in USERS:
+        if spec is admin_spec:
+            user = admin
+        else:
+            user, created = _existing(spec), False
+            if user is None:
+                user, created = accounts.user_create(actor=admin, data=_user_data(spec, roles, teams)), True
+        if not Profile.objects.filter(user=user).exists():  # an existing user without one gets the demo's
+            profile_of = {k: v for k, v in _user_data(spec, roles, teams).items() if k in accounts.PROFILE_FIELDS}
+            accounts.user_update(user, actor=admin, data=profile_of)
         if spec.manages and teams[spec.manages].manager_id is None:
-            teams[spec.manages].manager = user
-            teams[spec.manages].save(update_fields=["manager"])
+            teams[spec.manages] = access_services.team_update(teams[spec.manages], actor=admin, data={"manager": user})
+        profile = Profile.objects.select_related("role", "team").get(user=user)
         role, team_name = profile.role.slug if profile.role else "", profile.team.name if profile.team else ""
         logins.append(Login(user, spec, created, role, team_name))
     return logins
+
+
+def _existing(spec: DemoUser):
+    return get_user_model().objects.filter(username=spec.username).first()
+
+
+def _ensure_teams(admin) -> dict[str, Team]:
+    teams = {}
+    for name in ("East", "West"):
+        teams[name] = Team.objects.filter(name=name).first() or access_services.team_create(
+            actor=admin, data={"name": name}
+        )
+    return teams
+
+
+def _user_data(spec: DemoUser, roles: dict[str, Role], teams: dict[str, Team] | None) -> dict:
+    is_admin = spec.role == "admin"
+    return {
+        "username": spec.username,
+        "first_name": spec.first_name,
+        "last_name": spec.last_name,
+        "email": f"{spec.username}@crm-demo.example",
+        "password_hash": _password_hash(password_for(spec.username)),
+        "is_staff": is_admin,
+        "is_superuser": is_admin,
+        "role": roles[spec.role],
+        "team": teams[spec.team] if teams and spec.team else None,
+    }
 
 
 @dataclass
@@ -180,10 +207,12 @@ def ensure_custom_fields(actor) -> dict[tuple[str, str], CustomField]:
     return usable
 
 
-def ensure_tags() -> dict[str, Tag]:
+def ensure_tags(actor) -> dict[str, Tag]:
     tags = {}
     for name, color in TAGS:
-        tags[name] = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name, color=color)
+        tags[name] = Tag.objects.filter(name__iexact=name).first() or tag_create(
+            actor=actor, data={"name": name, "color": color}
+        )
     return tags
 
 

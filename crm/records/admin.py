@@ -1,12 +1,12 @@
 """Configuration screens: pipelines and stages, tags. Records themselves are edited in the app and
-API, where the services keep the change log; the admin shows them read-only. Pipelines and stages are
-saved and deleted through their service, so those writes are in the change log too."""
+API, where the services keep the change log; the admin shows them read-only. Pipelines, stages and
+tags are saved and deleted through their services, so those writes are in the change log too."""
 
 from django.contrib import admin
 
-from crm.access.serviceadmin import AdminOnly, ServiceAdmin, adopt
+from crm.access.serviceadmin import AdminOnly, CheckedForm, ServiceAdmin, adopt
 from crm.records.models import Pipeline, Stage, Tag
-from crm.records.services import pipelines
+from crm.records.services import pipelines, tags
 
 
 class StageInline(AdminOnly, admin.TabularInline):
@@ -47,7 +47,26 @@ def _values(stage: Stage) -> dict:
     return {name: getattr(stage, name) for name in pipelines.STAGE_FIELDS}
 
 
+class TagForm(CheckedForm):
+    check = staticmethod(tags.check)
+
+    class Meta:
+        model = Tag
+        fields = tags.FIELDS
+
+
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ServiceAdmin):
+    form = TagForm
     list_display = ("name", "color")
     search_fields = ("name",)
+    service_fields = tags.FIELDS
+
+    def create(self, actor, data):
+        return tags.tag_create(actor=actor, data=data)
+
+    def update(self, obj, actor, data):
+        return tags.tag_update(obj, actor=actor, data=data)
+
+    def delete(self, obj, actor):
+        tags.tag_delete(obj, actor=actor)

@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from crm.audit.models import ObjectChange
 from crm.automation import jobs, ssrf, webhooks
 from crm.automation.models import Job, Notification, WebhookDelivery, WebhookSubscription
 from crm.records.services.leads import lead_create
@@ -95,6 +96,10 @@ def test_failures_retry_with_backoff_then_disable_and_tell_admins(receiver, rep_
     sub.refresh_from_db()
     assert not sub.enabled and "2 failed deliveries" in sub.disabled_reason
     assert Notification.objects.filter(user=admin_user, title__contains="crm-sync").exists()
+    # Disabled through the service, by the system: in the change log like an admin's change.
+    [entry] = ObjectChange.objects.filter(object_type="webhook", object_id=sub.pk, action="update")
+    assert (entry.user_name, entry.source) == ("automation", "system")
+    assert entry.changes == {"enabled": [True, False], "disabled_reason": ["", sub.disabled_reason]}
 
 
 @pytest.mark.parametrize(

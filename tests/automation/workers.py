@@ -15,7 +15,6 @@ from django.core.management import call_command
 from django.db import connections
 from django.db.utils import load_backend
 
-REDIS_URL = "redis://127.0.0.1:6379/5"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -79,15 +78,16 @@ def worker_template(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def worker_db(worker_template, django_db_blocker, tmp_path, settings):
-    """A fresh copy of the template as the default database, and the env for worker processes."""
+def worker_db(worker_template, django_db_blocker, tmp_path, settings, request):
+    """A fresh copy of the template as the default database, and the env for worker processes
+    (on PostgreSQL the queue is on Redis: the session's own database, tests/redisdb.py)."""
     base = connections["default"].settings_dict
     sqlite = connections["default"].vendor == "sqlite"
     if sqlite:
         name = str(tmp_path / "db.sqlite3")
         shutil.copy(worker_template, name)
         url = f"sqlite:///{name}"
-        backend = "database"
+        backend, redis_url = "database", None  # the database queue: no Redis
         settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     else:
         name = f"{base['NAME']}_w_{_suffix()}"
@@ -95,18 +95,18 @@ def worker_db(worker_template, django_db_blocker, tmp_path, settings):
         _pg_admin(base, f'CREATE DATABASE "{name}" TEMPLATE "{worker_template}"')
         auth = base["USER"] + (f":{base['PASSWORD']}" if base.get("PASSWORD") else "")
         url = f"postgres://{auth}@{base.get('HOST') or '127.0.0.1'}:{base.get('PORT') or 5432}/{name}"
-        backend = "redis"
+        backend, redis_url = "redis", request.getfixturevalue("redis_url")
         import redis
 
-        redis.Redis.from_url(REDIS_URL).flushdb()  # our own Redis db only
+        redis.Redis.from_url(redis_url).flushdb()  # the session's own Redis db: the previous test's queue
         settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-        settings.RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+        settings.RQ_QUEUES = {"default": {"URL": redis_url, "DEFAULT_TIMEOUT": 600}}
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "CRM_VAR_DIR": str(tmp_path),
         "TASKS_BACKEND": backend,
-        "REDIS_URL": REDIS_URL,
+        **({"REDIS_URL": redis_url} if redis_url else {}),
         "AUTOMATION_JOB_LEASE_SECONDS": "2",
         "AUTOMATION_TICK_SECONDS": "0.2",
         "SECRET_KEY": "test-workers",

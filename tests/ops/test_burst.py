@@ -24,7 +24,6 @@ from crm.bench.server import Server
 CREATES = 40
 UPDATES_PER_RECORD = 3
 CLIENTS = 12
-REDIS_URL = "redis://127.0.0.1:6379/6"
 
 
 # Migrate, make an admin and print a token: one process instead of three Django start-ups.
@@ -49,11 +48,12 @@ def _prepare(env: dict) -> str:
 
 
 @pytest.fixture
-def stack_db(db, tmp_path):
-    """(env for the processes, an admin token, query(sql) -> rows) on a fresh, migrated database."""
+def stack_db(db, tmp_path, request):
+    """(env for the processes, an admin token, query(sql) -> rows) on a fresh, migrated database;
+    on PostgreSQL the queue is in the session's own Redis database (tests/redisdb.py)."""
     if connection.vendor == "sqlite":
         path = tmp_path / "burst.sqlite3"
-        url, backend = f"sqlite:///{path}", "database"
+        url, backend, redis_url = f"sqlite:///{path}", "database", None  # the database queue: no Redis
 
         def query(sql):
             with sqlite3.connect(path) as conn:
@@ -71,6 +71,7 @@ def stack_db(db, tmp_path):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         url, backend = urlunsplit(("postgresql", netloc, f"/{name}", "", "")), "redis"
+        redis_url = request.getfixturevalue("redis_url")
 
         def query(sql):
             with psycopg.connect(url) as conn:
@@ -86,7 +87,7 @@ def stack_db(db, tmp_path):
         "CRM_VAR_DIR": str(tmp_path),
         "SECRET_KEY": "burst-test",
         "TASKS_BACKEND": backend,
-        "REDIS_URL": REDIS_URL,
+        **({"REDIS_URL": redis_url} if redis_url else {}),
         "LOG_FORMAT": "json",
     }
     yield env, _prepare(env), query

@@ -3,6 +3,8 @@ from django.db.models.functions import Lower
 
 
 class Tag(models.Model):
+    change_log_type = "tag"
+
     name = models.CharField(max_length=50)
     color = models.CharField(max_length=7, blank=True, help_text="#rrggbb")
 

@@ -1,0 +1,81 @@
+"""Users: created, changed and deleted by admins only, with their role, team and time zone (the
+profile) in the same write and one change-log row each (as an ``Account``: no password hash in it)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from crm.access.models import Account, Profile
+from crm.access.policy import forget, require_admin
+from crm.audit import changelog, configwrites
+
+FIELDS = ("username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser", "date_joined")
+PROFILE_FIELDS = ("role", "team", "time_zone")
+ACCESS_FIELDS = ("groups", "user_permissions")  # Django's own, for what staff may open in the admin
+
+
+@transaction.atomic
+def user_create(*, actor, data: dict) -> Account:
+    """``password``: the raw password, or None/absent for an account nobody can log in to yet;
+    ``password_hash`` instead: one already encoded (the demo's light hashes)."""
+    require_admin(actor, "users")
+    return _create(actor, data)
+
+
+@transaction.atomic
+def superuser_create(*, data: dict) -> Account:
+    """The first admin, made by a management command (the demo's `admin`; Django's createsuperuser is
+    the other way): whoever runs one owns the installation, so there is no actor to check. The
+    change-log row names the new superuser as its own actor."""
+    return _create(None, {**data, "is_staff": True, "is_superuser": True})
+
+
+def _create(actor, data: dict) -> Account:
+    account = Account(**{k: data[k] for k in FIELDS if k in data})
+    if data.get("password_hash"):
+        account.password = data["password_hash"]
+    elif data.get("password"):
+        account.set_password(data["password"])
+    else:
+        account.set_unusable_password()
+    configwrites.clean(account)
+    account.save(force_insert=True)
+    _write_profile_and_access(account, data)
+    changelog.log_create(actor or account, account)
+    return account
+
+
+@transaction.atomic
+def user_update(user, *, actor, data: dict) -> Account:
+    require_admin(actor, "users")
+    account = configwrites.locked(Account, user.pk)
+    before = changelog.snapshot(account)
+    for name in FIELDS:
+        if name in data:
+            setattr(account, name, data[name])
+    configwrites.clean(account)
+    account.save()
+    _write_profile_and_access(account, data)
+    changelog.log_update(actor, account, before)
+    forget(account)  # a changed role or team applies from the next request
+    return account
+
+
+@transaction.atomic
+def user_delete(user, *, actor) -> None:
+    """Their records keep existing with no owner where the relation allows it (as Django deletes them)."""
+    require_admin(actor, "users")
+    configwrites.delete(configwrites.locked(Account, user.pk), actor=actor)
+
+
+def _write_profile_and_access(account: Account, data: dict) -> None:
+    given = {k: data[k] for k in PROFILE_FIELDS if k in data}
+    if given:
+        profile = Profile.objects.filter(user_id=account.pk).first() or Profile(user_id=account.pk)
+        for name, value in given.items():
+            setattr(profile, name, value if value is not None or name != "time_zone" else "")
+        configwrites.clean(profile)
+        profile.save()
+    for name in ACCESS_FIELDS:
+        if name in data:
+            getattr(account, name).set(data[name] or [])

@@ -1,0 +1,148 @@
+"""Saving the planned demo organization through the record services, as the demo admin.
+
+The builders (companies.py, contacts.py, ...) plan the records as unsaved model objects; here each
+becomes the service's data and is created the way an import or the API would create it: validated,
+indexed for search, in the change log (source ``demo``) with a ``record.created`` event. Companies,
+contacts and leads go through the bulk services; deals are created in their path's first stage and
+moved forward with ``deal_move_stage`` (so their stage history is the service's own); activities and
+tasks, one at a time. The times the builders drew for when a record was made only shape the story
+(no activity before its contact existed); the services stamp the records as made now.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from crm.core.errors import ValidationFailed
+from crm.demo.activities import Planned
+from crm.demo.companies import Companies
+from crm.demo.contacts import People
+from crm.demo.deals import Sales
+from crm.records.services.activities import activity_create, task_create
+from crm.records.services.companies import FIELDS as COMPANY_FIELDS
+from crm.records.services.companies import company_create_many
+from crm.records.services.contacts import FIELDS as CONTACT_FIELDS
+from crm.records.services.contacts import contact_create_many
+from crm.records.services.deals import deal_create, deal_update
+from crm.records.services.leads import FIELDS as LEAD_FIELDS
+from crm.records.services.leads import lead_create_many
+
+CHUNK = 1000  # records per bulk call, as an import chunk
+RELATIONS = ("owner", "company", "parent")  # sent as <name>_id
+
+
+class DemoInvalid(Exception):
+    """A planned record the service refused: a bug in the demo's builders, never the user's input."""
+
+
+def _plain(obj, fields, **extra) -> dict:
+    data = {name: getattr(obj, name) for name in fields if name not in RELATIONS}
+    for name in RELATIONS:
+        if name in fields:
+            related = getattr(obj, name)
+            data[f"{name}_id"] = related.pk if related is not None else None
+    return {**data, "custom_fields": obj.custom_fields, **extra}
+
+
+def _tags_of(links, owner_attr: str) -> dict[int, list[str]]:
+    tags = defaultdict(list)
+    for link in links:
+        tags[id(getattr(link, owner_attr))].append(link.tag.name)
+    return tags
+
+
+def _create_many(service, actor, planned: list, items: list[dict]) -> None:
+    """Create in chunks and give each planned object the new record's id (its relations read it)."""
+    for start in range(0, len(items), CHUNK):
+        results = service(actor=actor, items=items[start : start + CHUNK])
+        for obj, result in zip(planned[start : start + CHUNK], results, strict=True):
+            if isinstance(result, ValidationFailed):
+                raise DemoInvalid(f"{obj}: {result.fields or result.message}")
+            obj.pk = result.pk
+
+
+def save_companies(actor, comp: Companies) -> None:
+    tags = _tags_of(comp.tag_links, "company")
+    domains = defaultdict(list)
+    for row in comp.domains:
+        domains[id(row.company)].append(row.domain)
+    parent_of = {id(child): parent for child, parent in comp.parents}
+    # Parents are among the first ten: those go first, so the others can name them.
+    for group in (comp.records[:10], comp.records[10:]):
+        items = [
+            _plain(c, COMPANY_FIELDS, domains=domains[id(c)], tags=tags[id(c)], parent_id=_pk(parent_of.get(id(c))))
+            for c in group
+        ]
+        _create_many(company_create_many, actor, group, items)
+
+
+def _pk(obj):
+    return obj.pk if obj is not None else None
+
+
+def save_contacts(actor, people: People) -> None:
+    tags = _tags_of(people.tag_links, "contact")
+    emails, phones = defaultdict(list), defaultdict(list)
+    for e in people.emails:
+        emails[id(e.contact)].append({"email": e.email, "kind": e.kind, "primary": e.is_primary})
+    for p in people.phones:
+        phones[id(p.contact)].append({"number": p.number, "kind": p.kind, "primary": p.is_primary})
+    items = [
+        _plain(c, CONTACT_FIELDS, emails=emails[id(c)], phones=phones[id(c)], tags=tags[id(c)]) for c in people.records
+    ]
+    _create_many(contact_create_many, actor, people.records, items)
+
+
+def save_leads(actor, leads: list, tag_links: list) -> None:
+    tags = _tags_of(tag_links, "lead")
+    items = [_plain(lead, LEAD_FIELDS, tags=tags[id(lead)]) for lead in leads]
+    _create_many(lead_create_many, actor, leads, items)
+
+
+DEAL_FIELDS = ("name", "amount", "currency", "company", "expected_close_date", "owner")
+
+
+def save_deals(actor, sales: Sales) -> int:
+    """Each deal enters its path's first stage and moves on stage by stage; returns the moves made."""
+    tags = _tags_of(sales.tag_links, "deal")
+    paths, contacts = defaultdict(list), defaultdict(list)
+    for change in sales.stage_changes:
+        paths[id(change.deal)].append(change.to_stage)
+    for link in sales.deal_contacts:
+        contacts[id(link.deal)].append({"contact_id": link.contact.pk, "role": link.role})
+    moves = 0
+    for planned in sales.records:
+        first, *rest = paths[id(planned)]
+        data = _plain(planned, DEAL_FIELDS, stage_id=first.pk, tags=tags[id(planned)], contacts=contacts[id(planned)])
+        deal = _checked(deal_create, actor=actor, data=data)
+        for stage in rest:
+            move = {"stage_id": stage.pk, **({"lost_reason": planned.lost_reason} if stage.is_lost else {})}
+            deal = _checked(deal_update, deal, actor=actor, data=move)
+            moves += 1
+        planned.pk = deal.pk
+    return moves
+
+
+def _checked(service, *args, **kwargs):
+    try:
+        return service(*args, **kwargs).obj
+    except ValidationFailed as exc:
+        raise DemoInvalid(f"{service.__name__}: {exc.fields or exc.message}") from None
+
+
+def _link_ids(planned: Planned) -> dict:
+    """The links as the activity and task services take them: company_id, contact_id, lead_id, deal_id."""
+    return {f"{kind}_id": record.pk for kind, record in planned.links.items() if record is not None}
+
+
+def save_activities(actor, activities: list[Planned]) -> None:
+    for planned in activities:
+        data = {**planned.data, **_link_ids(planned)}
+        if planned.participants:
+            data["participant_ids"] = [c.pk for c in planned.participants]
+        _checked(activity_create, actor=actor, data=data)
+
+
+def save_tasks(actor, tasks: list[Planned]) -> None:
+    for planned in tasks:
+        _checked(task_create, actor=actor, data={**planned.data, **_link_ids(planned)})
