@@ -124,8 +124,8 @@ class TestDemoOrganization:
             assert deal.created_at == first == created.time
         done = Task.objects.exclude(completed_at=None)
         assert done.exists() and all(t.completed_at == t.created_at < now for t in done)
-        for activity in Activity.objects.all():
-            assert activity.created_at == activity.occurred_at <= now
+        for activity in Activity.objects.all():  # logged when it happened (a bulk chunk: its first)
+            assert activity.created_at <= activity.occurred_at <= now
         assert len(set(Contact.objects.values_list("created_at", flat=True))) > 1
 
     def test_contacts_have_one_primary_email_and_phone_copied_on_the_contact(self, db, demo):

@@ -4,8 +4,8 @@ The builders (companies.py, contacts.py, ...) plan the records as unsaved model 
 becomes the service's data and is created the way an import or the API would create it: validated,
 indexed for search, in the change log (source ``demo``) with a ``record.created`` event. Companies,
 contacts and leads go through the bulk services; deals are created in their path's first stage and
-moved forward with ``deal_update`` (so their stage history is the service's own); activities and
-tasks, one at a time. Each call runs at the time the builders drew for it (``clock.at``): a deal won
+moved forward with ``deal_update`` (so their stage history is the service's own); activities in
+bulk, tasks one at a time. Each call runs at the time the builders drew for it (``clock.at``): a deal won
 last spring was created, moved and closed then, and its change log says so. A bulk chunk is stamped
 with its earliest record's time, so nothing on a record happened before the record existed.
 """
@@ -20,7 +20,8 @@ from crm.demo.activities import Planned
 from crm.demo.companies import Companies
 from crm.demo.contacts import People
 from crm.demo.deals import Sales
-from crm.records.services.activities import activity_create, task_create
+from crm.records.services.activities import task_create
+from crm.records.services.activities_bulk import activity_create_many
 from crm.records.services.companies import FIELDS as COMPANY_FIELDS
 from crm.records.services.companies import company_create_many
 from crm.records.services.contacts import FIELDS as CONTACT_FIELDS
@@ -145,12 +146,16 @@ def _link_ids(planned: Planned) -> dict:
 
 
 def save_activities(actor, activities: list[Planned]) -> None:
-    for planned in activities:
-        data = {**planned.data, **_link_ids(planned)}
-        if planned.participants:
-            data["participant_ids"] = [c.pk for c in planned.participants]
-        with clock.at(planned.at):
-            _checked(activity_create, actor=actor, data=data)
+    """In time order, a bulk call per chunk stamped with its earliest activity's time."""
+    ordered = sorted(activities, key=lambda p: p.at)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        items = [{**p.data, **_link_ids(p), "participant_ids": [c.pk for c in p.participants]} for p in chunk]
+        with clock.at(chunk[0].at):
+            results = activity_create_many(actor=actor, items=items)
+        for planned, result in zip(chunk, results, strict=True):
+            if isinstance(result, ValidationFailed):
+                raise DemoInvalid(f"activity {planned.data.get('subject')!r}: {result.fields or result.message}")
 
 
 def save_tasks(actor, tasks: list[Planned]) -> None:

@@ -213,6 +213,8 @@ def invisible(actor, model, objs: list[models.Model]) -> set[int]:
 
 
 def set_tags(model, objs: list[models.Model], tags: list[list[Tag]]) -> None:
+    if not hasattr(model, "tags"):  # activities are not tagged
+        return
     fk = f"{model._meta.model_name}_id"
     rows = ((o.pk, t.pk) for o, ts in zip(objs, tags, strict=True) for t in ts)
     rawinsert.insert(model.tags.through, (fk, "tag_id"), rows)
