@@ -81,6 +81,8 @@ def activity_update(activity: Activity, *, actor, data: dict, version: int | Non
     common.full_clean(activity)
     common.save_existing(activity)
     links.apply(activity, pairs)
+    if "occurred_at" in data:
+        activity.links.update(**activity.link_values())  # the timeline index follows a moved time
     if participants is not None:
         activity.participants.set(participants)
     common.finish_update(activity, actor, before)

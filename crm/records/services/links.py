@@ -99,7 +99,7 @@ def _check_visible(taken: list[tuple[list[Pair], dict]], actor, errors: list[dic
 def insert_many(model, rows: list[tuple[object, list[Pair]]]) -> None:
     """The links of many new rows of ``model`` (Activity or Task), in one statement per chunk."""
     link, fk = model.links.rel.related_model, model.links.field.name
-    made = [link(**{fk: obj}, record_type=t, record_id=pk) for obj, pairs in rows for t, pk in pairs]
+    made = [link(**{fk: o}, record_type=t, record_id=pk, **o.link_values()) for o, pairs in rows for t, pk in pairs]
     link.objects.bulk_create(made, batch_size=500)
 
 
@@ -115,7 +115,8 @@ def apply(obj, pairs: list[Pair] | None) -> None:
     if new:
         link = type(obj).links.rel.related_model
         fk = type(obj).links.field.name
-        link.objects.bulk_create([link(**{fk: obj}, record_type=t, record_id=pk) for t, pk in new])
+        values = obj.link_values()
+        link.objects.bulk_create([link(**{fk: obj}, record_type=t, record_id=pk, **values) for t, pk in new])
     if hasattr(obj, "_prefetched_objects_cache"):
         obj._prefetched_objects_cache.pop("links", None)
 
