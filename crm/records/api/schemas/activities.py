@@ -31,7 +31,7 @@ class Links(In):
 class ActivityFields(Links):
     subject: S | None = None
     body: Text | None = None
-    occurred_at: dt.datetime | None = None
+    occurred_at: dt.datetime = None  # omitted: now (a new one), or kept; null is no time
     direction: Literal["inbound", "outbound", ""] | None = None
     outcome: Annotated[str, StringConstraints(max_length=50)] | None = None
     duration_minutes: Annotated[int, Field(ge=0, le=100_000)] | None = None
@@ -101,12 +101,15 @@ class ActivityOut(Out, LinksOut):
 
 
 class TaskFields(Links):
+    """reminder_at must not be after due_at (422 on reminder_at)."""
+
     description: Text | None = None
     due_at: dt.datetime | None = None
     reminder_at: dt.datetime | None = None
     assignee_id: Id | None = None
-    status: Literal[tuple(TaskStatus.values)] | None = None
-    priority: Literal[tuple(TaskPriority.values)] | None = None
+    # Omitted keeps the value (a new task is open, normal); null is not a status.
+    status: Literal[tuple(TaskStatus.values)] = None
+    priority: Literal[tuple(TaskPriority.values)] = None
     custom_fields: CustomValues | None = None
 
 

@@ -88,6 +88,8 @@ class PhoneItem(In):
 
 
 class ContactFields(Address):
+    """A contact needs a first or last name, an email or a phone (422 on first_name otherwise)."""
+
     first_name: S100 | None = None
     last_name: S100 | None = None
     title: S150 | None = None
@@ -99,7 +101,7 @@ class ContactFields(Address):
     owner_id: Id | None = None
     lifecycle_stage: Lifecycle | Literal[""] | None = None
     source: S100 | None = None
-    email_opt_in: bool | None = None
+    email_opt_in: bool = None  # omitted keeps it; null is not a consent
     email_opt_in_at: dt.datetime | None = None
     email_opt_in_source: S100 | None = None
     tags: TagList | None = None

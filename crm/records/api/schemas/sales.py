@@ -29,6 +29,9 @@ from crm.records.models import LeadStatus
 
 
 class LeadFields(In):
+    """A lead needs a name, a company, an email or a phone (422 on last_name otherwise); a disqualified
+    lead needs a disqualified_reason."""
+
     first_name: S100 | None = None
     last_name: S100 | None = None
     company_name: S | None = None
@@ -36,7 +39,7 @@ class LeadFields(In):
     email: Email | None = None
     phone: Phone | None = None
     website: Url | None = None
-    status: Literal[tuple(LeadStatus.values)] | None = None
+    status: Literal[tuple(LeadStatus.values)] = None  # omitted keeps it (a new lead is new); null is none
     disqualified_reason: S | None = None
     source: S100 | None = None
     score: Annotated[int, Field(ge=-1_000_000, le=1_000_000)] | None = None
@@ -109,6 +112,9 @@ class DealContactItem(In):
 
 
 class DealFields(In):
+    """The status (open, won, lost) follows the stage: a stage_id in a lost stage needs a lost_reason;
+    stage_id must be in pipeline_id when both are given."""
+
     amount: Money | None = None
     currency: Annotated[str, StringConstraints(min_length=3, max_length=3)] | None = None
     company_id: Id | None = None
