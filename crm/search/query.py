@@ -89,7 +89,7 @@ def search(user, query: str, *, types: list[str] | None = None, limit: int = 10)
     folded = " ".join(words)
     low, high = _prefix_range(folded)
     phrase = "@" in query
-    visible = {t: e.model.objects.restrict(user, "view") for t, e in entries.items()}
+    visible = {t: e.records().restrict(user, "view") for t, e in entries.items()}
     results = {t: list(_name_prefix(visible[t], t, folded)[:limit]) for t in entries}
     short = [t for t, found in results.items() if len(found) < limit]  # each holds every visible prefix match
     per_kind = max(4 * limit, 40)

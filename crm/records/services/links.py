@@ -68,7 +68,7 @@ def _check_visible(pairs: list[Pair], given: dict[Pair, str], actor, errors: dic
     for t in dict.fromkeys(t for t, _ in pairs):
         rt = recordtypes.by_type(t)
         ids = {pk for tt, pk in pairs if tt == t}
-        seen = set(rt.model.objects.restrict(actor, "view").filter(pk__in=ids).values_list("pk", flat=True))
+        seen = set(rt.restricted(actor, "view").filter(pk__in=ids).values_list("pk", flat=True))
         for pk in sorted(ids - seen):
             errors[given[(t, pk)]] = f"No {rt.singular} with id {pk}."
 
