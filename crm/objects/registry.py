@@ -89,7 +89,13 @@ def record_type(object_type: ObjectType, defs: list[CustomField]) -> RecordType:
         create=partial(records.record_create, object_type=object_type),
         update=records.record_update,
         delete=records.record_delete,
-        api=ApiSpec(out=schemas.RecordRow, create_in=schemas.RecordIn, update_in=schemas.RecordPatch),
+        api=ApiSpec(
+            out=schemas.RecordRow,
+            create_in=schemas.RecordIn,
+            update_in=schemas.RecordPatch,
+            # ?q= on a type global search does not index: the name and the text values
+            text_fields=("name", *(f"custom_fields__{f.key}" for f in defs if f.field_type in TEXT_TYPES)),
+        ),
         search=SearchSpec(text=partial(search_text, searchable)) if indexed else None,
         owner_field="owner",
         pages=False,  # the web pages of custom types come with the web app's step
