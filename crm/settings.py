@@ -151,6 +151,8 @@ DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD")
 API_MAX_PAGE_SIZE = 200
 API_BULK_MAX_ITEMS = 1000
+# How often a process checks whether custom object types changed elsewhere (crm/objects/registry.py).
+RECORD_TYPES_RECHECK_SECONDS = float(os.environ.get("RECORD_TYPES_RECHECK_SECONDS", "2"))
 
 # --- Background work (crm.automation): django.tasks on the database, or RQ on Redis ---------
 # `crm worker` runs the worker for the configured backend plus the automation scheduler.

@@ -48,6 +48,19 @@ def redis_url():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_record_types(settings):
+    """Custom object types are kept per process (crm/objects/registry.py): a rolled-back test's types
+    must not reach the next test, and no timed re-check may fall inside a block whose queries a test
+    counts (definition writes still rebuild at once, as in production)."""
+    from crm.core import recordtypes
+
+    settings.RECORD_TYPES_RECHECK_SECONDS = 3600
+    recordtypes.run_time_types_changed()
+    yield
+    recordtypes.run_time_types_changed()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -11,6 +11,7 @@ from crm.automation.api import router as automation_router
 from crm.customization.api import router as custom_fields_router
 from crm.dataio.api import router as dataio_router
 from crm.objects.api import router as object_types_router
+from crm.objects.records_api import router as object_records_router
 from crm.records.api.routes import build_routers, config_router
 from crm.records.api.timeline import router as timeline_router
 from crm.sales.api import router as sales_router
@@ -32,6 +33,7 @@ api.add_router("/", timeline_router)
 api.add_router("/", config_router)
 api.add_router("/custom-fields", custom_fields_router)
 api.add_router("/settings/object-types", object_types_router)
+api.add_router("/objects", object_records_router)
 api.add_router("/changes", changes_router)
 api.add_router("/search", search_router)
 api.add_router("/automation", automation_router)

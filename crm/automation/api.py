@@ -13,7 +13,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from crm.automation import engine, inbound, notifications, rules, webforms, webhooks
-from crm.automation.conditions import models_by_type
+from crm.automation.conditions import models_by_type, records_of
 from crm.automation.models import Job, Notification, Rule, RuleRun, WebForm, WebhookDelivery, WebhookSubscription
 from crm.core.errors import ValidationFailed
 from crm.records.services.common import get_visible
@@ -125,10 +125,9 @@ def rule_runs(request, pk: int, limit: int = 50):
 
 @router.get("/runs", response=list[RunOut], summary="Automation runs on one record you can see")
 def record_runs(request, object_type: str, object_id: int, limit: int = 50):
-    model = models_by_type().get(object_type)
-    if model is None:
+    if object_type not in models_by_type():
         raise ValidationFailed({"object_type": f"Use one of {', '.join(models_by_type())}."})
-    get_visible(model, request.user, object_id)
+    get_visible(records_of(object_type), request.user, object_id)
     runs = RuleRun.objects.filter(object_type=object_type, object_id=object_id).select_related("rule")
     return list(runs.order_by("-started_at", "-id")[: _limit(limit)])
 

@@ -30,6 +30,14 @@ def models_by_type() -> dict:
     return {rt.object_type: rt.model for rt in recordtypes.all_types() if rt.triggers}
 
 
+def records_of(object_type: str):
+    """Every record of a type rules can fire on (custom types share one model: never ``model.objects``)."""
+    rt = recordtypes.by_type(object_type)
+    if rt is None:  # a rule on a custom type deleted since
+        raise KeyError(object_type)
+    return rt.objects()
+
+
 def filter_fields(object_type: str) -> dict:
     """The filter fields the list API offers for this type: one vocabulary for lists and rules."""
     rt = recordtypes.by_type(object_type)
@@ -148,7 +156,7 @@ def _validate_leaf(object_type: str, item: dict, where: str, errors: dict) -> No
 
 def explain(object_type: str, group: dict | None, object_id: int, actor, changes: dict | None) -> list[dict]:
     """Each leaf condition with its own result, for the rule test mode."""
-    qs = models_by_type()[object_type].objects.restrict(actor, "view").filter(pk=object_id)
+    qs = records_of(object_type).restrict(actor, "view").filter(pk=object_id)
     out = []
 
     def walk(g):
@@ -165,5 +173,5 @@ def explain(object_type: str, group: dict | None, object_id: int, actor, changes
 
 
 def matches(object_type: str, group: dict | None, object_id: int, actor, changes: dict | None) -> bool:
-    model = models_by_type()[object_type]
-    return model.objects.restrict(actor, "view").filter(pk=object_id).filter(to_q(object_type, group, changes)).exists()
+    visible = records_of(object_type).restrict(actor, "view")
+    return visible.filter(pk=object_id).filter(to_q(object_type, group, changes)).exists()

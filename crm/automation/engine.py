@@ -40,8 +40,7 @@ def acting(depth: int):
 
 
 def load(object_type: str, object_id: int):
-    model = conditions.models_by_type()[object_type]
-    return model.objects.filter(pk=object_id).first()
+    return conditions.records_of(object_type).filter(pk=object_id).first()
 
 
 def run_segment(rule: Rule, obj, actor, *, start: int, depth: int, dry: bool, log_entries: list) -> int | None:

@@ -134,7 +134,7 @@ def _fire_date_rule(rule: Rule, now) -> int:
         f"{field_name}__lte": _bound(field, now - offset),
         f"{field_name}__gte": _bound(field, rule.created_at - offset),
     }
-    qs = model.objects.filter(**window).exclude(models.Exists(done))
+    qs = conditions.records_of(rule.object_type).filter(**window).exclude(models.Exists(done))
     if rule.trigger_type == "task_overdue":
         qs = qs.filter(status__in=["open", "in_progress"])
     fired = 0
@@ -160,8 +160,8 @@ def sweep(job) -> None:
     rule = Rule.objects.filter(pk=job.payload["rule_id"], enabled=True).first()
     if rule is None:
         return
-    model = conditions.models_by_type()[rule.object_type]
-    qs = model.objects.restrict(automation_user(), "view").filter(conditions.to_q(rule.object_type, rule.conditions))
+    qs = conditions.records_of(rule.object_type).restrict(automation_user(), "view")
+    qs = qs.filter(conditions.to_q(rule.object_type, rule.conditions))
     due = job.payload.get("due_at", "")
     for obj_id in qs.order_by("pk").values_list("pk", flat=True)[:1000]:
         start(rule, obj_id, trigger="schedule", key=f"rule:{rule.pk}:sweep:{due}:{obj_id}")

@@ -60,10 +60,9 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str, *, now: flo
 
 
 def record_data(object_type: str, object_id: int):
-    from crm.automation.conditions import models_by_type
+    from crm.automation.conditions import models_by_type, records_of
 
-    model = models_by_type().get(object_type)
-    obj = model.objects.filter(pk=object_id).first() if model else None
+    obj = records_of(object_type).filter(pk=object_id).first() if object_type in models_by_type() else None
     return None if obj is None else {"id": obj.pk, **changelog.snapshot(obj)}
 
 

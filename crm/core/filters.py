@@ -174,6 +174,10 @@ def _value_condition(field: Field, op: str, raw: str) -> Q:
     value = _convert(field.kind, raw, field.choices)
     if field.kind == "decimal" and path.startswith("custom_fields"):
         value = float(value)
+    if field.kind == "datetime" and path.startswith("custom_fields"):
+        value = value.astimezone(dt.UTC).isoformat()  # as values are stored (UTC ISO text), so it compares
+    elif field.kind == "date" and path.startswith("custom_fields"):
+        value = value.isoformat()  # JSON holds text: a date object cannot even be sent as a JSON parameter
     if op == "eq":
         return Q(**{f"{path}__iexact" if field.kind == "str" else path: value})
     if op == "ne":

@@ -12,13 +12,19 @@ This module imports no domain app: a declaration points down at its app's models
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import logging
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.module_loading import autodiscover_modules
 
-# What a field holds, for filters and forms: the filter language's kinds (crm.core.filters).
-KINDS = {"int", "decimal", "str", "bool", "date", "datetime", "choice", "uuid"}
+log = logging.getLogger("crm.recordtypes")
+
+# What a field holds, for filters and forms: the filter language's kinds (crm.core.filters); "multi" is
+# a list of choices (a custom multi-choice field).
+KINDS = {"int", "decimal", "str", "bool", "date", "datetime", "choice", "multi", "uuid"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,25 @@ class RecordType:
     timeline: bool = False  # activities and tasks link to it; its page shows a timeline
     triggers: bool = True  # automation rules can fire on its changes
     extra: dict = field(default_factory=dict)
+    # The type's rows when its model holds other types' too (custom objects share one table); None:
+    # every row of the model.
+    rows: Callable[[], object] | None = None
+    run_time: bool = False  # defined by admins at run time (crm/objects), not declared in code
+
+    def objects(self):
+        """A queryset of the type's records (any owner): read through this, not ``model.objects``."""
+        return self.rows() if self.rows is not None else self.model.objects.all()
+
+    def restricted(self, user, action: str = "view"):
+        """The type's records ``user`` may ``action`` (the role's grant and scope)."""
+        return self.objects().restrict(user, action)
+
+    def visible_ids(self, policy, action: str = "view"):
+        """A subquery of the ids of the records the policy's scope reaches, or None when it reaches
+        all of them (a link filter then needs no subquery)."""
+        qs = self.objects()
+        visible = qs.model.visibility_q(policy, action)
+        return None if visible is None else qs.filter(visible).values("pk")
 
     def get_field(self, name: str) -> RecordField:
         for f in self.fields:
@@ -137,24 +162,31 @@ def discover() -> None:
 
 
 def all_types() -> list[RecordType]:
+    """The declared types, then those defined at run time (archived ones included: still readable)."""
+    run_time = _run_time()
+    return [*_TYPES.values(), *run_time["types"].values()] if run_time["types"] else list(_TYPES.values())
+
+
+def declared_types() -> list[RecordType]:
+    """The types declared in code only: what is fixed when the process starts (the per-type API routes)."""
     return list(_TYPES.values())
 
 
 def by_type(object_type: str) -> RecordType | None:
-    return _TYPES.get(object_type)
+    return _TYPES.get(object_type) or _run_time()["types"].get(object_type)
 
 
 def by_slug(slug: str) -> RecordType | None:
-    return _SLUGS.get(slug)
+    return _SLUGS.get(slug) or _run_time()["slugs"].get(slug)
 
 
 def of(obj) -> RecordType | None:
     """The type of a record instance."""
-    return _TYPES.get(getattr(obj, "object_type", ""))
+    return by_type(getattr(obj, "object_type", ""))
 
 
 def object_types() -> tuple[str, ...]:
-    return tuple(_TYPES)
+    return tuple(rt.object_type for rt in all_types())
 
 
 # The fields users add to a type at run time (custom fields) come from the app that stores them: it
@@ -177,42 +209,72 @@ def custom_field_kinds(object_type: str) -> dict[str, str]:
     return kinds
 
 
-# Types admins define at run time (crm/objects) are rows, not declarations. Until each is declared as a
-# RecordType of its own, the app that stores them names itself here (ObjectsConfig.ready), so roles and
-# custom field definitions accept their keys and can reach their records without importing that app.
-_RUN_TIME_SOURCES: list[RunTimeTypes] = []
+# Types admins define at run time (crm/objects) are rows, not declarations: the app that stores them
+# names a source here (ObjectsConfig.ready), so the core never imports it. Building them reads the
+# database, so they are kept per process and rebuilt when the source's generation (a stamp that every
+# definition write changes) differs: checked at most every RECORD_TYPES_RECHECK_SECONDS, and at once
+# after this process changed a definition (``run_time_types_changed``).
 
 
 @dataclass(frozen=True)
 class RunTimeTypes:
-    keys: Callable[[], Iterable[str]]  # every type's key, archived ones included
-    records: Callable[..., object]  # records(key, user=None, action="view") -> queryset, or None if unknown
+    generation: Callable[[], Hashable]  # cheap; None while the tables do not exist (during migrate)
+    build: Callable[[], list[RecordType]]  # every type defined now, archived ones included
+
+
+_RUN_TIME: dict = {"source": None, "types": {}, "slugs": {}, "stamp": None, "checked": None}
 
 
 def provide_run_time_types(source: RunTimeTypes) -> None:
-    if source not in _RUN_TIME_SOURCES:
-        _RUN_TIME_SOURCES.append(source)
+    _RUN_TIME["source"] = source
+    run_time_types_changed()
+
+
+def run_time_types_changed() -> None:
+    """Rebuild on the next read (this process wrote a definition, or a test rolled back); until then
+    the types built before are out of date, so none are kept."""
+    _RUN_TIME.update(types={}, slugs={}, checked=None, stamp=object())  # a stamp equal to no generation
+
+
+def _run_time() -> dict:
+    state, source = _RUN_TIME, _RUN_TIME["source"]
+    now = time.monotonic()
+    recheck = getattr(settings, "RECORD_TYPES_RECHECK_SECONDS", 2)
+    if source is None or (state["checked"] is not None and now - state["checked"] < recheck):
+        return state
+    state["checked"] = now
+    try:
+        stamp = source.generation()
+    except Exception:  # read everywhere: a failed read (a broken connection) keeps the types built before
+        log.warning("Could not read the generation of the custom record types; keeping the last ones.", exc_info=True)
+        return state
+    if stamp != state["stamp"]:
+        types = [rt for rt in (source.build() if stamp is not None else []) if rt.object_type not in _TYPES]
+        state["types"] = {rt.object_type: rt for rt in types}
+        state["slugs"] = {rt.slug: rt for rt in types if rt.slug not in _SLUGS}
+        state["stamp"] = stamp
+    return state
 
 
 def known_types() -> tuple[str, ...]:
-    """The declared types, then the types defined at run time: what a permission or a custom field may name."""
-    extra = [key for source in _RUN_TIME_SOURCES for key in source.keys() if key not in _TYPES]
-    return (*_TYPES, *extra)
+    """What a permission or a custom field may name: every type, declared or defined at run time."""
+    return object_types()
+
+
+def declared(object_type: str) -> bool:
+    """Whether the type is declared in code (built-in), not defined at run time."""
+    return object_type in _TYPES
 
 
 def record_queryset(object_type: str, user=None, action: str = "view"):
     """Every record of a type (any owner), or only those ``user`` may ``action`` when a user is given;
     None for an unknown type."""
-    rt = _TYPES.get(object_type)
-    if rt is not None:
-        return rt.model.objects.all() if user is None else rt.model.objects.restrict(user, action)
-    for source in _RUN_TIME_SOURCES:
-        qs = source.records(object_type, user, action)
-        if qs is not None:
-            return qs
-    return None
+    rt = by_type(object_type)
+    if rt is None:
+        return None
+    return rt.objects() if user is None else rt.restricted(user, action)
 
 
 def slug_of(object_type: str) -> str | None:
-    rt = _TYPES.get(object_type)
+    rt = by_type(object_type)
     return rt.slug if rt else None

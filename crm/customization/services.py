@@ -77,11 +77,11 @@ def _check_type_and_target(field: CustomField) -> None:
     known = recordtypes.known_types()
     if field.object_type not in known:
         raise ValidationFailed({"object_type": f"Unknown record type {field.object_type!r}; use {', '.join(known)}."})
-    declared = recordtypes.by_type(field.object_type) is not None
+    declared = recordtypes.declared(field.object_type)
     if field.field_type != FieldType.LOOKUP:
         field.target = ""
     else:
-        targets = (*LOOKUP_TARGETS, *(k for k in known if recordtypes.by_type(k) is None))
+        targets = (*LOOKUP_TARGETS, *(k for k in known if not recordtypes.declared(k)))
         if field.target not in targets:
             raise ValidationFailed({"target": f"A lookup needs a target: one of {', '.join(targets)}."})
     if declared and field.field_type == FieldType.LOOKUP:

@@ -17,6 +17,7 @@ from django.http import QueryDict
 
 from crm.access.policy import policy_for
 from crm.api.crud import Resource
+from crm.core import recordtypes
 from crm.core.errors import BadRequest, PermissionDenied
 from crm.customization.validation import definitions
 from crm.records.selectors import filtered
@@ -28,9 +29,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def resource_of(object_type: str) -> Resource:
+    from crm.api.crud import resource_for
     from crm.records.api.routes import RESOURCES  # the routes import the API layer: late to avoid a cycle
 
     res = RESOURCES.get(object_type)
+    if res is None and (rt := recordtypes.by_slug(object_type)) is not None and rt.run_time:
+        res = resource_for(rt)  # a custom type: its rows as RecordRow, its values as cf_<key> columns
     if res is None:
         raise BadRequest(
             f"Unknown record type {object_type!r}.", fields={"type": f"One of: {', '.join(sorted(RESOURCES))}."}
@@ -74,7 +78,7 @@ def columns(res: Resource) -> tuple[list[str], list[str]]:
     tail = ("version", "created_at", "updated_at")
     fields = [n for n in res.out.model_fields if n not in ("id", "custom_fields", *tail)]
     fields = ["id", *fields, *tail]
-    cf_keys = sorted(definitions(res.model.object_type))
+    cf_keys = sorted(definitions(res.type.object_type))
     return fields, cf_keys
 
 
@@ -90,8 +94,8 @@ def rows(res: Resource, qs) -> Iterator[list[str]]:
 
 def export_queryset(res: Resource, user, params: QueryDict):
     """The user's exportable records matching ``params`` (the API list's filters and ``q``)."""
-    if not policy_for(user).allows(res.model.object_type, "export"):
-        raise PermissionDenied(f"You may not export {res.model._meta.verbose_name_plural}.")
+    if not policy_for(user).allows(res.type.object_type, "export"):
+        raise PermissionDenied(f"You may not export {res.type.plural}.")
     params = params.copy()
     for key in ("format", "sort", "limit", "cursor"):
         params.pop(key, None)

@@ -9,10 +9,11 @@ class ObjectsConfig(AppConfig):
     def ready(self) -> None:
         from crm.core import recordtypes
         from crm.customization import services as field_services
-        from crm.objects import guards, selectors
+        from crm.objects import guards, registry
 
-        # Roles and custom field definitions name these types; they reach their records through the registry.
+        # Each type is a record type of the registry, rebuilt when a definition changes.
+        registry.connect()
         recordtypes.provide_run_time_types(
-            recordtypes.RunTimeTypes(keys=selectors.type_keys, records=selectors.records_of_key)
+            recordtypes.RunTimeTypes(generation=registry.generation, build=registry.build)
         )
         field_services.add_guard(guards.field_change_refused)  # name fields stay text; unique means unique

@@ -12,12 +12,17 @@ from crm.objects.models import ObjectType
 
 # A custom record's own attributes: its data and output name them beside the field values.
 RECORD_ATTRIBUTES = {"id", "version", "owner", "owner_id", "type", "created_at", "updated_at", "custom_fields"}
+# A list's parameters that are not filters (crm/records/selectors.py, exports): a field of that key
+# could not be filtered by its key.
+LIST_PARAMETERS = {"q", "sort", "limit", "cursor", "format", "values"}
 
 
 def field_change_refused(stored: CustomField | None, changed: CustomField | None) -> dict[str, str]:
     errors: dict[str, str] = {}
     if changed is not None and changed.key in RECORD_ATTRIBUTES and _is_custom_type(changed.object_type):
         errors["key"] = f"{changed.key!r} is a record attribute of every custom object; choose another key."
+    elif changed is not None and changed.key in LIST_PARAMETERS and _is_custom_type(changed.object_type):
+        errors["key"] = f"{changed.key!r} is a parameter of record lists; choose another key."
     if stored is not None:
         errors |= _name_field_kept(stored, changed)
     if changed is not None and changed.unique and not (stored is not None and stored.unique):

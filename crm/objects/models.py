@@ -111,3 +111,12 @@ class CustomRecord(RecordModel):
     def object_type(self) -> str:
         """Per record, not per class: the permission and change-log key of its type."""
         return self.type.key
+
+
+class TypeGeneration(models.Model):
+    """One row whose token changes with every write of a type or field definition (same transaction),
+    so every process notices, within seconds, that its registry of custom types is out of date
+    (crm/objects/registry.py). A new random token, not a counter: a rolled-back write must never
+    leave a process holding a stamp that a later write would make current again."""
+
+    token = models.CharField(max_length=32)

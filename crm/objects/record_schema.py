@@ -1,5 +1,7 @@
 """A JSON Schema (draft 2020-12) of one record of a custom object type, built from its field
-definitions: what a client or an importer may check before it writes."""
+definitions: what a client or an importer may check before it writes. It describes the record as the
+generic API (/api/v1/objects/{slug}, crm/objects/records_api.py) reads and writes it: the record's own
+attributes, and its values by field key under ``values`` (so a field key never meets an attribute)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ SHAPES = {
 ATTRIBUTES = {
     "id": {"type": "integer", "readOnly": True},
     "version": {"type": "integer", "readOnly": True},
+    "name": {"type": "string", "readOnly": True, "description": "The name field's value."},
     "owner_id": {"type": ["integer", "null"], "title": "Owner"},
     "created_at": {"type": "string", "format": "date-time", "readOnly": True},
     "updated_at": {"type": "string", "format": "date-time", "readOnly": True},
@@ -46,13 +49,23 @@ def record_schema(object_type: ObjectType) -> dict:
         "$id": f"/api/v1/settings/object-types/{object_type.key}/schema",
         "title": object_type.singular,
         "type": "object",
-        "properties": dict(ATTRIBUTES) | {f.key: field_schema(f) for f in fields},
-        "required": [f.key for f in fields if f.required],
+        "properties": dict(ATTRIBUTES) | {"values": values_schema(fields)},
+        "required": ["values"],
         "additionalProperties": False,
     }
     if object_type.description:
         schema["description"] = object_type.description
     return schema
+
+
+def values_schema(fields: list[CustomField]) -> dict:
+    return {
+        "type": "object",
+        "title": "Values",
+        "properties": {f.key: field_schema(f) for f in fields},
+        "required": [f.key for f in fields if f.required],
+        "additionalProperties": False,
+    }
 
 
 def field_schema(field: CustomField) -> dict:

@@ -3,8 +3,9 @@ validates the values with the custom-field validation (types, required, lookups 
 the type's unique fields, refuses writes to an archived type, bumps the version (409 on a stale one),
 checks the actor still sees the result, and writes the change log, all in one transaction.
 
-``data`` is flat: a value per field key, plus ``owner_id``. Domain events and the search index come
-when the types are declared in the registry (the next step): webhooks and rules read declared types.
+``data`` is flat: a value per field key, plus ``owner_id``. Like the built-in services they keep the
+search index current (types with searchable fields), remove a deleted record's links from activities
+and tasks, and emit ``record.created/updated/deleted``, so rules and webhooks fire on custom types.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from django.db.models.fields.json import KeyTransform
 
 from crm.access.policy import policy_for
 from crm.audit import changelog
+from crm.core import events
 from crm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.customization.validation import clean_custom_fields, definitions
 from crm.objects.models import CustomRecord, ObjectType
 from crm.objects.selectors import records_of
+from crm.records.services import links
 from crm.records.services.common import Saved, lock_for_update, raise_if, resolve_user, save_existing, save_new
+from crm.search import index as search_index
 
 EMPTY = (None, "", [])
 
@@ -31,7 +35,9 @@ def record_create(*, actor, object_type: ObjectType, data: dict) -> Saved:
         _assign(record, data, defs, actor, errors, creating=True)
         save_new(record, actor=actor)
         _ensure_visible(record, actor)
-        changelog.log_create(actor, record)
+        search_index.update(record)
+        entry = changelog.log_create(actor, record)
+        events.emit("record.created", record, actor=actor, changes=entry.changes)
         return Saved(record)
 
 
@@ -44,7 +50,10 @@ def record_update(obj: CustomRecord, *, actor, data: dict, version: int | None =
         _assign(record, data, defs, actor, errors, creating=False)
         save_existing(record)
         _ensure_visible(record, actor)
-        changelog.log_update(actor, record, before)
+        search_index.update(record)
+        entry = changelog.log_update(actor, record, before)
+        if entry is not None:  # nothing changed: no event, as for the built-in types
+            events.emit("record.updated", record, actor=actor, changes=entry.changes)
         return Saved(record)
 
 
@@ -52,8 +61,13 @@ def record_delete(obj: CustomRecord, *, actor, version: int | None = None) -> No
     with transaction.atomic():
         object_type, _defs = _writable(obj.type, actor, "delete")
         record = _locked(obj, object_type, actor, "delete", version)
-        changelog.log_delete(actor, record, changelog.snapshot(record))
+        pk = record.pk
+        search_index.remove(record)
+        entry = changelog.log_delete(actor, record, changelog.snapshot(record))
+        links.unlink(object_type.key, [pk])
         record.delete()
+        record.pk = pk  # the event names the record it was
+        events.emit("record.deleted", record, actor=actor, changes=entry.changes)
 
 
 def _writable(object_type: ObjectType, actor, action: str) -> tuple[ObjectType, dict]:

@@ -18,7 +18,7 @@ WORDS |= {"custom_field", "custom_fields", "custom-fields", "object_type", "obje
 
 def reserved() -> set[str]:
     names = set(WORDS) | _url_segments() | _change_log_types()
-    for rt in recordtypes.all_types():
+    for rt in recordtypes.declared_types():  # custom types' keys and slugs are unique in their table
         names |= {rt.object_type, rt.slug}
     return names
 

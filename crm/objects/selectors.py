@@ -6,22 +6,9 @@ from crm.core.errors import NotFound
 from crm.objects.models import CustomRecord, ObjectType
 
 
-def type_keys() -> list[str]:
-    return list(ObjectType.objects.order_by("id").values_list("key", flat=True))
-
-
 def records_of(object_type: ObjectType, user, action: str = "view"):
     """The records of one type that ``user`` may ``action``: the role's grant and scope for the type's key."""
     return CustomRecord.objects.of_type(object_type).restrict(user, action)
-
-
-def records_of_key(key: str, user=None, action: str = "view"):
-    """For the registry (crm.core.recordtypes.record_queryset): None when no type has this key."""
-    object_type = ObjectType.objects.filter(key=key).first()
-    if object_type is None:
-        return None
-    qs = CustomRecord.objects.of_type(object_type).select_related("type")  # its change log reads the key
-    return qs if user is None else qs.restrict(user, action)
 
 
 def get_type(key: str) -> ObjectType:

@@ -19,6 +19,8 @@ from crm.customization.models import CustomField, FieldType
 from crm.customization.services import ConfirmRequired, custom_field_create
 from crm.objects.models import CustomRecord, ObjectType
 from crm.objects.reserved import reserved
+from crm.records.services import links
+from crm.search import index as search_index
 
 FIELDS = ("key", "singular", "plural", "slug", "icon", "colour", "description", "name_field")
 CHANGEABLE = tuple(f for f in FIELDS if f != "key")
@@ -147,7 +149,12 @@ def _refuse_if_looked_up(object_type: ObjectType) -> None:
 
 
 def _delete_records(object_type: ObjectType, actor) -> None:
+    """Logged, out of the search index and unlinked from activities and tasks. No record.deleted
+    events: the type goes with them, and rules and webhooks on it have nothing left to read."""
     qs = CustomRecord.objects.filter(type=object_type).select_related("type").order_by("pk")
     while chunk := list(qs.select_for_update()[:CHUNK]):
+        ids = [r.pk for r in chunk]
         changelog.log_bulk_delete(actor, chunk, [changelog.snapshot(r) for r in chunk])
-        CustomRecord.objects.filter(pk__in=[r.pk for r in chunk]).delete()
+        search_index.remove_many(chunk)
+        links.unlink(object_type.key, ids)
+        CustomRecord.objects.filter(pk__in=ids).delete()

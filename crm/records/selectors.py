@@ -32,21 +32,20 @@ def get_for(model_or_qs, user, pk, action: str = "view"):
     or they see it only through a link (a colleague's call on their deal). The services check the
     same again when they write."""
     obj = get_visible(model_or_qs, user, pk)
-    model = type(obj)
-    if not policy_for(user).allows(model.object_type, action):
-        raise PermissionDenied(f"You may not {action} {model._meta.verbose_name_plural}.")
+    rt = recordtypes.of(obj)
+    if not policy_for(user).allows(obj.object_type, action):
+        raise PermissionDenied(f"You may not {action} {rt.plural}.")
     if not may(user, obj, action):
-        raise PermissionDenied(f"You may not {action} this {model._meta.verbose_name}.")
+        raise PermissionDenied(f"You may not {action} this {rt.singular}.")
     return obj
 
 
 def may(user, obj, action: str) -> bool:
     """Whether ``user`` may ``action`` this record (its type's permission and its scope): what a page
     offers as buttons, the same rule get_for and the services apply."""
-    model = type(obj)
-    if not policy_for(user).allows(model.object_type, action):
+    if not policy_for(user).allows(obj.object_type, action):
         return False
-    return action == "view" or model.objects.restrict(user, action).filter(pk=obj.pk).exists()
+    return action == "view" or recordtypes.of(obj).restricted(user, action).filter(pk=obj.pk).exists()
 
 
 # A row shows first the record it is most likely about (the old per-type columns' order).
@@ -68,7 +67,7 @@ def attach_linked(rows: list, user) -> list:
     for object_type, ids in wanted.items():
         rt = recordtypes.by_type(object_type)
         if rt is not None:
-            found |= {(object_type, o.pk): o for o in rt.model.objects.restrict(user).filter(pk__in=ids)}
+            found |= {(object_type, o.pk): o for o in rt.restricted(user).filter(pk__in=ids)}
     rank = {t: i for i, t in enumerate(LINK_ORDER)}
     for row in rows:
         ordered = sorted(row.links.all(), key=lambda lk: (rank.get(lk.record_type, len(rank)), lk.pk))
@@ -85,7 +84,7 @@ def sort_of(rt, raw: str | None) -> Sort:
     """The requested sort; a custom field must be defined for the type (a typo is a 400, not a no-op)."""
     sort = parse_sort(raw, rt.sorts, rt.api.default_sort)
     if sort.path.startswith("custom_fields__"):
-        key = sort.path.split("__", 1)[1]
+        key = sort.path.split("__")[1]
         definition = definitions(rt.object_type).get(key)
         if definition is None:
             raise BadRequest(f"Cannot sort by cf_{key}.", fields={"sort": f"No custom field {key!r} on this type."})
@@ -96,7 +95,7 @@ def sort_of(rt, raw: str | None) -> Sort:
 
 def related_qs(rt):
     """All rows, with what the API's output schema reads loaded in a fixed number of queries."""
-    qs = rt.model.objects.prefetch_related(*rt.api.prefetch)
+    qs = rt.objects().prefetch_related(*rt.api.prefetch)
     # Not select_related() with no names: that joins every non-null foreign key (a deal page of 50
     # built 150 stage/pipeline objects nobody reads).
     return qs.select_related(*rt.api.select_related) if rt.api.select_related else qs
@@ -108,9 +107,9 @@ def filtered(rt, user, params: Mapping[str, str], action: str = "view", *, relat
     filters = filter_fields_of(rt)
     conditions = {k: v for k, v in params.items() if k not in RESERVED}
     cond = build_q(rt.object_type, conditions, filters)
-    qs = related_qs(rt).restrict(user, action) if related else rt.model.objects.restrict(user, action)
+    qs = related_qs(rt).restrict(user, action) if related else rt.restricted(user, action)
     if spans_many(rt.model, conditions, filters):  # each record once, however many tags/emails match
-        qs = qs.filter(pk__in=rt.model.objects.filter(cond).values("pk"))
+        qs = qs.filter(pk__in=rt.objects().filter(cond).values("pk"))
     else:
         qs = qs.filter(cond)
     q = (params.get("q") or "").strip()

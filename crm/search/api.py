@@ -30,7 +30,7 @@ def global_search(request, q: str, types: str | None = None, limit: int = 10):
     wanted = [t for t in (types or "").split(",") if t] or None
     if wanted and (bad := [t for t in wanted if t not in searchables()]):
         raise BadRequest(f"Cannot search {', '.join(bad)}.", fields={"types": f"Use {', '.join(searchables())}."})
-    found = search(request.user, q, types=wanted, limit=limit)
+    found = search(request.user, q, types=wanted or list(searchables()), limit=limit)
     return {
         t: [{"object_type": t, "id": o.pk, "name": str(o), "detail": _detail(o)} for o in objs]
         for t, objs in found.items()

@@ -46,7 +46,7 @@ def rebuild(object_types: list[str] | None = None, batch_size: int = 2000, progr
     for object_type, entry in searchables().items():
         if object_types is not None and object_type not in object_types:
             continue
-        qs = entry.model.objects.order_by("pk").prefetch_related(*entry.prefetch)
+        qs = entry.records().order_by("pk").prefetch_related(*entry.prefetch)
         last = 0
         while True:
             chunk = list(qs.filter(pk__gt=last)[:batch_size])

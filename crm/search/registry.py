@@ -25,6 +25,11 @@ class Searchable:
     text: Callable[[object], list[str]]
     name_field: str = "name"
     prefetch: tuple[str, ...] = ()
+    objects: Callable[[], object] | None = None  # the type's records (custom types share a model)
+    pages: bool = True  # the web app has pages to open its hits (custom types: not yet)
+
+    def records(self):
+        return self.objects() if self.objects is not None else self.model.objects.all()
 
     @property
     def code(self) -> int:
@@ -38,7 +43,13 @@ def searchables() -> dict[str, Searchable]:
         _CACHE["types"] = types
         _CACHE["entries"] = {
             rt.object_type: Searchable(
-                rt.object_type, rt.model, rt.search.text, rt.search.name_field, rt.search.prefetch
+                rt.object_type,
+                rt.model,
+                rt.search.text,
+                rt.search.name_field,
+                rt.search.prefetch,
+                rt.objects,
+                rt.pages,
             )
             for rt in types
         }

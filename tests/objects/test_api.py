@@ -90,9 +90,12 @@ def test_the_record_schema(boss):
     schema = boss.get(f"{BASE}/vehicle/schema").json()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert (schema["title"], schema["description"], schema["type"]) == ("Vehicle", "Company cars", "object")
-    assert schema["required"] == ["name", "seats"] and schema["additionalProperties"] is False
-    p = schema["properties"]
-    assert p["id"] == {"type": "integer", "readOnly": True} and p["owner_id"]["type"] == ["integer", "null"]
+    assert schema["required"] == ["values"] and schema["additionalProperties"] is False
+    attributes, values = schema["properties"], schema["properties"]["values"]
+    assert attributes["id"] == {"type": "integer", "readOnly": True}
+    assert attributes["owner_id"]["type"] == ["integer", "null"] and attributes["name"]["readOnly"]
+    assert values["required"] == ["name", "seats"] and values["additionalProperties"] is False
+    p = values["properties"]
     assert p["name"] == {"title": "Name", "type": "string", "maxLength": 255}
     assert p["vin"] == {
         "title": "VIN",

@@ -23,7 +23,8 @@ from crm.records.services import activities, conversion, deals
 from crm.records.services.common import get_visible
 
 # The standard endpoints of every declared record type (crm/*/recordtypes.py).
-RESOURCES = {rt.slug: resource_for(rt) for rt in recordtypes.all_types()}
+# Custom object types, defined at run time, share the generic /objects/{slug} endpoints (crm/objects).
+RESOURCES = {rt.slug: resource_for(rt) for rt in recordtypes.declared_types()}
 
 
 def build_routers() -> dict[str, Router]:

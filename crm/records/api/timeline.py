@@ -10,7 +10,7 @@ from crm.records.services.common import get_visible
 from crm.records.timeline import KINDS, timeline
 
 # The types with a timeline (their declaration says so), by slug; the path's enum in the OpenAPI.
-MODELS = {rt.slug: rt.model for rt in recordtypes.all_types() if rt.timeline}
+MODELS = {rt.slug: rt.model for rt in recordtypes.declared_types() if rt.timeline}
 TimelineSlug = Literal[tuple(MODELS)]
 
 

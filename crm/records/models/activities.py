@@ -22,8 +22,8 @@ def linked_visibility_q(cls, policy, action: str = "view"):
     q = own
     for rt in recordtypes.all_types():
         if rt.timeline and policy.allows(rt.object_type, "view"):
-            visible = rt.model.visibility_q(policy)
-            ids = Q() if visible is None else Q(record_id__in=rt.model.objects.filter(visible).values("pk"))
+            visible = rt.visible_ids(policy)
+            ids = Q() if visible is None else Q(record_id__in=visible)
             q |= cls.linked_q(rt.object_type, ids)
     return q
 

@@ -85,9 +85,7 @@ def _check_visible(taken: list[tuple[list[Pair], dict]], actor, errors: list[dic
             if (t, pk) in given:
                 named.setdefault(t, set()).add(pk)
     seen = {
-        t: set(
-            recordtypes.by_type(t).model.objects.restrict(actor, "view").filter(pk__in=ids).values_list("pk", flat=True)
-        )
+        t: set(recordtypes.by_type(t).restricted(actor, "view").filter(pk__in=ids).values_list("pk", flat=True))
         for t, ids in named.items()
     }
     for (pairs, given), err in zip(taken, errors, strict=True):

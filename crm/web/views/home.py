@@ -49,7 +49,7 @@ def recent_activity(user, limit: int = 15):
     mine = Q(owner=user)
     for rt in recordtypes.all_types():
         if rt.timeline and rt.owner_field:
-            owned = rt.model.objects.filter(**{rt.owner_field: user}).values("pk")
+            owned = rt.objects().filter(**{rt.owner_field: user}).values("pk")
             mine |= Activity.linked_q(rt.object_type, Q(record_id__in=owned))
     rows = list(
         Activity.objects.restrict(user).filter(mine).select_related("owner").order_by("-occurred_at", "-id")[:limit]
