@@ -250,9 +250,12 @@ def _run_time() -> dict:
         return state
     if stamp != state["stamp"]:
         types = [rt for rt in (source.build() if stamp is not None else []) if rt.object_type not in _TYPES]
-        state["types"] = {rt.object_type: rt for rt in types}
-        state["slugs"] = {rt.slug: rt for rt in types if rt.slug not in _SLUGS}
-        state["stamp"] = stamp
+        # One update, so a thread reading meanwhile never sees new types with old slugs.
+        state.update(
+            types={rt.object_type: rt for rt in types},
+            slugs={rt.slug: rt for rt in types if rt.slug not in _SLUGS},
+            stamp=stamp,
+        )
     return state
 
 
