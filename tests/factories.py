@@ -115,7 +115,10 @@ class LinkedFactory(factory.django.DjangoModelFactory):
         obj = super()._create(model_class, *args, **kwargs)
         link = model_class.links.rel.related_model
         fk = model_class.links.field.name
-        link.objects.bulk_create([link(**{fk: obj}, record_type=t, record_id=r.pk) for t, r in targets.items()])
+        values = obj.link_values()
+        link.objects.bulk_create(
+            [link(**{fk: obj}, record_type=t, record_id=r.pk, **values) for t, r in targets.items()]
+        )
         return obj
 
 

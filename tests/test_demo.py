@@ -112,6 +112,22 @@ class TestDemoOrganization:
                 assert deal.probability == (100 if deal.status == DealStatus.WON else 0)
                 assert bool(deal.lost_reason) == (deal.status == DealStatus.LOST)
 
+    def test_the_history_spreads_over_the_past_year_through_the_services(self, db, demo):
+        """The services stamp the demo's drawn times (crm/core/clock.py): deals were created, moved and
+        closed over the months, tasks finished then, and the change log says when."""
+        now = timezone.now()
+        closed = list(Deal.objects.exclude(closed_at=None).values_list("closed_at", flat=True))
+        assert closed and max(closed) <= now and (max(closed) - min(closed)).days > 60
+        for deal in Deal.objects.prefetch_related("stage_changes"):
+            first = min(c.changed_at for c in deal.stage_changes.all())
+            created = ObjectChange.objects.get(object_type="deal", object_id=deal.pk, action=Action.CREATE)
+            assert deal.created_at == first == created.time
+        done = Task.objects.exclude(completed_at=None)
+        assert done.exists() and all(t.completed_at == t.created_at < now for t in done)
+        for activity in Activity.objects.all():  # logged when it happened (a bulk chunk: its first)
+            assert activity.created_at <= activity.occurred_at <= now
+        assert len(set(Contact.objects.values_list("created_at", flat=True))) > 1
+
     def test_contacts_have_one_primary_email_and_phone_copied_on_the_contact(self, db, demo):
         for contact in Contact.objects.prefetch_related("emails", "phones"):
             emails, phones = list(contact.emails.all()), list(contact.phones.all())

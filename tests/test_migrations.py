@@ -115,12 +115,15 @@ def test_search_rows_are_rekeyed_from_16_types_to_any_number():
 
 
 GENERIC_LINKS = ("records", "0004_generic_links")
+LINK_TIMES = ("records", "0005_activitylink_occurred_at")
 
 
-def _unapply(node) -> None:
+def _unapply(*nodes) -> None:
+    """Unapply ``nodes``, in the order given (the later migration first)."""
     executor = MigrationExecutor(connection)
-    executor.migrate([], plan=[(executor.loader.graph.nodes[node], True)])
-    assert node not in MigrationExecutor(connection).loader.applied_migrations
+    executor.migrate([], plan=[(executor.loader.graph.nodes[node], True) for node in nodes])
+    applied = MigrationExecutor(connection).loader.applied_migrations
+    assert not any(node in applied for node in nodes)
 
 
 def _columns(table: str, pk: int) -> tuple:
@@ -143,7 +146,7 @@ def test_activity_and_task_links_move_to_the_generic_link_tables_and_back():
     lead, deal = LeadFactory(owner=boss), DealFactory(owner=boss)
     now = "2026-01-02 03:04:05"
     try:
-        _unapply(GENERIC_LINKS)
+        _unapply(LINK_TIMES, GENERIC_LINKS)
         with connection.cursor() as cur:
             # As the old code wrote them: one column per linked type.
             rows = ((1, acme.pk, ann.pk, None, deal.pk), (2, None, None, lead.pk, None), (3, None, None, None, None))
@@ -172,11 +175,13 @@ def test_activity_and_task_links_move_to_the_generic_link_tables_and_back():
         assert links(Activity.objects.get(pk=2)) == [("lead", lead.pk)]
         assert links(Activity.objects.get(pk=3)) == []
         assert links(Task.objects.get(pk=7)) == sorted([("contact", ann.pk), ("deal", deal.pk)])
+        copied = {lk.occurred_at for lk in Activity.objects.get(pk=1).links.all()}
+        assert copied == {Activity.objects.get(pk=1).occurred_at}  # the timeline index's copy (0005)
         on_ann = [(e["kind"], e["object"].pk) for e in timeline(ann, boss) if e["kind"] != "change"]
         assert sorted(on_ann) == [("activity", 1), ("task", 7)]
         assert [e["object"].pk for e in timeline(lead, boss, kinds=("activity",))] == [2]
 
-        _unapply(GENERIC_LINKS)
+        _unapply(LINK_TIMES, GENERIC_LINKS)
         assert _columns("records_activity", 1) == (acme.pk, ann.pk, None, deal.pk)
         assert _columns("records_activity", 2) == (None, None, lead.pk, None)
         assert _columns("records_task", 7) == (None, ann.pk, None, deal.pk)

@@ -110,3 +110,25 @@ def test_export_lists_every_link(api, admin_user):
     got = dict(zip(header, row, strict=True))
     assert sorted(got["links"].split("; ")) == sorted([f"contact:{ann.pk}", f"company:{acme.pk}"])
     assert (got["contact_id"], got["company_id"]) == (str(ann.pk), str(acme.pk))
+
+
+def test_the_timeline_follows_an_activity_moved_in_time(rep_a):
+    """The links keep a copy of the activity's time (the timeline reads its newest entries from an
+    index on it): an update that moves the time moves the entry."""
+    import datetime as dt
+
+    ann = ContactFactory(owner=rep_a)
+    now = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+    older, newer = (
+        activities.activity_create(
+            actor=rep_a,
+            data={"kind": "note", "subject": s, "contact_id": ann.pk, "occurred_at": now + dt.timedelta(days=d)},
+        ).obj
+        for s, d in (("Older", 0), ("Newer", 1))
+    )
+    assert [e["object"].subject for e in timeline(ann, rep_a, kinds=("activity",))] == ["Newer", "Older"]
+    activities.activity_update(older, actor=rep_a, data={"occurred_at": now + dt.timedelta(days=2)})
+    assert [e["object"].subject for e in timeline(ann, rep_a, kinds=("activity",))] == ["Older", "Newer"]
+    assert set(ActivityLink.objects.filter(activity=older).values_list("occurred_at", flat=True)) == {
+        now + dt.timedelta(days=2)
+    }

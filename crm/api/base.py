@@ -8,6 +8,7 @@ from django.urls import URLPattern, path
 from ninja import NinjaAPI
 
 from crm.api.errors import ErrorOut, body
+from crm.api.openapi import declare_lists
 
 
 def _without_defs(schema: dict) -> dict:
@@ -55,6 +56,7 @@ ERROR_TEXT = {
 class CrmApi(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
+        declare_lists(schema)
         schema.setdefault("components", {}).setdefault("schemas", {}).update(
             ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")["$defs"]
             | {"ErrorOut": _without_defs(ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))}

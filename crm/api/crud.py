@@ -21,6 +21,7 @@ from pydantic import create_model
 from crm.access.policy import policy_for
 from crm.api import idempotency
 from crm.api.errors import ErrorOut, field_path
+from crm.api.openapi import CHANGES_MAX_LIMIT, QUERY_MAX_LENGTH
 from crm.audit.models import ObjectChange
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
 from crm.core.filters import Field, filter_fields_of
@@ -155,8 +156,10 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
     ):
         if not 1 <= limit <= settings.API_MAX_PAGE_SIZE:
             raise BadRequest(f"limit must be 1 to {settings.API_MAX_PAGE_SIZE}.", fields={"limit": str(limit)})
-        if q and len(q) > 200:  # as global search: a query, not a document
-            raise BadRequest("The query is too long (200 characters at most).", fields={"q": "Too long."})
+        if q and len(q) > QUERY_MAX_LENGTH:  # as global search: a query, not a document
+            raise BadRequest(
+                f"The query is too long ({QUERY_MAX_LENGTH} characters at most).", fields={"q": "Too long."}
+            )
         fast = res.fast
         rows, nxt = page(
             filtered(res, request, related=not fast), selectors.sort_of(res.type, sort), limit=limit, cursor=cursor
@@ -248,8 +251,8 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
         "/{int:pk}/changes", response=list[ChangeOut], summary=f"Change log of a {name}", operation_id=f"{one}_changes"
     )
     def record_changes(request, pk: int, limit: int = 100):
-        if not 1 <= limit <= 500:
-            raise BadRequest("limit must be 1 to 500.", fields={"limit": str(limit)})
+        if not 1 <= limit <= CHANGES_MAX_LIMIT:
+            raise BadRequest(f"limit must be 1 to {CHANGES_MAX_LIMIT}.", fields={"limit": str(limit)})
         obj = get_visible(res.model, request.user, pk)
         return list(ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk)[:limit])
 

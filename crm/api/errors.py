@@ -9,6 +9,7 @@ from django.http import Http404
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from crm.api.patterns import MESSAGES
 from crm.core.errors import ServiceError
 
 log = logging.getLogger("crm.api")
@@ -57,6 +58,12 @@ def _is_union_tag(part: str) -> bool:
     return any(ch in part for ch in "[(-") or part in {"str", "int", "float", "bool", "decimal", "none", "list", "dict"}
 
 
+def message_of(err: dict) -> str:
+    if err.get("type") == "string_pattern_mismatch":
+        return MESSAGES.get(err.get("ctx", {}).get("pattern"), "Not in the form the API schema gives for this field.")
+    return err.get("msg", "Invalid value.")
+
+
 def install(api) -> None:
     @api.exception_handler(ServiceError)
     def service_error(request, exc: ServiceError):
@@ -66,7 +73,7 @@ def install(api) -> None:
     def validation_error(request, exc: ValidationError):
         fields = {}
         for err in exc.errors:
-            fields.setdefault(field_path(err.get("loc", ())), err.get("msg", "Invalid value."))
+            fields.setdefault(field_path(err.get("loc", ())), message_of(err))
         return api.create_response(request, body("validation_failed", "Some values are not valid.", fields), status=422)
 
     @api.exception_handler(AuthenticationError)

@@ -9,10 +9,9 @@ from collections.abc import Iterable
 from functools import cache
 
 from django.db import models
-from django.utils import timezone
 
 from crm.audit.models import Action, ObjectChange
-from crm.core import context, rawinsert
+from crm.core import clock, context, rawinsert
 
 SKIPPED = {"version", "updated_at", "created_at"}
 
@@ -92,6 +91,7 @@ def _entry(actor, obj, action: str, changes: dict) -> ObjectChange:
         changes=changes,
         request_id=context.request_id(),
         source=context.source(),
+        time=clock.now(),
     )
 
 
@@ -145,7 +145,7 @@ def log_bulk_create(actor, objs: Iterable[models.Model], extras: list[dict] | No
 
 def _insert(actor, action: str, objs: list[models.Model], changes: list[dict]) -> None:
     user_id = actor.pk if actor is not None and actor.pk else None
-    name, now = getattr(actor, "username", "") or "", timezone.now()
+    name, now = getattr(actor, "username", "") or "", clock.now()
     request_id, source = context.request_id(), context.source()
     rawinsert.insert(
         ObjectChange,

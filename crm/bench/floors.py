@@ -55,7 +55,7 @@ def contact_timeline(pk: int) -> list:
     acts = _rows(
         "SELECT a.*, u.username FROM records_activitylink l JOIN records_activity a ON a.id = l.activity_id "
         "LEFT JOIN auth_user u ON u.id = a.owner_id WHERE l.record_type = 'contact' AND l.record_id = %s "
-        "ORDER BY a.occurred_at DESC, a.id DESC LIMIT 50",
+        "ORDER BY l.occurred_at DESC, l.activity_id DESC LIMIT 50",
         [pk],
     )
     _rows(

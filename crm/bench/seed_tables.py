@@ -213,10 +213,11 @@ def deals(world: World, write) -> None:
         write("audit_objectchange", changes)
 
 
-def _links(pk: int, **targets) -> list[tuple]:
-    """A row's generic links; link ids are the row's id times four plus the type's slot (unique)."""
+def _links(pk: int, *extra, **targets) -> list[tuple]:
+    """A row's generic links (``extra``: the columns a link copies from its row, an activity's time);
+    link ids are the row's id times four plus the type's slot (unique)."""
     slots = ("company", "contact", "deal", "lead")
-    return [(pk * 4 + slots.index(t), t, rid, pk) for t, rid in targets.items() if rid]
+    return [(pk * 4 + slots.index(t), t, rid, pk, *extra) for t, rid in targets.items() if rid]
 
 
 def activities(world: World, write) -> None:
@@ -239,7 +240,7 @@ def activities(world: World, write) -> None:
                 rng.randrange(5, 60) if kind in ("call", "meeting") else None, world.contact_owner[contact - 1],
             ))  # fmt: skip
             deal = upto(n_deals) if rng.random() < 0.1 else None
-            links += _links(pk, company=company, contact=contact, deal=deal)
+            links += _links(pk, at, company=company, contact=contact, deal=deal)
         write("records_activity", rows)
         write("records_activitylink", links)
 

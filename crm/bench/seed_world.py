@@ -57,7 +57,7 @@ COLUMNS = {
         "id", "version", "created_at", "updated_at", "custom_fields", "kind", "subject", "body", "occurred_at",
         "direction", "outcome", "duration_minutes", "owner_id",
     ),
-    "records_activitylink": ("id", "record_type", "record_id", "activity_id"),
+    "records_activitylink": ("id", "record_type", "record_id", "activity_id", "occurred_at"),
     "records_task": (
         "id", "version", "created_at", "updated_at", "custom_fields", "title", "description", "due_at",
         "reminder_at", "status", "priority", "completed_at", "assignee_id", "created_by_id",

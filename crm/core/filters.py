@@ -37,14 +37,15 @@ class Field:
 
 
 def filter_fields_of(rt) -> dict[str, Field]:
-    """The filters a declared record type offers (crm.core.recordtypes): its filterable fields.
-    A choice is filtered as text, so an unknown value finds nothing (enums enter the schema later)."""
+    """The filters a declared record type offers (crm.core.recordtypes): its filterable fields. A choice
+    takes one of its values (the OpenAPI document lists them as an enum); another is a 400, not an
+    empty list that reads as "no such records"."""
     out = {}
     for f in rt.fields:
         if f.filterable and f.link:
             out[f.name] = Field("record_id", "int", via=lambda q, t=f.link: rt.model.linked_q(t, q))
         elif f.filterable:
-            out[f.name] = Field(f.filter_lookup, "str" if f.kind == "choice" else f.kind)
+            out[f.name] = Field(f.filter_lookup, f.kind, choices=tuple(value for value, _ in f.choices))
     return out
 
 
@@ -67,11 +68,12 @@ def _convert(kind: str, raw: str, choices=()):
             value = parse_datetime(raw) or (
                 dt.datetime.combine(parse_date(raw), dt.time(), tzinfo=dt.UTC) if parse_date(raw) else _bad()
             )
-            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+            # In UTC: PostgreSQL refuses an offset beyond ±15:59, which ISO 8601 (and the schema) allows.
+            return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
         if kind == "choice" and choices and raw not in choices:
             return _bad()
         return raw
-    except (ValueError, KeyError, decimal.InvalidOperation, TypeError):
+    except (ValueError, KeyError, decimal.InvalidOperation, TypeError, OverflowError):
         raise ValueError(raw) from None
 
 

@@ -39,10 +39,12 @@ class Anchor:
 @dataclass
 class Planned:
     """An activity or task to create: the service's data, the records it links to (kind -> record or
-    None) and, for a meeting, the contacts who took part."""
+    None), when it was made (the service stamps that time, crm/core/clock.py) and, for a meeting, the
+    contacts who took part."""
 
     data: dict
     links: dict
+    at: dt.datetime | None = None
     participants: list = field(default_factory=list)
 
 
@@ -117,7 +119,8 @@ def build_activities(world: World, count: int, anchors: Anchors) -> list[Planned
         anchor = anchors.pick()
         if anchor is None:
             break
-        planned = Planned(_activity(world, anchor), anchor.links)
+        data = _activity(world, anchor)
+        planned = Planned(data, anchor.links, at=data["occurred_at"])
         if planned.data["kind"] == ActivityKind.MEETING:
             people = [anchor.links["contact"], *world.rng.sample(anchor.colleagues, min(2, len(anchor.colleagues)))]
             planned.participants = [c for c in people if c]
@@ -167,7 +170,8 @@ def build_tasks(world: World, count: int, anchors: Anchors) -> list[Planned]:
             status = world.weighted(TASK_STATES)
             assignee = anchor.owner if anchor.owner is not None and world.chance(0.9) else world.seller()
             task = _task(world, anchor, assignee, status, _due(world, status))
-        tasks.append(Planned(task, anchor.links))
+        made = min(task["due_at"], world.now) - dt.timedelta(days=world.rng.uniform(1, 20))
+        tasks.append(Planned(task, anchor.links, at=max(made, anchor.since)))
     return tasks
 
 
@@ -183,7 +187,7 @@ def _due(world: World, status: str) -> dt.datetime:
 
 
 def _task(world: World, anchor: Anchor, assignee, status: str, due: dt.datetime) -> dict:
-    # When it was made and finished are the service's to stamp (now), as for any new task.
+    # When it was made is the service's to stamp (Planned.at); a finished task was finished then.
     about_person = anchor.links["contact"] or anchor.links["lead"]
     titles = catalog.TASK_TITLES if about_person else catalog.COMPANY_TASK_TITLES
     title = world.pick(titles).format(first=anchor.first, name=anchor.name, company=anchor.company_name or anchor.name)

@@ -4,21 +4,24 @@ The builders (companies.py, contacts.py, ...) plan the records as unsaved model 
 becomes the service's data and is created the way an import or the API would create it: validated,
 indexed for search, in the change log (source ``demo``) with a ``record.created`` event. Companies,
 contacts and leads go through the bulk services; deals are created in their path's first stage and
-moved forward with ``deal_move_stage`` (so their stage history is the service's own); activities and
-tasks, one at a time. The times the builders drew for when a record was made only shape the story
-(no activity before its contact existed); the services stamp the records as made now.
+moved forward with ``deal_update`` (so their stage history is the service's own); activities in
+bulk, tasks one at a time. Each call runs at the time the builders drew for it (``clock.at``): a deal won
+last spring was created, moved and closed then, and its change log says so. A bulk chunk is stamped
+with its earliest record's time, so nothing on a record happened before the record existed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+from crm.core import clock
 from crm.core.errors import ValidationFailed
 from crm.demo.activities import Planned
 from crm.demo.companies import Companies
 from crm.demo.contacts import People
 from crm.demo.deals import Sales
-from crm.records.services.activities import activity_create, task_create
+from crm.records.services.activities import task_create
+from crm.records.services.activities_bulk import activity_create_many
 from crm.records.services.companies import FIELDS as COMPANY_FIELDS
 from crm.records.services.companies import company_create_many
 from crm.records.services.contacts import FIELDS as CONTACT_FIELDS
@@ -27,7 +30,7 @@ from crm.records.services.deals import deal_create, deal_update
 from crm.records.services.leads import FIELDS as LEAD_FIELDS
 from crm.records.services.leads import lead_create_many
 
-CHUNK = 1000  # records per bulk call, as an import chunk
+CHUNK = 25  # records per bulk call (each chunk stamped with its earliest time: small keeps them spread)
 RELATIONS = ("owner", "company", "parent")  # sent as <name>_id
 
 
@@ -54,7 +57,9 @@ def _tags_of(links, owner_attr: str) -> dict[int, list[str]]:
 def _create_many(service, actor, planned: list, items: list[dict]) -> None:
     """Create in chunks and give each planned object the new record's id (its relations read it)."""
     for start in range(0, len(items), CHUNK):
-        results = service(actor=actor, items=items[start : start + CHUNK])
+        chunk = planned[start : start + CHUNK]
+        with clock.at(min(obj.created_at for obj in chunk)):
+            results = service(actor=actor, items=items[start : start + CHUNK])
         for obj, result in zip(planned[start : start + CHUNK], results, strict=True):
             if isinstance(result, ValidationFailed):
                 raise DemoInvalid(f"{obj}: {result.fields or result.message}")
@@ -107,17 +112,22 @@ def save_deals(actor, sales: Sales) -> int:
     tags = _tags_of(sales.tag_links, "deal")
     paths, contacts = defaultdict(list), defaultdict(list)
     for change in sales.stage_changes:
-        paths[id(change.deal)].append(change.to_stage)
+        paths[id(change.deal)].append(change)
     for link in sales.deal_contacts:
         contacts[id(link.deal)].append({"contact_id": link.contact.pk, "role": link.role})
     moves = 0
     for planned in sales.records:
         first, *rest = paths[id(planned)]
-        data = _plain(planned, DEAL_FIELDS, stage_id=first.pk, tags=tags[id(planned)], contacts=contacts[id(planned)])
-        deal = _checked(deal_create, actor=actor, data=data)
-        for stage in rest:
+        data = _plain(
+            planned, DEAL_FIELDS, stage_id=first.to_stage.pk, tags=tags[id(planned)], contacts=contacts[id(planned)]
+        )
+        with clock.at(first.changed_at):
+            deal = _checked(deal_create, actor=actor, data=data)
+        for change in rest:
+            stage = change.to_stage
             move = {"stage_id": stage.pk, **({"lost_reason": planned.lost_reason} if stage.is_lost else {})}
-            deal = _checked(deal_update, deal, actor=actor, data=move)
+            with clock.at(change.changed_at):
+                deal = _checked(deal_update, deal, actor=actor, data=move)
             moves += 1
         planned.pk = deal.pk
     return moves
@@ -136,13 +146,19 @@ def _link_ids(planned: Planned) -> dict:
 
 
 def save_activities(actor, activities: list[Planned]) -> None:
-    for planned in activities:
-        data = {**planned.data, **_link_ids(planned)}
-        if planned.participants:
-            data["participant_ids"] = [c.pk for c in planned.participants]
-        _checked(activity_create, actor=actor, data=data)
+    """In time order, a bulk call per chunk stamped with its earliest activity's time."""
+    ordered = sorted(activities, key=lambda p: p.at)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        items = [{**p.data, **_link_ids(p), "participant_ids": [c.pk for c in p.participants]} for p in chunk]
+        with clock.at(chunk[0].at):
+            results = activity_create_many(actor=actor, items=items)
+        for planned, result in zip(chunk, results, strict=True):
+            if isinstance(result, ValidationFailed):
+                raise DemoInvalid(f"activity {planned.data.get('subject')!r}: {result.fields or result.message}")
 
 
 def save_tasks(actor, tasks: list[Planned]) -> None:
     for planned in tasks:
-        _checked(task_create, actor=actor, data={**planned.data, **_link_ids(planned)})
+        with clock.at(planned.at):
+            _checked(task_create, actor=actor, data={**planned.data, **_link_ids(planned)})

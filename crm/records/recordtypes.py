@@ -7,6 +7,7 @@ from crm.records.api import schemas as s
 from crm.records.api.fast import dumper
 from crm.records.models import (
     Activity,
+    ActivityKind,
     Company,
     Contact,
     Deal,
@@ -18,6 +19,7 @@ from crm.records.models import (
     TaskPriority,
     TaskStatus,
 )
+from crm.records.models.companies import CompanySize
 from crm.records.services import activities, companies, contacts, deals, leads
 
 F = RecordField
@@ -27,9 +29,10 @@ def text(name: str, label: str = "", **kw) -> RecordField:
     return F(name, "str", label or name.replace("_", " ").capitalize(), **kw)
 
 
-def choice(name: str, label: str, enum, **kw) -> RecordField:
-    # Filtered as text by the API (an unknown value finds nothing) until enums enter the schema.
-    return F(name, "choice", label, choices=tuple(enum.choices), **kw)
+def choice(name: str, label: str, choices, **kw) -> RecordField:
+    """A field holding one of ``choices`` (a Django choices enum, or (value, label) pairs): its filter
+    takes only these values, and the API's schema lists them."""
+    return F(name, "choice", label, choices=tuple(getattr(choices, "choices", choices)), **kw)
 
 
 def record_id(name: str, label: str = "", **kw) -> RecordField:
@@ -86,7 +89,7 @@ register(
             text("name", listed=True, sortable=True, searchable=True, required=True, importable=True),
             text("domain", lookup="domains__domain", listed=True, searchable=True, importable=True),
             text("industry", listed=True, importable=True),
-            text("size", importable=True),
+            choice("size", "Size", CompanySize, importable=True),
             text("city", listed=True, importable=True),
             text("country", importable=True),
             choice("lifecycle_stage", "Stage", LifecycleStage, listed=True, importable=True),
@@ -227,10 +230,10 @@ register(
         fields=(
             *COMMON,
             record_id("owner"),
-            text("kind"),
+            choice("kind", "Kind", ActivityKind),
             *LINKS,
             F("occurred_at", "datetime", "Occurred", sortable=True),
-            text("direction"),
+            choice("direction", "Direction", Activity._meta.get_field("direction").choices),
             text("outcome"),
             text("subject", filterable=False, searchable=True),
             text("body", filterable=False, searchable=True),

@@ -18,9 +18,10 @@ def timeline(record, user, *, limit: int = 50, kinds: tuple[str, ...] = KINDS) -
     if "activity" in kinds:
         rows = (
             Activity.objects.restrict(user)
-            .linked_to(record)
+            # Through the links' own copy of the time: the newest ``limit`` come from one index.
+            .filter(links__record_type=record.object_type, links__record_id=record.pk)
             .select_related("owner")
-            .order_by("-occurred_at", "-id")[:limit]
+            .order_by("-links__occurred_at", "-links__activity_id")[:limit]
         )
         streams.append({"kind": "activity", "at": a.occurred_at, "object": a} for a in rows)
     if "task" in kinds:

@@ -109,7 +109,9 @@ def merge_with(manager, pipeline, n: int) -> int:
     """The queries of a contact merge that moves ``n`` of each kind of related record."""
     a, b = ContactFactory(owner=manager), ContactFactory(owner=manager)
     notes = Activity.objects.bulk_create([Activity(kind="note", subject=f"N{i}") for i in range(n)])
-    ActivityLink.objects.bulk_create([ActivityLink(activity=a, record_type="contact", record_id=b.pk) for a in notes])
+    ActivityLink.objects.bulk_create(
+        [ActivityLink(activity=a, record_type="contact", record_id=b.pk, occurred_at=a.occurred_at) for a in notes]
+    )
     tasks = Task.objects.bulk_create([Task(title=f"T{i}") for i in range(n)])
     TaskLink.objects.bulk_create([TaskLink(task=t, record_type="contact", record_id=b.pk) for t in tasks])
     Lead.objects.bulk_create([Lead(name=f"L{i}", converted_contact=b) for i in range(n)])

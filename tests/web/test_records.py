@@ -202,3 +202,27 @@ def test_a_contacts_vcard_downloads_from_its_page(web, rep_a, rep_b, ada):
     assert card.startswith("BEGIN:VCARD\r\nVERSION:4.0") and f"FN:{ada.name}" in card
     assert client.get(f"/contacts/{ada.pk}/vcard/?version=9").status_code == 400
     assert web(rep_b).get(f"/contacts/{ada.pk}/vcard/").status_code == 404  # not visible to rep_b
+
+
+def test_money_and_phone_custom_fields_save_from_the_form_and_show_on_the_page(web, rep_a):
+    """A money field takes an amount and its currency together; a phone is normalized by the service."""
+    CustomField.objects.create(object_type="company", key="budget", label="Budget", field_type="money")
+    CustomField.objects.create(object_type="company", key="hotline", label="Hotline", field_type="phone")
+    client = web(rep_a)
+    form = html(client.get("/companies/new/"))
+    assert 'name="cf_budget_0"' in form and 'name="cf_budget_1"' in form and 'type="tel"' in form
+
+    half = {"name": "Half", "owner": rep_a.pk, "cf_budget_0": "1200.50", "cf_budget_1": ""}
+    r = client.post("/companies/new/", half)
+    assert r.status_code == 200 and "three-letter currency" in html(r)
+    assert not Company.objects.filter(name="Half").exists()
+
+    full = {**half, "name": "Full", "cf_budget_1": "eur", "cf_hotline": "+44 20 7946 0958"}
+    r = client.post("/companies/new/", full)
+    assert r.status_code == 302, html(r)
+    company = Company.objects.get(name="Full")
+    assert company.custom_fields == {"budget": {"amount": 1200.5, "currency": "EUR"}, "hotline": "+442079460958"}
+    page = html(client.get(f"/companies/{company.pk}/"))
+    assert "€1,200.50" in page
+    edit = html(client.get(f"/companies/{company.pk}/edit/"))
+    assert 'value="1200.5"' in edit and 'value="EUR"' in edit  # the stored amount comes back to edit

@@ -19,6 +19,7 @@ from crm.dataio.importers.base import Importer, choice, money, website
 from crm.records.models import Activity, Contact, ContactEmail, Deal, Lead, LeadStatus, Pipeline
 from crm.records.models.activities import ActivityKind
 from crm.records.services.activities import activity_create, activity_delete, activity_update
+from crm.records.services.activities_bulk import activity_create_many
 from crm.records.services.deals import deal_create, deal_delete, deal_update
 from crm.records.services.leads import lead_create, lead_create_many, lead_delete, lead_update
 
@@ -236,6 +237,7 @@ class ActivityImporter(LinkingImporter):
     model = Activity
     key_name = ""  # no natural key: every row creates (or match_on=cf_<id> matches)
     create = staticmethod(activity_create)
+    create_many = staticmethod(activity_create_many)
     update, delete = staticmethod(activity_update), staticmethod(activity_delete)
 
     text_targets = ACTIVITY_TEXT

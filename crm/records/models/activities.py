@@ -51,6 +51,10 @@ class Linked:
     def link_keys(self) -> list[str]:
         return sorted(lk.key for lk in self.links.all()) if self.pk else []
 
+    def link_values(self) -> dict:
+        """What each link row copies from the row (an activity's time, for the timeline index)."""
+        return {}
+
 
 class ActivityKind(models.TextChoices):
     NOTE = "note"
@@ -89,6 +93,9 @@ class Activity(Linked, RecordModel):
 
     objects = LinkedQuerySet.as_manager()
     snapshot_prefetch = ("participants", "links")
+
+    def link_values(self) -> dict:
+        return {"occurred_at": self.occurred_at}
 
     def extra_snapshot(self) -> dict:
         people = sorted(p.pk for p in self.participants.all()) if self.pk else []

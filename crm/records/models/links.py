@@ -25,10 +25,16 @@ class RecordLink(models.Model):
 
 class ActivityLink(RecordLink):
     activity = models.ForeignKey("records.Activity", on_delete=models.CASCADE, related_name="links")
+    # The activity's time, copied here (the services keep it equal): a record's timeline then reads its
+    # newest 50 from this index alone, however many thousand activities the record has.
+    occurred_at = models.DateTimeField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["record_type", "record_id", "activity"], name="activitylink_unique")
+        ]
+        indexes = [
+            models.Index(fields=["record_type", "record_id", "occurred_at", "activity"], name="activitylink_timeline")
         ]
 
 

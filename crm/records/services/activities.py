@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from crm.audit import changelog
+from crm.core import clock
 from crm.core.errors import ValidationFailed
 from crm.records.models import Activity, Contact, Task, TaskStatus
 from crm.records.services import common, links
@@ -81,6 +81,8 @@ def activity_update(activity: Activity, *, actor, data: dict, version: int | Non
     common.full_clean(activity)
     common.save_existing(activity)
     links.apply(activity, pairs)
+    if "occurred_at" in data:
+        activity.links.update(**activity.link_values())  # the timeline index follows a moved time
     if participants is not None:
         activity.participants.set(participants)
     common.finish_update(activity, actor, before)
@@ -109,7 +111,7 @@ def _task_rules(task: Task) -> None:
         raise ValidationFailed({"reminder_at": "The reminder must not be after the due time."})
     done = task.status in (TaskStatus.DONE, TaskStatus.CANCELLED)
     if done and task.completed_at is None:
-        task.completed_at = timezone.now()
+        task.completed_at = clock.now()
     elif not done:
         task.completed_at = None
 

@@ -16,10 +16,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.base import ModelState
-from django.utils import timezone
 
 from crm.audit import changelog
-from crm.core import events, rawinsert
+from crm.core import clock, events, rawinsert
 from crm.core.errors import ValidationFailed
 from crm.customization.validation import definitions
 from crm.records.models import Tag
@@ -35,7 +34,7 @@ class Batch:
 
     def __init__(self, actor, model):
         self.actor, self.model = actor, model
-        now = timezone.now()
+        now = clock.now()
         self.stamps = {"created_at": now, "updated_at": now}  # for new(): one clock read per batch
         self.defs = definitions(model.object_type)
         self.tags: dict[str, Tag] = {}
@@ -154,7 +153,7 @@ def _checks(model) -> list:
 
 def insert(model, objs: list[models.Model]) -> list[models.Model]:
     """Insert new records (ids taken up front, set on the objects); returns them."""
-    now = timezone.now()
+    now = clock.now()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     names = ["id", *(f.attname for f in fields)]
     for obj, pk in zip(objs, rawinsert.next_ids(model, len(objs)), strict=True):
@@ -214,6 +213,8 @@ def invisible(actor, model, objs: list[models.Model]) -> set[int]:
 
 
 def set_tags(model, objs: list[models.Model], tags: list[list[Tag]]) -> None:
+    if not hasattr(model, "tags"):  # activities are not tagged
+        return
     fk = f"{model._meta.model_name}_id"
     rows = ((o.pk, t.pk) for o, ts in zip(objs, tags, strict=True) for t in ts)
     rawinsert.insert(model.tags.through, (fk, "tag_id"), rows)

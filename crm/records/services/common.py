@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
 
 from crm.access.policy import policy_for
 from crm.audit import changelog
-from crm.core import events
+from crm.core import clock, events
 from crm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.core.normalize import InvalidValue
 from crm.customization.validation import clean_custom_fields
@@ -161,7 +160,7 @@ def set_tags(obj, names: list[str] | None) -> None:
 
 
 def save_new(obj, *, actor) -> None:
-    now = timezone.now()
+    now = clock.now()
     obj.created_at = obj.updated_at = now
     obj.version = 1
     obj.save(force_insert=True)
@@ -169,7 +168,7 @@ def save_new(obj, *, actor) -> None:
 
 def save_existing(obj) -> None:
     obj.version += 1
-    obj.updated_at = timezone.now()
+    obj.updated_at = clock.now()
     obj.save(force_update=True)
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from crm.audit import changelog
-from crm.core import events
+from crm.core import clock, events
 from crm.core.errors import ValidationFailed
 from crm.records.models import Company, Contact, Deal, DealContact, DealStatus, Pipeline, Stage, StageChange
 from crm.records.services import common
@@ -117,7 +116,7 @@ def _apply_stage(deal: Deal, stage: Stage, *, actor, lost_reason: str | None) ->
         deal.probability_overridden = False
     if not stage.is_lost:
         deal.lost_reason = ""
-    now = timezone.now()
+    now = clock.now()
     deal.closed_at = now if deal.status != DealStatus.OPEN else None
     deal.stage_changed_at = now
     deal._stage_change = StageChange(from_stage=previous, to_stage=stage, changed_at=now, changed_by=actor)

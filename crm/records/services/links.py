@@ -22,11 +22,27 @@ def wanted(obj, data: dict, actor, errors: dict) -> list[Pair] | None:
     """The links the row should have after this write, or None when ``data`` leaves them alone.
     Takes ``links`` and the ``<type>_id`` shorthands out of ``data``; a bad one is a field error
     under the key it came in."""
-    asked = "links" in data or any(f"{t}_id" in data for t in SHORTHANDS)
-    if not asked:
+    if not _asked(data):
         return None
-    pairs = _current(obj)
-    given: dict[Pair, str] = {}  # a pair this write names -> the key it came in, for errors
+    pairs, given = _take(data, _current(obj), errors)
+    _check_visible([(pairs, given)], actor, [errors])
+    return pairs
+
+
+def wanted_many(items: list[dict], actor, errors: list[dict]) -> list[list[Pair]]:
+    """``wanted`` for many new rows (a bulk create): one query per linked type for the whole batch."""
+    taken = [_take(d, [], e) if _asked(d) else ([], {}) for d, e in zip(items, errors, strict=True)]
+    _check_visible(taken, actor, errors)
+    return [pairs for pairs, _ in taken]
+
+
+def _asked(data: dict) -> bool:
+    return "links" in data or any(f"{t}_id" in data for t in SHORTHANDS)
+
+
+def _take(data: dict, pairs: list[Pair], errors: dict) -> tuple[list[Pair], dict[Pair, str]]:
+    """``pairs`` changed as ``data`` says, and each pair it names -> the key it came in (for errors)."""
+    given: dict[Pair, str] = {}
     if "links" in data:
         pairs = _parse_links(data.pop("links"), errors)
         given |= dict.fromkeys(pairs, "links")
@@ -39,9 +55,7 @@ def wanted(obj, data: dict, actor, errors: dict) -> list[Pair] | None:
             if (t, pk) not in pairs:  # naming a record already linked changes nothing
                 pairs = [p for p in pairs if p[0] != t] + ([(t, pk)] if pk is not None else [])
             given[(t, pk)] = f"{t}_id"
-    pairs = list(dict.fromkeys(pairs))
-    _check_visible([p for p in pairs if p in given], given, actor, errors)
-    return pairs
+    return list(dict.fromkeys(pairs)), given
 
 
 def _current(obj) -> list[Pair]:
@@ -62,15 +76,29 @@ def _parse_links(raw, errors: dict) -> list[Pair]:
     return pairs
 
 
-def _check_visible(pairs: list[Pair], given: dict[Pair, str], actor, errors: dict) -> None:
+def _check_visible(taken: list[tuple[list[Pair], dict]], actor, errors: list[dict]) -> None:
     """Each newly named record must be one the actor can see (links kept from before are not
     re-checked: a record shared with the author may since have moved out of the editor's sight)."""
-    for t in dict.fromkeys(t for t, _ in pairs):
-        rt = recordtypes.by_type(t)
-        ids = {pk for tt, pk in pairs if tt == t}
-        seen = set(rt.restricted(actor, "view").filter(pk__in=ids).values_list("pk", flat=True))
-        for pk in sorted(ids - seen):
-            errors[given[(t, pk)]] = f"No {rt.singular} with id {pk}."
+    named: dict[str, set[int]] = {}
+    for pairs, given in taken:
+        for t, pk in pairs:
+            if (t, pk) in given:
+                named.setdefault(t, set()).add(pk)
+    seen = {
+        t: set(recordtypes.by_type(t).restricted(actor, "view").filter(pk__in=ids).values_list("pk", flat=True))
+        for t, ids in named.items()
+    }
+    for (pairs, given), err in zip(taken, errors, strict=True):
+        for t, pk in pairs:
+            if (t, pk) in given and pk not in seen[t]:
+                err[given[(t, pk)]] = f"No {recordtypes.by_type(t).singular} with id {pk}."
+
+
+def insert_many(model, rows: list[tuple[object, list[Pair]]]) -> None:
+    """The links of many new rows of ``model`` (Activity or Task), in one statement per chunk."""
+    link, fk = model.links.rel.related_model, model.links.field.name
+    made = [link(**{fk: o}, record_type=t, record_id=pk, **o.link_values()) for o, pairs in rows for t, pk in pairs]
+    link.objects.bulk_create(made, batch_size=500)
 
 
 def apply(obj, pairs: list[Pair] | None) -> None:
@@ -85,7 +113,8 @@ def apply(obj, pairs: list[Pair] | None) -> None:
     if new:
         link = type(obj).links.rel.related_model
         fk = type(obj).links.field.name
-        link.objects.bulk_create([link(**{fk: obj}, record_type=t, record_id=pk) for t, pk in new])
+        values = obj.link_values()
+        link.objects.bulk_create([link(**{fk: obj}, record_type=t, record_id=pk, **values) for t, pk in new])
     if hasattr(obj, "_prefetched_objects_cache"):
         obj._prefetched_objects_cache.pop("links", None)
 

@@ -111,9 +111,48 @@ def custom_form_field(d) -> forms.Field:
         return forms.URLField(**common)
     if t == FieldType.EMAIL:
         return forms.EmailField(**common)
-    if t == FieldType.USER:
+    if t == FieldType.USER or (t == FieldType.LOOKUP and d.target == "user"):
         return forms.TypedChoiceField(choices=user_choices(), coerce=int, empty_value=None, **common)
+    if t == FieldType.LOOKUP:
+        return forms.IntegerField(widget=RecordPicker(d.target), **common)
+    if t == FieldType.PHONE:
+        return forms.CharField(max_length=40, widget=forms.TextInput(attrs={"type": "tel"}), **common)
+    if t == FieldType.MONEY:
+        return MoneyField(**common)
     return forms.CharField(max_length=255, **common)
+
+
+class MoneyWidget(forms.MultiWidget):
+    def __init__(self, attrs=None):
+        amount = forms.NumberInput(attrs={"step": "0.01", "aria-label": "Amount"})
+        currency = forms.TextInput(attrs={"size": 3, "maxlength": 3, "aria-label": "Currency", "placeholder": "EUR"})
+        super().__init__([amount, currency], attrs)
+
+    def decompress(self, value):
+        if isinstance(value, dict):
+            return [value.get("amount"), value.get("currency")]
+        return [None, None]
+
+
+class MoneyField(forms.MultiValueField):
+    """An amount and its currency, stored together ({"amount", "currency"}): never one without the other."""
+
+    widget = MoneyWidget
+
+    def __init__(self, **kwargs):
+        fields = (
+            forms.DecimalField(max_digits=18, decimal_places=2, required=False),
+            forms.CharField(min_length=3, max_length=3, required=False),
+        )
+        super().__init__(fields, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list):
+        amount, currency = (list(data_list) + [None, None])[:2]
+        if amount in (None, "") and not currency:
+            return None
+        if amount in (None, "") or not currency:
+            raise forms.ValidationError("Give the amount and its three-letter currency (e.g. 12.50 EUR).")
+        return {"amount": str(amount), "currency": currency.upper()}
 
 
 def custom_value(d, value):

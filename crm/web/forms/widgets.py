@@ -23,9 +23,9 @@ class RecordPicker(forms.Widget):
     def _label(self, value) -> str:
         if value in (None, "") or self.user is None:
             return ""
-        model = recordtypes.by_type(self.object_type).model
+        visible = recordtypes.record_queryset(self.object_type, self.user)  # types defined at run time too
         try:
-            obj = model.objects.restrict(self.user).filter(pk=int(value)).first()
+            obj = visible.filter(pk=int(value)).first() if visible is not None else None
         except (TypeError, ValueError):
             return ""
         return str(obj) if obj else ""

@@ -68,7 +68,7 @@ def cell(obj, column, first=False):
     key = column.key
     if key.startswith("cf_"):
         value = (obj.custom_fields or {}).get(key[3:])
-        return ", ".join(map(str, value)) if isinstance(value, list) else ("—" if value in (None, "") else value)
+        return "—" if value in (None, "", []) else join_list(value)
     value = getattr(obj, key, None)
     if first:
         return format_html('<a href="{}">{}</a>', _path_url(obj), value or str(obj))
@@ -138,7 +138,12 @@ def custom_label(key: str, object_type: str) -> str:
 
 @register.filter
 def join_list(value) -> str:
-    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    """A custom field's value as text: a list joined, an amount with its currency."""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict) and set(value) == {"amount", "currency"}:
+        return money(value["amount"], value["currency"])
+    return str(value)
 
 
 @register.filter

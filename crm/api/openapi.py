@@ -1,0 +1,92 @@
+"""What the OpenAPI document says about the record lists' query, beyond what Ninja reads from the handlers.
+
+A list reads its filters, ``sort``, ``limit`` and ``q`` itself (crm.records.selectors, crm.api.crud), so
+Ninja knows only their names. Here each list operation gets them from the same declarations the code
+checks them with: the filters from ``filter_fields_of`` (a choice as an enum of its values), the sorts
+from the record type, the custom fields defined now (the document is built per request), the page size
+from the setting. A value this schema allows is one the list accepts; one outside it is a 400.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from crm.api.patterns import NO_NUL
+from crm.core import recordtypes
+from crm.core.filters import DECIMAL_EXPONENT_LIMIT, INT_MAX, INT_MIN, OPS, Field, filter_fields_of
+
+QUERY_MAX_LENGTH = 200  # ?q=: a query, not a document (crm.api.crud.list_records checks it)
+CHANGES_MAX_LIMIT = 500  # a record's change log, per request
+# A decimal the filter language compares: finite, with an exponent the databases can hold.
+DECIMAL = f"^-?[0-9]{{1,{DECIMAL_EXPONENT_LIMIT}}}(\\.[0-9]{{1,{DECIMAL_EXPONENT_LIMIT}}})?$"
+
+
+def value_schema(field: Field) -> dict:
+    """The JSON Schema of one filter value (``?name=value``), as crm.core.filters converts it."""
+    if field.via is not None or field.kind == "int":
+        return {"type": "integer", "minimum": INT_MIN, "maximum": INT_MAX}
+    if field.kind == "choice" and field.choices:
+        return {"type": "string", "enum": list(field.choices)}
+    return {
+        "decimal": {"type": "string", "pattern": DECIMAL},
+        "bool": {"type": "string", "enum": ["true", "false", "1", "0"]},
+        "date": {"type": "string", "format": "date"},
+        "datetime": {"type": "string", "format": "date-time"},
+        "uuid": {"type": "string", "format": "uuid"},
+    }.get(field.kind, {"type": "string", "pattern": NO_NUL})
+
+
+def _custom_kinds(rt) -> dict[str, str]:
+    return recordtypes.custom_field_kinds(rt.object_type)
+
+
+def filter_parameters(rt) -> list[dict]:
+    fields = dict(filter_fields_of(rt))
+    for key, kind in _custom_kinds(rt).items():
+        # As crm.core.filters reads them: a money field compares its amount, a multi-choice one a text.
+        fields[f"cf_{key}"] = Field(f"custom_fields__{key}", {"money": "decimal", "multi": "str"}.get(kind, kind))
+    ops = ", ".join(sorted(OPS - {"eq"}))
+    return [
+        {
+            "in": "query",
+            "name": name,
+            "required": False,
+            "schema": value_schema(field),
+            "description": f"Records whose {name} equals this; `{name}__<op>` for other operators ({ops}).",
+        }
+        for name, field in fields.items()
+    ]
+
+
+def sort_values(rt) -> list[str]:
+    custom = [f"cf_{key}" for key, kind in _custom_kinds(rt).items() if kind != "multi"]
+    names = [*rt.sorts, *custom]
+    return [v for name in names for v in (name, f"-{name}")]
+
+
+def page_parameters(rt) -> dict[str, dict]:
+    return {
+        "limit": {"type": "integer", "minimum": 1, "maximum": settings.API_MAX_PAGE_SIZE, "default": 50},
+        "sort": {"type": "string", "enum": sort_values(rt), "default": rt.api.default_sort},
+        "q": {"type": "string", "maxLength": QUERY_MAX_LENGTH, "pattern": NO_NUL},
+    }
+
+
+def declare_lists(schema: dict) -> None:
+    """Add each record list's filters and the bounds of its paging parameters to ``schema`` in place."""
+    operations = {op.get("operationId"): op for ops in schema["paths"].values() for op in ops.values()}
+    for rt in recordtypes.declared_types():  # custom types share /objects/{slug}: one operation for all
+        op = operations.get(f"list_{rt.slug.replace('-', '_')}")
+        if op is None:
+            continue
+        bounds = page_parameters(rt)
+        params = [p for p in op.get("parameters", []) if p["name"] not in bounds or p["in"] != "query"]
+        for p in op.get("parameters", []):
+            if p["in"] == "query" and p["name"] in bounds:
+                params.append({**p, "schema": bounds[p["name"]]})
+        declared = {p["name"] for p in params}
+        op["parameters"] = params + [p for p in filter_parameters(rt) if p["name"] not in declared]
+        changes = operations.get(f"{rt.singular.replace(' ', '_')}_changes")
+        for p in changes.get("parameters", []) if changes else ():
+            if p["name"] == "limit":
+                p["schema"] = {**p["schema"], "minimum": 1, "maximum": CHANGES_MAX_LIMIT}
