@@ -75,7 +75,7 @@ def page_parameters(rt) -> dict[str, dict]:
 def declare_lists(schema: dict) -> None:
     """Add each record list's filters and the bounds of its paging parameters to ``schema`` in place."""
     operations = {op.get("operationId"): op for ops in schema["paths"].values() for op in ops.values()}
-    for rt in recordtypes.all_types():
+    for rt in recordtypes.declared_types():  # custom types share /objects/{slug}: one operation for all
         op = operations.get(f"list_{rt.slug.replace('-', '_')}")
         if op is None:
             continue

@@ -61,7 +61,7 @@ def _leaf_q(object_type: str, item: dict, changes: dict | None) -> Q:
     if op == "changed":
         if changes is None:  # no event (test mode, schedules): nothing changed
             return NEVER
-        return Q() if changed(field, item, changes) else NEVER
+        return Q() if changed(field, item, changes, object_type) else NEVER
     if op == "is_not_empty":
         op, value = "isnull", False
     elif op == "isnull" and value is None:
@@ -69,8 +69,12 @@ def _leaf_q(object_type: str, item: dict, changes: dict | None) -> Q:
     return build_q(object_type, {f"{field}__{op}": _text(value)}, filter_fields(object_type))
 
 
-def changed(field: str, item: dict, changes: dict) -> bool:
-    """Did ``field`` change in this event (and from/to the given values, when given)?"""
+def changed(field: str, item: dict, changes: dict, object_type: str = "") -> bool:
+    """Did ``field`` change in this event (and from/to the given values, when given)? A custom object
+    type's fields are named by their key; they change inside ``custom_fields``."""
+    rt = recordtypes.by_type(object_type) if object_type else None
+    if rt is not None and rt.run_time and field not in ("name", "owner") and not field.startswith("cf_"):
+        field = f"cf_{field}"
     if field.startswith("cf_"):
         before, after = (changes.get("custom_fields") or [{}, {}])[:2]
         pair = [(before or {}).get(field[3:]), (after or {}).get(field[3:])]

@@ -35,7 +35,7 @@ BATCH = 200
 def trigger_matches(rule: Rule, event) -> bool:
     opts = rule.trigger or {}
     if rule.trigger_type == "field_changed":
-        return conditions.changed(opts.get("field", ""), opts, event.changes)
+        return conditions.changed(opts.get("field", ""), opts, event.changes, rule.object_type)
     if rule.trigger_type == "stage_changed":
         before, after = (event.changes.get("stage_id") or [None, None])[:2]
         if opts.get("to_stage_id") and opts["to_stage_id"] != after:

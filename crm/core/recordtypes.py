@@ -7,7 +7,9 @@ write it, its permission key, its search text and which shared features it takes
 the web pages, search, export, the change log, automation and the permission lists read it here;
 none of them keeps a list of types of its own (docs/adding-a-record-type.md).
 
-This module imports no domain app: a declaration points down at its app's models and services.
+This module imports no domain app: a declaration points down at its app's models and services. The
+types admins define at run time (crm/objects) come from a source that app names here; they are
+RecordTypes too, read through ``all_types()``, ``by_type()``, ``by_slug()`` and ``of()``.
 """
 
 from __future__ import annotations
@@ -250,9 +252,12 @@ def _run_time() -> dict:
         return state
     if stamp != state["stamp"]:
         types = [rt for rt in (source.build() if stamp is not None else []) if rt.object_type not in _TYPES]
-        state["types"] = {rt.object_type: rt for rt in types}
-        state["slugs"] = {rt.slug: rt for rt in types if rt.slug not in _SLUGS}
-        state["stamp"] = stamp
+        # One update, so a thread reading meanwhile never sees new types with old slugs.
+        state.update(
+            types={rt.object_type: rt for rt in types},
+            slugs={rt.slug: rt for rt in types if rt.slug not in _SLUGS},
+            stamp=stamp,
+        )
     return state
 
 

@@ -1,5 +1,5 @@
 """Settings API of custom object types (admins only): /api/v1/settings/object-types. The records
-themselves get the generic /api/v1/objects/{type}/ endpoints in the next step."""
+themselves are read and written through the generic /api/v1/objects/{slug} endpoints (records_api.py)."""
 
 from __future__ import annotations
 

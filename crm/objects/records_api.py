@@ -61,7 +61,10 @@ def _dump(rt, pk) -> dict:
 
 
 @router.get(
-    "/{slug}", response=s.RecordPage, summary="List the records of a custom object type", operation_id="list_records"
+    "/{slug}",
+    response=s.RecordPage,
+    summary="List the records of a custom object type",
+    operation_id="list_custom_records",
 )
 def list_records(request, slug: str, limit: int = 50, cursor: str | None = None, sort: str | None = None, q: str = ""):
     """Filters by field key (``?seats__gt=4``, ``?colour=red``, ``?owner=3``), ``sort=`` a field key."""
@@ -79,7 +82,7 @@ def list_records(request, slug: str, limit: int = 50, cursor: str | None = None,
     "/{slug}",
     response={201: s.RecordOut},
     summary="Create a record of a custom object type",
-    operation_id="create_record",
+    operation_id="create_custom_record",
 )
 def create_record(request, slug: str, payload: s.RecordIn):
     rt = type_of(slug)
@@ -104,7 +107,7 @@ def _encoded(data: dict) -> dict:
     "/{slug}/bulk",
     response={200: s.BulkOut, 422: ErrorOut},
     summary=f"Create or update up to {settings.API_BULK_MAX_ITEMS} records of a custom object type at once",
-    operation_id="bulk_save_records",
+    operation_id="bulk_save_custom_records",
 )
 def bulk_save_records(request, slug: str, payload: BulkIn):
     """All or nothing: items with an ``id`` update that record, the others create one."""
@@ -118,7 +121,7 @@ def bulk_save_records(request, slug: str, payload: BulkIn):
     return json_response({"items": results})
 
 
-@router.get("/{slug}/{int:pk}", response=s.RecordOut, summary="Get a custom record", operation_id="get_record")
+@router.get("/{slug}/{int:pk}", response=s.RecordOut, summary="Get a custom record", operation_id="get_custom_record")
 def get_record_endpoint(request, slug: str, pk: int, response: HttpResponse):
     rt = type_of(slug)
     record = get_record(rt.extra["type"], request.user, pk)
@@ -126,7 +129,9 @@ def get_record_endpoint(request, slug: str, pk: int, response: HttpResponse):
     return s.out(record)
 
 
-@router.patch("/{slug}/{int:pk}", response=s.RecordOut, summary="Update a custom record", operation_id="update_record")
+@router.patch(
+    "/{slug}/{int:pk}", response=s.RecordOut, summary="Update a custom record", operation_id="update_custom_record"
+)
 def update_record(request, slug: str, pk: int, payload: s.RecordPatch, response: HttpResponse):
     rt = type_of(slug)
     raw = payload.model_dump(exclude_unset=True)
@@ -137,7 +142,9 @@ def update_record(request, slug: str, pk: int, payload: s.RecordPatch, response:
     return _dump(rt, saved.obj.pk)
 
 
-@router.delete("/{slug}/{int:pk}", response={204: None}, summary="Delete a custom record", operation_id="delete_record")
+@router.delete(
+    "/{slug}/{int:pk}", response={204: None}, summary="Delete a custom record", operation_id="delete_custom_record"
+)
 def delete_record(request, slug: str, pk: int, version: int | None = None):
     rt = type_of(slug)
     record = get_record(rt.extra["type"], request.user, pk)
@@ -149,7 +156,7 @@ def delete_record(request, slug: str, pk: int, version: int | None = None):
     "/{slug}/{int:pk}/changes",
     response=list[ChangeOut],
     summary="Change log of a custom record",
-    operation_id="record_changes",
+    operation_id="custom_record_changes",
 )
 def record_changes(request, slug: str, pk: int, limit: int = 100):
     rt = type_of(slug)

@@ -226,13 +226,13 @@ def test_operations_have_unique_ids_and_declared_errors(db):
         for method, op in methods.items()
     }
     assert {op["operationId"] for op in ops.values()} == {
-        "list_records",
-        "create_record",
-        "bulk_save_records",
-        "get_record",
-        "update_record",
-        "delete_record",
-        "record_changes",
+        "list_custom_records",
+        "create_custom_record",
+        "bulk_save_custom_records",
+        "get_custom_record",
+        "update_custom_record",
+        "delete_custom_record",
+        "custom_record_changes",
     }
     for (path, method), op in ops.items():
         assert "404" in op["responses"] and op["security"], (path, method)
@@ -244,3 +244,15 @@ def test_change_log_rows_are_the_services(vehicle, clerk):
     van = post(clerk, {"name": "Van", "seats": 2}).json()
     entry = ObjectChange.objects.get(object_type="vehicle", object_id=van["id"])
     assert (entry.action, entry.source, entry.user) == ("create", "api", clerk)
+
+
+def test_a_retried_create_with_an_idempotency_key_creates_once(vehicle, clerk):
+    api = Api(clerk)
+    body = {"values": {"name": "Van", "seats": 2}}
+    first = api.post(BASE, body, headers={"Idempotency-Key": "k1"})
+    again = api.post(BASE, body, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert CustomRecord.objects.count() == 1
+    other = api.post(BASE, {"values": {"name": "Car", "seats": 2}}, headers={"Idempotency-Key": "k1"})
+    assert other.status_code == 409 and CustomRecord.objects.count() == 1  # the same key, another body

@@ -213,3 +213,23 @@ def test_deleting_a_type_takes_its_records_out_of_search_and_timelines(vehicle, 
         cur.execute(sql, params)
         assert cur.fetchall() == []  # no index row left behind
     assert not ActivityLink.objects.filter(record_type="vehicle").exists()
+
+
+def test_a_field_changed_rule_names_the_custom_field_by_its_key(vehicle, boss, clerk, commit):
+    rule = rules.rule_create(
+        actor=boss,
+        data={
+            "name": "Seats changed",
+            "object_type": "vehicle",
+            "trigger_type": "field_changed",
+            "trigger": {"field": "seats", "to": 9},
+            "actions": [{"type": "update_fields", "fields": {"notes": "resized"}}],
+        },
+    )
+    with commit():
+        van = post(clerk, {"name": "Van", "seats": 2})
+    for values in ({"plate": "X"}, {"seats": 4}, {"seats": 9}):
+        with commit():
+            Api(clerk).patch(f"{BASE}/{van['id']}", {"values": values})
+    assert RuleRun.objects.filter(rule=rule).count() == 1
+    assert CustomRecord.objects.get(pk=van["id"]).custom_fields["notes"] == "resized"
