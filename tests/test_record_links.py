@@ -132,3 +132,16 @@ def test_the_timeline_follows_an_activity_moved_in_time(rep_a):
     assert set(ActivityLink.objects.filter(activity=older).values_list("occurred_at", flat=True)) == {
         now + dt.timedelta(days=2)
     }
+
+
+def test_links_that_are_not_a_list_are_a_field_error(rep_a):
+    from crm.core.errors import ValidationFailed
+
+    for bad in ({"type": "contact", "id": 1}, "contact:1"):
+        try:
+            activities.activity_create(actor=rep_a, data={"kind": "note", "subject": "x", "links": bad})
+        except ValidationFailed as exc:
+            assert exc.fields == {"links": 'Must be a list of {"type": ..., "id": ...}.'}
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
+    assert not Activity.objects.exists()

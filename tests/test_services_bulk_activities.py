@@ -66,3 +66,16 @@ def test_a_role_that_may_not_add_activities_is_refused(readonly):
     with pytest.raises(PermissionDenied):
         activity_create_many(actor=readonly, items=[{"kind": "note", "subject": "x"}])
     assert not Activity.objects.exists()
+
+
+def test_participants_that_are_not_a_list_refuse_only_their_item(rep_a):
+    ann = ContactFactory(owner=rep_a)
+    bad, good = activity_create_many(
+        actor=rep_a,
+        items=[
+            {"kind": "note", "subject": "x", "participant_ids": "1,2"},
+            {"kind": "meeting", "subject": "y", "participant_ids": [ann.pk]},
+        ],
+    )
+    assert isinstance(bad, ValidationFailed) and bad.fields == {"participant_ids": "Must be a list of contact ids."}
+    assert isinstance(good, Activity) and [c.pk for c in good.participants.all()] == [ann.pk]

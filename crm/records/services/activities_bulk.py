@@ -37,6 +37,10 @@ def activity_create_many(*, actor, items: list[dict]) -> list[Activity | Validat
 def _participants(items: list[dict], actor, errors: list[dict]) -> list[list[Contact]]:
     """Each item's ``participant_ids`` as contacts the actor can see: one query for the batch."""
     wanted = [d.pop("participant_ids", None) or [] for d in items]
+    for n, group in enumerate(wanted):
+        if not isinstance(group, list | tuple):
+            errors[n]["participant_ids"] = "Must be a list of contact ids."
+            wanted[n] = []
     ids = {i for group in wanted for i in group if isinstance(i, int) and not isinstance(i, bool)}
     seen = {c.pk: c for c in Contact.objects.restrict(actor).filter(pk__in=ids)}
     out = []

@@ -63,6 +63,9 @@ def _current(obj) -> list[Pair]:
 
 
 def _parse_links(raw, errors: dict) -> list[Pair]:
+    if raw is not None and not isinstance(raw, list | tuple):
+        errors["links"] = 'Must be a list of {"type": ..., "id": ...}.'
+        return []
     pairs = []
     for item in raw or []:
         t, pk = (item.get("type"), item.get("id")) if isinstance(item, dict) else (None, None)
