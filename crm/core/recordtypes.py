@@ -105,6 +105,11 @@ class RecordType:
     # every row of the model.
     rows: Callable[[], object] | None = None
     run_time: bool = False  # defined by admins at run time (crm/objects), not declared in code
+    # Dotted paths (the core imports no app): the web form class and the file importer class of the
+    # type. Empty: the generic ones built from the fields (crm/web, crm/dataio), or none for an importer
+    # when no field is importable.
+    form: str = ""
+    importer: str = ""
 
     def objects(self):
         """A queryset of the type's records (any owner): read through this, not ``model.objects``."""

@@ -80,6 +80,8 @@ def _ordered(*fields: RecordField) -> tuple[RecordField, ...]:
 register(
     RecordType(
         object_type="company",
+        form="crm.web.forms.records.CompanyForm",
+        importer="crm.dataio.importers.contacts.CompanyImporter",
         slug="companies",
         detail_related=("owner", "parent"),
         model=Company,
@@ -116,6 +118,8 @@ register(
 register(
     RecordType(
         object_type="contact",
+        form="crm.web.forms.records.ContactForm",
+        importer="crm.dataio.importers.contacts.ContactImporter",
         slug="contacts",
         detail_related=("owner", "company"),
         model=Contact,
@@ -154,6 +158,8 @@ register(
 register(
     RecordType(
         object_type="lead",
+        form="crm.web.forms.records.LeadForm",
+        importer="crm.dataio.importers.records.LeadImporter",
         slug="leads",
         detail_related=("owner",),
         model=Lead,
@@ -182,6 +188,8 @@ register(
 register(
     RecordType(
         object_type="deal",
+        form="crm.web.forms.records.DealForm",
+        importer="crm.dataio.importers.records.DealImporter",
         slug="deals",
         detail_related=("owner", "company", "stage", "pipeline"),
         model=Deal,
@@ -223,6 +231,7 @@ LINKS = tuple(F(name, "int", name.capitalize(), link=name) for name in ("company
 register(
     RecordType(
         object_type="activity",
+        importer="crm.dataio.importers.records.ActivityImporter",
         slug="activities",
         model=Activity,
         singular="activity",
@@ -256,6 +265,7 @@ register(
 register(
     RecordType(
         object_type="task",
+        form="crm.web.forms.records.TaskForm",
         slug="tasks",
         detail_related=("assignee",),
         model=Task,
