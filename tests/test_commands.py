@@ -66,3 +66,15 @@ def test_revoke_deletes_the_users_tokens(rep_a, rep_b):
     assert out == "" and "1" in err
     assert not ApiToken.objects.filter(user=rep_a).exists() and ApiToken.objects.filter(user=rep_b).exists()
     assert Client().get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+
+
+def test_create_and_revoke_are_in_the_change_log_without_the_token(rep_a):
+    from crm.audit.models import ObjectChange
+
+    raw = run("create", "rep_a", "--name", "ci")[0].strip()
+    token = ApiToken.objects.get(user=rep_a)
+    run("revoke", "rep_a")
+    rows = list(ObjectChange.objects.filter(object_type="api_token", object_id=token.pk).order_by("id"))
+    assert [r.action for r in rows] == ["create", "delete"]
+    assert all(r.user_id == rep_a.pk for r in rows)
+    assert raw not in str([r.changes for r in rows]) and token.key_hash not in str([r.changes for r in rows])

@@ -3,11 +3,15 @@ profile) in the same write and one change-log row each (as an ``Account``: no pa
 
 from __future__ import annotations
 
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from crm.access.models import Account, Profile
 from crm.access.policy import forget, require_admin
 from crm.audit import changelog, configwrites
+from crm.audit.models import Action
+from crm.core.errors import ValidationFailed
 
 FIELDS = ("username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser", "date_joined")
 PROFILE_FIELDS = ("role", "team", "time_zone")
@@ -58,6 +62,27 @@ def user_update(user, *, actor, data: dict) -> Account:
     _write_profile_and_access(account, data)
     changelog.log_update(actor, account, before)
     forget(account)  # a changed role or team applies from the next request
+    return account
+
+
+@transaction.atomic
+def password_set(user, *, actor, password: str | None) -> Account:
+    """A user sets their own password (the web form checked the old one first), an admin anyone's;
+    None: no password login for the account (an admin only). The password validators run here too,
+    so no caller can skip them; the change log says what happened, never the value or its hash."""
+    if actor.pk != user.pk or password is None:
+        require_admin(actor, "users")
+    account = configwrites.locked(Account, user.pk)
+    if password is None:
+        account.set_unusable_password()
+    else:
+        try:
+            password_validation.validate_password(password, account)
+        except ValidationError as exc:
+            raise ValidationFailed({"password": " ".join(exc.messages)}) from None
+        account.set_password(password)
+    account.save(update_fields=["password"])
+    changelog.log_event(actor, account, Action.UPDATE, {"password": ["", "changed" if password else "disabled"]})
     return account
 
 

@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from django.template.response import TemplateResponse
 
 from crm.access import accounts, services, tokens
+from crm.access.forms import ServiceAdminPasswordChangeForm, acting_admin
 from crm.access.models import ApiToken, Profile, Role, Team
 from crm.access.serviceadmin import AdminOnly, CheckedForm, ServiceAdmin, adopt
 
@@ -79,10 +80,10 @@ PROFILE_FIELDSET = ("CRM", {"fields": accounts.PROFILE_FIELDS})
 
 @admin.register(User)
 class CrmUserAdmin(AdminOnly, UserAdmin):
-    """Saves and deletes through crm.access.accounts. The password change screen (Django's own view)
-    still saves directly: the log would hold nothing but "password changed"."""
+    """Saves, deletes and password changes through crm.access.accounts."""
 
     form = UserWithProfileForm
+    change_password_form = ServiceAdminPasswordChangeForm
     add_form = NewUserWithProfileForm
     fieldsets = (*UserAdmin.fieldsets, PROFILE_FIELDSET)
     add_fieldsets = (*UserAdmin.add_fieldsets, PROFILE_FIELDSET)
@@ -104,6 +105,10 @@ class CrmUserAdmin(AdminOnly, UserAdmin):
             data["password"] = form.cleaned_data.get("password1") if usable else None
             saved = accounts.user_create(actor=request.user, data=data)
         adopt(obj, saved)
+
+    def user_change_password(self, request, id, form_url=""):
+        with acting_admin(request.user):
+            return super().user_change_password(request, id, form_url)
 
     def save_related(self, request, form, formsets, change):
         pass  # groups and permissions were set by the service; there are no inlines

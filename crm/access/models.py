@@ -90,8 +90,8 @@ class ApiToken(models.Model):
 
     @classmethod
     def issue(cls, user, name: str = "") -> tuple[ApiToken, str]:
-        """Saved without a check or a change-log row: for tests, benchmarks and `crm token` (a shell
-        user's command); people and screens go through crm.access.tokens.token_issue."""
+        """Saved without a check or a change-log row: for tests and benchmarks only; people, screens
+        and `crm token` go through crm.access.tokens."""
         token, raw = cls.new(user, name)
         token.save(force_insert=True)
         return token, raw

@@ -22,6 +22,24 @@ def token_issue(*, actor, user, name: str = "", expires_at=None) -> tuple[ApiTok
 
 
 @transaction.atomic
+def token_issue_by_operator(*, user, name: str = "") -> tuple[ApiToken, str]:
+    """From a management command: whoever runs one owns the installation, so there is no actor to
+    check (as ``accounts.superuser_create``); the change-log row names the token's user."""
+    token, raw = ApiToken.new(user, name, None)
+    configwrites.create(token, actor=user)
+    return token, raw
+
+
+@transaction.atomic
+def tokens_revoke_by_operator(*, user) -> int:
+    """Every token of a user, from a management command (no actor, as above); one log row each."""
+    tokens = list(ApiToken.objects.filter(user=user).select_for_update())
+    for token in tokens:
+        configwrites.delete(token, actor=user)
+    return len(tokens)
+
+
+@transaction.atomic
 def token_update(token: ApiToken, *, actor, data: dict) -> ApiToken:
     require_admin(actor, "API tokens")
     return configwrites.update(token, actor=actor, data=data, fields=FIELDS)

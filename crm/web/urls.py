@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
+from crm.access.forms import OwnPasswordChangeForm
 from crm.web.views import board, bulk, home, leads, lists, notifications, records, search, tasks, timeline, vcards
 from crm.web.views import duplicates as duplicate_views
 from crm.web.views import imports as import_views
@@ -30,7 +31,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(template_name="web/password.html", success_url="/password/done/"),
+        auth_views.PasswordChangeView.as_view(
+            form_class=OwnPasswordChangeForm, template_name="web/password.html", success_url="/password/done/"
+        ),
         name="password-change",
     ),
     path(

@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.access.models import ApiToken
+from crm.access import tokens
 
 
 class Command(BaseCommand):
@@ -22,8 +22,8 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No active user named {username!r}.")
         if action == "create":
-            _, raw = ApiToken.issue(user, name=options["name"][:100])
+            _, raw = tokens.token_issue_by_operator(user=user, name=options["name"][:100])
             self.stdout.write(raw)
         else:
-            count, _ = ApiToken.objects.filter(user=user).delete()
+            count = tokens.tokens_revoke_by_operator(user=user)
             self.stderr.write(f"Revoked {count} token(s) of {username}.")
