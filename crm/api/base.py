@@ -8,7 +8,7 @@ from django.urls import URLPattern, path
 from ninja import NinjaAPI
 
 from crm.api.errors import ErrorOut, body
-from crm.api.openapi import declare_lists
+from crm.api.openapi import declare_lists, declare_record_type_names
 
 
 def _without_defs(schema: dict) -> dict:
@@ -57,6 +57,7 @@ class CrmApi(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
         declare_lists(schema)
+        declare_record_type_names(schema)
         schema.setdefault("components", {}).setdefault("schemas", {}).update(
             ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")["$defs"]
             | {"ErrorOut": _without_defs(ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))}

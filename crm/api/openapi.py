@@ -90,3 +90,24 @@ def declare_lists(schema: dict) -> None:
         for p in changes.get("parameters", []) if changes else ():
             if p["name"] == "limit":
                 p["schema"] = {**p["schema"], "minimum": 1, "maximum": CHANGES_MAX_LIMIT}
+
+
+RECORD_TYPE_KEY = "x-record-type-key"  # set by bodies naming a record type (crm/automation/api_schemas.py)
+
+
+def declare_record_type_names(schema: dict) -> None:
+    """A string marked as a record type's key becomes an enum of the keys that exist now: custom object
+    types come and go at run time, so the list is written when the document is served."""
+    keys = list(recordtypes.object_types())
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.pop(RECORD_TYPE_KEY, False):
+                node["enum"] = keys
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema.get("components", {}))

@@ -7,19 +7,17 @@ from django.db.models import Q
 
 from crm.access.policy import policy_for
 from crm.audit.models import ObjectChange
+from crm.core import recordtypes
 
 
 def visible_changes(user):
-    from crm.records.models import Activity, Company, Contact, Deal, Lead, Task
-
     policy = policy_for(user)
     q = Q(pk__in=[])
-    for model in (Company, Contact, Lead, Deal, Activity, Task):
-        if not policy.allows(model.object_type, "view"):
+    for rt in recordtypes.all_types():  # every type of record, declared or defined at run time
+        if not policy.allows(rt.object_type, "view"):
             continue
         if policy.sees_all:
-            q |= Q(object_type=model.object_type)
+            q |= Q(object_type=rt.object_type)
         else:
-            ids = model.objects.restrict(user).values("pk")
-            q |= Q(object_type=model.object_type, object_id__in=ids)
+            q |= Q(object_type=rt.object_type, object_id__in=rt.restricted(user).values("pk"))
     return ObjectChange.objects.filter(q)

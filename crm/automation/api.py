@@ -13,6 +13,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from crm.automation import engine, inbound, notifications, rules, webforms, webhooks
+from crm.automation.api_schemas import FormIn, PreferenceIn, WebhookIn, WebhookPatch
 from crm.automation.conditions import models_by_type, records_of
 from crm.automation.models import Job, Notification, Rule, RuleRun, WebForm, WebhookDelivery, WebhookSubscription
 from crm.core.errors import ValidationFailed
@@ -150,12 +151,6 @@ class ReadIn(Schema):
     ids: list[int] | None = None
 
 
-class PreferenceIn(Schema):
-    kind: str
-    in_app: bool
-    email: bool
-
-
 @router.get("/notifications", response=list[NotificationOut], summary="My notifications, newest first")
 def my_notifications(request, unread: bool = False, limit: int = 50):
     qs = Notification.objects.filter(user=request.user)
@@ -189,22 +184,6 @@ def set_preference(request, payload: PreferenceIn):
 
 
 # --- webhooks --------------------------------------------------------------------------------------
-
-
-class WebhookIn(Schema):
-    name: str
-    url: str
-    event_types: list[str] = Field(default_factory=list)
-    object_types: list[str] = Field(default_factory=list)
-    enabled: bool = True
-
-
-class WebhookPatch(Schema):
-    name: str | None = None
-    url: str | None = None
-    event_types: list[str] | None = None
-    object_types: list[str] | None = None
-    enabled: bool | None = None
 
 
 class WebhookOut(Schema):
@@ -270,14 +249,6 @@ def deliveries(request, pk: int, limit: int = 50):
 
 
 # --- web-to-lead (public) --------------------------------------------------------------------------
-
-
-class FormIn(Schema):
-    slug: str
-    name: str
-    owner_id: int | None = None
-    assign_team_id: int | None = None
-    lead_source: str = "web form"
 
 
 class FormOut(Schema):

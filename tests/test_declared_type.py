@@ -1,0 +1,125 @@
+"""A record type declared only in a test app (tests/declared_app: one model, one declaration, one
+migration) gets what every type gets from the registry: the API and its OpenAPI, search, export, the
+change log, automation triggers and permissions. No product code names it."""
+
+import csv
+import io
+
+import pytest
+
+from crm.automation import rules
+from crm.automation.models import RuleRun, RunStatus
+from crm.core import recordtypes
+from tests.automation.conftest import IMMEDIATE
+from tests.conftest import Api
+from tests.declared_app.models import Gadget
+from tests.factories import UserFactory
+from tests.objects.conftest import user_with
+
+pytestmark = pytest.mark.django_db
+ALL = ["view", "add", "change", "delete", "export"]
+
+
+@pytest.fixture
+def boss(db):
+    return UserFactory(username="boss", role="admin")
+
+
+@pytest.fixture
+def tinker(db):
+    return user_with("tinker", {"gadget": ALL})
+
+
+@pytest.fixture
+def other_tinker(db):
+    return user_with("other_tinker", {"gadget": ALL})
+
+
+def create(user, **data):
+    r = Api(user).post("/gadgets", data)
+    assert r.status_code == 201, r.content
+    return r.json()
+
+
+def test_the_type_is_declared_by_the_test_app_alone():
+    rt = recordtypes.by_slug("gadgets")
+    assert rt is not None and recordtypes.declared("gadget") and rt.model is Gadget
+    assert "gadget" in recordtypes.known_types()
+
+
+def test_api_crud_with_version_check_filters_and_sorts(tinker):
+    api = Api(tinker)
+    made = create(tinker, name="Sprocket", serial="S-1", price="9.50")
+    create(tinker, name="Widget", price="120")
+    assert made["owner_id"] == tinker.pk and made["price"] == "9.50"
+    r = api.get("/gadgets", {"price__gt": "100"})
+    assert [g["name"] for g in r.json()["items"]] == ["Widget"]
+    assert [g["name"] for g in api.get("/gadgets", {"sort": "name"}).json()["items"]] == ["Sprocket", "Widget"]
+    assert api.get("/gadgets", {"colour": "red"}).status_code == 400  # not a declared field
+    r = api.patch(f"/gadgets/{made['id']}", {"serial": "S-2", "version": made["version"]})
+    assert r.status_code == 200 and r.json()["serial"] == "S-2"
+    assert api.patch(f"/gadgets/{made['id']}", {"serial": "S-3", "version": made["version"]}).status_code == 409
+    r = api.post("/gadgets", {"name": ""})
+    assert r.status_code == 422
+    assert api.delete(f"/gadgets/{made['id']}").status_code == 204
+    assert api.get(f"/gadgets/{made['id']}").status_code == 404
+
+
+def test_openapi_declares_its_operations_and_filters(tinker):
+    doc = Api(tinker).get("/openapi.json").json()
+    ops = {op["operationId"] for path in doc["paths"].values() for op in path.values()}
+    assert {"list_gadgets", "create_gadget", "get_gadget", "update_gadget", "delete_gadget"} <= ops
+    params = {p["name"] for p in doc["paths"]["/api/v1/gadgets"]["get"]["parameters"]}
+    assert {"price", "serial", "owner", "name"} <= params  # each with its operators: price__gt, ...
+
+
+def test_permissions_scope_and_the_missing_grant(tinker, other_tinker, rep_a):
+    mine = create(tinker, name="Mine")
+    theirs = create(other_tinker, name="Theirs")
+    assert [g["name"] for g in Api(tinker).get("/gadgets").json()["items"]] == ["Mine"]
+    assert Api(tinker).get(f"/gadgets/{theirs['id']}").status_code == 404
+    assert Api(tinker).delete(f"/gadgets/{theirs['id']}").status_code == 404
+    assert Api(rep_a).get("/gadgets").json()["items"] == []  # a sales rep's role grants no gadgets
+    assert Api(rep_a).post("/gadgets", {"name": "x"}).status_code == 403
+    viewer = user_with("gadget_viewer", {"gadget": ["view"]}, scope="all")
+    assert Api(viewer).patch(f"/gadgets/{mine['id']}", {"name": "Renamed"}).status_code == 403
+
+
+def test_search_export_and_change_log(tinker, other_tinker):
+    made = create(tinker, name="Flux capacitor", serial="FC-88")
+    api = Api(tinker)
+    create(other_tinker, name="Flux theirs")
+    hits = api.get("/search", {"q": "flux"}).json()
+    assert [h["name"] for h in hits["gadget"]] == ["Flux capacitor"]
+    assert [h["name"] for h in api.get("/search", {"q": "fc-88"}).json()["gadget"]] == ["Flux capacitor"]
+    api.patch(f"/gadgets/{made['id']}", {"serial": "=HYPERLINK(1)"})
+    r = api.get("/export/gadgets")
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(b"".join(r.streaming_content).decode())))
+    assert [(row["name"], row["serial"]) for row in rows] == [("Flux capacitor", "'=HYPERLINK(1)")]
+    changes = api.get(f"/gadgets/{made['id']}/changes").json()
+    assert [c["action"] for c in changes] == ["update", "create"]
+    assert changes[0]["changes"]["serial"] == ["FC-88", "=HYPERLINK(1)"]
+    assert [c["object_id"] for c in api.get("/changes", {"object_type": "gadget"}).json()["items"]] == [made["id"]] * 2
+
+
+def test_a_rule_fires_on_its_changes_and_acts_through_its_service(
+    boss, tinker, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = IMMEDIATE
+    rule = rules.rule_create(
+        actor=boss,
+        data={
+            "name": "Pricey gadgets get a serial",
+            "object_type": "gadget",
+            "trigger_type": "created",
+            "conditions": {"all": [{"field": "price", "op": "gt", "value": 100}]},
+            "actions": [{"type": "update_fields", "fields": {"serial": "AUDIT"}}],
+        },
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        cheap = create(tinker, name="Cheap", price="5")
+    with django_capture_on_commit_callbacks(execute=True):
+        pricey = create(tinker, name="Pricey", price="500")
+    assert Gadget.objects.get(pk=pricey["id"]).serial == "AUDIT" and Gadget.objects.get(pk=cheap["id"]).serial == ""
+    assert [r.object_id for r in RuleRun.objects.filter(rule=rule, status=RunStatus.SUCCEEDED)] == [pricey["id"]]
