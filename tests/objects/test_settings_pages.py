@@ -237,3 +237,16 @@ def test_unknown_types_and_fields_are_404(browser, vehicle):
     assert browser.get(f"{BASE}vehicle/fields/999999/").status_code == 404
     other = CustomField.objects.create(object_type="contact", key="code", label="Code", field_type="text")
     assert browser.get(f"{BASE}vehicle/fields/{other.pk}/").status_code == 404
+
+
+def test_a_lookup_to_another_custom_type_and_a_type_looked_up_is_not_deleted(browser, vehicle):
+    garage = VEHICLE | {"key": "garage", "slug": "garages", "singular": "Garage", "plural": "Garages"}
+    assert post(browser, f"{BASE}new/", garage | {"name_field": "title"}).status_code == 302
+    assert CustomField.objects.get(object_type="garage", key="title").required  # the name field made for it
+    page = browser.get(f"{BASE}garage/fields/new/")
+    assert ("vehicle", "Vehicles") in page.context["form"].fields["target"].choices
+    fields = field_data(key="parked", label="Parked", field_type="lookup", target="vehicle")
+    assert post(browser, f"{BASE}garage/fields/new/", fields).status_code == 302
+    refused = post(browser, f"{BASE}vehicle/delete/", {"confirm": "yes"})
+    assert refused.status_code == 422 and b"Lookup fields point at Vehicles: garage.parked" in refused.content
+    assert ObjectType.objects.filter(key="vehicle").exists()
