@@ -244,6 +244,7 @@ def test_a_lookup_to_another_custom_type_and_a_type_looked_up_is_not_deleted(bro
     assert post(browser, f"{BASE}new/", garage | {"name_field": "title"}).status_code == 302
     assert CustomField.objects.get(object_type="garage", key="title").required  # the name field made for it
     page = browser.get(f"{BASE}garage/fields/new/")
+    assert b"objects/field_form.js" in page.content  # shows the target only for lookups
     assert ("vehicle", "Vehicles") in page.context["form"].fields["target"].choices
     fields = field_data(key="parked", label="Parked", field_type="lookup", target="vehicle")
     assert post(browser, f"{BASE}garage/fields/new/", fields).status_code == 302
