@@ -89,7 +89,7 @@ def type_delete(request, key: str):
         except ServiceError as exc:
             error, status = exc, exc.status
         else:
-            messages.success(request, f"“{obj.plural}” deleted with {count} records.")
+            messages.success(request, f"“{obj.plural}” deleted" + (f" with {count} records." if count else "."))
             return redirect("object-settings:types")
     context = {
         "what": f"the object type “{obj.plural}”",
