@@ -31,17 +31,16 @@ def greater(key: str, number: int) -> tuple[str, list]:
     return f"{value(key)} > %s::jsonb", [str(number)]
 
 
-def records(type_id: int, cond=("", []), order: str = "updated_at DESC, id DESC", owner: int | None = None) -> list:
-    where, params = ["type_id = %s"], [type_id]
+def _page(table: str, where: list[str], params: list, cond, owner: int | None, order: str) -> list:
     if cond[0]:
-        where.append(cond[0])
-        params += cond[1]
+        where, params = [*where, cond[0]], [*params, *cond[1]]
     if owner is not None:
-        where.append("owner_id = %s")
-        params.append(owner)
-    return _rows(
-        f"SELECT * FROM objects_customrecord WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {PAGE}", params
-    )
+        where, params = [*where, "owner_id = %s"], [*params, owner]
+    return _rows(f"SELECT * FROM {table} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {PAGE}", params)
+
+
+def records(type_id: int, cond=("", []), order: str = "updated_at DESC, id DESC", owner: int | None = None) -> list:
+    return _page("objects_customrecord", ["type_id = %s"], [type_id], cond, owner, order)
 
 
 def record(type_id: int, pk: int) -> list:
@@ -54,14 +53,7 @@ def record(type_id: int, pk: int) -> list:
 
 def contacts(cond=("", []), order: str = "updated_at DESC, id DESC", owner: int | None = None) -> list:
     """A page of contacts with what the API nests in each (tags, emails, phones)."""
-    where, params = ["1 = 1"], []
-    if cond[0]:
-        where.append(cond[0])
-        params += cond[1]
-    if owner is not None:
-        where.append("owner_id = %s")
-        params.append(owner)
-    rows = _rows(f"SELECT * FROM records_contact WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {PAGE}", params)
+    rows = _page("records_contact", ["1 = 1"], [], cond, owner, order)
     ids = _in([r[0] for r in rows])
     _rows(f"SELECT t.contact_id, g.id, g.name FROM records_contact_tags t JOIN records_tag g ON g.id = t.tag_id "
           f"WHERE t.contact_id IN ({ids})")  # fmt: skip
