@@ -7,5 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("crm.ops.urls")),
+    # Before the web app: its routes may take any first segment (a record type's slug); "settings" is reserved.
+    path("settings/objects/", include("crm.objects.web.urls")),
     path("", include("crm.web.urls")),
 ]

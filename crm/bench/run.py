@@ -8,49 +8,21 @@ the floor query runs right after each request, so both see the same machine load
 
 from __future__ import annotations
 
-import http.client
-import json
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.db import connection
 
 from crm.access.models import ApiToken
-from crm.bench import floors
+from crm.bench import floors, object_figures
+from crm.bench.client import Client, measure
 from crm.bench.load import LoadResult, run_load
 from crm.bench.report import Figure, write_report
 from crm.bench.scales import Scale
 from crm.bench.server import Server
 from crm.records.models import Pipeline
-
-
-class Client:
-    """One keep-alive HTTP/1.1 connection; ``call`` returns (status, milliseconds, body)."""
-
-    def __init__(self, port: int, token: str):
-        self.port = port
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, float, bytes]:
-        data = json.dumps(body).encode() if body is not None else None
-        for attempt in range(2):
-            try:
-                started = time.perf_counter()
-                self.conn.request(method, path, body=data, headers=self.headers)
-                response = self.conn.getresponse()
-                payload = response.read()
-                return response.status, (time.perf_counter() - started) * 1000, payload
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # A worker recycled (max_requests) between two requests: reconnect, untimed.
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
 
 
 @dataclass
@@ -104,30 +76,12 @@ def _in(ids) -> str:
     return ", ".join(str(int(i)) for i in ids)
 
 
-def measure(client: Client, name: str, samples: int, api: Callable[[int], tuple], floor: Callable[[int], object],
-            *, warmup: int = 5, expect: int = 200, **figure) -> Figure:  # fmt: skip
-    """``api(i)`` -> (method, path, body); ``floor(i)`` runs the raw SQL for the same input."""
-    api_ms, floor_ms, errors = [], [], 0
-    for i in range(-warmup, samples):
-        method, path, body = api(i)
-        status, ms, payload = client.call(method, path, body)
-        if status != expect:
-            errors += 1
-            if errors == 1:
-                print(f"  {name}: HTTP {status} for {method} {path}: {payload[:300]!r}")
-        started = time.perf_counter()
-        floor(i)
-        floor_s = time.perf_counter() - started
-        if i >= 0:
-            api_ms.append(ms)
-            floor_ms.append(floor_s * 1000)
-    return Figure(name=name, api_ms=api_ms, floor_ms=floor_ms, errors=errors, **figure)
-
-
 def run(scale: Scale, *, engine: str, options: dict, out) -> dict:
     samples = options.get("samples", 200)
     p = _params(samples)
+    objects = object_figures.params(samples)
     _, token = ApiToken.issue(User.objects.get(username="bench-admin"), name="bench")
+    _, rep_token = ApiToken.issue(objects.rep, name="bench")
     figures: list[Figure] = []
     from django.conf import settings
 
@@ -197,6 +151,9 @@ def run(scale: Scale, *, engine: str, options: dict, out) -> dict:
             lambda i: ("GET", "/api/v1/sales/funnel", None), lambda i: floors.funnel(),
             group="reports", target_p95=500,
         ))  # fmt: skip
+        rep = Client(server.port, rep_token)
+        figures += object_figures.figures(client, rep, objects, samples)
+        rep.conn.close()
         paths = [f"/api/v1/contacts/{c}" for c in p.contacts[:500]]
         headers = {"Authorization": client.headers["Authorization"]}
         duration, conns = options.get("duration", 10), options.get("connections", 8)

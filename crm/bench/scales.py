@@ -22,6 +22,11 @@ class Scale:
     def tasks(self) -> int:
         return self.contacts // 10
 
+    @property
+    def custom_records(self) -> int:
+        """Records of the custom object type ("Subscription"): as many as contacts, up to 100,000."""
+        return min(self.contacts, 100_000)
+
 
 SCALES = {
     "tiny": Scale("tiny", contacts=2_000, companies=400, deals=600, activities=6_000, board_open_deals=100),

@@ -20,6 +20,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from crm.access.models import Profile, Role, Team
+from crm.bench import seed_objects
 from crm.bench import seed_tables as tables
 from crm.bench.bulk import BulkWriter
 from crm.bench.pools import make_pools
@@ -95,7 +96,8 @@ _FAILED = "<failed>"
 
 def _produce(world: World, chunks) -> None:
     try:
-        for step in (tables.companies, tables.contacts, tables.leads, tables.deals, tables.activities, tables.tasks):
+        steps = (tables.companies, tables.contacts, tables.leads, tables.deals, tables.activities, tables.tasks)
+        for step in (*steps, seed_objects.subscriptions):
             step(world, lambda table, rows: chunks.put((table, rows)))
         chunks.put(None)
     except BaseException:
@@ -146,6 +148,7 @@ def _setup(world: World) -> None:
     CustomField.objects.create(
         object_type="deal", key="segment", label="Segment", field_type="choice", choices=SEGMENTS
     )
+    seed_objects.setup(world, admin)
 
 
 # --- Bulk tables --------------------------------------------------------------------------------------------
@@ -160,4 +163,5 @@ def expected_rows(scale: Scale) -> int:
         + scale.deals * 7.5
         + scale.activities
         + scale.tasks
+        + scale.custom_records * 2
     )

@@ -63,6 +63,9 @@ COLUMNS = {
         "reminder_at", "status", "priority", "completed_at", "assignee_id", "created_by_id",
     ),
     "records_tasklink": ("id", "record_type", "record_id", "task_id"),
+    "objects_customrecord": (
+        "id", "version", "created_at", "updated_at", "custom_fields", "name", "owner_id", "type_id",
+    ),
     "audit_objectchange": (
         "id", "time", "user_name", "action", "object_type", "object_id", "object_repr", "changes", "request_id",
         "source", "user_id",
@@ -122,6 +125,7 @@ class World:
     contact_company: array = field(default_factory=lambda: array("i"))
     pipelines: dict[str, dict] = field(default_factory=dict)
     change_id: int = 0
+    subscription_type_id: int = 0
     search_table: str = "search_fts"
 
     def pick(self, seq):
