@@ -20,8 +20,8 @@ from crm.core.errors import BadRequest, NotFound, ServiceError
 from crm.customization.validation import definitions
 from crm.dataio import background, batches, importing, mapping, saved_mappings, vcard
 from crm.dataio.exporting import csv_lines
+from crm.dataio.importers import importable
 from crm.dataio.models import BatchStatus, ImportBatch
-from crm.records.services import common
 from crm.web.views.helpers import page_errors
 
 SESSION_KEY = "import_wizard"
@@ -33,9 +33,10 @@ LABELS = {"full_name": "Full name", "email_2": "Second email", "email_opt_in": "
 
 
 def _importer(object_type: str):
-    if object_type not in importing.IMPORTERS:
-        raise Http404("No such import.")
-    return importing.IMPORTERS[object_type]
+    try:
+        return importing.importer_for(object_type)
+    except BadRequest:
+        raise Http404("No such import.") from None
 
 
 def _wizards(request) -> dict:
@@ -74,8 +75,8 @@ def _error_dict(exc: ServiceError) -> dict:
 @require_http_methods(["GET", "POST"])
 def upload(request, object_type: str):
     spec = _importer(object_type)
-    common.require(request.user, spec.model, "add")
-    context = {"object_type": object_type, "noun": spec.model._meta.verbose_name_plural, "error": None}
+    importing.require(request.user, spec, "add")
+    context = {"object_type": object_type, "noun": spec.record_type().plural, "error": None}
     if request.method == "POST":
         upload_file = request.FILES.get("file")
         if upload_file is None:
@@ -115,7 +116,7 @@ def _vcards(request, binary, object_type: str, context: dict):
 def _targets(object_type: str) -> list[tuple[str, str]]:
     fields = definitions(mapping.record_type(object_type))
     out = [("", "— don't import —")]
-    for target in mapping.TARGETS[object_type]:
+    for target in mapping.targets(object_type):
         out.append((target, LABELS.get(target, target.replace("_", " ").capitalize())))
     for key in mapping.custom_keys(object_type):
         out.append((f"cf_{key}", f"{fields[key].label} (custom field)"))
@@ -184,11 +185,11 @@ def map_columns(request, token: str):
     context = {
         "entry": entry,
         "token": token,
-        "noun": spec.model._meta.verbose_name_plural,
+        "noun": spec.record_type().plural,
         "columns": columns,
         "targets": _targets(object_type),
         "error": error,
-        "may_update": policy_for(request.user).allows(spec.model.object_type, "change"),
+        "may_update": policy_for(request.user).allows(spec.record_type().object_type, "change"),
         "may_create_companies": object_type == "contacts" and policy_for(request.user).allows("company", "add"),
         "company_mapped": "company" in suggested.values(),
         "key_name": spec.key_name,  # what rows are matched on by default; none for deals and activities
@@ -271,7 +272,7 @@ def preview(request, token: str):
     context = {
         "entry": entry,
         "token": token,
-        "noun": _importer(entry["type"]).model._meta.verbose_name_plural,
+        "noun": _importer(entry["type"]).record_type().plural,
         "summary": batches.summary(batch, rows=PROBLEM_ROWS),
         "mapped": [(c, labels.get(batch.mapping[c], batch.mapping[c])) for c in batch.header if batch.mapping.get(c)],
         "importable": batch.counts.get("create", 0) + batch.counts.get("update", 0),
@@ -372,10 +373,7 @@ def undo(request, pk: int):
 def batch_list(request):
     policy = policy_for(request.user)
     shown = batches.batches_for(request.user).exclude(dry_run=True).select_related("created_by")
-    may_import = [
-        (object_type, spec.model._meta.verbose_name_plural)
-        for object_type, spec in importing.IMPORTERS.items()
-        if policy.allows(spec.model.object_type, "add")
-    ]
+    types = [(slug, spec.record_type()) for slug, spec in importable().items()]
+    may_import = [(slug, rt.plural) for slug, rt in types if policy.allows(rt.object_type, "add")]
     context = {"batches": shown[:LIST_SIZE], "list_size": LIST_SIZE, "may_import": may_import}
     return render(request, "web/imports/list.html", context)
