@@ -23,11 +23,14 @@ class GenericImporter(Importer):
     def record_type(cls):
         return cls.rt
 
-    def create(self, *, actor, data: dict):
-        return self.rt.create(actor=actor, data=flat(data))
+    # Class methods, as the built-in importers' services are static: undo calls them on the class.
+    @classmethod
+    def create(cls, *, actor, data: dict):
+        return cls.rt.create(actor=actor, data=flat(data))
 
-    def update(self, record, *, actor, data: dict):
-        return self.rt.update(record, actor=actor, data=flat(data))
+    @classmethod
+    def update(cls, record, *, actor, data: dict):
+        return cls.rt.update(record, actor=actor, data=flat(data))
 
     def key(self, data: dict) -> str | None:
         return (data.get("custom_fields") or {}).get(self.name_field) or None
