@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access.policy import policy_for
@@ -76,7 +77,7 @@ def _error_dict(exc: ServiceError) -> dict:
 def upload(request, object_type: str):
     spec = _importer(object_type)
     importing.require(request.user, spec, "add")
-    context = {"object_type": object_type, "noun": spec.record_type().plural, "error": None}
+    context = {"object_type": object_type, "noun": spec.record_type().plural, "error": None, "back": _back(object_type)}
     if request.method == "POST":
         upload_file = request.FILES.get("file")
         if upload_file is None:
@@ -100,6 +101,14 @@ def upload(request, object_type: str):
         _save_wizard(request, token, entry)
         return redirect("web:import-map", token)
     return render(request, "web/imports/upload.html", context)
+
+
+def _back(object_type: str) -> str:
+    """Where "Cancel" leads: the type's list when the web app has one, else the imports."""
+    try:
+        return reverse("web:record-list", args=[object_type])
+    except NoReverseMatch:
+        return reverse("web:imports")
 
 
 def _vcards(request, binary, object_type: str, context: dict):
