@@ -8,8 +8,9 @@ create/update service one by one. A row that fails validation is recorded and sk
 the file itself (a malformed line, a 10 MB cell) or a crash part way reverts the chunks already
 written (the same code as undo), so a failed batch never leaves half a batch behind.
 A dry run is the same run with every chunk rolled back: its counts and messages are what a real run does.
-Rows are matched to existing records by email (contacts), domain (companies), a custom field used as
-an external id, or not at all (``match_on``); duplicates inside the file are reported.
+Rows are matched to existing records by email (contacts), domain (companies), name (custom object
+types), a custom field used as an external id, or not at all (``match_on``); duplicates in the file are
+reported. Each type's importer comes from the record-type registry (crm/dataio/importers/__init__.py).
 """
 
 from __future__ import annotations

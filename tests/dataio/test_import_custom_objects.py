@@ -197,8 +197,14 @@ def test_unknown_and_archived_types_cannot_be_imported(clerk, vehicle, boss):
     with pytest.raises(BadRequest) as caught:
         importing.run(io.BytesIO(b"Name\nx\n"), actor=clerk, object_type="spaceships")
     assert "vehicles" in caught.value.fields["type"] and "contacts" in caught.value.fields["type"]
+    batch = run(clerk, "Name\nVan\n")
     services.object_type_archive(vehicle, actor=boss)
     assert "vehicles" not in importable()
+    with pytest.raises(BadRequest, match="Vehicles are archived"):
+        run(clerk, "Name\nBus\n")
+    with pytest.raises(BadRequest, match="Vehicles are archived"):
+        importing.undo(batch, actor=clerk)
+    assert CustomRecord.objects.get().name == "Van"
 
 
 def test_saved_mapping_of_a_custom_type(clerk, vehicle):

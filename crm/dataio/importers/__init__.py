@@ -38,6 +38,8 @@ def importer_for(slug: str, field: str = "type") -> type:
     """The importer of the type at ``slug``; a BadRequest listing the importable slugs otherwise."""
     rt = recordtypes.by_slug(slug) if isinstance(slug, str) else None
     importer = importer_of(rt) if rt is not None else None
+    if importer is None and rt is not None and rt.extra.get("archived"):
+        raise BadRequest(f"{rt.plural.capitalize()} are archived: their records cannot change.", fields={field: slug})
     if importer is None:
         raise BadRequest(f"Cannot import {slug!r}.", fields={field: ", ".join(importable())})
     return importer
