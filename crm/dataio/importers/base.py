@@ -16,7 +16,7 @@ from django.db.models import Q
 from crm.core import recordtypes
 from crm.core.errors import ServiceError
 from crm.core.normalize import InvalidValue
-from crm.customization.validation import definitions
+from crm.customization.validation import coerce, definitions
 from crm.dataio.importers import cells
 from crm.dataio.importers.company_links import CompanyLinks
 from crm.dataio.models import RowAction
@@ -93,7 +93,8 @@ class Importer:
         if self.match_on.startswith("cf_"):  # a custom field: stored as its type, so compared one by one
             field, found = f"custom_fields__{self.match_on[3:]}", {}
             for key in keys:
-                pk = self.records.filter(**{field: key}).order_by("pk").values_list("pk", flat=True).first()
+                stored = self.stored_form(self.match_on[3:], key)
+                pk = self.records.filter(**{field: stored}).order_by("pk").values_list("pk", flat=True).first()
                 if pk is not None:
                     found[key] = pk
             return found
@@ -101,6 +102,14 @@ class Importer:
             return {}
         model, key_field, id_field = self.key_index
         return self.visible_matches(model.objects.filter(**{f"{key_field}__in": keys}).values_list(key_field, id_field))
+
+    def stored_form(self, key: str, value: str):
+        """A match key as the field stores it (a number field's 42, not "42"): else nothing would match."""
+        definition = self.custom_defs.get(key)
+        try:
+            return value if definition is None else coerce(definition, value, actor=self.actor)
+        except (ValueError, TypeError, decimal.InvalidOperation):
+            return value  # not a valid value: the write reports it
 
     def key(self, data: dict) -> str | None:
         """The row's own match key (its email, its domain); None when the type has none."""

@@ -127,8 +127,10 @@ def _targets(object_type: str) -> list[tuple[str, str]]:
     out = [("", "— don't import —")]
     for target in mapping.targets(object_type):
         out.append((target, LABELS.get(target, target.replace("_", " ").capitalize())))
+    # A custom object type's fields are all custom: named as they are, not as additions.
+    suffix = "" if importing.importer_for(object_type).record_type().run_time else " (custom field)"
     for key in mapping.custom_keys(object_type):
-        out.append((f"cf_{key}", f"{fields[key].label} (custom field)"))
+        out.append((f"cf_{key}", f"{fields[key].label}{suffix}"))
     return out
 
 
