@@ -236,6 +236,10 @@ def test_cli_import_of_a_custom_type_and_a_clear_error_for_an_unknown_one(clerk,
     call_command("import", "vehicles", str(path), "--user", "clerk", stdout=out, stderr=io.StringIO())
     assert "1 to create" in out.getvalue() and "1 with errors" in out.getvalue()
     assert list(CustomRecord.objects.values_list("name", flat=True)) == ["Van"]
+    batch = ImportBatch.objects.get()
+    out = io.StringIO()
+    call_command("import", "undo", str(batch.pk), "--user", "clerk", stdout=out)
+    assert "1 records removed" in out.getvalue() and not CustomRecord.objects.exists()
     with pytest.raises(CommandError, match=r"Cannot import 'spaceships': give one of .*vehicles"):
         call_command("import", "spaceships", str(path), "--user", "clerk")
 
