@@ -8,8 +8,9 @@ create/update service one by one. A row that fails validation is recorded and sk
 the file itself (a malformed line, a 10 MB cell) or a crash part way reverts the chunks already
 written (the same code as undo), so a failed batch never leaves half a batch behind.
 A dry run is the same run with every chunk rolled back: its counts and messages are what a real run does.
-Rows are matched to existing records by email (contacts), domain (companies), a custom field used as
-an external id, or not at all (``match_on``); duplicates inside the file are reported.
+Rows are matched to existing records by email (contacts), domain (companies), name (custom object
+types), a custom field used as an external id, or not at all (``match_on``); duplicates in the file are
+reported. Each type's importer comes from the record-type registry (crm/dataio/importers/__init__.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from crm.access.policy import policy_for
 from crm.core import rawinsert, recordtypes
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
 from crm.dataio import csvread, mapping, xlsxread
-from crm.dataio.importers import IMPORTERS
+from crm.dataio.importers import importer_for
 from crm.dataio.importers.base import Importer, Outcome
 from crm.dataio.models import BatchStatus, ImportBatch, ImportCreated, ImportRow, RowAction
 from crm.records.models import Company
@@ -46,7 +47,7 @@ def columns_of(binary, object_type: str = "contacts") -> dict:
     """The file's header, the suggested mapping and every target, for the user to edit."""
     _spec(object_type)
     source = open_table(binary)
-    targets = list(mapping.TARGETS[object_type]) + [f"cf_{k}" for k in mapping.custom_keys(object_type)]
+    targets = list(mapping.targets(object_type)) + [f"cf_{k}" for k in mapping.custom_keys(object_type)]
     return {"header": source.header, "mapping": mapping.suggest(object_type, source.header), "targets": targets}
 
 
@@ -135,9 +136,9 @@ def check(
     permissions, a readable file with a header, the mapping, the match. Returns the importer class,
     the opened table, the mapping and the match to use."""
     spec = _spec(object_type)
-    common.require(actor, spec.model, "add")
+    require(actor, spec, "add")
     if update_existing:
-        common.require(actor, spec.model, "change")
+        require(actor, spec, "change")
     if create_companies:
         if object_type != "contacts":
             raise ValidationFailed({"create_companies": "Only a contacts import creates the companies it names."})
@@ -148,9 +149,14 @@ def check(
 
 
 def _spec(object_type: str) -> type[Importer]:
-    if object_type not in IMPORTERS:
-        raise BadRequest(f"Cannot import {object_type!r}.", fields={"type": ", ".join(IMPORTERS)})
-    return IMPORTERS[object_type]
+    return importer_for(object_type)
+
+
+def require(actor, spec: type[Importer], action: str) -> None:
+    """The role must grant ``action`` on the importer's record type."""
+    rt = spec.record_type()
+    if not policy_for(actor).allows(rt.object_type, action):
+        raise PermissionDenied(f"You may not {action} {rt.plural}.")
 
 
 def checked_mapping(object_type: str, header: list[str], columns: dict | None) -> dict:
@@ -159,7 +165,7 @@ def checked_mapping(object_type: str, header: list[str], columns: dict | None) -
         mapping.validate(object_type, header, columns) if columns is not None else mapping.suggest(object_type, header)
     )
     if not any(columns.values()):
-        name = IMPORTERS[object_type].model._meta.verbose_name
+        name = _spec(object_type).record_type().singular
         raise ValidationFailed({"mapping": f"No column matches a {name} field; give a mapping."})
     return columns
 
@@ -327,9 +333,9 @@ def undo(batch: ImportBatch, *, actor) -> dict:
             raise BadRequest(f"Only a finished import can be undone; this one is {state}.")
         if batch.created_by_id != actor.pk and not policy_for(actor).is_admin:
             raise PermissionDenied("Only the user who ran an import, or an admin, may undo it.")
-        model = IMPORTERS[batch.object_type].model
-        if batch.counts.get("create") and not policy_for(actor).allows(model.object_type, "delete"):
-            names = model._meta.verbose_name_plural
+        rt = _spec(batch.object_type).record_type()
+        if batch.counts.get("create") and not policy_for(actor).allows(rt.object_type, "delete"):
+            names = rt.plural
             raise PermissionDenied(
                 f"Undoing this import removes the {batch.counts['create']} {names} it created, and you may not "
                 f"delete {names}. Ask a manager or an admin to undo it."
@@ -350,7 +356,7 @@ def undo(batch: ImportBatch, *, actor) -> dict:
 def _revert(batch: ImportBatch, actor, *, force: bool = False) -> dict:
     """Undo the batch's written rows, newest first, a chunk per transaction. Safe to run again after
     an interruption: a record already removed counts as gone, a restore writes the same values."""
-    spec = IMPORTERS[batch.object_type]
+    spec = _spec(batch.object_type)
     done = {"deleted": 0, "restored": 0, "gone": 0}
     rows = batch.rows.filter(action__in=[RowAction.CREATE, RowAction.UPDATE]).order_by("-number")
     last = None
@@ -363,12 +369,12 @@ def _revert(batch: ImportBatch, actor, *, force: bool = False) -> dict:
         with transaction.atomic():
             created = [oid for _, action, oid, _ in chunk if action == RowAction.CREATE]
             if created:
-                deleted = bulk.delete_many(spec.model, created, actor=actor, force=force)
+                deleted = spec.delete_many(created, actor=actor, force=force)
                 done["deleted"] += deleted
                 done["gone"] += len(created) - deleted  # deleted since the import: nothing to undo
             for _, action, oid, before in chunk:
                 if action == RowAction.UPDATE:
-                    record = spec.model.objects.filter(pk=oid).first()
+                    record = spec.record_type().objects().filter(pk=oid).first()
                     if record is None:
                         done["gone"] += 1
                     else:
@@ -381,13 +387,13 @@ def _revert(batch: ImportBatch, actor, *, force: bool = False) -> dict:
 def _remove_created(batch: ImportBatch, actor, force: bool, done: dict) -> None:
     """Once its rows are reverted, remove the other records the batch created (a contact import's
     companies), newest first, a chunk per transaction, with the same bulk delete."""
-    models = {rt.object_type: rt.model for rt in recordtypes.all_types()}
     records = batch.created_records.order_by("-pk")
     while chunk := list(records.values_list("pk", "object_type", "object_id")[:CHUNK_ROWS]):
         with transaction.atomic():
             for object_type in {t for _, t, _ in chunk}:
                 ids = [oid for _, t, oid in chunk if t == object_type]
-                deleted = bulk.delete_many(models[object_type], ids, actor=actor, force=force)
+                model = recordtypes.by_type(object_type).model
+                deleted = bulk.delete_many(model, ids, actor=actor, force=force)
                 done["deleted"] += deleted
                 done["gone"] += len(ids) - deleted
             ImportCreated.objects.filter(pk__in=[pk for pk, _, _ in chunk]).delete()

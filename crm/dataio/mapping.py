@@ -1,6 +1,7 @@
 """Which column feeds which field (contacts, companies, leads, deals, activities): suggested from header names,
 including the headers of Google Contacts and Outlook exports and the names other CRMs use (HubSpot, Salesforce,
-Pipedrive, Zoho); editable, and saved with each batch or under a name (saved_mappings.py)."""
+Pipedrive, Zoho); editable, and saved with each batch or under a name (saved_mappings.py). A custom object
+type's columns feed its fields (``cf_<key>``, by key or label) and its owner (GENERIC_TARGETS)."""
 
 from __future__ import annotations
 
@@ -189,6 +190,7 @@ ACTIVITY_SYNONYMS = {
     "lead": ["lead", "lead email", "lead name", "associated lead"],
     "owner": CONTACT_SYNONYMS["owner"] + ["activity owner", "assigned to user", "assigned user", "task owner"],
 }
+GENERIC_TARGETS = {"owner": CONTACT_SYNONYMS["owner"]}  # a custom object type: its fields are cf_<key>
 TARGETS = {
     "contacts": CONTACT_SYNONYMS,
     "companies": COMPANY_SYNONYMS,
@@ -204,14 +206,19 @@ OWN_PREFIX = {
 }
 
 
+def targets(object_type: str) -> dict[str, list[str]]:
+    """The type's own targets (other than its custom fields) with their header spellings."""
+    return TARGETS.get(object_type, GENERIC_TARGETS)
+
+
 def squash(text: str) -> str:
     return re.sub(r"[\s_\-./:]+", "", text.lower())
 
 
 def suggest(object_type: str, header: list[str]) -> dict[str, str]:
     """header -> target for every column we recognise (custom fields by key or label), else ""."""
-    lookup = {squash(s): target for target, spellings in TARGETS[object_type].items() for s in spellings}
-    lookup.update({squash(t): t for t in TARGETS[object_type]})
+    lookup = {squash(s): target for target, spellings in targets(object_type).items() for s in spellings}
+    lookup.update({squash(t): t for t in targets(object_type)})
     for key, field in definitions(record_type(object_type)).items():
         lookup[squash(key)] = lookup[squash(field.label)] = f"cf_{key}"
     used, out = set(), {}
@@ -231,12 +238,12 @@ def validate(object_type: str, header: list[str], mapping: dict) -> dict[str, st
     """A user's mapping: only known columns and targets, each target at most once."""
     if not isinstance(mapping, dict):
         raise ValidationFailed({"mapping": "Must be an object of column header to field."})
-    targets = set(TARGETS[object_type]) | {f"cf_{k}" for k in definitions(record_type(object_type))}
+    known = set(targets(object_type)) | {f"cf_{k}" for k in definitions(record_type(object_type))}
     errors, seen = {}, {}
     for column, target in mapping.items():
         if column not in header:
             errors[f"mapping.{column}"] = "No such column in the file."
-        elif target and target not in targets:
+        elif target and target not in known:
             errors[f"mapping.{column}"] = f"Unknown field {target!r}."
         elif target and target in seen:
             errors[f"mapping.{column}"] = f"{target} is already fed by column {seen[target]!r}."
@@ -252,5 +259,5 @@ def custom_keys(object_type: str) -> list[str]:
 
 
 def record_type(slug: str) -> str:
-    """The declared type's object type ("contacts" -> "contact")."""
+    """The type's object type ("contacts" -> "contact")."""
     return recordtypes.by_slug(slug).object_type

@@ -15,7 +15,7 @@ class BatchStatus(models.TextChoices):
 
 
 class ImportBatch(models.Model):
-    object_type = models.CharField(max_length=30)
+    object_type = models.CharField(max_length=40, help_text="The record type's slug (a custom type's: up to 40).")
     file_name = models.CharField(max_length=255, blank=True)
     encoding = models.CharField(max_length=20, blank=True)
     delimiter = models.CharField(max_length=4, blank=True)
@@ -96,7 +96,7 @@ class ImportCreated(models.Model):
 class ImportMapping(models.Model):
     """A column mapping saved under a name, to reuse for the next file from the same source."""
 
-    object_type = models.CharField(max_length=30)
+    object_type = models.CharField(max_length=40, help_text="The record type's slug.")
     name = models.CharField(max_length=100)
     mapping = models.JSONField(default=dict, help_text="column header -> target field")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

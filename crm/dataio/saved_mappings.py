@@ -13,30 +13,24 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from crm.access.policy import policy_for
-from crm.core.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
+from crm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.dataio import importing, mapping
+from crm.dataio.importers import importable, importer_for
 from crm.dataio.models import ImportMapping
-from crm.records.services import common
 
 NAME_MAX = 100
 COLUMN_MAX = 255
 
 
-def _spec(object_type: str):
-    if object_type not in importing.IMPORTERS:
-        raise BadRequest(f"Cannot import {object_type!r}.", fields={"object_type": ", ".join(importing.IMPORTERS)})
-    return importing.IMPORTERS[object_type]
-
-
 def _require(actor, object_type: str) -> None:
-    common.require(actor, _spec(object_type).model, "add")
+    importing.require(actor, importer_for(object_type, field="object_type"), "add")
 
 
 def checked(object_type: str, columns) -> dict[str, str]:
     """The mapping with its ignored columns left out; unknown or repeated targets are field errors."""
     if not isinstance(columns, dict) or not columns:
         raise ValidationFailed({"mapping": "Must be a non-empty object of column header to field."})
-    targets = set(mapping.TARGETS[object_type]) | {f"cf_{k}" for k in mapping.custom_keys(object_type)}
+    targets = set(mapping.targets(object_type)) | {f"cf_{k}" for k in mapping.custom_keys(object_type)}
     errors, seen, out = {}, {}, {}
     for column, target in columns.items():
         where = f"mapping.{column}"
@@ -92,7 +86,7 @@ def listed(*, actor, object_type: str | None = None):
         types = [object_type]
     else:
         policy = policy_for(actor)
-        types = [t for t, spec in importing.IMPORTERS.items() if policy.allows(spec.model.object_type, "add")]
+        types = [t for t, spec in importable().items() if policy.allows(spec.record_type().object_type, "add")]
     return ImportMapping.objects.filter(object_type__in=types).select_related("created_by").order_by("name", "id")
 
 
@@ -117,8 +111,8 @@ def delete(saved: ImportMapping, *, actor) -> None:
 
 
 def _may_use(actor, object_type: str) -> bool:
-    spec = importing.IMPORTERS.get(object_type)
-    return spec is not None and policy_for(actor).allows(spec.model.object_type, "add")
+    spec = importable().get(object_type)
+    return spec is not None and policy_for(actor).allows(spec.record_type().object_type, "add")
 
 
 def _check_owner(saved: ImportMapping, actor, verb: str) -> None:

@@ -206,3 +206,8 @@ def _save_one(rt, user, item) -> dict:
 def _item_errors(i: int, exc: ServiceError) -> dict[str, str]:
     fields = exc.fields or {"": exc.message}
     return {f"items.{i}{'.' + k if k else ''}": v for k, v in fields.items()}
+
+
+from crm.objects.timeline_api import router as timeline_router  # noqa: E402  (it reads type_of above)
+
+router.add_router("", timeline_router)

@@ -233,6 +233,7 @@ def test_operations_have_unique_ids_and_declared_errors(db):
         "update_custom_record",
         "delete_custom_record",
         "custom_record_changes",
+        "custom_record_timeline",
     }
     for (path, method), op in ops.items():
         assert "404" in op["responses"] and op["security"], (path, method)

@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from crm.core import recordtypes
 from crm.core.errors import ServiceError
 from crm.core.normalize import InvalidValue
+from crm.customization.validation import coerce, definitions
+from crm.dataio.importers import cells
 from crm.dataio.importers.company_links import CompanyLinks
 from crm.dataio.models import RowAction
 from crm.records.models import LifecycleStage
+from crm.records.services import bulk
 
 TRUE = {"true", "yes", "y", "1", "x", "on", "subscribed", "opted in"}
 FALSE = {"false", "no", "n", "0", "off", "unsubscribed", "opted out"}
@@ -59,8 +63,20 @@ class Importer:
         self.seen: dict[int, int] = {}  # hash of a match key -> line of its first row (bounded memory)
         self.company_links = CompanyLinks(actor, create_companies)  # company cells: found, or created if asked
         self.owners: dict[str, int | None] = {}
+        self.linked: dict[tuple[str, str], int | str] = {}  # (type, cell) -> record id, or why there is none
+        self.custom_defs = definitions(self.record_type().object_type)
         # Matching looks at every record the user sees; updating one needs "change" (checked up front).
-        self.records = self.model.objects.restrict(actor)
+        self.records = self.record_type().restricted(actor)
+
+    @classmethod
+    def record_type(cls):
+        """The registry's declaration of the type this importer writes."""
+        return recordtypes.by_type(cls.model.object_type)
+
+    @classmethod
+    def delete_many(cls, pks: list[int], *, actor, force: bool = False) -> int:
+        """Delete records an import created (undo, or a failed run taking back its own); returns how many."""
+        return bulk.delete_many(cls.model, pks, actor=actor, force=force)
 
     # -- matching: the type's own key (key/match in subclasses), a custom field, or none --------------
 
@@ -77,7 +93,8 @@ class Importer:
         if self.match_on.startswith("cf_"):  # a custom field: stored as its type, so compared one by one
             field, found = f"custom_fields__{self.match_on[3:]}", {}
             for key in keys:
-                pk = self.records.filter(**{field: key}).order_by("pk").values_list("pk", flat=True).first()
+                stored = self.stored_form(self.match_on[3:], key)
+                pk = self.records.filter(**{field: stored}).order_by("pk").values_list("pk", flat=True).first()
                 if pk is not None:
                     found[key] = pk
             return found
@@ -85,6 +102,14 @@ class Importer:
             return {}
         model, key_field, id_field = self.key_index
         return self.visible_matches(model.objects.filter(**{f"{key_field}__in": keys}).values_list(key_field, id_field))
+
+    def stored_form(self, key: str, value: str):
+        """A match key as the field stores it (a number field's 42, not "42"): else nothing would match."""
+        definition = self.custom_defs.get(key)
+        try:
+            return value if definition is None else coerce(definition, value, actor=self.actor)
+        except (ValueError, TypeError, decimal.InvalidOperation):
+            return value  # not a valid value: the write reports it
 
     def key(self, data: dict) -> str | None:
         """The row's own match key (its email, its domain); None when the type has none."""
@@ -174,7 +199,7 @@ class Importer:
     def write_match(self, pk: int, data: dict, warnings: list) -> Outcome:
         """Skip the matched record, or update it (with update_existing)."""
         if not self.update_existing:
-            name = self.model._meta.verbose_name.capitalize()
+            name = self.record_type().singular.capitalize()
             warnings.append(f"{name} {pk} has this {self.match_on}; not updated.")
             return Outcome(RowAction.SKIP, pk, warnings=warnings)
         record = self.records.get(pk=pk)
@@ -238,7 +263,9 @@ class Importer:
         elif target == "tags":
             data[target] = [t.strip() for t in value.replace(";", ",").split(",") if t.strip()]
         elif target.startswith("cf_"):
-            data.setdefault("custom_fields", {})[target[3:]] = value
+            definition = self.custom_defs.get(target[3:])
+            converted = value if definition is None else cells.cell_value(definition, value, self)
+            data.setdefault("custom_fields", {})[target[3:]] = converted
         else:
             return False
         return True
@@ -262,6 +289,16 @@ class Importer:
         if self.owners[key] is None:
             raise ValueError(f"Unknown owner {who!r} (give a username or an email).")
         return self.owners[key]
+
+    def linked_record(self, target: str, text: str) -> int:
+        """The id of the ``target`` record a lookup cell names (its id, or its name), once per distinct cell."""
+        key = (target, text.lower())
+        if key not in self.linked:
+            found = self.owner(text) if target == "user" else cells.find_linked(self.actor, target, text)
+            self._remember(self.linked, key, found)
+        if isinstance(self.linked[key], str):
+            raise ValueError(self.linked[key])
+        return self.linked[key]
 
     @staticmethod
     def _remember(cache: dict, key, value) -> None:

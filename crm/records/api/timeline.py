@@ -62,12 +62,21 @@ def record_timeline(
     limit: int = 50,
     types: str | None = None,
 ):
+    wanted = checked_query(limit, types)
+    return entries_response(get_visible(MODELS[kind], request.user, pk), request.user, limit, wanted)
+
+
+def checked_query(limit: int, types: str | None) -> tuple[str, ...]:
+    """The entry kinds asked for; a bad limit or kind is a 400 (also for custom types, crm/objects)."""
     if not 1 <= limit <= 200:
         raise BadRequest("limit must be 1 to 200.", fields={"limit": str(limit)})
     wanted = tuple(t for t in (types or ",".join(KINDS)).split(",") if t)
     if bad := [t for t in wanted if t not in KINDS]:
         raise BadRequest(f"Unknown timeline types: {', '.join(bad)}.", fields={"types": f"Use {', '.join(KINDS)}."})
-    record = get_visible(MODELS[kind], request.user, pk)
+    return wanted
+
+
+def entries_response(record, user, limit: int, wanted: tuple[str, ...]):
     # _entry builds exactly Entry's python-mode dump (same keys, same order, same value types), so the
     # response skips validating it again (tests/test_api_fast.py compares both).
-    return json_response([_entry(e) for e in timeline(record, request.user, limit=limit, kinds=wanted)])
+    return json_response([_entry(e) for e in timeline(record, user, limit=limit, kinds=wanted)])

@@ -220,7 +220,7 @@ def _resolve(field: str, value, user):
 
 @register.filter
 def importable(list_slug: str) -> bool:
-    """Whether records of this list can be imported from a file (crm.dataio.importers.IMPORTERS)."""
-    from crm.dataio.importers import IMPORTERS
+    """Whether records of this list can be imported from a file (the type's importer, crm.dataio.importers)."""
+    from crm.dataio.importers import can_import
 
-    return list_slug in IMPORTERS
+    return can_import(list_slug)

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access.policy import policy_for
@@ -20,8 +21,8 @@ from crm.core.errors import BadRequest, NotFound, ServiceError
 from crm.customization.validation import definitions
 from crm.dataio import background, batches, importing, mapping, saved_mappings, vcard
 from crm.dataio.exporting import csv_lines
+from crm.dataio.importers import importable
 from crm.dataio.models import BatchStatus, ImportBatch
-from crm.records.services import common
 from crm.web.views.helpers import page_errors
 
 SESSION_KEY = "import_wizard"
@@ -33,9 +34,10 @@ LABELS = {"full_name": "Full name", "email_2": "Second email", "email_opt_in": "
 
 
 def _importer(object_type: str):
-    if object_type not in importing.IMPORTERS:
-        raise Http404("No such import.")
-    return importing.IMPORTERS[object_type]
+    try:
+        return importing.importer_for(object_type)
+    except BadRequest:
+        raise Http404("No such import.") from None
 
 
 def _wizards(request) -> dict:
@@ -74,8 +76,8 @@ def _error_dict(exc: ServiceError) -> dict:
 @require_http_methods(["GET", "POST"])
 def upload(request, object_type: str):
     spec = _importer(object_type)
-    common.require(request.user, spec.model, "add")
-    context = {"object_type": object_type, "noun": spec.model._meta.verbose_name_plural, "error": None}
+    importing.require(request.user, spec, "add")
+    context = {"object_type": object_type, "noun": spec.record_type().plural, "error": None, "back": _back(object_type)}
     if request.method == "POST":
         upload_file = request.FILES.get("file")
         if upload_file is None:
@@ -101,6 +103,14 @@ def upload(request, object_type: str):
     return render(request, "web/imports/upload.html", context)
 
 
+def _back(object_type: str) -> str:
+    """Where "Cancel" leads: the type's list when the web app has one, else the imports."""
+    try:
+        return reverse("web:record-list", args=[object_type])
+    except NoReverseMatch:
+        return reverse("web:imports")
+
+
 def _vcards(request, binary, object_type: str, context: dict):
     """A vCard file needs no mapping: one contact per card, all or none, then back to the contacts."""
     if object_type != "contacts":
@@ -115,10 +125,12 @@ def _vcards(request, binary, object_type: str, context: dict):
 def _targets(object_type: str) -> list[tuple[str, str]]:
     fields = definitions(mapping.record_type(object_type))
     out = [("", "— don't import —")]
-    for target in mapping.TARGETS[object_type]:
+    for target in mapping.targets(object_type):
         out.append((target, LABELS.get(target, target.replace("_", " ").capitalize())))
+    # A custom object type's fields are all custom: named as they are, not as additions.
+    suffix = "" if importing.importer_for(object_type).record_type().run_time else " (custom field)"
     for key in mapping.custom_keys(object_type):
-        out.append((f"cf_{key}", f"{fields[key].label} (custom field)"))
+        out.append((f"cf_{key}", f"{fields[key].label}{suffix}"))
     return out
 
 
@@ -184,11 +196,11 @@ def map_columns(request, token: str):
     context = {
         "entry": entry,
         "token": token,
-        "noun": spec.model._meta.verbose_name_plural,
+        "noun": spec.record_type().plural,
         "columns": columns,
         "targets": _targets(object_type),
         "error": error,
-        "may_update": policy_for(request.user).allows(spec.model.object_type, "change"),
+        "may_update": policy_for(request.user).allows(spec.record_type().object_type, "change"),
         "may_create_companies": object_type == "contacts" and policy_for(request.user).allows("company", "add"),
         "company_mapped": "company" in suggested.values(),
         "key_name": spec.key_name,  # what rows are matched on by default; none for deals and activities
@@ -271,7 +283,7 @@ def preview(request, token: str):
     context = {
         "entry": entry,
         "token": token,
-        "noun": _importer(entry["type"]).model._meta.verbose_name_plural,
+        "noun": _importer(entry["type"]).record_type().plural,
         "summary": batches.summary(batch, rows=PROBLEM_ROWS),
         "mapped": [(c, labels.get(batch.mapping[c], batch.mapping[c])) for c in batch.header if batch.mapping.get(c)],
         "importable": batch.counts.get("create", 0) + batch.counts.get("update", 0),
@@ -372,10 +384,7 @@ def undo(request, pk: int):
 def batch_list(request):
     policy = policy_for(request.user)
     shown = batches.batches_for(request.user).exclude(dry_run=True).select_related("created_by")
-    may_import = [
-        (object_type, spec.model._meta.verbose_name_plural)
-        for object_type, spec in importing.IMPORTERS.items()
-        if policy.allows(spec.model.object_type, "add")
-    ]
+    types = [(slug, spec.record_type()) for slug, spec in importable().items()]
+    may_import = [(slug, rt.plural) for slug, rt in types if policy.allows(rt.object_type, "add")]
     context = {"batches": shown[:LIST_SIZE], "list_size": LIST_SIZE, "may_import": may_import}
     return render(request, "web/imports/list.html", context)

@@ -1,5 +1,6 @@
 """`crm import TYPE FILE [--mapping FILE|NAME] [--save-mapping NAME] [--dry-run] [--update-existing]
-[--match-on FIELD] [--create-companies] [--user USERNAME]` (TYPE: contacts, companies, leads, deals, activities) and
+[--match-on FIELD] [--create-companies] [--user USERNAME]` (TYPE: the slug of any importable record type:
+contacts, companies, leads, deals, activities, and custom object types) and
 `crm import undo BATCH_ID [--user USERNAME]`."""
 
 import json
@@ -13,6 +14,7 @@ from rich.text import Text
 
 from crm.core.errors import NotFound, ServiceError
 from crm.dataio import batches, importing, saved_mappings, vcard
+from crm.dataio.importers import importable
 from crm.dataio.management.commands.export import _user
 from crm.dataio.models import ImportBatch
 
@@ -21,7 +23,8 @@ class Command(BaseCommand):
     help = "Import a CSV or XLSX of records (dry run first, if you like), or undo an import."
 
     def add_arguments(self, parser):
-        parser.add_argument("object_type", choices=[*importing.IMPORTERS, "undo"])
+        # Checked in handle(), against the registry as it is then: custom types come and go at run time.
+        parser.add_argument("object_type", help="the slug of the record type (contacts, deals, ...), or undo")
         parser.add_argument("target", help="the CSV or XLSX file, or the batch id to undo")
         parser.add_argument(
             "--mapping", help="JSON file {column header: field}; when no such file exists, a saved mapping's name"
@@ -47,6 +50,7 @@ class Command(BaseCommand):
         try:
             if object_type == "undo":
                 return self._undo(target, actor)
+            _check_type(object_type)
             with open(target, "rb") as binary:
                 if vcard.sniff(binary):  # by content: a .txt or a .csv of vCards is still vCards
                     return self._vcards(
@@ -178,6 +182,12 @@ class RowsColumn(ProgressColumn):
     def render(self, task) -> Text:
         rows, rate = task.fields.get("rows", 0), task.fields.get("rate")
         return Text(f"{rows:,} rows  {'-' if rate is None else f'{rate:,.0f}'} rows/s")
+
+
+def _check_type(object_type: str) -> None:
+    slugs = importable()
+    if object_type not in slugs:
+        raise CommandError(f"Cannot import {object_type!r}: give one of {', '.join(slugs)}, or undo.")
 
 
 def _mapping(value: str | None, object_type: str, actor) -> dict | None:
