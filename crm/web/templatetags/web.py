@@ -99,6 +99,19 @@ def can(context, object_type: str, action: str) -> bool:
 
 
 @register.filter
+def starts_with(text, prefix) -> bool:
+    return str(text).startswith(str(prefix))
+
+
+@register.simple_tag(takes_context=True)
+def menu_kinds(context) -> list:
+    """The custom object types of the main menu (not archived, viewable by the user)."""
+    from crm.web.registry import menu_kinds as kinds
+
+    return kinds(policy_for(context["request"].user))
+
+
+@register.filter
 def label(value: str) -> str:
     """choice values to words: "in_progress" -> "In progress"."""
     return str(value or "").replace("_", " ").capitalize()
@@ -126,14 +139,6 @@ def hidden_params(params, columns) -> list[tuple[str, str]]:
     kept as hidden inputs so changing another filter does not drop them."""
     shown = SHOWN_PARAMS | {c.filter for c in columns if c.filter}
     return [(k, v) for k, values in params.lists() for v in values if k not in shown]
-
-
-@register.filter
-def custom_label(key: str, object_type: str) -> str:
-    from crm.customization.models import CustomField
-
-    found = CustomField.objects.filter(object_type=object_type, key=key).values_list("label", flat=True).first()
-    return found or key.replace("_", " ").capitalize()
 
 
 @register.filter

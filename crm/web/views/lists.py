@@ -25,14 +25,23 @@ from crm.web.views.helpers import kind_or_404
 PAGE_SIZE = 50
 # Parameters of the page itself, not filters.
 PAGE_PARAMS = {"cursor", "view"}
+RUN_TIME_VALUE_COLUMNS = 4
+UNSORTABLE = {FieldType.MULTI_CHOICE}  # a list has no order (sort_of refuses it)
 
 
 def custom_columns(kind: Kind) -> list[Column]:
+    """A column per custom field; for a custom object type, whose values are all custom fields, the
+    first few after its name (the record page shows the rest)."""
+    defs = definitions(kind.object_type)
+    if kind.run_time:
+        name_field = kind.type.extra["type"].name_field
+        defs = dict([(k, d) for k, d in defs.items() if k != name_field][:RUN_TIME_VALUE_COLUMNS])
     cols = []
-    for key, d in definitions(kind.object_type).items():
+    for key, d in defs.items():
         text = d.field_type in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.URL, FieldType.EMAIL)
         choices = tuple((c, c) for c in d.choices) if d.field_type == FieldType.CHOICE else ()
-        cols.append(Column(d.label, f"cf_{key}", f"cf_{key}", f"cf_{key}__contains" if text else f"cf_{key}", choices))
+        sort = None if d.field_type in UNSORTABLE else f"cf_{key}"
+        cols.append(Column(d.label, f"cf_{key}", sort, f"cf_{key}__contains" if text else f"cf_{key}", choices))
     return cols
 
 
@@ -61,7 +70,7 @@ def record_list(request, kind_slug: str):
         raise PermissionDenied(f"You may not see {kind.plural}.")
     params = list_params(request)
     columns = [*kind.columns, *custom_columns(kind)]
-    sort_raw = params.get("sort") or kind.resource.default_sort
+    sort_raw = params.get("sort") or kind.type.api.default_sort
     rows, next_cursor, error = [], None, None
     try:
         qs = run_query(kind, request.user, params)
@@ -84,9 +93,17 @@ def record_list(request, kind_slug: str):
         "users": user_choices(blank="Anyone"),
         "views": [*builtin_views(kind, request.user), *visible_views(kind, request.user)],
         "current_view": request.GET.get("view", ""),
-        "may": {a: policy.allows(kind.object_type, a) for a in ("add", "change", "delete", "export")},
+        "may": may_on_list(kind, policy),
     }
     return render(request, "web/list.html", context, status=400 if error else 200)
+
+
+def may_on_list(kind: Kind, policy) -> dict[str, bool]:
+    """The buttons a list offers; an archived custom type's records are read-only."""
+    allowed = {a: policy.allows(kind.object_type, a) for a in ("add", "change", "delete", "export")}
+    if kind.archived:
+        allowed.update(add=False, change=False, delete=False)
+    return allowed
 
 
 def _related(kind: Kind) -> tuple[str, ...]:
