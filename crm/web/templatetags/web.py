@@ -189,12 +189,30 @@ def short_value(value) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
+@register.filter
+def change_rows(changes) -> list[tuple[str, object, object]]:
+    """A change log entry's changes as (field, before, after), one per custom field rather than the
+    whole custom_fields object (a custom record's values are all there)."""
+    rows = []
+    for name, pair in (changes or {}).items():
+        before, after = (list(pair) + [None, None])[:2]
+        if name == "custom_fields" and isinstance(before or {}, dict) and isinstance(after or {}, dict):
+            before, after = before or {}, after or {}
+            keys = sorted(k for k in before.keys() | after.keys() if k not in changes)  # a copied name once
+            rows += [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+        else:
+            rows.append((name, before, after))
+    return rows
+
+
 @register.simple_tag(takes_context=True)
 def change_value(context, field: str, value) -> str:
     """A change log value for people: stage and user names instead of ids; related records only
     when the user may see them (the id otherwise, as the API shows it)."""
     if value in (None, "", [], {}):
         return "—"
+    if isinstance(value, dict | list):  # a list of choices, an amount with its currency
+        return short_value(join_list(value))
     cache = context.render_context.setdefault("change_names", {})
     key = (field, value)
     if key not in cache:

@@ -17,6 +17,7 @@ from crm.records.services.common import get_visible
 from crm.web.facts import facts_context
 from crm.web.forms.generic import form_class as form_class_of
 from crm.web.registry import Kind
+from crm.web.templatetags.web import change_rows
 from crm.web.views.helpers import kind_or_404, page_errors
 from crm.web.views.related import related_for
 from crm.web.views.timeline import timeline_context
@@ -120,7 +121,7 @@ def latest_change(obj) -> dict:
     entry = ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk).first()
     changes = []
     if entry is not None:
-        changes = [{"field": name, "before": before, "after": after} for name, (before, after) in entry.changes.items()]
+        changes = [{"field": n, "before": before, "after": after} for n, before, after in change_rows(entry.changes)]
     return {"entry": entry, "changes": changes}
 
 

@@ -70,6 +70,7 @@ def lookup_sections(kind, obj, user) -> list[Section]:
                 list(rows.select_related("owner").order_by("-created_at", "-id")[:LIMIT]),
                 _list_url(rt.slug, **{f"cf_{f.key}": obj.pk}),
                 _new_url(rt.slug, **{f"cf_{f.key}": obj.pk}) if may_add else "",
+                extra={"lookup": f.key},
             )
         )
     return sections
