@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from django import forms
 from django.utils.module_loading import import_string
 
-from crm.web.forms.base import ServiceForm, user_choices
+from crm.web.forms.base import ServiceForm
+from crm.web.forms.records import OwnedForm
 
 
 def form_class(rt) -> type[ServiceForm]:
@@ -29,26 +29,21 @@ def _built(object_type: str, name_field: str) -> type[ServiceForm]:
     return type(f"{object_type.title()}Form", (GenericForm,), {"object_type": object_type, "name_field": name_field})
 
 
-class GenericForm(ServiceForm):
+class GenericForm(OwnedForm):
     """Owner plus the type's custom fields as ``cf_<key>`` inputs; the name field first."""
 
     name_field = "name"
-    owner = forms.ChoiceField(label="Owner", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = user_choices()
-        if self.instance is None and not self.is_bound:
-            self.initial.setdefault("owner", str(self.user.pk))
         name = f"cf_{self.name_field}"
-        first = [name] if name in self.fields else []
-        self.order_fields([*first, "owner"])
+        self.order_fields([*([name] if name in self.fields else []), "owner"])
 
     def initial_from(self, obj) -> dict:
         return {"owner": str(obj.owner_id or "")}
 
     def to_data(self) -> dict:
-        return {**self.custom_data(), "owner_id": self.id_or_none("owner")}
+        return {**self.custom_data(), **self.owner_data()}
 
     def field_for(self, key: str) -> str:
         """The services name a value by its key ("seats"), the form holds it as cf_seats."""
