@@ -290,3 +290,17 @@ def test_history_shows_each_changed_value(web, clerk):
     page = html(web(clerk).get(f"/vehicles/{van.pk}/", {"show": "change"}))
     assert '<span class="f">seats</span>: <del>2</del> → <ins>5</ins>' in page
     assert "<del>hitch</del> → <ins>hitch, rack</ins>" in page and "<del>€10</del>" in page
+
+
+def test_picker_offers_records_of_a_type_search_does_not_index(web, admin_user, other_clerk):
+    data = {"key": "depot", "singular": "Depot", "plural": "Depots", "slug": "depots"}
+    services.object_type_create(actor=admin_user, data=data)  # no searchable field: not in global search
+    depot_clerk = user_with("depot_clerk", {"depot": ["view"]})
+    rt = recordtypes.by_slug("depots")
+    north = rt.create(actor=admin_user, data={"name": "North yard", "owner_id": depot_clerk.pk}).obj
+    rt.create(actor=admin_user, data={"name": "North pier", "owner_id": other_clerk.pk})
+    assert html(web(admin_user).get("/pick/depot/", {"q": "north"})).count("data-pick-id") == 2
+    page = html(web(depot_clerk).get("/pick/depot/", {"q": "north"}))
+    assert page.count("data-pick-id") == 1 and f'data-pick-id="{north.pk}"' in page  # own scope
+    assert web(other_clerk).get("/pick/depot/", {"q": "north"}).content.count(b"data-pick-id") == 0  # no role
+    assert web(admin_user).get("/pick/nonsense/", {"q": "x"}).status_code == 404
