@@ -40,7 +40,7 @@ def custom_values(rt, obj, user) -> list[tuple[str, str]]:
     stored = obj.custom_fields or {}
     name_field = rt.extra["type"].name_field if rt.run_time else None
     keys = [k for k in defs if k != name_field] + [k for k in stored if k not in defs]
-    names = _names(defs, [stored.get(k) for k in keys], keys, user)
+    names = _names(defs, [(k, stored.get(k)) for k in keys], user)
     out = []
     for key in keys:
         d, value = defs.get(key), stored.get(key)
@@ -49,11 +49,24 @@ def custom_values(rt, obj, user) -> list[tuple[str, str]]:
     return out
 
 
-def _names(defs: dict, values: list, keys: list[str], user) -> dict:
+def attach_list_values(rt, rows: list, keys: list[str], user) -> None:
+    """Each row gets ``shown_values``: {key: shown value} of the custom-field columns of a list, the
+    users and linked records named in one query per target type for the whole page."""
+    defs = definitions(rt.object_type)
+    pairs = [(k, (row.custom_fields or {}).get(k)) for row in rows for k in keys]
+    names = _names(defs, pairs, user)
+    for row in rows:
+        stored = row.custom_fields or {}
+        row.shown_values = {
+            k: "—" if stored.get(k) in EMPTY else shown(defs.get(k), stored.get(k), names) for k in keys
+        }
+
+
+def _names(defs: dict, pairs: list[tuple[str, object]], user) -> dict:
     """Users and linked records named by the values, one query per target type: {(target, id): obj}.
     A linked record the user may not open is not among them."""
     wanted: dict[str, set[int]] = {}
-    for key, value in zip(keys, values, strict=True):
+    for key, value in pairs:
         d = defs.get(key)
         if d is None or not isinstance(value, int) or isinstance(value, bool):
             continue

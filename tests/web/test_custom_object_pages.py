@@ -304,3 +304,17 @@ def test_picker_offers_records_of_a_type_search_does_not_index(web, admin_user, 
     assert page.count("data-pick-id") == 1 and f'data-pick-id="{north.pk}"' in page  # own scope
     assert web(other_clerk).get("/pick/depot/", {"q": "north"}).content.count(b"data-pick-id") == 0  # no role
     assert web(admin_user).get("/pick/nonsense/", {"q": "x"}).status_code == 404
+
+
+def test_list_cells_are_formatted_and_name_only_visible_records(web, clerk, rep_a, depot, monkeypatch):
+    hidden = CompanyFactory(name="Secret Co", owner=rep_a)
+    make(clerk, "Van", seats=3, price={"amount": "9.5", "currency": "EUR"}, operator=depot.pk)
+    bus = make(clerk, "Bus", seats=40)
+    CustomRecord.objects.filter(pk=bus.pk).update(custom_fields={"name": "Bus", "seats": 40, "operator": hidden.pk})
+    columns = [c.label for c in web(clerk).get("/vehicles/").context["columns"]]
+    assert columns == ["Name", "Owner", "Updated", "VIN", "Seats", "Fuel", "Price"]  # the first 4 values
+
+    monkeypatch.setattr("crm.web.views.lists.RUN_TIME_VALUE_COLUMNS", 5)
+    page = html(web(clerk).get("/vehicles/"))
+    assert "€9.50" in page and f'<a href="/companies/{depot.pk}/">Depot Ltd</a>' in page
+    assert "Secret Co" not in page and f"#{hidden.pk}" in page

@@ -67,6 +67,8 @@ def cell(obj, column, first=False):
     """One list cell: the first links to the record; related records link, money, dates, choice labels."""
     key = column.key
     if key.startswith("cf_"):
+        if hasattr(obj, "shown_values"):  # formatted by the list view (crm.web.facts)
+            return obj.shown_values.get(key[3:], "—")
         value = (obj.custom_fields or {}).get(key[3:])
         return "—" if value in (None, "", []) else join_list(value)
     value = getattr(obj, key, None)

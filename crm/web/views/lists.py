@@ -17,6 +17,7 @@ from crm.core.paging import page
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
 from crm.records.selectors import filtered, only_visible_links, record_links, sort_of
+from crm.web.facts import attach_list_values
 from crm.web.forms.base import user_choices
 from crm.web.registry import Column, Kind
 from crm.web.saved_views import builtin_views, visible_views
@@ -78,6 +79,7 @@ def record_list(request, kind_slug: str):
         sort = sort_of(kind.type, sort_raw)
         rows, next_cursor = page(qs, sort, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
         rows = only_visible_links(rows, request.user, record_links(kind.model, _related(kind)))
+        attach_list_values(kind.type, rows, [c.key[3:] for c in columns if c.key.startswith("cf_")], request.user)
     except BadRequest as exc:
         error = {"message": exc.message, "fields": exc.fields}
     context = {
