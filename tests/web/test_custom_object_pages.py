@@ -3,12 +3,13 @@ search, read from the registry like the built-in types' pages, through the same 
 
 import pytest
 
+from crm.access.models import Profile
 from crm.audit.models import ObjectChange
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 from crm.objects import services
 from crm.objects.models import CustomRecord
-from crm.records.models import Activity
+from crm.records.models import Activity, Task
 from tests.factories import CompanyFactory
 from tests.objects.conftest import ALL, user_with
 
@@ -22,6 +23,7 @@ FIELDS = [
     {"key": "in_service", "label": "In service since", "field_type": "date"},
     {"key": "extras", "label": "Extras", "field_type": "multi_choice", "choices": ["hitch", "rack"]},
     {"key": "leased", "label": "Leased", "field_type": "boolean"},
+    {"key": "booked", "label": "Booked for", "field_type": "datetime"},
 ]
 
 
@@ -318,3 +320,29 @@ def test_list_cells_are_formatted_and_name_only_visible_records(web, clerk, rep_
     page = html(web(clerk).get("/vehicles/"))
     assert "€9.50" in page and f'<a href="/companies/{depot.pk}/">Depot Ltd</a>' in page
     assert "Secret Co" not in page and f"#{hidden.pk}" in page
+
+
+def test_quick_add_task_and_times_in_the_users_zone(web, clerk):
+    Profile.objects.filter(user=clerk).update(time_zone="Asia/Tokyo")
+    van = make(clerk, "Van", booked="2024-03-05T23:30:00+00:00")
+    client = web(clerk)
+    assert "Mar 6 2024, 08:30" in html(client.get(f"/vehicles/{van.pk}/"))
+
+    r = client.post(f"/vehicles/{van.pk}/quick/task/", {"title": "Book the service", "priority": "normal"})
+    assert r.status_code == 302
+    task = Task.objects.get(title="Book the service")
+    assert list(task.linked_ids("vehicle")) == [van.pk]
+    assert "Book the service" in html(client.get(f"/vehicles/{van.pk}/"))
+
+
+def test_related_list_is_capped_with_a_link_to_the_filtered_list(web, clerk, depot):
+    for i in range(11):
+        make(clerk, f"Van {i:02}", operator=depot.pk)
+    make(clerk, "Elsewhere")
+    client = web(clerk)
+    page = html(client.get(f"/companies/{depot.pk}/"))
+    assert "Van 10" in page and "Van 00" not in page  # newest first, ten of them
+    see_all = f"/vehicles/?cf_operator={depot.pk}"
+    assert f'href="{see_all}">See all' in page
+    rows = client.get(see_all).context["rows"]
+    assert len(rows) == 11 and "Elsewhere" not in [r.name for r in rows]
