@@ -1,15 +1,19 @@
 """Web pages of custom object types (crm/objects): list, record page, forms, related lists, menu and
 search, read from the registry like the built-in types' pages, through the same services."""
 
+import dataclasses
+
 import pytest
 
 from crm.access.models import Profile
 from crm.audit.models import ObjectChange
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
+from crm.customization.models import CustomField
 from crm.objects import services
 from crm.objects.models import CustomRecord
 from crm.records.models import Activity, Task
+from crm.web.forms import generic
 from tests.factories import CompanyFactory
 from tests.objects.conftest import ALL, user_with
 
@@ -346,3 +350,23 @@ def test_related_list_is_capped_with_a_link_to_the_filtered_list(web, clerk, dep
     assert f'href="{see_all}">See all' in page
     rows = client.get(see_all).context["rows"]
     assert len(rows) == 11 and "Elsewhere" not in [r.name for r in rows]
+
+
+def test_a_declared_type_without_a_form_of_its_own_gets_one_from_its_fields(rep_a):
+    """A type declared in code without ``form``: its editable fields, the owner and its custom fields."""
+    company = recordtypes.by_type("company")
+    gizmo = dataclasses.replace(company, object_type="gizmo", slug="gizmos", form="")
+    CustomField.objects.create(object_type="gizmo", key="colour", label="Colour", field_type="text", required=True)
+    form_class = generic.form_class(gizmo)
+    assert form_class is generic.form_class(gizmo)  # built once
+    form = form_class({"name": "G1", "size": "bogus", "owner": str(rep_a.pk)}, user=rep_a)
+    assert not form.is_valid() and {"size", "cf_colour"} <= set(form.errors)
+    names = list(form_class(user=rep_a).fields)
+    assert names.index("name") < names.index("owner") < names.index("cf_colour")
+    assert "id" not in names and "updated_at" not in names and "tag" not in names
+    form = form_class({"name": "G1", "size": "1-10", "owner": str(rep_a.pk), "cf_colour": "red"}, user=rep_a)
+    assert form.is_valid(), form.errors
+    data = form.to_data()
+    assert data["name"] == "G1" and data["size"] == "1-10" and data["owner_id"] == rep_a.pk
+    assert data["custom_fields"] == {"colour": "red"}
+    assert generic.form_class(company).__name__ == "CompanyForm"  # the declaration's own
