@@ -26,11 +26,33 @@ def facts_context(kind, obj, user) -> dict:
     # A custom type's slug never names a built-in's template (crm/objects/reserved.py), but its page
     # must not depend on that: only declared types have templates of their own.
     own = (lambda name: []) if kind.run_time else (lambda name: [f"web/facts/{kind.slug}{name}.html"])
+    facts = select_template([*own(""), GENERIC])
+    generic = facts.origin.template_name == GENERIC
     return {
-        "facts_template": select_template([*own(""), GENERIC]),
+        "facts_template": facts,
         "facts_sub_template": select_template([*own("_sub"), "web/facts/generic_sub.html"]),
+        "own_values": own_values(kind.type, obj) if generic and not kind.run_time else [],
         "values": custom_values(kind.type, obj, user),
     }
+
+
+def own_values(rt, obj) -> list[tuple[str, str]]:
+    """(label, shown value) of a declared type's own fields, for one without a facts template."""
+    out = []
+    for f in rt.fields:
+        if f.name in ("id", "owner", "created_at", "updated_at", "tag") or f.link:
+            continue
+        value = getattr(obj, f.name, None)
+        if f.kind == "bool":
+            text = "Yes" if value else "No"
+        elif value in EMPTY:
+            text = "—"
+        elif f.kind == "choice":
+            text = dict(f.choices).get(value, value)
+        else:
+            text = when(value) if isinstance(value, dt.date) else value
+        out.append((f.label or f.name, text))
+    return out
 
 
 def custom_values(rt, obj, user) -> list[tuple[str, str]]:

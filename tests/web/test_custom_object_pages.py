@@ -13,7 +13,9 @@ from crm.customization.models import CustomField
 from crm.objects import services
 from crm.objects.models import CustomRecord
 from crm.records.models import Activity, Task
+from crm.web.facts import facts_context
 from crm.web.forms import generic
+from crm.web.registry import Kind
 from tests.factories import CompanyFactory
 from tests.objects.conftest import ALL, user_with
 
@@ -370,3 +372,15 @@ def test_a_declared_type_without_a_form_of_its_own_gets_one_from_its_fields(rep_
     assert data["name"] == "G1" and data["size"] == "1-10" and data["owner_id"] == rep_a.pk
     assert data["custom_fields"] == {"colour": "red"}
     assert generic.form_class(company).__name__ == "CompanyForm"  # the declaration's own
+
+
+def test_a_declared_type_without_a_facts_template_shows_its_own_fields(rep_a):
+    gizmo = dataclasses.replace(recordtypes.by_type("company"), object_type="gizmo", slug="gizmos", form="")
+    acme = CompanyFactory(name="Acme", industry="Tools", owner=rep_a)
+    context = facts_context(Kind(gizmo), acme, rep_a)
+    assert context["facts_template"].origin.template_name == "web/facts/generic.html"
+    assert ("Name", "Acme") in context["own_values"] and ("Industry", "Tools") in context["own_values"]
+    assert "Owner" not in dict(context["own_values"])  # the template shows it
+    company = facts_context(Kind(recordtypes.by_type("company")), acme, rep_a)
+    assert company["facts_template"].origin.template_name == "web/facts/companies.html"
+    assert company["own_values"] == []
