@@ -282,11 +282,3 @@ class TaskForm(ServiceForm):
             "custom_fields": self.custom_data(),
         }
 
-
-FORMS = {
-    "companies": CompanyForm,
-    "contacts": ContactForm,
-    "leads": LeadForm,
-    "deals": DealForm,
-    "tasks": TaskForm,
-}
