@@ -98,7 +98,7 @@ def record_type(object_type: ObjectType, defs: list[CustomField]) -> RecordType:
         ),
         search=SearchSpec(text=partial(search_text, searchable)) if indexed else None,
         owner_field="owner",
-        pages=False,  # the web pages of custom types come with the web app's step
+        pages=True,
         detail_related=("owner",),
         timeline=True,
         rows=partial(_rows, object_type),

@@ -1,25 +1,24 @@
-"""The record types the web app lists and shows: a view of the declared types (crm.core.recordtypes).
+"""The record types the web app lists and shows: a view of the registry (crm.core.recordtypes), the
+declared types and the custom object types admins define at run time alike.
 
-A list page's columns are the fields a declaration marks ``listed``; each reuses the API resource's
-filters and sorts, so a list page filters and sorts exactly like ``GET /api/v1/<slug>``.
+A list page's columns are the fields a declaration marks ``listed``; each filters and sorts through the
+registry's fields, so a list page filters and sorts exactly like ``GET /api/v1/<slug>``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crm.api.crud import Resource
 from crm.core import recordtypes
 from crm.core.recordtypes import RecordField, RecordType
-from crm.records.api.routes import RESOURCES
 
 
 @dataclass(frozen=True)
 class Column:
     label: str
     key: str  # attribute path on the record, or cf_<key>
-    sort: str | None = None  # a sort name of the resource
-    filter: str | None = None  # a filter of the resource, e.g. "name__contains"
+    sort: str | None = None  # a sort name of the type
+    filter: str | None = None  # a filter of the type, e.g. "name__contains"
     choices: tuple[tuple[str, str], ...] = ()  # a filter select instead of a text box
 
 
@@ -28,7 +27,7 @@ class Kind:
     type: RecordType
 
     @property
-    def slug(self) -> str:  # URL segment and RESOURCES key
+    def slug(self) -> str:  # URL segment
         return self.type.slug
 
     @property
@@ -48,16 +47,29 @@ class Kind:
         return tuple(column_of(f) for f in self.type.fields if f.listed)
 
     @property
-    def resource(self) -> Resource:
-        return RESOURCES[self.slug]
-
-    @property
     def model(self):
         return self.type.model
 
     @property
     def object_type(self) -> str:
         return self.type.object_type
+
+    @property
+    def run_time(self) -> bool:
+        return self.type.run_time
+
+    @property
+    def archived(self) -> bool:
+        """An archived custom type: its records stay readable, nothing about them can change."""
+        return bool(self.type.extra.get("archived"))
+
+    @property
+    def has_tags(self) -> bool:
+        return any(f.name == "tag" for f in self.type.fields)
+
+    def objects(self):
+        """The type's rows (custom records share one table: only this type's)."""
+        return self.type.objects()
 
 
 def column_of(f: RecordField) -> Column:
@@ -96,3 +108,13 @@ def slug_of_type(object_type: str) -> str | None:
     """The URL segment of a type with pages ("contact" -> "contacts"), or None."""
     rt = recordtypes.by_type(object_type)
     return rt.slug if rt and rt.pages else None
+
+
+def menu_kinds(policy) -> list[Kind]:
+    """The custom types the main menu lists after the built-in ones: those not archived that the
+    user's role may view."""
+    return [
+        Kind(rt)
+        for rt in recordtypes.all_types()
+        if rt.run_time and rt.pages and not rt.extra.get("archived") and policy.allows(rt.object_type, "view")
+    ]

@@ -8,7 +8,10 @@ from crm.web.views import imports as import_views
 
 
 class KindConverter:
-    regex = "companies|contacts|leads|deals|tasks"
+    """Any slug a record type may take (declared or custom: crm/objects' SLUG_PATTERN); the view 404s
+    a slug the registry does not know. The fixed routes come first, so /search/ stays the search."""
+
+    regex = "[a-z][a-z0-9_-]*"
 
     def to_python(self, value):
         return value

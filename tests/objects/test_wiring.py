@@ -86,14 +86,14 @@ def test_search_index_rebuild_and_types_without_searchable_fields(vehicle, boss,
     assert "boat" not in searchables()
 
 
-def test_the_web_search_leaves_out_types_without_pages(vehicle, clerk):
-    """The header search links every hit to its page; custom types have none yet (the web app's step)."""
-    post(clerk, {"name": "Blue van", "plate": "KX-204"})
+def test_the_web_search_links_custom_records_to_their_pages(vehicle, clerk):
+    """The header search links every hit to its page; custom types have theirs (crm/web)."""
+    van = post(clerk, {"name": "Blue van", "plate": "KX-204"})
     client = Client()
     client.force_login(clerk)
     r = client.get("/search/", {"q": "blue"})
-    assert r.status_code == 200 and b"Blue van" not in r.content
-    assert found(clerk, "blue") == ["Blue van"]  # the API searches every type
+    assert r.status_code == 200 and f'href="/vehicles/{van["id"]}/"'.encode() in r.content
+    assert found(clerk, "blue") == ["Blue van"]
 
 
 def csv_rows(response) -> list[dict]:

@@ -281,12 +281,3 @@ class TaskForm(ServiceForm):
             "deal_id": self.id_or_none("deal"),
             "custom_fields": self.custom_data(),
         }
-
-
-FORMS = {
-    "companies": CompanyForm,
-    "contacts": ContactForm,
-    "leads": LeadForm,
-    "deals": DealForm,
-    "tasks": TaskForm,
-}

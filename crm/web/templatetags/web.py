@@ -67,6 +67,8 @@ def cell(obj, column, first=False):
     """One list cell: the first links to the record; related records link, money, dates, choice labels."""
     key = column.key
     if key.startswith("cf_"):
+        if hasattr(obj, "shown_values"):  # formatted by the list view (crm.web.facts)
+            return obj.shown_values.get(key[3:], "—")
         value = (obj.custom_fields or {}).get(key[3:])
         return "—" if value in (None, "", []) else join_list(value)
     value = getattr(obj, key, None)
@@ -99,6 +101,19 @@ def can(context, object_type: str, action: str) -> bool:
 
 
 @register.filter
+def starts_with(text, prefix) -> bool:
+    return str(text).startswith(str(prefix))
+
+
+@register.simple_tag(takes_context=True)
+def menu_kinds(context) -> list:
+    """The custom object types of the main menu (not archived, viewable by the user)."""
+    from crm.web.registry import menu_kinds as kinds
+
+    return kinds(policy_for(context["request"].user))
+
+
+@register.filter
 def label(value: str) -> str:
     """choice values to words: "in_progress" -> "In progress"."""
     return str(value or "").replace("_", " ").capitalize()
@@ -126,14 +141,6 @@ def hidden_params(params, columns) -> list[tuple[str, str]]:
     kept as hidden inputs so changing another filter does not drop them."""
     shown = SHOWN_PARAMS | {c.filter for c in columns if c.filter}
     return [(k, v) for k, values in params.lists() for v in values if k not in shown]
-
-
-@register.filter
-def custom_label(key: str, object_type: str) -> str:
-    from crm.customization.models import CustomField
-
-    found = CustomField.objects.filter(object_type=object_type, key=key).values_list("label", flat=True).first()
-    return found or key.replace("_", " ").capitalize()
 
 
 @register.filter
@@ -184,12 +191,30 @@ def short_value(value) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
+@register.filter
+def change_rows(changes) -> list[tuple[str, object, object]]:
+    """A change log entry's changes as (field, before, after), one per custom field rather than the
+    whole custom_fields object (a custom record's values are all there)."""
+    rows = []
+    for name, pair in (changes or {}).items():
+        before, after = (list(pair) + [None, None])[:2]
+        if name == "custom_fields" and isinstance(before or {}, dict) and isinstance(after or {}, dict):
+            before, after = before or {}, after or {}
+            keys = sorted(k for k in before.keys() | after.keys() if k not in changes)  # a copied name once
+            rows += [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+        else:
+            rows.append((name, before, after))
+    return rows
+
+
 @register.simple_tag(takes_context=True)
 def change_value(context, field: str, value) -> str:
     """A change log value for people: stage and user names instead of ids; related records only
     when the user may see them (the id otherwise, as the API shows it)."""
     if value in (None, "", [], {}):
         return "—"
+    if isinstance(value, dict | list):  # a list of choices, an amount with its currency
+        return short_value(join_list(value))
     cache = context.render_context.setdefault("change_names", {})
     key = (field, value)
     if key not in cache:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access.policy import policy_for
 from crm.core.errors import BadRequest, ServiceError, ValidationFailed
-from crm.dataio.exporting import csv_lines, rows
+from crm.dataio.exporting import csv_lines, resource_of, rows
 from crm.records.selectors import get_for
 from crm.web import saved_views
 from crm.web.views.helpers import kind_or_404, page_errors, safe_next
@@ -40,7 +40,7 @@ def bulk(request, kind_slug: str):
     back = safe_next(request, f"/{kind.slug}/")
     action, ids = request.POST.get("action", ""), _ids(request)
     if action == "export":
-        return export_rows(request, kind, kind.model.objects.filter(pk__in=ids))
+        return export_rows(request, kind, kind.objects().filter(pk__in=ids))
     if action not in ACTIONS or not ids:
         messages.error(request, "Choose an action and at least one row.")
         return redirect(back)
@@ -48,7 +48,7 @@ def bulk(request, kind_slug: str):
         messages.error(request, f"At most {MAX_BULK} rows at once.")
         return redirect(back)
     if action == "delete" and request.POST.get("confirm") != "yes":
-        objects = list(kind.model.objects.restrict(request.user, "delete").filter(pk__in=ids))
+        objects = list(kind.objects().restrict(request.user, "delete").filter(pk__in=ids))
         return render(request, "web/confirm_delete.html", {"kind": kind, "objects": objects, "next": back})
     try:
         with transaction.atomic():
@@ -64,25 +64,25 @@ def _apply(request, kind, action: str, ids: list[int]) -> int:
     perm = ACTIONS[action]
     tag = request.POST.get("tag", "").strip()
     if action in ("add_tag", "remove_tag"):
-        if not hasattr(kind.model, "tags"):
+        if not kind.has_tags:
             raise BadRequest(f"{kind.plural.capitalize()} have no tags.")
         if not tag:
             raise BadRequest("Type the tag to add or remove.")
     owner = request.POST.get("owner", "")
     for pk in ids:
-        obj = get_for(kind.model, request.user, pk, perm)
+        obj = get_for(kind.objects(), request.user, pk, perm)
         if action == "delete":
-            kind.resource.delete(obj, actor=request.user)
+            kind.type.delete(obj, actor=request.user)
         elif action == "assign":
             data = {_owner_key(kind): int(owner) if owner.isdigit() else None}
-            kind.resource.update(obj, actor=request.user, data=data)
+            kind.type.update(obj, actor=request.user, data=data)
         else:
             names = [t.name for t in obj.tags.all()]
             if action == "add_tag":
                 names = [*names, tag]
             else:
                 names = [n for n in names if n.lower() != tag.lower()]
-            kind.resource.update(obj, actor=request.user, data={"tags": names})
+            kind.type.update(obj, actor=request.user, data={"tags": names})
     return len(ids)
 
 
@@ -108,13 +108,11 @@ def export_rows(request, kind, qs):
     """The rows as CSV, through the same exporter as the API (columns, formula neutralizing)."""
     if not policy_for(request.user).allows(kind.object_type, "export"):
         raise PermissionDenied(f"You may not export {kind.plural}.")
-    qs = (
-        qs.restrict(request.user, "export")
-        .select_related(*kind.resource.select_related)
-        .prefetch_related(*kind.resource.prefetch)
-    )
+    api = kind.type.api
+    qs = qs.restrict(request.user, "export").select_related(*api.select_related).prefetch_related(*api.prefetch)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(csv_lines(rows(kind.resource, qs)), content_type="text/csv; charset=utf-8")
+    table = rows(resource_of(kind.slug), qs)
+    response = StreamingHttpResponse(csv_lines(table), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kind.plural}-{stamp}.csv"'
     return response
 

@@ -9,12 +9,12 @@ from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm.core.errors import NotFound, PermissionDenied
-from crm.web.registry import Kind, kinds
+from crm.web.registry import Kind, kind
 
 
 def kind_or_404(slug: str) -> Kind:
     try:
-        return kinds()[slug]
+        return kind(slug)
     except KeyError:
         raise Http404("No such page.") from None
 

@@ -17,6 +17,7 @@ from crm.core.paging import page
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
 from crm.records.selectors import filtered, only_visible_links, record_links, sort_of
+from crm.web.facts import attach_list_values
 from crm.web.forms.base import user_choices
 from crm.web.registry import Column, Kind
 from crm.web.saved_views import builtin_views, visible_views
@@ -25,14 +26,23 @@ from crm.web.views.helpers import kind_or_404
 PAGE_SIZE = 50
 # Parameters of the page itself, not filters.
 PAGE_PARAMS = {"cursor", "view"}
+RUN_TIME_VALUE_COLUMNS = 4
+UNSORTABLE = {FieldType.MULTI_CHOICE}  # a list has no order (sort_of refuses it)
 
 
 def custom_columns(kind: Kind) -> list[Column]:
+    """A column per custom field; for a custom object type, whose values are all custom fields, the
+    first few after its name (the record page shows the rest)."""
+    defs = definitions(kind.object_type)
+    if kind.run_time:
+        name_field = kind.type.extra["type"].name_field
+        defs = dict([(k, d) for k, d in defs.items() if k != name_field][:RUN_TIME_VALUE_COLUMNS])
     cols = []
-    for key, d in definitions(kind.object_type).items():
+    for key, d in defs.items():
         text = d.field_type in (FieldType.TEXT, FieldType.LONG_TEXT, FieldType.URL, FieldType.EMAIL)
         choices = tuple((c, c) for c in d.choices) if d.field_type == FieldType.CHOICE else ()
-        cols.append(Column(d.label, f"cf_{key}", f"cf_{key}", f"cf_{key}__contains" if text else f"cf_{key}", choices))
+        sort = None if d.field_type in UNSORTABLE else f"cf_{key}"
+        cols.append(Column(d.label, f"cf_{key}", sort, f"cf_{key}__contains" if text else f"cf_{key}", choices))
     return cols
 
 
@@ -61,7 +71,7 @@ def record_list(request, kind_slug: str):
         raise PermissionDenied(f"You may not see {kind.plural}.")
     params = list_params(request)
     columns = [*kind.columns, *custom_columns(kind)]
-    sort_raw = params.get("sort") or kind.resource.default_sort
+    sort_raw = params.get("sort") or kind.type.api.default_sort
     rows, next_cursor, error = [], None, None
     try:
         qs = run_query(kind, request.user, params)
@@ -69,6 +79,7 @@ def record_list(request, kind_slug: str):
         sort = sort_of(kind.type, sort_raw)
         rows, next_cursor = page(qs, sort, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
         rows = only_visible_links(rows, request.user, record_links(kind.model, _related(kind)))
+        attach_list_values(kind.type, rows, [c.key[3:] for c in columns if c.key.startswith("cf_")], request.user)
     except BadRequest as exc:
         error = {"message": exc.message, "fields": exc.fields}
     context = {
@@ -84,9 +95,17 @@ def record_list(request, kind_slug: str):
         "users": user_choices(blank="Anyone"),
         "views": [*builtin_views(kind, request.user), *visible_views(kind, request.user)],
         "current_view": request.GET.get("view", ""),
-        "may": {a: policy.allows(kind.object_type, a) for a in ("add", "change", "delete", "export")},
+        "may": may_on_list(kind, policy),
     }
     return render(request, "web/list.html", context, status=400 if error else 200)
+
+
+def may_on_list(kind: Kind, policy) -> dict[str, bool]:
+    """The buttons a list offers; an archived custom type's records are read-only."""
+    allowed = {a: policy.allows(kind.object_type, a) for a in ("add", "change", "delete", "export")}
+    if kind.archived:
+        allowed.update(add=False, change=False, delete=False)
+    return allowed
 
 
 def _related(kind: Kind) -> tuple[str, ...]:

@@ -14,8 +14,10 @@ from crm.audit.models import ObjectChange
 from crm.core.errors import Conflict, ServiceError
 from crm.records.selectors import get_for, may, only_visible_links, record_links
 from crm.records.services.common import get_visible
-from crm.web.forms.records import FORMS
+from crm.web.facts import facts_context
+from crm.web.forms.generic import form_class as form_class_of
 from crm.web.registry import Kind
+from crm.web.templatetags.web import change_rows
 from crm.web.views.helpers import kind_or_404, page_errors
 from crm.web.views.related import related_for
 from crm.web.views.timeline import timeline_context
@@ -28,7 +30,7 @@ def detail_url(kind: Kind, pk: int) -> str:
 
 
 def _detail_qs(kind: Kind):
-    return kind.model.objects.select_related(*kind.type.detail_related)
+    return kind.objects().select_related(*kind.type.detail_related)
 
 
 @login_required
@@ -42,11 +44,12 @@ def record_detail(request, kind_slug: str, pk: int):
     context = {
         "kind": kind,
         "obj": obj,
-        "may": {a: may(request.user, obj, a) for a in ("change", "delete")},
+        "may": {a: not kind.archived and may(request.user, obj, a) for a in ("change", "delete")},
         "may_log": policy.allows("activity", "add"),
         "may_task": policy.allows("task", "add"),
         "duplicates": duplicates,
         "related": related_for(kind, obj, request.user),
+        **facts_context(kind, obj, request.user),
         **timeline_context(request, kind, obj),
     }
     return render(request, "web/detail.html", context)
@@ -59,12 +62,14 @@ def record_create(request, kind_slug: str):
     kind = kind_or_404(kind_slug)
     if not policy_for(request.user).allows(kind.object_type, "add"):
         raise PermissionDenied(f"You may not add {kind.plural}.")
-    form_class = FORMS[kind.slug]
+    if kind.archived:
+        raise PermissionDenied(f"{kind.plural.capitalize()} are archived: no new ones can be added.")
+    form_class = form_class_of(kind.type)
     if request.method == "POST":
         form = form_class(request.POST, user=request.user)
         if form.is_valid():
             try:
-                saved = kind.resource.create(actor=request.user, data=form.to_data())
+                saved = kind.type.create(actor=request.user, data=form.to_data())
             except ServiceError as exc:
                 form.add_service_error(exc)
             else:
@@ -72,7 +77,8 @@ def record_create(request, kind_slug: str):
                 messages.success(request, f"{kind.singular.capitalize()} “{saved.obj}” created.")
                 return redirect(detail_url(kind, saved.obj.pk))
     else:
-        initial = {k: v for k, v in request.GET.items() if k in form_class.base_fields}
+        # A related list's "+ Add" names the record the new one points at (a custom field too).
+        initial = {k: v for k, v in request.GET.items() if k in form_class.base_fields or k.startswith("cf_")}
         form = form_class(user=request.user, initial=initial)
     return render(request, "web/form.html", {"kind": kind, "form": form, "obj": None})
 
@@ -88,7 +94,7 @@ def _remember_duplicates(request, kind: Kind, saved) -> None:
 def record_edit(request, kind_slug: str, pk: int):
     kind = kind_or_404(kind_slug)
     obj = get_for(_detail_qs(kind), request.user, pk, "change")
-    form_class = FORMS[kind.slug]
+    form_class = form_class_of(kind.type)
     conflict = None
     version = obj.version
     if request.method == "POST":
@@ -96,7 +102,7 @@ def record_edit(request, kind_slug: str, pk: int):
         version = _int(request.POST.get("version"))
         if form.is_valid():
             try:
-                kind.resource.update(obj, actor=request.user, data=form.to_data(), version=version)
+                kind.type.update(obj, actor=request.user, data=form.to_data(), version=version)
             except Conflict:
                 conflict = latest_change(obj)
             except ServiceError as exc:
@@ -115,7 +121,7 @@ def latest_change(obj) -> dict:
     entry = ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk).first()
     changes = []
     if entry is not None:
-        changes = [{"field": name, "before": before, "after": after} for name, (before, after) in entry.changes.items()]
+        changes = [{"field": n, "before": before, "after": after} for n, before, after in change_rows(entry.changes)]
     return {"entry": entry, "changes": changes}
 
 
@@ -131,10 +137,10 @@ def _int(raw) -> int | None:
 @require_http_methods(["GET", "POST"])
 def record_delete(request, kind_slug: str, pk: int):
     kind = kind_or_404(kind_slug)
-    obj = get_for(kind.model, request.user, pk, "delete")
+    obj = get_for(kind.objects(), request.user, pk, "delete")
     if request.method == "POST":
         try:
-            kind.resource.delete(obj, actor=request.user, version=_int(request.POST.get("version")))
+            kind.type.delete(obj, actor=request.user, version=_int(request.POST.get("version")))
         except Conflict:
             messages.error(request, f"“{obj}” was changed by someone else meanwhile. Check it, then delete again.")
             return redirect(detail_url(kind, obj.pk))

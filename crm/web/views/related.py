@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 
+from crm.access.policy import policy_for
+from crm.core import recordtypes
+from crm.customization.models import CustomField, FieldType
 from crm.records.models import Contact, Deal, Task, TaskStatus
 
 LIMIT = 10
@@ -42,6 +46,37 @@ def _open_tasks(user, record):
 
 
 def related_for(kind, obj, user) -> list[Section]:
+    return [*_declared_related(kind, obj, user), *lookup_sections(kind, obj, user)]
+
+
+def lookup_sections(kind, obj, user) -> list[Section]:
+    """A section per lookup custom field of another type that targets this one ("Vehicles" on a
+    company whose vehicles name it): the records pointing here the user may see, newest first."""
+    policy = policy_for(user)
+    fields = CustomField.objects.filter(field_type=FieldType.LOOKUP, target=kind.object_type).order_by("order", "id")
+    sections = []
+    for f in fields:
+        rt = recordtypes.by_type(f.object_type)
+        if rt is None or not rt.pages or not policy.allows(rt.object_type, "view"):
+            continue
+        # KeyTransform, not custom_fields__<key>: a key such as "contains" would read as a lookup.
+        rows = rt.restricted(user).alias(points_at=KeyTransform(f.key, "custom_fields")).filter(points_at=obj.pk)
+        several = sum(1 for other in fields if other.object_type == f.object_type) > 1
+        may_add = policy.allows(rt.object_type, "add") and not rt.extra.get("archived")
+        sections.append(
+            Section(
+                f"{rt.label} ({f.label})" if several else rt.label,
+                rt.slug,
+                list(rows.select_related("owner").order_by("-created_at", "-id")[:LIMIT]),
+                _list_url(rt.slug, **{f"cf_{f.key}": obj.pk}),
+                _new_url(rt.slug, **{f"cf_{f.key}": obj.pk}) if may_add else "",
+                extra={"lookup": f.key},
+            )
+        )
+    return sections
+
+
+def _declared_related(kind, obj, user) -> list[Section]:
     slug = kind.slug
     if slug == "companies":
         return [

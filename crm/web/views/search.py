@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from crm.core import recordtypes
+from crm.records.selectors import matching
 from crm.search.query import search
 from crm.search.registry import searchables
 from crm.web.registry import slug_of_type
@@ -46,8 +47,12 @@ def search_page(request):
 @login_required
 def pick(request, object_type: str):
     """Options for a record picker: visible records of one type matching what was typed."""
-    if object_type not in searchables():
+    q = request.GET.get("q", "").strip()[:MAX_QUERY]
+    if object_type in searchables():
+        rows = search(request.user, q, types=[object_type], limit=8).get(object_type, []) if q else []
+    elif (rt := recordtypes.by_type(object_type)) is not None and rt.pages:
+        # A custom type global search does not index (no searchable field): its name and text values.
+        rows = list(matching(rt, rt.restricted(request.user), q).order_by("name", "pk")[:8]) if q else []
+    else:
         raise Http404("Cannot pick that.")
-    q = request.GET.get("q", "").strip()
-    rows = search(request.user, q[:MAX_QUERY], types=[object_type], limit=8).get(object_type, []) if q else []
     return render(request, "web/parts/pick_options.html", {"rows": rows, "q": q})

@@ -65,7 +65,7 @@ def timeline_context(request, kind, obj) -> dict:
 @page_errors
 def timeline_part(request, kind_slug: str, pk: int):
     kind = kind_or_404(kind_slug)
-    obj = get_visible(kind.model, request.user, pk)
+    obj = get_visible(kind.objects(), request.user, pk)
     return render(
         request, "web/parts/timeline.html", {"kind": kind, "obj": obj, **timeline_context(request, kind, obj)}
     )
@@ -90,7 +90,7 @@ def quick_add(request, kind_slug: str, pk: int, what: str):
     kind = kind_or_404(kind_slug)
     if not kind.type.timeline or what not in ("activity", "task"):
         return redirect("web:record-detail", kind.slug, pk)
-    obj = get_visible(kind.model, request.user, pk)
+    obj = get_visible(kind.objects(), request.user, pk)
     is_task = what == "task"
     if not policy_for(request.user).allows("task" if is_task else "activity", "add"):
         raise DjangoPermissionDenied("Your role may not add to the timeline.")

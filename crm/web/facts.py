@@ -1,0 +1,145 @@
+"""A record's custom-field values as a page shows them: each with its label, formatted for people
+(money with its currency, dates in the user's zone, Yes/No, a lookup as a link to the record when the
+user may open it, a user's name). The generic "facts" of a custom object type's page are these."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.template.loader import select_template
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.html import format_html, format_html_join, linebreaks
+from django.utils.safestring import mark_safe
+
+from crm.core import recordtypes
+from crm.customization.models import FieldType
+from crm.customization.validation import definitions
+from crm.web.templatetags.web import join_list, money, person, record_url, when
+
+EMPTY = (None, "", [], {})
+GENERIC = "web/facts/generic.html"
+
+
+def facts_context(kind, obj, user) -> dict:
+    """The templates of the record's facts (its type's own, else the generic one) and its values."""
+    # A custom type's slug never names a built-in's template (crm/objects/reserved.py), but its page
+    # must not depend on that: only declared types have templates of their own.
+    own = (lambda name: []) if kind.run_time else (lambda name: [f"web/facts/{kind.slug}{name}.html"])
+    facts = select_template([*own(""), GENERIC])
+    generic = facts.origin.template_name == GENERIC
+    return {
+        "facts_template": facts,
+        "facts_sub_template": select_template([*own("_sub"), "web/facts/generic_sub.html"]),
+        "own_values": own_values(kind.type, obj) if generic and not kind.run_time else [],
+        "values": custom_values(kind.type, obj, user),
+    }
+
+
+def own_values(rt, obj) -> list[tuple[str, str]]:
+    """(label, shown value) of a declared type's own fields, for one without a facts template."""
+    out = []
+    for f in rt.fields:
+        if f.name in ("id", "owner", "created_at", "updated_at", "tag") or f.link:
+            continue
+        value = getattr(obj, f.name, None)
+        if f.kind == "bool":
+            text = "Yes" if value else "No"
+        elif value in EMPTY:
+            text = "—"
+        elif f.kind == "choice":
+            text = dict(f.choices).get(value, value)
+        else:
+            text = when(value) if isinstance(value, dt.date) else value
+        out.append((f.label or f.name, text))
+    return out
+
+
+def custom_values(rt, obj, user) -> list[tuple[str, str]]:
+    """(label, shown value) of each custom field of the type in its order, then of any stored value
+    whose definition is gone; a custom type's name field is the page's title, not repeated."""
+    defs = definitions(rt.object_type)
+    stored = obj.custom_fields or {}
+    name_field = rt.extra["type"].name_field if rt.run_time else None
+    keys = [k for k in defs if k != name_field] + [k for k in stored if k not in defs]
+    names = _names(defs, [(k, stored.get(k)) for k in keys], user)
+    out = []
+    for key in keys:
+        d, value = defs.get(key), stored.get(key)
+        label = d.label if d else key.replace("_", " ").capitalize()
+        out.append((label, "—" if value in EMPTY else shown(d, value, names)))
+    return out
+
+
+def attach_list_values(rt, rows: list, keys: list[str], user) -> None:
+    """Each row gets ``shown_values``: {key: shown value} of the custom-field columns of a list, the
+    users and linked records named in one query per target type for the whole page."""
+    defs = definitions(rt.object_type)
+    pairs = [(k, (row.custom_fields or {}).get(k)) for row in rows for k in keys]
+    names = _names(defs, pairs, user)
+    for row in rows:
+        stored = row.custom_fields or {}
+        row.shown_values = {
+            k: "—" if stored.get(k) in EMPTY else shown(defs.get(k), stored.get(k), names) for k in keys
+        }
+
+
+def _names(defs: dict, pairs: list[tuple[str, object]], user) -> dict:
+    """Users and linked records named by the values, one query per target type: {(target, id): obj}.
+    A linked record the user may not open is not among them."""
+    wanted: dict[str, set[int]] = {}
+    for key, value in pairs:
+        d = defs.get(key)
+        if d is None or not isinstance(value, int) or isinstance(value, bool):
+            continue
+        if d.field_type == FieldType.USER or (d.field_type == FieldType.LOOKUP and d.target == "user"):
+            wanted.setdefault("user", set()).add(value)
+        elif d.field_type == FieldType.LOOKUP:
+            wanted.setdefault(d.target, set()).add(value)
+    found = {}
+    for target, ids in wanted.items():
+        if target == "user":
+            qs = get_user_model().objects.all()
+        else:
+            qs = recordtypes.record_queryset(target, user)
+        for pk, row in (qs.in_bulk(sorted(ids)) if qs is not None else {}).items():
+            found[(target, pk)] = row
+    return found
+
+
+def shown(d, value, names: dict):
+    """One value for people (escaped; links and line breaks as HTML)."""
+    t = d.field_type if d is not None else None
+    if t == FieldType.BOOLEAN:
+        return "Yes" if value else "No"
+    if t == FieldType.MONEY and isinstance(value, dict):
+        return money(value.get("amount"), value.get("currency"))
+    if t == FieldType.DATE:
+        return when(parse_date(str(value)) or value)
+    if t == FieldType.DATETIME:
+        return when(_datetime(value))
+    if t == FieldType.USER or (t == FieldType.LOOKUP and d.target == "user"):
+        found = names.get(("user", value))
+        return person(found) if found else f"#{value}"
+    if t == FieldType.LOOKUP:
+        found = names.get((d.target, value))
+        url = record_url(found) if found is not None else ""
+        return format_html('<a href="{}">{}</a>', url, found) if url else (str(found) if found else f"#{value}")
+    if t == FieldType.MULTI_CHOICE and isinstance(value, list):
+        return format_html_join(" ", '<span class="tag">{}</span>', ((v,) for v in value))
+    if t == FieldType.URL and str(value).startswith(("http://", "https://")):
+        return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', value, value)
+    if t == FieldType.EMAIL:
+        return format_html('<a href="mailto:{}">{}</a>', value, value)
+    if t == FieldType.PHONE:
+        return format_html('<a href="tel:{}">{}</a>', value, value)
+    if t == FieldType.LONG_TEXT:
+        return mark_safe(linebreaks(str(value), autoescape=True))  # noqa: S308 - escaped by linebreaks
+    return join_list(value)
+
+
+def _datetime(value):
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed or value
