@@ -123,3 +123,45 @@ def test_a_rule_fires_on_its_changes_and_acts_through_its_service(
         pricey = create(tinker, name="Pricey", price="500")
     assert Gadget.objects.get(pk=pricey["id"]).serial == "AUDIT" and Gadget.objects.get(pk=cheap["id"]).serial == ""
     assert [r.object_id for r in RuleRun.objects.filter(rule=rule, status=RunStatus.SUCCEEDED)] == [pricey["id"]]
+
+
+def page(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_web_list_saved_view_detail_and_forms(tinker, other_tinker):
+    client = page(tinker)
+    create(other_tinker, name="Not mine")
+    r = client.post("/gadgets/new/", {"name": "Sprocket", "serial": "S-1", "price": "9.50", "owner": tinker.pk})
+    assert r.status_code == 302, r.content.decode()[:3000]
+    gadget = Gadget.objects.get(name="Sprocket")
+    assert r["Location"] == f"/gadgets/{gadget.pk}/" and gadget.owner == tinker and str(gadget.price) == "9.50"
+    r = client.post("/gadgets/new/", {"name": "Bad", "price": "lots", "owner": tinker.pk})
+    assert r.status_code in (200, 422) and not Gadget.objects.filter(name="Bad").exists()
+    html = client.get("/gadgets/").content.decode()
+    assert "Sprocket" in html and "Not mine" not in html  # own scope
+    assert "Sprocket" in client.get("/gadgets/", {"serial__contains": "S-"}).content.decode()
+    assert "Sprocket" not in client.get("/gadgets/", {"serial__contains": "zz"}).content.decode()
+    assert client.post("/gadgets/views/", {"name": "S series", "query": "serial__contains=S-"}).status_code == 302
+    assert "S series" in client.get("/gadgets/").content.decode()
+    detail = client.get(f"/gadgets/{gadget.pk}/").content.decode()
+    assert "S-1" in detail and "9.50" in detail
+    edit = {"name": "Sprocket", "serial": "S-2", "price": "9.50", "owner": tinker.pk, "version": gadget.version}
+    assert client.post(f"/gadgets/{gadget.pk}/edit/", edit).status_code == 302
+    gadget.refresh_from_db()
+    assert gadget.serial == "S-2" and gadget.version == 2
+
+
+def test_web_pages_apply_the_roles_grant(tinker, rep_a):
+    made = create(tinker, name="Mine")
+    client = page(rep_a)  # a sales rep's role grants no gadgets
+    assert client.get("/gadgets/").status_code == 403
+    assert client.get("/gadgets/new/").status_code == 403
+    assert client.get(f"/gadgets/{made['id']}/").status_code == 404
+    viewer = user_with("gadget_viewer", {"gadget": ["view"]}, scope="all")
+    assert page(viewer).get(f"/gadgets/{made['id']}/").status_code == 200
+    assert page(viewer).get(f"/gadgets/{made['id']}/edit/").status_code == 403
