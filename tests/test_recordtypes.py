@@ -7,7 +7,7 @@ from itertools import groupby
 import pytest
 from django.test import Client
 
-from crm.automation import conditions, jobs
+from crm.automation import actions, conditions, jobs
 from crm.core import recordtypes
 from crm.core.errors import BadRequest
 from crm.core.recordtypes import RecordField
@@ -146,3 +146,20 @@ def test_duplicates_and_merge_follow_the_declarations(api, manager):
         _redeclared(deal)
     assert api(manager).get("/duplicates/deals").status_code == 400
     assert 'href="/duplicates/deals/"' not in browser.get("/duplicates/contacts/").content.decode()
+
+
+def test_the_types_with_tags_are_those_declaring_them():
+    """``tags`` on a declaration: its records have a tags relation and a tag filter, and rules may tag them."""
+    tagged = {rt.object_type for rt in recordtypes.all_types() if rt.tags}
+    assert tagged == {"company", "contact", "lead", "deal"}
+    for rt in recordtypes.all_types():
+        has_tags = any(f.name == "tags" for f in rt.model._meta.get_fields())
+        assert has_tags == rt.tags == ("tag" in {f.name for f in rt.fields}), rt.object_type
+        refused = actions.check_add_tag(rt.object_type, {"tag": "hot"})
+        assert refused == ({} if rt.tags else {"type": f"A {rt.object_type} has no tags."})
+    deal = recordtypes.by_type("deal")
+    _redeclared(replace(deal, tags=False))
+    try:
+        assert actions.check_add_tag("deal", {"tag": "hot"}) == {"type": "A deal has no tags."}
+    finally:
+        _redeclared(deal)
