@@ -12,6 +12,7 @@ from crm.core import recordtypes
 from crm.core.errors import BadRequest
 from crm.core.recordtypes import RecordField
 from crm.dataio import duplicates, mapping
+from crm.dataio.importers.records import DealImporter
 from crm.records.api import timeline as api_timeline
 from crm.records.api.routes import RESOURCES
 from crm.records.models import Activity, Company, Contact, Deal, Lead, Task
@@ -163,3 +164,20 @@ def test_the_types_with_tags_are_those_declaring_them():
         assert actions.check_add_tag("deal", {"tag": "hot"}) == {"type": "A deal has no tags."}
     finally:
         _redeclared(deal)
+
+
+class SpelledDeals(DealImporter):
+    """An importer of the test's own: the deal's spellings plus one."""
+
+    synonyms = {**DealImporter.synonyms, "amount": [*DealImporter.synonyms["amount"], "kohle"]}
+
+
+def test_import_header_spellings_are_the_declared_importers(db):
+    assert mapping.suggest("deals", ["Deal - Title", "Kohle"]) == {"Deal - Title": "name", "Kohle": ""}
+    deal = recordtypes.by_type("deal")
+    _redeclared(replace(deal, importer="tests.test_recordtypes.SpelledDeals"))
+    try:
+        assert mapping.suggest("deals", ["Deal - Title", "Kohle"]) == {"Deal - Title": "name", "Kohle": "amount"}
+    finally:
+        _redeclared(deal)
+    assert mapping.targets("tasks") == {"owner": mapping.targets("contacts")["owner"]}  # no importer: the owner only

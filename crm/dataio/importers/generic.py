@@ -11,6 +11,7 @@ from __future__ import annotations
 from crm.audit import changelog
 from crm.core import events
 from crm.dataio.importers.base import Importer
+from crm.dataio.importers.synonyms import GENERIC_TARGETS
 from crm.records.services import links
 from crm.search import index as search_index
 
@@ -18,6 +19,7 @@ from crm.search import index as search_index
 class GenericImporter(Importer):
     rt = None  # the RecordType, set on the class built for it (importer_for_type)
     key_name = "name"  # the record's name (its name field's value)
+    synonyms = GENERIC_TARGETS  # the owner; custom fields are suggested by key or label
 
     @classmethod
     def record_type(cls):
