@@ -1,6 +1,8 @@
-"""The importer of a type defined at run time (a custom object type, crm/objects): built from the
-type's registry entry. Every field of the type is a custom field, so a column maps to ``cf_<key>``
-(read by the cell converters every importer shares, crm/dataio/importers/cells.py) or to ``owner``.
+"""The importer of a type with importable fields and no importer of its own, built from the type's
+registry entry. A type defined at run time (a custom object type, crm/objects) has only custom fields,
+so a column maps to ``cf_<key>`` (read by the cell converters every importer shares, cells.py) or to
+``owner``. A type declared in code without an importer maps a column to each importable RecordField
+(converted by its kind; DeclaredImporter) as well as to its custom fields.
 Rows match existing records on the name (the default), on a unique field (``match_on=cf_<key>``) or
 not at all; they are written through the type's services (``rt.create`` / ``rt.update``), so the
 role's permissions, validation, unique values, the change log, search and events all apply.
@@ -70,4 +72,10 @@ def flat(data: dict) -> dict:
 
 
 def importer_for_type(rt) -> type[GenericImporter]:
-    return type(f"{rt.object_type.title()}Importer", (GenericImporter,), {"rt": rt, "model": rt.model})
+    if rt.run_time:
+        return type(f"{rt.object_type.title()}Importer", (GenericImporter,), {"rt": rt, "model": rt.model})
+    from crm.dataio.importers.declared import DeclaredImporter, spellings  # it builds on this class
+
+    key_name = rt.search.name_field if rt.search else "name"
+    attrs = {"rt": rt, "model": rt.model, "synonyms": spellings(rt), "key_name": key_name}
+    return type(f"{rt.object_type.title()}Importer", (DeclaredImporter,), attrs)
