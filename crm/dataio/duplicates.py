@@ -211,9 +211,9 @@ def with_duplicates() -> list:
     return [rt for rt in recordtypes.all_types() if rt.duplicates]
 
 
-def spoken(slugs: list[str]) -> str:
-    """ "contacts or companies": the types a message lists."""
-    return " or ".join([", ".join(slugs[:-1]), slugs[-1]] if len(slugs) > 1 else slugs)
+def spoken(names: list[str], last: str = "or") -> str:
+    """The types a message lists: "companies, contacts or people"."""
+    return f" {last} ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 def type_of(slug: str):
@@ -233,7 +233,8 @@ def find(user, object_type: str, *, min_score: int = 45, limit: int = 100) -> li
     found = heapq.nsmallest(
         limit, (p for p in spec.finder(user).pairs() if p.score >= min_score), key=lambda p: (-p.score, p.a, p.b)
     )
-    names = dict(rt.objects().filter(pk__in={i for p in found for i in (p.a, p.b)}).values_list("pk", "name"))
+    name = rt.search.name_field if rt.search else "name"
+    names = dict(rt.objects().filter(pk__in={i for p in found for i in (p.a, p.b)}).values_list("pk", name))
     return [
         {
             "a": {"id": p.a, "name": names.get(p.a, "")},

@@ -12,7 +12,7 @@ from crm.dataio.importers.synonyms import GENERIC_TARGETS
 
 def spellings(rt) -> dict[str, list[str]]:
     """Target -> header spellings: each importable field by its name and its label; the owner as any type's."""
-    out = {f.name: [f.name, f.label] for f in rt.fields if f.importable and f.name != "owner"}
+    out = {f.name: [s for s in (f.name, f.label) if s] for f in rt.fields if f.importable and f.name != "owner"}
     return out | GENERIC_TARGETS
 
 
@@ -42,6 +42,8 @@ CONVERT = {  # a field's kind -> cell text to the value its service takes (a Val
 
 
 class DeclaredImporter(GenericImporter):
+    """Built per type by importer_for_type (with its ``rt``, ``synonyms`` and ``key_name``)."""
+
     @classmethod
     def create(cls, *, actor, data: dict):
         return cls.rt.create(actor=actor, data=data)
@@ -70,5 +72,6 @@ class DeclaredImporter(GenericImporter):
         convert = CONVERT.get(field.kind)
         if convert is None:
             raise ValueError(f"{field.label} cannot be imported from a file.")
-        data[field.name] = convert(field, value)
+        # A link to another record (lookup "company_id") goes to the service as its id, as the API sends it.
+        data[field.lookup if field.lookup.endswith("_id") else field.name] = convert(field, value)
         return True

@@ -28,13 +28,13 @@ def _type_or_404(object_type: str):
     try:
         return duplicates.type_of(object_type)
     except BadRequest:
-        names = duplicates.spoken([rt.plural for rt in duplicates.with_duplicates()])
+        names = duplicates.spoken([rt.plural for rt in duplicates.with_duplicates()], "and")
         raise Http404(f"Duplicates are found for {names or 'no record type'}.") from None
 
 
-def _may_merge(user, model) -> bool:
+def _may_merge(user, rt) -> bool:
     policy = policy_for(user)
-    return policy.allows(model.object_type, "change") and policy.allows(model.object_type, "delete")
+    return policy.allows(rt.object_type, "change") and policy.allows(rt.object_type, "delete")
 
 
 @login_required
@@ -72,7 +72,7 @@ def pair_list(request, object_type: str):
         "running": running,
         "pairs": rows,
         "shown": PAIRS_SHOWN,
-        "may_merge": _may_merge(request.user, rt.model),
+        "may_merge": _may_merge(request.user, rt),
     }
     return render(request, "web/duplicates/list.html", context)
 
@@ -140,7 +140,7 @@ def merge_pair(request, object_type: str, a: int, b: int):
     # Both must be visible and changeable (scope does not depend on the action), and one is deleted.
     qs = rt.objects().select_related(*spec.related)
     rec_a, rec_b = get_for(qs, request.user, a, "change"), get_for(qs, request.user, b, "change")
-    if not _may_merge(request.user, rt.model):
+    if not _may_merge(request.user, rt):
         raise PermissionDenied(f"Merging needs the change and delete permissions on {rt.plural}.")
     rows = _differences(rt, spec, rec_a, rec_b)
     error = None
