@@ -2,18 +2,23 @@
 search, rules, imports and the timeline reading it instead of lists of their own."""
 
 from dataclasses import replace
+from itertools import groupby
 
 import pytest
+from django.test import Client
 
-from crm.automation import conditions
+from crm.automation import actions, conditions, jobs
 from crm.core import recordtypes
+from crm.core.errors import BadRequest
 from crm.core.recordtypes import RecordField
-from crm.dataio import mapping
+from crm.dataio import duplicates, mapping
+from crm.dataio.importers.records import DealImporter
 from crm.records.api import timeline as api_timeline
 from crm.records.api.routes import RESOURCES
 from crm.records.models import Activity, Company, Contact, Deal, Lead, Task
 from crm.search.registry import searchables
 from crm.web import registry as web
+from tests.factories import DealFactory
 
 BUILT_IN = {"company": Company, "contact": Contact, "lead": Lead, "deal": Deal, "activity": Activity, "task": Task}
 
@@ -86,3 +91,93 @@ def test_search_follows_a_declaration_added_and_removed():
     finally:
         recordtypes.unregister("deal_copy")
     assert "deal_copy" not in searchables() and recordtypes.by_slug("deal-copies") is None
+
+
+def _same_name_deals(user) -> duplicates.Pairs:
+    """A finder of the test's own: deals with the very same name."""
+    pairs = duplicates.Pairs()
+    rows = Deal.objects.restrict(user).order_by("name", "pk").values_list("name", "pk")
+    for _, group in groupby(rows, key=lambda r: r[0]):
+        first, *rest = [pk for _, pk in group]
+        for pk in rest:
+            pairs.add(first, pk, "name", 100)
+    return pairs
+
+
+def _no_merge(survivor, other, *, actor, choices):
+    raise BadRequest("This test's deals are not merged.")
+
+
+SAME_NAME_DEALS = duplicates.DuplicateSpec(_same_name_deals, _no_merge, ("name", "amount"), ("owner",))
+
+
+def _redeclared(rt) -> None:
+    """Replace a declared type by ``rt`` (same key and slug), keeping the declaration order."""
+    declared = recordtypes.declared_types()
+    for old in declared:
+        recordtypes.unregister(old.object_type)
+    for old in declared:
+        recordtypes.register(rt if old.object_type == rt.object_type else old)
+
+
+def test_duplicates_and_merge_follow_the_declarations(api, manager):
+    """A type declared with a duplicate spec gets the API's and the web's duplicates routes; a type
+    without one is refused, with the types that have one read from the registry."""
+    one, two = DealFactory(name="Big deal", owner=manager, amount=10), DealFactory(name="Big deal", owner=manager)
+    browser = Client()
+    browser.force_login(manager)
+    refused = api(manager).get("/duplicates/deals")
+    assert refused.status_code == 400 and refused.json()["error"]["fields"]["type"] == "companies or contacts."
+    assert browser.get("/duplicates/deals/").status_code == 404
+    deal = recordtypes.by_type("deal")
+    _redeclared(replace(deal, duplicates="tests.test_recordtypes.SAME_NAME_DEALS"))
+    try:
+        (item,) = api(manager).get("/duplicates/deals").json()["items"]
+        assert (item["a"]["id"], item["b"]["id"], item["score"]) == (one.pk, two.pk, 50)
+        refused = api(manager).get("/duplicates/leads")
+        assert refused.json()["error"]["fields"]["type"] == "companies, contacts or deals."
+        assert browser.post("/duplicates/deals/").status_code == 302
+        jobs.run_due()
+        page = browser.get("/duplicates/deals/").content.decode()
+        assert f"/duplicates/deals/merge/{one.pk}/{two.pk}/" in page and 'href="/duplicates/contacts/"' in page
+        merge_page = browser.get(f"/duplicates/deals/merge/{one.pk}/{two.pk}/").content.decode()
+        assert "Amount" in merge_page and "Big deal" in merge_page
+        assert 'href="/duplicates/deals/"' in browser.get("/duplicates/contacts/").content.decode()
+    finally:
+        _redeclared(deal)
+    assert api(manager).get("/duplicates/deals").status_code == 400
+    assert 'href="/duplicates/deals/"' not in browser.get("/duplicates/contacts/").content.decode()
+
+
+def test_the_types_with_tags_are_those_declaring_them():
+    """``tags`` on a declaration: its records have a tags relation and a tag filter, and rules may tag them."""
+    tagged = {rt.object_type for rt in recordtypes.all_types() if rt.tags}
+    assert tagged == {"company", "contact", "lead", "deal"}
+    for rt in recordtypes.all_types():
+        has_tags = any(f.name == "tags" for f in rt.model._meta.get_fields())
+        assert has_tags == rt.tags == ("tag" in {f.name for f in rt.fields}), rt.object_type
+        refused = actions.check_add_tag(rt.object_type, {"tag": "hot"})
+        assert refused == ({} if rt.tags else {"type": f"A {rt.object_type} has no tags."})
+    deal = recordtypes.by_type("deal")
+    _redeclared(replace(deal, tags=False))
+    try:
+        assert actions.check_add_tag("deal", {"tag": "hot"}) == {"type": "A deal has no tags."}
+    finally:
+        _redeclared(deal)
+
+
+class SpelledDeals(DealImporter):
+    """An importer of the test's own: the deal's spellings plus one."""
+
+    synonyms = {**DealImporter.synonyms, "amount": [*DealImporter.synonyms["amount"], "kohle"]}
+
+
+def test_import_header_spellings_are_the_declared_importers(db):
+    assert mapping.suggest("deals", ["Deal - Title", "Kohle"]) == {"Deal - Title": "name", "Kohle": ""}
+    deal = recordtypes.by_type("deal")
+    _redeclared(replace(deal, importer="tests.test_recordtypes.SpelledDeals"))
+    try:
+        assert mapping.suggest("deals", ["Deal - Title", "Kohle"]) == {"Deal - Title": "name", "Kohle": "amount"}
+    finally:
+        _redeclared(deal)
+    assert mapping.targets("tasks") == {"owner": mapping.targets("contacts")["owner"]}  # no importer: the owner only

@@ -19,8 +19,6 @@ from crm.automation.templating import render
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 
-TAGGED = ("company", "contact", "lead", "deal")
-
 
 @dataclass
 class Context:
@@ -149,7 +147,8 @@ def run_assign_owner(ctx: Context, params):
 
 
 def check_add_tag(object_type, params):
-    if object_type not in TAGGED:
+    rt = recordtypes.by_type(object_type)
+    if rt is None or not rt.tags:  # the declaration says whether its records carry tags
         return {"type": f"A {object_type} has no tags."}
     tag = params.get("tag")
     return {} if isinstance(tag, str) and 0 < len(tag.strip()) <= 50 else {"tag": "A tag of 1 to 50 characters."}

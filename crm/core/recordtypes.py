@@ -110,6 +110,10 @@ class RecordType:
     # when no field is importable.
     form: str = ""
     importer: str = ""
+    # A dotted path to the type's duplicate spec (crm.dataio.duplicates.DuplicateSpec: how its likely
+    # duplicates are found and how two of them merge); empty: no duplicates page, scan or merge.
+    duplicates: str = ""
+    tags: bool = False  # its records carry tags (a ``tags`` relation): tag filters, bulk tagging, add_tag
 
     def objects(self):
         """A queryset of the type's records (any owner): read through this, not ``model.objects``."""

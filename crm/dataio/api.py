@@ -13,10 +13,10 @@ from pydantic import Field as PydanticField
 
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.dataio import background as background_imports
-from crm.dataio import batches, duplicates, exporting, importing, merge, saved_mappings, scans, vcard
+from crm.dataio import batches, duplicates, exporting, importing, saved_mappings, scans, vcard
 from crm.dataio.api_schemas import ImportBatchOut, ImportProgressOut, SavedMappingOut
 from crm.dataio.models import DuplicateScan, ImportBatch
-from crm.records.models import Company, Contact
+from crm.records.models import Contact
 from crm.records.selectors import related_qs
 from crm.records.services.common import get_visible
 
@@ -105,18 +105,9 @@ class MergeIn(Schema):
     choices: dict[str, str] = {}
 
 
-MERGES = {"contacts": (Contact, merge.contact_merge), "companies": (Company, merge.company_merge)}
-
-
-def _mergeable(object_type: str):
-    if object_type not in MERGES:
-        raise BadRequest(f"Cannot find duplicates of {object_type!r}.", fields={"type": "contacts or companies."})
-    return MERGES[object_type]
-
-
 @router.get("/duplicates/{object_type}", response=DuplicatesOut, summary="Likely duplicate pairs, best first")
 def find_duplicates(request, object_type: str, min_score: int = 45, limit: int = 100):
-    _mergeable(object_type)
+    duplicates.type_of(object_type)
     if not 1 <= limit <= 1000:
         raise BadRequest("limit must be 1 to 1000.", fields={"limit": str(limit)})
     if not 0 <= min_score <= 100:
@@ -146,15 +137,15 @@ def _scan_out(request, scan: DuplicateScan) -> dict:
 
 @router.post("/merge/{object_type}", response=dict, summary="Merge other_id into survivor_id (other is deleted)")
 def merge_records(request, object_type: str, payload: MergeIn):
-    model, merge_fn = _mergeable(object_type)
+    rt, spec = duplicates.type_of(object_type)
     res = exporting.resource_of(object_type)
-    visible = model.objects.restrict(request.user)
+    visible = rt.restricted(request.user)
     survivor = visible.filter(pk=payload.survivor_id).first()
     other = visible.filter(pk=payload.other_id).first()
     if survivor is None or other is None:
         field = "survivor_id" if survivor is None else "other_id"
-        raise ValidationFailed({field: f"No {model._meta.verbose_name} with id {getattr(payload, field)}."})
-    merged = merge_fn(survivor, other, actor=request.user, choices=payload.choices)
+        raise ValidationFailed({field: f"No {rt.singular} with id {getattr(payload, field)}."})
+    merged = spec.merge(survivor, other, actor=request.user, choices=payload.choices)
     return res.out.from_orm(related_qs(res.type).get(pk=merged.pk)).model_dump(mode="json")
 
 

@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
 
 from django.db.models import Count
 from django.db.models.functions import Lower, Substr
+from django.utils.module_loading import import_string
 from rapidfuzz import fuzz, process
 
+from crm.core import recordtypes
 from crm.core.errors import BadRequest
+from crm.dataio import merge
 from crm.records.models import Company, CompanyDomain, Contact, ContactEmail, ContactPhone
+from crm.records.services import companies as company_service
 
 NAME_CUTOFF = 85  # token-sort ratio at or above which two names count as the same
 WINDOW = 50  # in a big block each record is compared with its next WINDOW neighbours by name
@@ -170,22 +175,66 @@ def company_pairs(user) -> Pairs:
     return pairs
 
 
-FINDERS = {"contacts": (Contact, contact_pairs), "companies": (Company, company_pairs)}
+@dataclass(frozen=True)
+class DuplicateSpec:
+    """What a record type declares (``RecordType.duplicates``, a dotted path to one of these) to have
+    its likely duplicates found, reviewed and merged."""
+
+    finder: Callable  # user -> Pairs among the records the user may see
+    merge: Callable  # merge(survivor, other, *, actor, choices) -> the survivor
+    fields: tuple[str, ...]  # the fields a user chooses between on the merge page, in page order
+    related: tuple[str, ...] = ()  # the foreign keys loaded with the records a page shows
 
 
-def finder_of(object_type: str):
-    if object_type not in FINDERS:
-        raise BadRequest(f"Cannot find duplicates of {object_type!r}.", fields={"type": "contacts or companies."})
-    return FINDERS[object_type]
+CONTACTS = DuplicateSpec(
+    contact_pairs,
+    merge.contact_merge,
+    # name is rebuilt from first and last name; consent (flag, time, source) moves as one choice.
+    ("first_name", "last_name", "email", "phone", "title", "company", "owner", "lifecycle_stage", "source")
+    + ("email_opt_in", "street", "city", "region", "postal_code", "country"),
+    ("owner", "company"),
+)
+COMPANIES = DuplicateSpec(
+    company_pairs,
+    merge.company_merge,
+    ("name", "domain") + tuple(f for f in company_service.FIELDS if f != "name"),
+    ("owner", "parent"),
+)
+
+
+def spec_of(rt) -> DuplicateSpec | None:
+    return import_string(rt.duplicates) if rt is not None and rt.duplicates else None
+
+
+def with_duplicates() -> list:
+    """The record types whose duplicates can be found and merged, from the registry."""
+    return [rt for rt in recordtypes.all_types() if rt.duplicates]
+
+
+def spoken(names: list[str], last: str = "or") -> str:
+    """The types a message lists: "companies, contacts or people"."""
+    return f" {last} ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
+def type_of(slug: str):
+    """(record type, its duplicate spec) of the type at ``slug``; a BadRequest naming the types that
+    have duplicates otherwise."""
+    rt = recordtypes.by_slug(slug) if isinstance(slug, str) else None
+    spec = spec_of(rt)
+    if spec is None:
+        known = spoken([t.slug for t in with_duplicates()]) or "none"
+        raise BadRequest(f"Cannot find duplicates of {slug!r}.", fields={"type": f"{known}."})
+    return rt, spec
 
 
 def find(user, object_type: str, *, min_score: int = 45, limit: int = 100) -> list[dict]:
     """The best-scored candidate pairs among the records ``user`` may see, best first."""
-    model, finder = finder_of(object_type)
+    rt, spec = type_of(object_type)
     found = heapq.nsmallest(
-        limit, (p for p in finder(user).pairs() if p.score >= min_score), key=lambda p: (-p.score, p.a, p.b)
+        limit, (p for p in spec.finder(user).pairs() if p.score >= min_score), key=lambda p: (-p.score, p.a, p.b)
     )
-    names = dict(model.objects.filter(pk__in={i for p in found for i in (p.a, p.b)}).values_list("pk", "name"))
+    name = rt.search.name_field if rt.search else "name"
+    names = dict(rt.objects().filter(pk__in={i for p in found for i in (p.a, p.b)}).values_list("pk", name))
     return [
         {
             "a": {"id": p.a, "name": names.get(p.a, "")},

@@ -22,8 +22,8 @@ MIN_SCORE = 45
 
 def start(user, object_type: str) -> DuplicateScan:
     """Queue a scan, or return the one of this user and type still queued or running."""
-    model, _ = duplicates.finder_of(object_type)
-    common.require(user, model, "view")
+    rt, _ = duplicates.type_of(object_type)
+    common.require(user, rt.model, "view")
     pending = DuplicateScan.objects.filter(
         created_by=user, object_type=object_type, status__in=[ScanStatus.QUEUED, ScanStatus.RUNNING]
     ).first()
@@ -59,8 +59,8 @@ def run_job(job) -> None:
 
 def visible_pairs(user, scan: DuplicateScan, limit: int) -> tuple[list[dict], dict]:
     """The scan's pairs whose two records still exist and are visible to ``user``, with the records."""
-    model, _ = duplicates.finder_of(scan.object_type)
+    rt, _ = duplicates.type_of(scan.object_type)
     ids = {side["id"] for p in scan.pairs for side in (p["a"], p["b"])}
-    records = model.objects.restrict(user).in_bulk(ids)
+    records = rt.restricted(user).in_bulk(ids)
     pairs = [p for p in scan.pairs if p["a"]["id"] in records and p["b"]["id"] in records][:limit]
     return pairs, records

@@ -65,7 +65,7 @@ class Kind:
 
     @property
     def has_tags(self) -> bool:
-        return any(f.name == "tag" for f in self.type.fields)
+        return self.type.tags  # the declaration says so (tests/test_recordtypes.py checks it matches the model)
 
     def objects(self):
         """The type's rows (custom records share one table: only this type's)."""

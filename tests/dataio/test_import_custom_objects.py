@@ -255,8 +255,9 @@ def test_web_wizard_end_to_end(clerk, vehicle):
     client = Client()
     client.force_login(clerk)
     assert "Import vehicles" in client.get("/imports/").content.decode()
-    page = client.get("/imports/vehicles/new/")  # the web app has no vehicle list yet: Cancel leads to the imports
-    assert page.status_code == 200 and 'href="/imports/">Cancel' in page.content.decode()
+    assert 'href="/imports/vehicles/new/"' in client.get("/vehicles/").content.decode()  # the list's Import button
+    page = client.get("/imports/vehicles/new/")  # Cancel leads back to the type's list
+    assert page.status_code == 200 and 'href="/vehicles/">Cancel' in page.content.decode()
     text = "Name,VIN,Colour\nVan,V1,red\nCar,V2,pink\n"
     r = client.post("/imports/vehicles/new/", {"file": SimpleUploadedFile("fleet.csv", text.encode(), "text/csv")})
     assert r.status_code == 302, r.content.decode()[:2000]

@@ -1,7 +1,8 @@
 """How a file row becomes a record type's service data: the importer of each type comes from the
 record-type registry (crm.core.recordtypes). A type names its own importer class (``importer``, a
-dotted path: the built-in types); a type defined at run time (a custom object type) gets the generic
-one built from its fields (generic.py). Nothing here keeps a list of types."""
+dotted path: the built-in types); any other type with importable fields (a custom object type, or a
+type declared without an importer) gets the generic one built from its fields (generic.py,
+declared.py). Nothing here keeps a list of types."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def importer_of(rt) -> type | None:
     if rt.importer:
         return import_string(rt.importer)
     # An archived type's records cannot change: nothing can be imported into it.
-    if rt.run_time and not rt.extra.get("archived") and any(f.importable for f in rt.fields):
+    if not rt.extra.get("archived") and any(f.importable for f in rt.fields):
         from crm.dataio.importers.generic import importer_for_type  # it imports this package's base
 
         return importer_for_type(rt)

@@ -47,6 +47,10 @@ class Importer:
     create = update = delete = None  # the record type's services (staticmethods in subclasses)
     create_many = None  # a bulk create service, when the record type has one (staticmethod)
     key_index = None  # (model, key column, record id column): where rows are matched on key_name
+    # target field -> the header spellings suggesting it (synonyms.py); a compiled pattern whose group 1 is
+    # the rest of a header prefixed with the type's own name ("Deal - Title"), or None
+    synonyms: dict[str, list[str]] = {}
+    own_prefix = None
 
     def __init__(
         self,

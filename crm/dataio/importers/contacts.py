@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.core.normalize import InvalidValue, normalize_domain, normalize_email, normalize_phone
+from crm.dataio.importers import synonyms as spellings
 from crm.dataio.importers.base import Importer, boolean, choice, money, website
 from crm.records.models import Company, CompanyDomain, Contact, ContactEmail
 from crm.records.models.companies import CompanySize
@@ -20,6 +21,7 @@ class ContactImporter(Importer):
     create, update, delete = staticmethod(contact_create), staticmethod(contact_update), staticmethod(contact_delete)
     create_many = staticmethod(contact_create_many)
     key_index = (ContactEmail, "email", "contact_id")
+    synonyms = spellings.CONTACT_SYNONYMS
 
     def key(self, data: dict) -> str | None:
         return data["emails"][0]["email"] if data.get("emails") else None
@@ -68,6 +70,7 @@ class CompanyImporter(Importer):
     create, update, delete = staticmethod(company_create), staticmethod(company_update), staticmethod(company_delete)
     create_many = staticmethod(company_create_many)
     key_index = (CompanyDomain, "domain", "company_id")
+    synonyms = spellings.COMPANY_SYNONYMS
 
     def key(self, data: dict) -> str | None:
         return data.get("domain")

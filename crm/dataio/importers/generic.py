@@ -1,6 +1,8 @@
-"""The importer of a type defined at run time (a custom object type, crm/objects): built from the
-type's registry entry. Every field of the type is a custom field, so a column maps to ``cf_<key>``
-(read by the cell converters every importer shares, crm/dataio/importers/cells.py) or to ``owner``.
+"""The importer of a type with importable fields and no importer of its own, built from the type's
+registry entry. A type defined at run time (a custom object type, crm/objects) has only custom fields,
+so a column maps to ``cf_<key>`` (read by the cell converters every importer shares, cells.py) or to
+``owner``. A type declared in code without an importer maps a column to each importable RecordField
+(converted by its kind; DeclaredImporter) as well as to its custom fields.
 Rows match existing records on the name (the default), on a unique field (``match_on=cf_<key>``) or
 not at all; they are written through the type's services (``rt.create`` / ``rt.update``), so the
 role's permissions, validation, unique values, the change log, search and events all apply.
@@ -11,6 +13,7 @@ from __future__ import annotations
 from crm.audit import changelog
 from crm.core import events
 from crm.dataio.importers.base import Importer
+from crm.dataio.importers.synonyms import GENERIC_TARGETS
 from crm.records.services import links
 from crm.search import index as search_index
 
@@ -18,6 +21,7 @@ from crm.search import index as search_index
 class GenericImporter(Importer):
     rt = None  # the RecordType, set on the class built for it (importer_for_type)
     key_name = "name"  # the record's name (its name field's value)
+    synonyms = GENERIC_TARGETS  # the owner; custom fields are suggested by key or label
 
     @classmethod
     def record_type(cls):
@@ -68,4 +72,10 @@ def flat(data: dict) -> dict:
 
 
 def importer_for_type(rt) -> type[GenericImporter]:
-    return type(f"{rt.object_type.title()}Importer", (GenericImporter,), {"rt": rt, "model": rt.model})
+    if rt.run_time:
+        return type(f"{rt.object_type.title()}Importer", (GenericImporter,), {"rt": rt, "model": rt.model})
+    from crm.dataio.importers.declared import DeclaredImporter, spellings  # it builds on this class
+
+    key_name = rt.search.name_field if rt.search else "name"
+    attrs = {"rt": rt, "model": rt.model, "synonyms": spellings(rt), "key_name": key_name}
+    return type(f"{rt.object_type.title()}Importer", (DeclaredImporter,), attrs)

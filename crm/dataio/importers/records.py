@@ -15,6 +15,7 @@ import re
 
 from crm.core.normalize import normalize_email, normalize_phone
 from crm.dataio import dates
+from crm.dataio.importers import synonyms as spellings
 from crm.dataio.importers.base import Importer, choice, money, website
 from crm.records.models import Activity, Contact, ContactEmail, Deal, Lead, LeadStatus, Pipeline
 from crm.records.models.activities import ActivityKind
@@ -123,6 +124,7 @@ class LeadImporter(LinkingImporter):
     create, update, delete = staticmethod(lead_create), staticmethod(lead_update), staticmethod(lead_delete)
     create_many = staticmethod(lead_create_many)
     key_index = (Lead, "email", "pk")
+    synonyms, own_prefix = spellings.LEAD_SYNONYMS, spellings.LEAD_PREFIX
 
     def key(self, data: dict) -> str | None:
         return data.get("email") or None
@@ -164,6 +166,7 @@ class DealImporter(LinkingImporter):
     model = Deal
     key_name = ""  # no natural key (two rows may well be two deals named "Renewal"); match_on=cf_<id> can match
     create, update, delete = staticmethod(deal_create), staticmethod(deal_update), staticmethod(deal_delete)
+    synonyms, own_prefix = spellings.DEAL_SYNONYMS, spellings.DEAL_PREFIX
 
     def for_update(self, deal: Deal, data: dict) -> dict:
         # The contact column only links new deals: replacing a matched deal's contacts could not be undone.
@@ -239,6 +242,7 @@ class ActivityImporter(LinkingImporter):
     create = staticmethod(activity_create)
     create_many = staticmethod(activity_create_many)
     update, delete = staticmethod(activity_update), staticmethod(activity_delete)
+    synonyms, own_prefix = spellings.ACTIVITY_SYNONYMS, spellings.ACTIVITY_PREFIX
 
     text_targets = ACTIVITY_TEXT
     later_targets = ("occurred_at", "time")  # a date column and maybe a separate time column

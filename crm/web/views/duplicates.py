@@ -4,8 +4,6 @@ change log, the other record deleted through the normal path)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -15,53 +13,28 @@ from django.views.decorators.http import require_http_methods
 from crm.access.policy import policy_for
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError
 from crm.customization.validation import definitions
-from crm.dataio import merge, scans
+from crm.dataio import duplicates, scans
 from crm.dataio.models import ScanStatus
-from crm.records.models import Company, Contact
 from crm.records.selectors import get_for
 from crm.records.services import common
-from crm.records.services import companies as company_service
 from crm.web.views.helpers import page_errors
 
 PAIRS_SHOWN = 100
 MIN_SCORE = 45
 
 
-@dataclass(frozen=True)
-class MergeType:
-    model: type
-    merge: object
-    fields: tuple[str, ...]  # the fields a user chooses between, in page order
-    related: tuple[str, ...]
+def _type_or_404(object_type: str):
+    """(record type, its duplicate spec), from the registry."""
+    try:
+        return duplicates.type_of(object_type)
+    except BadRequest:
+        names = duplicates.spoken([rt.plural for rt in duplicates.with_duplicates()], "and")
+        raise Http404(f"Duplicates are found for {names or 'no record type'}.") from None
 
 
-TYPES = {
-    "contacts": MergeType(
-        Contact,
-        merge.contact_merge,
-        # name is rebuilt from first and last name; consent (flag, time, source) moves as one choice.
-        ("first_name", "last_name", "email", "phone", "title", "company", "owner", "lifecycle_stage", "source")
-        + ("email_opt_in", "street", "city", "region", "postal_code", "country"),
-        ("owner", "company"),
-    ),
-    "companies": MergeType(
-        Company,
-        merge.company_merge,
-        ("name", "domain") + tuple(f for f in company_service.FIELDS if f != "name"),
-        ("owner", "parent"),
-    ),
-}
-
-
-def _type_or_404(object_type: str) -> MergeType:
-    if object_type not in TYPES:
-        raise Http404("Duplicates are found for contacts and companies.")
-    return TYPES[object_type]
-
-
-def _may_merge(user, model) -> bool:
+def _may_merge(user, rt) -> bool:
     policy = policy_for(user)
-    return policy.allows(model.object_type, "change") and policy.allows(model.object_type, "delete")
+    return policy.allows(rt.object_type, "change") and policy.allows(rt.object_type, "delete")
 
 
 @login_required
@@ -70,8 +43,8 @@ def _may_merge(user, model) -> bool:
 def pair_list(request, object_type: str):
     """The user's latest duplicate scan (a worker runs it: at a million contacts it takes tens of
     seconds); POST starts a new one. While it runs, the page polls and reloads itself when done."""
-    spec = _type_or_404(object_type)
-    common.require(request.user, spec.model, "view")
+    rt, spec = _type_or_404(object_type)
+    common.require(request.user, rt.model, "view")
     if request.method == "POST":
         scans.start(request.user, object_type)
         return redirect("web:duplicates", object_type)
@@ -86,19 +59,20 @@ def pair_list(request, object_type: str):
     rows = []
     if scan is not None and scan.status == ScanStatus.DONE:
         pairs, records = scans.visible_pairs(request.user, scan, PAIRS_SHOWN)
-        related = spec.model.objects.select_related(*spec.related).in_bulk(list(records))
+        related = rt.objects().select_related(*spec.related).in_bulk(list(records))
         rows = [
             {"a": related[p["a"]["id"]], "b": related[p["b"]["id"]], "score": p["score"], "reasons": p["reasons"]}
             for p in pairs
         ]
     context = {
         "object_type": object_type,
-        "noun": spec.model._meta.verbose_name_plural,
+        "noun": rt.plural,
+        "others": [other for other in duplicates.with_duplicates() if other.slug != object_type],
         "scan": scan,
         "running": running,
         "pairs": rows,
         "shown": PAIRS_SHOWN,
-        "may_merge": _may_merge(request.user, spec.model),
+        "may_merge": _may_merge(request.user, rt),
     }
     return render(request, "web/duplicates/list.html", context)
 
@@ -122,15 +96,15 @@ def _raw(obj, name: str):
     return getattr(obj, obj._meta.get_field(name).attname)
 
 
-def _differences(spec: MergeType, a, b) -> list[dict]:
+def _differences(rt, spec: duplicates.DuplicateSpec, a, b) -> list[dict]:
     """Fields whose values differ (and are not both empty): the user picks one side of each."""
     rows = []
     for name in spec.fields:
         if _raw(a, name) == _raw(b, name):
             continue
-        label = str(spec.model._meta.get_field(name).verbose_name).capitalize()
+        label = str(rt.model._meta.get_field(name).verbose_name).capitalize()
         rows.append({"key": name, "label": label, "a": _shown(a, name), "b": _shown(b, name)})
-    for key, field in definitions(spec.model.object_type).items():
+    for key, field in definitions(rt.object_type).items():
         mine, theirs = (a.custom_fields or {}).get(key), (b.custom_fields or {}).get(key)
         if mine != theirs:
             rows.append({"key": f"cf_{key}", "label": field.label, "a": _cf(mine), "b": _cf(theirs)})
@@ -160,17 +134,15 @@ def _choices(post, rows: list[dict], survivor_side: str) -> dict[str, str]:
 @page_errors
 @require_http_methods(["GET", "POST"])
 def merge_pair(request, object_type: str, a: int, b: int):
-    spec = _type_or_404(object_type)
+    rt, spec = _type_or_404(object_type)
     if a == b:
         raise Http404("A record cannot be merged with itself.")
     # Both must be visible and changeable (scope does not depend on the action), and one is deleted.
-    qs = spec.model.objects.select_related(*spec.related)
+    qs = rt.objects().select_related(*spec.related)
     rec_a, rec_b = get_for(qs, request.user, a, "change"), get_for(qs, request.user, b, "change")
-    if not _may_merge(request.user, spec.model):
-        raise PermissionDenied(
-            f"Merging needs the change and delete permissions on {spec.model._meta.verbose_name_plural}."
-        )
-    rows = _differences(spec, rec_a, rec_b)
+    if not _may_merge(request.user, rt):
+        raise PermissionDenied(f"Merging needs the change and delete permissions on {rt.plural}.")
+    rows = _differences(rt, spec, rec_a, rec_b)
     error = None
     if request.method == "POST":
         survivor_side = request.POST.get("survivor", "a")
@@ -190,8 +162,8 @@ def merge_pair(request, object_type: str, a: int, b: int):
             return redirect("web:record-detail", object_type, merged.pk)
     context = {
         "object_type": object_type,
-        "noun": spec.model._meta.verbose_name_plural,
-        "singular": spec.model._meta.verbose_name,
+        "noun": rt.plural,
+        "singular": rt.singular,
         "a": rec_a,
         "b": rec_b,
         "rows": rows,
