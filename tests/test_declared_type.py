@@ -207,3 +207,26 @@ def test_the_cli_imports_gadgets(tinker, tmp_path):
     out = io.StringIO()
     call_command("import", "undo", str(ImportBatch.objects.get().pk), "--user", "tinker", stdout=out)
     assert "1 records removed" in out.getvalue() and not Gadget.objects.exists()
+
+
+def test_the_menu_is_read_from_the_registry(tinker, manager):
+    import re
+
+    def menu(user) -> list[str]:
+        nav = page(user).get("/").content.decode().split('<nav class="mainnav"', 1)[1].split("</nav>", 1)[0]
+        return re.findall(r'<a href="([^"]+)"', nav)
+
+    assert menu(manager)[:8] == [
+        "/",
+        "/companies/",
+        "/contacts/",
+        "/leads/",
+        "/deals/",
+        "/board/",
+        "/tasks/",
+        "/imports/",
+    ]
+    assert "/gadgets/" not in menu(manager)  # the manager's role grants no gadgets
+    assert menu(tinker) == ["/", "/gadgets/", "/imports/"]  # gadgets are importable, and the role may add them
+    viewer = user_with("gadget_viewer", {"gadget": ["view"]})
+    assert menu(viewer) == ["/", "/gadgets/"]  # nothing it may add: no Imports

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from crm.core import recordtypes
 from crm.core.recordtypes import RecordField, RecordType
+from crm.dataio.importers import importable
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,15 @@ def slug_of_type(object_type: str) -> str | None:
 
 
 def menu_kinds(policy) -> list[Kind]:
-    """The custom types the main menu lists after the built-in ones: those not archived that the
-    user's role may view."""
+    """The main menu's record types, in declaration order (built-in, then defined at run time): those
+    with pages, not archived, that the user's role may view."""
     return [
         Kind(rt)
         for rt in recordtypes.all_types()
-        if rt.run_time and rt.pages and not rt.extra.get("archived") and policy.allows(rt.object_type, "view")
+        if rt.pages and not rt.extra.get("archived") and policy.allows(rt.object_type, "view")
     ]
+
+
+def may_import_any(policy) -> bool:
+    """Whether the menu shows Imports: the role may add records of a type that can be imported."""
+    return any(policy.allows(recordtypes.by_slug(slug).object_type, "add") for slug in importable())

@@ -107,10 +107,17 @@ def starts_with(text, prefix) -> bool:
 
 @register.simple_tag(takes_context=True)
 def menu_kinds(context) -> list:
-    """The custom object types of the main menu (not archived, viewable by the user)."""
+    """The record types of the main menu (with pages, not archived, viewable by the user)."""
     from crm.web.registry import menu_kinds as kinds
 
     return kinds(policy_for(context["request"].user))
+
+
+@register.simple_tag(takes_context=True)
+def may_import_any(context) -> bool:
+    from crm.web.registry import may_import_any as may
+
+    return may(policy_for(context["request"].user))
 
 
 @register.filter
