@@ -181,6 +181,10 @@ def _number(raw) -> float:
     # Stored as a JSON float: a value beyond its range would become inf, which JSON cannot hold.
     if not number.is_finite() or not math.isfinite(float(number)):
         raise ValueError("Must be a finite number.")
+    # Nor is a number kept that the float would change (0.1 stays 0.1; 12345678901234567.89 would not):
+    # up to 15 significant digits always come back as written.
+    if decimal.Decimal(repr(float(number))) != number:
+        raise ValueError("Too many digits to keep exactly: at most 15 significant digits.")
     return float(number)
 
 

@@ -36,6 +36,18 @@ def test_money_is_an_amount_with_its_currency(boss):
     assert stored == {"budget": {"amount": 12.5, "currency": "EUR"}}
 
 
+def test_amounts_come_back_exactly_as_written(boss):
+    """Kept as JSON numbers: a value is refused rather than changed by the float."""
+    define(boss, "contact", "budget", "money")
+    define(boss, "contact", "ratio", "decimal")
+    for amount in ("0.1", "999999999999.99", "-7.05"):
+        stored = clean_custom_fields("contact", {"budget": {"amount": amount, "currency": "EUR"}, "ratio": amount})
+        assert repr(stored["budget"]["amount"]) == amount and repr(stored["ratio"]) == amount
+    with pytest.raises(ValidationFailed) as exc:
+        clean_custom_fields("contact", {"ratio": "0.12345678901234567"})
+    assert "15 significant digits" in exc.value.fields["custom_fields.ratio"]
+
+
 @pytest.mark.parametrize(
     "raw,message",
     [
@@ -46,6 +58,7 @@ def test_money_is_an_amount_with_its_currency(boss):
         ({"amount": "Infinity", "currency": "EUR"}, "finite"),
         ({"amount": 5, "currency": "EURO"}, "three-letter code"),
         ({"amount": 5, "currency": 978}, "three-letter code"),
+        ({"amount": "12345678901234567.89", "currency": "EUR"}, "at most 15 significant digits"),
     ],
 )
 def test_bad_money_names_the_field(boss, raw, message):
