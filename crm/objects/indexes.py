@@ -61,10 +61,17 @@ def sync(keys) -> None:
     with connection.cursor() as cursor:
         for key in sorted(set(keys)):
             want, have = wanted(key), exists(cursor, key)
-            if want and not have:
-                cursor.execute(create_sql(key, connection.vendor))
-            elif have and not want:
-                cursor.execute(drop_sql(key))
+            if want != have:
+                _settle_deferred_checks()
+                cursor.execute(create_sql(key, connection.vendor) if want else drop_sql(key))
+
+
+def _settle_deferred_checks() -> None:
+    """PostgreSQL refuses to index a table with deferred foreign-key checks still pending from this
+    transaction's writes ("pending trigger events"). Django's check_constraints runs them now (SET
+    CONSTRAINTS ALL IMMEDIATE) and defers the later ones again, as Django's foreign keys are."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        connection.check_constraints()
 
 
 def _remember_key(sender, instance: CustomField, **_kwargs) -> None:

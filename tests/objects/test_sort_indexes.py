@@ -128,3 +128,15 @@ def test_the_list_sorted_by_a_value_reads_the_index(boss, sort):
     [sql] = [q["sql"] for q in ctx.captured_queries if "ORDER BY" in q["sql"] and "objects_customrecord" in q["sql"]]
     later = plan(sql)
     assert "cr_v_seats" in later and "TEMP B-TREE" not in later and "Sort" not in later, later
+
+
+def test_a_field_added_in_the_transaction_that_wrote_records(boss):
+    """PostgreSQL refuses CREATE INDEX while that transaction's foreign-key checks are pending."""
+    vehicle = make(boss, fields=[])
+    CustomRecord.objects.create(type=vehicle, name="Van", owner=boss)
+    data = {"object_type": "vehicle", "key": "seats", "label": "Seats", "field_type": "integer"}
+    field_services.custom_field_create(actor=boss, data=data)
+    assert indexed() == {"seats"}
+    CustomRecord.objects.create(type=vehicle, name="Bus", owner=boss, custom_fields={"seats": 40})
+    field_services.custom_field_delete(field(vehicle, "seats"), actor=boss, confirm=True)
+    assert indexed() == set()
