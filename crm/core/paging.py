@@ -1,5 +1,10 @@
 """Cursor (keyset) pagination over a sort key plus id: fast on page 1 and on page 20,000 alike,
-with no COUNT(*). Nulls sort last in both directions on both databases."""
+with no COUNT(*). Nulls sort last in both directions on both databases.
+
+A custom field (a key of the JSON column ``custom_fields``) is paged in two phases, each of which an
+index serves: first the rows that have a value, by (value, id) with a plain ORDER BY on the very
+expression the objects app indexes (``json_value_sql``; crm/objects/indexes.py); then the rows
+without one (missing key, JSON null), by id. A cursor's value says its phase: ``null`` is the second."""
 
 from __future__ import annotations
 
@@ -12,8 +17,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Case, F, IntegerField, JSONField, Q, QuerySet, Value, When
-from django.db.models.fields.json import KeyTransform
+from django.db.models import BooleanField, F, Func, JSONField, Q, QuerySet
+from django.db.models.fields.json import compile_json_path
 
 from crm.core.errors import BadRequest
 
@@ -40,12 +45,55 @@ def parse_sort(raw: str | None, allowed: dict[str, str], default: str) -> Sort:
     return Sort(allowed[name], descending)
 
 
-def _expr(sort: Sort):
-    if _is_custom(sort):
-        value = KeyTransform(sort.path.split("__", 1)[1], "custom_fields")
-        # JSON null as SQL NULL, so the empty rows (sorted last) are ordered by id alone.
-        return Case(When(~_empty(sort), then=value), default=None, output_field=JSONField())
-    return F(sort.path)
+def json_value_sql(column: str, key: str, vendor: str) -> str:
+    """SQL of the value under ``key`` of a JSON column, as the per-field indexes hold it. The key is
+    written as a literal (never a parameter): SQLite matches an index expression only against the
+    same text, constants included. Keys are ``[a-z][a-z0-9_]*`` (CustomField.key); quotes are
+    doubled anyway, and ``%`` is doubled for the driver's parameter style."""
+    if vendor == "postgresql":
+        literal = key
+    else:
+        literal = compile_json_path([key])  # '$."seats"', as Django's own lookups read it
+    literal = "'" + literal.replace("'", "''").replace("%", "%%") + "'"
+    if vendor == "postgresql":
+        return f"({column} -> {literal})"
+    return f"json_extract({column}, {literal})"
+
+
+class JsonValue(Func):
+    """A custom field's value, in the form its index holds (the ORDER BY of phase one)."""
+
+    output_field = JSONField()
+
+    def __init__(self, key: str):
+        super().__init__(F("custom_fields"))
+        self.key = key
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        return json_value_sql(column, self.key, connection.vendor), params
+
+
+class _Seek(Func):
+    """(value, id) strictly after a cursor's in the sort's direction: one row-value comparison, which
+    both databases answer with a range of the (type, value, id) index."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, key: str, value, pk: int, descending: bool):
+        super().__init__(F("custom_fields"), F("pk"))
+        self.key, self.value, self.pk, self.descending = key, value, pk, descending
+
+    def as_sql(self, compiler, connection, **extra):
+        (column, params), (id_column, id_params) = (compiler.compile(e) for e in self.get_source_expressions())
+        value = json_value_sql(column, self.key, connection.vendor)
+        if connection.vendor == "postgresql":
+            rhs, param = "%s::jsonb", json.dumps(self.value)
+        else:
+            rhs, param = "%s", self.value  # json_extract gives SQL numbers, text and 1/0 for booleans
+        op = "<" if self.descending else ">"
+        return f"(({value}, {id_column}) {op} ({rhs}, %s))", (*params, *id_params, param, self.pk)
 
 
 def _encode(value):
@@ -161,41 +209,61 @@ def _empty(sort: Sort) -> Q:
 
 
 def _after(sort: Sort, value, pk: int) -> Q:
-    """Rows strictly after (value, pk) in the order (empty values last, id in the sort's direction)."""
+    """Rows strictly after (value, pk) in the order (nulls last, id in the sort's direction)."""
     path = sort.path
     gt = "lt" if sort.descending else "gt"
     if value is None:
         return _empty(sort) & Q(**{f"pk__{gt}": pk})
     later = Q(**{f"{path}__{gt}": value}) | Q(**{path: value, f"pk__{gt}": pk})
-    if _is_custom(sort):
-        later &= ~_empty(sort)  # SQLite compares a JSON null as the text 'null', above any number
     return later | _empty(sort)
 
 
 def page(qs: QuerySet, sort: Sort, *, limit: int, cursor: str | None) -> tuple[list, str | None]:
-    expr = _expr(sort)
-    # NULLS LAST only where a NULL can occur: on PostgreSQL "DESC NULLS LAST" cannot walk a plain
-    # index backwards, so a NOT NULL column sorted newest first would sort the whole match set.
-    nulls = {"nulls_last": True} if _nullable(qs.model, sort) else {}
-    order = expr.desc(**nulls) if sort.descending else expr.asc(**nulls)
-    by_id = "-pk" if sort.descending else "pk"
+    value, pk = decode_cursor(cursor, sort, qs.model) if cursor else (None, None)
     if _is_custom(sort):
-        # Missing keys and JSON nulls together, last. (Model fields keep a plain ORDER BY, which an
-        # index such as (name, id) serves without sorting the table.)
-        last_if_empty = Case(When(_empty(sort), then=Value(1)), default=Value(0), output_field=IntegerField())
-        qs = qs.order_by(last_if_empty, order, by_id)
+        rows = _custom_rows(qs, sort, limit + 1, value, pk, started=cursor is not None)
     else:
-        qs = qs.order_by(order, by_id)
-    if cursor:
-        value, pk = decode_cursor(cursor, sort, qs.model)
-        qs = qs.filter(_after(sort, value, pk))
-    rows = list(qs[: limit + 1])
+        rows = _model_rows(qs, sort, limit + 1, value, pk)
     more = len(rows) > limit
     rows = rows[:limit]
     if not more:
         return rows, None
     last = rows[-1]
     return rows, encode_cursor(_value_of(last, sort.path), last.pk, sort)
+
+
+def _model_rows(qs: QuerySet, sort: Sort, n: int, value, pk: int | None) -> list:
+    expr = F(sort.path)
+    # NULLS LAST only where a NULL can occur: on PostgreSQL "DESC NULLS LAST" cannot walk a plain
+    # index backwards, so a NOT NULL column sorted newest first would sort the whole match set.
+    nulls = {"nulls_last": True} if _nullable(qs.model, sort) else {}
+    order = expr.desc(**nulls) if sort.descending else expr.asc(**nulls)
+    qs = qs.order_by(order, "-pk" if sort.descending else "pk")
+    if pk is not None:
+        qs = qs.filter(_after(sort, value, pk))
+    return list(qs[:n])
+
+
+def _custom_rows(qs: QuerySet, sort: Sort, n: int, value, pk: int | None, *, started: bool) -> list:
+    """Phase one (rows with a value, by value then id), then phase two (the empty ones, by id)."""
+    key = sort.path.split("__", 1)[1]
+    rows: list = []
+    if not started or value is not None:  # a cursor with a null value is already in phase two
+        value_expr = JsonValue(key)
+        # A plain ORDER BY (PostgreSQL: DESC means NULLS FIRST, but no NULL is left) so an index on
+        # (type, value, id), walked forwards or backwards, gives the rows in order.
+        order = value_expr.desc() if sort.descending else value_expr.asc()
+        first = qs.filter(~_empty(sort)).order_by(order, "-pk" if sort.descending else "pk")
+        if started:
+            first = first.filter(_Seek(key, value, pk, sort.descending))
+        rows = list(first[:n])
+        pk = None  # phase two starts at its beginning
+    if len(rows) < n:
+        second = qs.filter(_empty(sort)).order_by("-pk" if sort.descending else "pk")
+        if pk is not None:
+            second = second.filter(**{"pk__lt" if sort.descending else "pk__gt": pk})
+        rows += list(second[: n - len(rows)])
+    return rows
 
 
 def _value_of(obj, path: str):

@@ -2,8 +2,8 @@
 
 All custom records share one table: the values are in RecordModel's ``custom_fields`` JSON column, described
 by ``crm.customization.CustomField`` rows whose ``object_type`` is the type's key. No table is created or
-altered at run time; a hot field gets an expression index when the benchmark shows it needs one
-(docs/architecture.md, "Custom objects").
+altered at run time; each sortable value key gets an expression index (crm/objects/indexes.py), so a
+list sorted by a value reads it from an index (docs/architecture.md, "Custom objects").
 """
 
 from __future__ import annotations
