@@ -15,7 +15,7 @@ PAGE = 51  # a page of 50 and the one that tells there is a next page
 def value(key: str) -> str:
     """The expression of a custom field's value (keys are the seed's own, never user input)."""
     if connection.vendor == "sqlite":
-        return f"json_extract(custom_fields, '$.{key}')"
+        return f"json_extract(custom_fields, '$.\"{key}\"')"  # as Django quotes it: the index matches this text
     return f"(custom_fields -> '{key}')"
 
 
