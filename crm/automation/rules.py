@@ -46,7 +46,6 @@ def _validate(rule: Rule) -> None:
 def _trigger_errors(rule: Rule) -> dict:
     opts = rule.trigger or {}
     kind = rule.trigger_type
-    model = conditions.models_by_type()[rule.object_type]
     if kind in ("stage_changed", "won", "lost") and rule.object_type != "deal":
         return {"trigger_type": "Stage triggers are for deals."}
     if kind == "task_overdue" and rule.object_type != "task":
@@ -56,7 +55,7 @@ def _trigger_errors(rule: Rule) -> dict:
     if kind == "field_changed" and not opts.get("field"):
         return {"trigger.field": "Say which field."}
     if kind == "date":
-        names = {f.name for f in model._meta.concrete_fields if f.get_internal_type() in ("DateField", "DateTimeField")}
+        names = set(triggers.date_fields(rule.object_type))
         if opts.get("field") not in names:
             return {"trigger.field": f"A date field of {rule.object_type}: {', '.join(sorted(names))}."}
         for key in ("offset_days", "offset_hours"):

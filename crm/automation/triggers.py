@@ -12,10 +12,14 @@ import zoneinfo
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from crm.automation import conditions, jobs
 from crm.automation.models import Rule, RuleFiring, RuleRun, RunStatus
-from crm.core import events
+from crm.core import events, recordtypes
+from crm.customization.models import FieldType
+from crm.customization.validation import definitions
 
 log = logging.getLogger("crm.automation")
 
@@ -102,9 +106,28 @@ def date_spec(rule: Rule) -> tuple[str, dt.timedelta]:
     return opts.get("field", ""), offset
 
 
-def _bound(field, moment: dt.datetime):
+def date_fields(object_type: str) -> dict[str, tuple[models.Expression, bool]]:
+    """The fields a date rule may name: name -> (the value as a date or datetime, whether a datetime).
+    The model's date columns, and the custom date fields: ``cf_<key>`` on a declared type, the key on a
+    custom object type (as its filters name them), read from the JSON and cast to a date."""
+    rt = recordtypes.by_type(object_type)
+    found = {
+        f.name: (models.F(f.name), isinstance(f, models.DateTimeField))
+        for f in rt.model._meta.concrete_fields
+        if isinstance(f, models.DateField)
+    }
+    prefix = "" if rt.run_time else "cf_"
+    for key, field in definitions(object_type).items():
+        if field.field_type in (FieldType.DATE, FieldType.DATETIME):
+            is_datetime = field.field_type == FieldType.DATETIME
+            out = models.DateTimeField() if is_datetime else models.DateField()
+            found[f"{prefix}{key}"] = (Cast(KeyTextTransform(key, "custom_fields"), out), is_datetime)
+    return found
+
+
+def _bound(is_datetime: bool, moment: dt.datetime):
     """The value of a date or datetime field that corresponds to ``moment`` (dates in TIME_ZONE)."""
-    if isinstance(field, models.DateTimeField):
+    if is_datetime:
         return moment
     return moment.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
 
@@ -122,23 +145,20 @@ def fire_date_rules(now) -> int:
 
 def _fire_date_rule(rule: Rule, now) -> int:
     field_name, offset = date_spec(rule)
-    model = conditions.models_by_type()[rule.object_type]
-    field = model._meta.get_field(field_name)
-    is_datetime = isinstance(field, models.DateTimeField)
+    expression, is_datetime = date_fields(rule.object_type)[field_name]
     value_col = "value_at" if is_datetime else "value_date"
-    done = RuleFiring.objects.filter(
-        rule=rule, object_id=models.OuterRef("pk"), **{value_col: models.OuterRef(field_name)}
-    )
+    done = RuleFiring.objects.filter(rule=rule, object_id=models.OuterRef("pk"), **{value_col: models.OuterRef("_due")})
     # The record's date plus the offset is the fire time: due when it is past, and after the rule existed.
-    window = {
-        f"{field_name}__lte": _bound(field, now - offset),
-        f"{field_name}__gte": _bound(field, rule.created_at - offset),
-    }
-    qs = conditions.records_of(rule.object_type).filter(**window).exclude(models.Exists(done))
+    qs = (
+        conditions.records_of(rule.object_type)
+        .annotate(_due=expression)
+        .filter(_due__lte=_bound(is_datetime, now - offset), _due__gte=_bound(is_datetime, rule.created_at - offset))
+        .exclude(models.Exists(done))
+    )
     if rule.trigger_type == "task_overdue":
         qs = qs.filter(status__in=["open", "in_progress"])
     fired = 0
-    for obj_id, value in qs.order_by(field_name, "pk").values_list("pk", field_name)[:BATCH]:
+    for obj_id, value in qs.order_by("_due", "pk").values_list("pk", "_due")[:BATCH]:
         key = value.isoformat()
         try:
             with transaction.atomic():
