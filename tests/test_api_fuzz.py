@@ -58,16 +58,21 @@ def test_record_operations_answer_as_declared(app, admin_user, pipeline, kind):
             _fuzz(schema[path][method], kind, path, admin_user, token)
 
 
-def _fuzz(operation, kind, path, user, token):
-
-    @settings(
-        max_examples=EXAMPLES,
+def fuzzing(examples: int):
+    """Hypothesis settings of every fuzz test: a fixed number of derandomized examples, no example
+    database, no deadline (the first request of a process is slow)."""
+    return settings(
+        max_examples=examples,
         deadline=None,
         database=None,
         derandomize=True,
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
+
+
+def _fuzz(operation, kind, path, user, token):
+    @fuzzing(EXAMPLES)
     @given(case=operation.as_strategy())
     def check(case):
         if "pk" in (case.path_parameters or {}):  # a record that exists, so the operation does its work

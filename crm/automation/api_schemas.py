@@ -7,14 +7,14 @@ the document when it is served (crm/api/openapi.py, ``declare_record_type_names`
 
 from typing import Annotated, Literal
 
-from ninja import Schema
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from crm.api.openapi import RECORD_TYPE_KEY
 from crm.api.patterns import WEB_URL
 from crm.automation.models import WebForm, WebhookSubscription
 from crm.automation.notifications import KINDS
 from crm.automation.webhooks import EVENT_TYPES
+from crm.records.api.schemas.common import Id, In
 
 
 def _text(model, name: str, *, required: bool = True):
@@ -34,9 +34,8 @@ EventType = Literal[EVENT_TYPES]
 RecordTypeKey = Annotated[str, Field(max_length=30, json_schema_extra={RECORD_TYPE_KEY: True})]
 
 
-class Body(Schema):
-    # python-re: the URL pattern looks ahead (the host's length), which pydantic's default engine cannot.
-    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+class Body(In):
+    """Unknown keys refused, no NUL in any text, declared in the schema (the records' bodies' rules)."""
 
 
 class WebhookIn(Body):
@@ -58,7 +57,6 @@ class WebhookPatch(Body):
 
 
 FormSlug = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[-a-zA-Z0-9_]+$")]
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class FormIn(Body):
@@ -66,7 +64,7 @@ class FormIn(Body):
     name: _text(WebForm, "name")
     owner_id: Id | None = Field(None, description="A user's id (the owner of new leads).")
     assign_team_id: Id | None = Field(None, description="A team's id (round-robin among its members).")
-    lead_source: _text(WebForm, "lead_source", required=False) = "web form"
+    lead_source: _text(WebForm, "lead_source") = "web form"
 
 
 class PreferenceIn(Body):

@@ -5,13 +5,13 @@ not yet taken)."""
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from crm.access.models import ApiToken
 from crm.automation import webforms, webhooks
-from tests.test_api_fuzz import app  # noqa: F401  (the fixture)
+from tests.test_api_fuzz import app, fuzzing  # noqa: F401  (app: the fixture)
 
 pytestmark = pytest.mark.django_db
 EXAMPLES = 10
@@ -39,14 +39,7 @@ def _existing_pk(path: str, user) -> int:
 
 
 def _fuzz(operation, user, token):
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzzing(EXAMPLES)
     @given(case=operation.as_strategy())
     def check(case):
         if "pk" in (case.path_parameters or {}):
