@@ -94,6 +94,12 @@ def admin_user(db):
 
 
 @pytest.fixture
+def boss(admin_user):
+    """An admin, by the name the custom-object tests use."""
+    return admin_user
+
+
+@pytest.fixture
 def readonly(db):
     return UserFactory(username="viewer", role="read-only")
 

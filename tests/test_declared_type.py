@@ -19,16 +19,10 @@ from crm.dataio.models import ImportBatch, ImportRow
 from tests.automation.conftest import IMMEDIATE
 from tests.conftest import Api
 from tests.declared_app.models import Gadget
-from tests.factories import UserFactory
 from tests.objects.conftest import user_with
 
 pytestmark = pytest.mark.django_db
 ALL = ["view", "add", "change", "delete", "export"]
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
 
 
 @pytest.fixture

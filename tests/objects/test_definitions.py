@@ -9,16 +9,10 @@ from crm.customization.models import CustomField
 from crm.customization.services import custom_field_create, custom_field_delete, custom_field_update
 from crm.objects import services
 from crm.objects.models import CustomRecord, ObjectType
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 VEHICLE = {"key": "vehicle", "singular": "Vehicle", "plural": "Vehicles", "slug": "vehicles", "colour": "#1E40AF"}
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
 
 
 def create(boss, **overrides):

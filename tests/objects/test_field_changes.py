@@ -13,11 +13,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
-
-
-@pytest.fixture
 def code(boss):
     data = {"object_type": "contact", "key": "code", "label": "Code", "field_type": "text"}
     return custom_field_create(actor=boss, data=data)

@@ -7,15 +7,10 @@ from crm.core.errors import ValidationFailed
 from crm.customization.models import CustomField
 from crm.customization.services import custom_field_create, custom_field_update
 from crm.customization.validation import clean_custom_fields
-from tests.factories import CompanyFactory, ContactFactory, UserFactory
+from tests.factories import CompanyFactory, ContactFactory
 from tests.objects.conftest import make_type
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
 
 
 def define(boss, object_type, key, field_type, **kw) -> CustomField:

@@ -8,14 +8,9 @@ from crm.customization.services import custom_field_create
 from crm.objects import services
 from crm.objects.models import CustomRecord
 from crm.objects.records import record_create, record_delete, record_update
-from tests.factories import CompanyFactory, UserFactory
+from tests.factories import CompanyFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
 
 
 @pytest.fixture

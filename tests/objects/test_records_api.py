@@ -28,11 +28,6 @@ FIELDS = [
 
 
 @pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
-
-
-@pytest.fixture
 def vehicle(boss):
     data = {"key": "vehicle", "singular": "Vehicle", "plural": "Vehicles", "slug": "vehicles", "fields": FIELDS}
     return services.object_type_create(actor=boss, data=data)

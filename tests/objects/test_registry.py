@@ -12,7 +12,6 @@ from crm.objects import services
 from crm.objects.models import CustomRecord, ObjectType, TypeGeneration
 from crm.records.models import Activity
 from crm.records.services.activities import activity_create
-from tests.factories import UserFactory
 from tests.objects.conftest import user_with
 
 pytestmark = pytest.mark.django_db
@@ -26,11 +25,6 @@ FIELDS = [
     {"key": "plate", "label": "Plate", "field_type": "text", "searchable": True},
     {"key": "bought", "label": "Bought", "field_type": "date"},
 ]
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
 
 
 @pytest.fixture

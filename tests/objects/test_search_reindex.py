@@ -15,14 +15,8 @@ from crm.search import reindex
 from crm.search.backends import backend
 from tests.automation.conftest import IMMEDIATE
 from tests.conftest import Api
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
 
 
 @pytest.fixture

@@ -17,11 +17,6 @@ VEHICLE = {"key": "vehicle", "slug": "vehicles", "singular": "Vehicle", "plural"
 
 
 @pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
-
-
-@pytest.fixture
 def browser(boss):
     """A logged-in client that sends the CSRF token like a browser (CSRF checks on)."""
     client = Client(enforce_csrf_checks=True)

@@ -13,7 +13,6 @@ from crm.customization import services as field_services
 from crm.objects import indexes, services
 from crm.objects.models import CustomRecord
 from tests.conftest import Api
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 FIELDS = [
@@ -23,11 +22,6 @@ FIELDS = [
     {"key": "price", "label": "Price", "field_type": "money"},
     {"key": "notes", "label": "Notes", "field_type": "long_text"},
 ]
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
 
 
 def make(boss, key="vehicle", fields=FIELDS):

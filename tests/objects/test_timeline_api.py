@@ -7,15 +7,9 @@ from crm.objects import services
 from crm.objects.records import record_create, record_update
 from crm.records.services.activities import activity_create, task_create
 from tests.conftest import Api
-from tests.factories import UserFactory
 from tests.objects.conftest import ALL, user_with
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
 
 
 @pytest.fixture

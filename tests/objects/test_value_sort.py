@@ -6,7 +6,6 @@ import pytest
 from crm.objects import services
 from crm.objects.models import CustomRecord
 from tests.conftest import Api
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 BASE = "/objects/vehicles"
@@ -18,11 +17,6 @@ FIELDS = [
 # (seats, model, eco) per record; None is a JSON null, "-" a missing key.
 ROWS = [(4, "b", True), ("-", "-", "-"), (2, "a", False), (None, None, None), (4, "b", False), (9, "c", True),
         ("-", "a", "-"), (2, None, True), (None, "-", None)]  # fmt: skip
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from crm.search.index import rebuild
 from crm.search.registry import code_of, searchables
 from tests.automation.conftest import IMMEDIATE
 from tests.conftest import Api
-from tests.factories import UserFactory
 from tests.objects.conftest import user_with
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +30,6 @@ FIELDS = [
     {"key": "hotline", "label": "Hotline", "field_type": "phone", "searchable": True},
     {"key": "notes", "label": "Notes", "field_type": "text"},
 ]
-
-
-@pytest.fixture
-def boss(db):
-    return UserFactory(username="boss", role="admin")
 
 
 @pytest.fixture
