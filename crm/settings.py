@@ -188,8 +188,9 @@ SSO_BREAK_GLASS = env_bool("SSO_BREAK_GLASS", False)
 # mozilla-django-oidc's views are ours (refusals get a page, endpoints may come from discovery).
 OIDC_AUTHENTICATE_CLASS = "crm.access.sso_views.SsoAuthenticateView"
 OIDC_CALLBACK_CLASS = "crm.access.sso_views.SsoCallbackView"
+# Added after the backends listed above (ModelBackend when none are): it answers the SSO callback only.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    *globals().get("AUTHENTICATION_BACKENDS", ["django.contrib.auth.backends.ModelBackend"]),
     "crm.access.sso.SsoBackend",
 ]
 

@@ -122,6 +122,24 @@ def test_groups_map_to_role_and_team_at_every_sign_in(sso, provider):
     assert user.profile.role is None and user.profile.team is None
 
 
+def test_a_mapping_to_a_role_that_does_not_exist_refuses_sign_in(sso, provider, caplog):
+    sso.OIDC_GROUP_ROLES = {"crm-bosses": "no-such-role"}
+    provider.user("typo-tim", groups=["crm-bosses"])
+    client = Client()
+    assert_refused(sso_login(client, provider, "typo-tim"), client, caplog, "does not exist")
+    assert not User.objects.filter(username="typo-tim").exists()
+
+
+def test_group_mapping_settings_are_parsed_in_order_and_bad_entries_named(monkeypatch):
+    from crm.settings import env_mapping
+
+    monkeypatch.setenv("X_MAP", " /crm/admins=admin, crm-reps = sales-rep ,")
+    assert list(env_mapping("X_MAP").items()) == [("/crm/admins", "admin"), ("crm-reps", "sales-rep")]
+    monkeypatch.setenv("X_MAP", "crm-admins=admin,crm-reps")
+    with pytest.raises(ValueError, match="X_MAP: 'crm-reps' is not group=value"):
+        env_mapping("X_MAP")
+
+
 def access_changes(user):
     rows = ObjectChange.objects.filter(object_type="user", object_id=user.pk, action="update")
     return [row for row in rows if "role" in row.changes or "team" in row.changes]
@@ -251,7 +269,8 @@ def test_break_glass_lets_superusers_in_with_their_password_only(sso_only, admin
     assert "Password sign-in is turned off" in r.content.decode() and signed_in(client) is None
 
 
-def test_password_sign_in_is_untouched_without_sso_only(settings, admin_user):
+def test_password_sign_in_is_untouched_without_sso_only_even_with_the_provider_down(settings, admin_user):
     settings.OIDC_ENABLED = True
+    settings.OIDC_ISSUER = "http://127.0.0.1:9"  # the SSO backend must not reach out for a password sign-in
     client = Client()
     assert client.post("/login/", {"username": admin_user.username, "password": "pw"}).status_code == 302

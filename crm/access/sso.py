@@ -235,7 +235,11 @@ def mapped_access(claims: dict) -> dict:
     the user has wins; none of them: the default role, and no team. A mapping not configured leaves
     that field alone (an admin sets it). A mapped role or team that does not exist refuses sign-in."""
     groups = claims.get(settings.OIDC_GROUPS_CLAIM) or []
-    groups = {groups} if isinstance(groups, str) else {str(g) for g in groups}
+    if isinstance(groups, str):
+        groups = [groups]
+    elif not isinstance(groups, list):
+        raise SsoRefused(f"the {settings.OIDC_GROUPS_CLAIM!r} claim is not a list: {groups!r}")
+    groups = {str(g) for g in groups}
     access = {}
     if settings.OIDC_GROUP_ROLES:
         slug = next((r for g, r in settings.OIDC_GROUP_ROLES.items() if g in groups), settings.OIDC_DEFAULT_ROLE)
