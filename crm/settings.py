@@ -146,6 +146,54 @@ CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# --- Single sign-on (OpenID Connect, mozilla-django-oidc; crm/access/sso.py) -------------
+# Off unless OIDC_ENABLED. Endpoints come from the provider's discovery document (OIDC_DISCOVERY_URL,
+# or OIDC_ISSUER + /.well-known/openid-configuration) unless given one by one below.
+OIDC_ENABLED = env_bool("OIDC_ENABLED", False)
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip()
+OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "").strip()
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "").strip()
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "").strip()
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "").strip()
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "").strip()
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
+OIDC_LINK_BY_EMAIL = env_bool("OIDC_LINK_BY_EMAIL", False)
+OIDC_DEFAULT_ROLE = os.environ.get("OIDC_DEFAULT_ROLE", "").strip()
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups").strip()
+
+
+def env_mapping(name: str) -> dict[str, str]:
+    """Parses 'idp-group=value,other=value' into an ordered dict (the first listed group a user has wins)."""
+    mapping = {}
+    for item in filter(None, (i.strip() for i in os.environ.get(name, "").split(","))):
+        group, sep, value = item.rpartition("=")
+        if not sep or not group.strip() or not value.strip():
+            raise ValueError(f"{name}: {item!r} is not group=value")
+        mapping[group.strip()] = value.strip()
+    return mapping
+
+
+OIDC_GROUP_ROLES = env_mapping("OIDC_GROUP_ROLES")
+OIDC_GROUP_TEAMS = env_mapping("OIDC_GROUP_TEAMS")
+# SSO_ONLY: no password sign-in on the web form or the admin (API tokens still work); SSO_BREAK_GLASS
+# lets superusers in with their password anyway, for when the identity provider is down.
+SSO_ONLY = env_bool("SSO_ONLY", False)
+SSO_BREAK_GLASS = env_bool("SSO_BREAK_GLASS", False)
+# mozilla-django-oidc's views are ours (refusals get a page, endpoints may come from discovery).
+OIDC_AUTHENTICATE_CLASS = "crm.access.sso_views.SsoAuthenticateView"
+OIDC_CALLBACK_CLASS = "crm.access.sso_views.SsoCallbackView"
+# Added after the backends listed above (ModelBackend when none are): it answers the SSO callback only.
+AUTHENTICATION_BACKENDS = [
+    *globals().get("AUTHENTICATION_BACKENDS", ["django.contrib.auth.backends.ModelBackend"]),
+    "crm.access.sso.SsoBackend",
+]
+
 # --- CRM -----------------------------------------------------------------------------------
 DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "USD")

@@ -6,6 +6,8 @@ from crm.api.root import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # Single sign-on (OpenID Connect): authenticate/ and callback/; they answer 404 unless OIDC_ENABLED.
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("", include("crm.ops.urls")),
     # Before the web app: its routes may take any first segment (a record type's slug); "settings" is reserved.
     path("settings/objects/", include("crm.objects.web.urls")),

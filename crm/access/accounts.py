@@ -7,10 +7,11 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from crm.access.models import Account, Profile
+from crm.access.models import Account, Profile, SsoIdentity
 from crm.access.policy import forget, require_admin
 from crm.audit import changelog, configwrites
 from crm.audit.models import Action
+from crm.core.context import change_context
 from crm.core.errors import ValidationFailed
 
 FIELDS = ("username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser", "date_joined")
@@ -91,6 +92,43 @@ def user_delete(user, *, actor) -> None:
     """Their records keep existing with no owner where the relation allows it (as Django deletes them)."""
     require_admin(actor, "users")
     configwrites.delete(configwrites.locked(Account, user.pk), actor=actor)
+
+
+@transaction.atomic
+def sso_user_create(*, data: dict, issuer: str, subject: str) -> Account:
+    """A user made just in time at their first single sign-on (OIDC_CREATE_USERS): no admin acts, so,
+    as with the first superuser, the change log names the new user as their own actor, with source
+    "sso". No password: they sign in through the identity provider only."""
+    with change_context(source="sso"):
+        account = _create(None, {k: v for k, v in data.items() if k not in ("password", "password_hash")})
+        sso_identity_link(account, issuer=issuer, subject=subject)
+    return account
+
+
+@transaction.atomic
+def sso_identity_link(user, *, issuer: str, subject: str) -> SsoIdentity:
+    """Ties a provider's subject to a user (first sign-in: created, or matched by verified email when
+    OIDC_LINK_BY_EMAIL allows); logged on the user."""
+    with change_context(source="sso"):
+        identity = SsoIdentity(user_id=user.pk, issuer=issuer, subject=subject)
+        configwrites.clean(identity)
+        identity.save(force_insert=True)
+        account = Account.objects.get(pk=user.pk)
+        changelog.log_event(account, account, Action.UPDATE, {"sso_identity": ["", str(identity)]})
+    return identity
+
+
+@transaction.atomic
+def sso_access_sync(user, *, data: dict) -> Account:
+    """The role and team the provider's groups map to, applied at each sign-in; the change log gets
+    a row (actor: the user, source "sso") only when something changed."""
+    with change_context(source="sso"):
+        account = configwrites.locked(Account, user.pk)
+        before = changelog.snapshot(account)
+        _write_profile_and_access(account, {k: data[k] for k in PROFILE_FIELDS if k in data})
+        changelog.log_update(account, account, before)
+        forget(account)
+    return account
 
 
 def _write_profile_and_access(account: Account, data: dict) -> None:

@@ -9,6 +9,7 @@ from crm.access import accounts, services, tokens
 from crm.access.forms import ServiceAdminPasswordChangeForm, acting_admin
 from crm.access.models import ApiToken, Profile, Role, Team
 from crm.access.serviceadmin import AdminOnly, CheckedForm, ServiceAdmin, adopt
+from crm.access.sso_views import AdminPasswordLoginForm
 
 
 class RoleForm(CheckedForm):
@@ -75,6 +76,8 @@ class NewUserWithProfileForm(ProfileFields, AdminUserCreationForm):
 
 
 admin.site.unregister(User)
+# SSO_ONLY closes the admin's password form too (crm/access/sso_views.py).
+admin.site.login_form = AdminPasswordLoginForm
 PROFILE_FIELDSET = ("CRM", {"fields": accounts.PROFILE_FIELDS})
 
 

@@ -116,3 +116,21 @@ class Account(User):
             "groups": sorted(self.groups.values_list("name", flat=True)),
             "user_permissions": sorted(self.user_permissions.values_list("codename", flat=True)),
         }
+
+
+class SsoIdentity(models.Model):
+    """Who a user is at an OpenID Connect provider: the (issuer, subject) pair the provider promises never
+    to reassign. Sign-ins match on it, never on the email address (which the provider may let people change)."""
+
+    change_log_type = "sso_identity"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
