@@ -14,6 +14,7 @@ from crm.core import crypto
 # Only text-like values are encrypted: others are compared, summed or sorted by the database.
 ENCRYPTABLE_TYPES = ("text", "long_text", "email", "phone", "url")
 SHOWN_WHEN_MISSING = "(encrypted: key {kid} missing)"
+SHOWN_WHEN_BROKEN = "(encrypted: cannot be decrypted)"
 
 
 def is_envelope(value) -> bool:
@@ -70,4 +71,6 @@ def reveal(values: dict | None) -> dict:
             out[key] = open_value(value)
         except crypto.KeyMissing as exc:
             out[key] = SHOWN_WHEN_MISSING.format(kid=exc.kid)
+        except crypto.Undecryptable:  # altered in the database, or a key of the same id that is not it
+            out[key] = SHOWN_WHEN_BROKEN
     return out
