@@ -236,3 +236,34 @@ def test_rotation_while_another_thread_writes_leaves_no_value_on_the_old_key(key
     }
     keys.ENCRYPTION_KEYS = [K2]
     assert len(Contact.objects.filter(custom_fields__national_id__h=new_only.lookup_hash("N1"))) <= 1
+
+
+@pytest.mark.django_db
+def test_a_value_under_a_missing_key_reads_as_missing_not_a_server_error(api, boss, secret_contact, keys):
+    keys.ENCRYPTION_KEYS = [K2]  # K1, which sealed the value, is gone
+    r = api(boss).get(f"/contacts/{secret_contact.pk}")
+    assert r.status_code == 200
+    assert r.json()["custom_fields"]["national_id"] == f"(encrypted: key {crypto.kid_of(K1)} missing)"
+    assert api(boss).get("/contacts").status_code == 200
+
+
+@pytest.mark.django_db
+def test_rotate_command_enqueues_a_job_and_status_counts_per_key(boss, secret_contact, keys):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from crm.automation import jobs
+    from crm.automation.models import Job
+
+    keys.ENCRYPTION_KEYS = [K2, K1]
+    out = StringIO()
+    call_command("encryption", "status", stdout=out)
+    assert f"key {crypto.kid_of(K1)} / lookup {crypto.kid_of(LOOKUP)}: 1 values" in out.getvalue()
+    call_command("encryption", "rotate", stdout=StringIO())
+    job = Job.objects.get(kind=rotation.JOB_KIND)
+    assert jobs.run(job.pk) == "done"
+    out = StringIO()
+    call_command("encryption", "status", stdout=out)
+    assert f"key {crypto.kid_of(K2)} / lookup {crypto.kid_of(LOOKUP)}: 1 values" in out.getvalue()
+    assert crypto.kid_of(K1) + " /" not in out.getvalue()
