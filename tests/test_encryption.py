@@ -187,7 +187,7 @@ def _rotate_retrying_locks() -> dict:
     raise AssertionError("the rotation never got past the writer's locks")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as every transactional test here
 def test_rotation_while_another_thread_writes_leaves_no_value_on_the_old_key(keys, boss):
     for key in ("national_id", "iban"):
         data = {"object_type": "contact", "key": key, "label": key, "field_type": "text", "encrypted": True}

@@ -81,13 +81,13 @@ def _swap(model, pk: int, version: int, values: dict, stale: list[str], keyset: 
 
 def rotate(keyset: crypto.KeySet | None = None) -> dict:
     """Passes until one finds no value on an old key (or MAX_PASSES): {"rewritten", "passes", "left"}."""
-    total = 0
+    keyset, total = keyset or crypto.keyset(), 0
     for n in range(1, MAX_PASSES + 1):
         rewritten, skipped = rotate_pass(keyset)
         total += rewritten
         if not rewritten and not skipped:
             return {"rewritten": total, "passes": n, "left": 0}
-    left = sum(n for (kid, _lk), n in status().items() if kid != (keyset or crypto.keyset()).current)
+    left = sum(n for pair, n in status().items() if pair != (keyset.current, keyset.lookup_kid))
     return {"rewritten": total, "passes": MAX_PASSES, "left": left}
 
 

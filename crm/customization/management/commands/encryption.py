@@ -45,7 +45,10 @@ class Command(BaseCommand):
 
     def _rotate(self, keys, now: bool):
         if now:
-            result = rotation.rotate(keys)
+            try:
+                result = rotation.rotate(keys)
+            except crypto.KeyMissing as exc:  # a value no key here can open: it cannot be moved either
+                raise CommandError(str(exc)) from None
             self.stdout.write(
                 f"Rotated to key {keys.current}: {result['rewritten']} values rewritten in "
                 f"{result['passes']} passes, {result['left']} left on other keys."
