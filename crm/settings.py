@@ -202,6 +202,15 @@ API_BULK_MAX_ITEMS = 1000
 # How often a process checks whether custom object types changed elsewhere (crm/objects/registry.py).
 RECORD_TYPES_RECHECK_SECONDS = float(os.environ.get("RECORD_TYPES_RECHECK_SECONDS", "2"))
 
+# --- Encryption at rest (crm.core.crypto): keys never in the database ------------------------
+# ENCRYPTION_KEYS: comma-separated Fernet keys, the first encrypts, the others only decrypt (until
+# `crm encryption rotate` moved every value off them); else var/encryption_keys, generated once.
+# ENCRYPTION_LOOKUP_KEY: the key of the hashes that find encrypted values by equality; else var/.
+from crm.core.crypto import load_keys, load_lookup_key  # noqa: E402  (no Django import in it at load)
+
+ENCRYPTION_KEYS = load_keys(VAR_DIR)
+ENCRYPTION_LOOKUP_KEY = load_lookup_key(VAR_DIR)
+
 # --- Background work (crm.automation): django.tasks on the database, or RQ on Redis ---------
 # `crm worker` runs the worker for the configured backend plus the automation scheduler.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip().lower()

@@ -59,7 +59,7 @@ def filter_parameters(rt) -> list[dict]:
 
 
 def sort_values(rt) -> list[str]:
-    custom = [f"cf_{key}" for key, kind in _custom_kinds(rt).items() if kind != "multi"]
+    custom = [f"cf_{key}" for key, kind in _custom_kinds(rt).items() if kind not in ("multi", "hashed")]
     names = [*rt.sorts, *custom]
     return [v for name in names for v in (name, f"-{name}")]
 

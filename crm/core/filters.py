@@ -15,11 +15,12 @@ from dataclasses import dataclass, replace
 from django.db.models import Q
 from django.utils.dateparse import parse_date, parse_datetime
 
-from crm.core import recordtypes
+from crm.core import crypto, recordtypes
 from crm.core.errors import BadRequest
 
 OPS = {"eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "isnull"}
 ORDERED = {"int", "decimal", "date", "datetime", "str"}
+HASHED_OPS = {"eq", "ne", "in", "isnull"}  # an encrypted value compares only by its keyed hash
 # Values the databases can compare: 64-bit integers, and decimals far beyond any stored amount
 # but not so large (1e999999999) that the driver or the database overflows.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -86,6 +87,8 @@ def _custom_field(key: str, kinds: dict[str, str]) -> Field:
         raise BadRequest(f"Unknown custom field {key!r}.", fields={f"cf_{key}": "Unknown custom field."})
     if kinds[key] == "money":  # {"amount", "currency"}: filters compare the amount
         return Field(f"custom_fields__{key}__amount", "decimal")
+    if kinds[key] == "hashed":  # encrypted: {"c": ciphertext, "h": keyed hash}; equality compares the hash
+        return Field(f"custom_fields__{key}__h", "hashed")
     return Field(f"custom_fields__{key}", kinds[key])
 
 
@@ -120,6 +123,9 @@ def build_q(object_type: str, params: Mapping[str, str], fields: Mapping[str, Fi
             continue
         if op not in OPS:
             errors[name] = f"Unknown operator {op!r}; use one of {', '.join(sorted(OPS))}."
+            continue
+        if field.kind == "hashed" and op not in HASHED_OPS:
+            errors[name] = "An encrypted field filters by equality only (eq, ne, in, isnull)."
             continue
         try:
             if "\x00" in raw:  # no database compares text with NUL in it (PostgreSQL refuses it)
@@ -162,6 +168,12 @@ def _link_condition(field: Field, op: str, raw: str) -> Q:
 
 def _value_condition(field: Field, op: str, raw: str) -> Q:
     path = field.lookup
+    if field.kind == "hashed":  # the keyed hash of the value asked for (crm.core.crypto.lookup_hash)
+        values = [v for v in raw.split(",") if v] if op == "in" else [raw]
+        hashes = [crypto.lookup_hash(v) for v in values]
+        if op == "in":
+            return Q(**{f"{path}__in": hashes})
+        return ~Q(**{path: hashes[0]}) if op == "ne" else Q(**{path: hashes[0]})
     if field.kind == "multi":
         if op not in ("eq", "contains"):
             raise ValueError(raw)

@@ -26,7 +26,8 @@ log = logging.getLogger("crm.recordtypes")
 
 # What a field holds, for filters and forms: the filter language's kinds (crm.core.filters); "multi" is
 # a list of choices (a custom multi-choice field).
-KINDS = {"int", "decimal", "str", "bool", "date", "datetime", "choice", "multi", "uuid"}
+# "hashed": an encrypted text compared by its keyed hash (crm/customization/secrets.py), equality only.
+KINDS = {"int", "decimal", "str", "bool", "date", "datetime", "choice", "multi", "uuid", "hashed"}
 
 
 @dataclass(frozen=True)

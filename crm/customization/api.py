@@ -20,6 +20,7 @@ class CustomFieldOut(Schema):
     target: str
     unique: bool
     searchable: bool
+    encrypted: bool
 
 
 @router.get("", response=list[CustomFieldOut], summary="Custom field definitions")

@@ -10,3 +10,4 @@ class CustomizationConfig(AppConfig):
         from crm.customization.validation import filter_kinds
 
         recordtypes.provide_custom_fields(filter_kinds)  # the filter language's cf_<key> fields
+        from crm.customization import rotation  # noqa: F401  (registers the "encryption.rotate" job handler)

@@ -42,6 +42,9 @@ class CustomField(models.Model):
     target = models.CharField(max_length=30, blank=True, help_text="A lookup field's type: company, user, ...")
     unique = models.BooleanField(default=False, help_text="No two records of the type hold the same value.")
     searchable = models.BooleanField(default=False, help_text="Part of the record's search text.")
+    encrypted = models.BooleanField(
+        default=False, help_text="Values stored encrypted (text-like types; not searchable, sortable or unique)."
+    )
 
     class Meta:
         ordering = ["object_type", "order", "id"]

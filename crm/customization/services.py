@@ -13,12 +13,12 @@ from crm.access.policy import require_admin
 from crm.audit import changelog, configwrites
 from crm.core import recordtypes
 from crm.core.errors import Conflict, ValidationFailed
-from crm.customization import values
+from crm.customization import secrets, values
 from crm.customization.models import CustomField, FieldType
 from crm.customization.validation import coerce
 
 FIELDS = ("object_type", "key", "label", "field_type", "required", "default", "choices", "help_text", "order")
-FIELDS += ("target", "unique", "searchable")
+FIELDS += ("target", "unique", "searchable", "encrypted")
 CHOICE_TYPES = (FieldType.CHOICE, FieldType.MULTI_CHOICE)
 # What a lookup may point at: these declared types, users, or a custom object type.
 LOOKUP_TARGETS = ("company", "contact", "deal", "lead", "user")
@@ -66,6 +66,7 @@ def check(field: CustomField) -> None:
     """The rules of a definition beyond the model's, for a new one and for a change (the admin form
     runs this too). A change is compared with the row as stored."""
     _check_type_and_target(field)
+    _check_encrypted(field)
     _check_choices_and_default(field)
     stored = CustomField.objects.filter(pk=field.pk).first() if field.pk else None
     if stored is not None:
@@ -93,6 +94,20 @@ def _check_type_and_target(field: CustomField) -> None:
     if field.unique and field.field_type not in UNIQUE_TYPES:
         allowed = ", ".join(sorted(UNIQUE_TYPES))
         raise ValidationFailed({"unique": f"A {field.field_type} field cannot be unique; these can: {allowed}."})
+
+
+def _check_encrypted(field: CustomField) -> None:
+    """Encrypted values are text the database cannot read: it can neither search, sort nor compare
+    them (equality goes through the keyed hash, unique checks would not)."""
+    if not field.encrypted:
+        return
+    if field.field_type not in secrets.ENCRYPTABLE_TYPES:
+        allowed = ", ".join(secrets.ENCRYPTABLE_TYPES)
+        raise ValidationFailed({"encrypted": f"A {field.field_type} field cannot be encrypted; these can: {allowed}."})
+    if field.searchable:
+        raise ValidationFailed({"searchable": "An encrypted field cannot be searchable (the index would hold it)."})
+    if field.unique:
+        raise ValidationFailed({"unique": "An encrypted field cannot be unique."})
 
 
 def _check_choices_and_default(field: CustomField) -> None:
@@ -147,7 +162,11 @@ def custom_field_create(*, actor, data: dict) -> CustomField:
 @transaction.atomic
 def custom_field_update(field: CustomField, *, actor, data: dict) -> CustomField:
     require_admin(actor, "custom fields")
-    return configwrites.update(field, actor=actor, data=data, fields=FIELDS, check=check)
+    was_encrypted = CustomField.objects.filter(pk=field.pk).values_list("encrypted", flat=True).first()
+    saved = configwrites.update(field, actor=actor, data=data, fields=FIELDS, check=check)
+    if was_encrypted is not None and was_encrypted != saved.encrypted:
+        values.recrypt(saved)  # in this transaction: no value is ever readable under the wrong flag
+    return saved
 
 
 @transaction.atomic

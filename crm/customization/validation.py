@@ -16,6 +16,7 @@ from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 from crm.core.normalize import InvalidValue, normalize_email, normalize_phone
 from crm.customization.models import CustomField, FieldType
+from crm.customization.secrets import seal_values
 
 TEXT_MAX = 255
 LONG_TEXT_MAX = 10_000
@@ -40,9 +41,9 @@ FILTER_KINDS = {
 
 
 def filter_kinds(object_type: str) -> dict[str, str]:
-    """{key: filter kind} of a type's custom fields."""
-    rows = CustomField.objects.filter(object_type=object_type).values_list("key", "field_type")
-    return {key: FILTER_KINDS.get(field_type, "str") for key, field_type in rows}
+    """{key: filter kind} of a type's custom fields; an encrypted one compares its keyed hash ("hashed")."""
+    rows = CustomField.objects.filter(object_type=object_type).values_list("key", "field_type", "encrypted")
+    return {key: "hashed" if encrypted else FILTER_KINDS.get(kind, "str") for key, kind, encrypted in rows}
 
 
 def clean_custom_fields(
@@ -82,7 +83,7 @@ def clean_custom_fields(
             errors.setdefault(f"{prefix}{key}", "This field is required.")
     if errors:
         raise ValidationFailed(errors)
-    return {k: v for k, v in result.items() if k in defs}
+    return seal_values(defs, {k: v for k, v in result.items() if k in defs}, current)
 
 
 def _parsed(parse, raw):

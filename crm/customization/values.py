@@ -10,6 +10,7 @@ from django.utils import timezone
 from crm.audit import changelog
 from crm.core import recordtypes
 from crm.core.normalize import InvalidValue
+from crm.customization import secrets
 from crm.customization.models import CustomField
 from crm.customization.validation import coerce
 
@@ -54,9 +55,41 @@ def preview(field: CustomField, changed: CustomField) -> dict:
     count, refused = 0, []
     for _pk, value in stored(field):
         count += 1
+        value = _plain(value)
         if len(refused) < PREVIEW and value not in refused and not converts(changed, value):
             refused.append(value)
     return {"records_with_values": count, "not_convertible": refused}
+
+
+def _plain(value):
+    """An encrypted value is previewed as its text (the admin changing the field may read values)."""
+    try:
+        return secrets.open_value(value)
+    except Exception:  # a key that is gone: shown as stored rather than failing the preview
+        return value
+
+
+def recrypt(field: CustomField) -> int:
+    """Encrypt (``field.encrypted``) or decrypt every stored value of ``field``, locked chunk by chunk
+    in the caller's transaction: the flag and the values change together. Not change-logged per
+    record (the value itself is unchanged; the definition's entry records the flag). Returns the count."""
+    qs = _records(field)
+    if qs is None:
+        return 0
+    done, last = 0, 0
+    while chunk := list(qs.select_for_update().filter(pk__gt=last)[:CHUNK]):
+        last = chunk[-1].pk
+        changed = []
+        for record in chunk:
+            value = record.custom_fields.get(field.key)
+            if value in EMPTY or secrets.is_envelope(value) == field.encrypted:
+                continue
+            new = secrets.envelope(str(value)) if field.encrypted else secrets.open_value(value)
+            record.custom_fields = {**record.custom_fields, field.key: new}
+            changed.append(record)
+        type(chunk[0]).objects.bulk_update(changed, ["custom_fields"]) if changed else None
+        done += len(changed)
+    return done
 
 
 def remove(field: CustomField, *, actor) -> int:

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from crm.access.policy import policy_for
 from crm.core.errors import BadRequest, ServiceError, ValidationFailed
+from crm.customization import secrets
 from crm.customization.validation import definitions
 from crm.records.models import Activity, ActivityLink, Company, Contact
 from crm.records.services.activities import activity_create
@@ -93,7 +94,7 @@ def card(contact: Contact, version: str = "3.0") -> str:
     parts = [contact.street, contact.city, contact.region, contact.postal_code, contact.country]
     if any(parts):
         lines.append(f"ADR;TYPE={'work' if v4 else 'WORK'}:;;{';'.join(escape(x) for x in parts)}")
-    custom = contact.custom_fields or {}
+    custom = secrets.reveal(contact.custom_fields)
     if custom.get(BIRTHDAY_KEY):
         lines.append(f"BDAY:{custom[BIRTHDAY_KEY]}")
     url = next((custom[k] for k in URL_KEYS if custom.get(k)), None)

@@ -29,6 +29,7 @@ class FieldIn(Schema):
     target: str = ""
     unique: bool = False
     searchable: bool = False
+    encrypted: bool = False
 
 
 class FieldOut(FieldIn):

@@ -39,6 +39,8 @@ def _name_field_kept(stored: CustomField, changed: CustomField | None) -> dict[s
     moved = (changed.key, changed.object_type) != (stored.key, stored.object_type)
     if moved or changed.field_type != FieldType.TEXT:
         return {"field_type": f"{stored.key} is the name field of {owner.plural}: it stays a text field."}
+    if changed.encrypted:  # its value is copied in clear to the record's name column for lists and sorting
+        return {"encrypted": f"{stored.key} is the name field of {owner.plural}: it cannot be encrypted."}
     return {}
 
 

@@ -94,7 +94,7 @@ def record_type(object_type: ObjectType, defs: list[CustomField]) -> RecordType:
             create_in=schemas.RecordIn,
             update_in=schemas.RecordPatch,
             # ?q= on a type global search does not index: the name and the text values
-            text_fields=("name", *(f"custom_fields__{f.key}" for f in defs if f.field_type in TEXT_TYPES)),
+            text_fields=("name", *(f"custom_fields__{f.key}" for f in defs if _text_searched(f))),
         ),
         search=SearchSpec(text=partial(search_text, searchable)) if indexed else None,
         owner_field="owner",
@@ -123,17 +123,23 @@ def record_fields(object_type: ObjectType) -> tuple[RecordField, ...]:
     )
 
 
+def _text_searched(f: CustomField) -> bool:
+    return f.field_type in TEXT_TYPES and not f.encrypted  # ciphertext matches nothing anyone types
+
+
 def value_field(f: CustomField) -> RecordField:
-    """A custom field, filtered and sorted by its key (``?seats__gt=4``, ``sort=-seats``)."""
+    """A custom field, filtered and sorted by its key (``?seats__gt=4``, ``sort=-seats``). An encrypted
+    one filters by equality on its keyed hash and does not sort (crm/customization/secrets.py)."""
     path = f"custom_fields__{f.key}"
+    lookup = f"{path}__amount" if f.field_type == FieldType.MONEY else f"{path}__h" if f.encrypted else path
     return RecordField(
         f.key,
-        KINDS.get(f.field_type, "str"),
+        "hashed" if f.encrypted else KINDS.get(f.field_type, "str"),
         f.label,
-        lookup=f"{path}__amount" if f.field_type == FieldType.MONEY else path,
+        lookup=lookup,
         sort_path=path,
         choices=tuple((c, str(c)) for c in f.choices),
-        sortable=f.field_type not in UNSORTABLE,
+        sortable=f.field_type not in UNSORTABLE and not f.encrypted,
         searchable=f.searchable,
         importable=True,
         required=f.required,

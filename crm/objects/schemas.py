@@ -5,6 +5,8 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from crm.customization import secrets
+
 
 class RecordOut(Schema):
     """What the generic API answers: the record's attributes, and its values by field key."""
@@ -64,7 +66,7 @@ def out(record) -> dict:
         "owner_id": record.owner_id,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
-        "values": record.custom_fields,
+        "values": secrets.reveal(record.custom_fields),
     }
 
 

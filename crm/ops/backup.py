@@ -68,6 +68,24 @@ def restore(path: str | Path) -> None:
         raise BackupError(f"No restore method for {connection.vendor}.")
 
 
+def check_keys() -> list[str]:
+    """After a restore: one encrypted value per key id found must decrypt with the configured keys,
+    else BackupError naming the missing key. Returns the key ids checked."""
+    from crm.core import crypto
+    from crm.customization.rotation import sample_per_key
+
+    keys = crypto.keyset()
+    samples = sample_per_key()
+    for kid, sealed in samples.items():
+        try:
+            keys.open(sealed)
+        except crypto.KeyMissing:
+            raise BackupError(f"restored data is encrypted with key {kid}, which is not in ENCRYPTION_KEYS.") from None
+        except crypto.Undecryptable:
+            raise BackupError(f"restored data under key {kid} does not decrypt with the configured key.") from None
+    return sorted(samples)
+
+
 def _pg(tool: str, args: list[str]) -> None:
     if shutil.which(tool) is None:
         raise BackupError(f"{tool} is not installed (PostgreSQL client tools).")

@@ -90,6 +90,8 @@ def sort_of(rt, raw: str | None) -> Sort:
             raise BadRequest(f"Cannot sort by cf_{key}.", fields={"sort": f"No custom field {key!r} on this type."})
         if definition.field_type == FieldType.MULTI_CHOICE:  # a list has no order (nor a cursor)
             raise BadRequest(f"Cannot sort by cf_{key}.", fields={"sort": "Multi-choice fields cannot be sorted."})
+        if definition.encrypted:  # ciphertext has no meaningful order
+            raise BadRequest(f"Cannot sort by cf_{key}.", fields={"sort": "Encrypted fields cannot be sorted."})
     return sort
 
 

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
 
 from crm.core import recordtypes
+from crm.customization import secrets
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
 from crm.web.templatetags.web import join_list, money, person, record_url, when
@@ -59,7 +60,7 @@ def custom_values(rt, obj, user) -> list[tuple[str, str]]:
     """(label, shown value) of each custom field of the type in its order, then of any stored value
     whose definition is gone; a custom type's name field is the page's title, not repeated."""
     defs = definitions(rt.object_type)
-    stored = obj.custom_fields or {}
+    stored = secrets.reveal(obj.custom_fields)
     name_field = rt.extra["type"].name_field if rt.run_time else None
     keys = [k for k in defs if k != name_field] + [k for k in stored if k not in defs]
     names = _names(defs, [(k, stored.get(k)) for k in keys], user)
@@ -75,10 +76,11 @@ def attach_list_values(rt, rows: list, keys: list[str], user) -> None:
     """Each row gets ``shown_values``: {key: shown value} of the custom-field columns of a list, the
     users and linked records named in one query per target type for the whole page."""
     defs = definitions(rt.object_type)
-    pairs = [(k, (row.custom_fields or {}).get(k)) for row in rows for k in keys]
+    revealed = {id(row): secrets.reveal(row.custom_fields) for row in rows}
+    pairs = [(k, revealed[id(row)].get(k)) for row in rows for k in keys]
     names = _names(defs, pairs, user)
     for row in rows:
-        stored = row.custom_fields or {}
+        stored = revealed[id(row)]
         row.shown_values = {
             k: "—" if stored.get(k) in EMPTY else shown(defs.get(k), stored.get(k), names) for k in keys
         }

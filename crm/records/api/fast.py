@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
+from crm.customization import secrets
 from crm.records.models import Company, Contact, Deal
 from crm.records.models.companies import CompanyDomain
 from crm.records.models.contacts import ContactEmail, ContactPhone, PastCompany
@@ -84,6 +85,8 @@ def dumper(model, schema) -> Callable[[list], list[dict]] | None:
         for obj in objs:
             values = obj.__dict__
             row = {n: values[n] for n in plain}
+            if "custom_fields" in row:  # as Out.resolve_custom_fields: encrypted values decrypted
+                row["custom_fields"] = secrets.reveal(row["custom_fields"])
             for name, by_id in loaded.items():
                 row[name] = by_id.get(obj.pk, [])
             out.append({n: row[n] for n in names})

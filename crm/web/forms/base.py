@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from crm.core.errors import ServiceError
+from crm.customization import secrets
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
 from crm.web.forms.widgets import RecordPicker
@@ -47,7 +48,7 @@ class ServiceForm(forms.Form):
             name = f"cf_{key}"
             self.fields[name] = custom_form_field(d)
             if instance is not None and name not in self.initial:
-                self.initial[name] = _initial_custom(d, (instance.custom_fields or {}).get(key))
+                self.initial[name] = _initial_custom(d, secrets.reveal(instance.custom_fields).get(key))
 
     def custom_data(self) -> dict:
         return {key: custom_value(d, self.cleaned_data.get(f"cf_{key}")) for key, d in self.custom.items()}

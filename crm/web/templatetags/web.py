@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from crm.access.policy import policy_for
+from crm.customization import secrets
 from crm.web.registry import slug_of_type
 
 register = template.Library()
@@ -69,7 +70,7 @@ def cell(obj, column, first=False):
     if key.startswith("cf_"):
         if hasattr(obj, "shown_values"):  # formatted by the list view (crm.web.facts)
             return obj.shown_values.get(key[3:], "—")
-        value = (obj.custom_fields or {}).get(key[3:])
+        value = secrets.reveal(obj.custom_fields).get(key[3:])
         return "—" if value in (None, "", []) else join_list(value)
     value = getattr(obj, key, None)
     if first:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm.access.policy import policy_for
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError
+from crm.customization import secrets
 from crm.customization.validation import definitions
 from crm.dataio import duplicates, scans
 from crm.dataio.models import ScanStatus
@@ -105,7 +106,7 @@ def _differences(rt, spec: duplicates.DuplicateSpec, a, b) -> list[dict]:
         label = str(rt.model._meta.get_field(name).verbose_name).capitalize()
         rows.append({"key": name, "label": label, "a": _shown(a, name), "b": _shown(b, name)})
     for key, field in definitions(rt.object_type).items():
-        mine, theirs = (a.custom_fields or {}).get(key), (b.custom_fields or {}).get(key)
+        mine, theirs = secrets.reveal(a.custom_fields).get(key), secrets.reveal(b.custom_fields).get(key)
         if mine != theirs:
             rows.append({"key": f"cf_{key}", "label": field.label, "a": _cf(mine), "b": _cf(theirs)})
     for row in rows:  # preselect what a merge keeps by default: a's value, unless a has none

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from crm.ops.backup import BackupError, restore
+from crm.ops.backup import BackupError, check_keys, restore
 
 
 class Command(BaseCommand):
@@ -22,3 +22,9 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Restored {file} into the {connection.vendor} database {name}.")
+        try:
+            checked = check_keys()  # encrypted values are readable only with their keys: say so now
+        except BackupError as exc:
+            raise CommandError(f"Restored, but {exc} Set the key that encrypted it and check again.") from None
+        if checked:
+            self.stdout.write(f"Encrypted values decrypt with the configured keys ({', '.join(checked)}).")

@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, field
 
 from crm.api.patterns import NO_NUL, WEB_URL
 from crm.core.normalize import has_nul
+from crm.customization import secrets
 from crm.records.models import LifecycleStage
 
 S = Annotated[str, StringConstraints(max_length=255, strip_whitespace=True)]
@@ -90,6 +91,10 @@ class Out(Schema):
     created_at: dt.datetime
     updated_at: dt.datetime
     custom_fields: dict
+
+    @staticmethod
+    def resolve_custom_fields(obj) -> dict:
+        return secrets.reveal(obj.custom_fields)  # encrypted values decrypted for output (and exports)
 
 
 class Tagged(Schema):
