@@ -19,10 +19,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from freezegun import freeze_time
 
 from crm.access import services, twofactor
-from crm.access.models import RecoveryCode
+from crm.access.models import RecoveryCode, Role
 from crm.audit.models import ObjectChange
 from crm.core.errors import PermissionDenied, ValidationFailed
 from crm.web.views import signin
+from tests.test_admin_writes import log_of, role_post
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,20 @@ def clock():
     get_resolver().check()  # import every URL module (the API's schemas) before datetime is faked
     with freeze_time("2026-12-01 12:00:00") as frozen:
         yield frozen
+
+
+@pytest.fixture
+def root(db):
+    from django.contrib.auth.models import User
+
+    return User.objects.create_superuser("root", "root@example.com", "pw")
+
+
+@pytest.fixture
+def admin_client(root):
+    client = Client()
+    client.force_login(root)
+    return client
 
 
 def code_for(device) -> str:
@@ -235,7 +250,7 @@ def test_a_remembered_device_skips_the_code_step_until_a_reset(rep_a, admin_user
     enrol(rep_a, clock)  # a new device (maybe with the old id): the old cookie must not fit it
     assert password_step(client)["Location"] == "/login/code/"
 
-    # Another user's password with this browser's cookie does not skip their code either.
+    # A forged cookie skips nothing either.
     client.cookies[signin.REMEMBER_COOKIE] = "forged"
     assert password_step(client)["Location"] == "/login/code/"
 
@@ -337,15 +352,10 @@ def test_reset_is_for_admins_and_is_logged(rep_a, rep_b, admin_user, clock):
     assert twofactor.two_factor_reset(rep_a, actor=admin_user) is False
 
 
-def test_reset_from_the_user_admin_and_the_command(rep_a, rep_b, clock):
-    from django.contrib.auth.models import User
-
+def test_reset_from_the_user_admin_and_the_command(rep_a, rep_b, admin_client, clock):
     enrol(rep_a, clock)
     enrol(rep_b, clock)
-    root = User.objects.create_superuser("root", "root@example.com", "pw")
-    admin = Client()
-    admin.force_login(root)
-    r = admin.post("/admin/auth/user/", {"action": "reset_two_factor", "_selected_action": [rep_a.pk]})
+    r = admin_client.post("/admin/auth/user/", {"action": "reset_two_factor", "_selected_action": [rep_a.pk]})
     assert r.status_code == 302
     assert not twofactor.is_enabled(rep_a) and twofactor.is_enabled(rep_b)
     assert log_rows(rep_a)[-1] == ("root", {"two_factor": ["on", "reset"]})
@@ -356,13 +366,9 @@ def test_reset_from_the_user_admin_and_the_command(rep_a, rep_b, clock):
     assert log_rows(rep_b)[-1] == ("rep_b", {"two_factor": ["on", "reset"]})
 
 
-def test_django_otp_admin_is_read_only_and_the_admin_login_is_ours(rep_a, clock):
-    from django.contrib.auth.models import User
-
+def test_django_otp_admin_is_read_only_and_the_admin_login_is_ours(rep_a, admin_client, clock):
     device, _ = enrol(rep_a, clock)
-    root = User.objects.create_superuser("root", "root@example.com", "pw")
-    admin = Client()
-    admin.force_login(root)
+    admin = admin_client
     page = admin.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
     assert page.status_code == 200 and device.key not in page.content.decode()
     assert admin.get("/admin/otp_totp/totpdevice/add/").status_code == 403
@@ -373,3 +379,11 @@ def test_django_otp_admin_is_read_only_and_the_admin_login_is_ours(rep_a, clock)
 
     r = Client().get("/admin/login/?next=/admin/")
     assert r.status_code == 302 and r["Location"] == "/login/?next=/admin/"
+
+
+def test_the_role_admin_form_sets_the_requirement(admin_client):
+    r = admin_client.post("/admin/access/role/add/", {**role_post(), "requires_two_factor": "on"})
+    assert r.status_code == 302
+    role = Role.objects.get(slug="auditor")
+    assert role.requires_two_factor is True
+    assert log_of("role", role.pk)[-1][3]["requires_two_factor"] == [None, True]
