@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crm.core",
     "crm.access",
     "crm.audit",
@@ -65,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "crm.access.twofactor_middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.web.middleware.UserTimezoneMiddleware",
@@ -193,6 +197,11 @@ AUTHENTICATION_BACKENDS = [
     *globals().get("AUTHENTICATION_BACKENDS", ["django.contrib.auth.backends.ModelBackend"]),
     "crm.access.sso.SsoBackend",
 ]
+# --- Two-factor (TOTP) sign-in: crm/access/twofactor.py, crm/web/views/signin.py ------------
+# Days a "remember this device" cookie skips the code step; 0 turns the checkbox off.
+TWO_FACTOR_REMEMBER_DAYS = int(os.environ.get("TWO_FACTOR_REMEMBER_DAYS", "30"))
+TWO_FACTOR_PENDING_SECONDS = 300  # between the password step and the code step
+OTP_TOTP_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "CRM")  # the name shown in the authenticator app
 
 # --- CRM -----------------------------------------------------------------------------------
 DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")

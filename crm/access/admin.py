@@ -1,11 +1,15 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import User
+from django.contrib.auth.views import redirect_to_login
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crm.access import accounts, services, tokens
+from crm.access import accounts, services, tokens, twofactor
 from crm.access.forms import ServiceAdminPasswordChangeForm, acting_admin
 from crm.access.models import ApiToken, Profile, Role, Team
 from crm.access.serviceadmin import AdminOnly, CheckedForm, ServiceAdmin, adopt
@@ -23,7 +27,7 @@ class RoleForm(CheckedForm):
 @admin.register(Role)
 class RoleAdmin(ServiceAdmin):
     form = RoleForm
-    list_display = ("name", "slug", "scope", "is_admin")
+    list_display = ("name", "slug", "scope", "is_admin", "requires_two_factor")
     prepopulated_fields = {"slug": ("name",)}
     service_fields = services.FIELDS
 
@@ -92,6 +96,14 @@ class CrmUserAdmin(AdminOnly, UserAdmin):
     add_fieldsets = (*UserAdmin.add_fieldsets, PROFILE_FIELDSET)
     list_display = ("username", "email", "first_name", "last_name", "is_active", "role")
     list_select_related = ("profile__role",)
+    actions = ("reset_two_factor",)
+
+    @admin.action(description="Reset two-factor sign-in of the selected users", permissions=("change",))
+    def reset_two_factor(self, request, queryset):
+        """A lost phone: the devices and recovery codes go (crm.access.twofactor, logged per user)."""
+        done = [user.username for user in queryset if twofactor.two_factor_reset(user, actor=request.user)]
+        message = f"Two-factor sign-in reset for {', '.join(done)}." if done else "None of them had it on."
+        self.message_user(request, message, messages.SUCCESS if done else messages.INFO)
 
     @admin.display(description="Role")
     def role(self, obj):
@@ -158,3 +170,33 @@ class ApiTokenAdmin(ServiceAdmin):
 
     def delete(self, obj, actor):
         tokens.token_revoke(obj, actor=actor)
+
+
+# django-otp's own screen would add, edit (its key included) and delete devices outside the services,
+# and show the secret as a QR code: devices are listed here, read-only; the user action resets them.
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class ReadOnlyTOTPDeviceAdmin(admin.ModelAdmin):
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = TOTPDeviceAdmin.search_fields
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _sign_in_through_two_factor(request, extra_context=None):
+    """The admin's own login form would skip the code step: its login page is ours."""
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+
+admin.site.login = _sign_in_through_two_factor

@@ -29,6 +29,9 @@ class Role(models.Model):
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.OWN)
     permissions = models.JSONField(default=dict, blank=True)
     is_admin = models.BooleanField(default=False, help_text="Admins may do everything, including settings.")
+    requires_two_factor = models.BooleanField(
+        default=False, help_text="Its users must sign in with a one-time code (they enrol at their next sign-in)."
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -134,3 +137,17 @@ class SsoIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} at {self.issuer}"
+class RecoveryCode(models.Model):
+    """A one-use code for signing in without the authenticator app. Only a keyed hash is stored
+    (crm.access.twofactor makes and checks them); the codes are shown once, when made."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"

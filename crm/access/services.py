@@ -12,7 +12,7 @@ from crm.audit import configwrites
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 
-FIELDS = ("name", "slug", "scope", "permissions", "is_admin")
+FIELDS = ("name", "slug", "scope", "permissions", "is_admin", "requires_two_factor")
 TEAM_FIELDS = ("name", "manager")
 
 

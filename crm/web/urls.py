@@ -2,8 +2,21 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
 from crm.access.forms import OwnPasswordChangeForm
-from crm.access.sso_views import PasswordLoginForm
-from crm.web.views import board, bulk, home, leads, lists, notifications, records, search, tasks, timeline, vcards
+from crm.web.views import (
+    board,
+    bulk,
+    home,
+    leads,
+    lists,
+    notifications,
+    records,
+    search,
+    signin,
+    tasks,
+    timeline,
+    two_factor,
+    vcards,
+)
 from crm.web.views import duplicates as duplicate_views
 from crm.web.views import imports as import_views
 
@@ -27,13 +40,9 @@ app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html", redirect_authenticated_user=True, authentication_form=PasswordLoginForm
-        ),
-        name="login",
-    ),
+    path("login/", signin.SignInView.as_view(), name="login"),
+    path("login/code/", signin.login_code, name="login-code"),
+    path("account/two-factor/", two_factor.two_factor, name="two-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
