@@ -91,6 +91,7 @@ def test_hsts_and_https_redirect_follow_the_settings(client, settings):
     settings.SECURE_SSL_REDIRECT = True
     plain = client.get("/login/")
     assert plain.status_code == 301 and plain["Location"].startswith("https://")
+    assert client.get("/healthz/ping").status_code == 200  # health checks stay on plain http
     secure = client.get("/login/", secure=True)
     assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
