@@ -261,6 +261,19 @@ def test_api_import_refuses_files_by_content(api, manager, label, data, message)
         assert message in r.json()["error"]["fields"]["file"], r.json()
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Name,City\nJos\xe9,M\xfcnchen\n\x1a",  # Windows-1252 with the old DOS end-of-file mark
+        "Name\n\u00c5sa\n".encode("utf-16"),  # UTF-16 has NUL bytes by design
+        b"\xef\xbb\xbfName\tCity\nAnn\tOslo\n",
+        b"MZ-Nummer;Name\n1;Ann\n",  # starts like a Windows program, but is text
+    ],
+)
+def test_text_files_pass_the_content_check(data):
+    assert uploads.kind_of(io.BytesIO(data)) == "csv"
+
+
 def test_api_import_accepts_real_csv_and_xlsx_whatever_their_names(api, manager):
     r = api_import(api, manager, "Email,Name\nann@x.example,Ann\n".encode("cp1252"), name="x.bin", dry_run="true")
     assert r.status_code == 200, r.content

@@ -17,19 +17,20 @@ from crm.core.errors import BadRequest
 from crm.dataio import vcard, xlsxread
 
 SAMPLE = 64 * 1024
-# Control characters other than tab, newlines and form feed; a text file has (almost) none.
-CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+# Control characters other than tab, newlines, form feed and the old DOS end-of-file mark (0x1a, still
+# written by some exports); a text file has (almost) none.
+CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 26))
 CONTROL_SHARE = 0.01
 # Formats people upload by mistake, named so that the message says what to do.
 KNOWN_BINARY = (
     (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word file; save it as XLSX or CSV"),
-    (b"%PDF", "a PDF document"),
+    (b"%PDF-", "a PDF document"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"\x7fELF", "a program"),
-    (b"MZ", "a program"),
 )
 KINDS = {"csv": "CSV", "xlsx": "XLSX", "vcard": "vCard"}
 
