@@ -5,8 +5,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from django.test import Client
 
+from crm.access.models import User
 from crm.automation import http, ssrf, webhooks
+from crm.automation.models import WebhookSubscription
 from crm.core.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +132,18 @@ def test_redirects_are_not_followed(settings):
         target.close()
     assert resp.status == 302
     assert redirector.hits == ["/hook"] and target.hits == []
+
+
+def test_webhook_api_and_admin_refuse_the_spellings(api, admin_user, settings):
+    """Both save paths (API and Django admin) go through the same check."""
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    client = api(admin_user)
+    for url in ("http://2130706433/x", "http://[::ffff:127.0.0.1]/x", "http://100.100.100.200/x", "http://127.1/x"):
+        r = client.post("/automation/webhooks", {"name": "x", "url": url})
+        assert r.status_code == 422 and "url" in r.json()["error"]["fields"], url
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    base = {"name": "Bad", "event_types": "[]", "object_types": "[]"}
+    r = admin.post("/admin/automation/webhooksubscription/add/", {**base, "url": "https://0x7f000001/hook"})
+    assert r.status_code == 200 and "url" in r.context["adminform"].form.errors
+    assert not WebhookSubscription.objects.exists()
