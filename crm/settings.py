@@ -58,10 +58,14 @@ INSTALLED_APPS = [
     "crm.dataio",
     "django_htmx",
     "crm.web",
+    "csp",
+    "ninja",  # the API docs page uses Swagger UI from ninja's static files, not from a CDN (CSP: 'self' only)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "crm.core.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -202,6 +206,39 @@ AUTHENTICATION_BACKENDS = [
 TWO_FACTOR_REMEMBER_DAYS = int(os.environ.get("TWO_FACTOR_REMEMBER_DAYS", "30"))
 TWO_FACTOR_PENDING_SECONDS = 300  # between the password step and the code step
 OTP_TOTP_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "CRM")  # the name shown in the authenticator app
+# --- Security headers (docs/deploy.md, "Headers and hardening") -----------------------------
+# No inline script or style anywhere: templates load static files only (crm/web/static/web/app.js
+# applies what used to be inline attributes). The Django admin works under the same policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+PERMISSIONS_POLICY = ("camera", "microphone", "geolocation", "payment", "usb")
+# HTTPS: HSTS is off by default (a dev server on http); production sets SECURE_HSTS_SECONDS=31536000.
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz"]  # health checks of a load balancer or container come over plain http
+# Behind a TLS-terminating proxy: SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto (the proxy must set it and
+# strip any copy sent by clients); the request then counts as HTTPS when that header says "https".
+if _proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+# Uploads: files over 2.5 MB are spooled to a temporary file, never held in memory; imports are
+# refused over IMPORT_MAX_BYTES (crm/dataio/uploads.py checks the size and the content).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 
 # --- CRM -----------------------------------------------------------------------------------
 DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")

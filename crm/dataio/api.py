@@ -13,7 +13,7 @@ from pydantic import Field as PydanticField
 
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.dataio import background as background_imports
-from crm.dataio import batches, duplicates, exporting, importing, saved_mappings, scans, vcard
+from crm.dataio import batches, duplicates, exporting, importing, saved_mappings, scans, uploads, vcard
 from crm.dataio.api_schemas import ImportBatchOut, ImportProgressOut, SavedMappingOut
 from crm.dataio.models import DuplicateScan, ImportBatch
 from crm.records.models import Contact
@@ -41,14 +41,12 @@ def export(request, object_type: str, format: str = "csv"):
     name = _filename(object_type, format)
     if format == "csv":
         response = StreamingHttpResponse(exporting.csv_lines(table), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
-    return FileResponse(
+        return uploads.as_attachment(response, name)
+    response = FileResponse(
         exporting.xlsx_file(table),
-        as_attachment=True,
-        filename=name,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+    return uploads.as_attachment(response, name)
 
 
 # The versions vcard.check_version takes, listed in the schema (another is still a 400 naming it).
@@ -61,7 +59,7 @@ def contact_vcard(request, pk: int, version: VCardVersion = "3.0"):
     qs = Contact.objects.select_related("company").prefetch_related("emails", "phones")
     contact = get_visible(qs, request.user, pk)
     response = HttpResponse(vcard.card(contact, version), content_type="text/vcard; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.vcf"'
+    uploads.as_attachment(response, f"contact-{contact.pk}.vcf")
     return response
 
 
@@ -72,12 +70,13 @@ def contacts_vcard(request, version: VCardVersion = "3.0"):
     params.pop("version", None)
     qs = exporting.export_queryset(exporting.resource_of("contacts"), request.user, params)
     response = StreamingHttpResponse(vcard.cards(qs, version), content_type="text/vcard; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename("contacts", "vcf")}"'
+    uploads.as_attachment(response, _filename("contacts", "vcf"))
     return response
 
 
 @router.post("/vcard/import", response={201: VcardImported}, summary="Create contacts from a vCard file")
 def import_vcard(request, file: File[UploadedFile]):
+    uploads.require_vcard(file, file.file)
     result = vcard.import_cards(file.read(vcard.MAX_BYTES + 1), actor=request.user)
     return Status(201, result)
 
@@ -199,6 +198,7 @@ def import_csv(
     match_on: Form[str] = "",
     create_companies: Form[bool] = False,
 ):
+    uploads.checked(file, file.file)
     columns = _columns(request, object_type, mapping, mapping_name)
     if background:
         batch = background_imports.queue(
@@ -229,6 +229,7 @@ def import_csv(
 
 @router.post("/import/{object_type}/columns", response=dict, summary="A file's header and the suggested mapping")
 def import_columns(request, object_type: str, file: File[UploadedFile]):
+    uploads.checked(file, file.file)
     return importing.columns_of(file.file, object_type)
 
 
@@ -267,8 +268,7 @@ def import_batch(request, pk: int):
 def import_errors(request, pk: int):
     batch = _batch(request, pk)
     response = StreamingHttpResponse(exporting.csv_lines(batches.error_report(batch)), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
-    return response
+    return uploads.as_attachment(response, f"import-{batch.pk}-errors.csv")
 
 
 @router.post("/import/batches/{int:pk}/undo", response=dict, summary="Undo an import: remove created, restore updated")

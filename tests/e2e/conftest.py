@@ -86,11 +86,21 @@ def open_page(browser, live_server, request):
         page = context.new_page()
         page.errors = []
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        # Chromium reports every Content-Security-Policy refusal on the console (tests/e2e/test_csp.py).
+        page.csp_violations = []
+        page.on("console", lambda msg: _note_csp(page, msg))
         return page
 
     yield make
+    violations = [v for context in contexts for page in context.pages for v in getattr(page, "csp_violations", [])]
     for context in contexts:
         context.close()
+    assert not violations, f"Content-Security-Policy refusals: {violations}"  # in every browser test
+
+
+def _note_csp(page, msg) -> None:
+    if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text:
+        page.csp_violations.append(f"{page.url}: {msg.text}")
 
 
 def shot(page, name: str) -> None:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from crm.access.policy import policy_for
 from crm.core.errors import BadRequest, ServiceError, ValidationFailed
+from crm.dataio import uploads
 from crm.dataio.exporting import csv_lines, resource_of, rows
 from crm.records.selectors import get_for
 from crm.web import saved_views
@@ -113,8 +114,7 @@ def export_rows(request, kind, qs):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     table = rows(resource_of(kind.slug), qs)
     response = StreamingHttpResponse(csv_lines(table), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{kind.plural}-{stamp}.csv"'
-    return response
+    return uploads.as_attachment(response, f"{kind.plural}-{stamp}.csv")
 
 
 @login_required

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.access.policy import policy_for
 from crm.core.errors import BadRequest, NotFound, ServiceError
 from crm.customization.validation import definitions
-from crm.dataio import background, batches, importing, mapping, saved_mappings, vcard
+from crm.dataio import background, batches, importing, mapping, saved_mappings, uploads, vcard
 from crm.dataio.exporting import csv_lines
 from crm.dataio.importers import importable
 from crm.dataio.models import BatchStatus, ImportBatch
@@ -83,10 +83,16 @@ def upload(request, object_type: str):
         if upload_file is None:
             context["error"] = {"message": "Choose a CSV or XLSX file to upload.", "fields": {}}
             return render(request, "web/imports/upload.html", context, status=400)
+        try:
+            uploads.check_size(upload_file)
+        except ServiceError as exc:
+            context["error"] = _error_dict(exc)
+            return render(request, "web/imports/upload.html", context, status=400)
         name = background.store(upload_file)
         try:
             with open(background.path_of(name), "rb") as binary:
-                if vcard.sniff(binary):  # by content, whatever the file is called; nothing of it is kept
+                # by content, whatever the file is called; a vCard's contents are not kept
+                if uploads.checked(upload_file, binary, ("csv", "xlsx", "vcard")) == "vcard":
                     try:
                         return _vcards(request, binary, object_type, context)
                     finally:
@@ -357,8 +363,7 @@ def batch_status(request, pk: int):
 def batch_errors(request, pk: int):
     batch = _batch(request, pk)
     response = StreamingHttpResponse(csv_lines(batches.error_report(batch)), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
-    return response
+    return uploads.as_attachment(response, f"import-{batch.pk}-errors.csv")
 
 
 @login_required

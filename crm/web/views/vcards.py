@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseBadRequest
 
-from crm.dataio import vcard
+from crm.dataio import uploads, vcard
 from crm.records.models import Contact
 from crm.records.services.common import get_visible
 from crm.web.views.helpers import page_errors
@@ -18,5 +18,4 @@ def contact_vcard(request, pk: int):
     qs = Contact.objects.select_related("company").prefetch_related("emails", "phones")
     contact = get_visible(qs, request.user, pk)
     response = HttpResponse(vcard.card(contact, version), content_type="text/vcard; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.vcf"'
-    return response
+    return uploads.as_attachment(response, f"contact-{contact.pk}.vcf")

@@ -164,4 +164,18 @@
     toast(status === 403 ? "You are not allowed to do that." : status === 404 ? "That record is gone or hidden from you." : "Something went wrong (" + status + "). Try again.");
   });
   document.addEventListener("htmx:sendError", function () { toast("The server cannot be reached. Check your connection."); });
+
+  // The Content-Security-Policy allows no inline script or style: behaviour and per-record colours
+  // that used to be inline attributes are applied here (setting a style property from a script is allowed).
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-submit-on-change]") && e.target.form) e.target.form.submit();
+  });
+  function paint(root) {
+    root.querySelectorAll("[data-colour]").forEach(function (el) {
+      if (/^#[0-9a-f]{6}$/i.test(el.dataset.colour)) el.style.color = el.dataset.colour;
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { paint(document); });
+  else paint(document);
+  document.addEventListener("htmx:afterSwap", function (e) { paint(e.detail.target); });
 })();
