@@ -9,6 +9,7 @@ from crm.access import accounts, services, tokens
 from crm.access.forms import ServiceAdminPasswordChangeForm, acting_admin
 from crm.access.models import ApiToken, Profile, Role, Team
 from crm.access.serviceadmin import AdminOnly, CheckedForm, ServiceAdmin, adopt
+from crm.access.signinadmin import end_sessions
 
 
 class RoleForm(CheckedForm):
@@ -89,6 +90,7 @@ class CrmUserAdmin(AdminOnly, UserAdmin):
     add_fieldsets = (*UserAdmin.add_fieldsets, PROFILE_FIELDSET)
     list_display = ("username", "email", "first_name", "last_name", "is_active", "role")
     list_select_related = ("profile__role",)
+    actions = [end_sessions]
 
     @admin.display(description="Role")
     def role(self, obj):
