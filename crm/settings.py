@@ -167,6 +167,8 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout are refused but not counted, so "try again in N minutes" holds true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_CALLABLE = "crm.access.lockouts.username_of"  # cut to a storable length
 AXES_LOCKOUT_CALLABLE = "crm.web.views.security.locked_out"
 AXES_ENABLE_ADMIN = False  # its admin would delete attempts outside crm.access.lockouts (no audit row)

@@ -74,9 +74,11 @@ def test_the_lockout_ends_after_the_cool_off(rep_a):
     with freeze_time("2026-03-02 09:00:00") as clock:
         fail(5)
         clock.tick(dt.timedelta(minutes=10))
-        r = login(Client())
-        assert r.status_code == 429 and "Try again in 15 minutes" in r.content.decode()  # a failure re-arms it
-        clock.tick(dt.timedelta(minutes=16))
+        r = login(Client(), WRONG)
+        assert r.status_code == 429 and "Try again in 5 minutes" in r.content.decode()  # not re-armed
+        clock.tick(dt.timedelta(minutes=4, seconds=30))
+        assert "Try again in 1 minute or" in login(Client()).content.decode()
+        clock.tick(dt.timedelta(seconds=31))
         client = Client()
         assert login(client).status_code == 302 and signed_in(client)
 
