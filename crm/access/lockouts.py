@@ -20,6 +20,7 @@ from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
+from django.db.models import Max, Sum
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -75,12 +76,17 @@ def lockouts_list(*, actor) -> list[Lockout]:
 
 
 def current() -> list[Lockout]:
+    """Summed per username and IP as axes counts them (it keeps a row per browser too)."""
     cool_off = get_cool_off()
-    since = timezone.now() - cool_off
-    rows = AccessAttempt.objects.filter(attempt_time__gt=since, failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+    pairs = (
+        AccessAttempt.objects.filter(attempt_time__gt=timezone.now() - cool_off)
+        .values("username", "ip_address")
+        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .order_by("-last")
+    )
     return [
-        Lockout(r.username or "", r.ip_address, r.failures_since_start, r.attempt_time, r.attempt_time + cool_off)
-        for r in rows.order_by("-attempt_time")
+        Lockout(p["username"] or "", p["ip_address"], p["failures"], p["last"], p["last"] + cool_off) for p in pairs
     ]
 
 
