@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "crm.web",
     "csp",
     "ninja",  # the API docs page uses Swagger UI from ninja's static files, not from a CDN (CSP: 'self' only)
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -73,11 +75,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "crm.access.twofactor_middleware.TwoFactorRequiredMiddleware",
+    "crm.access.middleware.SessionGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "crm.web.middleware.UserTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "crm.core.middleware.RequestIdMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: turns a lockout into the 429 page
 ]
 
 ROOT_URLCONF = "crm.urls"
@@ -120,7 +124,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("PASSWORD_MIN_LENGTH", "12"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -196,16 +203,14 @@ SSO_BREAK_GLASS = env_bool("SSO_BREAK_GLASS", False)
 # mozilla-django-oidc's views are ours (refusals get a page, endpoints may come from discovery).
 OIDC_AUTHENTICATE_CLASS = "crm.access.sso_views.SsoAuthenticateView"
 OIDC_CALLBACK_CLASS = "crm.access.sso_views.SsoCallbackView"
-# Added after the backends listed above (ModelBackend when none are): it answers the SSO callback only.
-AUTHENTICATION_BACKENDS = [
-    *globals().get("AUTHENTICATION_BACKENDS", ["django.contrib.auth.backends.ModelBackend"]),
-    "crm.access.sso.SsoBackend",
-]
+# (crm.access.sso.SsoBackend is in AUTHENTICATION_BACKENDS below: it answers the SSO callback only.)
+
 # --- Two-factor (TOTP) sign-in: crm/access/twofactor.py, crm/web/views/signin.py ------------
 # Days a "remember this device" cookie skips the code step; 0 turns the checkbox off.
 TWO_FACTOR_REMEMBER_DAYS = int(os.environ.get("TWO_FACTOR_REMEMBER_DAYS", "30"))
 TWO_FACTOR_PENDING_SECONDS = 300  # between the password step and the code step
 OTP_TOTP_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "CRM")  # the name shown in the authenticator app
+
 # --- Security headers (docs/deploy.md, "Headers and hardening") -----------------------------
 # No inline script or style anywhere: templates load static files only (crm/web/static/web/app.js
 # applies what used to be inline attributes). The Django admin works under the same policy.
@@ -239,6 +244,31 @@ if _proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+
+# --- Sign-in: throttling (django-axes), session lifetime ----------------------------------
+# Failed passwords (and other failed factors, sent as user_login_failed) are counted per username
+# and client IP; after LOGIN_FAILURE_LIMIT of them that pair is refused for LOGIN_COOLOFF_MINUTES
+# (the right password too). Admins lift a lockout early with `crm unlock USERNAME` or the admin.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_COOLOFF_MINUTES = int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15"))
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair before any password check
+    "django.contrib.auth.backends.ModelBackend",
+    "crm.access.sso.SsoBackend",  # the OpenID Connect callback only (crm/access/sso.py)
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout are refused but not counted, so "try again in N minutes" holds true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "crm.access.lockouts.username_of"  # cut to a storable length
+AXES_LOCKOUT_CALLABLE = "crm.web.views.security.locked_out"
+AXES_ENABLE_ADMIN = False  # its admin would delete attempts outside crm.access.lockouts (no audit row)
+# Absolute session lifetime (seconds; the login counts, activity does not extend it) and idle timeout.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 
 # --- CRM -----------------------------------------------------------------------------------
 DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")

@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import check_password, get_hasher
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
 from crm.access.builtin_roles import BUILTIN_ROLES
@@ -78,7 +78,9 @@ class TestDemoOrganization:
         slugs = set(Profile.objects.values_list("role__slug", flat=True))
         assert slugs == {r["slug"] for r in BUILTIN_ROLES}
         for spec in setup.USERS:
-            assert Client().login(username=spec.username, password=setup.password_for(spec.username)), spec.username
+            # The sign-in throttle (django-axes) counts per request, so authenticate() needs one.
+            creds = {"username": spec.username, "password": setup.password_for(spec.username)}
+            assert Client().login(request=RequestFactory().post("/login/"), **creds), spec.username
             assert spec.username in demo and setup.password_for(spec.username) in demo
         admin = get_user_model().objects.get(username="admin")
         assert admin.is_superuser and admin.is_staff

@@ -40,6 +40,7 @@ def _create(actor, data: dict) -> Account:
     if data.get("password_hash"):
         account.password = data["password_hash"]
     elif data.get("password"):
+        _validate_password(data["password"], account)
         account.set_password(data["password"])
     else:
         account.set_unusable_password()
@@ -77,10 +78,7 @@ def password_set(user, *, actor, password: str | None) -> Account:
     if password is None:
         account.set_unusable_password()
     else:
-        try:
-            password_validation.validate_password(password, account)
-        except ValidationError as exc:
-            raise ValidationFailed({"password": " ".join(exc.messages)}) from None
+        _validate_password(password, account)
         account.set_password(password)
     account.save(update_fields=["password"])
     changelog.log_event(actor, account, Action.UPDATE, {"password": ["", "changed" if password else "disabled"]})
@@ -129,6 +127,13 @@ def sso_access_sync(user, *, data: dict) -> Account:
         changelog.log_update(account, account, before)
         forget(account)
     return account
+def _validate_password(password: str, account: Account) -> None:
+    """AUTH_PASSWORD_VALIDATORS (length PASSWORD_MIN_LENGTH, common passwords...), on every path that
+    sets a raw password, so no caller can skip them."""
+    try:
+        password_validation.validate_password(password, account)
+    except ValidationError as exc:
+        raise ValidationFailed({"password": " ".join(exc.messages)}) from None
 
 
 def _write_profile_and_access(account: Account, data: dict) -> None:

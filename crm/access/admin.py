@@ -14,6 +14,7 @@ from crm.access.forms import ServiceAdminPasswordChangeForm, acting_admin
 from crm.access.models import ApiToken, Profile, Role, Team
 from crm.access.serviceadmin import AdminOnly, CheckedForm, ServiceAdmin, adopt
 from crm.access.sso_views import AdminPasswordLoginForm
+from crm.access.signinadmin import end_sessions
 
 
 class RoleForm(CheckedForm):
@@ -96,7 +97,7 @@ class CrmUserAdmin(AdminOnly, UserAdmin):
     add_fieldsets = (*UserAdmin.add_fieldsets, PROFILE_FIELDSET)
     list_display = ("username", "email", "first_name", "last_name", "is_active", "role")
     list_select_related = ("profile__role",)
-    actions = ("reset_two_factor",)
+    actions = (end_sessions, "reset_two_factor")
 
     @admin.action(description="Reset two-factor sign-in of the selected users", permissions=("change",))
     def reset_two_factor(self, request, queryset):

@@ -57,6 +57,8 @@ class Profile(models.Model):
     role = models.ForeignKey(Role, null=True, blank=True, on_delete=models.SET_NULL, related_name="profiles")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
     time_zone = models.CharField(max_length=64, blank=True)
+    # Raised by "sign out everywhere" (crm.access.sessions): a session made under an older value ends.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"

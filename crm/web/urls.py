@@ -19,6 +19,7 @@ from crm.web.views import (
 )
 from crm.web.views import duplicates as duplicate_views
 from crm.web.views import imports as import_views
+from crm.web.views import security as security_views
 
 
 class KindConverter:
@@ -56,6 +57,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="web/password_done.html"),
         name="password-done",
     ),
+    path("account/security/", security_views.security_page, name="security"),
+    path("account/security/sign-out-everywhere/", security_views.sign_out_everywhere, name="sign-out-everywhere"),
     path("search/", search.search_page, name="search"),
     path("pick/<str:object_type>/", search.pick, name="pick"),
     path("board/", board.board, name="board"),
