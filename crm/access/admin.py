@@ -13,8 +13,8 @@ from crm.access import accounts, services, tokens, twofactor
 from crm.access.forms import ServiceAdminPasswordChangeForm, acting_admin
 from crm.access.models import ApiToken, Profile, Role, Team
 from crm.access.serviceadmin import AdminOnly, CheckedForm, ServiceAdmin, adopt
-from crm.access.sso_views import AdminPasswordLoginForm
 from crm.access.signinadmin import end_sessions
+from crm.access.sso_views import AdminPasswordLoginForm
 
 
 class RoleForm(CheckedForm):
