@@ -89,9 +89,11 @@ def test_a_successful_sign_in_resets_the_count(rep_a):
     assert fail(4) == [200] * 4
 
 
-def test_admin_login_failures_count_too(rep_a):
-    assert fail(5, path="/admin/login/")[-1] == 429
-    assert login(Client()).status_code == 429
+def test_the_admin_has_no_password_form_of_its_own(rep_a):
+    """Its login page sends people to /login/ (where failures count and the code step follows)."""
+    r = Client().post("/admin/login/", {"username": "rep_a", "password": "wrong"})
+    assert r.status_code == 302 and r["Location"].startswith("/login/")
+    assert not AccessAttempt.objects.exists()
 
 
 def test_failures_of_another_factor_count_through_the_signal(rep_a):

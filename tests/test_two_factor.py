@@ -187,7 +187,8 @@ def test_a_replayed_code_is_refused(rep_a, clock):
     assert device.last_t == used_t
 
 
-def test_five_wrong_codes_send_the_user_back_to_the_password(rep_a, clock):
+def test_five_wrong_codes_send_the_user_back_to_the_password(rep_a, clock, settings):
+    settings.AXES_FAILURE_LIMIT = 50  # the lockout (next test) would answer first
     enrol(rep_a, clock)
     client = Client()
     password_step(client)
@@ -196,6 +197,22 @@ def test_five_wrong_codes_send_the_user_back_to_the_password(rep_a, clock):
         clock.tick(40)  # past each throttle delay
     assert r.status_code == 302 and r["Location"] == "/login/"
     assert client.get("/login/code/")["Location"] == "/login/"
+
+
+def test_wrong_codes_count_toward_the_sign_in_lockout(rep_a, clock):
+    """Each wrong code is a failed sign-in for django-axes (user_login_failed): with the password
+    failures before it, the fifth failure locks the username out, right password and code included."""
+    device, _ = enrol(rep_a, clock)
+    Client().post("/login/", {"username": "rep_a", "password": "wrong"})
+    client = Client()
+    password_step(client)
+    statuses = []
+    for _ in range(4):
+        statuses.append(client.post("/login/code/", {"code": "000000"}).status_code)
+        clock.tick(40)
+    assert statuses[-1] == 429, statuses
+    r = Client().post("/login/", {"username": "rep_a", "password": "pw"})
+    assert r.status_code == 429 and "Too many failed sign-in attempts" in r.content.decode()
 
 
 def test_the_code_step_expires_after_five_minutes(rep_a, clock):
