@@ -56,17 +56,22 @@ def refuse(request, accepted: frozenset[str]) -> JsonResponse:
 
 
 def guard(operation) -> None:
-    """Wrap ``operation.run`` so a body of the wrong type is refused before authentication and parsing."""
+    """Check the body's type right after the operation's own checks (sign-in, then rate limits), before
+    anything reads the body: a caller who is not signed in learns nothing about what it takes."""
     accepted = accepted_types(operation)
     if accepted is None or getattr(operation, "_media_guarded", False):
         return
-    run = operation.run
+    if operation.is_async:
+        raise TypeError(f"{operation.view_func.__name__}: async operations are not guarded (none exist today).")
+    run_checks = operation._run_checks  # Ninja's auth + throttles, run first by Operation.run
 
-    @functools.wraps(run)
-    def checked(request, *args, **kwargs):
+    @functools.wraps(run_checks)
+    def checked(request):
+        if error := run_checks(request):
+            return error
         if has_body(request) and (request.content_type or "").lower() not in accepted:
             return refuse(request, accepted)
-        return run(request, *args, **kwargs)
+        return None
 
-    operation.run = checked
+    operation._run_checks = checked
     operation._media_guarded = True
