@@ -14,6 +14,7 @@ from crm.access.models import ApiToken
 from crm.api.throttling import Rate, client_ip, ip_bucket, parse_rate
 from crm.automation.models import WebForm
 from crm.core.cache import create_cache_table
+from tests.ops.test_burst import _call, stack_db  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 LOTS = "100000/min"
@@ -245,3 +246,15 @@ def test_every_operation_documents_429_with_retry_after(client):
             assert limited, (method, path)
             assert limited["content"]["application/json"]["schema"] == error
             assert limited["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+
+
+def test_two_gunicorn_workers_share_the_counts(stack_db, tmp_path):  # noqa: F811 - the imported fixture
+    """The production setup (crm.settings, 2 worker processes): the database cache on SQLite, Redis on
+    PostgreSQL. Per-process counters would let up to twice the limit through."""
+    from crm.bench.server import Server
+
+    env, token, _ = stack_db
+    env = {**env, "DJANGO_SETTINGS_MODULE": "crm.settings", "API_RATE_LIMIT": "6/day"}  # not the tests' cache
+    with Server(workers=2, env=env, log=tmp_path / "web.log") as server:
+        codes = [_call(server.port, token, "GET", "/api/v1/me")[0] for _ in range(16)]  # a connection each
+    assert codes == [200] * 6 + [429] * 10, codes  # a day's window: no reset inside the test
