@@ -190,8 +190,8 @@ CACHES = {
     if CACHE_BACKEND == "redis"
     else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "crm_cache"}
 }
-# Room for every live counter (one per client and window): past it Django culls a third of the keys.
-CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "100000"))}
+if CACHE_BACKEND != "redis":  # room for every live counter (one per client and window): past it Django culls
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "100000"))}
 
 # LOG_FORMAT=json: one JSON object per line (crm.ops.logging), for production log shippers.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").lower()

@@ -237,6 +237,14 @@ def test_the_redis_cache_counts_across_requests(limits, rep_a, redis_url):
         assert statuses(token_client(rep_a), 3) == [200, 200, 429]
 
 
+def test_an_unreachable_cache_lets_requests_through_and_says_so(limits, rep_a, caplog):
+    closed = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    limits.API_RATE_LIMIT = "1/min"
+    with override_settings(CACHES={"default": closed}):
+        assert statuses(token_client(rep_a), 2) == [200, 200]
+    assert "API rate limit not checked" in caplog.text
+
+
 def test_every_operation_documents_429_with_retry_after(client):
     doc = client.get("/api/v1/openapi.json").json()
     error = {"$ref": "#/components/schemas/ErrorOut"}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import logging
 import math
 import re
 import threading
@@ -39,6 +40,7 @@ from ninja.throttling import BaseThrottle
 
 from crm.api.errors import body
 
+log = logging.getLogger("crm.api")
 KEY_PREFIX = "api-rate"
 UNITS = {
     "s": 1, "sec": 1, "second": 1,
@@ -130,6 +132,22 @@ def caller(request) -> tuple[str, str]:
 # --- counting -------------------------------------------------------------------------------------
 
 
+def fail_open(count):
+    """A cache that cannot be reached (Redis down) lets requests through, logged: the limits are a
+    defence against floods, and /healthz reports the outage; refusing every call would be the outage."""
+
+    @functools.wraps(count)
+    def guarded(scope: str, ident: str, rate: Rate | None) -> int | None:
+        try:
+            return count(scope, ident, rate)
+        except Exception:
+            log.exception("API rate limit not checked: the cache failed")
+            return None
+
+    return guarded
+
+
+@fail_open
 def hit(scope: str, ident: str, rate: Rate | None) -> int | None:
     """Count one request in a bucket. None when it is within the limit, else the seconds to wait.
 
@@ -154,6 +172,7 @@ def hit(scope: str, ident: str, rate: Rate | None) -> int | None:
     return None
 
 
+@fail_open
 def would_refuse(scope: str, ident: str, rate: Rate | None) -> int | None:
     """Like ``hit`` without counting: the seconds to wait when the bucket is already full."""
     if rate is None:
