@@ -185,6 +185,8 @@ AUTOMATION_MAX_DEPTH = int(os.environ.get("AUTOMATION_MAX_DEPTH", "5"))
 # Redis when the tasks run there too, or CACHE_BACKEND=redis. Never per-process memory: with several
 # gunicorn workers each would count alone and the limits would be multiplied.
 CACHE_BACKEND = os.environ.get("CACHE_BACKEND", "redis" if TASKS_BACKEND == "redis" else "database").strip().lower()
+if CACHE_BACKEND not in {"database", "redis"}:
+    raise ValueError(f"CACHE_BACKEND is 'database' or 'redis', not {CACHE_BACKEND!r}.")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "crm"}
     if CACHE_BACKEND == "redis"
