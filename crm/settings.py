@@ -263,6 +263,7 @@ AXES_RESET_ON_SUCCESS = True
 # Attempts during a lockout are refused but not counted, so "try again in N minutes" holds true.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_CALLABLE = "crm.access.lockouts.username_of"  # cut to a storable length
+AXES_CLIENT_IP_CALLABLE = "crm.core.clientip.client_ip"  # the API limits' rule (TRUSTED_PROXY_COUNT)
 AXES_LOCKOUT_CALLABLE = "crm.web.views.security.locked_out"
 AXES_ENABLE_ADMIN = False  # its admin would delete attempts outside crm.access.lockouts (no audit row)
 # Absolute session lifetime (seconds; the login counts, activity does not extend it) and idle timeout.
@@ -287,6 +288,15 @@ from crm.core.crypto import load_keys, load_lookup_key  # noqa: E402  (no Django
 ENCRYPTION_KEYS = load_keys(VAR_DIR)
 ENCRYPTION_LOOKUP_KEY = load_lookup_key(VAR_DIR)
 
+# --- API limits (crm/api/throttling.py): "<count>/<period>" (s, min, hour, day; "10/5min"), or "off" --
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")  # each API token; each user's session calls
+API_RATE_LIMIT_HEAVY = os.environ.get("API_RATE_LIMIT_HEAVY", "30/min")  # exports, search, imports, bulk
+API_RATE_LIMIT_ANON = os.environ.get("API_RATE_LIMIT_ANON", "60/min")  # per IP: public calls, failed sign-ins
+API_RATE_LIMIT_IP = os.environ.get("API_RATE_LIMIT_IP", "1200/min")  # per IP: every API request, first
+# Reverse proxies in front that append to X-Forwarded-For: 0 reads REMOTE_ADDR only (the header is the
+# client's to forge); 1 behind one proxy (nginx, Caddy, a load balancer), and so on.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
 # --- Background work (crm.automation): django.tasks on the database, or RQ on Redis ---------
 # `crm worker` runs the worker for the configured backend plus the automation scheduler.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip().lower()
@@ -303,6 +313,21 @@ WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
 AUTOMATION_JOB_LEASE_SECONDS = int(os.environ.get("AUTOMATION_JOB_LEASE_SECONDS", "300"))
 AUTOMATION_TICK_SECONDS = float(os.environ.get("AUTOMATION_TICK_SECONDS", "1"))
 AUTOMATION_MAX_DEPTH = int(os.environ.get("AUTOMATION_MAX_DEPTH", "5"))
+
+# --- Cache: shared by every process (the API's rate-limit counters live here) -------------------
+# The database by default (nothing more to run; `crm migrate` creates the table, crm/core/cache.py);
+# Redis when the tasks run there too, or CACHE_BACKEND=redis. Never per-process memory: with several
+# gunicorn workers each would count alone and the limits would be multiplied.
+CACHE_BACKEND = os.environ.get("CACHE_BACKEND", "redis" if TASKS_BACKEND == "redis" else "database").strip().lower()
+if CACHE_BACKEND not in {"database", "redis"}:
+    raise ValueError(f"CACHE_BACKEND is 'database' or 'redis', not {CACHE_BACKEND!r}.")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "crm"}
+    if CACHE_BACKEND == "redis"
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "crm_cache"}
+}
+if CACHE_BACKEND != "redis":  # room for every live counter (one per client and window): past it Django culls
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "100000"))}
 
 # LOG_FORMAT=json: one JSON object per line (crm.ops.logging), for production log shippers.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").lower()

@@ -23,6 +23,7 @@ class TokenAuth(HttpBearer):
         user = found.user
         remember_profile(user, getattr(user, "profile", None))
         request.user = user
+        request.api_token_id = found.pk  # the token's own rate-limit bucket (crm.api.throttling)
         return user
 
 

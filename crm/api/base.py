@@ -7,8 +7,10 @@ from django.http import JsonResponse
 from django.urls import URLPattern, path
 from ninja import NinjaAPI
 
+from crm.api import media_types
 from crm.api.errors import ErrorOut, body
 from crm.api.openapi import declare_lists, declare_record_type_names
+from crm.api.throttling import limit_view
 
 
 def _without_defs(schema: dict) -> dict:
@@ -37,11 +39,11 @@ def json_405(view):
 # The errors each kind of operation can answer, all in the one shape (crm.api.errors.ErrorOut):
 # declared in the OpenAPI document so a generated client knows them.
 ERRORS_BY_METHOD = {
-    "get": (400, 401, 403, 404),
-    "post": (400, 401, 403, 404, 409, 422),
-    "patch": (400, 401, 403, 404, 409, 422),
-    "put": (400, 401, 403, 404, 409, 422),
-    "delete": (400, 401, 403, 404, 409),
+    "get": (400, 401, 403, 404, 429),
+    "post": (400, 401, 403, 404, 409, 415, 422, 429),
+    "patch": (400, 401, 403, 404, 409, 415, 422, 429),
+    "put": (400, 401, 403, 404, 409, 415, 422, 429),
+    "delete": (400, 401, 403, 404, 409, 429),
 }
 ERROR_TEXT = {
     400: "Bad request (a filter, parameter or file that cannot be used)",
@@ -49,8 +51,11 @@ ERROR_TEXT = {
     403: "Not allowed",
     404: "Not found, or not visible to you",
     409: "Conflict (the record changed since you read it)",
+    415: "The body is not of the type this operation takes (Content-Type)",
     422: "Invalid input (fields names each problem)",
+    429: "Too many requests (crm.api.throttling); Retry-After says how many seconds to wait",
 }
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
 
 
 class CrmApi(NinjaAPI):
@@ -69,7 +74,10 @@ class CrmApi(NinjaAPI):
                 for status in ERRORS_BY_METHOD.get(method, ()):
                     if status == 401 and not operation.get("security"):
                         continue  # public: no sign-in to fail
-                    responses.setdefault(status, {"description": ERROR_TEXT[status], **ref})
+                    if status == 415 and "requestBody" not in operation:
+                        continue  # no body to send in the wrong type (crm.api.media_types)
+                    extra = {"headers": RETRY_AFTER} if status == 429 else {}
+                    responses.setdefault(status, {"description": ERROR_TEXT[status], **ref, **extra})
         return schema
 
     def get_openapi_operation_id(self, operation) -> str:
@@ -79,8 +87,12 @@ class CrmApi(NinjaAPI):
 
     def _get_urls(self):
         urls = super()._get_urls()
+        for bound in self._get_bound_routers():  # the operations the URLs just made will run
+            for path_view in bound.path_operations.values():
+                for operation in path_view.operations:
+                    media_types.guard(operation)
         for url in urls:
             if isinstance(url, URLPattern):
-                url.callback = json_405(url.callback)
+                url.callback = limit_view(json_405(url.callback))
         # Appended after every router, so it only catches what no endpoint matched.
-        return [*urls, path("<path:rest>", not_found)]
+        return [*urls, path("<path:rest>", limit_view(not_found))]

@@ -22,6 +22,7 @@ from crm.access.policy import policy_for
 from crm.api import idempotency
 from crm.api.errors import ErrorOut, field_path
 from crm.api.openapi import CHANGES_MAX_LIMIT, QUERY_MAX_LENGTH
+from crm.api.throttling import HEAVY
 from crm.audit.models import ObjectChange
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
 from crm.core.filters import Field, filter_fields_of
@@ -189,6 +190,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
         response={200: BulkOut, 422: ErrorOut},
         summary=f"Create or update up to {settings.API_BULK_MAX_ITEMS} {name}s at once",
         operation_id=f"bulk_save_{many}",
+        throttle=HEAVY,
     )
     def bulk(request, payload: BulkIn):
         if len(payload.items) > settings.API_BULK_MAX_ITEMS:

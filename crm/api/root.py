@@ -3,7 +3,7 @@
 from ninja import Router, Schema
 
 from crm.access.policy import policy_for
-from crm.api import errors
+from crm.api import errors, throttling
 from crm.api.auth import AUTH
 from crm.api.base import CrmApi
 from crm.audit.api import router as changes_router
@@ -23,9 +23,12 @@ api = CrmApi(
     description="Companies, contacts, leads, deals, activities and tasks. Errors are "
     '{"error": {"code", "message", "fields"}}. Lists are cursor-paginated: {"items", "next"}.',
     auth=AUTH,
+    throttle=throttling.DEFAULT,  # heavy operations name throttling.HEAVY
     urls_namespace="api",
 )
 errors.install(api)
+throttling.install(api)
+throttling.check_settings()
 
 for path, router in build_routers().items():
     api.add_router(f"/{path}", router)

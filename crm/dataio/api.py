@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict, WithJsonSchema
 from pydantic import Field as PydanticField
 
+from crm.api.throttling import HEAVY
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.dataio import background as background_imports
 from crm.dataio import batches, duplicates, exporting, importing, saved_mappings, scans, uploads, vcard
@@ -32,7 +33,7 @@ def _filename(object_type: str, fmt: str) -> str:
     return f"{object_type}-{timezone.now():%Y%m%d-%H%M%S}.{fmt}"
 
 
-@router.get("/export/{object_type}", summary="Export a record list (the list's filters) as CSV or XLSX")
+@router.get("/export/{object_type}", throttle=HEAVY, summary="Export a record list (the list's filters) as CSV or XLSX")
 def export(request, object_type: str, format: str = "csv"):
     res = exporting.resource_of(object_type)
     exporting.check_format(format)
@@ -63,7 +64,9 @@ def contact_vcard(request, pk: int, version: VCardVersion = "3.0"):
     return response
 
 
-@router.get("/vcard/contacts", summary="Contacts (the list's filters) as vCards; needs the export permission")
+@router.get(
+    "/vcard/contacts", throttle=HEAVY, summary="Contacts (the list's filters) as vCards; needs the export permission"
+)
 def contacts_vcard(request, version: VCardVersion = "3.0"):
     vcard.check_version(version)
     params = request.GET.copy()
@@ -74,7 +77,9 @@ def contacts_vcard(request, version: VCardVersion = "3.0"):
     return response
 
 
-@router.post("/vcard/import", response={201: VcardImported}, summary="Create contacts from a vCard file")
+@router.post(
+    "/vcard/import", response={201: VcardImported}, throttle=HEAVY, summary="Create contacts from a vCard file"
+)
 def import_vcard(request, file: File[UploadedFile]):
     uploads.require_vcard(file, file.file)
     result = vcard.import_cards(file.read(vcard.MAX_BYTES + 1), actor=request.user)
@@ -104,7 +109,9 @@ class MergeIn(Schema):
     choices: dict[str, str] = {}
 
 
-@router.get("/duplicates/{object_type}", response=DuplicatesOut, summary="Likely duplicate pairs, best first")
+@router.get(
+    "/duplicates/{object_type}", response=DuplicatesOut, throttle=HEAVY, summary="Likely duplicate pairs, best first"
+)
 def find_duplicates(request, object_type: str, min_score: int = 45, limit: int = 100):
     duplicates.type_of(object_type)
     if not 1 <= limit <= 1000:
@@ -114,7 +121,9 @@ def find_duplicates(request, object_type: str, min_score: int = 45, limit: int =
     return {"items": duplicates.find(request.user, object_type, min_score=min_score, limit=limit)}
 
 
-@router.post("/duplicates/{object_type}/scans", response={202: dict}, summary="Find duplicates in the background")
+@router.post(
+    "/duplicates/{object_type}/scans", response={202: dict}, throttle=HEAVY, summary="Find duplicates in the background"
+)
 def start_duplicate_scan(request, object_type: str):
     scan = scans.start(request.user, object_type)
     return Status(202, _scan_out(request, scan))
@@ -184,6 +193,7 @@ def delete_import_mapping(request, pk: int):
 @router.post(
     "/import/{object_type}",
     response={200: ImportBatchOut, 201: ImportBatchOut, 202: ImportProgressOut},
+    throttle=HEAVY,
     summary="Import a CSV (dry_run: check only; background: queue it and poll the batch)",
 )
 def import_csv(
