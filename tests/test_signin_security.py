@@ -320,3 +320,19 @@ def test_a_password_change_keeps_this_session_and_ends_the_others(rep_a):
     r = here.post("/password/", {"old_password": "pw", "new_password1": NEW, "new_password2": NEW})
     assert r.status_code == 302
     assert signed_in(here) and not signed_in(there)
+
+
+def test_behind_a_trusted_proxy_the_lockout_counts_the_client_address(rep_a, settings):
+    """The lockout reads the address the API limits do (crm/core/clientip.py): behind one proxy, the
+    client the proxy saw; another client of the same proxy is not locked out with them."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    mallory = Client(HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert fail(5, client=mallory)[-1] == 429
+    assert login(mallory).status_code == 429
+    assert login(Client(HTTP_X_FORWARDED_FOR="198.51.100.7")).status_code == 302
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_header_changes_nothing(rep_a, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert fail(5, client=Client(HTTP_X_FORWARDED_FOR="203.0.113.9"))[-1] == 429
+    assert login(Client(HTTP_X_FORWARDED_FOR="198.51.100.8")).status_code == 429  # same REMOTE_ADDR
