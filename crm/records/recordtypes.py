@@ -2,7 +2,7 @@
 (crm.core.recordtypes). The API, the web pages, search and export are built from these."""
 
 from crm.core.normalize import phone_search_tokens
-from crm.core.recordtypes import ApiSpec, RecordField, RecordType, SearchSpec, register
+from crm.core.recordtypes import ApiSpec, PersonSpec, RecordField, RecordType, SearchSpec, register
 from crm.records.api import schemas as s
 from crm.records.api.fast import dumper
 from crm.records.models import (
@@ -156,6 +156,11 @@ register(
         ),
         search=SearchSpec(text=_contact_text, prefetch=("emails", "phones")),
         timeline=True,
+        person=PersonSpec(
+            email_lookups=("email", "emails__email"),
+            phone_lookups=("phone", "phones__number"),
+            personal=("first_name", "last_name", "name", "title", "email", "phone", "street", "city", "postal_code"),
+        ),
     )
 )
 
@@ -187,6 +192,11 @@ register(
         api=ApiSpec(out=s.LeadOut, create_in=s.LeadIn, update_in=s.LeadPatch, prefetch=("tags",)),
         search=SearchSpec(text=_lead_text),
         timeline=True,
+        person=PersonSpec(
+            email_lookups=("email",),
+            phone_lookups=("phone",),
+            personal=("first_name", "last_name", "name", "title", "email", "phone", "website"),
+        ),
     )
 )
 
