@@ -88,11 +88,12 @@ class PersonSpec:
 
     Lookups are ORM paths compared with a normalized value (crm.core.normalize): an email in its
     lower-cased form, a phone in E.164 ("email", "emails__email", "custom_fields__work_email").
-    ``personal``: the attributes (or custom field keys) that hold personal data."""
+    ``anonymized``: the personal fields and what replaces each, as the data of the type's update service
+    (a retention policy that anonymizes sends it)."""
 
     email_lookups: tuple[str, ...] = ()
     phone_lookups: tuple[str, ...] = ()
-    personal: tuple[str, ...] = ()
+    anonymized: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -7,3 +7,6 @@ class PrivacyConfig(AppConfig):
     name = "crm.privacy"
     label = "privacy"
     verbose_name = "Privacy"
+
+    def ready(self) -> None:
+        from crm.privacy import retention  # noqa: F401  (registers the "privacy.retention" job handler)

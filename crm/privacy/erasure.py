@@ -60,11 +60,7 @@ def erase(*, actor, email=None, phone=None, record=None, block: bool = True) -> 
         log.info("Erasure asked for by %s: nobody matched.", getattr(actor, "username", "?"))
         raise
     with transaction.atomic():
-        counts: dict[str, int] = {}
-        keys = _delete_timeline(person, actor, counts) + _delete_records(person, actor, counts)
-        counts["changes_scrubbed"] = scrub_changes(keys)
-        counts.update(scrub_deliveries(keys))
-        counts["import_rows_scrubbed"] = scrub_import_rows(person)
+        counts = forget(person, actor)
         entry = ErasureLog(
             user=actor if getattr(actor, "pk", None) else None,
             user_name=getattr(actor, "username", "") or "",
@@ -75,10 +71,27 @@ def erase(*, actor, email=None, phone=None, record=None, block: bool = True) -> 
         )
         configwrites.create(entry, actor=actor)
         blocked = _block(person, actor, entry) if block else 0
-        # The record.deleted events go out after the commit; their webhook deliveries then lose their values.
-        transaction.on_commit(partial(scrub_deliveries, keys))
     log.info("Erasure %s by %s: %s", entry.pk, entry.user_name, counts)
     return ErasureReport(log_id=entry.pk, counts=counts, blocked=blocked)
+
+
+def forget(person: Person, actor) -> dict[str, int]:
+    """Delete the person's records and what is only about them, and scrub the copies (the caller's
+    transaction); returns how many of what."""
+    counts: dict[str, int] = {}
+    keys = _delete_timeline(person, actor, counts) + _delete_records(person, actor, counts)
+    scrub(person, keys, counts)
+    # The record.deleted events go out after the commit; their webhook deliveries then lose their values.
+    transaction.on_commit(partial(scrub_deliveries, keys))
+    return counts
+
+
+def scrub(person: Person, keys: list[tuple[str, int]], counts: dict[str, int]) -> None:
+    """The values of records ``keys`` out of the change log, webhook deliveries and import rows."""
+    counts["changes_scrubbed"] = counts.get("changes_scrubbed", 0) + scrub_changes(keys)
+    for name, n in scrub_deliveries(keys).items():
+        counts[name] = counts.get(name, 0) + n
+    counts["import_rows_scrubbed"] = counts.get("import_rows_scrubbed", 0) + scrub_import_rows(person)
 
 
 def _delete_timeline(person: Person, actor, counts: dict) -> list[tuple[str, int]]:

@@ -45,6 +45,7 @@ COMMON = (
     F("updated_at", "datetime", "Updated", sortable=True, read_only=True),
 )
 OWNED = (*COMMON, record_id("owner", listed=True), text("tag", "Tag", lookup="tags__name"))
+ERASED_NAME = {"first_name": "Erased", "last_name": "person"}  # what an anonymized person is called
 UPDATED_COLUMN = F("updated_at", "datetime", "Updated", listed=True, sortable=True, read_only=True)
 
 
@@ -159,7 +160,13 @@ register(
         person=PersonSpec(
             email_lookups=("email", "emails__email"),
             phone_lookups=("phone", "phones__number"),
-            personal=("first_name", "last_name", "name", "title", "email", "phone", "street", "city", "postal_code"),
+            anonymized={
+                **ERASED_NAME,
+                **dict.fromkeys(("title", "street", "city", "region", "postal_code", "email_opt_in_source"), ""),
+                "emails": [],
+                "phones": [],
+                "email_opt_in": False,
+            },
         ),
     )
 )
@@ -195,7 +202,7 @@ register(
         person=PersonSpec(
             email_lookups=("email",),
             phone_lookups=("phone",),
-            personal=("first_name", "last_name", "name", "title", "email", "phone", "website"),
+            anonymized={**ERASED_NAME, **dict.fromkeys(("title", "email", "phone", "website"), "")},
         ),
     )
 )

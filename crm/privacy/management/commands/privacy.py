@@ -1,4 +1,5 @@
-"""`crm privacy export --email x@y [--phone P] [--out FILE]` and `crm privacy erase --email x@y --yes`."""
+"""`crm privacy export --email x@y [--phone P] [--out FILE]`, `crm privacy erase --email x@y --yes`,
+`crm privacy retention [--apply]` (the dry-run report of the retention policies, or a run now)."""
 
 import sys
 
@@ -7,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm.core import context
 from crm.core.errors import ServiceError
+from crm.privacy import retention
 from crm.privacy.access import subject_access
 from crm.privacy.erasure import erase
 
@@ -26,9 +28,15 @@ class Command(BaseCommand):
         sub.choices["export"].add_argument("--out", help="ZIP file to write (default: standard output)")
         sub.choices["erase"].add_argument("--yes", action="store_true", help="confirm: erasing cannot be undone")
         sub.choices["erase"].add_argument("--no-block", action="store_true", help="allow adding them again later")
+        p = sub.add_parser("retention", help="what the retention policies would do now (--apply: do it)")
+        p.add_argument("--apply", action="store_true", help="run the policies now instead of reporting")
+        p.add_argument("--user", help="act as this admin (default: the first active superuser)")
 
-    def handle(self, *args, action, email, phone, type, id, user, **options):
+    def handle(self, *args, action, user, **options):
         actor = _user(user)
+        if action == "retention":
+            return self._retention(actor, options["apply"])
+        email, phone, type, id = (options[k] for k in ("email", "phone", "type", "id"))
         record = (type, id) if type or id is not None else None
         try:
             with context.change_context(source="cli"):
@@ -42,6 +50,21 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} {detail}".strip()) from None
         counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
         self.stderr.write(f"Erased (erasure log {report.log_id}): {counts}; {report.blocked} identifiers blocked.")
+
+    def _retention(self, actor, apply: bool):
+        try:
+            with context.change_context(source="cli"):
+                if apply:
+                    for done in retention.run(actor=actor):
+                        self.stdout.write(f"Policy {done['policy']}: {done['counts'] or 'nothing due'}")
+                    return
+                for row in retention.report():
+                    self.stdout.write(
+                        f"Policy {row['policy']}: {row['action']} {row['count']} {row['object_type']} records "
+                        f"({row['field']} before {row['cutoff']:%Y-%m-%d}); the next run does {row['next_run']}"
+                    )
+        except ServiceError as exc:
+            raise CommandError(exc.message) from None
 
     def _export(self, actor, email, phone, record, out):
         data = subject_access(actor=actor, email=email, phone=phone, record=record)
