@@ -20,6 +20,7 @@ from crm.access.policy import require_admin
 from crm.audit import changelog, configwrites
 from crm.audit.models import ObjectChange
 from crm.core import context, recordtypes
+from crm.dataio.exporting import inert
 from crm.privacy.finding import Person, find, identifiers
 from crm.privacy.models import AccessRequest
 
@@ -166,8 +167,11 @@ def _flatten(row: dict) -> dict:
 
 
 def _cell(value) -> str:
+    """Text a spreadsheet shows as text: a would-be formula made inert, as the CSV export does."""
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value, cls=DjangoJSONEncoder).strip('"')
+        text = "; ".join(str(v) for v in value)
+    elif value is None:
+        text = ""
+    else:
+        text = value if isinstance(value, str) else json.dumps(value, cls=DjangoJSONEncoder).strip('"')
+    return inert(text)

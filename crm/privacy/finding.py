@@ -2,8 +2,9 @@
 declaration, built-in or custom), that carries their email or phone, or a record named by type and id.
 
 The values are compared in the form the records store them (crm.core.normalize). The records found
-add their own emails and phones (a contact's second address), and those are looked up once more, so
-a lead with the contact's work address is the same person.
+add their own emails (a contact's second address), and those are looked up once more, so a lead with
+the contact's home address is the same person. Their phones are not looked up unless asked for: a
+switchboard number shared by a whole office would make colleagues the same person (and erase them).
 """
 
 from __future__ import annotations
@@ -94,12 +95,13 @@ def find(*, email=None, phone=None, record=None) -> Person:
         obj = rt.objects().filter(pk=pk).first()
         if obj is not None:
             _add(person, rt, obj)
+    asked_phones = {asked["phone"]} if "phone" in asked else set()
     for _ in range(ROUNDS):
-        before = (len(person.emails), len(person.phones))
+        before = len(person.emails)
         for rt in person_types():
-            for obj in _matching(rt, person.emails, person.phones):
+            for obj in _matching(rt, person.emails, asked_phones):
                 _add(person, rt, obj)
-        if (len(person.emails), len(person.phones)) == before:
+        if len(person.emails) == before:
             break
     if not person.records:
         raise NotFound(_nobody(asked))

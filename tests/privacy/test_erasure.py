@@ -167,3 +167,11 @@ def test_cli_erase_needs_yes(boss, ann):
         call_command("privacy", "erase", "--email", "nobody@example.org", "--yes", "--user", "boss")
     call_command("privacy", "erase", "--email", EMAIL, "--yes", "--user", "boss")
     assert not Contact.objects.filter(pk=ann.pk).exists()
+
+
+def test_a_shared_phone_does_not_make_colleagues_the_same_person(boss, ann):
+    from crm.records.services.contacts import contact_create
+
+    colleague = contact_create(actor=boss, data={"first_name": "Cleo", "phone": PHONE, "email": "cleo@example.org"}).obj
+    erase(actor=boss, email=EMAIL)
+    assert Contact.objects.filter(pk=colleague.pk).exists() and not Contact.objects.filter(pk=ann.pk).exists()

@@ -43,6 +43,7 @@ def test_a_contact_with_everything_around_them(boss, ann, ann_lead, bob):
     assert contact["phones"] == [f"{PHONE} (mobile)"]
     table = list(csv.DictReader(io.StringIO(files["contacts.csv"])))
     assert table[0]["email"] == EMAIL and table[0]["last_name"] == "Erase"
+    assert table[0]["phone"] == f"'{PHONE}"  # a leading + is a formula to a spreadsheet: made inert
     assert files["leads.json"][0]["email"] == OTHER_EMAIL  # found by the contact's second address
     timeline = {(t["type"], t.get("subject") or t.get("title")) for t in files["timeline.json"]}
     assert timeline == {("activity", "Called Ann"), ("task", "Send Ann the quote")}
