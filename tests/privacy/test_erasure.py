@@ -175,3 +175,14 @@ def test_a_shared_phone_does_not_make_colleagues_the_same_person(boss, ann):
     colleague = contact_create(actor=boss, data={"first_name": "Cleo", "phone": PHONE, "email": "cleo@example.org"}).obj
     erase(actor=boss, email=EMAIL)
     assert Contact.objects.filter(pk=colleague.pk).exists() and not Contact.objects.filter(pk=ann.pk).exists()
+
+
+def test_by_record_and_in_an_archived_custom_type(boss):
+    fields = [{"key": "badge_email", "label": "Email", "field_type": "email"}]
+    data = {"key": "member", "singular": "Member", "plural": "Members", "slug": "members", "fields": fields}
+    kind = object_services.object_type_create(actor=boss, data=data)
+    member = record_create(actor=boss, object_type=kind, data={"name": "Ann M", "badge_email": EMAIL}).obj
+    object_services.object_type_update(kind, actor=boss, data={"archived": True})  # its records are read-only
+    report = erase(actor=boss, record=("members", member.pk))  # the law does not wait for an unarchive
+    assert report.counts["member"] == 1 and not CustomRecord.objects.filter(pk=member.pk).exists()
+    assert EMAIL not in json.dumps(list(ObjectChange.objects.filter(object_type="member").values("changes")))
