@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "crm.ops",
     "crm.bench",
     "crm.dataio",
+    "crm.privacy",
     "django_htmx",
     "crm.web",
     "csp",

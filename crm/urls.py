@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("crm.ops.urls")),
     # Before the web app: its routes may take any first segment (a record type's slug); "settings" is reserved.
     path("settings/objects/", include("crm.objects.web.urls")),
+    path("settings/privacy/", include("crm.privacy.web.urls")),
     path("", include("crm.web.urls")),
 ]

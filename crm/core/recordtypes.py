@@ -84,6 +84,20 @@ class SearchSpec:
 
 
 @dataclass(frozen=True)
+class PersonSpec:
+    """The type's records are about a person (crm/privacy: subject access, erasure, the block list).
+
+    Lookups are ORM paths compared with a normalized value (crm.core.normalize): an email in its
+    lower-cased form, a phone in E.164 ("email", "emails__email", "custom_fields__work_email").
+    ``anonymized``: the personal fields and what replaces each, as the data of the type's update service
+    (a retention policy that anonymizes sends it)."""
+
+    email_lookups: tuple[str, ...] = ()
+    phone_lookups: tuple[str, ...] = ()
+    anonymized: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RecordType:
     object_type: str  # "contact": the permission key, and the type in the change log, events and search
     slug: str  # "contacts": the API path and the web URL segment
@@ -115,6 +129,7 @@ class RecordType:
     # duplicates are found and how two of them merge); empty: no duplicates page, scan or merge.
     duplicates: str = ""
     tags: bool = False  # its records carry tags (a ``tags`` relation): tag filters, bulk tagging, add_tag
+    person: PersonSpec | None = None  # its records name a person: found, exported and erased by crm/privacy
 
     def objects(self):
         """A queryset of the type's records (any owner): read through this, not ``model.objects``."""

@@ -18,8 +18,10 @@ from crm.audit import changelog
 from crm.core import events
 from crm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.customization.validation import clean_custom_fields, definitions
+from crm.objects import registry
 from crm.objects.models import CustomRecord, ObjectType
 from crm.objects.selectors import records_of
+from crm.privacy import blocklist
 from crm.records.services import links
 from crm.records.services.common import Saved, lock_for_update, raise_if, resolve_user, save_existing, save_new
 from crm.search import index as search_index
@@ -33,6 +35,7 @@ def record_create(*, actor, object_type: ObjectType, data: dict) -> Saved:
         data, errors = _data(data)
         record = CustomRecord(type=object_type, owner=actor if actor is not None and actor.pk else None)
         _assign(record, data, defs, actor, errors, creating=True)
+        blocklist.refuse_record(record, registry.person_spec(list(defs.values())))
         save_new(record, actor=actor)
         _ensure_visible(record, actor)
         search_index.update(record)

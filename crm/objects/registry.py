@@ -17,7 +17,7 @@ from django.db.models.signals import post_delete, post_save
 
 from crm.core import recordtypes
 from crm.core.normalize import phone_search_tokens
-from crm.core.recordtypes import ApiSpec, RecordField, RecordType, SearchSpec
+from crm.core.recordtypes import ApiSpec, PersonSpec, RecordField, RecordType, SearchSpec
 from crm.customization.models import CustomField, FieldType
 from crm.objects.models import CustomRecord, ObjectType, TypeGeneration
 
@@ -104,7 +104,22 @@ def record_type(object_type: ObjectType, defs: list[CustomField]) -> RecordType:
         rows=partial(_rows, object_type),
         run_time=True,
         extra={"type": object_type, "archived": object_type.archived},
+        person=person_spec(defs, object_type.name_field),
     )
+
+
+def person_spec(defs: list[CustomField], name_field: str = "name") -> PersonSpec | None:
+    """A type with an email or phone field holds people: found and erased by those values (stored
+    normalized by the custom-field validation)."""
+    emails = tuple(f"custom_fields__{f.key}" for f in defs if f.field_type == FieldType.EMAIL)
+    phones = tuple(f"custom_fields__{f.key}" for f in defs if f.field_type == FieldType.PHONE)
+    if not (emails or phones):
+        return None
+    # Anonymized: the name field and required text say so; other text, emails, phones and URLs are cleared.
+    prose = (FieldType.TEXT, FieldType.LONG_TEXT)
+    cleared = {f.key: None for f in defs if f.field_type in (*TEXT_TYPES, FieldType.PHONE) and not f.required}
+    named = {f.key: "Erased person" for f in defs if f.field_type in prose and (f.required or f.key == name_field)}
+    return PersonSpec(email_lookups=emails, phone_lookups=phones, anonymized={**cleared, **named})
 
 
 def _rows(object_type: ObjectType):

@@ -2,7 +2,7 @@
 (crm.core.recordtypes). The API, the web pages, search and export are built from these."""
 
 from crm.core.normalize import phone_search_tokens
-from crm.core.recordtypes import ApiSpec, RecordField, RecordType, SearchSpec, register
+from crm.core.recordtypes import ApiSpec, PersonSpec, RecordField, RecordType, SearchSpec, register
 from crm.records.api import schemas as s
 from crm.records.api.fast import dumper
 from crm.records.models import (
@@ -45,6 +45,7 @@ COMMON = (
     F("updated_at", "datetime", "Updated", sortable=True, read_only=True),
 )
 OWNED = (*COMMON, record_id("owner", listed=True), text("tag", "Tag", lookup="tags__name"))
+ERASED_NAME = {"first_name": "Erased", "last_name": "person"}  # what an anonymized person is called
 UPDATED_COLUMN = F("updated_at", "datetime", "Updated", listed=True, sortable=True, read_only=True)
 
 
@@ -156,6 +157,17 @@ register(
         ),
         search=SearchSpec(text=_contact_text, prefetch=("emails", "phones")),
         timeline=True,
+        person=PersonSpec(
+            email_lookups=("email", "emails__email"),
+            phone_lookups=("phone", "phones__number"),
+            anonymized={
+                **ERASED_NAME,
+                **dict.fromkeys(("title", "street", "city", "region", "postal_code", "email_opt_in_source"), ""),
+                "emails": [],
+                "phones": [],
+                "email_opt_in": False,
+            },
+        ),
     )
 )
 
@@ -187,6 +199,11 @@ register(
         api=ApiSpec(out=s.LeadOut, create_in=s.LeadIn, update_in=s.LeadPatch, prefetch=("tags",)),
         search=SearchSpec(text=_lead_text),
         timeline=True,
+        person=PersonSpec(
+            email_lookups=("email",),
+            phone_lookups=("phone",),
+            anonymized={**ERASED_NAME, **dict.fromkeys(("title", "email", "phone", "website"), "")},
+        ),
     )
 )
 

@@ -12,6 +12,7 @@ from crm.core import rawinsert
 from crm.core.errors import ValidationFailed
 from crm.core.normalize import InvalidValue, normalize_email, normalize_phone
 from crm.customization.validation import clean_custom_fields
+from crm.privacy import blocklist
 from crm.records.models import Company, Contact, ContactEmail, ContactPhone, PastCompany
 from crm.records.services import bulk, common
 from crm.records.services.duplicates import contact_duplicates
@@ -147,6 +148,7 @@ def _validate(contact: Contact) -> None:
 def contact_create(*, actor, data: dict) -> common.Saved:
     common.require(actor, Contact, "add")
     data, emails, phones = _prepare({"owner_id": actor.pk, **data}, actor, None)
+    blocklist.refuse([e["email"] for e in emails or []], [p["number"] for p in phones or []])
     contact = Contact()
     _apply(contact, data)
     _primaries(contact, emails or [], phones or [])
@@ -226,6 +228,7 @@ def _build(batch: bulk.Batch, data: dict, errors: dict):
     """One item of contact_create_many: normalized, validated, not saved."""
     emails, phones = _channels_of(data, None, errors)
     emails, phones = emails or [], phones or []
+    errors.update(blocklist.errors([e["email"] for e in emails], [p["number"] for p in phones], batch=batch))
     _consent(data, None)
     contact = bulk.new(
         Contact, owner_id=data.pop("owner_id", None), company_id=data.pop("company_id", None), **batch.stamps

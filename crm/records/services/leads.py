@@ -8,6 +8,7 @@ from crm.audit import changelog
 from crm.core.errors import ValidationFailed
 from crm.core.normalize import normalize_email, normalize_phone
 from crm.customization.validation import clean_custom_fields
+from crm.privacy import blocklist
 from crm.records.models import Lead, LeadStatus
 from crm.records.services import bulk, common
 from crm.records.services.duplicates import lead_duplicates
@@ -55,6 +56,7 @@ def _apply(lead: Lead, data: dict) -> None:
 def lead_create(*, actor, data: dict) -> common.Saved:
     common.require(actor, Lead, "add")
     data = _prepare({"owner_id": actor.pk, **data})
+    blocklist.refuse([data.get("email")], [data.get("phone")])
     lead = Lead()
     _apply(lead, data)
     common.apply_custom_fields(lead, data, creating=True)
@@ -97,6 +99,7 @@ def _build(batch: bulk.Batch, data: dict, errors: dict):
     """One item of lead_create_many: normalized, validated, not saved."""
     common.normalized(data, "email", normalize_email, errors)
     common.normalized(data, "phone", normalize_phone, errors)
+    errors.update(blocklist.errors([data.get("email")], [data.get("phone")], batch=batch))
     lead = bulk.new(Lead, owner_id=data.pop("owner_id", None), **batch.stamps)
     _apply(lead, {k: v for k, v in data.items() if k != "owner"})
     tags = []

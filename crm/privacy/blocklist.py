@@ -1,0 +1,95 @@
+"""The block list: people who asked to be erased may not be added again.
+
+An email or phone is kept only as a keyed hash (HMAC-SHA256 of "kind:normalized value"), so the list
+itself holds no personal data, and a hash cannot be reversed by hashing guesses without the key. The
+key is PRIVACY_HASH_KEY (environment or settings), else derived from SECRET_KEY: changing it makes
+every earlier hash unmatchable, so set it once.
+
+The record create services call ``refuse`` (one at a time) or ``refusals`` (bulk imports), so the API,
+the web forms, imports, web-to-lead and automation all obey the list. This module imports no app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Iterable
+
+from django.conf import settings
+
+from crm.core.errors import ValidationFailed
+
+MESSAGE = "This person asked to be erased; they cannot be added again."
+
+
+def _key() -> bytes:
+    key = getattr(settings, "PRIVACY_HASH_KEY", "") or os.environ.get("PRIVACY_HASH_KEY", "")
+    if key:
+        return key.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"crm.privacy.block-list", hashlib.sha256).digest()
+
+
+def keyed_hash(kind: str, value: str) -> str:
+    """``value`` must be normalized already (crm.core.normalize), as the records store it."""
+    return hmac.new(_key(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def hashes(emails: Iterable[str] = (), phones: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
+    """{hash: (kind, field)} of the non-empty values."""
+    out = {keyed_hash("email", e): ("email", "email") for e in emails if e}
+    out |= {keyed_hash("phone", p): ("phone", "phone") for p in phones if p}
+    return out
+
+
+def blocked(emails: Iterable[str] = (), phones: Iterable[str] = ()) -> set[str]:
+    """The kinds ("email", "phone") among the values that are on the list."""
+    from crm.privacy.models import Blocked
+
+    wanted = hashes(emails, phones)
+    if not wanted:
+        return set()
+    found = Blocked.objects.filter(hash__in=list(wanted)).values_list("hash", flat=True)
+    return {wanted[h][0] for h in found}
+
+
+def errors(emails: Iterable[str] = (), phones: Iterable[str] = (), *, batch=None) -> dict[str, str]:
+    """A field error per blocked kind. ``batch``: an object shared by the items of one bulk call,
+    which remembers whether the list is empty (then no item costs a query)."""
+    if batch is not None:
+        if not hasattr(batch, "_privacy_any_blocked"):
+            from crm.privacy.models import Blocked
+
+            batch._privacy_any_blocked = Blocked.objects.exists()
+        if not batch._privacy_any_blocked:
+            return {}
+    return {kind: MESSAGE for kind in sorted(blocked(emails, phones))}
+
+
+def refuse(emails: Iterable[str] = (), phones: Iterable[str] = ()) -> None:
+    """Raise ValidationFailed when the email or phone belongs to an erased person."""
+    found = errors(emails, phones)
+    if found:
+        raise ValidationFailed(found, MESSAGE)
+
+
+def refuse_record(record, person) -> None:
+    """For a type declared with a PersonSpec whose lookups are the record's own values (custom
+    objects: ``custom_fields__<key>``; or plain attributes)."""
+    if person is None:
+        return
+    refuse(
+        [v for lookup in person.email_lookups if (v := value_of(record, lookup))],
+        [v for lookup in person.phone_lookups if (v := value_of(record, lookup))],
+    )
+
+
+def value_of(record, lookup: str):
+    """The record's value at a plain lookup: an attribute or a custom field key (not a relation)."""
+    if lookup.startswith("custom_fields__"):
+        value = (record.custom_fields or {}).get(lookup.removeprefix("custom_fields__"))
+    elif "__" in lookup:
+        return None
+    else:
+        value = getattr(record, lookup, None)
+    return value if isinstance(value, str) else None
