@@ -29,6 +29,12 @@ class Role(models.Model):
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.OWN)
     permissions = models.JSONField(default=dict, blank=True)
     is_admin = models.BooleanField(default=False, help_text="Admins may do everything, including settings.")
+    field_access = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per record type and field: "hidden" or "read" (absent: editable), e.g. '
+        '{"contact": {"email": "hidden", "cf_budget": "read"}}. Admin roles have no field rules.',
+    )
 
     def __str__(self) -> str:
         return self.name

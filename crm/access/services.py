@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from crm.access import fieldrules
 from crm.access.models import ACTIONS, Role, Team
 from crm.access.policy import require_admin
 from crm.audit import configwrites
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 
-FIELDS = ("name", "slug", "scope", "permissions", "is_admin")
+FIELDS = ("name", "slug", "scope", "permissions", "is_admin", "field_access")
 TEAM_FIELDS = ("name", "manager")
 
 
@@ -20,6 +21,8 @@ def check(role: Role) -> None:
     """``permissions`` maps record types (declared, or custom object types) to lists of actions. Policy.allows tests
     ``action in permissions[type]``: a string there ("view, add") would grant any action it
     contains as a substring, so only lists are accepted."""
+    stored = Role.objects.filter(pk=role.pk).values_list("field_access", flat=True).first() if role.pk else None
+    fieldrules.check(role.field_access, kept=stored)
     value = role.permissions
     if value is None:
         return  # the model's own "cannot be null"

@@ -37,7 +37,7 @@ def export(request, object_type: str, format: str = "csv"):
     res = exporting.resource_of(object_type)
     exporting.check_format(format)
     qs = exporting.export_queryset(res, request.user, request.GET)
-    table = exporting.rows(res, qs)
+    table = exporting.rows(res, qs, request.user)
     name = _filename(object_type, format)
     if format == "csv":
         response = StreamingHttpResponse(exporting.csv_lines(table), content_type="text/csv; charset=utf-8")

@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.template.loader import select_template
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
 
+from crm.access import fieldrules
+from crm.access.policy import policy_for
 from crm.core import recordtypes
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
@@ -22,7 +25,11 @@ GENERIC = "web/facts/generic.html"
 
 
 def facts_context(kind, obj, user) -> dict:
-    """The templates of the record's facts (its type's own, else the generic one) and its values."""
+    """The templates of the record's facts (its type's own, else the generic one) and its values;
+    the fields hidden from the user's role are blanked on ``obj`` (a display copy) and left out."""
+    hidden = policy_for(user).hidden_fields(kind.object_type)
+    if hidden:
+        blank_hidden(kind.type, obj, hidden)
     # A custom type's slug never names a built-in's template (crm/objects/reserved.py), but its page
     # must not depend on that: only declared types have templates of their own.
     own = (lambda name: []) if kind.run_time else (lambda name: [f"web/facts/{kind.slug}{name}.html"])
@@ -31,16 +38,39 @@ def facts_context(kind, obj, user) -> dict:
     return {
         "facts_template": facts,
         "facts_sub_template": select_template([*own("_sub"), "web/facts/generic_sub.html"]),
-        "own_values": own_values(kind.type, obj) if generic and not kind.run_time else [],
+        "own_values": own_values(kind.type, obj, hidden) if generic and not kind.run_time else [],
         "values": custom_values(kind.type, obj, user),
     }
 
 
-def own_values(rt, obj) -> list[tuple[str, str]]:
+def blank_hidden(rt, obj, hidden: frozenset[str]) -> None:
+    """Blank the values of the ``hidden`` fields on ``obj``, a display copy that is never saved: each
+    template reads the record's attributes, so none of them shows what is not there. A to-many value
+    (a contact's emails, the tags) becomes an empty prefetched list; custom values are dropped."""
+    aliases = fieldrules.aliases(rt)
+    cache = getattr(obj, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = obj._prefetched_objects_cache = {}
+    for key, name in aliases.items():
+        if name not in hidden:
+            continue
+        try:
+            f = obj._meta.get_field(key)
+        except FieldDoesNotExist:
+            continue
+        if f.many_to_many or f.one_to_many:
+            cache[key] = f.related_model.objects.none()
+        elif f.concrete and not f.primary_key:
+            setattr(obj, f.name, None)
+    if obj.custom_fields:
+        obj.custom_fields = {k: v for k, v in obj.custom_fields.items() if fieldrules.custom_name(rt, k) not in hidden}
+
+
+def own_values(rt, obj, hidden=frozenset()) -> list[tuple[str, str]]:
     """(label, shown value) of a declared type's own fields, for one without a facts template."""
     out = []
     for f in rt.fields:
-        if f.name in ("id", "owner", "created_at", "updated_at", "tag") or f.link:
+        if f.name in ("id", "owner", "created_at", "updated_at", "tag") or f.link or f.name in hidden:
             continue
         value = getattr(obj, f.name, None)
         if f.kind == "bool":
@@ -61,7 +91,9 @@ def custom_values(rt, obj, user) -> list[tuple[str, str]]:
     defs = definitions(rt.object_type)
     stored = obj.custom_fields or {}
     name_field = rt.extra["type"].name_field if rt.run_time else None
+    hidden = policy_for(user).hidden_fields(rt.object_type)
     keys = [k for k in defs if k != name_field] + [k for k in stored if k not in defs]
+    keys = [k for k in keys if fieldrules.custom_name(rt, k) not in hidden]
     names = _names(defs, [(k, stored.get(k)) for k in keys], user)
     out = []
     for key in keys:
