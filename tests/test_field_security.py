@@ -395,3 +395,33 @@ def test_admin_roles_and_superusers_have_no_field_rules(boss):
     assert policy_for(fresh).field_rule("contact", "email") == ""
     root = User.objects.create_superuser("root", "root@example.com", "pw")
     assert policy_for(root).read_only_fields("contact") == frozenset()
+
+
+def test_a_record_timeline_nulls_the_hidden_fields_of_its_activities(world):
+    user, role, admin = world["user"], world["role"], world["admin"]
+    contact = world["records"]["contact"][1]
+    recordtypes.by_type("activity").create(
+        actor=admin, data={"kind": "note", "body": "zqtimelinebody", "contact_id": contact.pk}
+    )
+    path = f"/contacts/{contact.pk}/timeline"
+    assert "zqtimelinebody" in Api(user).get(path).content.decode()  # no rule yet: shown
+    set_rule(role, "activity", "body", fieldrules.HIDDEN)
+    r = Api(user).get(path)
+    assert r.status_code == 200 and "zqtimelinebody" not in r.content.decode()
+    assert [e["detail"]["body"] for e in r.json() if e["kind"] == "activity"][0] is None
+
+
+def test_moving_a_deal_answers_without_its_hidden_fields_and_a_read_only_stage_stops_the_move(world):
+    from crm.records.models import Stage
+
+    user, role = world["user"], world["role"]
+    rt, deal, probes = world["records"]["deal"]
+    deal.refresh_from_db()
+    other = Stage.objects.filter(pipeline_id=deal.pipeline_id, is_won=False, is_lost=False).exclude(pk=deal.stage_id)
+    set_rule(role, "deal", "amount", fieldrules.HIDDEN)
+    r = Api(user).post(f"/deals/{deal.pk}/move", {"stage_id": other.first().pk})
+    assert r.status_code == 200, r.content
+    assert r.json()["amount"] is None and probes["amount"].text not in r.content.decode()
+    set_rule(role, "deal", "stage", fieldrules.READ)
+    r = Api(user).post(f"/deals/{deal.pk}/move", {"stage_id": deal.stage_id})
+    assert r.status_code == 422 and r.json()["error"]["fields"] == {"stage_id": fieldrules.READ_MESSAGE}

@@ -39,9 +39,15 @@ def check(role: Role) -> None:
         raise ValidationFailed(errors)
 
 
+def _rules_given(data: dict) -> dict:
+    """No field rules given as null (a form's empty box) means none: ``{}``."""
+    return {**data, "field_access": {}} if "field_access" in data and data["field_access"] is None else data
+
+
 @transaction.atomic
 def role_create(*, actor, data: dict) -> Role:
     require_admin(actor, "roles")
+    data = _rules_given(data)
     role = Role(**{k: data[k] for k in FIELDS if k in data})
     return configwrites.create(role, actor=actor, check=check)
 
@@ -49,7 +55,7 @@ def role_create(*, actor, data: dict) -> Role:
 @transaction.atomic
 def role_update(role: Role, *, actor, data: dict) -> Role:
     require_admin(actor, "roles")
-    return configwrites.update(role, actor=actor, data=data, fields=FIELDS, check=check)
+    return configwrites.update(role, actor=actor, data=_rules_given(data), fields=FIELDS, check=check)
 
 
 @transaction.atomic

@@ -304,6 +304,16 @@ def _bulk_item(res, request, item: dict, UpdateIn, CreateIn, dump, reload) -> di
     return {"id": saved.obj.pk, "created": False, "record": dump(reload(saved.obj.pk), policy=policy_for(request.user))}
 
 
+def masked_record(res: Resource, user, obj):
+    """``obj`` as the resource's output, with the fields hidden from ``user``'s role nulled: a dict in
+    a response when a field is hidden, else the instance for the schema (the endpoints beside the
+    standard ones: a deal's move, a task's completion)."""
+    policy = policy_for(user)
+    if not policy.hidden_fields(res.type.object_type):
+        return obj
+    return json_response(fieldrules.mask(policy, res.type, res.out.from_orm(obj).model_dump(mode="json")))
+
+
 def json_response(data, **headers) -> HttpResponse:
     """What Ninja's default renderer sends for ``data`` (the schema's python-mode dump), without
     validating it again."""
