@@ -425,3 +425,24 @@ def test_moving_a_deal_answers_without_its_hidden_fields_and_a_read_only_stage_s
     set_rule(role, "deal", "stage", fieldrules.READ)
     r = Api(user).post(f"/deals/{deal.pk}/move", {"stage_id": deal.stage_id})
     assert r.status_code == 422 and r.json()["error"]["fields"] == {"stage_id": fieldrules.READ_MESSAGE}
+
+
+def test_a_hidden_field_is_never_writable_and_bulk_creates_refuse_the_item_that_sets_one(world):
+    from crm.records.services.contacts import contact_create_many
+
+    user, role = world["user"], world["role"]
+    rt, contact, probes = world["records"]["contact"]
+    Role.objects.filter(pk=role.pk).update(field_access={"contact": {"title": "hidden", "cf_secret": "read"}})
+    r = Api(user).patch(f"/contacts/{contact.pk}", {"title": "CEO", "custom_fields": {"secret": "x"}})
+    assert r.status_code == 422, r.content
+    assert r.json()["error"]["fields"] == {
+        "title": fieldrules.HIDDEN_MESSAGE,
+        "custom_fields.secret": fieldrules.READ_MESSAGE,
+    }
+    r = Api(user).post("/contacts", {"first_name": "New", "title": "CEO"})
+    assert r.status_code == 422 and r.json()["error"]["fields"] == {"title": fieldrules.HIDDEN_MESSAGE}
+    results = contact_create_many(
+        actor=User.objects.get(pk=user.pk), items=[{"first_name": "Kept"}, {"first_name": "Refused", "title": "CEO"}]
+    )
+    assert not isinstance(results[0], ValidationFailed)
+    assert isinstance(results[1], ValidationFailed) and results[1].fields == {"title": fieldrules.HIDDEN_MESSAGE}

@@ -24,8 +24,9 @@ class Entry(Schema):
     detail: dict
 
 
-def _entry(e: dict, policy) -> dict:
-    """One entry; the details of fields hidden from the user's role are null (crm/access/fieldrules.py)."""
+def _entry(e: dict, policy=None) -> dict:
+    """One entry; with the reader's ``policy``, the details of fields hidden from their role are null
+    (crm/access/fieldrules.py)."""
     o = e["object"]
     if e["kind"] == "activity":
         detail = {
@@ -36,7 +37,7 @@ def _entry(e: dict, policy) -> dict:
             "duration_minutes": o.duration_minutes,
             "owner": o.owner.username if o.owner else None,
         }
-        detail = fieldrules.mask(policy, recordtypes.by_type("activity"), detail)
+        detail = fieldrules.mask(policy, recordtypes.by_type("activity"), detail) if policy else detail
         return {"kind": "activity", "at": e["at"], "id": o.pk, "title": str(o), "detail": detail}
     if e["kind"] == "task":
         detail = {
@@ -45,7 +46,7 @@ def _entry(e: dict, policy) -> dict:
             "due_at": o.due_at,
             "assignee": o.assignee.username if o.assignee else None,
         }
-        detail = fieldrules.mask(policy, recordtypes.by_type("task"), detail)
+        detail = fieldrules.mask(policy, recordtypes.by_type("task"), detail) if policy else detail
         return {"kind": "task", "at": e["at"], "id": o.pk, "title": o.title, "detail": detail}
     return {
         "kind": "change",
