@@ -38,9 +38,13 @@ def test_builtin_roles_migration_keeps_existing_roles_and_adds_missing_ones():
     latest = leaf_nodes()
     try:
         migrate_access_back_to_0001()
-        Role.objects.all().delete()
-        mine = Role.objects.create(name="Field sales", slug="sales-rep", scope="team", permissions=CUSTOM)
-        renamed = Role.objects.create(name="Read-only", slug="auditors", scope="all", permissions={})
+        # The role table as 0001 made it: the model's later fields (field_access) are not there yet.
+        OldRole = MigrationExecutor(connection).loader.project_state(("access", "0001_initial")).apps.get_model(
+            "access", "Role"
+        )
+        OldRole.objects.all().delete()
+        mine = OldRole.objects.create(name="Field sales", slug="sales-rep", scope="team", permissions=CUSTOM)
+        renamed = OldRole.objects.create(name="Read-only", slug="auditors", scope="all", permissions={})
 
         migrate(latest)
 
