@@ -254,6 +254,11 @@ def hidden_failures(rt, obj, name, probe, api, web) -> list[str]:  # noqa: C901 
         columns = {"cf_" + p[1] if p[0] in ("custom_fields", "values") else p[0] for p in paths}
         if columns & set(header):
             out.append(f"{where}: the export has the column(s) {sorted(columns & set(header))}")
+    if rt.object_type == "contact":  # a contact's vCard is an export of one record
+        r = api.get(f"/contacts/{obj.pk}/vcard")
+        if r.status_code != 200:
+            out.append(f"{where}: the vCard answered {r.status_code}")
+        leak("vCard", r.content.decode())
     if rt.pages:
         for entry, url in (
             ("web list", reverse("web:record-list", args=[rt.slug])),

@@ -14,6 +14,9 @@ hold the value of.
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 
@@ -159,6 +162,30 @@ def mask(policy, rt, row: dict) -> dict:
         elif field_of(rt, key, known) in hidden:
             row[key] = None
     return row
+
+
+def blank(rt, obj, hidden: frozenset[str]) -> None:
+    """Blank the values of the ``hidden`` fields on ``obj``, a display copy that is never saved (a
+    record page, a vCard): whatever reads the record's attributes shows nothing there. Text becomes "",
+    other values None, a to-many value (a contact's emails, the tags) an empty prefetched list; custom
+    values are dropped."""
+    cache = getattr(obj, "_prefetched_objects_cache", None)
+    if cache is None:
+        cache = obj._prefetched_objects_cache = {}
+    for key, name in aliases(rt).items():
+        if name not in hidden:
+            continue
+        try:
+            f = obj._meta.get_field(key)
+        except FieldDoesNotExist:
+            continue
+        if f.many_to_many or f.one_to_many:
+            cache[key] = f.related_model.objects.none()
+        elif f.concrete and not f.primary_key:
+            text = isinstance(f, models.CharField | models.TextField) and not f.null
+            setattr(obj, f.name, "" if text else None)
+    if getattr(obj, "custom_fields", None):
+        obj.custom_fields = {k: v for k, v in obj.custom_fields.items() if custom_name(rt, k) not in hidden}
 
 
 def mask_all(policy, rt, rows: list[dict]) -> list[dict]:

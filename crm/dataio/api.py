@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict, WithJsonSchema
 from pydantic import Field as PydanticField
 
+from crm.access.policy import policy_for
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.dataio import background as background_imports
 from crm.dataio import batches, duplicates, exporting, importing, saved_mappings, scans, vcard
@@ -60,7 +61,8 @@ def contact_vcard(request, pk: int, version: VCardVersion = "3.0"):
     vcard.check_version(version)
     qs = Contact.objects.select_related("company").prefetch_related("emails", "phones")
     contact = get_visible(qs, request.user, pk)
-    response = HttpResponse(vcard.card(contact, version), content_type="text/vcard; charset=utf-8")
+    card = vcard.card(contact, version, policy_for(request.user))  # without the fields hidden from the role
+    response = HttpResponse(card, content_type="text/vcard; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="contact-{contact.pk}.vcf"'
     return response
 
@@ -71,7 +73,8 @@ def contacts_vcard(request, version: VCardVersion = "3.0"):
     params = request.GET.copy()
     params.pop("version", None)
     qs = exporting.export_queryset(exporting.resource_of("contacts"), request.user, params)
-    response = StreamingHttpResponse(vcard.cards(qs, version), content_type="text/vcard; charset=utf-8")
+    cards = vcard.cards(qs, version, policy_for(request.user))
+    response = StreamingHttpResponse(cards, content_type="text/vcard; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename("contacts", "vcf")}"'
     return response
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
 from django.template.loader import select_template
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html, format_html_join, linebreaks
@@ -29,7 +28,7 @@ def facts_context(kind, obj, user) -> dict:
     the fields hidden from the user's role are blanked on ``obj`` (a display copy) and left out."""
     hidden = policy_for(user).hidden_fields(kind.object_type)
     if hidden:
-        blank_hidden(kind.type, obj, hidden)
+        fieldrules.blank(kind.type, obj, hidden)
     # A custom type's slug never names a built-in's template (crm/objects/reserved.py), but its page
     # must not depend on that: only declared types have templates of their own.
     own = (lambda name: []) if kind.run_time else (lambda name: [f"web/facts/{kind.slug}{name}.html"])
@@ -41,29 +40,6 @@ def facts_context(kind, obj, user) -> dict:
         "own_values": own_values(kind.type, obj, hidden) if generic and not kind.run_time else [],
         "values": custom_values(kind.type, obj, user),
     }
-
-
-def blank_hidden(rt, obj, hidden: frozenset[str]) -> None:
-    """Blank the values of the ``hidden`` fields on ``obj``, a display copy that is never saved: each
-    template reads the record's attributes, so none of them shows what is not there. A to-many value
-    (a contact's emails, the tags) becomes an empty prefetched list; custom values are dropped."""
-    aliases = fieldrules.aliases(rt)
-    cache = getattr(obj, "_prefetched_objects_cache", None)
-    if cache is None:
-        cache = obj._prefetched_objects_cache = {}
-    for key, name in aliases.items():
-        if name not in hidden:
-            continue
-        try:
-            f = obj._meta.get_field(key)
-        except FieldDoesNotExist:
-            continue
-        if f.many_to_many or f.one_to_many:
-            cache[key] = f.related_model.objects.none()
-        elif f.concrete and not f.primary_key:
-            setattr(obj, f.name, None)
-    if obj.custom_fields:
-        obj.custom_fields = {k: v for k, v in obj.custom_fields.items() if fieldrules.custom_name(rt, k) not in hidden}
 
 
 def own_values(rt, obj, hidden=frozenset()) -> list[tuple[str, str]]:
