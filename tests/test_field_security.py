@@ -451,3 +451,17 @@ def test_a_hidden_field_is_never_writable_and_bulk_creates_refuse_the_item_that_
     )
     assert not isinstance(results[0], ValidationFailed)
     assert isinstance(results[1], ValidationFailed) and results[1].fields == {"title": fieldrules.HIDDEN_MESSAGE}
+
+
+def test_a_record_page_lists_related_records_without_their_hidden_fields(world):
+    user, role = world["user"], world["role"]
+    rt, deal, probes = world["records"]["deal"]
+    deal.refresh_from_db()
+    web = Client()
+    web.force_login(user)
+    page = reverse("web:record-detail", args=["companies", deal.company_id])
+    amount = probes["amount"].text
+    assert amount in web.get(page).content.decode()  # the company's related deals show their amount
+    set_rule(role, "deal", "amount", fieldrules.HIDDEN)
+    r = web.get(page)
+    assert r.status_code == 200 and amount not in r.content.decode()
