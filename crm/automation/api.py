@@ -16,7 +16,7 @@ from crm.automation import engine, inbound, notifications, rules, webforms, webh
 from crm.automation.api_schemas import FormIn, PreferenceIn, WebhookIn, WebhookPatch
 from crm.automation.conditions import models_by_type, records_of
 from crm.automation.models import Job, Notification, Rule, RuleRun, WebForm, WebhookDelivery, WebhookSubscription
-from crm.core.errors import ValidationFailed
+from crm.core.errors import BadRequest, ValidationFailed
 from crm.records.services.common import get_visible
 
 router = Router(tags=["automation"])
@@ -127,7 +127,8 @@ def rule_runs(request, pk: int, limit: int = 50):
 @router.get("/runs", response=list[RunOut], summary="Automation runs on one record you can see")
 def record_runs(request, object_type: str, object_id: int, limit: int = 50):
     if object_type not in models_by_type():
-        raise ValidationFailed({"object_type": f"Use one of {', '.join(models_by_type())}."})
+        # A query parameter on a GET: a 400, as every list's unusable filter is (a 422 is for bodies).
+        raise BadRequest("Unknown record type.", fields={"object_type": f"Use one of {', '.join(models_by_type())}."})
     get_visible(records_of(object_type), request.user, object_id)
     runs = RuleRun.objects.filter(object_type=object_type, object_id=object_id).select_related("rule")
     return list(runs.order_by("-started_at", "-id")[: _limit(limit)])
