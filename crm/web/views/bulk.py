@@ -112,7 +112,7 @@ def export_rows(request, kind, qs):
     api = kind.type.api
     qs = qs.restrict(request.user, "export").select_related(*api.select_related).prefetch_related(*api.prefetch)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    table = rows(resource_of(kind.slug), qs)
+    table = rows(resource_of(kind.slug), qs, request.user)
     response = StreamingHttpResponse(csv_lines(table), content_type="text/csv; charset=utf-8")
     return uploads.as_attachment(response, f"{kind.plural}-{stamp}.csv")
 

@@ -30,7 +30,7 @@ class Command(BaseCommand):
             raise CommandError("XLSX is binary: give --output FILE.")
         try:
             res = exporting.resource_of(object_type)
-            table = exporting.rows(res, exporting.export_queryset(res, actor, params))
+            table = exporting.rows(res, exporting.export_queryset(res, actor, params), actor)
             count = self._write(table, format, output)
         except ServiceError as exc:
             detail = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())
