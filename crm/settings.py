@@ -264,7 +264,7 @@ AXES_RESET_ON_SUCCESS = True
 # Attempts during a lockout are refused but not counted, so "try again in N minutes" holds true.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_CALLABLE = "crm.access.lockouts.username_of"  # cut to a storable length
-AXES_CLIENT_IP_CALLABLE = "crm.core.clientip.client_ip"  # the API limits' rule (TRUSTED_PROXY_COUNT)
+AXES_CLIENT_IP_CALLABLE = "crm.core.clientip.address_or_none"  # the API limits' rule (TRUSTED_PROXY_COUNT)
 AXES_LOCKOUT_CALLABLE = "crm.web.views.security.locked_out"
 AXES_ENABLE_ADMIN = False  # its admin would delete attempts outside crm.access.lockouts (no audit row)
 # Absolute session lifetime (seconds; the login counts, activity does not extend it) and idle timeout.

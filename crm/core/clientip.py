@@ -26,3 +26,14 @@ def client_ip(request) -> str:
     except ValueError:
         return remote  # a proxy that writes garbage is misconfigured: fall back to what we know
     return claimed
+
+
+def address_or_none(request) -> str | None:
+    """The client's address for django-axes' sign-in log, or None when the request has none (a test
+    client's force_login): PostgreSQL types that column inet, which refuses "unknown"."""
+    address = client_ip(request)
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return address
