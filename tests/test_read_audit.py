@@ -318,3 +318,24 @@ def test_the_maintenance_flag_is_off_after_a_flush(manager):
     event = reads.record_read(actor=manager, action="export", object_type="deal", count=1)
     with pytest.raises(DatabaseError, match="append-only"):
         ReadEvent.objects.filter(pk=event.pk).delete()
+
+
+@pytest.mark.django_db
+def test_reading_a_custom_record_with_an_encrypted_field_is_recorded(api, boss):
+    from crm.objects import services
+
+    fields = [{"key": "passport", "label": "Passport", "field_type": "text", "encrypted": True}]
+    data = {"key": "vehicle", "singular": "Vehicle", "plural": "Vehicles", "slug": "vehicles", "fields": fields}
+    services.object_type_create(actor=boss, data=data)
+    client = api(boss)
+    created = client.post("/objects/vehicles", {"values": {"name": "Van", "passport": "P-1"}})
+    assert created.status_code == 201 and not ReadEvent.objects.exists()  # writing is not reading
+    r = client.get(f"/objects/vehicles/{created.json()['id']}")
+    assert r.json()["values"]["passport"] == "P-1"
+    [event] = ReadEvent.objects.all()
+    assert (event.action, event.object_id, event.detail) == (
+        "view_sensitive",
+        created.json()["id"],
+        {"fields": ["passport"]},
+    )
+    assert event.object_type == "vehicle"
