@@ -38,7 +38,7 @@ def test_builtin_roles_migration_keeps_existing_roles_and_adds_missing_ones():
     latest = leaf_nodes()
     try:
         migrate_access_back_to_0001()
-        # The role as 0001 made it: today's model has columns (requires_two_factor) that are not there yet.
+        # The role as 0001 made it: today's model has columns (requires_two_factor, field_access) not there yet.
         OldRole = MigrationExecutor(connection).loader.project_state(("access", "0001_initial")).apps.get_model(
             "access", "Role"
         )

@@ -339,3 +339,18 @@ def test_reading_a_custom_record_with_an_encrypted_field_is_recorded(api, boss):
         {"fields": ["passport"]},
     )
     assert event.object_type == "vehicle"
+
+
+@pytest.mark.django_db
+def test_a_field_hidden_from_the_role_is_not_a_sensitive_view(api, boss, readonly, secret_contact):
+    from crm.access.services import role_update
+
+    role = readonly.profile.role
+    role_update(role, actor=boss, data={"field_access": {"contact": {"cf_national_id": "hidden"}}})
+    readonly.refresh_from_db()
+    r = api(readonly).get(f"/contacts/{secret_contact.pk}")
+    assert r.status_code == 200 and r.json()["custom_fields"]["national_id"] is None
+    assert not ReadEvent.objects.exists()
+    role_update(role, actor=boss, data={"field_access": {}})
+    assert api(readonly).get(f"/contacts/{secret_contact.pk}").json()["custom_fields"]["national_id"] == "NI-1"
+    assert ReadEvent.objects.get().user == readonly

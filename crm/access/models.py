@@ -32,6 +32,12 @@ class Role(models.Model):
     requires_two_factor = models.BooleanField(
         default=False, help_text="Its users must sign in with a one-time code (they enrol at their next sign-in)."
     )
+    field_access = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per record type and field: "hidden" or "read" (absent: editable), e.g. '
+        '{"contact": {"email": "hidden", "cf_budget": "read"}}. Admin roles have no field rules.',
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -8,6 +8,7 @@ from functools import cached_property, partial
 
 from django.db.models import Q
 
+from crm.access import fieldrules
 from crm.access.models import Profile, Scope, Team
 from crm.core.errors import PermissionDenied
 
@@ -18,6 +19,8 @@ class Policy:
     is_admin: bool = False
     scope: str = Scope.OWN
     permissions: dict = field(default_factory=dict)
+    # {object_type: {field: "hidden" | "read"}} (crm/access/fieldrules.py); admins have none.
+    field_access: dict = field(default_factory=dict)
     # Loads team_member_ids on first use: most requests (and every user who sees all) never need them.
     team_loader: Callable[[], frozenset[int]] | None = field(default=None, compare=False, repr=False)
 
@@ -28,6 +31,24 @@ class Policy:
 
     def allows(self, object_type: str, action: str) -> bool:
         return self.is_admin or action in self.permissions.get(object_type, ())
+
+    def field_rule(self, object_type: str, name: str) -> str:
+        """"hidden", "read", or "" (editable) for a field of a type (``cf_<key>`` for a custom field)."""
+        if self.is_admin:
+            return ""
+        return self.field_access.get(object_type, {}).get(name, "")
+
+    def hidden_fields(self, object_type: str) -> frozenset[str]:
+        return self._fields_with(object_type, "hidden")
+
+    def read_only_fields(self, object_type: str) -> frozenset[str]:
+        """The fields the role sees but may not set (hidden ones are not set either: see hidden_fields)."""
+        return self._fields_with(object_type, "read")
+
+    def _fields_with(self, object_type: str, rule: str) -> frozenset[str]:
+        if self.is_admin or not self.field_access:
+            return frozenset()
+        return frozenset(n for n, r in self.field_access.get(object_type, {}).items() if r == rule)
 
     @property
     def sees_all(self) -> bool:
@@ -81,6 +102,7 @@ def _build(user, profile=_UNSET) -> Policy:
         is_admin=role.is_admin,
         scope=role.scope,
         permissions={k: tuple(v) for k, v in role.permissions.items()},
+        field_access={} if role.is_admin else fieldrules.frozen(role.field_access),
         team_loader=partial(_team_member_ids, user.pk, profile.team_id),
     )
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from crm.access import fieldrules
 from crm.access.models import ACTIONS, Role, Team
 from crm.access.policy import require_admin
 from crm.audit import configwrites
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 
-FIELDS = ("name", "slug", "scope", "permissions", "is_admin", "requires_two_factor")
+FIELDS = ("name", "slug", "scope", "permissions", "is_admin", "requires_two_factor", "field_access")
 TEAM_FIELDS = ("name", "manager")
 
 
@@ -20,6 +21,8 @@ def check(role: Role) -> None:
     """``permissions`` maps record types (declared, or custom object types) to lists of actions. Policy.allows tests
     ``action in permissions[type]``: a string there ("view, add") would grant any action it
     contains as a substring, so only lists are accepted."""
+    stored = Role.objects.filter(pk=role.pk).values_list("field_access", flat=True).first() if role.pk else None
+    fieldrules.check(role.field_access, kept=stored)
     value = role.permissions
     if value is None:
         return  # the model's own "cannot be null"
@@ -36,9 +39,15 @@ def check(role: Role) -> None:
         raise ValidationFailed(errors)
 
 
+def _rules_given(data: dict) -> dict:
+    """No field rules given as null (a form's empty box) means none: ``{}``."""
+    return {**data, "field_access": {}} if "field_access" in data and data["field_access"] is None else data
+
+
 @transaction.atomic
 def role_create(*, actor, data: dict) -> Role:
     require_admin(actor, "roles")
+    data = _rules_given(data)
     role = Role(**{k: data[k] for k in FIELDS if k in data})
     return configwrites.create(role, actor=actor, check=check)
 
@@ -46,7 +55,7 @@ def role_create(*, actor, data: dict) -> Role:
 @transaction.atomic
 def role_update(role: Role, *, actor, data: dict) -> Role:
     require_admin(actor, "roles")
-    return configwrites.update(role, actor=actor, data=data, fields=FIELDS, check=check)
+    return configwrites.update(role, actor=actor, data=_rules_given(data), fields=FIELDS, check=check)
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from pydantic import Field as PydanticField
 from pydantic import ValidationError as PydanticValidationError
 from pydantic import create_model
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.api import idempotency
 from crm.api.errors import ErrorOut, field_path
@@ -137,15 +138,31 @@ def filtered(res: Resource, request, action: str = "view", *, related: bool = Tr
 
 def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declaration, six endpoints
     Out, CreateIn, UpdateIn = res.out, res.create_in, res.update_in
+    rt = res.type
+    # A field a role may hide is sent as null (crm/access/fieldrules.py), so the schema allows null there
+    # (before the page and bulk schemas are built on it).
+    fieldrules.allow_null(Out, fieldrules.maskable_keys(rt, Out.model_fields))
     name = res.model._meta.verbose_name
     Page = create_model(f"{res.model.__name__}Page", __base__=Schema, items=(list[Out], ...), next=(str | None, None))
     Created = create_model(f"{res.model.__name__}Created", __base__=Out, possible_duplicates=(list[Duplicate], []))
 
-    def dump(obj, duplicates=None) -> dict:
+
+    def dump(obj, duplicates=None, *, policy=None) -> dict:
         data = Out.from_orm(obj).model_dump(mode="json")
+        if policy is not None:
+            fieldrules.mask(policy, rt, data)
         if duplicates is not None:
             data["possible_duplicates"] = duplicates
         return data
+
+    def shown(request, objs: list) -> list[dict] | None:
+        """The records as dicts with the fields hidden from the user nulled; None when nothing is
+        hidden from them (the usual path: the fast dumper, or the schema on the instances)."""
+        policy = policy_for(request.user)
+        if not policy.hidden_fields(rt.object_type):
+            return None
+        rows = res.fast(objs) if res.fast else [Out.from_orm(o).model_dump(mode="json") for o in objs]
+        return fieldrules.mask_all(policy, rt, rows)
 
     def reload(pk):
         return related_qs(res).get(pk=pk)
@@ -163,9 +180,10 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
                 f"The query is too long ({QUERY_MAX_LENGTH} characters at most).", fields={"q": "Too long."}
             )
         fast = res.fast
-        rows, nxt = page(
-            filtered(res, request, related=not fast), selectors.sort_of(res.type, sort), limit=limit, cursor=cursor
-        )
+        sort_by = selectors.sort_of(res.type, sort, request.user)
+        rows, nxt = page(filtered(res, request, related=not fast), sort_by, limit=limit, cursor=cursor)
+        if (masked := shown(request, rows)) is not None:
+            return json_response({"items": masked, "next": nxt})
         return json_response({"items": fast(rows), "next": nxt}) if fast else {"items": rows, "next": nxt}
 
     @router.post("", response={201: Created}, summary=f"Create a {name}", operation_id=f"create_{one}")
@@ -176,7 +194,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
             if key and (found := idempotency.replay(request, key, router_path(request), data)):
                 return JsonResponse(found[1], status=found[0], headers={"Idempotent-Replayed": "true"})
             saved = res.create(actor=request.user, data=data)
-            body = dump(reload(saved.obj.pk), saved.duplicates)
+            body = dump(reload(saved.obj.pk), saved.duplicates, policy=policy_for(request.user))
             if key:
                 idempotency.remember(request, key, router_path(request), data, 201, body)
         return JsonResponse(body, status=201)
@@ -227,6 +245,8 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
     def get_record(request, pk: int, response: HttpResponse):
         obj = get_visible(res.model if res.fast else related_qs(res), request.user, pk)
         reads.record_sensitive_view(request.user, obj)
+        if (masked := shown(request, [obj])) is not None:
+            return json_response(masked[0], ETag=f'"{obj.version}"')
         if res.fast:
             return json_response(res.fast([obj])[0], ETag=f'"{obj.version}"')
         response["ETag"] = f'"{obj.version}"'
@@ -238,6 +258,8 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
         version = version_of(request, data.pop("version", None))
         obj = get_for(res.model, request.user, pk, "change")
         saved = res.update(obj, actor=request.user, data=data, version=version)
+        if (masked := shown(request, [reload(saved.obj.pk)])) is not None:
+            return json_response(masked[0], ETag=f'"{saved.obj.version}"')
         if res.fast:
             obj = res.model.objects.get(pk=saved.obj.pk)
             return json_response(res.fast([obj])[0], ETag=f'"{obj.version}"')
@@ -277,12 +299,23 @@ def _bulk_item(res, request, item: dict, UpdateIn, CreateIn, dump, reload) -> di
     if pk is None:
         data = CreateIn(**item).model_dump(exclude_unset=True, mode="python")
         saved = res.create(actor=request.user, data=data)
-        return {"id": saved.obj.pk, "created": True, "record": dump(reload(saved.obj.pk))}
+        record = dump(reload(saved.obj.pk), policy=policy_for(request.user))
+        return {"id": saved.obj.pk, "created": True, "record": record}
     data = UpdateIn(**item).model_dump(exclude_unset=True, mode="python")
     version = data.pop("version", None)
     obj = get_for(res.model, request.user, pk, "change")
     saved = res.update(obj, actor=request.user, data=data, version=version)
-    return {"id": saved.obj.pk, "created": False, "record": dump(reload(saved.obj.pk))}
+    return {"id": saved.obj.pk, "created": False, "record": dump(reload(saved.obj.pk), policy=policy_for(request.user))}
+
+
+def masked_record(res: Resource, user, obj):
+    """``obj`` as the resource's output, with the fields hidden from ``user``'s role nulled: a dict in
+    a response when a field is hidden, else the instance for the schema (the endpoints beside the
+    standard ones: a deal's move, a task's completion)."""
+    policy = policy_for(user)
+    if not policy.hidden_fields(res.type.object_type):
+        return obj
+    return json_response(fieldrules.mask(policy, res.type, res.out.from_orm(obj).model_dump(mode="json")))
 
 
 def json_response(data, **headers) -> HttpResponse:

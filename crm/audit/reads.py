@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from crm.access.policy import require_admin
+from crm.access.policy import policy_for, require_admin
 from crm.audit.models import ReadAction, ReadEvent
 from crm.core import context
 from crm.core.errors import BadRequest
@@ -81,13 +81,17 @@ def sensitive_fields(obj) -> list[str]:
 
 def record_sensitive_view(actor, obj, object_type: str | None = None) -> ReadEvent | None:
     """A record read returned decrypted values: one event per (user, record, request), naming the fields.
-    Nothing when the record holds no encrypted value."""
-    fields = sensitive_fields(obj)
-    if not fields:
-        return None
+    Nothing when the record holds no encrypted value the user is shown (a field hidden from their role
+    is sent as null: crm.access field rules)."""
     from crm.audit.changelog import type_of
+    from crm.core import recordtypes
 
     object_type = object_type or type_of(obj)
+    hidden = policy_for(actor).hidden_fields(object_type) if getattr(actor, "pk", None) else frozenset()
+    prefix = "cf_" if recordtypes.declared(object_type) else ""  # a built-in type's custom field is cf_<key>
+    fields = [k for k in sensitive_fields(obj) if f"{prefix}{k}" not in hidden]
+    if not fields:
+        return None
     rid = context.request_id()
     same = ReadEvent.objects.filter(
         action=ReadAction.VIEW_SENSITIVE, request_id=rid, object_type=object_type, object_id=obj.pk

@@ -92,6 +92,19 @@ def _custom_field(key: str, kinds: dict[str, str]) -> Field:
     return Field(f"custom_fields__{key}", kinds[key])
 
 
+def refuse_hidden(names: Mapping[str, str], hidden: frozenset[str], *, sort: str = "") -> None:
+    """400 for a filter or sort on a field hidden from the user's role (crm/access/fieldrules.py):
+    which records match would tell its values. ``names``: {parameter: the field it is on}."""
+    if not hidden:
+        return
+    errors = {param: "This field is hidden from your role: you may not filter on it." for param, f in names.items()
+              if f in hidden}
+    if sort and names.get("sort") in hidden:
+        errors["sort"] = f"This field is hidden from your role: you may not sort by {sort!r}."
+    if errors:
+        raise BadRequest("You may not filter or sort on a field hidden from your role.", fields=errors)
+
+
 def spans_many(model, params: Mapping[str, str], fields: Mapping[str, Field]) -> bool:
     """Whether a filter goes through a to-many relation (tags, emails, ...): a plain filter would then
     return a record once per matching related row."""

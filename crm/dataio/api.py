@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict, WithJsonSchema
 from pydantic import Field as PydanticField
 
+from crm.access.policy import policy_for
 from crm.api.throttling import HEAVY
 from crm.audit import reads
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
@@ -40,7 +41,7 @@ def export(request, object_type: str, format: str = "csv"):
     exporting.check_format(format)
     qs = exporting.export_queryset(res, request.user, request.GET)
     reads.record_export(request.user, res.type.object_type, qs, format, request.GET)
-    table = exporting.rows(res, qs)
+    table = exporting.rows(res, qs, request.user)
     name = _filename(object_type, format)
     if format == "csv":
         response = StreamingHttpResponse(exporting.csv_lines(table), content_type="text/csv; charset=utf-8")
@@ -61,7 +62,8 @@ def contact_vcard(request, pk: int, version: VCardVersion = "3.0"):
     vcard.check_version(version)
     qs = Contact.objects.select_related("company").prefetch_related("emails", "phones")
     contact = get_visible(qs, request.user, pk)
-    response = HttpResponse(vcard.card(contact, version), content_type="text/vcard; charset=utf-8")
+    card = vcard.card(contact, version, policy_for(request.user))  # without the fields hidden from the role
+    response = HttpResponse(card, content_type="text/vcard; charset=utf-8")
     uploads.as_attachment(response, f"contact-{contact.pk}.vcf")
     return response
 
@@ -75,7 +77,8 @@ def contacts_vcard(request, version: VCardVersion = "3.0"):
     params.pop("version", None)
     qs = exporting.export_queryset(exporting.resource_of("contacts"), request.user, params)
     reads.record_export(request.user, "contact", qs, "vcard", params)
-    response = StreamingHttpResponse(vcard.cards(qs, version), content_type="text/vcard; charset=utf-8")
+    cards = vcard.cards(qs, version, policy_for(request.user))
+    response = StreamingHttpResponse(cards, content_type="text/vcard; charset=utf-8")
     uploads.as_attachment(response, _filename("contacts", "vcf"))
     return response
 

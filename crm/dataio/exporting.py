@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 
 from django.http import QueryDict
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.api.crud import Resource
 from crm.core import recordtypes
@@ -73,18 +74,24 @@ def _item(value):
     return value
 
 
-def columns(res: Resource) -> tuple[list[str], list[str]]:
+def columns(res: Resource, user=None) -> tuple[list[str], list[str]]:
+    """The columns; with a ``user``, without those of the fields hidden from their role."""
     # id first and the bookkeeping last; in between the schema's order (its mixins, e.g. the address, come first)
     tail = ("version", "created_at", "updated_at")
     fields = [n for n in res.out.model_fields if n not in ("id", "custom_fields", *tail)]
     fields = ["id", *fields, *tail]
     cf_keys = sorted(definitions(res.type.object_type))
+    hidden = policy_for(user).hidden_fields(res.type.object_type) if user is not None else frozenset()
+    if hidden:
+        known = fieldrules.aliases(res.type)
+        fields = [n for n in fields if fieldrules.field_of(res.type, n, known) not in hidden]
+        cf_keys = [k for k in cf_keys if fieldrules.custom_name(res.type, k) not in hidden]
     return fields, cf_keys
 
 
-def rows(res: Resource, qs) -> Iterator[list[str]]:
-    """The header, then one row per record, in id order."""
-    fields, cf_keys = columns(res)
+def rows(res: Resource, qs, user=None) -> Iterator[list[str]]:
+    """The header, then one row per record, in id order; the columns ``user`` may see."""
+    fields, cf_keys = columns(res, user)
     yield fields + [f"cf_{k}" for k in cf_keys]
     for obj in qs.order_by("pk").iterator(chunk_size=CHUNK):
         data = res.out.from_orm(obj).model_dump()

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
+from crm.core import recordtypes
 from crm.core.errors import BadRequest, ServiceError, ValidationFailed
 from crm.customization import secrets
 from crm.customization.validation import definitions
@@ -73,13 +75,18 @@ def _typed(name: str, kind: str, primary: bool, v4: bool, extra: str = "") -> st
     return f"{name}{extra};TYPE={kind}{_pref(v4) if primary else ''}"
 
 
-def card(contact: Contact, version: str = "3.0") -> str:
-    """One contact as a vCard; its emails and phones must be loaded (prefetch) for speed."""
+def card(contact: Contact, version: str = "3.0", policy=None) -> str:
+    """One contact as a vCard; its emails and phones must be loaded (prefetch) for speed. With the
+    reader's ``policy``, without the fields hidden from their role (crm/access/fieldrules.py)."""
+    hidden = policy.hidden_fields("contact") if policy is not None else frozenset()
+    if hidden:
+        fieldrules.blank(recordtypes.by_type("contact"), contact, hidden)
+    hidden_notes = policy is not None and "body" in policy.hidden_fields("activity")
     v4 = version == "4.0"
     lines = ["BEGIN:VCARD", f"VERSION:{version}"]
     lines.append(f"N:{escape(contact.last_name)};{escape(contact.first_name)};;;")
     lines.append(f"FN:{escape(contact.name or contact.email or contact.phone or f'Contact {contact.pk}')}")
-    if contact.company_id:
+    if contact.company_id and contact.company:
         lines.append(f"ORG:{escape(contact.company.name)}")
     if contact.title:
         lines.append(f"TITLE:{escape(contact.title)}")
@@ -100,11 +107,12 @@ def card(contact: Contact, version: str = "3.0") -> str:
     url = next((custom[k] for k in URL_KEYS if custom.get(k)), None)
     if url:
         lines.append(f"URL:{escape(url)}")
-    notes = [a.body or a.subject for a in _notes(contact)[:NOTES_EXPORTED]]
+    notes = [a.subject if hidden_notes else a.body or a.subject for a in _notes(contact)[:NOTES_EXPORTED]]
     if any(notes):
         lines.append(f"NOTE:{escape(chr(10).join(n for n in notes if n))}")
     lines.append(f"UID:urn:crm:contact:{contact.pk}")
-    lines.append(f"REV:{contact.updated_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}")
+    if contact.updated_at is not None:  # None: hidden from the reader's role
+        lines.append(f"REV:{contact.updated_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}")
     lines.append("END:VCARD")
     return "".join(fold(line) + "\r\n" for line in lines)
 
@@ -130,22 +138,22 @@ def _attach_notes(contacts: list[Contact]) -> None:
         contact.note_activities = by_contact[contact.pk][:NOTES_EXPORTED]
 
 
-def cards(qs, version: str):
+def cards(qs, version: str, policy=None):
     qs = qs.select_related("company").prefetch_related("emails", "phones").order_by("pk")
     chunk: list[Contact] = []
     for contact in qs.iterator(chunk_size=500):
         chunk.append(contact)
         if len(chunk) == 500:
-            yield from _cards(chunk, version)
+            yield from _cards(chunk, version, policy)
             chunk = []
-    yield from _cards(chunk, version)
+    yield from _cards(chunk, version, policy)
 
 
-def _cards(contacts: list[Contact], version: str):
+def _cards(contacts: list[Contact], version: str, policy=None):
     if contacts:
         _attach_notes(contacts)
     for contact in contacts:
-        yield card(contact, version)
+        yield card(contact, version, policy)
 
 
 def check_version(version: str) -> str:

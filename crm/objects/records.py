@@ -23,7 +23,15 @@ from crm.objects.models import CustomRecord, ObjectType
 from crm.objects.selectors import records_of
 from crm.privacy import blocklist
 from crm.records.services import links
-from crm.records.services.common import Saved, lock_for_update, raise_if, resolve_user, save_existing, save_new
+from crm.records.services.common import (
+    Saved,
+    guard_fields,
+    lock_for_update,
+    raise_if,
+    resolve_user,
+    save_existing,
+    save_new,
+)
 from crm.search import index as search_index
 
 EMPTY = (None, "", [])
@@ -33,6 +41,7 @@ def record_create(*, actor, object_type: ObjectType, data: dict) -> Saved:
     with transaction.atomic():
         object_type, defs = _writable(object_type, actor, "add")
         data, errors = _data(data)
+        guard_fields(actor, object_type.key, data)  # the role's field rules (crm/access/fieldrules.py)
         record = CustomRecord(type=object_type, owner=actor if actor is not None and actor.pk else None)
         _assign(record, data, defs, actor, errors, creating=True)
         blocklist.refuse_record(record, registry.person_spec(list(defs.values())))
@@ -49,6 +58,7 @@ def record_update(obj: CustomRecord, *, actor, data: dict, version: int | None =
         object_type, defs = _writable(obj.type, actor, "change")
         record = _locked(obj, object_type, actor, "change", version)
         data, errors = _data(data)
+        guard_fields(actor, object_type.key, data)
         before = changelog.snapshot(record)
         _assign(record, data, defs, actor, errors, creating=False)
         save_existing(record)

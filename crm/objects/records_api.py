@@ -15,6 +15,7 @@ from ninja import Router, Status
 from ninja.responses import NinjaJSONEncoder
 from pydantic import ValidationError as PydanticValidationError
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.api import idempotency
 from crm.api.crud import BulkIn, ChangeOut, json_response, router_path, version_of
@@ -57,8 +58,13 @@ def _call(fn, *args, **kwargs):
         raise ValidationFailed(fields, exc.message) from None
 
 
-def _dump(rt, pk) -> dict:
-    return s.out(rt.objects().get(pk=pk))
+def _shown(rt, record, user) -> dict:
+    """The record as the API sends it, with the fields hidden from ``user``'s role nulled."""
+    return fieldrules.mask(policy_for(user), rt, s.out(record))
+
+
+def _dump(rt, pk, user) -> dict:
+    return _shown(rt, rt.objects().get(pk=pk), user)
 
 
 @router.get(
@@ -75,8 +81,8 @@ def list_records(request, slug: str, limit: int = 50, cursor: str | None = None,
     if len(q) > 200:
         raise BadRequest("The query is too long (200 characters at most).", fields={"q": "Too long."})
     qs = selectors.filtered(rt, request.user, request.GET)
-    rows, nxt = page(qs, selectors.sort_of(rt, sort), limit=limit, cursor=cursor)
-    return {"items": [s.out(r) for r in rows], "next": nxt}
+    rows, nxt = page(qs, selectors.sort_of(rt, sort, request.user), limit=limit, cursor=cursor)
+    return {"items": [_shown(rt, r, request.user) for r in rows], "next": nxt}
 
 
 @router.post(
@@ -93,7 +99,7 @@ def create_record(request, slug: str, payload: s.RecordIn):
         if key and (found := idempotency.replay(request, key, router_path(request), raw)):
             return JsonResponse(found[1], status=found[0], headers={"Idempotent-Replayed": "true"})
         saved = _call(rt.create, actor=request.user, data=_data(raw))
-        body = _encoded(_dump(rt, saved.obj.pk))
+        body = _encoded(_dump(rt, saved.obj.pk, request.user))
         if key:
             idempotency.remember(request, key, router_path(request), raw, 201, body)
     return JsonResponse(body, status=201)
@@ -128,7 +134,7 @@ def get_record_endpoint(request, slug: str, pk: int, response: HttpResponse):
     record = get_record(rt.extra["type"], request.user, pk)
     reads.record_sensitive_view(request.user, record)
     response["ETag"] = f'"{record.version}"'
-    return s.out(record)
+    return _shown(rt, record, request.user)
 
 
 @router.patch(
@@ -141,7 +147,7 @@ def update_record(request, slug: str, pk: int, payload: s.RecordPatch, response:
     record = get_record(rt.extra["type"], request.user, pk)
     saved = _call(rt.update, record, actor=request.user, data=_data(raw), version=version)
     response["ETag"] = f'"{saved.obj.version}"'
-    return _dump(rt, saved.obj.pk)
+    return _dump(rt, saved.obj.pk, request.user)
 
 
 @router.delete(
@@ -202,7 +208,7 @@ def _save_one(rt, user, item) -> dict:
         version = raw.pop("version", None)
         record = get_record(rt.extra["type"], user, pk)
         saved = _call(rt.update, record, actor=user, data=_data(raw), version=version)
-    return {"id": saved.obj.pk, "created": pk is None, "record": _encoded(_dump(rt, saved.obj.pk))}
+    return {"id": saved.obj.pk, "created": pk is None, "record": _encoded(_dump(rt, saved.obj.pk, user))}
 
 
 def _item_errors(i: int, exc: ServiceError) -> dict[str, str]:

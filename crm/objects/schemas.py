@@ -15,8 +15,9 @@ class RecordOut(Schema):
     version: int
     name: str
     owner_id: int | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    # Null when a role hides them (crm/access/fieldrules.py), as a hidden value in ``values`` is.
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
     values: dict = Field(description="A value per field key; what the type's JSON Schema describes.")
 
 

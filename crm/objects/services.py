@@ -5,7 +5,7 @@ records, the object type of their change-log rows and of its field definitions."
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -131,9 +131,10 @@ def object_type_delete(object_type: ObjectType, *, actor, confirm: bool = False)
     _delete_records(fresh, actor)
     for field in CustomField.objects.filter(object_type=fresh.key):
         configwrites.delete(field, actor=actor)
-    for role in Role.objects.filter(permissions__has_key=fresh.key):
+    for role in Role.objects.filter(Q(permissions__has_key=fresh.key) | Q(field_access__has_key=fresh.key)):
         permissions = {k: v for k, v in role.permissions.items() if k != fresh.key}
-        role_update(role, actor=actor, data={"permissions": permissions})
+        field_access = {k: v for k, v in role.field_access.items() if k != fresh.key}
+        role_update(role, actor=actor, data={"permissions": permissions, "field_access": field_access})
     changes = changelog.diff(changelog.snapshot(fresh), {}) | ({"records_deleted": [count, None]} if count else {})
     changelog.log_event(actor, fresh, "delete", changes)
     fresh.delete()

@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from django.db.models import Q, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.core import recordtypes
 from crm.core.errors import BadRequest, PermissionDenied
-from crm.core.filters import build_q, filter_fields_of, spans_many
+from crm.core.filters import build_q, filter_fields_of, refuse_hidden, spans_many
 from crm.core.paging import Sort, parse_sort
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
@@ -80,9 +81,16 @@ def record_links(model, names) -> list[str]:
     return [n for n in names if hasattr(model._meta.get_field(n).related_model, "object_type")]
 
 
-def sort_of(rt, raw: str | None) -> Sort:
-    """The requested sort; a custom field must be defined for the type (a typo is a 400, not a no-op)."""
-    sort = parse_sort(raw, rt.sorts, rt.api.default_sort)
+def sort_of(rt, raw: str | None, user=None) -> Sort:
+    """The requested sort; a custom field must be defined for the type (a typo is a 400, not a no-op),
+    and not hidden from ``user``'s role (nor is the default sort, quietly replaced by the id)."""
+    hidden = policy_for(user).hidden_fields(rt.object_type) if user is not None else frozenset()
+    if hidden and raw:
+        refuse_hidden({"sort": fieldrules.field_of(rt, raw.strip().lstrip("-"))}, hidden, sort=raw)
+    default, allowed = rt.api.default_sort, rt.sorts
+    if hidden and fieldrules.field_of(rt, default.lstrip("-")) in hidden:
+        default, allowed = ("-id" if default.startswith("-") else "id"), {**allowed, "id": "id"}
+    sort = parse_sort(raw, allowed, default)
     if sort.path.startswith("custom_fields__"):
         key = sort.path.split("__")[1]
         definition = definitions(rt.object_type).get(key)
@@ -108,6 +116,9 @@ def filtered(rt, user, params: Mapping[str, str], action: str = "view", *, relat
     ``related=False``: without the prefetches (the caller loads nested lists itself)."""
     filters = filter_fields_of(rt)
     conditions = {k: v for k, v in params.items() if k not in RESERVED}
+    hidden = policy_for(user).hidden_fields(rt.object_type)
+    if hidden:  # a filter on a hidden field would tell its values by which records match
+        refuse_hidden({k: fieldrules.field_of(rt, k.partition("__")[0]) for k in conditions}, hidden)
     cond = build_q(rt.object_type, conditions, filters)
     qs = related_qs(rt).restrict(user, action) if related else rt.restricted(user, action)
     if spans_many(rt.model, conditions, filters):  # each record once, however many tags/emails match

@@ -12,6 +12,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html, format_html_join, linebreaks
 from django.utils.safestring import mark_safe
 
+from crm.access import fieldrules
+from crm.access.policy import policy_for
 from crm.core import recordtypes
 from crm.customization import secrets
 from crm.customization.models import FieldType
@@ -23,7 +25,11 @@ GENERIC = "web/facts/generic.html"
 
 
 def facts_context(kind, obj, user) -> dict:
-    """The templates of the record's facts (its type's own, else the generic one) and its values."""
+    """The templates of the record's facts (its type's own, else the generic one) and its values;
+    the fields hidden from the user's role are blanked on ``obj`` (a display copy) and left out."""
+    hidden = policy_for(user).hidden_fields(kind.object_type)
+    if hidden:
+        fieldrules.blank(kind.type, obj, hidden)
     # A custom type's slug never names a built-in's template (crm/objects/reserved.py), but its page
     # must not depend on that: only declared types have templates of their own.
     own = (lambda name: []) if kind.run_time else (lambda name: [f"web/facts/{kind.slug}{name}.html"])
@@ -32,16 +38,16 @@ def facts_context(kind, obj, user) -> dict:
     return {
         "facts_template": facts,
         "facts_sub_template": select_template([*own("_sub"), "web/facts/generic_sub.html"]),
-        "own_values": own_values(kind.type, obj) if generic and not kind.run_time else [],
+        "own_values": own_values(kind.type, obj, hidden) if generic and not kind.run_time else [],
         "values": custom_values(kind.type, obj, user),
     }
 
 
-def own_values(rt, obj) -> list[tuple[str, str]]:
+def own_values(rt, obj, hidden=frozenset()) -> list[tuple[str, str]]:
     """(label, shown value) of a declared type's own fields, for one without a facts template."""
     out = []
     for f in rt.fields:
-        if f.name in ("id", "owner", "created_at", "updated_at", "tag") or f.link:
+        if f.name in ("id", "owner", "created_at", "updated_at", "tag") or f.link or f.name in hidden:
             continue
         value = getattr(obj, f.name, None)
         if f.kind == "bool":
@@ -62,7 +68,9 @@ def custom_values(rt, obj, user) -> list[tuple[str, str]]:
     defs = definitions(rt.object_type)
     stored = secrets.reveal(obj.custom_fields)
     name_field = rt.extra["type"].name_field if rt.run_time else None
+    hidden = policy_for(user).hidden_fields(rt.object_type)
     keys = [k for k in defs if k != name_field] + [k for k in stored if k not in defs]
+    keys = [k for k in keys if fieldrules.custom_name(rt, k) not in hidden]
     names = _names(defs, [(k, stored.get(k)) for k in keys], user)
     out = []
     for key in keys:

@@ -24,7 +24,7 @@ def _validate(gadget: Gadget) -> None:
 
 @transaction.atomic
 def gadget_create(*, actor, data: dict) -> common.Saved:
-    common.require(actor, Gadget, "add")
+    common.require(actor, Gadget, "add", data)
     data = _prepare({"owner_id": actor.pk, **data})
     gadget = Gadget()
     common.assign(gadget, data, FIELDS)
@@ -37,7 +37,7 @@ def gadget_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def gadget_update(gadget: Gadget, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    gadget = common.lock_for_write(gadget, actor=actor, action="change", version=version)
+    gadget = common.lock_for_write(gadget, actor=actor, action="change", version=version, data=data)
     before = changelog.snapshot(gadget)
     data = _prepare(data)
     common.assign(gadget, data, FIELDS)

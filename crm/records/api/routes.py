@@ -4,7 +4,7 @@ stage history, pipelines and tags."""
 from django.db.models import Prefetch
 from ninja import Router, Schema
 
-from crm.api.crud import register, resource_for
+from crm.api.crud import masked_record, register, resource_for
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 from crm.records.api import schemas as s
@@ -85,7 +85,8 @@ def _deal_extras(router: Router) -> None:
         saved = deals.deal_move_stage(
             deal, stage, actor=request.user, lost_reason=payload.lost_reason, version=payload.version
         )
-        return Deal.objects.prefetch_related("tags", "deal_contacts").get(pk=saved.obj.pk)
+        moved = Deal.objects.prefetch_related("tags", "deal_contacts").get(pk=saved.obj.pk)
+        return masked_record(RESOURCES["deals"], request.user, moved)
 
     @router.get("/{int:pk}/stage-history", response=list[s.StageChangeOut], summary="A deal's stage changes")
     def deal_stage_history(request, pk: int):
@@ -99,7 +100,8 @@ def _task_extras(router: Router) -> None:
     @router.post("/{int:pk}/complete", response=out, summary="Mark a task done")
     def complete_task(request, pk: int):
         task = get_for(Task, request.user, pk, "change")
-        return activities.task_complete(task, actor=request.user).obj
+        done = activities.task_complete(task, actor=request.user).obj
+        return masked_record(RESOURCES["tasks"], request.user, done)
 
 
 class StageOut(Schema):

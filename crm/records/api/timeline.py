@@ -3,6 +3,8 @@ from typing import Literal
 
 from ninja import Router, Schema
 
+from crm.access import fieldrules
+from crm.access.policy import policy_for
 from crm.api.crud import json_response
 from crm.core import recordtypes
 from crm.core.errors import BadRequest
@@ -22,7 +24,9 @@ class Entry(Schema):
     detail: dict
 
 
-def _entry(e: dict) -> dict:
+def _entry(e: dict, policy=None) -> dict:
+    """One entry; with the reader's ``policy``, the details of fields hidden from their role are null
+    (crm/access/fieldrules.py)."""
     o = e["object"]
     if e["kind"] == "activity":
         detail = {
@@ -33,6 +37,7 @@ def _entry(e: dict) -> dict:
             "duration_minutes": o.duration_minutes,
             "owner": o.owner.username if o.owner else None,
         }
+        detail = fieldrules.mask(policy, recordtypes.by_type("activity"), detail) if policy else detail
         return {"kind": "activity", "at": e["at"], "id": o.pk, "title": str(o), "detail": detail}
     if e["kind"] == "task":
         detail = {
@@ -41,6 +46,7 @@ def _entry(e: dict) -> dict:
             "due_at": o.due_at,
             "assignee": o.assignee.username if o.assignee else None,
         }
+        detail = fieldrules.mask(policy, recordtypes.by_type("task"), detail) if policy else detail
         return {"kind": "task", "at": e["at"], "id": o.pk, "title": o.title, "detail": detail}
     return {
         "kind": "change",
@@ -79,4 +85,5 @@ def checked_query(limit: int, types: str | None) -> tuple[str, ...]:
 def entries_response(record, user, limit: int, wanted: tuple[str, ...]):
     # _entry builds exactly Entry's python-mode dump (same keys, same order, same value types), so the
     # response skips validating it again (tests/test_api_fast.py compares both).
-    return json_response([_entry(e) for e in timeline(record, user, limit=limit, kinds=wanted)])
+    policy = policy_for(user)
+    return json_response([_entry(e, policy) for e in timeline(record, user, limit=limit, kinds=wanted)])

@@ -57,7 +57,7 @@ def _prepare_activity(activity: Activity, data: dict, actor):
 
 @transaction.atomic
 def activity_create(*, actor, data: dict) -> common.Saved:
-    common.require(actor, Activity, "add")
+    common.require(actor, Activity, "add", data)
     activity = Activity()
     data, participants, pairs = _prepare_activity(activity, {"owner_id": actor.pk, **data}, actor)
     common.assign(activity, data, ACTIVITY_FIELDS)
@@ -73,7 +73,7 @@ def activity_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def activity_update(activity: Activity, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    activity = common.lock_for_write(activity, actor=actor, action="change", version=version)
+    activity = common.lock_for_write(activity, actor=actor, action="change", version=version, data=data)
     before = changelog.snapshot(activity)
     data, participants, pairs = _prepare_activity(activity, data, actor)
     common.assign(activity, data, ACTIVITY_FIELDS)
@@ -118,7 +118,7 @@ def _task_rules(task: Task) -> None:
 
 @transaction.atomic
 def task_create(*, actor, data: dict) -> common.Saved:
-    common.require(actor, Task, "add")
+    common.require(actor, Task, "add", data)
     task = Task(created_by=actor if actor.pk else None)
     data, pairs = _prepare_task(task, {"assignee_id": actor.pk, **data}, actor)
     common.assign(task, data, TASK_FIELDS)
@@ -133,7 +133,7 @@ def task_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def task_update(task: Task, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    task = common.lock_for_write(task, actor=actor, action="change", version=version)
+    task = common.lock_for_write(task, actor=actor, action="change", version=version, data=data)
     before = changelog.snapshot(task)
     data, pairs = _prepare_task(task, data, actor)
     common.assign(task, data, TASK_FIELDS)

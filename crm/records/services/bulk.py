@@ -170,8 +170,13 @@ def create_many(actor, model, items: list[dict], build, *, related=()) -> tuple[
     (slot, record, tags, *more) for the caller's own rows."""
     common.require(actor, model, "add")
     batch = Batch(actor, model)
-    items = [{"owner_id": actor.pk, **d} for d in items]
     errors: list[dict] = [{} for _ in items]
+    for data, item_errors in zip(items, errors, strict=True):  # the role's field rules, item by item
+        try:
+            common.guard_fields(actor, model.object_type, data)
+        except ValidationFailed as exc:
+            item_errors.update(exc.fields)
+    items = [{"owner_id": actor.pk, **d} for d in items]
     batch.users(items, errors)
     for key, related_model in related:
         batch.related(items, errors, key, related_model)

@@ -13,9 +13,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.audit import changelog
-from crm.core import clock, events
+from crm.core import clock, events, recordtypes
 from crm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.core.normalize import InvalidValue
 from crm.customization.validation import clean_custom_fields
@@ -32,9 +33,22 @@ class Saved:
     duplicates: list[dict] = field(default_factory=list)
 
 
-def require(actor, model, action: str) -> None:
-    if not policy_for(actor).allows(model.object_type, action):
+def require(actor, model, action: str, data: dict | None = None) -> None:
+    """The role grants ``action`` on the type, and (with the write's ``data``) its field rules let it
+    set every field the data names (crm/access/fieldrules.py)."""
+    policy = policy_for(actor)
+    if not policy.allows(model.object_type, action):
         raise PermissionDenied(f"You may not {action} {model._meta.verbose_name_plural}.")
+    if data is not None:
+        guard_fields(actor, model.object_type, data)
+
+
+def guard_fields(actor, object_type: str, data: dict) -> None:
+    """ValidationFailed naming the keys of ``data`` that set a field hidden from or read-only for the
+    actor's role; every create and update service calls this (through require/lock_for_write)."""
+    rt = recordtypes.by_type(object_type)
+    if rt is not None:
+        fieldrules.refuse_writes(policy_for(actor), rt, data)
 
 
 def get_visible(model_or_qs, actor, pk, action: str = "view"):
@@ -49,12 +63,13 @@ def get_visible(model_or_qs, actor, pk, action: str = "view"):
         raise NotFound(f"No {model._meta.verbose_name} with id {pk}.") from None
 
 
-def lock_for_write(obj, *, actor, action: str, version: int | None):
+def lock_for_write(obj, *, actor, action: str, version: int | None, data: dict | None = None):
     """The record re-read under a write lock, if ``actor`` may ``action`` ("change", "delete") it. Each
     update and delete service checks this itself, so a caller that forgot cannot open a hole: a record
-    the actor cannot see is a 404, one they see (through a link, say) but may not touch is a 403."""
+    the actor cannot see is a 404, one they see (through a link, say) but may not touch is a 403.
+    ``data``: an update's data, checked against the role's field rules."""
     model = type(obj)
-    require(actor, model, action)
+    require(actor, model, action, data)
     if not model.objects.restrict(actor, action).filter(pk=obj.pk).exists():
         if model.objects.restrict(actor, "view").filter(pk=obj.pk).exists():
             raise PermissionDenied(f"You may not {action} this {model._meta.verbose_name}.")

@@ -82,7 +82,7 @@ def _set_domains(company: Company, domains: list[str] | None) -> None:
 
 @transaction.atomic
 def company_create(*, actor, data: dict) -> common.Saved:
-    common.require(actor, Company, "add")
+    common.require(actor, Company, "add", data)
     data = {"owner_id": actor.pk, **data}
     data, domains = _prepare(data, actor, None)
     company = Company()
@@ -99,7 +99,7 @@ def company_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def company_update(company: Company, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    company = common.lock_for_write(company, actor=actor, action="change", version=version)
+    company = common.lock_for_write(company, actor=actor, action="change", version=version, data=data)
     before = changelog.snapshot(company)
     data, domains = _prepare(data, actor, company)
     common.assign(company, data, FIELDS)

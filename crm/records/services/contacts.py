@@ -146,7 +146,7 @@ def _validate(contact: Contact) -> None:
 
 @transaction.atomic
 def contact_create(*, actor, data: dict) -> common.Saved:
-    common.require(actor, Contact, "add")
+    common.require(actor, Contact, "add", data)
     data, emails, phones = _prepare({"owner_id": actor.pk, **data}, actor, None)
     blocklist.refuse([e["email"] for e in emails or []], [p["number"] for p in phones or []])
     contact = Contact()
@@ -163,7 +163,7 @@ def contact_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def contact_update(contact: Contact, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    contact = common.lock_for_write(contact, actor=actor, action="change", version=version)
+    contact = common.lock_for_write(contact, actor=actor, action="change", version=version, data=data)
     before = changelog.snapshot(contact)
     old_company_id = contact.company_id
     data, emails, phones = _prepare(data, actor, contact)

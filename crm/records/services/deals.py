@@ -152,7 +152,7 @@ def _apply_probability(deal: Deal, data: dict) -> None:
 
 @transaction.atomic
 def deal_create(*, actor, data: dict) -> common.Saved:
-    common.require(actor, Deal, "add")
+    common.require(actor, Deal, "add", data)
     data, stage, contacts = _prepare({"owner_id": actor.pk, **data}, actor, None)
     deal = Deal(currency=settings.DEFAULT_CURRENCY)
     common.assign(deal, data, FIELDS)
@@ -170,7 +170,7 @@ def deal_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def deal_update(deal: Deal, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    deal = common.lock_for_write(deal, actor=actor, action="change", version=version)
+    deal = common.lock_for_write(deal, actor=actor, action="change", version=version, data=data)
     before = changelog.snapshot(deal)
     data, stage, contacts = _prepare(data, actor, deal)
     common.assign(deal, {k: v for k, v in data.items() if k != "lost_reason"}, FIELDS)

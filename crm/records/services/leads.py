@@ -54,7 +54,7 @@ def _apply(lead: Lead, data: dict) -> None:
 
 @transaction.atomic
 def lead_create(*, actor, data: dict) -> common.Saved:
-    common.require(actor, Lead, "add")
+    common.require(actor, Lead, "add", data)
     data = _prepare({"owner_id": actor.pk, **data})
     blocklist.refuse([data.get("email")], [data.get("phone")])
     lead = Lead()
@@ -69,7 +69,7 @@ def lead_create(*, actor, data: dict) -> common.Saved:
 
 @transaction.atomic
 def lead_update(lead: Lead, *, actor, data: dict, version: int | None = None) -> common.Saved:
-    lead = common.lock_for_write(lead, actor=actor, action="change", version=version)
+    lead = common.lock_for_write(lead, actor=actor, action="change", version=version, data=data)
     before = changelog.snapshot(lead)
     data = _prepare(data)
     _apply(lead, data)

@@ -7,6 +7,9 @@ import datetime as dt
 from django import forms
 from django.contrib.auth import get_user_model
 
+from crm.access import fieldrules
+from crm.access.policy import policy_for
+from crm.core import recordtypes
 from crm.core.errors import ServiceError
 from crm.customization import secrets
 from crm.customization.models import FieldType
@@ -32,6 +35,7 @@ class ServiceForm(forms.Form):
 
     def __init__(self, *args, user, instance=None, **kwargs):
         self.user, self.instance = user, instance
+        self.restricted: dict[str, str] = {}
         kwargs.setdefault("label_suffix", "")
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = self.initial_from(instance)
@@ -40,6 +44,89 @@ class ServiceForm(forms.Form):
             if isinstance(field.widget, RecordPicker):
                 field.widget.user = user
         self._add_custom_fields(instance)
+        if not getattr(self, "_initialising", False):
+            self._apply_field_rules()
+
+    def __init_subclass__(cls, **kwargs):
+        """The field rules apply once the outermost ``__init__`` has run (a subclass's own __init__ still
+        sets up the fields it declares), and each form's ``to_data`` leaves out the fields the user's
+        role may not set (see _apply_field_rules): the services refuse any data that names one."""
+        super().__init_subclass__(**kwargs)
+        own_init = cls.__dict__.get("__init__")
+        if own_init is not None and not getattr(own_init, "restricted", False):
+
+            def __init__(self, *args, _own=own_init, **kw):
+                outer = not getattr(self, "_initialising", False)
+                self._initialising = True
+                _own(self, *args, **kw)
+                if outer:
+                    self._initialising = False
+                    self._apply_field_rules()
+
+            __init__.restricted = True
+            cls.__init__ = __init__
+        own = cls.__dict__.get("to_data")
+        if own is not None and not getattr(own, "restricted", False):
+
+            def to_data(self, _own=own) -> dict:
+                return self._settable(_own(self))
+
+            to_data.restricted = True
+            cls.to_data = to_data
+
+    # --- field rules of the user's role (crm/access/fieldrules.py) ---------------------------------
+    def _apply_field_rules(self) -> None:
+        """Hidden fields are removed (their values are not in the page), read-only ones shown disabled."""
+        rt = recordtypes.by_type(self.object_type)
+        policy = policy_for(self.user)
+        if rt is None or not (policy.hidden_fields(rt.object_type) or policy.read_only_fields(rt.object_type)):
+            return
+        known = fieldrules.aliases(rt)
+        for name in list(self.fields):
+            rule = policy.field_rule(rt.object_type, fieldrules.field_of(rt, name, known) or "")
+            if rule == fieldrules.HIDDEN:
+                del self.fields[name]
+                self.initial.pop(name, None)
+            elif rule == fieldrules.READ:
+                self.fields[name].widget.attrs["disabled"] = True
+                self.fields[name].required = False
+            if rule:
+                self.restricted[name] = rule
+        self._restricted_keys = {k for k, f in known.items() if policy.field_rule(rt.object_type, f)}
+        self._restricted_custom = {
+            key for key in self.custom if policy.field_rule(rt.object_type, fieldrules.custom_name(rt, key))
+        }
+
+    def clean(self):
+        """A read-only field posted with another value than it holds is an error on that field (the
+        page never posts it: a disabled input is not sent). A hidden field is not in the form at all."""
+        data = super().clean()
+        for name, rule in self.restricted.items():
+            if rule == fieldrules.READ and name in self.fields and self._posted_change(name):
+                self.add_error(name, fieldrules.READ_MESSAGE)
+            data.setdefault(name, self.get_initial_for_field(self.fields[name], name) if name in self.fields else None)
+        return data
+
+    def _posted_change(self, name: str) -> bool:
+        field, key = self.fields[name], self.add_prefix(name)
+        if isinstance(field.widget, forms.CheckboxInput):
+            omitted = key not in self.data
+        else:
+            omitted = field.widget.value_omitted_from_data(self.data, self.files, key)
+        if omitted:
+            return False
+        posted = field.widget.value_from_datadict(self.data, self.files, key)
+        return field.has_changed(self.get_initial_for_field(field, name), posted)
+
+    def _settable(self, data: dict) -> dict:
+        """``data`` without the keys of fields the role may not set."""
+        if not self.restricted and not getattr(self, "_restricted_keys", None):
+            return data
+        out = {k: v for k, v in data.items() if k not in self._restricted_keys and not k.startswith("cf_")}
+        out |= {k: v for k, v in data.items() if k.startswith("cf_") and k[3:] not in self._restricted_custom}
+        if isinstance(out.get("custom_fields"), dict):
+            out["custom_fields"] = {k: v for k, v in out["custom_fields"].items() if k not in self._restricted_custom}
+        return out
 
     # --- custom fields --------------------------------------------------------------------
     def _add_custom_fields(self, instance) -> None:

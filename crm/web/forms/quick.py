@@ -30,7 +30,8 @@ class ActivityForm(ServiceForm):
     def clean(self):
         c = super().clean()
         if not (c.get("subject") or c.get("body")):
-            self.add_error("body", "Write a subject or a note.")
+            # The body may be hidden from the role (then not a field of the form).
+            self.add_error("body" if "body" in self.fields else None, "Write a subject or a note.")
         return c
 
     def to_data(self) -> dict:

@@ -114,7 +114,7 @@ def export_rows(request, kind, qs):
     qs = qs.restrict(request.user, "export").select_related(*api.select_related).prefetch_related(*api.prefetch)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     reads.record_export(request.user, kind.object_type, qs, "csv", reads.request_filters(request))
-    table = rows(resource_of(kind.slug), qs)
+    table = rows(resource_of(kind.slug), qs, request.user)
     response = StreamingHttpResponse(csv_lines(table), content_type="text/csv; charset=utf-8")
     return uploads.as_attachment(response, f"{kind.plural}-{stamp}.csv")
 

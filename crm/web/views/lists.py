@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
 from django.shortcuts import render
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.core.errors import BadRequest
 from crm.core.paging import page
@@ -70,13 +71,14 @@ def record_list(request, kind_slug: str):
     if not policy.allows(kind.object_type, "view"):
         raise PermissionDenied(f"You may not see {kind.plural}.")
     params = list_params(request)
-    columns = [*kind.columns, *custom_columns(kind)]
+    hidden = policy.hidden_fields(kind.object_type)  # no column nor filter box of a hidden field
+    columns = [c for c in (*kind.columns, *custom_columns(kind)) if fieldrules.field_of(kind.type, c.key) not in hidden]
     sort_raw = params.get("sort") or kind.type.api.default_sort
     rows, next_cursor, error = [], None, None
     try:
         qs = run_query(kind, request.user, params)
         qs = qs.select_related(*_related(kind))
-        sort = sort_of(kind.type, sort_raw)
+        sort = sort_of(kind.type, params.get("sort"), request.user)
         rows, next_cursor = page(qs, sort, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
         rows = only_visible_links(rows, request.user, record_links(kind.model, _related(kind)))
         attach_list_values(kind.type, rows, [c.key[3:] for c in columns if c.key.startswith("cf_")], request.user)
@@ -96,6 +98,8 @@ def record_list(request, kind_slug: str):
         "views": [*builtin_views(kind, request.user), *visible_views(kind, request.user)],
         "current_view": request.GET.get("view", ""),
         "may": may_on_list(kind, policy),
+        "owner_hidden": kind.owner_filter in hidden,
+        "tag_hidden": "tag" in hidden,
     }
     return render(request, "web/list.html", context, status=400 if error else 200)
 

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.core import recordtypes
 from crm.customization.models import CustomField, FieldType
@@ -46,7 +47,14 @@ def _open_tasks(user, record):
 
 
 def related_for(kind, obj, user) -> list[Section]:
-    return [*_declared_related(kind, obj, user), *lookup_sections(kind, obj, user)]
+    sections = [*_declared_related(kind, obj, user), *lookup_sections(kind, obj, user)]
+    policy = policy_for(user)
+    for section in sections:  # the rows are display copies: blank what the user's role may not see
+        for row in section.rows:
+            rt = recordtypes.of(row) if hasattr(row, "object_type") else None
+            if rt is not None and (hidden := policy.hidden_fields(rt.object_type)):
+                fieldrules.blank(rt, row, hidden)
+    return sections
 
 
 def lookup_sections(kind, obj, user) -> list[Section]:

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseBadRequest
 
+from crm.access.policy import policy_for
 from crm.dataio import uploads, vcard
 from crm.records.models import Contact
 from crm.records.services.common import get_visible
@@ -17,5 +18,6 @@ def contact_vcard(request, pk: int):
         return HttpResponseBadRequest("Unknown vCard version: ask for 3.0 or 4.0.", content_type="text/plain")
     qs = Contact.objects.select_related("company").prefetch_related("emails", "phones")
     contact = get_visible(qs, request.user, pk)
-    response = HttpResponse(vcard.card(contact, version), content_type="text/vcard; charset=utf-8")
+    card = vcard.card(contact, version, policy_for(request.user))  # without the fields hidden from the role
+    response = HttpResponse(card, content_type="text/vcard; charset=utf-8")
     return uploads.as_attachment(response, f"contact-{contact.pk}.vcf")

@@ -35,7 +35,7 @@ class Command(BaseCommand):
             qs = exporting.export_queryset(res, actor, params)
             with context.change_context(source="cli"):
                 reads.record_export(actor, res.type.object_type, qs, format, params)
-            table = exporting.rows(res, qs)
+            table = exporting.rows(res, qs, actor)
             count = self._write(table, format, output)
         except ServiceError as exc:
             detail = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())

@@ -1,0 +1,467 @@
+"""Field-level security, generated from the registry: for every record type (declared, the test app's
+gadget, a custom object type made here) and every field a role's rule may name (a custom field on a
+declared type made here included), an admin puts a unique marker in the field; then, with the field
+hidden from a role, the marker is in no API body, web list or record page, edit form, nor export, and
+filtering or sorting on it is a 400; with the field read-only, an API update and a web form post that
+set it are refused and the stored value stays.
+
+A field whose value cannot be a distinctive text (a choice, a yes/no, a date the system sets, a link
+to another record) is checked by structure instead: its API keys are null, its export columns absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from crm.access import fieldrules
+from crm.access.models import ACTIONS, Profile, Role
+from crm.access.services import role_create, role_update
+from crm.core import recordtypes
+from crm.core.errors import ValidationFailed
+from crm.customization.models import CustomField
+from crm.records.services import companies
+from crm.web.forms.generic import form_class
+from tests.conftest import Api
+from tests.objects.conftest import make_type
+
+pytestmark = pytest.mark.django_db
+_seq = itertools.count(100)
+
+
+def marker(prefix: str = "zq") -> str:
+    return f"{prefix}{next(_seq)}mk"
+
+
+@dataclass
+class Probe:
+    """How the admin puts a value in a field, the text that betrays it, and another value to try."""
+
+    data: dict  # merged into the create data
+    text: str | None  # None: checked by structure only
+    alt: dict | None = None  # an update setting the field to another value; None: not settable
+
+
+def year_probe(key: str, kind: str, year: int) -> Probe:
+    if kind == "date":
+        return Probe({key: f"{year}-07-19"}, str(year), {key: "2030-01-02"})
+    return Probe({key: f"{year}-08-21T10:00:00+00:00"}, str(year), {key: "2030-01-02T09:00:00+00:00"})
+
+
+def probe_for(rt, f, ctx) -> Probe:
+    """The probe of a field; no update is tried with a key the type's update schema does not take
+    (a contact's name is its first and last name; a deal's status changes by moving it)."""
+    probe = _probe(rt, f, ctx)
+    if probe.alt and not rt.run_time and not set(probe.alt) <= set(rt.api.update_in.model_fields):
+        probe.alt = None
+    return probe
+
+
+def _probe(rt, f, ctx) -> Probe:  # noqa: C901 - one branch per kind of value
+    """By name where a kind alone says too little, else by kind."""
+    name, kind = f.name, f.kind
+    if rt.run_time and name != "owner":
+        key = name
+    elif f.filter_lookup == f"{name}_id":
+        key = f"{name}_id"
+    else:
+        key = name
+    if f.read_only:
+        return Probe({}, None)
+    special = {
+        "email": lambda: Probe({"email": (m := marker()) + "@example.org"}, m, {"email": "zqalt@example.org"}),
+        "domain": lambda: Probe({"domain": (m := marker()) + ".example"}, m, {"domain": "zqalt.example"}),
+        "phone": lambda: Probe({"phone": "+47 22 33 44 55"}, None, {"phone": "+47 22 33 44 66"}),
+        "tag": lambda: Probe({"tags": [(m := marker())]}, m, {"tags": ["zqother"]}),
+        "owner": lambda: Probe({key: ctx["owner"].pk}, None, {key: ctx["admin"].pk}),
+        "assignee": lambda: Probe({key: ctx["owner"].pk}, None, {key: ctx["admin"].pk}),
+        "company": lambda: Probe({key: (c := ctx["company"]()).pk}, c.name, {key: None}),
+        # The parent is a company of the list itself: structure only.
+        "parent": lambda: Probe({key: ctx["company"]().pk}, None, {key: None}),
+        "contact": lambda: Probe({"contacts": [{"contact_id": ctx["contact"].pk}]}, None, {"contacts": []}),
+        "outcome": lambda: Probe({key: (m := marker())}, m, {key: "zqalt"}),
+        "currency": lambda: Probe({key: "NOK"}, None, {key: "SEK"}),
+        "probability": lambda: Probe({key: 42}, None, {key: 7}),
+    }
+    if rt.object_type in ("company", "contact", "deal", "lead", "task", "activity") and name in special:
+        return special[name]()
+    if name in ("owner",):
+        return special["owner"]()
+    if name in ("stage", "pipeline", "converted_at") or key.endswith("_id"):
+        return Probe({}, None)  # set by the services from other values: structure only
+    if kind == "str":
+        return Probe({key: (m := marker())}, m, {key: "zqalt"})
+    if kind in ("int",):
+        return Probe({key: (n := 600_000 + next(_seq))}, str(n), {key: 5})
+    if kind == "decimal":
+        value = f"{next(_seq)}.37"
+        return Probe({key: value}, value, {key: "1.11"})
+    if kind in ("date", "datetime"):
+        return year_probe(key, kind, 2049 - next(ctx["years"]))  # a reminder before its due time
+    if kind == "choice" and len(f.choices) > 1:
+        return Probe({key: f.choices[1][0]}, None, {key: f.choices[0][0]})
+    if kind == "bool":
+        return Probe({key: True}, None, {key: False})
+    return Probe({}, None)
+
+
+BASE = {
+    "company": {"name": "Probe company"},
+    "contact": {"first_name": "Probe", "last_name": "Person"},
+    "lead": {"first_name": "Probe", "last_name": "Lead"},
+    "deal": {"name": "Probe deal"},
+    "activity": {"kind": "call", "subject": "Probe call"},
+    "task": {"title": "Probe task"},
+    "gadget": {"name": "Probe gadget"},
+    "vault": {"name": "Probe vault"},
+}
+
+
+@pytest.fixture
+def world(boss, pipeline):
+    """The custom pieces (a custom field on contacts, a custom object type with two fields), a
+    restricted user whose role grants everything on every type, and a probed record per type."""
+    CustomField.objects.create(object_type="contact", key="secret", label="Secret", field_type="text")
+    make_type("vault", singular="Vault", plural="Vaults", slug="vaults")
+    CustomField.objects.create(object_type="vault", key="name", label="Name", field_type="text", required=True)
+    CustomField.objects.create(object_type="vault", key="code", label="Code", field_type="text", searchable=True)
+    CustomField.objects.create(object_type="vault", key="level", label="Level", field_type="integer")
+    recordtypes.run_time_types_changed()
+    owner = User.objects.create_user("zqowner", first_name="Zqowner", last_name="Person")
+    Profile.objects.create(user=owner, role=Role.objects.get(slug="admin"))
+    contact = recordtypes.by_type("contact").create(actor=boss, data={"first_name": "Linked"}).obj
+    names = (f"Zqco{n}mk" for n in itertools.count())
+    ctx = {
+        "admin": boss,
+        "owner": owner,
+        "contact": contact,
+        "company": lambda: companies.company_create(actor=boss, data={"name": next(names)}).obj,
+        "years": itertools.count(),
+    }
+    types = [rt for rt in recordtypes.all_types() if rt.object_type in BASE]
+    assert {rt.object_type for rt in types} == set(BASE), "a type of BASE is missing from the registry"
+    role = Role.objects.create(
+        name="Restricted",
+        slug="restricted",
+        scope="all",
+        permissions={rt.object_type: list(ACTIONS) for rt in types},
+    )
+    user = User.objects.create_user("restricted", "restricted@example.com", "pw")
+    Profile.objects.create(user=user, role=role)
+    records = {}
+    for rt in types:
+        probes = {}
+        data = dict(BASE[rt.object_type])
+        for name in fieldrules.restrictable(rt):
+            if name.startswith("cf_"):
+                m = marker()
+                probes[name] = Probe({"custom_fields": {name[3:]: m}}, m, {"custom_fields": {name[3:]: "zqalt"}})
+            else:
+                probes[name] = probe_for(rt, rt.get_field(name), ctx)
+            for k, v in probes[name].data.items():
+                data[k] = {**data[k], **v} if isinstance(v, dict) and k in data else v
+        obj = rt.create(actor=boss, data=data).obj
+        records[rt.object_type] = (rt, obj, probes)
+    return {"user": user, "role": role, "admin": boss, "records": records}
+
+
+def api_path(rt, pk=None) -> str:
+    base = f"/objects/{rt.slug}" if rt.run_time else f"/{rt.slug}"
+    return base if pk is None else f"{base}/{pk}"
+
+
+def out_keys(rt, name: str, body: dict) -> list[tuple[str, ...]]:
+    """Where the field's value is in an API body: its top-level keys, or its key in the values."""
+    if name.startswith("cf_"):
+        return [("custom_fields", name[3:])]
+    if rt.run_time and name not in ("owner", "created_at", "updated_at", "name"):
+        return [("values", name)]
+    known = fieldrules.aliases(rt)
+    return [(k,) for k in body if fieldrules.field_of(rt, k, known) == name]
+
+
+def value_at(body: dict, path: tuple[str, ...]):
+    for part in path:
+        body = body.get(part) if isinstance(body, dict) else None
+    return body
+
+
+def set_rule(role: Role, object_type: str, name: str, rule: str) -> None:
+    Role.objects.filter(pk=role.pk).update(field_access={object_type: {name: rule}})
+
+
+def test_hidden_fields_never_leave_the_server(world):
+    user, role = world["user"], world["role"]
+    api, web = Api(user), Client()
+    web.force_login(user)
+    failures, checked = [], 0
+    for object_type, (rt, obj, probes) in world["records"].items():
+        for name, probe in probes.items():
+            if not fieldrules.hideable(rt, name):
+                continue
+            set_rule(role, object_type, name, fieldrules.HIDDEN)
+            failures += hidden_failures(rt, obj, name, probe, api, web)
+            checked += 1
+    Role.objects.filter(pk=role.pk).update(field_access={})
+    assert checked > 60, checked  # every type's fields were walked
+    assert not failures, "\n".join(failures)
+
+
+def hidden_failures(rt, obj, name, probe, api, web) -> list[str]:  # noqa: C901 - one check per entry point
+    where = f"{rt.object_type}.{name}"
+    out = []
+
+    def leak(entry: str, text: str) -> None:
+        if probe.text and probe.text in text:
+            out.append(f"{where}: its value {probe.text!r} is in the {entry}")
+
+    r = api.get(api_path(rt, obj.pk))
+    if r.status_code != 200:
+        return [f"{where}: API get answered {r.status_code}: {r.content[:200]!r}"]
+    body = r.json()
+    leak("API get body", r.content.decode())
+    paths = out_keys(rt, name, body)
+    for path in paths:
+        if value_at(body, path) is not None:
+            out.append(f"{where}: API get sends {'.'.join(path)} = {value_at(body, path)!r}")
+    r = api.get(api_path(rt))
+    leak("API list body", r.content.decode())
+    if r.status_code != 200:
+        out.append(f"{where}: API list answered {r.status_code}")
+    f = rt.get_field(name) if not name.startswith("cf_") else None
+    if f is None or f.filterable:
+        r = api.get(api_path(rt), {name: "x"})
+        if r.status_code != 400 or name not in r.json()["error"]["fields"]:
+            out.append(f"{where}: a filter on it answered {r.status_code}, not a 400 naming it")
+    if f is None or f.sortable:
+        r = api.get(api_path(rt), {"sort": f"-{name}"})
+        if r.status_code != 400 or "sort" not in r.json()["error"]["fields"]:
+            out.append(f"{where}: a sort by it answered {r.status_code}, not a 400")
+    r = api.get(f"/export/{rt.slug}", {"format": "csv"})
+    if r.status_code != 200:
+        out.append(f"{where}: the export answered {r.status_code}")
+    else:
+        text = b"".join(r.streaming_content).decode()
+        leak("export file", text)
+        header = next(csv.reader(io.StringIO(text)))
+        columns = {"cf_" + p[1] if p[0] in ("custom_fields", "values") else p[0] for p in paths}
+        if columns & set(header):
+            out.append(f"{where}: the export has the column(s) {sorted(columns & set(header))}")
+    if rt.object_type == "contact":  # a contact's vCard is an export of one record
+        r = api.get(f"/contacts/{obj.pk}/vcard")
+        if r.status_code != 200:
+            out.append(f"{where}: the vCard answered {r.status_code}")
+        leak("vCard", r.content.decode())
+    if rt.pages:
+        for entry, url in (
+            ("web list", reverse("web:record-list", args=[rt.slug])),
+            ("record page", reverse("web:record-detail", args=[rt.slug, obj.pk])),
+            ("edit form", reverse("web:record-edit", args=[rt.slug, obj.pk])),
+        ):
+            r = web.get(url)
+            if r.status_code != 200:
+                out.append(f"{where}: the {entry} answered {r.status_code}")
+            leak(entry, r.content.decode())
+    return out
+
+
+def test_read_only_fields_are_refused_on_every_write_path(world):
+    user, role, admin = world["user"], world["role"], world["admin"]
+    api, web = Api(user), Client()
+    web.force_login(user)
+    failures, checked = [], 0
+    for object_type, (rt, obj, probes) in world["records"].items():
+        for name, probe in probes.items():
+            if probe.alt is None:
+                continue
+            set_rule(role, object_type, name, fieldrules.READ)
+            failures += read_only_failures(rt, obj, name, probe, api, web, Api(admin))
+            checked += 1
+    assert checked > 40, checked
+    assert not failures, "\n".join(failures)
+
+
+def _stored(admin_api, rt, obj, name) -> dict:
+    body = admin_api.get(api_path(rt, obj.pk)).json()
+    return {p: value_at(body, p) for p in out_keys(rt, name, body)}
+
+
+def read_only_failures(rt, obj, name, probe, api, web, admin_api) -> list[str]:
+    where = f"{rt.object_type}.{name}"
+    out = []
+    before = _stored(admin_api, rt, obj, name)
+    body = {"values": probe.alt} if rt.run_time and not name.startswith("cf_") and name != "owner" else probe.alt
+    if rt.run_time and name == "owner":
+        body = {"owner_id": probe.alt["owner_id"]}
+    r = api.patch(api_path(rt, obj.pk), body)
+    fields = r.json().get("error", {}).get("fields", {}) if r.status_code >= 400 else {}
+    if r.status_code != 422 or fieldrules.READ_MESSAGE not in fields.values():
+        out.append(f"{where}: an API update setting it answered {r.status_code} {fields or r.content[:200]!r}")
+    if _stored(admin_api, rt, obj, name) != before:
+        out.append(f"{where}: the API update changed it")
+    if rt.pages:
+        out += _form_post(rt, obj, name, probe, web, before, admin_api)
+    return out
+
+
+def _form_post(rt, obj, name, probe, web, before, admin_api) -> list[str]:
+    """Post the edit form as the browser would (every field's current value), with the read-only
+    field forged to another value: the form refuses it, the record keeps its value."""
+    where = f"{rt.object_type}.{name}"
+    fresh = rt.objects().get(pk=obj.pk)
+    user = User.objects.get(username="restricted")
+    form = form_class(rt)(user=user, instance=fresh)
+    known = fieldrules.aliases(rt)
+    targets = [n for n in form.fields if _field_name(rt, n, known) == name]
+    if not targets:
+        return []  # the type's form has no input for it
+    data = {"version": str(fresh.version)}
+    for bf in form:
+        data.update(_posted(bf.html_name, bf.field, bf.value()))
+    forged = _forged_value(form.fields[targets[0]], probe)
+    if forged is None:
+        return []
+    data.update(_posted(targets[0], form.fields[targets[0]], forged))
+    r = web.post(reverse("web:record-edit", args=[rt.slug, obj.pk]), data)
+    out = []
+    if _stored(admin_api, rt, obj, name) != before:
+        out.append(f"{where}: a forged web form post changed it")
+    if r.status_code == 200 and fieldrules.READ_MESSAGE not in r.content.decode():
+        out.append(f"{where}: the form did not say the field is read-only")
+    return out
+
+
+def _field_name(rt, form_name: str, known) -> str | None:
+    return fieldrules.field_of(rt, form_name, known)
+
+
+def _forged_value(field, probe):
+    from django import forms
+
+    value = next(iter(probe.alt.values()))
+    if isinstance(value, dict):  # custom_fields / values
+        value = next(iter(value.values()))
+    if isinstance(field, forms.BooleanField):
+        return None  # an unticked box is not posted: nothing to forge
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) if value and isinstance(value[0], str) else None
+    return "" if value is None else value
+
+
+def _posted(name: str, field, value) -> dict:
+    from django import forms
+
+    if isinstance(field.widget, forms.MultiWidget):
+        parts = field.widget.decompress(value)
+        return {f"{name}_{i}": "" if p is None else str(p) for i, p in enumerate(parts)}
+    if isinstance(field.widget, forms.CheckboxInput):
+        return {name: "on"} if value else {}
+    if isinstance(value, list | tuple):
+        return {name: [str(v) for v in value]}
+    return {name: "" if value is None else str(value)}
+
+
+def test_role_rules_are_checked_against_the_registry(boss):
+    CustomField.objects.create(object_type="contact", key="budget", label="Budget", field_type="decimal")
+    rules = {"contact": {"email": "hidden", "cf_budget": "read"}}
+    role = role_create(actor=boss, data={"name": "Partner", "slug": "partner", "field_access": rules})
+    assert role.field_access == {"contact": {"email": "hidden", "cf_budget": "read"}}
+    bad = [
+        ({"spaceship": {"email": "hidden"}}, "Unknown record type 'spaceship'"),
+        ({"contact": {"nope": "hidden"}}, "no field 'nope'"),
+        ({"contact": {"email": "secret"}}, "'hidden' or 'read'"),
+        ({"contact": {"name": "hidden"}}, "not hidden"),
+        ({"contact": ["email"]}, "must be an object"),
+        ("email", "Must be an object"),
+    ]
+    for value, message in bad:
+        with pytest.raises(ValidationFailed) as exc:
+            role_update(role, actor=boss, data={"field_access": value})
+        assert message in exc.value.fields["field_access"], (value, exc.value.fields)
+    # A custom field deleted since keeps the role editable (its rule passes as stored).
+    CustomField.objects.filter(key="budget").delete()
+    role_update(role, actor=boss, data={"name": "Partners"})
+
+
+def test_admin_roles_and_superusers_have_no_field_rules(boss):
+    from crm.access.policy import policy_for
+
+    admin_role = Role.objects.get(slug="admin")
+    Role.objects.filter(pk=admin_role.pk).update(field_access={"contact": {"email": "hidden"}})
+    fresh = User.objects.get(pk=boss.pk)
+    assert policy_for(fresh).hidden_fields("contact") == frozenset()
+    assert policy_for(fresh).field_rule("contact", "email") == ""
+    root = User.objects.create_superuser("root", "root@example.com", "pw")
+    assert policy_for(root).read_only_fields("contact") == frozenset()
+
+
+def test_a_record_timeline_nulls_the_hidden_fields_of_its_activities(world):
+    user, role, admin = world["user"], world["role"], world["admin"]
+    contact = world["records"]["contact"][1]
+    recordtypes.by_type("activity").create(
+        actor=admin, data={"kind": "note", "body": "zqtimelinebody", "contact_id": contact.pk}
+    )
+    path = f"/contacts/{contact.pk}/timeline"
+    assert "zqtimelinebody" in Api(user).get(path).content.decode()  # no rule yet: shown
+    set_rule(role, "activity", "body", fieldrules.HIDDEN)
+    r = Api(user).get(path)
+    assert r.status_code == 200 and "zqtimelinebody" not in r.content.decode()
+    assert [e["detail"]["body"] for e in r.json() if e["kind"] == "activity"][0] is None
+
+
+def test_moving_a_deal_answers_without_its_hidden_fields_and_a_read_only_stage_stops_the_move(world):
+    from crm.records.models import Stage
+
+    user, role = world["user"], world["role"]
+    rt, deal, probes = world["records"]["deal"]
+    deal.refresh_from_db()
+    other = Stage.objects.filter(pipeline_id=deal.pipeline_id, is_won=False, is_lost=False).exclude(pk=deal.stage_id)
+    set_rule(role, "deal", "amount", fieldrules.HIDDEN)
+    r = Api(user).post(f"/deals/{deal.pk}/move", {"stage_id": other.first().pk})
+    assert r.status_code == 200, r.content
+    assert r.json()["amount"] is None and probes["amount"].text not in r.content.decode()
+    set_rule(role, "deal", "stage", fieldrules.READ)
+    r = Api(user).post(f"/deals/{deal.pk}/move", {"stage_id": deal.stage_id})
+    assert r.status_code == 422 and r.json()["error"]["fields"] == {"stage_id": fieldrules.READ_MESSAGE}
+
+
+def test_a_hidden_field_is_never_writable_and_bulk_creates_refuse_the_item_that_sets_one(world):
+    from crm.records.services.contacts import contact_create_many
+
+    user, role = world["user"], world["role"]
+    rt, contact, probes = world["records"]["contact"]
+    Role.objects.filter(pk=role.pk).update(field_access={"contact": {"title": "hidden", "cf_secret": "read"}})
+    r = Api(user).patch(f"/contacts/{contact.pk}", {"title": "CEO", "custom_fields": {"secret": "x"}})
+    assert r.status_code == 422, r.content
+    assert r.json()["error"]["fields"] == {
+        "title": fieldrules.HIDDEN_MESSAGE,
+        "custom_fields.secret": fieldrules.READ_MESSAGE,
+    }
+    r = Api(user).post("/contacts", {"first_name": "New", "title": "CEO"})
+    assert r.status_code == 422 and r.json()["error"]["fields"] == {"title": fieldrules.HIDDEN_MESSAGE}
+    results = contact_create_many(
+        actor=User.objects.get(pk=user.pk), items=[{"first_name": "Kept"}, {"first_name": "Refused", "title": "CEO"}]
+    )
+    assert not isinstance(results[0], ValidationFailed)
+    assert isinstance(results[1], ValidationFailed) and results[1].fields == {"title": fieldrules.HIDDEN_MESSAGE}
+
+
+def test_a_record_page_lists_related_records_without_their_hidden_fields(world):
+    user, role = world["user"], world["role"]
+    rt, deal, probes = world["records"]["deal"]
+    deal.refresh_from_db()
+    web = Client()
+    web.force_login(user)
+    page = reverse("web:record-detail", args=["companies", deal.company_id])
+    amount = probes["amount"].text
+    assert amount in web.get(page).content.decode()  # the company's related deals show their amount
+    set_rule(role, "deal", "amount", fieldrules.HIDDEN)
+    r = web.get(page)
+    assert r.status_code == 200 and amount not in r.content.decode()
