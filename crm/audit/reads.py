@@ -59,9 +59,9 @@ def filters_of(params) -> dict:
     return out
 
 
-def record_export(actor, object_type: str, qs, fmt: str, params, *, what: str = "records") -> ReadEvent:
+def record_export(actor, object_type: str, qs, fmt: str, params) -> ReadEvent:
     """An export of ``qs`` (counted before the rows stream, so an aborted download is still recorded)."""
-    detail = {"format": fmt, "filters": filters_of(params), "what": what}
+    detail = {"format": fmt, "filters": filters_of(params)}
     return record_read(actor=actor, action=ReadAction.EXPORT, object_type=object_type, count=qs.count(), detail=detail)
 
 
