@@ -12,5 +12,6 @@ urlpatterns = [
     # Before the web app: its routes may take any first segment (a record type's slug); "settings" is reserved.
     path("settings/objects/", include("crm.objects.web.urls")),
     path("settings/privacy/", include("crm.privacy.web.urls")),
+    path("settings/audit/", include("crm.audit.web")),
     path("", include("crm.web.urls")),
 ]

@@ -24,6 +24,7 @@ from crm.api import idempotency
 from crm.api.errors import ErrorOut, field_path
 from crm.api.openapi import CHANGES_MAX_LIMIT, QUERY_MAX_LENGTH
 from crm.api.throttling import HEAVY
+from crm.audit import reads
 from crm.audit.models import ObjectChange
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
 from crm.core.filters import Field, filter_fields_of
@@ -243,6 +244,7 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
     @router.get("/{int:pk}", response=Out, summary=f"Get a {name}", operation_id=f"get_{one}")
     def get_record(request, pk: int, response: HttpResponse):
         obj = get_visible(res.model if res.fast else related_qs(res), request.user, pk)
+        reads.record_sensitive_view(request.user, obj)
         if (masked := shown(request, [obj])) is not None:
             return json_response(masked[0], ETag=f'"{obj.version}"')
         if res.fast:

@@ -7,6 +7,7 @@ from crm.api import errors, throttling
 from crm.api.auth import AUTH
 from crm.api.base import CrmApi
 from crm.audit.api import router as changes_router
+from crm.audit.reads_api import router as reads_router
 from crm.automation.api import router as automation_router
 from crm.customization.api import router as custom_fields_router
 from crm.dataio.api import router as dataio_router
@@ -39,6 +40,7 @@ api.add_router("/custom-fields", custom_fields_router)
 api.add_router("/settings/object-types", object_types_router)
 api.add_router("/objects", object_records_router)
 api.add_router("/changes", changes_router)
+api.add_router("/audit", reads_router)
 api.add_router("/search", search_router)
 api.add_router("/automation", automation_router)
 api.add_router("/sales", sales_router)

@@ -13,6 +13,7 @@ from pydantic import Field as PydanticField
 
 from crm.access.policy import policy_for
 from crm.api.throttling import HEAVY
+from crm.audit import reads
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.dataio import background as background_imports
 from crm.dataio import batches, duplicates, exporting, importing, saved_mappings, scans, uploads, vcard
@@ -39,6 +40,7 @@ def export(request, object_type: str, format: str = "csv"):
     res = exporting.resource_of(object_type)
     exporting.check_format(format)
     qs = exporting.export_queryset(res, request.user, request.GET)
+    reads.record_export(request.user, res.type.object_type, qs, format, request.GET)
     table = exporting.rows(res, qs, request.user)
     name = _filename(object_type, format)
     if format == "csv":
@@ -74,6 +76,7 @@ def contacts_vcard(request, version: VCardVersion = "3.0"):
     params = request.GET.copy()
     params.pop("version", None)
     qs = exporting.export_queryset(exporting.resource_of("contacts"), request.user, params)
+    reads.record_export(request.user, "contact", qs, "vcard", params)
     cards = vcard.cards(qs, version, policy_for(request.user))
     response = StreamingHttpResponse(cards, content_type="text/vcard; charset=utf-8")
     uploads.as_attachment(response, _filename("contacts", "vcf"))

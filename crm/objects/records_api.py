@@ -20,6 +20,7 @@ from crm.access.policy import policy_for
 from crm.api import idempotency
 from crm.api.crud import BulkIn, ChangeOut, json_response, router_path, version_of
 from crm.api.errors import ErrorOut, field_path
+from crm.audit import reads
 from crm.audit.models import ObjectChange
 from crm.core import recordtypes
 from crm.core.errors import BadRequest, NotFound, PermissionDenied, ServiceError, ValidationFailed
@@ -131,6 +132,7 @@ def bulk_save_records(request, slug: str, payload: BulkIn):
 def get_record_endpoint(request, slug: str, pk: int, response: HttpResponse):
     rt = type_of(slug)
     record = get_record(rt.extra["type"], request.user, pk)
+    reads.record_sensitive_view(request.user, record)
     response["ETag"] = f'"{record.version}"'
     return _shown(rt, record, request.user)
 

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.access.policy import require_admin
-from crm.audit import changelog, configwrites
+from crm.audit import changelog, configwrites, reads
 from crm.audit.models import ObjectChange
 from crm.core import context, recordtypes
 from crm.dataio.exporting import inert
@@ -52,6 +52,12 @@ def subject_access(*, actor, email=None, phone=None, record=None) -> bytes:
             source=context.source(),
         )
         configwrites.create(entry, actor=actor)
+        reads.record_read(
+            actor=actor,
+            action=reads.ReadAction.SUBJECT_ACCESS,
+            count=len(person.records),
+            detail={"access_request": entry.pk, "counts": entry.counts},
+        )
     return _zip(files, actor)
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.access.policy import policy_for
+from crm.audit import reads
 from crm.core.errors import BadRequest, ServiceError, ValidationFailed
 from crm.dataio import uploads
 from crm.dataio.exporting import csv_lines, resource_of, rows
@@ -112,6 +113,7 @@ def export_rows(request, kind, qs):
     api = kind.type.api
     qs = qs.restrict(request.user, "export").select_related(*api.select_related).prefetch_related(*api.prefetch)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    reads.record_export(request.user, kind.object_type, qs, "csv", reads.request_filters(request))
     table = rows(resource_of(kind.slug), qs, request.user)
     response = StreamingHttpResponse(csv_lines(table), content_type="text/csv; charset=utf-8")
     return uploads.as_attachment(response, f"{kind.plural}-{stamp}.csv")

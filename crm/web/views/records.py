@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from crm.access.policy import policy_for
+from crm.audit import reads
 from crm.audit.models import ObjectChange
 from crm.core.errors import Conflict, ServiceError
 from crm.records.selectors import get_for, may, only_visible_links, record_links
@@ -38,6 +39,7 @@ def _detail_qs(kind: Kind):
 def record_detail(request, kind_slug: str, pk: int):
     kind = kind_or_404(kind_slug)
     obj = get_visible(_detail_qs(kind), request.user, pk)
+    reads.record_sensitive_view(request.user, obj)
     only_visible_links([obj], request.user, record_links(kind.model, kind.type.detail_related))
     policy = policy_for(request.user)
     duplicates = [d for d in request.session.pop(DUPLICATES_KEY, []) if d.get("for") == [kind.slug, obj.pk]]

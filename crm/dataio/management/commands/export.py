@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
+from crm.audit import reads
+from crm.core import context
 from crm.core.errors import ServiceError
 from crm.dataio import exporting
 
@@ -30,7 +32,10 @@ class Command(BaseCommand):
             raise CommandError("XLSX is binary: give --output FILE.")
         try:
             res = exporting.resource_of(object_type)
-            table = exporting.rows(res, exporting.export_queryset(res, actor, params), actor)
+            qs = exporting.export_queryset(res, actor, params)
+            with context.change_context(source="cli"):
+                reads.record_export(actor, res.type.object_type, qs, format, params)
+            table = exporting.rows(res, qs, actor)
             count = self._write(table, format, output)
         except ServiceError as exc:
             detail = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())
