@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -269,6 +270,7 @@ def hidden_failures(rt, obj, name, probe, api, web) -> list[str]:  # noqa: C901 
             if r.status_code != 200:
                 out.append(f"{where}: the {entry} answered {r.status_code}")
             leak(entry, r.content.decode())
+    out += step2_hidden_failures(rt, obj, name, probe, api, web)
     return out
 
 
@@ -308,6 +310,9 @@ def read_only_failures(rt, obj, name, probe, api, web, admin_api) -> list[str]:
         out.append(f"{where}: the API update changed it")
     if rt.pages:
         out += _form_post(rt, obj, name, probe, web, before, admin_api)
+    out += step2_read_only_failures(rt, obj, name, probe, api, web)
+    if _stored(admin_api, rt, obj, name) != before:
+        out.append(f"{where}: an import or merge changed it")
     return out
 
 
@@ -465,3 +470,124 @@ def test_a_record_page_lists_related_records_without_their_hidden_fields(world):
     set_rule(role, "deal", "amount", fieldrules.HIDDEN)
     r = web.get(page)
     assert r.status_code == 200 and amount not in r.content.decode()
+
+
+# --- step 2: imports, rule templates, duplicates and merge, reports ---------------------------------
+
+
+def import_targets(rt, name: str) -> list[str]:
+    """The import targets (mapping values) that feed the field ``name`` of the type, if importable."""
+    from crm.dataio import importfields, mapping
+    from crm.dataio.importers import importer_of
+
+    if importer_of(rt) is None:
+        return []
+    known = fieldrules.aliases(rt)
+    targets = list(mapping.targets(rt.slug)) + [f"cf_{k}" for k in mapping.custom_keys(rt.slug)]
+    return [t for t in targets if importfields.field_of_target(rt, t, known) == name]
+
+
+def import_refusal(api, rt, name: str, rule_words: str) -> list[str]:
+    """A file whose one column is mapped to the field: refused up front, the column named, for a dry
+    run and for an update of the existing records alike."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    out = []
+    for target in import_targets(rt, name)[:1]:
+        for form in ({"dry_run": "true"}, {"update_existing": "true"}):
+            data = {"file": SimpleUploadedFile("f.csv", b"Col\nzqimported\n", "text/csv"), **form}
+            data["mapping"] = json.dumps({"Col": target})
+            r = api.client.post(f"/api/v1/import/{rt.slug}", data, headers=api.headers)
+            fields = r.json().get("error", {}).get("fields", {}) if r.status_code >= 400 else {}
+            if r.status_code != 422 or rule_words not in fields.get("mapping.Col", ""):
+                out.append(
+                    f"{rt.object_type}.{name}: an import of column -> {target} answered {r.status_code} {fields}"
+                )
+    return out
+
+
+def twin_of(rt, obj):
+    """Another record of the type to compare and merge with (made when a merge took the last one)."""
+    twin = rt.objects().exclude(pk=obj.pk).order_by("pk").first()
+    if twin is None:
+        twin = rt.create(actor=User.objects.get(username="zqowner"), data=dict(BASE[rt.object_type])).obj
+    return twin
+
+
+def template_keys(rt, name: str) -> list[str]:
+    """The ``{{placeholder}}`` names a rule may use for the field (its model fields' names)."""
+    if name.startswith("cf_"):
+        return [name] if not rt.run_time else []
+    known = fieldrules.aliases(rt)
+    return [k for k, n in known.items() if n == name and k in (name, f"{name}_id")]
+
+
+def step2_hidden_failures(rt, obj, name, probe, api, web) -> list[str]:
+    """A hidden field's value in no rule text rendered for the user, no import, duplicates, merge
+    page or pipeline report; a column mapped to it is refused before the import starts."""
+    from crm.automation import templating
+
+    where = f"{rt.object_type}.{name}"
+    out = []
+
+    def leak(entry: str, text: str) -> None:
+        if probe.text and probe.text in text:
+            out.append(f"{where}: its value {probe.text!r} is in the {entry}")
+
+    user = User.objects.get(username="restricted")
+    fresh = rt.objects().get(pk=obj.pk)
+    for key in template_keys(rt, name):
+        leak(f"rule text {{{{{key}}}}} rendered for the user", templating.render(f"<{{{{{key}}}}}>", fresh, user))
+    out += import_refusal(api, rt, name, "hidden from your role")
+    if rt.duplicates:
+        r = api.get(f"/duplicates/{rt.slug}", {"min_score": 0})
+        leak("API duplicates", r.content.decode())
+        twin = twin_of(rt, obj)
+        r = web.get(reverse("web:merge", args=[rt.slug, obj.pk, twin.pk]))
+        if r.status_code != 200:
+            out.append(f"{where}: the merge page answered {r.status_code}")
+        leak("merge page", r.content.decode())
+    if rt.object_type == "deal":
+        fresh = rt.objects().get(pk=obj.pk)
+        for entry, r in (
+            ("API board", api.get(f"/sales/pipelines/{fresh.pipeline_id}/board")),
+            ("API forecast", api.get("/sales/forecast")),
+            ("web board", web.get(reverse("web:board"), {"pipeline": fresh.pipeline_id})),
+        ):
+            if r.status_code != 200:
+                out.append(f"{where}: the {entry} answered {r.status_code}")
+            leak(entry, r.content.decode())
+    return out
+
+
+def merge_choice_key(rt, name: str) -> str | None:
+    """The key a merge request chooses the field's value by, when the merge offers a choice for it."""
+    from crm.dataio import duplicates
+
+    spec = duplicates.spec_of(rt)
+    if spec is None:
+        return None
+    if name.startswith("cf_") or name in spec.fields or name in ("email", "phone", "domain"):
+        return name
+    return None
+
+
+def step2_read_only_failures(rt, obj, name, probe, api, web) -> list[str]:
+    """A read-only field: a column mapped to it is refused up front; a merge may not choose the other
+    record's value for it (refused), nor does its page offer that choice."""
+    where = f"{rt.object_type}.{name}"
+    out = import_refusal(api, rt, name, "read-only for your role")
+    key = merge_choice_key(rt, name)
+    if key is None:
+        return out
+    twin = twin_of(rt, obj)
+    page = web.get(reverse("web:merge", args=[rt.slug, obj.pk, twin.pk])).content.decode()
+    if f'name="pick_{key}"' in page:
+        out.append(f"{where}: the merge page offers a choice for it")
+    r = api.post(f"/merge/{rt.slug}", {"survivor_id": obj.pk, "other_id": twin.pk, "choices": {key: "other"}})
+    fields = r.json().get("error", {}).get("fields", {}) if r.status_code >= 400 else {}
+    if r.status_code != 422 or fields.get(f"choices.{key}") != fieldrules.READ_MESSAGE:
+        out.append(
+            f"{where}: a merge choosing the other's value answered {r.status_code} {fields or r.content[:200]!r}"
+        )
+    return out

@@ -243,7 +243,7 @@ def import_csv(
 @router.post("/import/{object_type}/columns", response=dict, summary="A file's header and the suggested mapping")
 def import_columns(request, object_type: str, file: File[UploadedFile]):
     uploads.checked(file, file.file)
-    return importing.columns_of(file.file, object_type)
+    return importing.columns_of(file.file, object_type, actor=request.user)
 
 
 def _columns(request, object_type: str, raw: str, mapping_name: str) -> dict | None:
