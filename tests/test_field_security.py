@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -269,6 +271,7 @@ def hidden_failures(rt, obj, name, probe, api, web) -> list[str]:  # noqa: C901 
             if r.status_code != 200:
                 out.append(f"{where}: the {entry} answered {r.status_code}")
             leak(entry, r.content.decode())
+    out += step2_hidden_failures(rt, obj, name, probe, api, web)
     return out
 
 
@@ -308,6 +311,9 @@ def read_only_failures(rt, obj, name, probe, api, web, admin_api) -> list[str]:
         out.append(f"{where}: the API update changed it")
     if rt.pages:
         out += _form_post(rt, obj, name, probe, web, before, admin_api)
+    out += step2_read_only_failures(rt, obj, name, probe, api, web)
+    if _stored(admin_api, rt, obj, name) != before:
+        out.append(f"{where}: an import or merge changed it")
     return out
 
 
@@ -465,3 +471,253 @@ def test_a_record_page_lists_related_records_without_their_hidden_fields(world):
     set_rule(role, "deal", "amount", fieldrules.HIDDEN)
     r = web.get(page)
     assert r.status_code == 200 and amount not in r.content.decode()
+
+
+# --- step 2: imports, rule templates, duplicates and merge, reports ---------------------------------
+
+
+def import_targets(rt, name: str) -> list[str]:
+    """The import targets (mapping values) that feed the field ``name`` of the type, if importable."""
+    from crm.dataio import importfields, mapping
+    from crm.dataio.importers import importer_of
+
+    if importer_of(rt) is None:
+        return []
+    known = fieldrules.aliases(rt)
+    targets = list(mapping.targets(rt.slug)) + [f"cf_{k}" for k in mapping.custom_keys(rt.slug)]
+    return [t for t in targets if importfields.field_of_target(rt, t, known) == name]
+
+
+def import_refusal(api, rt, name: str, rule_words: str) -> list[str]:
+    """A file whose one column is mapped to the field: refused up front, the column named, for a dry
+    run and for an update of the existing records alike."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    out = []
+    for target in import_targets(rt, name)[:1]:
+        for form in ({"dry_run": "true"}, {"update_existing": "true"}):
+            data = {"file": SimpleUploadedFile("f.csv", b"Col\nzqimported\n", "text/csv"), **form}
+            data["mapping"] = json.dumps({"Col": target})
+            r = api.client.post(f"/api/v1/import/{rt.slug}", data, headers=api.headers)
+            fields = r.json().get("error", {}).get("fields", {}) if r.status_code >= 400 else {}
+            if r.status_code != 422 or rule_words not in fields.get("mapping.Col", ""):
+                out.append(
+                    f"{rt.object_type}.{name}: an import of column -> {target} answered {r.status_code} {fields}"
+                )
+    return out
+
+
+def twin_of(rt, obj):
+    """Another record of the type to compare and merge with (made when a merge took the last one)."""
+    twin = rt.objects().exclude(pk=obj.pk).order_by("pk").first()
+    if twin is None:
+        twin = rt.create(actor=User.objects.get(username="zqowner"), data=dict(BASE[rt.object_type])).obj
+    return twin
+
+
+def template_keys(rt, name: str) -> list[str]:
+    """The ``{{placeholder}}`` names a rule may use for the field (its model fields' names)."""
+    if name.startswith("cf_"):
+        return [name] if not rt.run_time else []
+    known = fieldrules.aliases(rt)
+    return [k for k, n in known.items() if n == name and k in (name, f"{name}_id")]
+
+
+def step2_hidden_failures(rt, obj, name, probe, api, web) -> list[str]:
+    """A hidden field's value in no rule text rendered for the user, no import, duplicates, merge
+    page or pipeline report; a column mapped to it is refused before the import starts."""
+    from crm.automation import templating
+
+    where = f"{rt.object_type}.{name}"
+    out = []
+
+    def leak(entry: str, text: str) -> None:
+        if probe.text and probe.text in text:
+            out.append(f"{where}: its value {probe.text!r} is in the {entry}")
+
+    user = User.objects.get(username="restricted")
+    fresh = rt.objects().get(pk=obj.pk)
+    for key in template_keys(rt, name):
+        leak(f"rule text {{{{{key}}}}} rendered for the user", templating.render(f"<{{{{{key}}}}}>", fresh, user))
+    out += import_refusal(api, rt, name, "hidden from your role")
+    if rt.duplicates:
+        r = api.get(f"/duplicates/{rt.slug}", {"min_score": 0})
+        leak("API duplicates", r.content.decode())
+        twin = twin_of(rt, obj)
+        r = web.get(reverse("web:merge", args=[rt.slug, obj.pk, twin.pk]))
+        if r.status_code != 200:
+            out.append(f"{where}: the merge page answered {r.status_code}")
+        leak("merge page", r.content.decode())
+    if rt.object_type == "deal":
+        fresh = rt.objects().get(pk=obj.pk)
+        for entry, r in (
+            ("API board", api.get(f"/sales/pipelines/{fresh.pipeline_id}/board")),
+            ("API forecast", api.get("/sales/forecast")),
+            ("web board", web.get(reverse("web:board"), {"pipeline": fresh.pipeline_id})),
+        ):
+            if r.status_code != 200:
+                out.append(f"{where}: the {entry} answered {r.status_code}")
+            leak(entry, r.content.decode())
+    return out
+
+
+def merge_choice_key(rt, name: str) -> str | None:
+    """The key a merge request chooses the field's value by, when the merge offers a choice for it."""
+    from crm.dataio import duplicates
+
+    spec = duplicates.spec_of(rt)
+    if spec is None:
+        return None
+    if name.startswith("cf_") or name in spec.fields or name in ("email", "phone", "domain"):
+        return name
+    return None
+
+
+def step2_read_only_failures(rt, obj, name, probe, api, web) -> list[str]:
+    """A read-only field: a column mapped to it is refused up front; a merge may not choose the other
+    record's value for it (refused), nor does its page offer that choice."""
+    where = f"{rt.object_type}.{name}"
+    out = import_refusal(api, rt, name, "read-only for your role")
+    key = merge_choice_key(rt, name)
+    if key is None:
+        return out
+    twin = twin_of(rt, obj)
+    page = web.get(reverse("web:merge", args=[rt.slug, obj.pk, twin.pk])).content.decode()
+    if f'name="pick_{key}"' in page:
+        out.append(f"{where}: the merge page offers a choice for it")
+    r = api.post(f"/merge/{rt.slug}", {"survivor_id": obj.pk, "other_id": twin.pk, "choices": {key: "other"}})
+    fields = r.json().get("error", {}).get("fields", {}) if r.status_code >= 400 else {}
+    if r.status_code != 422 or fields.get(f"choices.{key}") != fieldrules.READ_MESSAGE:
+        out.append(
+            f"{where}: a merge choosing the other's value answered {r.status_code} {fields or r.content[:200]!r}"
+        )
+    return out
+
+
+def test_an_import_wizard_proposes_without_the_columns_a_role_may_not_import_and_lists_them(world, settings, tmp_path):
+    """The column mapped by its header to a hidden field is proposed as "don't import" and named on the
+    mapping page; the API's column check lists it; choosing it anyway refuses the import, naming it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.VAR_DIR = tmp_path
+    user, role = world["user"], world["role"]
+    Role.objects.filter(pk=role.pk).update(field_access={"contact": {"email": "hidden", "title": "read"}})
+    text = b"First name,E-mail,Job title\nAnn,ann@x.example,CTO\n"
+    web = Client()
+    web.force_login(user)
+    r = web.post("/imports/contacts/new/", {"file": SimpleUploadedFile("p.csv", text, "text/csv")})
+    page = web.get(r["Location"])
+    html = page.content.decode()
+    assert "Email: hidden from your role — this column will not be imported." in html
+    assert "Title: read-only for your role — this column will not be imported." in html
+    chosen = dict(re.findall(r'<select id="map-\d+" name="(map_\d+)">.*?<option value="([^"]*)" selected>', html, re.S))
+    assert chosen == {"map_0": "first_name", "map_1": "", "map_2": ""}  # E-mail and Job title: "don't import"
+    api = Api(user)
+    r = api.client.post(
+        "/api/v1/import/contacts/columns", {"file": SimpleUploadedFile("p.csv", text, "text/csv")}, headers=api.headers
+    )
+    assert r.json()["mapping"] == {"First name": "first_name", "E-mail": "", "Job title": ""}
+    assert set(r.json()["refused"]) == {"E-mail", "Job title"}
+    mapping = json.dumps({"First name": "first_name", "E-mail": "email", "Job title": "title"})
+    data = {"file": SimpleUploadedFile("p.csv", text, "text/csv"), "mapping": mapping}
+    r = api.client.post("/api/v1/import/contacts", data, headers=api.headers)
+    assert r.status_code == 422
+    assert r.json()["error"]["fields"] == {
+        "mapping.E-mail": "Email: hidden from your role — this column cannot be imported.",
+        "mapping.Job title": "Title: read-only for your role — this column cannot be imported.",
+    }
+    assert "'E-mail', 'Job title'" in r.json()["error"]["message"]
+    assert not recordtypes.by_type("contact").objects().filter(first_name="Ann").exists()
+
+
+def test_rule_texts_leave_a_hidden_field_empty_for_their_reader_while_webhooks_carry_every_field(world):
+    from crm.automation import actions, webhooks
+    from crm.automation.models import Notification
+    from crm.records.models import Task
+
+    user, role, admin = world["user"], world["role"], world["admin"]
+    rt, contact, probes = world["records"]["contact"]
+    secret = probes["title"].text
+    set_rule(role, "contact", "title", fieldrules.HIDDEN)
+    ctx = actions.Context(rule=None, obj=rt.objects().get(pk=contact.pk), actor=admin)
+    params = {"to": [user.pk, admin.pk], "title": "About {{record}}: {{title}}", "body": "Title: {{ title }}."}
+    actions.run_notify(ctx, params)
+    notes = {n.user_id: n for n in Notification.objects.filter(kind="automation")}
+    assert (notes[user.pk].title, notes[user.pk].body) == (f"About {ctx.obj}: ", "Title: .")
+    assert secret in notes[admin.pk].title and secret in notes[admin.pk].body  # admins have no field rules
+    for assignee, shown in ((user, False), (admin, True)):
+        made = actions.run_create_task(ctx, {"title": "Call about {{title}}", "assignee": assignee.pk})
+        task = Task.objects.get(pk=made["task_id"])
+        assert (secret in task.title) is shown and task.assignee_id == assignee.pk
+    # A webhook is a system-to-system feed an admin configured: every field, whatever the roles hide.
+    assert secret in json.dumps(webhooks.record_data("contact", contact.pk), default=str)
+
+
+def test_duplicates_are_not_matched_on_a_hidden_email_nor_show_it(world):
+    from crm.automation import jobs
+
+    user, role, admin = world["user"], world["role"], world["admin"]
+    rt = recordtypes.by_type("contact")
+    for first, last in (("Alpha", "Onesie"), ("Beta", "Twosome")):
+        rt.create(actor=admin, data={"first_name": first, "last_name": last, "email": "zqshared@example.org"})
+    api = Api(user)
+
+    def email_pairs(body):
+        return [p for p in body["items"] if {p["a"]["name"], p["b"]["name"]} == {"Alpha Onesie", "Beta Twosome"}]
+
+    found = email_pairs(api.get("/duplicates/contacts").json())
+    assert [p["reasons"] for p in found] == [{"email": 1}]  # no rule yet: matched on the shared email
+    scan = api.post("/duplicates/contacts/scans").json()
+    jobs.run_due()
+    set_rule(role, "contact", "email", fieldrules.HIDDEN)
+    assert email_pairs(api.get("/duplicates/contacts", {"min_score": 0}).json()) == []
+    # A scan made before the rule: the pair stays, its email reason is not shown.
+    assert [p["reasons"] for p in email_pairs(api.get(f"/duplicates/scans/{scan['id']}").json())] == [{}]
+    web = Client()
+    web.force_login(user)
+    page = web.get(reverse("web:duplicates", args=["contacts"]))
+    assert page.status_code == 200 and "Alpha Onesie" in page.content.decode()
+    assert "zqshared" not in page.content.decode()
+
+
+def test_a_merge_keeps_the_survivors_own_hidden_value(world):
+    user, role, admin = world["user"], world["role"], world["admin"]
+    rt = recordtypes.by_type("contact")
+    keep = rt.create(actor=admin, data={"first_name": "Keep", "last_name": "Me", "title": ""}).obj
+    other = rt.create(actor=admin, data={"first_name": "Other", "last_name": "Me", "title": "zqothertitle"}).obj
+    set_rule(role, "contact", "title", fieldrules.HIDDEN)
+    r = Api(user).post("/merge/contacts", {"survivor_id": keep.pk, "other_id": other.pk, "choices": {"title": "other"}})
+    assert r.status_code == 422 and r.json()["error"]["fields"] == {"choices.title": fieldrules.HIDDEN_MESSAGE}
+    r = Api(user).post("/merge/contacts", {"survivor_id": keep.pk, "other_id": other.pk})
+    assert r.status_code == 200 and r.json()["title"] is None
+    assert rt.objects().get(pk=keep.pk).title == ""  # not filled from the other, as it would be for an admin
+
+
+def test_board_and_forecast_totals_are_null_when_the_amount_is_hidden(world):
+    user, role = world["user"], world["role"]
+    rt, deal, probes = world["records"]["deal"]
+    deal.refresh_from_db()
+    api = Api(user)
+    board = api.get(f"/sales/pipelines/{deal.pipeline_id}/board").json()
+    column = next(c for c in board["columns"] if c["stage"]["id"] == deal.stage_id)
+    assert column["amount"] == probes["amount"].text  # no rule yet: the total is the deal's amount
+    set_rule(role, "deal", "amount", fieldrules.HIDDEN)
+    board = api.get(f"/sales/pipelines/{deal.pipeline_id}/board").json()
+    column = next(c for c in board["columns"] if c["stage"]["id"] == deal.stage_id)
+    assert (column["count"], column["amount"], column["weighted_amount"]) == (1, None, None)
+    assert [(t["amount"], t["weighted_amount"]) for t in column["totals"]] == [(None, None)]
+    assert [c["amount"] for c in column["cards"]] == [None]
+    months = api.get("/sales/forecast").json()
+    assert months and all(m["amount"] is None and m["weighted_amount"] is None for m in months)
+    set_rule(role, "deal", "probability", fieldrules.HIDDEN)  # the amount shows, its weighting does not
+    column = next(
+        c
+        for c in api.get(f"/sales/pipelines/{deal.pipeline_id}/board").json()["columns"]
+        if c["stage"]["id"] == deal.stage_id
+    )
+    assert column["amount"] == probes["amount"].text and column["weighted_amount"] is None
+    r = api.get(f"/sales/pipelines/{deal.pipeline_id}/board", {"close_from": "2020-01-01"})
+    assert r.status_code == 200
+    set_rule(role, "deal", "expected_close_date", fieldrules.HIDDEN)
+    r = api.get(f"/sales/pipelines/{deal.pipeline_id}/board", {"close_from": "2020-01-01"})
+    assert r.status_code == 400 and "close_from" in r.json()["error"]["fields"]

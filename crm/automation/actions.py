@@ -55,6 +55,11 @@ def delay(params: dict) -> timedelta:
     )
 
 
+def _user(pk):
+    """The user a text is rendered for (None: nobody in particular, every field filled)."""
+    return get_user_model().objects.filter(pk=pk).first() if isinstance(pk, int) else None
+
+
 def resolve_user_id(spec, ctx: Context):
     if spec in (None, "owner"):
         return owner_id(ctx.obj) or (ctx.rule.owner_id if ctx.rule else None)
@@ -79,11 +84,13 @@ def check_create_task(object_type, params):
 def run_create_task(ctx: Context, params):
     from crm.records.services.activities import task_create
 
+    assignee_id = resolve_user_id(params.get("assignee"), ctx)
+    reader = _user(assignee_id)  # the task is written for its assignee: no field hidden from them
     data = {
-        "title": render(params["title"], ctx.obj)[:255],
-        "description": render(params.get("description", ""), ctx.obj),
+        "title": render(params["title"], ctx.obj, reader)[:255],
+        "description": render(params.get("description", ""), ctx.obj, reader),
         "priority": params.get("priority", "normal"),
-        "assignee_id": resolve_user_id(params.get("assignee"), ctx),
+        "assignee_id": assignee_id,
         **links(ctx.obj),
     }
     span = timedelta(
@@ -104,11 +111,13 @@ def check_create_activity(object_type, params):
 def run_create_activity(ctx: Context, params):
     from crm.records.services.activities import activity_create
 
+    owner = resolve_user_id(params.get("owner"), ctx)
+    reader = _user(owner)
     data = {
         "kind": params["kind"],
-        "subject": render(params.get("subject", ""), ctx.obj)[:255],
-        "body": render(params.get("body", ""), ctx.obj),
-        "owner_id": resolve_user_id(params.get("owner"), ctx),
+        "subject": render(params.get("subject", ""), ctx.obj, reader)[:255],
+        "body": render(params.get("body", ""), ctx.obj, reader),
+        "owner_id": owner,
         **links(ctx.obj),
     }
     activity = activity_create(actor=ctx.actor, data=data).obj
@@ -230,11 +239,13 @@ def recipients(ctx: Context, to):
 
 
 def run_notify(ctx: Context, params):
-    title, body = render(params["title"], ctx.obj), render(params.get("body", ""), ctx.obj)
+    """Each recipient's text is rendered for them: a field hidden from their role is left empty."""
+    title = render(params["title"], ctx.obj)
     people = recipients(ctx, params.get("to", "owner"))
     if not ctx.dry:
         for user in people:
-            notifications.notify(user, "automation", title, body, ctx.obj, email=params.get("email"))
+            mine, body = render(params["title"], ctx.obj, user), render(params.get("body", ""), ctx.obj, user)
+            notifications.notify(user, "automation", mine, body, ctx.obj, email=params.get("email"))
     return {"notified": [u.pk for u in people], "title": title}
 
 

@@ -4,6 +4,8 @@ Receivers verify ``X-CRM-Signature: sha256=HMAC(secret, "<X-CRM-Timestamp>.<body
 old timestamps (replays). A subscription is disabled after DISABLE_AFTER failed deliveries in a
 row, and the admins are told. Admins manage subscriptions through webhook_create/_update/_delete
 (every edge does: the API and the admin screens), which validate and write the change log.
+A payload carries every field of the record, field-level rules notwithstanding: a subscription is a
+system-to-system feed an admin configures (admins have no field rules), not a text for a user's role.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict, WithJsonSchema
 from pydantic import Field as PydanticField
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.api.throttling import HEAVY
 from crm.audit import reads
@@ -160,7 +161,8 @@ def merge_records(request, object_type: str, payload: MergeIn):
         field = "survivor_id" if survivor is None else "other_id"
         raise ValidationFailed({field: f"No {rt.singular} with id {getattr(payload, field)}."})
     merged = spec.merge(survivor, other, actor=request.user, choices=payload.choices)
-    return res.out.from_orm(related_qs(res.type).get(pk=merged.pk)).model_dump(mode="json")
+    body = res.out.from_orm(related_qs(res.type).get(pk=merged.pk)).model_dump(mode="json")
+    return fieldrules.mask(policy_for(request.user), rt, body)  # as every record read: hidden fields null
 
 
 class MappingIn(Schema):
@@ -246,7 +248,7 @@ def import_csv(
 @router.post("/import/{object_type}/columns", response=dict, summary="A file's header and the suggested mapping")
 def import_columns(request, object_type: str, file: File[UploadedFile]):
     uploads.checked(file, file.file)
-    return importing.columns_of(file.file, object_type)
+    return importing.columns_of(file.file, object_type, actor=request.user)
 
 
 def _columns(request, object_type: str, raw: str, mapping_name: str) -> dict | None:

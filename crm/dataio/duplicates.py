@@ -25,6 +25,7 @@ from django.db.models.functions import Lower, Substr
 from django.utils.module_loading import import_string
 from rapidfuzz import fuzz, process
 
+from crm.access.policy import policy_for
 from crm.core import recordtypes
 from crm.core.errors import BadRequest
 from crm.dataio import merge
@@ -139,12 +140,30 @@ def company_name(text: str) -> str:
     return " ".join(COMPANY_SUFFIXES.sub(" ", person_name(text)).split())
 
 
+# The field each reason compares: a reason whose field is hidden from the user is not used to match
+# (two contacts "share an email" would tell what the role may not see), nor shown from an older scan.
+REASON_FIELDS = {"email": "email", "phone": "phone", "domain": "domain", "same_company": "company"}
+
+
+def _hidden(user, model) -> frozenset[str]:
+    return policy_for(user).hidden_fields(model.object_type)
+
+
+def shown_reasons(user, object_type: str, reasons: dict) -> dict:
+    """``reasons`` without those that compare a field hidden from ``user``."""
+    hidden = policy_for(user).hidden_fields(object_type)
+    return {r: v for r, v in reasons.items() if REASON_FIELDS.get(r) not in hidden}
+
+
 def contact_pairs(user) -> Pairs:
     pairs = Pairs()
     visible = Contact.objects.restrict(user)
     ids = visible.values("pk")
-    _exact(pairs, ContactEmail, "email", "contact", ids, "email")
-    _exact(pairs, ContactPhone, "number", "contact", ids, "phone")
+    hidden = _hidden(user, Contact)
+    if "email" not in hidden:
+        _exact(pairs, ContactEmail, "email", "contact", ids, "email")
+    if "phone" not in hidden:
+        _exact(pairs, ContactPhone, "number", "contact", ids, "phone")
     by_last = (
         visible.exclude(last_name="")
         .annotate(key=Lower(Substr("last_name", 1, KEY_LETTERS)))
@@ -152,6 +171,8 @@ def contact_pairs(user) -> Pairs:
         .values_list("key", "pk", "name")
     )
     _fuzzy(pairs, by_last.iterator(chunk_size=5000), person_name)
+    if "company" in hidden:
+        return pairs
     by_company = (
         visible.filter(company__isnull=False).order_by("company_id", "pk").values_list("company_id", "pk", "name")
     )
@@ -162,10 +183,13 @@ def contact_pairs(user) -> Pairs:
 def company_pairs(user) -> Pairs:
     pairs = Pairs()
     visible = Company.objects.restrict(user)
-    _exact(pairs, CompanyDomain, "domain", "company", visible.values("pk"), "domain")
-    phones = visible.exclude(phone="").values("phone").annotate(n=Count("pk")).filter(n__gt=1).values("phone")
-    rows = visible.filter(phone__in=phones).order_by("phone", "pk").values_list("phone", "pk")
-    _shared(pairs, rows.iterator(chunk_size=5000), "phone")
+    hidden = _hidden(user, Company)
+    if "domain" not in hidden:
+        _exact(pairs, CompanyDomain, "domain", "company", visible.values("pk"), "domain")
+    if "phone" not in hidden:
+        phones = visible.exclude(phone="").values("phone").annotate(n=Count("pk")).filter(n__gt=1).values("phone")
+        rows = visible.filter(phone__in=phones).order_by("phone", "pk").values_list("phone", "pk")
+        _shared(pairs, rows.iterator(chunk_size=5000), "phone")
     by_name = (
         visible.annotate(key=Lower(Substr("name", 1, KEY_LETTERS)))
         .order_by("key", "pk")

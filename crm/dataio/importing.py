@@ -27,7 +27,7 @@ from django.utils import timezone
 from crm.access.policy import policy_for
 from crm.core import rawinsert, recordtypes
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
-from crm.dataio import csvread, mapping, xlsxread
+from crm.dataio import csvread, importfields, mapping, xlsxread
 from crm.dataio.importers import importer_for
 from crm.dataio.importers.base import Importer, Outcome
 from crm.dataio.models import BatchStatus, ImportBatch, ImportCreated, ImportRow, RowAction
@@ -43,12 +43,16 @@ def open_table(binary):
     return xlsxread.open_xlsx(binary) if xlsxread.is_xlsx(binary) else csvread.open_csv(binary)
 
 
-def columns_of(binary, object_type: str = "contacts") -> dict:
-    """The file's header, the suggested mapping and every target, for the user to edit."""
-    _spec(object_type)
+def columns_of(binary, object_type: str = "contacts", actor=None) -> dict:
+    """The file's header, the suggested mapping and every target, for the user to edit. With ``actor``:
+    the columns its role may not import (field rules) are left unmapped and listed in ``refused``."""
+    spec = _spec(object_type)
     source = open_table(binary)
     targets = list(mapping.targets(object_type)) + [f"cf_{k}" for k in mapping.custom_keys(object_type)]
-    return {"header": source.header, "mapping": mapping.suggest(object_type, source.header), "targets": targets}
+    suggested, refused = mapping.suggest(object_type, source.header), {}
+    if actor is not None:
+        suggested, refused = importfields.unmapped(actor, spec.record_type(), suggested)
+    return {"header": source.header, "mapping": suggested, "targets": targets, "refused": refused}
 
 
 def run(
@@ -145,6 +149,7 @@ def check(
         common.require(actor, Company, "add")
     source = open_table(binary)
     columns = checked_mapping(object_type, source.header, columns)
+    importfields.refuse(actor, spec.record_type(), columns)  # field rules: refused before the first row
     return spec, source, columns, checked_match_on(spec, columns, match_on)
 
 

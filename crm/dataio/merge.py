@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from django.db import models, transaction
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.audit import changelog
 from crm.audit.models import Action
-from crm.core import events
+from crm.core import events, recordtypes
 from crm.core.errors import BadRequest, PermissionDenied, ValidationFailed
 from crm.core.models import RecordModel
 from crm.customization.validation import definitions
@@ -54,13 +55,14 @@ def _merge(survivor, other, *, actor, choices: dict, fields: tuple[str, ...]):
     survivor = common.lock_for_update(survivor, version=None)
     other = common.lock_for_update(other, version=None)
     _check_choices(model, choices, fields)
+    locked = _locked(model, actor, choices)
     before, other_picture = changelog.snapshot(survivor), changelog.snapshot(other)
-    _pick_fields(survivor, other, choices, fields)
-    survivor.custom_fields = _pick_custom(survivor, other, choices)
+    _pick_fields(survivor, other, choices, fields, locked)
+    survivor.custom_fields = _pick_custom(survivor, other, choices, locked)
     common.full_clean(survivor)
     common.save_existing(survivor)
     moved = _move_related(model, survivor, other, actor)
-    _pick_primaries(survivor, other_picture, choices)
+    _pick_primaries(survivor, other_picture, choices, locked)
     survivor.refresh_from_db()
     common.ensure_visible(survivor, actor)
     changes = changelog.diff(before, changelog.snapshot(survivor))
@@ -98,6 +100,27 @@ def _check_choices(model, choices: dict, fields: tuple[str, ...]) -> None:
     common.raise_if(errors)
 
 
+def _locked(model, actor, choices: dict) -> frozenset[str]:
+    """The fields hidden from or read-only for the actor's role (registry names, ``cf_<key>``): the
+    survivor keeps its own value there, and a choice of the other's value is refused, since a merge
+    must not write what the role may not set, nor let the user pick between values it may not see."""
+    policy = policy_for(actor)
+    locked = policy.hidden_fields(model.object_type) | policy.read_only_fields(model.object_type)
+    if not locked:
+        return locked
+    rt = recordtypes.by_type(model.object_type)
+    known = fieldrules.aliases(rt)
+    errors = {}
+    for key, side in choices.items():
+        name = "email_opt_in" if key in CONSENT else fieldrules.field_of(rt, key, known)
+        if name in locked and side == "other":
+            hidden = name in policy.hidden_fields(model.object_type)
+            errors[f"choices.{key}"] = fieldrules.HIDDEN_MESSAGE if hidden else fieldrules.READ_MESSAGE
+    if errors:
+        raise ValidationFailed(errors, "Your role may not choose the values of some of these fields.")
+    return locked
+
+
 def _side(choices: dict, name: str) -> str | None:
     return choices.get(name) or choices.get(f"{name}_id")
 
@@ -106,11 +129,12 @@ def _blank(value) -> bool:
     return value in (None, "")
 
 
-def _pick_fields(survivor, other, choices: dict, fields: tuple[str, ...]) -> None:
-    """A chosen side wins; otherwise the survivor's value, or the other's where the survivor has none."""
+def _pick_fields(survivor, other, choices: dict, fields: tuple[str, ...], locked=frozenset()) -> None:
+    """A chosen side wins; otherwise the survivor's value, or the other's where the survivor has none.
+    A ``locked`` field (hidden or read-only for the actor) keeps the survivor's value."""
     for name in fields:
         attname = survivor._meta.get_field(name).attname
-        if name in CONSENT:
+        if name in CONSENT or name in locked:
             continue
         side = _side(choices, name)
         mine, theirs = getattr(survivor, attname), getattr(other, attname)
@@ -120,8 +144,9 @@ def _pick_fields(survivor, other, choices: dict, fields: tuple[str, ...]) -> Non
         survivor.parent_id = None  # the survivor was the other's child (or chose the other's parent: itself)
     if isinstance(survivor, Company) and survivor.parent_id == other.pk:
         survivor.parent_id = other.parent_id if other.parent_id != survivor.pk else None
-    if isinstance(survivor, Contact):
+    if isinstance(survivor, Contact) and "email_opt_in" not in locked:
         _pick_consent(survivor, other, choices)
+    if isinstance(survivor, Contact):
         survivor.name = f"{survivor.first_name} {survivor.last_name}".strip()
 
 
@@ -134,9 +159,11 @@ def _pick_consent(survivor: Contact, other: Contact, choices: dict) -> None:
             setattr(survivor, name, getattr(other, name))
 
 
-def _pick_custom(survivor, other, choices: dict) -> dict:
+def _pick_custom(survivor, other, choices: dict, locked=frozenset()) -> dict:
     values = dict(survivor.custom_fields or {})
     for key, value in (other.custom_fields or {}).items():
+        if f"cf_{key}" in locked:
+            continue
         side = choices.get(f"cf_{key}")
         if side == "other" or (side is None and values.get(key) in (None, "", [])):
             values[key] = value
@@ -219,20 +246,24 @@ def _unique_partners(related, fk: str) -> list[str]:
     return list(dict.fromkeys(partners))
 
 
-def _pick_primaries(survivor, other_picture: dict, choices: dict) -> None:
-    """Keep the survivor's primary email/phone/domain unless the other's was chosen (or it had none)."""
+def _pick_primaries(survivor, other_picture: dict, choices: dict, locked=frozenset()) -> None:
+    """Keep the survivor's primary email/phone/domain unless the other's was chosen (or it had none).
+    A ``locked`` one stays the survivor's even when it has none (the other's rows still move over,
+    as every related row does, but do not become its primary value)."""
     if isinstance(survivor, Contact):
         for related, key, column in ((ContactEmail, "email", "email"), (ContactPhone, "phone", "number")):
-            _primary(survivor, related, column, key, other_picture.get(key), choices)
+            theirs = None if key in locked else other_picture.get(key)
+            _primary(survivor, related, column, key, theirs, choices, keep=key in locked)
     else:
-        _primary(survivor, CompanyDomain, "domain", "domain", other_picture.get("domain"), choices, flag=False)
+        theirs = None if "domain" in locked else other_picture.get("domain")
+        _primary(survivor, CompanyDomain, "domain", "domain", theirs, choices, flag=False, keep="domain" in locked)
 
 
-def _primary(survivor, related, column: str, key: str, theirs, choices: dict, flag: bool = True) -> None:
+def _primary(survivor, related, column, key, theirs, choices: dict, flag: bool = True, keep: bool = False) -> None:
     rows = related.objects.filter(**{_fk_to(related, type(survivor)): survivor.pk})
     mine = getattr(survivor, key)
     value = theirs if theirs and (choices.get(key) == "other" or not mine) else mine
-    if not value and rows.exists():
+    if not value and rows.exists() and not keep:
         value = getattr(rows.order_by("id").first(), column)
     if flag:
         rows.update(is_primary=False)

@@ -63,4 +63,6 @@ def visible_pairs(user, scan: DuplicateScan, limit: int) -> tuple[list[dict], di
     ids = {side["id"] for p in scan.pairs for side in (p["a"], p["b"])}
     records = rt.restricted(user).in_bulk(ids)
     pairs = [p for p in scan.pairs if p["a"]["id"] in records and p["b"]["id"] in records][:limit]
+    # A rule set since the scan ran: a reason comparing a now hidden field is not shown.
+    pairs = [{**p, "reasons": duplicates.shown_reasons(user, rt.object_type, p["reasons"])} for p in pairs]
     return pairs, records

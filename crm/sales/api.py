@@ -20,22 +20,24 @@ class StageRef(Schema):
 
 
 class Card(Schema):
+    """A deal on the board; a field hidden from the reader's role is null."""
+
     id: int
     name: str
     amount: Decimal | None
-    currency: str
+    currency: str | None
     owner_id: int | None
     company_id: int | None
     expected_close_date: dt.date | None
-    probability: int
-    stage_changed_at: dt.datetime
+    probability: int | None
+    stage_changed_at: dt.datetime | None
 
 
 class CurrencyTotal(Schema):
     currency: str
     count: int
-    amount: Decimal
-    weighted_amount: Decimal
+    amount: Decimal | None = Field(description="Null when the deal amount is hidden from your role.")
+    weighted_amount: Decimal | None = Field(description="Null when the amount or probability is hidden from you.")
 
 
 class Column(Schema):
@@ -63,8 +65,8 @@ class Month(Schema):
     month: str | None
     currency: str
     count: int
-    amount: Decimal
-    weighted_amount: Decimal
+    amount: Decimal | None = Field(description="Null when the deal amount is hidden from your role.")
+    weighted_amount: Decimal | None = Field(description="Null when the amount or probability is hidden from you.")
 
 
 class FunnelStage(Schema):

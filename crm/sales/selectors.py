@@ -4,6 +4,10 @@ Every read starts from ``Deal.objects.restrict(user)``, so a rep's board, foreca
 only count the deals that rep may see. Aggregates run in the database; Python only arranges
 the (few) grouped rows. Amounts are totalled per currency: there are no exchange rates yet, and
 1,000 USD plus 1,000 EUR is not 2,000 of anything.
+
+Field-level security: when a deal's amount is hidden from the reader's role, no amount is shown:
+card amounts and every total are None (not computed from values the reader may not see); a hidden
+probability nulls the weighted amounts. A card's other hidden fields are blanked too.
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 
+from crm.access import fieldrules
 from crm.access.models import Profile, Team
+from crm.access.policy import policy_for
+from crm.core import recordtypes
+from crm.core.filters import refuse_hidden
 from crm.core.paging import Sort, page
 from crm.records.models import Deal, DealStatus, Pipeline, Stage, StageChange
 
@@ -75,7 +83,12 @@ def _money(value) -> Decimal:
 
 
 def board_deals(user, pipeline: Pipeline, filters: BoardFilters = NO_FILTERS):
-    """The deals a board counts: the user's visible deals of the pipeline, narrowed by the filters."""
+    """The deals a board counts: the user's visible deals of the pipeline, narrowed by the filters
+    (a 400 for a filter on a field hidden from the user: which deals match would tell its values)."""
+    used = {"owner": filters.owner_id, "team": filters.team_id, "close_from": filters.close_from}
+    used["close_to"] = filters.close_to
+    on = {"owner": "owner", "team": "owner", "close_from": "expected_close_date", "close_to": "expected_close_date"}
+    refuse_hidden({p: on[p] for p, v in used.items() if v is not None}, _hidden(user))
     return Deal.objects.restrict(user).filter(pipeline=pipeline).filter(filters.q())
 
 
@@ -83,17 +96,52 @@ def board(user, pipeline: Pipeline, *, cards: int = 20, filters: BoardFilters = 
     """One column per stage (the ``Stage``): count and amounts (per currency) of its deals, its first ``cards`` deals
     and the cursor of the next ones (``column_cards``). The web board and the API board both read this."""
     deals = board_deals(user, pipeline, filters)
+    hidden = _hidden(user)
     totals = _column_totals(deals)
     columns = []
     for stage in pipeline.stages.order_by("order", "id"):
         first, nxt = _cards(deals, stage, limit=cards) if cards > 0 else ([], None)
-        columns.append({"stage": stage, **(totals.get(stage.pk) or _totals_of([])), "cards": first, "next": nxt})
+        column = _masked(totals.get(stage.pk) or _totals_of([]), hidden)
+        columns.append({"stage": stage, **column, "cards": _blanked(first, hidden), "next": nxt})
     return columns
 
 
 def column_cards(user, stage: Stage, *, limit: int, cursor: str | None = None, filters: BoardFilters = NO_FILTERS):
     """The next page of one column: (deals, cursor of the page after, or None)."""
-    return _cards(board_deals(user, stage.pipeline, filters), stage, limit=limit, cursor=cursor)
+    cards, nxt = _cards(board_deals(user, stage.pipeline, filters), stage, limit=limit, cursor=cursor)
+    return _blanked(cards, _hidden(user)), nxt
+
+
+def _hidden(user) -> frozenset[str]:
+    return policy_for(user).hidden_fields("deal")
+
+
+def _money_keys(hidden: frozenset[str]) -> tuple[str, ...]:
+    """The totals a reader may not see: all of them without the amount, the weighted ones without
+    the probability."""
+    if "amount" in hidden:
+        return ("amount", "weighted_amount")
+    return ("weighted_amount",) if "probability" in hidden else ()
+
+
+def _masked(row: dict, hidden: frozenset[str]) -> dict:
+    """A column's or a forecast month's numbers with the hidden ones None (its per-currency ``totals`` too)."""
+    keys = _money_keys(hidden)
+    if not keys:
+        return row
+    row = {**row, **dict.fromkeys(keys)}
+    if "totals" in row:
+        row["totals"] = [{**t, **dict.fromkeys(keys)} for t in row["totals"]]
+    return row
+
+
+def _blanked(cards, hidden: frozenset[str]):
+    """The cards (display copies) with the hidden fields' values blanked."""
+    if hidden:
+        rt = recordtypes.by_type("deal")
+        for deal in cards:
+            fieldrules.blank(rt, deal, hidden)
+    return cards
 
 
 def _cards(deals, stage: Stage, *, limit: int, cursor: str | None = None):
@@ -152,8 +200,9 @@ def forecast(user) -> list[dict]:
         .order_by()
     )
     months: dict[tuple[str | None, str], dict] = {}
+    hidden = _hidden(user)
     for row in rows:
-        day = row["expected_close_date"]
+        day = None if "expected_close_date" in hidden else row["expected_close_date"]  # one row per currency
         month = day.strftime("%Y-%m") if isinstance(day, dt.date) else None
         bucket = months.setdefault(
             (month, row["currency"]),
@@ -172,7 +221,7 @@ def forecast(user) -> list[dict]:
     for bucket in ordered:
         bucket["amount"] = _money(bucket["amount"])
         bucket["weighted_amount"] = _money(bucket["weighted_amount"])
-    return ordered
+    return [_masked(bucket, hidden) for bucket in ordered]
 
 
 def funnel(user) -> list[dict]:

@@ -75,6 +75,8 @@ def stats_of(column: dict) -> dict:
     """A column's numbers as the board shows them: one amount per currency, joined ("€1,000 + $2,500")."""
 
     def joined(key):
+        if any(t[key] is None for t in column["totals"]):
+            return money(None)  # hidden from the reader's role ("—"), not a total of zero
         parts = [money(t[key], t["currency"]) for t in column["totals"] if t[key]]
         return " + ".join(parts) or money(0)
 

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError
 from crm.customization import secrets
@@ -61,6 +62,9 @@ def pair_list(request, object_type: str):
     if scan is not None and scan.status == ScanStatus.DONE:
         pairs, records = scans.visible_pairs(request.user, scan, PAIRS_SHOWN)
         related = rt.objects().select_related(*spec.related).in_bulk(list(records))
+        hidden = policy_for(request.user).hidden_fields(rt.object_type)
+        for obj in related.values() if hidden else ():
+            fieldrules.blank(rt, obj, hidden)  # display copies: each side's summary leaves hidden values out
         rows = [
             {"a": related[p["a"]["id"]], "b": related[p["b"]["id"]], "score": p["score"], "reasons": p["reasons"]}
             for p in pairs
@@ -97,15 +101,18 @@ def _raw(obj, name: str):
     return getattr(obj, obj._meta.get_field(name).attname)
 
 
-def _differences(rt, spec: duplicates.DuplicateSpec, a, b) -> list[dict]:
-    """Fields whose values differ (and are not both empty): the user picks one side of each."""
+def _differences(rt, spec: duplicates.DuplicateSpec, a, b, locked=frozenset()) -> list[dict]:
+    """Fields whose values differ (and are not both empty): the user picks one side of each. A field
+    hidden from or read-only for the user's role (``locked``) is no choice: the survivor keeps its own."""
     rows = []
     for name in spec.fields:
-        if _raw(a, name) == _raw(b, name):
+        if name in locked or _raw(a, name) == _raw(b, name):
             continue
         label = str(rt.model._meta.get_field(name).verbose_name).capitalize()
         rows.append({"key": name, "label": label, "a": _shown(a, name), "b": _shown(b, name)})
     for key, field in definitions(rt.object_type).items():
+        if f"cf_{key}" in locked:
+            continue
         mine, theirs = secrets.reveal(a.custom_fields).get(key), secrets.reveal(b.custom_fields).get(key)
         if mine != theirs:
             rows.append({"key": f"cf_{key}", "label": field.label, "a": _cf(mine), "b": _cf(theirs)})
@@ -143,7 +150,9 @@ def merge_pair(request, object_type: str, a: int, b: int):
     rec_a, rec_b = get_for(qs, request.user, a, "change"), get_for(qs, request.user, b, "change")
     if not _may_merge(request.user, rt):
         raise PermissionDenied(f"Merging needs the change and delete permissions on {rt.plural}.")
-    rows = _differences(rt, spec, rec_a, rec_b)
+    policy = policy_for(request.user)
+    read_only = policy.read_only_fields(rt.object_type)
+    rows = _differences(rt, spec, rec_a, rec_b, policy.hidden_fields(rt.object_type) | read_only)
     error = None
     if request.method == "POST":
         survivor_side = request.POST.get("survivor", "a")
@@ -168,6 +177,7 @@ def merge_pair(request, object_type: str, a: int, b: int):
         "a": rec_a,
         "b": rec_b,
         "rows": rows,
+        "kept": [fieldrules.restrictable(rt).get(n, n) for n in sorted(read_only)],
         "error": error,
     }
     return render(request, "web/duplicates/merge.html", context, status=400 if error else 200)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.access.policy import policy_for
 from crm.core.errors import BadRequest, NotFound, ServiceError
 from crm.customization.validation import definitions
-from crm.dataio import background, batches, importing, mapping, saved_mappings, uploads, vcard
+from crm.dataio import background, batches, importfields, importing, mapping, saved_mappings, uploads, vcard
 from crm.dataio.exporting import csv_lines
 from crm.dataio.importers import importable
 from crm.dataio.models import BatchStatus, ImportBatch
@@ -189,6 +189,9 @@ def map_columns(request, token: str):
             _save_wizard(request, token, {**entry, "preview": batch.pk})
             return redirect("web:import-preview", token)
     fields = (error or {}).get("fields", {})
+    notes = {}
+    if request.method != "POST":  # a proposal leaves out, and lists, the columns the role may not import
+        suggested, notes = importfields.unmapped(request.user, spec.record_type(), suggested)
     columns = [
         {
             "index": i,
@@ -196,6 +199,7 @@ def map_columns(request, token: str):
             "target": suggested.get(column, ""),
             "samples": [row[i] for row in samples if i < len(row)],
             "error": fields.get(f"mapping.{column}") or fields.get(column),
+            "note": notes.get(column, "").replace("cannot be imported", "will not be imported"),
         }
         for i, column in enumerate(header)
     ]
