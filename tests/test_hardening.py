@@ -362,3 +362,30 @@ def test_error_reports_and_exports_are_attachments(api, web, manager):
     ):
         assert response.status_code == 200
         assert re.fullmatch(r'attachment; filename="[A-Za-z0-9._-]+"', response["Content-Disposition"])
+
+
+# --- Caches and browser storage (ASVS 14.3) ---------------------------------------------------------
+
+
+def test_answers_to_a_signed_in_user_are_never_cached(rep_a, api):
+    client = Client()
+    client.force_login(rep_a)
+    for path in ("/", "/contacts/"):
+        assert "no-store" in client.get(path)["Cache-Control"], path
+    assert "no-store" in api(rep_a).get("/contacts")["Cache-Control"]
+    static = client.get("/static/web/app.css")
+    assert "no-store" not in static.get("Cache-Control", "")  # static files stay cacheable
+
+
+def test_signing_out_clears_the_browsers_copy(rep_a):
+    client = Client()
+    client.force_login(rep_a)
+    r = client.post("/logout/")
+    assert r.status_code == 302 and r["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_htmx_keeps_no_page_snapshots_in_the_tabs_storage(rep_a):
+    client = Client()
+    client.force_login(rep_a)
+    config = re.search(r"<meta name=\"htmx-config\" content='([^']*)'", client.get("/contacts/").content.decode())
+    assert config and '"historyCacheSize":0' in config.group(1)

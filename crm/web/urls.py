@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
 from crm.access.forms import OwnPasswordChangeForm
+from crm.core.headers import clear_site_data
 from crm.web.views import (
     board,
     bulk,
@@ -44,7 +45,7 @@ urlpatterns = [
     path("login/", signin.SignInView.as_view(), name="login"),
     path("login/code/", signin.login_code, name="login-code"),
     path("account/two-factor/", two_factor.two_factor, name="two-factor"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", clear_site_data(auth_views.LogoutView.as_view()), name="logout"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(
