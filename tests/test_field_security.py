@@ -24,6 +24,7 @@ from django.urls import reverse
 from crm.access import fieldrules
 from crm.access.models import ACTIONS, Profile, Role
 from crm.access.services import role_create, role_update
+from crm.audit.selectors import MASK
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 from crm.customization.models import CustomField
@@ -264,12 +265,95 @@ def hidden_failures(rt, obj, name, probe, api, web) -> list[str]:  # noqa: C901 
             ("web list", reverse("web:record-list", args=[rt.slug])),
             ("record page", reverse("web:record-detail", args=[rt.slug, obj.pk])),
             ("edit form", reverse("web:record-edit", args=[rt.slug, obj.pk])),
+            ("web change history", reverse("web:timeline", args=[rt.slug, obj.pk]) + "?show=change"),
         ):
             r = web.get(url)
             if r.status_code != 200:
                 out.append(f"{where}: the {entry} answered {r.status_code}")
             leak(entry, r.content.decode())
+    out += change_log_failures(rt, obj, name, api, leak)
+    out += search_failures(rt, obj, name, probe, api, web, leak)
     return out
+
+
+def change_log_failures(rt, obj, name, api, leak) -> list[str]:
+    """The record's creation is in the change log with every probed value: each reader of the log sends
+    the hidden field's key with its values masked."""
+    where = f"{rt.object_type}.{name}"
+    out = []
+    feeds = {
+        "change feed": ("/changes", {"object_type": rt.object_type, "object_id": obj.pk}),
+        "record's changes": (api_path(rt, obj.pk) + "/changes", {}),
+    }
+    for entry, (path, params) in feeds.items():
+        r = api.get(path, params)
+        if r.status_code != 200:
+            out.append(f"{where}: the {entry} answered {r.status_code}")
+            continue
+        leak(entry, r.content.decode())
+        rows = r.json()["items"] if isinstance(r.json(), dict) else r.json()
+        out += _unmasked(rt, name, [row["changes"] for row in rows], where, entry)
+    if rt.timeline:
+        r = api.get(api_path(rt, obj.pk) + "/timeline", {"types": "change"})
+        if r.status_code != 200:
+            out.append(f"{where}: the timeline answered {r.status_code}")
+        else:
+            leak("API timeline", r.content.decode())
+            out += _unmasked(rt, name, [e["detail"]["changes"] for e in r.json()], where, "API timeline")
+    return out
+
+
+def _unmasked(rt, name: str, logged: list[dict], where: str, entry: str) -> list[str]:
+    """Of the entries' changes, the values of ``name`` that are not the mask."""
+    known = fieldrules.aliases(rt)
+    out = []
+    for changes in logged:
+        for key, pair in changes.items():
+            if key in ("custom_fields", "values"):
+                values = [
+                    (side or {}).get(k) for side in pair for k in (side or {}) if fieldrules.custom_name(rt, k) == name
+                ]
+            elif fieldrules.field_of(rt, key, known) == name:
+                values = pair
+            else:
+                continue
+            if any(v != MASK for v in values):
+                out.append(f"{where}: the {entry} sends {key} = {pair!r}")
+    return out
+
+
+def search_failures(rt, obj, name, probe, api, web, leak) -> list[str]:
+    """Searching for the hidden value does not find the record (global search, the web header search
+    and picker, a list's ?q=), and no hit shows it."""
+    where = f"{rt.object_type}.{name}"
+    if not probe.text:
+        return []
+    out = []
+    if rt.search is not None:
+        r = api.get("/search", {"q": probe.text, "types": rt.object_type})
+        leak("search hits", r.content.decode())
+        if r.status_code != 200 or obj.pk in [h["id"] for h in r.json()[rt.object_type]]:
+            out.append(f"{where}: global search for its value found the record ({r.status_code})")
+    r = api.get(api_path(rt), {"q": probe.text})
+    if r.status_code != 200 or obj.pk in [row["id"] for row in r.json()["items"]]:
+        out.append(f"{where}: a list's ?q= with its value found the record ({r.status_code})")
+    if rt.pages:
+        pages = {
+            "web search": reverse("web:search") + f"?q={probe.text}",
+            "record picker": reverse("web:pick", args=[rt.object_type]) + f"?q={probe.text}",
+            "web list search": reverse("web:record-list", args=[rt.slug]) + f"?q={probe.text}",
+        }
+        for entry, url in pages.items():
+            r = web.get(url)
+            text = r.content.decode()
+            if r.status_code != 200 or _links_to(rt, obj, text):
+                out.append(f"{where}: the {entry} for its value answered {r.status_code} or found the record")
+    return out
+
+
+def _links_to(rt, obj, html: str) -> bool:
+    """Whether a page links to the record or offers it in a picker (the query itself is echoed)."""
+    return f'"{reverse("web:record-detail", args=[rt.slug, obj.pk])}"' in html or f'data-pick-id="{obj.pk}"' in html
 
 
 def test_read_only_fields_are_refused_on_every_write_path(world):
