@@ -549,3 +549,109 @@ def test_a_record_page_lists_related_records_without_their_hidden_fields(world):
     set_rule(role, "deal", "amount", fieldrules.HIDDEN)
     r = web.get(page)
     assert r.status_code == 200 and amount not in r.content.decode()
+
+
+def test_the_web_change_history_and_the_edit_conflict_box_mask_hidden_values(world):
+    """An update's before and after are shown on the record page's history and in the box that says
+    someone else saved the record first: a hidden field's row is there, its values read "(hidden)"."""
+    user, role, admin = world["user"], world["role"], world["admin"]
+    rt, contact, probes = world["records"]["contact"]
+    contact.refresh_from_db()
+    Role.objects.filter(pk=role.pk).update(field_access={"contact": {"title": "hidden", "cf_secret": "hidden"}})
+    web = Client()
+    web.force_login(user)
+    form = web.get(reverse("web:record-edit", args=["contacts", contact.pk])).context["form"]
+    stale = {"version": str(contact.version)}
+    for bf in form:
+        stale.update(_posted(bf.html_name, bf.field, bf.value()))
+    rt.update(contact, actor=admin, data={"title": "zqnewtitlemk", "custom_fields": {"secret": "zqnewsecretmk"}})
+
+    history = web.get(reverse("web:timeline", args=["contacts", contact.pk]) + "?show=change").content.decode()
+    r = web.post(reverse("web:record-edit", args=["contacts", contact.pk]), stale)
+    box = r.content.decode()
+    assert r.status_code == 409 and "Someone else changed" in box
+    for page in (history, box):
+        assert MASK in page
+        for value in ("zqnewtitlemk", "zqnewsecretmk", probes["title"].text, probes["cf_secret"].text):
+            assert value not in page
+    # Without the rule, the same reader sees the values.
+    Role.objects.filter(pk=role.pk).update(field_access={})
+    history = web.get(reverse("web:timeline", args=["contacts", contact.pk]) + "?show=change").content.decode()
+    assert "zqnewtitlemk" in history and "zqnewsecretmk" in history and MASK not in history
+
+
+def test_search_finds_by_visible_text_and_shows_no_hidden_detail(world):
+    """With the email hidden, the contact is still found by its name, but the hit's detail is not its
+    address; the address finds nothing, in the API and in the web header search."""
+    user, role = world["user"], world["role"]
+    rt, contact, probes = world["records"]["contact"]
+    email = probes["email"].text
+    api = Api(user)
+    hits = api.get("/search", {"q": email, "types": "contact"}).json()["contact"]
+    assert [h["id"] for h in hits] == [contact.pk] and email in hits[0]["detail"]  # no rule yet
+    set_rule(role, "contact", "email", fieldrules.HIDDEN)
+    assert api.get("/search", {"q": email, "types": "contact"}).json()["contact"] == []
+    contact.refresh_from_db()  # its last name is a probe too
+    hits = api.get("/search", {"q": contact.name, "types": "contact"}).json()["contact"]
+    assert [h["id"] for h in hits] == [contact.pk] and email not in hits[0]["detail"]
+    web = Client()
+    web.force_login(user)
+    page = web.get(reverse("web:search"), {"q": contact.name}).content.decode()
+    assert reverse("web:record-detail", args=["contacts", contact.pk]) in page and email not in page
+    assert contact.pk in [row["id"] for row in api.get("/contacts", {"q": "Probe"}).json()["items"]]
+    assert contact.pk not in [row["id"] for row in api.get("/contacts", {"q": email}).json()["items"]]
+
+
+def test_the_home_page_shows_no_hidden_values(world, pipeline):
+    """My deals closing this month, the pipeline chart's totals and the recent activity on my records,
+    with the deal's amount and the activity's owner hidden."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    user, role, admin = world["user"], world["role"], world["admin"]
+    deal = (
+        recordtypes.by_type("deal")
+        .create(
+            actor=admin,
+            data={
+                "name": "Zqhome deal",
+                "amount": "987654",
+                "owner_id": user.pk,
+                "pipeline_id": pipeline.pk,
+                "expected_close_date": timezone.localdate().isoformat(),
+            },
+        )
+        .obj
+    )
+    recordtypes.by_type("activity").create(
+        actor=admin, data={"kind": "call", "subject": "Zqhome call", "owner_id": admin.pk, "deal_id": deal.pk}
+    )
+    task = (
+        recordtypes.by_type("task")
+        .create(
+            actor=admin,
+            data={"title": "Zqhome task", "assignee_id": user.pk, "due_at": timezone.now() - dt.timedelta(days=3)},
+        )
+        .obj
+    )
+    web = Client()
+    web.force_login(user)
+    page = web.get("/").content.decode()
+    assert "Zqhome deal" in page and "987,654" in page and "Zqhome call" in page and "Zqhome task" in page
+    assert "due " in _task_row(page, task.pk)
+    admin_name = admin.get_full_name() or admin.get_username()
+    Role.objects.filter(pk=role.pk).update(
+        field_access={"deal": {"amount": "hidden"}, "activity": {"owner": "hidden"}, "task": {"due_at": "hidden"}}
+    )
+    page = web.get("/").content.decode()
+    assert "Zqhome deal" in page and "Zqhome call" in page and "Zqhome task" in page
+    assert "987,654" not in page and "987654" not in page  # neither the deal's amount nor the chart's total
+    assert f"· {admin_name}</p>" not in page
+    assert "due " not in _task_row(page, task.pk)  # no due time on the task
+
+
+def _task_row(page: str, pk: int) -> str:
+    import re
+
+    return re.search(rf'<div class="taskrow[^"]*" id="task-{pk}">.*?</div>', page, re.S).group(0)
