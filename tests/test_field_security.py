@@ -26,6 +26,7 @@ from django.urls import reverse
 from crm.access import fieldrules
 from crm.access.models import ACTIONS, Profile, Role
 from crm.access.services import role_create, role_update
+from crm.audit.selectors import MASK
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 from crm.customization.models import CustomField
@@ -266,13 +267,99 @@ def hidden_failures(rt, obj, name, probe, api, web) -> list[str]:  # noqa: C901 
             ("web list", reverse("web:record-list", args=[rt.slug])),
             ("record page", reverse("web:record-detail", args=[rt.slug, obj.pk])),
             ("edit form", reverse("web:record-edit", args=[rt.slug, obj.pk])),
+            ("web change history", reverse("web:timeline", args=[rt.slug, obj.pk]) + "?show=change"),
         ):
             r = web.get(url)
             if r.status_code != 200:
                 out.append(f"{where}: the {entry} answered {r.status_code}")
             leak(entry, r.content.decode())
     out += step2_hidden_failures(rt, obj, name, probe, api, web)
+    out += change_log_failures(rt, obj, name, api, leak)
+    out += search_failures(rt, obj, name, probe, api, web, leak)
     return out
+
+
+def change_log_failures(rt, obj, name, api, leak) -> list[str]:
+    """The record's creation is in the change log with every probed value: each reader of the log sends
+    the hidden field's key with its values masked."""
+    where = f"{rt.object_type}.{name}"
+    out = []
+    feeds = {
+        "change feed": ("/changes", {"object_type": rt.object_type, "object_id": obj.pk}),
+        "record's changes": (api_path(rt, obj.pk) + "/changes", {}),
+    }
+    for entry, (path, params) in feeds.items():
+        r = api.get(path, params)
+        if r.status_code != 200:
+            out.append(f"{where}: the {entry} answered {r.status_code}")
+            continue
+        leak(entry, r.content.decode())
+        rows = r.json()["items"] if isinstance(r.json(), dict) else r.json()
+        out += _unmasked(rt, name, [row["changes"] for row in rows], where, entry)
+    if rt.timeline:
+        r = api.get(api_path(rt, obj.pk) + "/timeline", {"types": "change"})
+        if r.status_code != 200:
+            out.append(f"{where}: the timeline answered {r.status_code}")
+        else:
+            leak("API timeline", r.content.decode())
+            out += _unmasked(rt, name, [e["detail"]["changes"] for e in r.json()], where, "API timeline")
+    return out
+
+
+def _unmasked(rt, name: str, logged: list[dict], where: str, entry: str) -> list[str]:
+    """Of the entries' changes, the values of ``name`` that are not the mask."""
+    known = fieldrules.aliases(rt)
+    out = []
+    for changes in logged:
+        for key, pair in changes.items():
+            if key in ("custom_fields", "values"):
+                values = [
+                    (side or {}).get(k) for side in pair for k in (side or {}) if fieldrules.custom_name(rt, k) == name
+                ]
+            elif fieldrules.field_of(rt, key, known) == name:
+                values = pair
+            else:
+                continue
+            if any(v != MASK for v in values):
+                out.append(f"{where}: the {entry} sends {key} = {pair!r}")
+    return out
+
+
+def search_failures(rt, obj, name, probe, api, web, leak) -> list[str]:
+    """Searching for the hidden value of a searched field does not find the record (global search, the
+    web header search and picker, a list's ?q=), and no hit shows it."""
+    where = f"{rt.object_type}.{name}"
+    f = None if name.startswith("cf_") else rt.get_field(name)
+    # Only a field the record is found by (search text, ?q= text fields): on PostgreSQL a marker
+    # tolerated as a typo of another (zq101mk, zq102mk) finds the record by that visible one.
+    if not probe.text or f is None or not (f.searchable or f.name in rt.api.text_fields):
+        return []
+    out = []
+    if rt.search is not None:
+        r = api.get("/search", {"q": probe.text, "types": rt.object_type})
+        leak("search hits", r.content.decode())
+        if r.status_code != 200 or obj.pk in [h["id"] for h in r.json()[rt.object_type]]:
+            out.append(f"{where}: global search for its value found the record ({r.status_code})")
+    r = api.get(api_path(rt), {"q": probe.text})
+    if r.status_code != 200 or obj.pk in [row["id"] for row in r.json()["items"]]:
+        out.append(f"{where}: a list's ?q= with its value found the record ({r.status_code})")
+    if rt.pages:
+        pages = {
+            "web search": reverse("web:search") + f"?q={probe.text}",
+            "record picker": reverse("web:pick", args=[rt.object_type]) + f"?q={probe.text}",
+            "web list search": reverse("web:record-list", args=[rt.slug]) + f"?q={probe.text}",
+        }
+        for entry, url in pages.items():
+            r = web.get(url)
+            text = r.content.decode()
+            if r.status_code != 200 or _links_to(rt, obj, text):
+                out.append(f"{where}: the {entry} for its value answered {r.status_code} or found the record")
+    return out
+
+
+def _links_to(rt, obj, html: str) -> bool:
+    """Whether a page links to the record or offers it in a picker (the query itself is echoed)."""
+    return f'"{reverse("web:record-detail", args=[rt.slug, obj.pk])}"' in html or f'data-pick-id="{obj.pk}"' in html
 
 
 def test_read_only_fields_are_refused_on_every_write_path(world):
@@ -721,3 +808,107 @@ def test_board_and_forecast_totals_are_null_when_the_amount_is_hidden(world):
     set_rule(role, "deal", "expected_close_date", fieldrules.HIDDEN)
     r = api.get(f"/sales/pipelines/{deal.pipeline_id}/board", {"close_from": "2020-01-01"})
     assert r.status_code == 400 and "close_from" in r.json()["error"]["fields"]
+def test_the_web_change_history_and_the_edit_conflict_box_mask_hidden_values(world):
+    """An update's before and after are shown on the record page's history and in the box that says
+    someone else saved the record first: a hidden field's row is there, its values read "(hidden)"."""
+    user, role, admin = world["user"], world["role"], world["admin"]
+    rt, contact, probes = world["records"]["contact"]
+    contact.refresh_from_db()
+    Role.objects.filter(pk=role.pk).update(field_access={"contact": {"title": "hidden", "cf_secret": "hidden"}})
+    web = Client()
+    web.force_login(user)
+    form = web.get(reverse("web:record-edit", args=["contacts", contact.pk])).context["form"]
+    stale = {"version": str(contact.version)}
+    for bf in form:
+        stale.update(_posted(bf.html_name, bf.field, bf.value()))
+    rt.update(contact, actor=admin, data={"title": "zqnewtitlemk", "custom_fields": {"secret": "zqnewsecretmk"}})
+
+    history = web.get(reverse("web:timeline", args=["contacts", contact.pk]) + "?show=change").content.decode()
+    r = web.post(reverse("web:record-edit", args=["contacts", contact.pk]), stale)
+    box = r.content.decode()
+    assert r.status_code == 409 and "Someone else changed" in box
+    for page in (history, box):
+        assert MASK in page
+        for value in ("zqnewtitlemk", "zqnewsecretmk", probes["title"].text, probes["cf_secret"].text):
+            assert value not in page
+    # Without the rule, the same reader sees the values.
+    Role.objects.filter(pk=role.pk).update(field_access={})
+    history = web.get(reverse("web:timeline", args=["contacts", contact.pk]) + "?show=change").content.decode()
+    assert "zqnewtitlemk" in history and "zqnewsecretmk" in history and MASK not in history
+
+
+def test_search_finds_by_visible_text_and_shows_no_hidden_detail(world):
+    """With the email hidden, the contact is still found by its name, but the hit's detail is not its
+    address; the address finds nothing, in the API and in the web header search."""
+    user, role = world["user"], world["role"]
+    rt, contact, probes = world["records"]["contact"]
+    email = probes["email"].text
+    api = Api(user)
+    hits = api.get("/search", {"q": email, "types": "contact"}).json()["contact"]
+    assert [h["id"] for h in hits] == [contact.pk] and email in hits[0]["detail"]  # no rule yet
+    set_rule(role, "contact", "email", fieldrules.HIDDEN)
+    assert api.get("/search", {"q": email, "types": "contact"}).json()["contact"] == []
+    contact.refresh_from_db()  # its last name is a probe too
+    hits = api.get("/search", {"q": contact.name, "types": "contact"}).json()["contact"]
+    assert [h["id"] for h in hits] == [contact.pk] and email not in hits[0]["detail"]
+    web = Client()
+    web.force_login(user)
+    page = web.get(reverse("web:search"), {"q": contact.name}).content.decode()
+    assert reverse("web:record-detail", args=["contacts", contact.pk]) in page and email not in page
+    assert contact.pk in [row["id"] for row in api.get("/contacts", {"q": "Probe"}).json()["items"]]
+    assert contact.pk not in [row["id"] for row in api.get("/contacts", {"q": email}).json()["items"]]
+
+
+def test_the_home_page_shows_no_hidden_values(world, pipeline):
+    """My deals closing this month, the pipeline chart's totals and the recent activity on my records,
+    with the deal's amount and the activity's owner hidden."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    user, role, admin = world["user"], world["role"], world["admin"]
+    deal = (
+        recordtypes.by_type("deal")
+        .create(
+            actor=admin,
+            data={
+                "name": "Zqhome deal",
+                "amount": "987654",
+                "owner_id": user.pk,
+                "pipeline_id": pipeline.pk,
+                "expected_close_date": timezone.localdate().isoformat(),
+            },
+        )
+        .obj
+    )
+    recordtypes.by_type("activity").create(
+        actor=admin, data={"kind": "call", "subject": "Zqhome call", "owner_id": admin.pk, "deal_id": deal.pk}
+    )
+    task = (
+        recordtypes.by_type("task")
+        .create(
+            actor=admin,
+            data={"title": "Zqhome task", "assignee_id": user.pk, "due_at": timezone.now() - dt.timedelta(days=3)},
+        )
+        .obj
+    )
+    web = Client()
+    web.force_login(user)
+    page = web.get("/").content.decode()
+    assert "Zqhome deal" in page and "987,654" in page and "Zqhome call" in page and "Zqhome task" in page
+    assert "due " in _task_row(page, task.pk)
+    admin_name = admin.get_full_name() or admin.get_username()
+    Role.objects.filter(pk=role.pk).update(
+        field_access={"deal": {"amount": "hidden"}, "activity": {"owner": "hidden"}, "task": {"due_at": "hidden"}}
+    )
+    page = web.get("/").content.decode()
+    assert "Zqhome deal" in page and "Zqhome call" in page and "Zqhome task" in page
+    assert "987,654" not in page and "987654" not in page  # neither the deal's amount nor the chart's total
+    assert f"· {admin_name}</p>" not in page
+    assert "due " not in _task_row(page, task.pk)  # no due time on the task
+
+
+def _task_row(page: str, pk: int) -> str:
+    import re
+
+    return re.search(rf'<div class="taskrow[^"]*" id="task-{pk}">.*?</div>', page, re.S).group(0)

@@ -26,6 +26,7 @@ from crm.api.openapi import CHANGES_MAX_LIMIT, QUERY_MAX_LENGTH
 from crm.api.throttling import HEAVY
 from crm.audit import reads
 from crm.audit.models import ObjectChange
+from crm.audit.selectors import for_reader
 from crm.core.errors import BadRequest, PermissionDenied, ServiceError, ValidationFailed
 from crm.core.filters import Field, filter_fields_of
 from crm.core.paging import page
@@ -145,7 +146,6 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
     name = res.model._meta.verbose_name
     Page = create_model(f"{res.model.__name__}Page", __base__=Schema, items=(list[Out], ...), next=(str | None, None))
     Created = create_model(f"{res.model.__name__}Created", __base__=Out, possible_duplicates=(list[Duplicate], []))
-
 
     def dump(obj, duplicates=None, *, policy=None) -> dict:
         data = Out.from_orm(obj).model_dump(mode="json")
@@ -280,7 +280,9 @@ def register(router: Router, res: Resource) -> None:  # noqa: C901 - one declara
         if not 1 <= limit <= CHANGES_MAX_LIMIT:
             raise BadRequest(f"limit must be 1 to {CHANGES_MAX_LIMIT}.", fields={"limit": str(limit)})
         obj = get_visible(res.model, request.user, pk)
-        return list(ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk)[:limit])
+        return for_reader(
+            request.user, ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk)[:limit]
+        )
 
 
 def _require_bulk_actions(res: Resource, user, items: list) -> None:

@@ -4,7 +4,7 @@ from django.conf import settings
 from ninja import Router
 
 from crm.api.crud import ChangeOut
-from crm.audit.selectors import visible_changes
+from crm.audit.selectors import for_reader, visible_changes
 from crm.core.errors import BadRequest
 from crm.core.filters import Field, build_q
 from crm.core.paging import Sort, page
@@ -30,4 +30,7 @@ def changes(request, limit: int = 50, cursor: str | None = None, since: dt.datet
     if since:
         qs = qs.filter(time__gte=since if since.tzinfo else since.replace(tzinfo=dt.UTC))  # naive means UTC
     rows, nxt = page(qs, Sort("time", True), limit=limit, cursor=cursor)
-    return {"items": [ChangeOut.from_orm(r).model_dump(mode="json") for r in rows], "next": nxt}
+    return {
+        "items": [ChangeOut.from_orm(r).model_dump(mode="json") for r in for_reader(request.user, rows)],
+        "next": nxt,
+    }

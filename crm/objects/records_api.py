@@ -22,6 +22,7 @@ from crm.api.crud import BulkIn, ChangeOut, json_response, router_path, version_
 from crm.api.errors import ErrorOut, field_path
 from crm.audit import reads
 from crm.audit.models import ObjectChange
+from crm.audit.selectors import for_reader
 from crm.core import recordtypes
 from crm.core.errors import BadRequest, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from crm.core.paging import page
@@ -171,7 +172,9 @@ def record_changes(request, slug: str, pk: int, limit: int = 100):
     if not 1 <= limit <= 500:
         raise BadRequest("limit must be 1 to 500.", fields={"limit": str(limit)})
     record = get_record(rt.extra["type"], request.user, pk)
-    return list(ObjectChange.objects.filter(object_type=rt.object_type, object_id=record.pk)[:limit])
+    return for_reader(
+        request.user, ObjectChange.objects.filter(object_type=rt.object_type, object_id=record.pk)[:limit]
+    )
 
 
 def _save_all(rt, user, items: list) -> tuple[list, dict]:

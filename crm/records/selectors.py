@@ -21,6 +21,7 @@ from crm.customization.models import FieldType
 from crm.customization.validation import definitions
 from crm.records.services.common import get_visible
 from crm.search.backends import backend as search_backend
+from crm.search.hidden import blanked, finds, hidden_searchable, hidden_text_names
 from crm.search.query import words_of
 from crm.search.registry import searchables
 
@@ -126,24 +127,40 @@ def filtered(rt, user, params: Mapping[str, str], action: str = "view", *, relat
     else:
         qs = qs.filter(cond)
     q = (params.get("q") or "").strip()
-    return matching(rt, qs, q) if q else qs
+    return matching(rt, qs, q, policy_for(user)) if q else qs
 
 
-def matching(rt, qs, q: str):
+def matching(rt, qs, q: str, policy=None):
     """``qs`` narrowed to the records ``q`` finds: through the search index for an indexed type,
-    else every word in one of the type's text fields."""
+    else every word in one of the type's text fields. With the reader's ``policy``, a field hidden
+    from their role finds nothing (crm/search/hidden.py)."""
     words = words_of(q)
     if not words:
         return qs.none()
+    hidden = policy.hidden_fields(rt.object_type) if policy is not None else frozenset()
     if rt.object_type in searchables():
         sql, sql_params = search_backend().match_sql(rt.object_type, words)
-        return qs.filter(pk__in=RawSQL(sql, sql_params))
+        qs = qs.filter(pk__in=RawSQL(sql, sql_params))
+        guarded = hidden_searchable(policy, rt.object_type) if hidden else frozenset()
+        return _without_hidden_text(rt, qs, words, guarded) if guarded else qs
+    skipped = hidden_text_names(rt, policy) if hidden else set()
     for w in words:
-        cond = Q()
+        cond = Q(pk__in=[])
         for f in rt.api.text_fields:
-            cond |= Q(**{f"{f}__icontains": w})
+            if f not in skipped:
+                cond |= Q(**{f"{f}__icontains": w})
         qs = qs.filter(cond)
     return qs
+
+
+def _without_hidden_text(rt, qs, words: list[str], hidden: frozenset[str]):
+    """``qs`` (the index's matches) without the records found only by the text of a hidden field: each
+    match's search text is computed again with those fields blanked. In Python, match by match: only a
+    role that hides a searchable field pays for it."""
+    entry = searchables()[rt.object_type]
+    rows = rt.objects().filter(pk__in=qs.values("pk")).prefetch_related(*entry.prefetch)
+    kept = [o.pk for o in rows.iterator(chunk_size=500) if finds(entry.text(blanked(rt, o, hidden)), words)]
+    return qs.filter(pk__in=kept)
 
 
 def only_visible_links(rows: list, user, names) -> list:

@@ -6,6 +6,7 @@ import heapq
 import itertools
 
 from crm.audit.models import ObjectChange
+from crm.audit.selectors import for_reader
 from crm.records.models import Activity, Task
 
 KINDS = ("activity", "task", "change")
@@ -31,7 +32,8 @@ def timeline(record, user, *, limit: int = 50, kinds: tuple[str, ...] = KINDS) -
         rows = ObjectChange.objects.filter(object_type=record.object_type, object_id=record.pk).order_by(
             "-time", "-id"
         )[:limit]
-        streams.append({"kind": "change", "at": c.time, "object": c} for c in rows)
+        # The values of fields hidden from the reader are masked (crm/audit/selectors.py).
+        streams.append({"kind": "change", "at": c.time, "object": c} for c in for_reader(user, rows))
     merged = heapq.merge(
         *[sorted(s, key=lambda e: e["at"], reverse=True) for s in streams], key=lambda e: e["at"], reverse=True
     )

@@ -7,7 +7,9 @@ import re
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
+from crm.access.policy import policy_for
 from crm.search.backends import backend, typo_tolerant
+from crm.search.hidden import hidden_searchable, visible_hits
 from crm.search.registry import fold, searchables
 
 MAX_WORDS = 8
@@ -80,7 +82,8 @@ def search(user, query: str, *, types: list[str] | None = None, limit: int = 10)
     """{object_type: [records]} best first: exact name, then name prefix, then the other matches, each
     by folded name (lower case, no accents). Every word must match as a prefix; a query with an "@" (an
     email address or part of one) matches its words in that order. On PostgreSQL, a type with no match
-    at all is searched again tolerating typos (trigram similarity)."""
+    at all is searched again tolerating typos (trigram similarity). A field hidden from the user's role
+    neither finds a record nor shows in the hits (crm/search/hidden.py)."""
     # Without types: those the web app can open a hit of (its header search links every hit); the
     # API names every type it searches.
     entries = {t: e for t, e in searchables().items() if (t in types if types else e.pages)}
@@ -91,11 +94,17 @@ def search(user, query: str, *, types: list[str] | None = None, limit: int = 10)
     folded = " ".join(words)
     low, high = _prefix_range(folded)
     phrase = "@" in query
+    policy = policy_for(user)
+    # A type with fields hidden from the reader: its hits are checked again without them (crm/search/
+    # hidden.py), so more are read to fill the limit after that check drops some.
+    guarded = {t for t in entries if hidden_searchable(policy, t)}
+    want = {t: limit * 4 if t in guarded else limit for t in entries}
     visible = {t: e.records().restrict(user, "view") for t, e in entries.items()}
-    results = {t: list(_name_prefix(visible[t], t, folded)[:limit]) for t in entries}
-    short = [t for t, found in results.items() if len(found) < limit]  # each holds every visible prefix match
-    per_kind = max(4 * limit, 40)
+    results = {t: list(_name_prefix(visible[t], t, folded)[: want[t]]) for t in entries}
+    fuzzy_hits = set()
+    short = [t for t, found in results.items() if len(found) < want[t]]  # each holds every visible prefix match
     for t in short:
+        per_kind = max(4 * want[t], 40)
         candidates = _candidates(t, words, folded, phrase, per_kind)
         sql, params = be.match_sql(t, words, phrase=phrase, fuzzy=False)
         outside = ["(search_name.name_key < %s OR search_name.name_key >= %s)"]
@@ -103,8 +112,12 @@ def search(user, query: str, *, types: list[str] | None = None, limit: int = 10)
         def fallback(t=t, sql=sql, params=params, outside=outside):
             return _by_name(visible[t].filter(pk__in=RawSQL(sql, params)), t, outside, [low, high])
 
-        results[t] += _other_matches(visible[t], candidates, per_kind, fallback, limit - len(results[t]))
+        results[t] += _other_matches(visible[t], candidates, per_kind, fallback, want[t] - len(results[t]))
         if not results[t] and be.fuzzy and not phrase and any(typo_tolerant(w) for w in words):
             sql, params = be.match_sql(t, words, fuzzy=True)
-            results[t] = list(_by_name(visible[t].filter(pk__in=RawSQL(sql, params)), t, [], [])[:limit])
+            results[t] = list(_by_name(visible[t].filter(pk__in=RawSQL(sql, params)), t, [], [])[: want[t]])
+            fuzzy_hits.add(t)
+    for t in guarded:
+        found = visible_hits(policy, t, entries[t].text, results[t], words, phrase=phrase, fuzzy=t in fuzzy_hits)
+        results[t] = found[:limit]
     return results

@@ -1,4 +1,5 @@
-"""Home, "my day": tasks due today or overdue, open deals closing this month, recent activity."""
+"""Home, "my day": tasks due today or overdue, open deals closing this month, recent activity; each
+without the values of fields hidden from the user's role."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
+from crm.access import fieldrules
+from crm.access.policy import policy_for
 from crm.core import recordtypes
 from crm.records.models import Activity, Deal, DealStatus, Pipeline, Task, TaskStatus
 from crm.records.selectors import attach_linked
@@ -24,23 +27,35 @@ def end_of_today() -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(tomorrow, dt.time()))
 
 
+def without_hidden(user, object_type: str, rows: list) -> list:
+    """``rows`` with the values of fields hidden from the user's role blanked (crm/access/fieldrules.py):
+    display copies from then on, never saved."""
+    hidden = policy_for(user).hidden_fields(object_type)
+    if hidden:
+        rt = recordtypes.by_type(object_type)
+        for row in rows:
+            fieldrules.blank(rt, row, hidden)
+    return rows
+
+
 def my_tasks(user, limit: int = 30):
     rows = list(
         Task.objects.restrict(user)
         .filter(assignee=user, status__in=OPEN_TASK, due_at__lt=end_of_today())
         .order_by("due_at", "id")[:limit]
     )
-    return rows
+    return without_hidden(user, "task", rows)
 
 
 def my_deals(user, limit: int = 20):
     start, end = month_bounds(timezone.localdate())
-    return list(
+    rows = list(
         Deal.objects.restrict(user)
         .filter(owner=user, status=DealStatus.OPEN, expected_close_date__gte=start, expected_close_date__lte=end)
         .select_related("stage", "company")
         .order_by("expected_close_date", "id")[:limit]
     )
+    return without_hidden(user, "deal", rows)
 
 
 def recent_activity(user, limit: int = 15):
@@ -54,15 +69,20 @@ def recent_activity(user, limit: int = 15):
     rows = list(
         Activity.objects.restrict(user).filter(mine).select_related("owner").order_by("-occurred_at", "-id")[:limit]
     )
-    return attach_linked(rows, user)
+    return without_hidden(user, "activity", attach_linked(rows, user))
 
 
 def pipeline_chart(user) -> dict | None:
     """My open deals in the default pipeline, per stage: count, and total per currency (amounts in two
     currencies are never added: one bar per currency) for the home chart."""
+    hidden = policy_for(user).hidden_fields("deal")
+    if hidden & {"stage", "pipeline"}:  # the chart is the deals per stage of a pipeline
+        return None
     pipeline = Pipeline.objects.order_by("-is_default", "order", "id").first()
     if pipeline is None:
         return None
+    # A hidden amount or currency: the counts only (sums of amounts would tell the hidden values).
+    sums = not hidden & {"amount", "currency"}
     counts: dict[int, int] = {}
     totals: dict[int, dict[str, float]] = {}
     grouped = (
@@ -74,7 +94,8 @@ def pipeline_chart(user) -> dict | None:
     )
     for row in grouped:
         counts[row["stage_id"]] = counts.get(row["stage_id"], 0) + row["n"]
-        totals.setdefault(row["stage_id"], {})[row["currency"]] = float(row["total"] or 0)
+        if sums:
+            totals.setdefault(row["stage_id"], {})[row["currency"]] = float(row["total"] or 0)
     stages = pipeline.stages.filter(is_won=False, is_lost=False).order_by("order", "id")
     rows = [{"stage": s.name, "count": counts.get(s.pk, 0), "totals": totals.get(s.pk, {})} for s in stages]
     if not any(r["count"] for r in rows):

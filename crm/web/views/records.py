@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from crm.access.policy import policy_for
 from crm.audit import reads
 from crm.audit.models import ObjectChange
+from crm.audit.selectors import for_reader
 from crm.core.errors import Conflict, ServiceError
 from crm.records.selectors import get_for, may, only_visible_links, record_links
 from crm.records.services.common import get_visible
@@ -106,7 +107,7 @@ def record_edit(request, kind_slug: str, pk: int):
             try:
                 kind.type.update(obj, actor=request.user, data=form.to_data(), version=version)
             except Conflict:
-                conflict = latest_change(obj)
+                conflict = latest_change(obj, request.user)
             except ServiceError as exc:
                 form.add_service_error(exc)
             else:
@@ -118,9 +119,12 @@ def record_edit(request, kind_slug: str, pk: int):
     return render(request, "web/form.html", context, status=409 if conflict else 200)
 
 
-def latest_change(obj) -> dict:
-    """What someone else changed: the newest change log entry of the record."""
-    entry = ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk).first()
+def latest_change(obj, user) -> dict:
+    """What someone else changed: the newest change log entry of the record, as ``user`` may read it
+    (the values of fields hidden from their role masked)."""
+    entry = next(
+        iter(for_reader(user, ObjectChange.objects.filter(object_type=obj.object_type, object_id=obj.pk)[:1])), None
+    )
     changes = []
     if entry is not None:
         changes = [{"field": n, "before": before, "after": after} for n, before, after in change_rows(entry.changes)]

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
+from crm.access.policy import policy_for
 from crm.core import recordtypes
 from crm.records.selectors import matching
 from crm.search.query import search
@@ -52,7 +53,10 @@ def pick(request, object_type: str):
         rows = search(request.user, q, types=[object_type], limit=8).get(object_type, []) if q else []
     elif (rt := recordtypes.by_type(object_type)) is not None and rt.pages:
         # A custom type global search does not index (no searchable field): its name and text values.
-        rows = list(matching(rt, rt.restricted(request.user), q).order_by("name", "pk")[:8]) if q else []
+        # By name where the type has one (a task is named by its title: no "name" column).
+        order = [f.name for f in rt.model._meta.concrete_fields if f.name == "name"] + ["pk"]
+        rows = matching(rt, rt.restricted(request.user), q, policy_for(request.user)) if q else rt.model.objects.none()
+        rows = list(rows.order_by(*order)[:8])
     else:
         raise Http404("Cannot pick that.")
     return render(request, "web/parts/pick_options.html", {"rows": rows, "q": q})
