@@ -4,6 +4,7 @@ sorted or change-logged in clear), and key rotation while another thread keeps w
 
 import json
 import threading
+import time
 
 import pytest
 from django.db import OperationalError, connection
@@ -178,12 +179,13 @@ def _all_values_open_with(keys: crypto.KeySet) -> int:
 def _rotate_retrying_locks() -> dict:
     """The rotation is idempotent, so the job is simply run again; only the test's in-memory SQLite
     (shared cache) reports a lock instead of waiting for it as a file database does."""
-    for _ in range(200):
+    for _ in range(2000):
         try:
             return rotation.rotate()
         except OperationalError as exc:
             if "locked" not in str(exc):
                 raise
+            time.sleep(0.005)  # let the writer finish its write (a busy machine can keep it in one for a while)
     raise AssertionError("the rotation never got past the writer's locks")
 
 
@@ -212,8 +214,10 @@ def test_rotation_while_another_thread_writes_leaves_no_value_on_the_old_key(key
                 except OperationalError as exc:  # the test's in-memory SQLite locks tables instead of waiting
                     if "locked" not in str(exc):
                         raise
+                    time.sleep(0.002)
                     continue
                 n += 1
+                time.sleep(0.001)  # a writer that never pauses would starve the rotation of the shared cache
             writes[0] = n
         except Exception as exc:  # reported by the test, not lost in the thread
             errors.append(exc)
