@@ -354,3 +354,14 @@ def test_a_field_hidden_from_the_role_is_not_a_sensitive_view(api, boss, readonl
     role_update(role, actor=boss, data={"field_access": {}})
     assert api(readonly).get(f"/contacts/{secret_contact.pk}").json()["custom_fields"]["national_id"] == "NI-1"
     assert ReadEvent.objects.get().user == readonly
+
+
+def test_admins_find_the_privacy_and_read_audit_pages_in_their_menu(admin_user, rep_a):
+    from django.test import Client
+
+    for user, shown in ((admin_user, True), (rep_a, False)):
+        client = Client()
+        client.force_login(user)
+        page = client.get("/").content.decode()
+        assert ('href="/settings/privacy/"' in page) is shown
+        assert ('href="/settings/audit/reads/"' in page) is shown

@@ -115,6 +115,12 @@ def menu_kinds(context) -> list:
 
 
 @register.simple_tag(takes_context=True)
+def is_admin(context) -> bool:
+    """Admins (superusers and admin roles) get the settings pages in their menu."""
+    return policy_for(context["request"].user).is_admin
+
+
+@register.simple_tag(takes_context=True)
 def may_import_any(context) -> bool:
     from crm.web.registry import may_import_any as may
 
