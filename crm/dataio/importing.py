@@ -18,10 +18,9 @@ from __future__ import annotations
 import decimal
 import logging
 from collections.abc import Callable
-from contextlib import contextmanager
 from itertools import islice
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from crm.access.policy import policy_for
@@ -31,6 +30,7 @@ from crm.dataio import csvread, importfields, mapping, xlsxread
 from crm.dataio.importers import importer_for
 from crm.dataio.importers.base import Importer, Outcome
 from crm.dataio.models import BatchStatus, ImportBatch, ImportCreated, ImportRow, RowAction
+from crm.dataio.pragmas import import_pragmas
 from crm.records.models import Company
 from crm.records.services import bulk, common
 
@@ -112,7 +112,7 @@ def run(
         _claim(batch, actor, fields)
     importer = spec(actor, source.header, columns, update_existing, match_on, create_companies)
     try:
-        with _import_pragmas():
+        with import_pragmas():
             counts = _process(batch, importer, source, dry_run, progress)
     except Exception as exc:
         _fail(batch, actor, exc, dry_run, before_finish)
@@ -222,35 +222,6 @@ def _fail(batch: ImportBatch, actor, exc: Exception, dry_run: bool, before_finis
         before_finish(batch)
     batch.status, batch.message, batch.finished_at = BatchStatus.FAILED, message, timezone.now()
     batch.save()
-
-
-# While an import runs on SQLite: reads go through the bounded page cache instead of mapping the file
-# (mmap_size 0: an import touches pages all over a growing file, so its resident memory would grow with
-# the database), and the WAL is copied back into the database every 64 MB instead of every 4 MB (each
-# copy syncs the file; a chunk of 1,000 contacts dirties more than 4 MB, so the default copied and
-# synced after every chunk: about 20 µs a row at 100k rows).
-IMPORT_PRAGMAS = {"mmap_size": 0, "wal_autocheckpoint": 16384}
-
-
-@contextmanager
-def _import_pragmas():
-    if connection.vendor != "sqlite":
-        yield
-        return
-    before = {}
-    with connection.cursor() as cur:
-        for name, value in IMPORT_PRAGMAS.items():
-            cur.execute(f"PRAGMA {name}")
-            row = cur.fetchone()  # none for mmap_size on an in-memory database
-            if row is not None:
-                before[name] = int(row[0])
-                cur.execute(f"PRAGMA {name}={value}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cur:
-            for name, value in before.items():
-                cur.execute(f"PRAGMA {name}={value}")
 
 
 def _process(batch, importer: Importer, source, dry_run: bool, progress) -> dict:

@@ -9,7 +9,7 @@ import pytest
 from crm.audit.models import ObjectChange
 from crm.core.errors import BadRequest, PermissionDenied, ValidationFailed
 from crm.customization.models import CustomField
-from crm.dataio import batches, csvread, importing
+from crm.dataio import batches, csvread, importing, pragmas
 from crm.dataio.importers.contacts import ContactImporter
 from crm.dataio.models import ImportBatch, ImportRow
 from crm.records.models import Contact
@@ -244,5 +244,5 @@ def test_an_import_sets_its_sqlite_pragmas_and_puts_them_back(manager, monkeypat
     monkeypatch.setattr(importing, "_process", lambda *a: seen.append(pragma("wal_autocheckpoint")) or real_process(*a))
     before = pragma("wal_autocheckpoint")
     run(manager, people(4))
-    assert seen == [importing.IMPORT_PRAGMAS["wal_autocheckpoint"]] != [before]
+    assert seen == [pragmas.IMPORT_PRAGMAS["wal_autocheckpoint"]] != [before]
     assert pragma("wal_autocheckpoint") == before
