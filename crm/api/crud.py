@@ -90,7 +90,19 @@ class Duplicate(Schema):
     match: str
 
 
-class ChangeOut(Schema):
+class Stamped(Schema):
+    """An audit row's time (ISO) and request id (text): the change log's and the read audit's."""
+
+    @staticmethod
+    def resolve_time(obj):
+        return obj.time.isoformat()
+
+    @staticmethod
+    def resolve_request_id(obj):
+        return str(obj.request_id) if obj.request_id else None
+
+
+class ChangeOut(Stamped):
     id: int
     time: str
     user_id: int | None
@@ -103,13 +115,6 @@ class ChangeOut(Schema):
     source: str
     request_id: str | None
 
-    @staticmethod
-    def resolve_time(obj):
-        return obj.time.isoformat()
-
-    @staticmethod
-    def resolve_request_id(obj):
-        return str(obj.request_id) if obj.request_id else None
 
 
 class BulkIn(Schema):

@@ -4,6 +4,7 @@ write endpoint: events are written by the exports and reads themselves (crm.audi
 from django.conf import settings
 from ninja import Router, Schema
 
+from crm.api.crud import Stamped
 from crm.audit import reads
 from crm.core.errors import BadRequest
 from crm.core.paging import Sort, page
@@ -11,7 +12,7 @@ from crm.core.paging import Sort, page
 router = Router(tags=["audit"])
 
 
-class ReadEventOut(Schema):
+class ReadEventOut(Stamped):
     id: int
     time: str
     user_id: int | None
@@ -23,14 +24,6 @@ class ReadEventOut(Schema):
     detail: dict
     source: str
     request_id: str | None
-
-    @staticmethod
-    def resolve_time(obj):
-        return obj.time.isoformat()
-
-    @staticmethod
-    def resolve_request_id(obj):
-        return str(obj.request_id) if obj.request_id else None
 
 
 class ReadPage(Schema):

@@ -107,3 +107,18 @@ def shot(page, name: str) -> None:
     """Save a screenshot for people to look at (test-artifacts/ is not committed)."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def rep(db):
+    """A sales rep the browser tests sign in as."""
+    from tests.factories import UserFactory
+
+    return UserFactory(username="riley", first_name="Riley", role="sales-rep")
+
+
+@pytest.fixture
+def sales(db):
+    from tests.factories import PipelineFactory
+
+    return PipelineFactory(name="Sales", is_default=True)

@@ -9,20 +9,6 @@ from crm.records.services import contacts, deals
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture
-def rep(db):
-    from tests.factories import UserFactory
-
-    return UserFactory(username="riley", first_name="Riley", role="sales-rep")
-
-
-@pytest.fixture
-def sales(db):
-    from tests.factories import PipelineFactory
-
-    return PipelineFactory(name="Sales", is_default=True)
-
-
 def test_a_refused_inline_script_is_reported(open_page, rep):
     """The detector works: an inline script added to a page of ours is refused and seen on the console."""
     page = open_page(rep)

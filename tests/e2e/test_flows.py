@@ -14,20 +14,6 @@ from tests.e2e.conftest import PHONE, shot
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture
-def rep(django_user_model):
-    from tests.factories import UserFactory
-
-    return UserFactory(username="riley", first_name="Riley", role="sales-rep")
-
-
-@pytest.fixture
-def sales(db):
-    from tests.factories import PipelineFactory
-
-    return PipelineFactory(name="Sales", is_default=True)
-
-
 def test_log_in_then_create_a_company_and_a_contact(open_page, rep):
     page = open_page(None)
     page.goto("/")
