@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-stress lint install install-dev migrate demo clean bench browser
+.PHONY: run test test-stress lint install install-dev migrate demo clean bench browser pango
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,15 @@ browser:
 	  else echo "/usr/bin/chromium is missing: run 'sudo apt-get install chromium' for the browser tests."; fi; \
 	fi
 
-install: $(VENV)/.installed node_modules/.installed
+# Quote PDFs (crm/quotes/pdf.py): WeasyPrint lays pages out with the system's Pango, and needs a font.
+pango:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' \
+	    || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
+	  else echo "Pango or the DejaVu fonts are missing: run 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core' for quote PDFs."; fi; \
+	fi
+
+install: $(VENV)/.installed node_modules/.installed pango
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
