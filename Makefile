@@ -83,6 +83,7 @@ bench: install
 	$(BIN)/crm bench run --scale $(SCALE) --db $(BENCH_DB) --docs
 	$(BIN)/crm bench automation --scale $(SCALE) --db $(BENCH_DB)
 	$(BIN)/crm bench import --rows 100000 --db $(BENCH_DB)
+	$(BIN)/crm bench quotes --docs
 
 clean:
 	rm -rf $(VENV) var/test*.sqlite3

@@ -157,7 +157,8 @@ def test_user_text_is_escaped_and_nothing_is_fetched(listener):
     )
     text = flat(text_of(render_quote_pdf(doc)))
     assert hits == []
-    assert f'<img src="{base}/line.png"> & more' in text  # shown as the text typed, not as an image
+    squeezed = text.replace(" ", "")  # the narrow description column may wrap the URL anywhere
+    assert f'<imgsrc="{base}/line.png">&more' in squeezed  # shown as the text typed, not as an image
     assert "<script>alert(1)</script>" in text
     assert "root:x:0:0" not in text
 

@@ -15,8 +15,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "action",
-            choices=["seed", "run", "automation", "import"],
-            help="automation: rule evaluations/s and change-to-action delay; import: import rows/s and memory",
+            choices=["seed", "run", "automation", "import", "quotes"],
+            help="automation: rule evaluations/s and change-to-action delay; import: import rows/s and memory; "
+            "quotes: quote totals and PDF render times (no database)",
         )
         parser.add_argument("--rows", type=int, default=100_000, help="Rows in the generated import file (import).")
         parser.add_argument("--keep", action="store_true", help="Do not undo the import afterwards (import).")
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--docs", action="store_true", help="Also write the table into docs/benchmarks.md (run).")
 
     def handle(self, *args, action, scale, engine, **options):
+        if action == "quotes":
+            return self._quotes(options)
         if action == "import" and not 1 <= options["rows"] <= 10_000_000:
             raise CommandError("--rows must be 1 to 10,000,000.")
         url = database.url_for(scale, engine)
@@ -51,6 +54,18 @@ class Command(BaseCommand):
             from crm.bench.run import run
 
             run(SCALES[scale], engine=engine, options=options, out=self.stdout)
+
+    def _quotes(self, options) -> None:
+        """Issue 14's figures: totals of a 200-line quote, PDF of a 50-line one (--samples: totals runs)."""
+        from django.utils import timezone
+
+        from crm.quotes import bench
+
+        result = bench.run(totals_runs=options["samples"], pdf_runs=max(10, options["samples"] // 7))
+        self.stdout.write(bench.report(result))
+        if options["docs"]:
+            bench.update_docs(result, timezone.now())
+            self.stdout.write("written to docs/benchmarks.md")
 
     def _import(self, rows: int, engine: str, *, keep: bool) -> None:
         """Issue 4's figures: import rows/s, peak memory and undo rows/s, beside a raw-SQL floor."""
