@@ -35,14 +35,15 @@ browser:
 
 # Quote PDFs (crm/quotes/pdf.py): WeasyPrint lays pages out with the system's Pango, and needs a font.
 pango:
-	@if ! ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so' \
+	@libs="$$( (ldconfig -p || /sbin/ldconfig -p) 2>/dev/null)"; \
+	if ! echo "$$libs" | grep -q 'libpango-1.0.so' || ! echo "$$libs" | grep -q 'libpangoft2-1.0.so' \
 	    || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core; \
 	  else echo "Pango or the DejaVu fonts are missing: run 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core' for quote PDFs."; fi; \
 	fi
 
 install: $(VENV)/.installed node_modules/.installed pango
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev pango
 
 migrate: install
 	$(BIN)/crm migrate --no-input -v 0
