@@ -108,16 +108,16 @@ def _stored() -> Branding | None:
     return Branding.objects.select_for_update().filter(pk=SINGLETON).first()
 
 
-def _refuse(message: str) -> BadRequest:
+def refuse_logo(message: str) -> BadRequest:
     return BadRequest(message, fields={"logo": message})
 
 
 def _checked_logo(upload) -> str:
     size = getattr(upload, "size", None)
     if not size:
-        raise _refuse("The file is empty.")
+        raise refuse_logo("The file is empty.")
     if size > LOGO_MAX_BYTES:
-        raise _refuse(f"The logo is too large ({size / 1048576:.1f} MB); at most {LOGO_MAX_BYTES // 1048576} MB.")
+        raise refuse_logo(f"The logo is too large ({size / 1048576:.1f} MB); at most {LOGO_MAX_BYTES // 1048576} MB.")
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
@@ -125,7 +125,7 @@ def _checked_logo(upload) -> str:
         if head.startswith(magic):
             _verify_image(upload, label)
             return extension
-    raise _refuse("The logo must be a PNG or JPEG image.")
+    raise refuse_logo("The logo must be a PNG or JPEG image.")
 
 
 def _verify_image(upload, label: str) -> None:
@@ -135,13 +135,13 @@ def _verify_image(upload, label: str) -> None:
     try:
         with Image.open(upload) as image:
             if image.format != label:
-                raise _refuse("The logo must be a PNG or JPEG image.")
+                raise refuse_logo("The logo must be a PNG or JPEG image.")
             if max(image.size) > LOGO_MAX_SIDE:
-                raise _refuse(
+                raise refuse_logo(
                     f"The logo is too large ({image.size[0]}×{image.size[1]}); at most {LOGO_MAX_SIDE} pixels a side."
                 )
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise _refuse(f"This {label} image is damaged or cannot be read.") from None
+        raise refuse_logo(f"This {label} image is damaged or cannot be read.") from None
     finally:
         upload.seek(0)

@@ -70,7 +70,7 @@ def logo_upload(request):
     upload = request.FILES.get("logo")
     try:
         if upload is None:
-            raise services._refuse("Choose a PNG or JPEG file to upload.")
+            raise services.refuse_logo("Choose a PNG or JPEG file to upload.")
         services.branding_set_logo(actor=request.user, upload=upload)
     except ServiceError as exc:
         messages.error(request, exc.fields.get("logo") or exc.message)
