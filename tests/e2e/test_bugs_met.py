@@ -4,7 +4,8 @@ and impossible dates are refused in the form, a lead moved by a rule is explaine
 import pytest
 from playwright.sync_api import expect
 
-from crm.records.models import Company
+from crm.automation import rules
+from crm.records.models import Lead
 from crm.records.services import companies
 from crm.web.models import SavedView
 from tests.e2e.conftest import PHONE, shot
@@ -36,4 +37,40 @@ def test_a_saved_view_keeps_the_filter_typed_in_a_column_box(open_page, rep, vie
     expect(page.locator("table.records tbody tr")).to_have_count(1)
     expect(page.locator("table.records tbody")).to_contain_text("Globex")
     shot(page, f"saved-view-{'390' if viewport else '1440'}")
+    assert not page.errors
+
+
+def _create_lead_in_the_browser(page, last_name: str) -> None:
+    page.goto("/leads/new/")
+    page.get_by_label("First name").fill("Ann")
+    page.get_by_label("Last name").fill(last_name)
+    page.get_by_role("button", name="Create lead").click()
+
+
+@pytest.mark.parametrize("reassign", [False, True], ids=["default", "reassign_owned"])
+def test_a_new_lead_stays_or_its_move_is_explained(open_page, rep, settings, reassign):
+    from tests.automation.conftest import IMMEDIATE
+    from tests.factories import TeamFactory, UserFactory
+
+    settings.TASKS = IMMEDIATE  # the rule runs as the save commits, before the next page
+    team = TeamFactory(name="Inbound")
+    UserFactory(username="sam", first_name="Sam", role="sales-rep", role__team=team)
+    admin = UserFactory(username="root", role="admin")
+    action = {"type": "assign_owner", "strategy": "round_robin", "team_id": team.pk}
+    if reassign:
+        action["reassign_owned"] = True
+    data = {"name": "Spread", "object_type": "lead", "trigger_type": "created", "actions": [action]}
+    rules.rule_create(actor=admin, data=data)
+    page = open_page(rep)
+    _create_lead_in_the_browser(page, "Vanish")
+    lead = Lead.objects.get(last_name="Vanish")
+    if not reassign:
+        assert lead.owner == rep
+        expect(page.get_by_role("heading", level=1)).to_have_text("Ann Vanish")
+        return
+    assert lead.owner.username == "sam"
+    expect(page.get_by_role("heading", level=1)).to_have_text("This lead was assigned to someone else")
+    expect(page.locator("main")).to_contain_text("Lead “Ann Vanish” was assigned to Sam by rule “Spread”.")
+    expect(page.locator("main")).to_contain_text("ask your manager")
+    shot(page, "lead-moved-1440")
     assert not page.errors

@@ -161,6 +161,8 @@
 
   document.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr.status;
+    var moved = e.detail.xhr.getResponseHeader("X-Record-Moved");
+    if (status === 404 && moved) { toast("This record was assigned to someone else; ask your manager."); return; }
     toast(status === 403 ? "You are not allowed to do that." : status === 404 ? "That record is gone or hidden from you." : "Something went wrong (" + status + "). Try again.");
   });
   document.addEventListener("htmx:sendError", function () { toast("The server cannot be reached. Check your connection."); });
