@@ -74,3 +74,42 @@ def test_a_new_lead_stays_or_its_move_is_explained(open_page, rep, settings, rea
     expect(page.locator("main")).to_contain_text("ask your manager")
     shot(page, "lead-moved-1440")
     assert not page.errors
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["1440", "390"])
+def test_an_impossible_date_blocks_the_submit(open_page, rep, sales, viewport):
+    page = open_page(rep, **({"viewport": viewport} if viewport else {}))
+    page.goto("/deals/new/")
+    page.get_by_label("Name", exact=True).fill("Feb deal")
+    close = page.get_by_label("Expected close")
+    close.click()
+    page.keyboard.type("02312026")  # February 31st: the browser holds no value, only badInput
+    assert close.evaluate("el => el.validity.badInput") is True
+    page.get_by_role("button", name="Create deal").click()
+    expect(page.locator("[data-bad-input]")).to_have_text(
+        "Enter a real date: this one does not exist or is incomplete."
+    )
+    expect(close).to_have_attribute("aria-invalid", "true")
+    assert page.url.endswith("/deals/new/")
+    shot(page, f"bad-date-{'390' if viewport else '1440'}")
+    close.fill("2026-02-28")  # a real date: the message goes and the deal is saved with it
+    page.get_by_role("button", name="Create deal").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Feb deal")
+    from crm.records.models import Deal
+
+    assert str(Deal.objects.get(name="Feb deal").expected_close_date) == "2026-02-28"
+    assert not page.errors
+
+
+def test_a_negative_revenue_is_refused_in_the_form(open_page, rep):
+    page = open_page(rep)
+    page.goto("/companies/new/")
+    revenue = page.get_by_label("Annual revenue")
+    expect(revenue).to_have_attribute("min", "0")
+    page.get_by_label("Name", exact=True).fill("Minus Inc")
+    revenue.fill("-5")
+    page.get_by_role("button", name="Create company").click()
+    expect(page.locator(".has-error")).to_contain_text("greater than or equal to 0")
+    from crm.records.models import Company
+
+    assert not Company.objects.filter(name="Minus Inc").exists()
