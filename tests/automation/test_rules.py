@@ -224,6 +224,7 @@ def test_load_balanced_and_territory_assignment(admin_user, rep_a, rep_b, commit
             }
         ],
     )
+
     def lead(**data):  # arriving without an owner, as the rules assign only those
         return Lead.objects.get(pk=new_lead(admin_user, commit, owner_id=None, **data).pk)
 
