@@ -63,3 +63,13 @@ def test_the_option_is_a_boolean(admin_user, team):
 def test_the_demo_rule_keeps_the_default(team):
     action = examples(team)[0]["actions"][0]
     assert action["type"] == "assign_owner" and "reassign_owned" not in action
+
+
+def test_the_api_takes_the_option(api, admin_user, team):
+    action = {"type": "assign_owner", "strategy": "round_robin", "team_id": team.pk, "reassign_owned": True}
+    body = {"name": "all", "object_type": "lead", "trigger_type": "created", "actions": [action]}
+    r = api(admin_user).post("/automation/rules", body)
+    assert r.status_code == 201, r.content
+    assert r.json()["actions"][0]["reassign_owned"] is True
+    bad = {**body, "name": "bad", "actions": [{**action, "reassign_owned": "yes"}]}
+    assert api(admin_user).post("/automation/rules", bad).status_code == 422
