@@ -124,6 +124,13 @@ GENERIC_LINKS = ("records", "0004_generic_links")
 LINK_TIMES = ("records", "0005_activitylink_occurred_at")
 
 
+def _records_after(node) -> list:
+    """The records migrations after ``node`` (newest first): unapplied before it, so a later one
+    (a field's new choices) never stays applied on top of a missing table."""
+    graph = MigrationExecutor(connection).loader.graph
+    return [n for n in graph.backwards_plan(node) if n[0] == node[0] and n != node]
+
+
 def _unapply(*nodes) -> None:
     """Unapply ``nodes``, in the order given (the later migration first)."""
     executor = MigrationExecutor(connection)
@@ -152,7 +159,7 @@ def test_activity_and_task_links_move_to_the_generic_link_tables_and_back():
     lead, deal = LeadFactory(owner=boss), DealFactory(owner=boss)
     now = "2026-01-02 03:04:05"
     try:
-        _unapply(LINK_TIMES, GENERIC_LINKS)
+        _unapply(*_records_after(LINK_TIMES), LINK_TIMES, GENERIC_LINKS)
         with connection.cursor() as cur:
             # As the old code wrote them: one column per linked type.
             rows = ((1, acme.pk, ann.pk, None, deal.pk), (2, None, None, lead.pk, None), (3, None, None, None, None))
@@ -187,7 +194,7 @@ def test_activity_and_task_links_move_to_the_generic_link_tables_and_back():
         assert sorted(on_ann) == [("activity", 1), ("task", 7)]
         assert [e["object"].pk for e in timeline(lead, boss, kinds=("activity",))] == [2]
 
-        _unapply(LINK_TIMES, GENERIC_LINKS)
+        _unapply(*_records_after(LINK_TIMES), LINK_TIMES, GENERIC_LINKS)
         assert _columns("records_activity", 1) == (acme.pk, ann.pk, None, deal.pk)
         assert _columns("records_activity", 2) == (None, None, lead.pk, None)
         assert _columns("records_task", 7) == (None, ann.pk, None, deal.pk)

@@ -144,6 +144,9 @@ def check_assign_owner(object_type, params):
 
 
 def run_assign_owner(ctx: Context, params):
+    previous = getattr(ctx.obj, f"{ctx.obj.owner_field}_id", None)
+    if assignment.keeps_owner(ctx.obj, params):  # only records without an owner, unless the rule says so
+        return {"owner_id": previous, "kept": "The record already has an owner."}
     key = params.get("cursor") or f"rule:{ctx.rule.pk}:{ctx.obj.object_type}"
     user_id = assignment.choose(ctx.obj, params, key=key)
     if user_id is None:
@@ -152,6 +155,7 @@ def run_assign_owner(ctx: Context, params):
     user = get_user_model().objects.get(pk=user_id)
     if not ctx.dry:
         notifications.notify(user, "assignment", f"Assigned to you: {ctx.obj}", "", ctx.obj)
+        assignment.tell_previous_owner(ctx.obj, previous, user, ctx.rule)
     return {"owner_id": user_id}
 
 

@@ -1,4 +1,11 @@
-"""Choosing an owner: round-robin within a team, load-balanced by open records, or by territory."""
+"""Choosing an owner: round-robin within a team, load-balanced by open records, or by territory.
+
+A rule assigns records that arrived WITHOUT an owner (web-to-lead forms without a fixed owner,
+imports without an owner column, API calls with ``"owner_id": null``); a record someone already owns
+keeps its owner unless the rule says ``"reassign_owned": true`` (default off). A rep who creates a
+lead owns it, so the rule never takes it away behind their back; when a rule does, the previous
+owner is told who has it now (a notification, and the page they can no longer open says so).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
 from crm.access.models import Profile, Team
+from crm.automation import notifications
 from crm.automation.models import AssignmentCursor
+from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 
 STRATEGIES = ("round_robin", "load_balanced", "territory")
@@ -77,8 +86,29 @@ def choose(obj, params: dict, *, key: str) -> int | None:
     return round_robin(key, ids)
 
 
+def keeps_owner(obj, params: dict) -> bool:
+    """Whether the rule leaves ``obj`` with the owner it has (see the module's docstring)."""
+    owned = getattr(obj, f"{obj.owner_field}_id", None) is not None
+    return owned and params.get("reassign_owned") is not True
+
+
+def tell_previous_owner(obj, previous_id: int | None, new_owner, rule) -> None:
+    """The user a rule took the record from learns where it went (the bell; the record's page
+    explains it too when they may no longer open it, crm/web/moved.py)."""
+    if previous_id is None or previous_id == new_owner.pk:
+        return
+    previous = get_user_model().objects.filter(pk=previous_id).first()
+    rt = recordtypes.of(obj)
+    what = rt.singular.capitalize() if rt is not None else "Record"
+    name = new_owner.get_full_name() or new_owner.get_username()
+    title = f"{what} “{obj}” was assigned to {name} by rule “{rule.name}”."
+    notifications.notify(previous, "assignment", title, "", obj)
+
+
 def check(params: dict) -> dict:
     errors = {}
+    if "reassign_owned" in params and not isinstance(params["reassign_owned"], bool):
+        errors["reassign_owned"] = "true or false: also reassign records that already have an owner."
     strategy = params.get("strategy")
     if strategy not in STRATEGIES:
         errors["strategy"] = f"Use one of {', '.join(STRATEGIES)}."

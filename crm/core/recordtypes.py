@@ -47,6 +47,9 @@ class RecordField:
     required: bool = False
     read_only: bool = False
     link: str = ""  # the id of a linked record of this type (an activity's or task's generic links)
+    # A number's bounds: the services refuse a value outside them (bounds.py), the forms render them.
+    min_value: int | None = None
+    max_value: int | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -1,12 +1,14 @@
-"""A record's custom-field values as a page shows them: each with its label, formatted for people
-(money with its currency, dates in the user's zone, Yes/No, a lookup as a link to the record when the
-user may open it, a user's name). The generic "facts" of a custom object type's page are these."""
+"""A record's values as a page shows them: each with its label, formatted for people (money with its
+currency, dates in the user's zone, Yes/No, choices by label, a lookup or foreign key as a link to the
+record when the user may open it, a user's name). The generic "facts" of a custom object type's page
+are these, and the change history shows its values with the same function (``shown_value``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.template.loader import select_template
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import format_html, format_html_join, linebreaks
@@ -14,6 +16,7 @@ from django.utils.safestring import mark_safe
 
 from crm.access import fieldrules
 from crm.access.policy import policy_for
+from crm.audit.selectors import MASK
 from crm.core import recordtypes
 from crm.customization import secrets
 from crm.customization.models import FieldType
@@ -38,28 +41,101 @@ def facts_context(kind, obj, user) -> dict:
     return {
         "facts_template": facts,
         "facts_sub_template": select_template([*own("_sub"), "web/facts/generic_sub.html"]),
-        "own_values": own_values(kind.type, obj, hidden) if generic and not kind.run_time else [],
+        "own_values": own_values(kind.type, obj, hidden, user) if generic and not kind.run_time else [],
         "values": custom_values(kind.type, obj, user),
     }
 
 
-def own_values(rt, obj, hidden=frozenset()) -> list[tuple[str, str]]:
+def own_values(rt, obj, hidden=frozenset(), user=None) -> list[tuple[str, str]]:
     """(label, shown value) of a declared type's own fields, for one without a facts template."""
     out = []
     for f in rt.fields:
         if f.name in ("id", "owner", "created_at", "updated_at", "tag") or f.link or f.name in hidden:
             continue
         value = getattr(obj, f.name, None)
-        if f.kind == "bool":
-            text = "Yes" if value else "No"
-        elif value in EMPTY:
-            text = "—"
-        elif f.kind == "choice":
-            text = dict(f.choices).get(value, value)
-        else:
-            text = when(value) if isinstance(value, dt.date) else value
-        out.append((f.label or f.name, text))
+        out.append((f.label or f.name, shown_value(rt, f.name, value, user, currency=getattr(obj, "currency", None))))
     return out
+
+
+def shown_value(rt, name: str, value, user, *, currency=None):
+    """One stored value of a record of type ``rt`` for people: what the record page shows and what the
+    change history shows for its before and after (the log holds JSON: ISO dates, decimal strings,
+    ids). ``name`` is a model field or its column (``owner_id``), a custom field's key, or ``links``."""
+    if value == MASK:
+        return MASK  # a field hidden from the reader's role (crm/audit/selectors.py)
+    d = definitions(rt.object_type).get(name)
+    field = None if d is not None else _model_field(rt.model, name)
+    if field is None:
+        if name == "links" and isinstance(value, list):
+            return _joined(_linked(*str(v).partition(":")[::2], user) for v in value) if value else "—"
+        if value in EMPTY:
+            return "—"
+        return shown(d, value, _names({name: d} if d else {}, [(name, value)], user))
+    if field.get_internal_type() == "BooleanField":
+        return "Yes" if value else "No"
+    if value in EMPTY:
+        return "—"
+    if field.many_to_one:
+        return _related(field.related_model, value, user)
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    kind = field.get_internal_type()
+    if kind == "DecimalField":  # every decimal of a record is an amount of money
+        return money(value, currency)
+    if kind == "DateTimeField":
+        return when(_datetime(value))
+    if kind == "DateField":
+        return when(_date(value))
+    return join_list(value)
+
+
+def _model_field(model, name: str):
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return next((f for f in model._meta.concrete_fields if f.attname == name), None)
+
+
+def _related(model, pk, user):
+    """A foreign key's target by name: a user, a stage or pipeline, or a record (linked when the
+    reader may open it, else its "#id")."""
+    pk = getattr(pk, "pk", pk)  # the related object itself, as a record page holds it
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        return str(pk)
+    object_type = getattr(model, "object_type", None)
+    if object_type is not None:
+        return _linked(object_type, pk, user)
+    found = model._default_manager.filter(pk=pk).first()
+    if found is None:
+        return f"#{pk}"
+    if model is get_user_model():
+        return person(found)
+    return getattr(found, "name", None) or str(found)  # a stage by its name, as the board shows it
+
+
+def _linked(object_type: str, pk, user):
+    qs = recordtypes.record_queryset(object_type, user) if user is not None else None
+    try:
+        found = qs.filter(pk=int(pk)).first() if qs is not None else None
+    except (TypeError, ValueError):
+        return str(pk)
+    if found is None:
+        return f"#{pk}"
+    url = record_url(found)
+    return format_html('<a href="{}">{}</a>', url, found) if url else str(found)
+
+
+def _joined(parts):
+    return format_html_join(", ", "{}", ((p,) for p in parts))
+
+
+def _date(value):
+    if isinstance(value, str):
+        try:
+            return parse_date(value) or value
+        except ValueError:
+            return value
+    return value
 
 
 def custom_values(rt, obj, user) -> list[tuple[str, str]]:
@@ -149,7 +225,12 @@ def shown(d, value, names: dict):
 
 
 def _datetime(value):
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if isinstance(value, dt.datetime):
+        return value
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
     if parsed is not None and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed or value

@@ -16,7 +16,7 @@ register(
                 "name", "str", "Name", listed=True, sortable=True, searchable=True, importable=True, required=True
             ),
             RecordField("serial", "str", "Serial", listed=True, searchable=True, importable=True),
-            RecordField("price", "decimal", "Price", listed=True, sortable=True, importable=True),
+            RecordField("price", "decimal", "Price", listed=True, sortable=True, importable=True, min_value=0),
             RecordField("owner", "int", "Owner", lookup="owner_id", listed=True, importable=True),
             RecordField("created_at", "datetime", "Created", sortable=True, read_only=True),
             RecordField("updated_at", "datetime", "Updated", listed=True, sortable=True, read_only=True),

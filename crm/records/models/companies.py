@@ -6,13 +6,15 @@ from crm.records.models.tags import AddressMixin, LifecycleStage, Tag
 
 
 class CompanySize(models.TextChoices):
-    S1 = "1-10"
-    S11 = "11-50"
-    S51 = "51-200"
-    S201 = "201-500"
-    S501 = "501-1000"
-    S1001 = "1001-5000"
-    S5001 = "5001+"
+    """Employees, in ranges; the labels are what people read (without them Django shows "S11")."""
+
+    S1 = "1-10", "1–10"
+    S11 = "11-50", "11–50"
+    S51 = "51-200", "51–200"
+    S201 = "201-500", "201–500"
+    S501 = "501-1000", "501–1,000"
+    S1001 = "1001-5000", "1,001–5,000"
+    S5001 = "5001+", "5,001+"
 
 
 class Company(RecordModel, AddressMixin):

@@ -19,6 +19,7 @@ from django.db.models.base import ModelState
 
 from crm.audit import changelog
 from crm.core import clock, events, rawinsert
+from crm.core.bounds import out_of_bounds
 from crm.core.errors import ValidationFailed
 from crm.customization.validation import definitions
 from crm.records.models import Tag
@@ -101,12 +102,13 @@ def clean(obj) -> dict:
     """full_clean without the foreign keys (read once per batch instead); messages per field.
     Text, flags, times and JSON that plainly pass are checked here in a few microseconds; anything
     else goes to Django's full_clean, so the messages are Django's."""
+    errors = {}
     if not _plainly_valid(obj):
         try:
             obj.full_clean(exclude=FK_EXCLUDED, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
-            return {k: " ".join(v) for k, v in exc.message_dict.items()}
-    return {}
+            errors = {k: " ".join(v) for k, v in exc.message_dict.items()}
+    return errors | out_of_bounds(obj, skip=errors)  # the declared bounds (crm/core/bounds.py)
 
 
 def _plainly_valid(obj) -> bool:

@@ -17,6 +17,7 @@ from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.audit import changelog
 from crm.core import clock, events, recordtypes
+from crm.core.bounds import out_of_bounds
 from crm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.core.normalize import InvalidValue
 from crm.customization.validation import clean_custom_fields
@@ -149,10 +150,15 @@ def raise_if(errors: dict) -> None:
 
 
 def full_clean(obj) -> None:
+    """The model's validation, then the declared bounds of its numbers (crm/core/bounds.py)."""
+    errors = {}
     try:
         obj.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
-        raise ValidationFailed({k: " ".join(v) for k, v in exc.message_dict.items()}) from None
+        errors = {k: " ".join(v) for k, v in exc.message_dict.items()}
+    errors |= out_of_bounds(obj, skip=errors)
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def apply_custom_fields(obj, data: dict, *, creating: bool) -> None:

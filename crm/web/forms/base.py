@@ -6,10 +6,12 @@ import datetime as dt
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.core import recordtypes
+from crm.core.bounds import bounded_fields
 from crm.core.errors import ServiceError
 from crm.customization import secrets
 from crm.customization.models import FieldType
@@ -44,8 +46,25 @@ class ServiceForm(forms.Form):
             if isinstance(field.widget, RecordPicker):
                 field.widget.user = user
         self._add_custom_fields(instance)
+        self._apply_bounds()
         if not getattr(self, "_initialising", False):
             self._apply_field_rules()
+
+    def _apply_bounds(self) -> None:
+        """A declared number's bounds (RecordField.min_value/max_value) as the input's min/max and
+        checked here too; the services check them again (crm/core/bounds.py)."""
+        rt = recordtypes.by_type(self.object_type)
+        for f in bounded_fields(rt) if rt is not None else ():
+            field = self.fields.get(f.name)
+            if not isinstance(field, forms.IntegerField | forms.DecimalField):
+                continue
+            if f.min_value is not None and field.min_value is None:
+                field.min_value = f.min_value
+                field.validators.append(MinValueValidator(f.min_value))
+            if f.max_value is not None and field.max_value is None:
+                field.max_value = f.max_value
+                field.validators.append(MaxValueValidator(f.max_value))
+            field.widget.attrs.update(field.widget_attrs(field.widget))
 
     def __init_subclass__(cls, **kwargs):
         """The field rules apply once the outermost ``__init__`` has run (a subclass's own __init__ still

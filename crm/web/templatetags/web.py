@@ -222,39 +222,37 @@ def change_rows(changes) -> list[tuple[str, object, object]]:
 
 
 @register.simple_tag(takes_context=True)
-def change_value(context, field: str, value) -> str:
-    """A change log value for people: stage and user names instead of ids; related records only
-    when the user may see them (the id otherwise, as the API shows it)."""
-    if value in (None, "", [], {}):
-        return "—"
-    if isinstance(value, dict | list):  # a list of choices, an amount with its currency
-        return short_value(join_list(value))
+def change_value(context, entry, field: str, value) -> str:
+    """A change log value for people, as the record page shows it (crm.web.facts.shown_value): dates
+    and times in the user's zone, choice labels, money with its currency, Yes/No, users, stages and
+    related records by name (linked only when the user may open them, else "#id")."""
+    from crm.core import recordtypes
+    from crm.web.facts import shown_value
+
+    rt = recordtypes.by_type(getattr(entry, "object_type", ""))
+    if rt is None:
+        return short_value(join_list(value) if isinstance(value, dict | list) else value)
+    currency = _currency(context, entry, rt)
     cache = context.render_context.setdefault("change_names", {})
-    key = (field, value)
+    key = (rt.object_type, field, repr(value), currency)
     if key not in cache:
-        cache[key] = _resolve(field, value, context["request"].user)
-    return short_value(cache[key])
+        shown = shown_value(rt, field, value, context["request"].user, currency=currency)
+        cache[key] = shown if hasattr(shown, "__html__") else short_value(shown)
+    return cache[key]
 
 
-def _resolve(field: str, value, user):
-    from django.contrib.auth import get_user_model
-
-    from crm.records.models import Company, Contact, Pipeline, Stage
-
-    if not isinstance(value, int):
-        return value
-    if field == "stage_id":
-        return Stage.objects.filter(pk=value).values_list("name", flat=True).first() or value
-    if field == "pipeline_id":
-        return Pipeline.objects.filter(pk=value).values_list("name", flat=True).first() or value
-    if field in ("owner_id", "assignee_id"):
-        found = get_user_model().objects.filter(pk=value).first()
-        return person(found) if found else value
-    model = {"company_id": Company, "parent_id": Company, "contact_id": Contact}.get(field)
-    if model is not None:
-        found = model.objects.restrict(user).filter(pk=value).first()
-        return str(found) if found else value
-    return value
+def _currency(context, entry, rt) -> str | None:
+    """The currency of the record's amounts: the one the entry itself sets, else the record's now."""
+    pair = (entry.changes or {}).get("currency")
+    if isinstance(pair, list) and pair and pair[-1]:
+        return pair[-1]
+    if not any(f.attname == "currency" for f in rt.model._meta.concrete_fields):
+        return None
+    cache = context.render_context.setdefault("change_currencies", {})
+    key = (rt.object_type, entry.object_id)
+    if key not in cache:
+        cache[key] = rt.objects().filter(pk=entry.object_id).values_list("currency", flat=True).first()
+    return cache[key]
 
 
 @register.filter

@@ -9,7 +9,11 @@ from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm.core.errors import NotFound, PermissionDenied
+from crm.web.moved import moved_page
 from crm.web.registry import Kind, kind
+
+# Pages about one record whose URL has no kind: the record type their ``pk`` names.
+RECORD_PAGES = {"lead-convert": "lead", "deal-move": "deal", "task-complete": "task"}
 
 
 def kind_or_404(slug: str) -> Kind:
@@ -20,18 +24,32 @@ def kind_or_404(slug: str) -> Kind:
 
 
 def page_errors(view):
-    """NotFound -> 404 and PermissionDenied -> 403, exactly as the API answers them."""
+    """NotFound -> 404 and PermissionDenied -> 403, exactly as the API answers them; a 404 for a
+    record that was taken from the user says so (crm/web/moved.py)."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
+            moved = moved_page(request, _record_type(request, kwargs), kwargs.get("pk"))
+            if moved is not None:
+                return moved
             raise Http404(exc.message) from None
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(exc.message) from None
 
     return wrapper
+
+
+def _record_type(request, kwargs: dict) -> str:
+    if "kind_slug" in kwargs:
+        try:
+            return kind(kwargs["kind_slug"]).object_type
+        except KeyError:
+            return ""
+    match = getattr(request, "resolver_match", None)
+    return RECORD_PAGES.get(getattr(match, "url_name", ""), "")
 
 
 def safe_next(request, default: str) -> str:

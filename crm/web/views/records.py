@@ -18,6 +18,7 @@ from crm.records.selectors import get_for, may, only_visible_links, record_links
 from crm.records.services.common import get_visible
 from crm.web.facts import facts_context
 from crm.web.forms.generic import form_class as form_class_of
+from crm.web.moved import tell_on_page
 from crm.web.registry import Kind
 from crm.web.templatetags.web import change_rows
 from crm.web.views.helpers import kind_or_404, page_errors
@@ -44,6 +45,7 @@ def record_detail(request, kind_slug: str, pk: int):
     only_visible_links([obj], request.user, record_links(kind.model, kind.type.detail_related))
     policy = policy_for(request.user)
     duplicates = [d for d in request.session.pop(DUPLICATES_KEY, []) if d.get("for") == [kind.slug, obj.pk]]
+    tell_on_page(request, obj)  # "Lead X was assigned to Y by rule Z", once
     context = {
         "kind": kind,
         "obj": obj,

@@ -159,8 +159,44 @@
     }
   });
 
+  // A date or number the browser cannot read (2026-02-31 typed into a date box) would be sent as
+  // "" and saved as no value: the submit stops and the box says why. Capture phase, so htmx's own
+  // submit handlers on the form never see the event.
+  function badInputMessage(el) {
+    return el.type === "number" ? "Enter a number." : "Enter a real date: this one does not exist or is incomplete.";
+  }
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    form.querySelectorAll("[data-bad-input]").forEach(function (p) { p.remove(); });
+    var bad = Array.prototype.filter.call(form.elements, function (el) { return el.validity && el.validity.badInput; });
+    form.querySelectorAll("[data-was-described]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      if (el.dataset.wasDescribed) el.setAttribute("aria-describedby", el.dataset.wasDescribed);
+      else el.removeAttribute("aria-describedby");
+      delete el.dataset.wasDescribed;
+    });
+    if (!bad.length) return;
+    e.preventDefault();
+    e.stopPropagation();
+    bad.forEach(function (el, i) {
+      var note = document.createElement("p");
+      note.className = "errorlist bad-input";
+      note.id = (el.id || el.name || "input") + "-bad-input-" + i;
+      note.setAttribute("data-bad-input", "");
+      note.setAttribute("role", "alert");
+      note.textContent = badInputMessage(el);
+      el.insertAdjacentElement("afterend", note);
+      el.dataset.wasDescribed = el.getAttribute("aria-describedby") || "";
+      el.setAttribute("aria-invalid", "true");
+      el.setAttribute("aria-describedby", (el.dataset.wasDescribed + " " + note.id).trim());
+    });
+    bad[0].focus();
+  }, true);
+
   document.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr.status;
+    var moved = e.detail.xhr.getResponseHeader("X-Record-Moved");
+    if (status === 404 && moved) { toast("This record was assigned to someone else; ask your manager."); return; }
     toast(status === 403 ? "You are not allowed to do that." : status === 404 ? "That record is gone or hidden from you." : "Something went wrong (" + status + "). Try again.");
   });
   document.addEventListener("htmx:sendError", function () { toast("The server cannot be reached. Check your connection."); });
