@@ -13,5 +13,6 @@ urlpatterns = [
     path("settings/objects/", include("crm.objects.web.urls")),
     path("settings/privacy/", include("crm.privacy.web.urls")),
     path("settings/audit/", include("crm.audit.web")),
+    path("settings/currencies/", include("crm.money.web")),
     path("", include("crm.web.urls")),
 ]

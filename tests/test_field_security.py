@@ -128,7 +128,7 @@ BASE = {
 
 
 @pytest.fixture
-def world(boss, pipeline):
+def world(boss, pipeline, foreign_currencies):
     """The custom pieces (a custom field on contacts, a custom object type with two fields), a
     restricted user whose role grants everything on every type, and a probed record per type."""
     CustomField.objects.create(object_type="contact", key="secret", label="Secret", field_type="text")
