@@ -1,20 +1,18 @@
 """/api/v1/currencies and /api/v1/exchange-rates: reads for every signed-in user, writes for admins
 (the services check; 403 otherwise)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
 from django.conf import settings
 from django.utils import timezone
-from ninja import File, Query, Router, Schema, Status
+from ninja import Body, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field, StringConstraints
 
 from crm.access.policy import require_admin
-from crm.core.errors import BadRequest, NotFound
+from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.core.paging import Sort, page
 from crm.dataio import uploads
 from crm.money import rates, services
@@ -26,6 +24,7 @@ router = Router(tags=["money"])
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 AMOUNT = r"^-?\d{1,18}(\.\d{1,6})?$"
+MAX_BATCH = 1000
 RateValue = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=10)]
 
 
@@ -139,7 +138,9 @@ def list_rates(
 
 
 @router.put("/exchange-rates", response=list[RateOut], summary="Set many rates, all or nothing (admins)")
-def put_rates(request, payload: Annotated[list[RateIn], Field(min_length=1, max_length=1000)]):
+def put_rates(request, payload: Body[list[RateIn]]):
+    if not 1 <= len(payload) <= MAX_BATCH:
+        raise ValidationFailed({"body": f"Send 1 to {MAX_BATCH} rates at once."})
     items = [item.dict() for item in payload]
     return services.rates_set(actor=request.user, items=items)
 
