@@ -16,7 +16,9 @@ def _put(client, path, data):
 
 def test_currencies_are_listed_and_changed_by_admins_only(api, rep_a, admin_user):
     listed = api(rep_a).get("/currencies", {"enabled": "true"}).json()
-    assert listed == [{"code": "USD", "name": "US Dollar", "symbol": "$", "minor_units": 2, "enabled": True, "organization": True}]
+    assert listed == [
+        {"code": "USD", "name": "US Dollar", "symbol": "$", "minor_units": 2, "enabled": True, "organization": True}
+    ]
     assert api(rep_a).patch("/currencies/EUR", {"enabled": True}).status_code == 403
     r = api(admin_user).patch("/currencies/EUR", {"enabled": True})
     assert r.status_code == 200 and r.json()["enabled"] is True

@@ -61,7 +61,12 @@ def test_convert_uses_the_latest_rate_on_or_before_the_date():
     feb = rates.convert(D("100"), "EUR", "USD", dt.date(2026, 2, 28))
     assert (feb.amount, feb.rate, feb.rate_date) == (D("110.00"), D("1.10"), dt.date(2026, 1, 1))
     march = rates.convert(D("100"), "eur", "usd", dt.date(2026, 3, 1))
-    assert (march.amount, march.rate_date, march.from_code, march.to_code) == (D("120.00"), dt.date(2026, 3, 1), "EUR", "USD")
+    assert (march.amount, march.rate_date, march.from_code, march.to_code) == (
+        D("120.00"),
+        dt.date(2026, 3, 1),
+        "EUR",
+        "USD",
+    )
     back = rates.convert(D("110"), "USD", "EUR", dt.date(2026, 2, 1))
     assert back.amount == D("100.00")
     same = rates.convert(D("1.005"), "EUR", "EUR", dt.date(2026, 2, 1))

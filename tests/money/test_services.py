@@ -87,7 +87,9 @@ def _csv(text: str) -> io.BytesIO:
 
 def test_csv_import_saves_every_row_or_none_naming_lines(admin_user):
     Currency.objects.filter(code__in=["EUR", "GBP"]).update(enabled=True)
-    saved = services.rates_import(_csv("date,currency,rate\n2026-01-01,EUR,1.1\n2026-01-01,GBP,1.25\n"), actor=admin_user)
+    saved = services.rates_import(
+        _csv("date,currency,rate\n2026-01-01,EUR,1.1\n2026-01-01,GBP,1.25\n"), actor=admin_user
+    )
     assert len(saved) == 2 and ExchangeRate.objects.count() == 2
     bad = "currency,date,rate\n2026-02-01,EUR,1.1\nEUR,2026-02-01,1.1\nCHF,2026-02-01,0.9\n"
     with pytest.raises(ValidationFailed) as exc:

@@ -65,7 +65,9 @@ def test_a_closed_deal_converts_at_its_close_date(rep_a, pipeline, stages):
         deals.deal_move_stage(deal, stages["Won"], actor=rep_a)  # closed in February: the January rate
     column = next(c for c in selectors.board(rep_a, pipeline) if c["stage"] == stages["Won"])
     assert column["converted"]["amount"] == Decimal("1100.00")
-    assert column["converted"]["rates"] == [{"currency": "EUR", "rate": Decimal("1.1"), "rate_date": dt.date(2026, 1, 1)}]
+    assert column["converted"]["rates"] == [
+        {"currency": "EUR", "rate": Decimal("1.1"), "rate_date": dt.date(2026, 1, 1)}
+    ]
 
 
 def test_the_forecast_converts_each_month_and_currency(rep_a, pipeline):
