@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from crm.core.errors import ServiceError
-from crm.money.currencies import organization_currency, quantize
+from crm.money.currencies import minor_units, organization_currency, quantize
 from crm.money.models import ExchangeRate
 
 ONE = Decimal(1)
@@ -76,6 +76,7 @@ class RateTable:
 
     def __init__(self, codes, until: dt.date | None = None):
         self.org = organization_currency()
+        self.org_units = minor_units(self.org)  # read once: every converted total rounds to it
         wanted = {c.upper() for c in codes} - {self.org}
         rows = ExchangeRate.objects.filter(currency_id__in=wanted)
         if until is not None:

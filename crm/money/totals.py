@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from crm.money.currencies import minor_units, organization_currency, quantize
+from crm.money.currencies import organization_currency, quantize
 from crm.money.rates import RateTable
 
 
@@ -55,7 +55,7 @@ def converted(groups: Iterable[Group], table: RateTable) -> dict:
             used.add((group.currency, rate, rate_date))
         amount += Decimal(group.amount) * rate
         weighted += Decimal(group.weighted) * rate
-    units = minor_units(org)
+    units = table.org_units
     return {
         "currency": org,
         "amount": None if missing else quantize(amount, org, units=units),

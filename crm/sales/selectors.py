@@ -104,10 +104,11 @@ def board(user, pipeline: Pipeline, *, cards: int = 20, filters: BoardFilters = 
     deals = board_deals(user, pipeline, filters)
     hidden = _hidden(user)
     totals = _column_totals(deals)
+    empty = totals.pop(None)
     columns = []
     for stage in pipeline.stages.order_by("order", "id"):
         first, nxt = _cards(deals, stage, limit=cards) if cards > 0 else ([], None)
-        column = _masked(totals.get(stage.pk) or _totals_of([], _empty_converted()), hidden)
+        column = _masked(totals.get(stage.pk) or empty, hidden)
         columns.append({"stage": stage, **column, "cards": _blanked(first, hidden), "next": nxt})
     return columns
 
@@ -179,7 +180,7 @@ def _grouped(deals):
     return [*open_rows, *closed_rows]
 
 
-def _column_totals(deals) -> dict[int, dict]:
+def _column_totals(deals) -> dict[int | None, dict]:
     """Per stage: count and amounts per currency (amounts in different currencies are never added
     together), and the total converted to the organization's currency."""
     rows = _grouped(deals)
@@ -195,16 +196,12 @@ def _column_totals(deals) -> dict[int, dict]:
         group = money_totals.Group(row["currency"], row["on"], Decimal(row["total"] or 0), weighted)
         groups.setdefault(row["stage_id"], []).append(group)
     table = money_totals.table_for(g for gs in groups.values() for g in gs)
-    out = {}
+    out: dict[int | None, dict] = {None: _totals_of([], money_totals.converted([], table))}  # an empty column's
     for stage_id, currencies in per_stage.items():
         for t in currencies.values():
             t["amount"], t["weighted_amount"] = _money(t["amount"]), _money(t["weighted_amount"])
         out[stage_id] = _totals_of(list(currencies.values()), money_totals.converted(groups[stage_id], table))
     return out
-
-
-def _empty_converted() -> dict:
-    return money_totals.converted([], money_totals.RateTable([]))
 
 
 def _totals_of(totals: list[dict], converted: dict) -> dict:
