@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "crm.dataio",
     "crm.privacy",
     "crm.quotes",
+    "crm.money",
     "django_htmx",
     "crm.web",
     "csp",

@@ -14,5 +14,6 @@ urlpatterns = [
     path("settings/privacy/", include("crm.privacy.web.urls")),
     path("settings/audit/", include("crm.audit.web")),
     path("settings/branding/", include("crm.quotes.web.urls")),
+    path("settings/currencies/", include("crm.money.web")),
     path("", include("crm.web.urls")),
 ]

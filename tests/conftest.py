@@ -157,3 +157,12 @@ class Api:
 @pytest.fixture
 def api(db):
     return Api
+
+
+@pytest.fixture
+def foreign_currencies(db):
+    """EUR, GBP, NOK and SEK enabled besides the organization's currency (the migration enables only
+    that one in a fresh database): deals may then use them. Set directly, as factories do."""
+    from crm.money.models import Currency
+
+    Currency.objects.filter(code__in=["EUR", "GBP", "NOK", "SEK"]).update(enabled=True)

@@ -32,6 +32,10 @@ USERS = {
 TIMELINE_KINDS = ("companies", "contacts", "leads", "deals")
 
 
+# The deals PATCH (tests.test_api_helpers) moves a deal to EUR, which must be enabled.
+pytestmark = pytest.mark.usefixtures("foreign_currencies")
+
+
 def allows(user_key: str, kind: str, action: str) -> bool:
     role = ROLES[USERS[user_key][0]]
     return role["is_admin"] or action in role["permissions"].get(OBJECT_TYPE[kind], [])

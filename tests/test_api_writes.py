@@ -17,6 +17,10 @@ INVALID_ITEM = {
 }
 
 
+# The deals PATCH (tests.test_api_helpers) moves a deal to EUR, which must be enabled.
+pytestmark = pytest.mark.usefixtures("foreign_currencies")
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_bulk_creates_and_updates(kind, api, rep_a, pipeline):
     client = api(rep_a)

@@ -175,6 +175,7 @@ class TestDemoOrganization:
         records = {"company": 20, "contact": 60, "lead": 9, "deal": 30, "activity": 180, "task": 24}
         # The users, teams, tags and settings the demo adds go through their services: in the change log too.
         settings = {"pipeline": 2, "stage": 11, "custom_field": 4, "user": 9, "team": 2, "tag": 8}
+        settings["exchange_rate"] = 36  # EUR and GBP, monthly over 18 months (crm/demo/currencies.py)
         assert logged == {**records, **settings}
         contact = Contact.objects.order_by("id").first()
         entry = ObjectChange.objects.get(object_type="contact", object_id=contact.pk)
@@ -277,6 +278,7 @@ def test_existing_users_keep_their_password(db):
     assert admin.profile.role.slug == "admin"  # a missing profile is added, through the user service
     records = 3 + 3 + 5 + 1 + 9 + 1
     settings = 2 + 11 + 4 + 8 + 2 + 8  # pipelines, stages, custom fields, the other users, teams, tags
+    settings += 36  # exchange rates: EUR and GBP, monthly over 18 months
     assert ObjectChange.objects.filter(user=admin, source="demo", action="create").count() == records + settings
     [profile_added] = ObjectChange.objects.filter(object_type="user", object_id=admin.pk)
     assert profile_added.changes["role"] == [None, "admin"]

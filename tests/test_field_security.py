@@ -128,7 +128,7 @@ BASE = {
 
 
 @pytest.fixture
-def world(boss, pipeline):
+def world(boss, pipeline, foreign_currencies):
     """The custom pieces (a custom field on contacts, a custom object type with two fields), a
     restricted user whose role grants everything on every type, and a probed record per type."""
     CustomField.objects.create(object_type="contact", key="secret", label="Secret", field_type="text")
@@ -793,9 +793,11 @@ def test_board_and_forecast_totals_are_null_when_the_amount_is_hidden(world):
     column = next(c for c in board["columns"] if c["stage"]["id"] == deal.stage_id)
     assert (column["count"], column["amount"], column["weighted_amount"]) == (1, None, None)
     assert [(t["amount"], t["weighted_amount"]) for t in column["totals"]] == [(None, None)]
+    assert column["converted"]["amount"] is None and column["converted"]["rates"] == []
     assert [c["amount"] for c in column["cards"]] == [None]
     months = api.get("/sales/forecast").json()
     assert months and all(m["amount"] is None and m["weighted_amount"] is None for m in months)
+    assert all(m["converted"]["amount"] is None for m in months)
     set_rule(role, "deal", "probability", fieldrules.HIDDEN)  # the amount shows, its weighting does not
     column = next(
         c

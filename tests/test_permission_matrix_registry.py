@@ -19,7 +19,8 @@ from crm.objects import services as object_services
 from tests.test_api_helpers import KINDS, PATCH, payload
 from tests.test_api_permissions import USERS
 
-pytestmark = pytest.mark.django_db
+# The deals PATCH (tests.test_api_helpers) moves a deal to EUR, which must be enabled.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("foreign_currencies")]
 
 CUSTOM = {"key": "vessel", "singular": "Vessel", "plural": "Vessels", "slug": "vessels"}
 TYPES = [rt.object_type for rt in recordtypes.declared_types() if rt.pages] + [CUSTOM["key"]]

@@ -15,6 +15,7 @@ from django.db import transaction
 from crm.audit.models import ObjectChange
 from crm.core.context import change_context
 from crm.demo import activities, companies, contacts, deals, leads, saving, setup
+from crm.demo import currencies as demo_currencies
 from crm.demo.world import World
 from crm.records.models import Company, Contact
 
@@ -67,8 +68,10 @@ def generate(*, seed: int = 42, sizes: Sizes = Sizes()) -> Result:
                 fields=setup.ensure_custom_fields(users["admin"]),
                 tags=setup.ensure_tags(users["admin"]),
             )
+            rates = demo_currencies.ensure_currencies(users["admin"], world.now)  # before EUR and GBP deals
             logged_before = ObjectChange.objects.count()
             counts = _build_and_save(world, sizes)
+            counts["exchange rates"] = rates
             counts["change log entries"] = ObjectChange.objects.count() - logged_before
         counts["automation rules"] = setup.install_automation_examples()
         return Result(logins, counts)

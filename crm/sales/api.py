@@ -40,6 +40,24 @@ class CurrencyTotal(Schema):
     weighted_amount: Decimal | None = Field(description="Null when the amount or probability is hidden from you.")
 
 
+class RateUsed(Schema):
+    currency: str
+    rate: Decimal = Field(description="1 unit of the currency = this many units of the organization's currency.")
+    rate_date: dt.date
+
+
+class ConvertedTotal(Schema):
+    currency: str = Field(description="The organization's currency.")
+    amount: Decimal | None = Field(
+        description="All the deals converted at the rate of each one's date (expected close date; closed "
+        "deals: the close date). Null when a rate is missing (see `missing_rates`) or the amount or "
+        "expected close date is hidden from your role."
+    )
+    weighted_amount: Decimal | None = Field(description="As `amount`, each deal weighted by its probability.")
+    rates: list[RateUsed] = Field(description="The distinct rates applied.")
+    missing_rates: list[str] = Field(description='Currencies without a rate for a date: "EUR on 2026-05-01".')
+
+
 class Column(Schema):
     stage: StageRef
     count: int
@@ -50,6 +68,7 @@ class Column(Schema):
     weighted_amount: Decimal | None = Field(description="As `amount`, each deal weighted by its probability.")
     currency: str | None = Field(description="The currency of `amount`; null when the column is empty or mixed.")
     totals: list[CurrencyTotal] = Field(description="Count, amount and weighted amount per currency, by code.")
+    converted: ConvertedTotal = Field(description="The column's total in the organization's currency.")
     cards: list[Card]
     next: str | None = Field(
         None, description="Cursor of the column's next cards: GET /deals?stage=…&sort=-stage_changed_at&cursor=…"
@@ -67,6 +86,7 @@ class Month(Schema):
     count: int
     amount: Decimal | None = Field(description="Null when the deal amount is hidden from your role.")
     weighted_amount: Decimal | None = Field(description="Null when the amount or probability is hidden from you.")
+    converted: ConvertedTotal = Field(description="The row's amounts in the organization's currency.")
 
 
 class FunnelStage(Schema):

@@ -2,12 +2,16 @@
 
 Every read starts from ``Deal.objects.restrict(user)``, so a rep's board, forecast and funnel
 only count the deals that rep may see. Aggregates run in the database; Python only arranges
-the (few) grouped rows. Amounts are totalled per currency: there are no exchange rates yet, and
-1,000 USD plus 1,000 EUR is not 2,000 of anything.
+the (few) grouped rows. Amounts are totalled per currency, and beside those in the organization's
+currency (``converted``, crm.money.totals): each (currency, date) group converted at the rate of its
+date (an open deal's expected close date, a closed deal's close date, today for an open deal without
+one), with the rates used and the ones missing. Rows are grouped by date in SQL, so only the distinct
+(currency, date) groups are converted, never each deal.
 
 Field-level security: when a deal's amount is hidden from the reader's role, no amount is shown:
 card amounts and every total are None (not computed from values the reader may not see); a hidden
-probability nulls the weighted amounts. A card's other hidden fields are blanked too.
+probability nulls the weighted amounts. A hidden expected close date withholds the converted totals
+(their rate dates would tell it). A card's other hidden fields are blanked too.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import TruncDate
 
 from crm.access import fieldrules
 from crm.access.models import Profile, Team
@@ -24,6 +29,7 @@ from crm.access.policy import policy_for
 from crm.core import recordtypes
 from crm.core.filters import refuse_hidden
 from crm.core.paging import Sort, page
+from crm.money import totals as money_totals
 from crm.records.models import Deal, DealStatus, Pipeline, Stage, StageChange
 
 CARD_FIELDS = (
@@ -98,10 +104,11 @@ def board(user, pipeline: Pipeline, *, cards: int = 20, filters: BoardFilters = 
     deals = board_deals(user, pipeline, filters)
     hidden = _hidden(user)
     totals = _column_totals(deals)
+    empty = totals.pop(None)
     columns = []
     for stage in pipeline.stages.order_by("order", "id"):
         first, nxt = _cards(deals, stage, limit=cards) if cards > 0 else ([], None)
-        column = _masked(totals.get(stage.pk) or _totals_of([]), hidden)
+        column = _masked(totals.get(stage.pk) or empty, hidden)
         columns.append({"stage": stage, **column, "cards": _blanked(first, hidden), "next": nxt})
     return columns
 
@@ -125,13 +132,18 @@ def _money_keys(hidden: frozenset[str]) -> tuple[str, ...]:
 
 
 def _masked(row: dict, hidden: frozenset[str]) -> dict:
-    """A column's or a forecast month's numbers with the hidden ones None (its per-currency ``totals`` too)."""
+    """A column's or a forecast month's numbers with the hidden ones None (its per-currency ``totals``
+    and its ``converted`` total too; all of ``converted`` when the close date is hidden)."""
     keys = _money_keys(hidden)
+    if "converted" in row and ("expected_close_date" in hidden or "amount" in hidden):
+        row = {**row, "converted": money_totals.withheld()}
     if not keys:
         return row
     row = {**row, **dict.fromkeys(keys)}
     if "totals" in row:
         row["totals"] = [{**t, **dict.fromkeys(keys)} for t in row["totals"]]
+    if "converted" in row:
+        row["converted"] = {**row["converted"], **dict.fromkeys(keys)}
     return row
 
 
@@ -149,31 +161,53 @@ def _cards(deals, stage: Stage, *, limit: int, cursor: str | None = None):
     return page(qs, CARD_ORDER, limit=limit, cursor=cursor)
 
 
-def _column_totals(deals) -> dict[int, dict]:
-    """Per stage, in one grouped query: count and amounts per currency (amounts in different
-    currencies are never added together)."""
-    rows = (
-        deals.values("stage_id", "currency")
-        .annotate(count=Count("id"), total=Sum("amount"), weighted=Sum(_weighted()))
+def _grouped(deals):
+    """Count and sums per (stage, currency, conversion date), in two grouped queries: open deals by
+    expected close date (plain columns: the forecast index), closed ones by the day they closed."""
+    sums = {"count": Count("id"), "total": Sum("amount"), "weighted": Sum(_weighted())}
+    open_rows = (
+        deals.filter(status=DealStatus.OPEN)
+        .values("stage_id", "currency", on=F("expected_close_date"))
+        .annotate(**sums)
         .order_by()
     )
-    per_stage: dict[int, list[dict]] = {}
+    closed_rows = (
+        deals.exclude(status=DealStatus.OPEN)
+        .values("stage_id", "currency", on=TruncDate("closed_at"))
+        .annotate(**sums)
+        .order_by()
+    )
+    return [*open_rows, *closed_rows]
+
+
+def _column_totals(deals) -> dict[int | None, dict]:
+    """Per stage: count and amounts per currency (amounts in different currencies are never added
+    together), and the total converted to the organization's currency."""
+    rows = _grouped(deals)
+    per_stage: dict[int, dict[str, dict]] = {}
+    groups: dict[int, list] = {}
     for row in rows:
-        per_stage.setdefault(row["stage_id"], []).append(
-            {
-                "currency": row["currency"],
-                "count": row["count"],
-                "amount": _money(row["total"]),
-                "weighted_amount": _money(Decimal(row["weighted"] or 0) / 100),
-            }
-        )
-    return {stage_id: _totals_of(totals) for stage_id, totals in per_stage.items()}
+        weighted = Decimal(row["weighted"] or 0) / 100
+        empty = {"currency": row["currency"], "count": 0, "amount": Decimal(0), "weighted_amount": Decimal(0)}
+        bucket = per_stage.setdefault(row["stage_id"], {}).setdefault(row["currency"], empty)
+        bucket["count"] += row["count"]
+        bucket["amount"] += Decimal(row["total"] or 0)
+        bucket["weighted_amount"] += weighted
+        group = money_totals.Group(row["currency"], row["on"], Decimal(row["total"] or 0), weighted)
+        groups.setdefault(row["stage_id"], []).append(group)
+    table = money_totals.table_for(g for gs in groups.values() for g in gs)
+    out: dict[int | None, dict] = {None: _totals_of([], money_totals.converted([], table))}  # an empty column's
+    for stage_id, currencies in per_stage.items():
+        for t in currencies.values():
+            t["amount"], t["weighted_amount"] = _money(t["amount"]), _money(t["weighted_amount"])
+        out[stage_id] = _totals_of(list(currencies.values()), money_totals.converted(groups[stage_id], table))
+    return out
 
 
-def _totals_of(totals: list[dict]) -> dict:
+def _totals_of(totals: list[dict], converted: dict) -> dict:
     """A column's count, its ``totals`` per currency, and one ``amount`` only where it means something:
-    all its deals in one ``currency``, or none (0). Deals in several currencies have no single amount
-    until there are exchange rates: ``amount`` and ``weighted_amount`` are None then."""
+    all its deals in one ``currency``, or none (0); ``amount`` and ``weighted_amount`` are None for
+    deals in several currencies: ``converted`` is their total in the organization's currency."""
     totals = sorted(totals, key=lambda t: t["currency"])
     one = totals[0] if len(totals) == 1 else None
     empty = _money(0) if not totals else None
@@ -183,12 +217,14 @@ def _totals_of(totals: list[dict]) -> dict:
         "amount": one["amount"] if one else empty,
         "weighted_amount": one["weighted_amount"] if one else empty,
         "totals": totals,
+        "converted": converted,
     }
 
 
 def forecast(user) -> list[dict]:
     """Open deals by expected close month and currency (a month with two currencies is two rows):
-    count, amount, and amount weighted by probability.
+    count, amount, and amount weighted by probability, and those in the organization's currency
+    (``converted``: each close date's sums at that date's rate).
 
     Grouped by date in SQL and folded into months here: a month function would run per row
     (a Python function on SQLite), while the distinct close dates are only a few hundred rows."""
@@ -200,6 +236,7 @@ def forecast(user) -> list[dict]:
         .order_by()
     )
     months: dict[tuple[str | None, str], dict] = {}
+    groups: dict[tuple[str | None, str], list] = {}
     hidden = _hidden(user)
     for row in rows:
         day = None if "expected_close_date" in hidden else row["expected_close_date"]  # one row per currency
@@ -217,8 +254,14 @@ def forecast(user) -> list[dict]:
         bucket["count"] += row["count"]
         bucket["amount"] += Decimal(row["total"] or 0)
         bucket["weighted_amount"] += Decimal(row["weighted"] or 0) / 100
+        group = money_totals.Group(
+            row["currency"], row["expected_close_date"], Decimal(row["total"] or 0), Decimal(row["weighted"] or 0) / 100
+        )
+        groups.setdefault((month, row["currency"]), []).append(group)
+    table = money_totals.table_for(g for gs in groups.values() for g in gs)
     ordered = sorted(months.values(), key=lambda b: (b["month"] is None, b["month"] or "", b["currency"]))
     for bucket in ordered:
+        bucket["converted"] = money_totals.converted(groups[(bucket["month"], bucket["currency"])], table)
         bucket["amount"] = _money(bucket["amount"])
         bucket["weighted_amount"] = _money(bucket["weighted_amount"])
     return [_masked(bucket, hidden) for bucket in ordered]

@@ -186,6 +186,7 @@ DEALS = (
 )
 
 
+@pytest.mark.usefixtures("foreign_currencies")
 def test_deals_are_created_in_their_pipeline_and_stage(manager, rep_a, crm_data):
     batch = run(manager, DEALS, "deals")
     assert batch.counts == {
@@ -264,6 +265,7 @@ def test_deals_without_any_pipeline_are_row_errors(manager):
     assert rows(batch)[2].errors == {"pipeline_id": "There is no pipeline yet: an admin must create one."}
 
 
+@pytest.mark.usefixtures("foreign_currencies")
 def test_deal_import_is_undone(manager, rep_a, crm_data):
     batch = run(manager, DEALS, "deals")
     ids = list(Deal.objects.values_list("pk", flat=True))

@@ -136,6 +136,7 @@ def test_board_filters_by_team_and_close_dates(api, manager, rep_a, rep_b, admin
     assert cols["Qualify"]["amount"] == "9000.00" and cols["Proposal"]["count"] == 0
 
 
+@pytest.mark.usefixtures("foreign_currencies")
 def test_board_totals_are_per_currency(api, rep_a, pipeline, stages):
     client = api(rep_a)
     _deal(client, pipeline, "Dollars", "1000.00")
@@ -157,6 +158,7 @@ def test_board_totals_are_per_currency(api, rep_a, pipeline, stages):
     assert (empty["count"], empty["amount"], empty["currency"], empty["totals"]) == (0, "0.00", None, [])
 
 
+@pytest.mark.usefixtures("foreign_currencies")
 def test_forecast_totals_each_currency_of_a_month_apart(api, rep_a, pipeline):
     client = api(rep_a)
     _deal(client, pipeline, "Dollars", "1000.00", "2031-03-10")

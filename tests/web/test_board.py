@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 
+import pytest
 from django.utils import timezone
 
 from crm.records.models import Deal, StageChange
@@ -149,14 +150,20 @@ def test_web_board_and_api_board_show_the_same_columns_cards_and_totals(web, api
     assert page[0]["stats"]["total"] == "$4,200"
 
 
+@pytest.mark.usefixtures("foreign_currencies")
 def test_board_totals_each_currency_apart(web, api, rep_a, pipeline, big_deal):
     deals.deal_create(
         actor=rep_a, data={"name": "Euro deal", "amount": "1000", "currency": "EUR", "pipeline_id": pipeline.pk}
     )
     r = web(rep_a).get("/board/")
     # 12,000 USD and 1,000 EUR are shown side by side, never added into "13,000".
-    assert r.context["columns"][0]["stats"] == {"count": 2, "total": "€1,000 + $12,000", "weighted": "€100 + $1,200"}
+    stats = r.context["columns"][0]["stats"]
+    shown = {k: stats[k] for k in ("count", "total", "weighted")}
+    assert shown == {"count": 2, "total": "€1,000 + $12,000", "weighted": "€100 + $1,200"}
     assert "€1,000 + $12,000" in r.content.decode()
+    # Without an EUR rate there is no converted total, and the column says which rate is missing.
+    assert stats["converted"] == "—" and stats["missing_rates"].startswith("EUR on ")
+    assert "No rate: EUR on " in r.content.decode()
     served = api(rep_a).get(f"/sales/pipelines/{pipeline.pk}/board").json()["columns"][0]
     assert [(t["currency"], t["amount"]) for t in served["totals"]] == [("EUR", "1000.00"), ("USD", "12000.00")]
     # A move answers with the columns' numbers, per currency too.

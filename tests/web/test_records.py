@@ -149,6 +149,7 @@ def test_sales_rep_may_not_delete_deals(web, rep_a, big_deal):
     assert Deal.objects.filter(pk=big_deal.pk).exists()
 
 
+@pytest.mark.usefixtures("foreign_currencies")
 def test_deal_form_create_with_stage_and_contact(web, rep_a, acme, ada, pipeline):
     stage = pipeline.stages.get(name="Proposal")
     r = web(rep_a).post(

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import re
 
+import pytest
 from django.utils import timezone
 
 from crm.records.models import Task
@@ -79,6 +80,7 @@ def test_task_list_has_one_click_complete(web, rep_a, call_task):
     assert Task.objects.get(pk=call_task.pk).status == "done"
 
 
+@pytest.mark.usefixtures("foreign_currencies")
 def test_home_chart_totals_each_currency_apart(web, rep_a, pipeline):
     for name, amount, currency in (("Big", "12000", "USD"), ("Small", "1000", "EUR"), ("Other", "500", "USD")):
         data = {"name": name, "amount": amount, "currency": currency, "pipeline_id": pipeline.pk}

@@ -4,11 +4,13 @@ probability, won/lost status and the change log are kept there, for every caller
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
 from crm.audit import changelog
 from crm.core import clock, events
 from crm.core.errors import ValidationFailed
+from crm.money import currencies
 from crm.records.models import Company, Contact, Deal, DealContact, DealStatus, Pipeline, Stage, StageChange
 from crm.records.services import common
 
@@ -87,8 +89,20 @@ def _prepare(data: dict, actor, deal: Deal | None):
     common.resolve_user(data, "owner", errors)
     if "currency" in data:
         data["currency"] = (data["currency"] or settings.DEFAULT_CURRENCY).upper()
+        _check_currency(data["currency"], deal, errors)
     common.raise_if(errors)
     return data, stage, contacts
+
+
+def _check_currency(code: str, deal: Deal | None, errors: dict) -> None:
+    """A new currency must be enabled (crm.money); a deal keeping the one it has (disabled since) may
+    still be edited."""
+    if deal is not None and deal.currency == code:
+        return
+    try:
+        currencies.require_currency(code)
+    except DjangoValidationError as exc:
+        errors["currency"] = exc.messages[0]
 
 
 def _set_contacts(deal: Deal, contacts) -> None:

@@ -80,7 +80,23 @@ def stats_of(column: dict) -> dict:
         parts = [money(t[key], t["currency"]) for t in column["totals"] if t[key]]
         return " + ".join(parts) or money(0)
 
-    return {"count": column["count"], "total": joined("amount"), "weighted": joined("weighted_amount")}
+    stats = {"count": column["count"], "total": joined("amount"), "weighted": joined("weighted_amount")}
+    return stats | converted_stats(column)
+
+
+def converted_stats(column: dict) -> dict:
+    """The total in the organization's currency, shown when the column holds another currency: the
+    amount, the rates it used ("EUR 1.08 on 2026-05-01") and the (currency, date) pairs lacking one."""
+    conv = column["converted"]
+    rates = conv["rates"]
+    if all(t["currency"] == conv["currency"] for t in column["totals"]):
+        return {}
+    return {
+        "converted": money(conv["amount"], conv["currency"]),
+        "converted_currency": conv["currency"],
+        "rates": "; ".join(f"{r['currency']} {r['rate'].normalize():f} on {r['rate_date']:%Y-%m-%d}" for r in rates),
+        "missing_rates": ", ".join(conv["missing_rates"]),
+    }
 
 
 @login_required
