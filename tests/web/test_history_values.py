@@ -32,7 +32,7 @@ def test_a_company_s_changes_read_like_its_page(web, rep_a, acme):
     assert "<dt>Employees</dt><dd>11–50</dd>" in detail
 
 
-def test_a_deal_s_dates_money_stage_and_links(web, rep_a, rep_b, acme, pipeline):
+def test_a_deal_s_dates_money_stage_and_links(web, rep_a, rep_b, acme, pipeline, foreign_currencies):
     hidden_co = companies.company_create(actor=rep_b, data={"name": "Rep B Secret Co"}).obj
     deal = deals.deal_create(
         actor=rep_a, data={"name": "Big", "pipeline_id": pipeline.pk, "currency": "EUR", "amount": "100"}
