@@ -35,7 +35,6 @@ for _name in (
     register.filter(_name, defaultfilters.register.filters[_name])
 
 
-
 class SandboxEngine(Engine):
     """An Engine whose only builtins are this module's library: Django's defaults (every tag and
     filter, ``{% include %}``, ``{% load %}``) are not added to it."""

@@ -15,11 +15,15 @@ class EmailTemplate(models.Model):
 
     name = models.CharField(max_length=200)
     category = models.CharField(max_length=100, blank=True)
-    record_type = models.CharField(max_length=30, blank=True, help_text="The type its merge fields come from; blank: any.")
+    record_type = models.CharField(
+        max_length=30, blank=True, help_text="The type its merge fields come from; blank: any."
+    )
     subject = models.CharField(max_length=255)
     body_html = models.TextField(max_length=200_000, blank=True)
     shared = models.BooleanField(default=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -54,8 +54,9 @@ def _recipients(to, cc, bcc, errors: dict) -> tuple[list, list, list]:
     if not to and "to" not in errors and not any(k.startswith("to.") for k in errors):
         errors["to"] = "Give at least one address to send to."
     cap = settings.MAIL_MAX_RECIPIENTS
-    if len(to) + len(cc) + len(bcc) > cap:
-        errors["to"] = f"At most {cap} recipients per message (to, cc and bcc together); this one has {len(to) + len(cc) + len(bcc)}."
+    count = len(to) + len(cc) + len(bcc)
+    if count > cap:
+        errors["to"] = f"At most {cap} recipients per message (to, cc and bcc together); this one has {count}."
     return to, cc, bcc
 
 
@@ -97,7 +98,9 @@ def queue_email(
         body_html=body_html,
         body_text=body_text or text_of(body_html),
     )
-    OutgoingEmailLink.objects.bulk_create([OutgoingEmailLink(email=email, record_type=t, record_id=i) for t, i in pairs])
+    OutgoingEmailLink.objects.bulk_create(
+        [OutgoingEmailLink(email=email, record_type=t, record_id=i) for t, i in pairs]
+    )
     _hand_over(email)
     return email
 

@@ -50,7 +50,14 @@ def send_job(job):
             return None
         _set(email, last_error=exc.reply, attempts=email.attempts)
         return jobs.RetryLater(exc.reply)
-    _set(email, status=EmailStatus.SENT, sent_at=timezone.now(), message_id=message_id, last_error="", attempts=email.attempts)
+    _set(
+        email,
+        status=EmailStatus.SENT,
+        sent_at=timezone.now(),
+        message_id=message_id,
+        last_error="",
+        attempts=email.attempts,
+    )
     try:
         timeline.record_sent(email)
     except Exception:  # the message went out: a timeline problem must not make it look unsent

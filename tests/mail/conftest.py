@@ -37,14 +37,24 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
 
+class PortZeroController(Controller):
+    """aiosmtpd's controller bound to port 0: it learns the port the system gave before its own
+    start-up check connects to it."""
+
+    def _trigger_server(self):
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
 @pytest.fixture
 def smtp_server(settings):
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=0)
+    controller = PortZeroController(mailbox, hostname="127.0.0.1", port=0)
     controller.start()
     try:
-        port = controller.server.sockets[0].getsockname()[1]
-        settings.EMAIL_URL = f"smtp://127.0.0.1:{port}?timeout=10"
+        port = controller.port
+        mailbox.url = f"smtp://127.0.0.1:{port}?timeout=10"
+        settings.EMAIL_URL = mailbox.url
         yield mailbox
     finally:
         controller.stop()

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def test_html_is_escaped_and_text_is_not(rep_a):
     contact = ContactFactory(first_name="<b>Ann</b> & co", owner=rep_a)
-    assert merge.render("Hi {{ contact.first_name }}", contact, rep_a, html=True) == "Hi &lt;b&gt;Ann&lt;/b&gt; &amp; co"
+    assert (
+        merge.render("Hi {{ contact.first_name }}", contact, rep_a, html=True) == "Hi &lt;b&gt;Ann&lt;/b&gt; &amp; co"
+    )
     assert merge.render("Hi {{ contact.first_name }}", contact, rep_a, html=False) == "Hi <b>Ann</b> & co"
 
 
@@ -49,8 +51,16 @@ def test_private_names_are_refused(rep_a, text):
         merge.validate(text, "contact", field="body_html")
 
 
-@pytest.mark.parametrize("text", ['{% load static %}', '{% include "x.html" %}', "{% autoescape off %}{% endautoescape %}",
-                                  "{{ contact.first_name|safe }}", "{% debug %}"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{% load static %}",
+        '{% include "x.html" %}',
+        "{% autoescape off %}{% endautoescape %}",
+        "{{ contact.first_name|safe }}",
+        "{% debug %}",
+    ],
+)
 def test_tags_and_filters_outside_the_small_set_are_refused(text):
     with pytest.raises(ValidationFailed):
         merge.validate(text, "contact", field="body_html")
@@ -64,9 +74,12 @@ def test_unknown_merge_fields_are_named_at_save():
         merge.validate("{% if deal.amount %}x{% endif %}", "contact", field="body_html")
     assert "deal.amount" in caught.value.fields["body_html"]
     with pytest.raises(ValidationFailed):
-        merge.validate('{{ contact.first_name|default:sender.shoe }}', "contact", field="body_html")
-    merge.validate('{% if contact.email %}{{ contact.first_name|default:"there" }}{% endif %} {{ sender.email }}',
-                   "contact", field="body_html")
+        merge.validate("{{ contact.first_name|default:sender.shoe }}", "contact", field="body_html")
+    merge.validate(
+        '{% if contact.email %}{{ contact.first_name|default:"there" }}{% endif %} {{ sender.email }}',
+        "contact",
+        field="body_html",
+    )
 
 
 def test_rule_placeholders_keep_working(rep_a):
@@ -78,7 +91,9 @@ def test_rule_placeholders_keep_working(rep_a):
 
 def test_a_rule_text_with_an_unknown_field_is_refused_at_save(admin_user, api):
     rule = {
-        "name": "r", "object_type": "lead", "trigger_type": "created",
+        "name": "r",
+        "object_type": "lead",
+        "trigger_type": "created",
         "actions": [{"type": "create_task", "title": "Call {{nickname}}"}],
     }
     response = api(admin_user).post("/automation/rules", rule)
