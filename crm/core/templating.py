@@ -29,10 +29,20 @@ register = Library()  # this module is the engines' only "builtins" library
 for _name in ("if", "comment", "firstof", "spaceless", "now"):
     register.tag(_name, defaulttags.register.tags[_name])
 for _name in (
-    "default default_if_none upper lower title capfirst date time floatformat truncatechars truncatewords "
-    "linebreaksbr yesno length first last join cut center ljust rjust wordcount urlencode pluralize"
-).split():
+    "default default_if_none upper lower title capfirst date time truncatechars truncatewords "
+    "linebreaksbr yesno length first last join cut wordcount urlencode pluralize"
+).split():  # no padding filters (center, ljust): a width of a billion would be a billion spaces
     register.filter(_name, defaultfilters.register.filters[_name])
+
+
+@register.filter(is_safe=True)
+def floatformat(value, arg=-1):
+    """Django's floatformat with the places kept to 20 (a million places would be a million digits)."""
+    try:
+        places = int(str(arg).rstrip("gu") or -1)
+    except ValueError:
+        return ""
+    return defaultfilters.floatformat(value, arg) if abs(places) <= 20 else ""
 
 
 class SandboxEngine(Engine):

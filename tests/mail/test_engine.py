@@ -99,3 +99,11 @@ def test_a_rule_text_with_an_unknown_field_is_refused_at_save(admin_user, api):
     response = api(admin_user).post("/automation/rules", rule)
     assert response.status_code == 422
     assert "nickname" in response.json()["error"]["fields"]["actions.0.title"]
+
+
+def test_filters_cannot_blow_up_a_text(rep_a, pipeline):
+    deal = DealFactory(amount=Decimal("2.5"), pipeline=pipeline, owner=rep_a)
+    assert render('{{ probability|floatformat:"2" }}', deal) == "10.00"
+    assert render('{{ probability|floatformat:"-99999999" }}', deal) == ""
+    with pytest.raises(ValidationFailed):
+        templating.validate('{{ name|center:"999999999" }}', record_names("deal"))
