@@ -112,6 +112,8 @@ class EmailPage(Schema):
 
 class EmailFilters(Schema):
     status: Literal["queued", "sent", "failed", "not_sent"] | None = None
+    record_type: TypeKey | None = Field(None, description="With record_id: the messages about one record")
+    record_id: RecordId | None = None
     before: RecordId | None = Field(None, description="The `next` of the previous page")
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
@@ -173,6 +175,8 @@ def list_emails(request, filters: Query[EmailFilters]):
         qs = qs.filter(status=filters.status)
     if filters.before:
         qs = qs.filter(pk__lt=filters.before)
+    if filters.record_type or filters.record_id:
+        qs = outbox.about(qs, filters.record_type, filters.record_id)
     rows = list(_with_links(qs)[: filters.limit + 1])
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]

@@ -158,6 +158,14 @@ def visible(user):
     return OutgoingEmail.objects.filter(q)
 
 
+def about(qs, record_type: str | None, record_id: int | None):
+    """The messages of ``qs`` linked to one record (both given) or to a type's records."""
+    links = OutgoingEmailLink.objects.filter(record_type=record_type or "")
+    if record_id is not None:
+        links = links.filter(record_id=record_id)
+    return qs.filter(pk__in=links.values("email_id"))
+
+
 def get_visible(user, pk: int) -> OutgoingEmail:
     found = visible(user).filter(pk=pk).first()
     if found is None:

@@ -116,7 +116,10 @@ def test_bad_recipients_and_too_many_are_refused(api, rep_a, settings):
 def test_who_sees_which_messages(commit, api, rep_a, rep_b, admin_user):
     mine = ContactFactory(owner=rep_a)
     email = queue(commit, rep_a, links=[{"type": "contact", "id": mine.pk}])
-    assert [e["id"] for e in api(rep_a).get("/emails").json()["items"]] == [email.pk]
+    other = queue(commit, rep_a)
+    listed = api(rep_a).get("/emails", {"record_type": "contact", "record_id": mine.pk}).json()["items"]
+    assert [e["id"] for e in listed] == [email.pk]
+    assert [e["id"] for e in api(rep_a).get("/emails").json()["items"]] == [other.pk, email.pk]
     assert api(rep_b).get(f"/emails/{email.pk}").status_code == 404
     assert api(rep_b).get("/emails").json()["items"] == []
     assert api(rep_b).post(f"/emails/{email.pk}/retry").status_code == 404
