@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "crm.privacy",
     "crm.quotes",
     "crm.money",
+    "crm.mail",
     "django_htmx",
     "crm.web",
     "csp",
@@ -344,3 +345,14 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Outgoing mail (crm/mail, docs/deploy.md "Outgoing mail") -------------------------------------
+# EMAIL_URL: smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465, smtp://host:25. Unset (the
+# embedded default), mail stays in the outbox as "not sent" until a server is configured.
+from crm.mail.smtp import parse as _parse_email_url  # noqa: E402  (standard library only)
+
+EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
+MAIL_MAX_RECIPIENTS = int(os.environ.get("MAIL_MAX_RECIPIENTS", "50"))  # to + cc + bcc of one message
+if _smtp := _parse_email_url(EMAIL_URL):
+    globals().update(_smtp.django_settings())

@@ -15,8 +15,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from crm.automation import assignment, notifications
-from crm.automation.templating import render
-from crm.core import recordtypes
+from crm.automation.templating import record_names, render
+from crm.core import recordtypes, templating
 from crm.core.errors import ValidationFailed
 
 
@@ -294,6 +294,21 @@ ACTIONS = {
 }
 
 
+TEXTS = ("title", "description", "subject", "body", "deal_name")
+
+
+def _text_errors(object_type: str, action: dict, prefix: str) -> dict:
+    """A text naming a merge field the record type lacks is refused now, not blank when the rule runs."""
+    errors = {}
+    for key in TEXTS:
+        if isinstance(action.get(key), str):
+            try:
+                templating.validate(action[key], record_names(object_type), field=f"{prefix}.{key}")
+            except ValidationFailed as exc:
+                errors.update(exc.fields)
+    return errors
+
+
 def validate(object_type: str, actions) -> list:
     if not isinstance(actions, list) or not actions:
         raise ValidationFailed({"actions": "Give a list of at least one action."})
@@ -305,6 +320,7 @@ def validate(object_type: str, actions) -> list:
             continue
         for key, msg in ACTIONS[kind][0](object_type, action).items():
             errors[f"actions.{i}.{key}"] = msg
+        errors.update(_text_errors(object_type, action, f"actions.{i}"))
     if errors:
         raise ValidationFailed(errors)
     return actions

@@ -1,4 +1,10 @@
-"""``{{field}}`` placeholders in rule texts, filled from the record (no code, no attribute walks).
+"""Merge fields from a record, rendered by the one sandboxed engine (crm/core/templating.py).
+
+A rule text or mail template names the record's fields at the top level (``{{name}}``, the
+placeholders rules always had) or under its type (``{{ contact.first_name }}``), its custom fields as
+``cf_<key>``, and ``{{record}}`` (its display name); mail adds the sender (crm/mail/merge.py). Values
+are read only when a text names them, as plain values (money with its currency), never model
+instances.
 
 Rules run as the automation user, who sees every field; a text rendered FOR someone (a notification
 to a user, a task for its assignee, an activity for its owner) is rendered with the field rules of
@@ -8,38 +14,87 @@ rule cannot carry a hidden value to someone who may not see it (crm.access.field
 
 from __future__ import annotations
 
-import re
+from decimal import Decimal
 
 from crm.access import fieldrules
 from crm.access.policy import policy_for
-from crm.core import recordtypes
+from crm.core import recordtypes, templating
+from crm.core.templating import Fields, Money
 
-PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 
-
-def render(text: str, obj, reader=None) -> str:
-    """``text`` with its placeholders filled from ``obj``; with ``reader`` (a user), the fields hidden
+def render(text: str, obj, reader=None, *, html: bool = False) -> str:
+    """``text`` with its merge fields filled from ``obj``; with ``reader`` (a user), the fields hidden
     from the reader's role are empty."""
+    return templating.render(text, record_context(obj, reader), html=html)
+
+
+def record_context(obj, reader=None) -> dict:
+    """The record's fields at the top level and under its type, and ``record``: its display name."""
+    if obj is None:
+        return {}
+    values = record_values(obj, reader)
+    fields = Fields(values)
+    return {**values, "record": str(obj), obj.object_type: fields}
+
+
+def record_values(obj, reader=None) -> dict:
+    """{name: a function reading its value} for the record's concrete fields and custom fields."""
     hidden = _hidden_for(reader, obj)
+    rt = recordtypes.by_type(obj.object_type)
+    out: dict = {}
+    for field in _concrete(obj):
+        out[field.name] = _reader(obj, field, hidden, rt)
+    for key in _custom_keys(obj):
+        name = f"cf_{key}"
+        blank = rt is not None and fieldrules.field_of(rt, name) in hidden
+        out[name] = _constant("" if blank else (obj.custom_fields or {}).get(key, ""))
+    return out
 
-    def value(match):
-        name = match.group(1)
-        if name == "record":
-            return str(obj)
-        if hidden and _field(obj, name) in hidden:
+
+def record_names(object_type: str) -> dict:
+    """What a text about a record of ``object_type`` may name (crm.core.templating.validate)."""
+    rt = recordtypes.by_type(object_type)
+    names: dict = {"record": None}
+    if rt is None:
+        return names
+    fields = [f.name for f in rt.model._meta.concrete_fields if f.name != "custom_fields"]
+    fields += [f"cf_{k}" for k in _defined_keys(object_type)]
+    names.update(dict.fromkeys(fields))
+    names[object_type] = fields
+    return names
+
+
+def _concrete(obj):
+    return [f for f in obj._meta.concrete_fields if f.name != "custom_fields"]
+
+
+def _custom_keys(obj) -> set[str]:
+    return set(obj.custom_fields or {}) | set(_defined_keys(obj.object_type))
+
+
+def _defined_keys(object_type: str) -> list[str]:
+    from crm.customization.models import CustomField
+
+    return list(CustomField.objects.filter(object_type=object_type).values_list("key", flat=True))
+
+
+def _constant(value):
+    return lambda: value
+
+
+def _reader(obj, field, hidden, rt):
+    def read():
+        if hidden and rt is not None and fieldrules.field_of(rt, field.name) in hidden:
             return ""
-        if name.startswith("cf_"):
-            return str((obj.custom_fields or {}).get(name[3:], ""))
-        try:
-            field = obj._meta.get_field(name)
-        except Exception:
-            return match.group(0)
-        if not field.concrete:
-            return match.group(0)
-        v = getattr(obj, name, "")
-        return "" if v is None else str(v)
+        value = getattr(obj, field.name, "")
+        if value is None:
+            return ""
+        if field.get_internal_type() == "DecimalField" and getattr(obj, "currency", ""):
+            return Money(value, obj.currency)
+        plain = isinstance(value, int | float | str | Decimal) or hasattr(value, "isoformat")
+        return value if plain else str(value)  # a related record: its display name
 
-    return PLACEHOLDER.sub(value, text or "")
+    return read
 
 
 def _hidden_for(reader, obj) -> frozenset[str]:
@@ -47,8 +102,3 @@ def _hidden_for(reader, obj) -> frozenset[str]:
     if reader is None or not object_type:
         return frozenset()
     return policy_for(reader).hidden_fields(object_type)
-
-
-def _field(obj, name: str) -> str | None:
-    rt = recordtypes.by_type(obj.object_type)
-    return fieldrules.field_of(rt, name) if rt is not None else None

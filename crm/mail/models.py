@@ -1,0 +1,88 @@
+"""Mail templates and the outbox: every message the CRM sends is a row, whatever became of it."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class EmailTemplate(models.Model):
+    """A subject and HTML body with merge fields (crm/core/templating.py), for one record type or any.
+
+    Personal templates (``owner`` set, ``shared`` false) are their owner's; shared ones are everyone's
+    and changed by admins and managers (crm/mail/templates_service.py)."""
+
+    change_log_type = "email_template"  # the object_type of its change-log rows (it is not a record)
+
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=100, blank=True)
+    record_type = models.CharField(
+        max_length=30, blank=True, help_text="The type its merge fields come from; blank: any."
+    )
+    subject = models.CharField(max_length=255)
+    body_html = models.TextField(max_length=200_000, blank=True)
+    shared = models.BooleanField(default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["category", "name", "id"]
+        indexes = [models.Index(fields=["owner", "shared"], name="emailtemplate_owner")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    NOT_SENT = "not_sent"  # no mail server configured: kept until someone sends what is waiting
+
+
+class OutgoingEmail(models.Model):
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    from_email = models.CharField(max_length=320)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list)
+    bcc = models.JSONField(default=list)
+    subject = models.CharField(max_length=255)
+    body_html = models.TextField(blank=True)
+    body_text = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, help_text="The mail server's reply to the last attempt.")
+    message_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    activity_id = models.BigIntegerField(null=True, blank=True, help_text="The timeline entry made when it was sent.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["sender", "created_at"], name="outgoingemail_sender"),
+            models.Index(fields=["status", "id"], name="outgoingemail_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def record_links(self) -> list[dict]:
+        return [{"type": lk.record_type, "id": lk.record_id} for lk in self.links.all()]
+
+
+class OutgoingEmailLink(models.Model):
+    """A record the email is about (crm/records/models/links.py's generic link idea)."""
+
+    email = models.ForeignKey(OutgoingEmail, on_delete=models.CASCADE, related_name="links")
+    record_type = models.CharField(max_length=30)
+    record_id = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["email", "record_type", "record_id"], name="outgoingemaillink_unique")
+        ]
+        indexes = [models.Index(fields=["record_type", "record_id"], name="outgoingemaillink_record")]

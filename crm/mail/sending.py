@@ -1,0 +1,114 @@
+"""The ``mail.send`` job: one outbox message through SMTP, in the worker, with retries and backoff.
+
+A server's permanent refusal (5xx) fails the message at once, keeping the reply; a temporary one
+(4xx, a dropped or refused connection) asks the job runtime for another attempt later (backoff in
+crm/automation/jobs.py) and fails the message with the last reply when the attempts are used up. A
+failed message never disappears: it stays in the outbox with its reply until retried. Not atomic:
+the SMTP conversation is an outside effect, so each state is committed as it happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
+from django.utils import timezone
+
+from crm.automation import jobs
+from crm.mail import smtp, timeline
+from crm.mail.models import EmailStatus, OutgoingEmail
+
+log = logging.getLogger("crm.mail")
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+class Refused(Exception):
+    """The server's reply, and whether it is permanent (5xx)."""
+
+    def __init__(self, reply: str, permanent: bool):
+        super().__init__(reply)
+        self.reply, self.permanent = reply, permanent
+
+
+@jobs.handler("mail.send", atomic=False)
+def send_job(job):
+    email = OutgoingEmail.objects.filter(pk=job.payload.get("email_id")).first()
+    if email is None or email.status != EmailStatus.QUEUED:
+        return None  # deleted, or already sent/failed: nothing to do
+    server = smtp.configured()
+    if server is None:
+        _set(email, status=EmailStatus.NOT_SENT, last_error=smtp.NOT_CONFIGURED)
+        return None
+    email.attempts += 1
+    try:
+        message_id = deliver(email, server)
+    except Refused as exc:
+        if exc.permanent or not jobs.will_retry(job):
+            _set(email, status=EmailStatus.FAILED, last_error=exc.reply, attempts=email.attempts)
+            return None
+        _set(email, last_error=exc.reply, attempts=email.attempts)
+        return jobs.RetryLater(exc.reply)
+    _set(
+        email,
+        status=EmailStatus.SENT,
+        sent_at=timezone.now(),
+        message_id=message_id,
+        last_error="",
+        attempts=email.attempts,
+    )
+    try:
+        timeline.record_sent(email)
+    except Exception:  # the message went out: a timeline problem must not make it look unsent
+        log.exception("Could not put sent email %s on the timeline", email.pk)
+    return None
+
+
+def _set(email: OutgoingEmail, **values) -> None:
+    for key, value in values.items():
+        setattr(email, key, value)
+    OutgoingEmail.objects.filter(pk=email.pk).update(**values)
+
+
+def deliver(email: OutgoingEmail, server: smtp.SmtpServer) -> str:
+    """Send through ``server``; the Message-ID sent, or Refused with the server's reply."""
+    message_id = email.message_id or make_msgid(domain=email.from_email.rpartition("@")[2] or "localhost")
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=email.from_email,
+        to=email.to,
+        cc=email.cc,
+        bcc=email.bcc,
+        headers={"Message-ID": message_id},
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    connection = get_connection(SMTP_BACKEND, fail_silently=False, **_connection_options(server))
+    try:
+        connection.send_messages([message])
+    except smtplib.SMTPRecipientsRefused as exc:
+        replies = [f"{addr}: {code} {_text(msg)}" for addr, (code, msg) in exc.recipients.items()]
+        raise Refused("; ".join(replies), all(code >= 500 for code, _ in exc.recipients.values())) from None
+    except smtplib.SMTPResponseException as exc:
+        raise Refused(f"{exc.smtp_code} {_text(exc.smtp_error)}", exc.smtp_code >= 500) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise Refused(f"{type(exc).__name__}: {exc}", False) from None
+    return message_id
+
+
+def _connection_options(server: smtp.SmtpServer) -> dict:
+    return {
+        "host": server.host,
+        "port": server.port,
+        "username": server.username or None,
+        "password": server.password or None,
+        "use_tls": server.use_tls,
+        "use_ssl": server.use_ssl,
+        "timeout": server.timeout,
+    }
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
