@@ -11,8 +11,8 @@ from crm.audit.reads_api import router as reads_router
 from crm.automation.api import router as automation_router
 from crm.customization.api import router as custom_fields_router
 from crm.dataio.api import router as dataio_router
-from crm.money.api import router as money_router
 from crm.mail.api import router as mail_router
+from crm.money.api import router as money_router
 from crm.objects.api import router as object_types_router
 from crm.objects.records_api import router as object_records_router
 from crm.privacy.api import router as privacy_router
