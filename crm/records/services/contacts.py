@@ -167,7 +167,8 @@ def contact_update(contact: Contact, *, actor, data: dict, version: int | None =
     before = changelog.snapshot(contact)
     old_company_id = contact.company_id
     data, emails, phones = _prepare(data, actor, contact)
-    blocklist.refuse([e["email"] for e in emails or []], [p["number"] for p in phones or []], held=_held(contact))
+    if emails or phones:  # only the channels the update sets; the ones the contact holds are not new
+        blocklist.refuse([e["email"] for e in emails or []], [p["number"] for p in phones or []], held=_held(contact))
     _apply(contact, data)
     common.apply_custom_fields(contact, data, creating=False)
     _primaries(contact, emails, phones)
