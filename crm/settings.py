@@ -249,6 +249,10 @@ if _proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+# An XLSX is a zip: refused before reading when it holds more entries or unpacks to more bytes than
+# these (decompression bombs; a real workbook has a few dozen entries and unpacks to ~10x its size).
+IMPORT_XLSX_MAX_ENTRIES = int(os.environ.get("IMPORT_XLSX_MAX_ENTRIES", "1000"))
+IMPORT_XLSX_MAX_UNCOMPRESSED = int(os.environ.get("IMPORT_XLSX_MAX_UNCOMPRESSED", str(500 * 1024 * 1024)))
 
 # --- Sign-in: throttling (django-axes), session lifetime ----------------------------------
 # Failed passwords (and other failed factors, sent as user_login_failed) are counted per username

@@ -9,7 +9,11 @@ from the setting. A value this schema allows is one the list accepts; one outsid
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Annotated
+
 from django.conf import settings
+from pydantic import Field as PydanticField
 
 from crm.api.patterns import NO_NUL
 from crm.core import recordtypes
@@ -93,17 +97,41 @@ def declare_lists(schema: dict) -> None:
 
 
 RECORD_TYPE_KEY = "x-record-type-key"  # set by bodies naming a record type (crm/automation/api_schemas.py)
+NAMES_OF = "x-names-of"  # set by names_of: the enum is listed when the document is served
+_NAMES: dict[str, Callable[[], Iterable[str]]] = {}
+
+
+def names_of(name: str, values: Callable[[], Iterable[str]]):
+    """A text parameter or field that must be one of ``values()`` (record types by slug or key, which
+    the registry knows only at run time): the code checks it and answers a clear error as before; the
+    document lists the values that exist when it is served, so a schema-valid value is an accepted one."""
+    _NAMES[name] = values
+    return Annotated[str, PydanticField(json_schema_extra={NAMES_OF: name})]
+
+
+def declared(**schema):
+    """A query parameter the handler checks itself, answering 400 naming it (as every unusable list
+    parameter; a 422 is for bodies): the document says what it takes (minimum, maximum, pattern)."""
+    return PydanticField(json_schema_extra=schema)
+
+
+def bounded(low: int, high: int):
+    return Annotated[int, declared(minimum=low, maximum=high)]
 
 
 def declare_record_type_names(schema: dict) -> None:
     """A string marked as a record type's key becomes an enum of the keys that exist now: custom object
-    types come and go at run time, so the list is written when the document is served."""
+    types come and go at run time, so the list is written when the document is served. The same for
+    the strings marked by ``names_of``, in bodies and in parameters."""
     keys = list(recordtypes.object_types())
+    listed: dict[str, list[str]] = {}
 
     def walk(node) -> None:
         if isinstance(node, dict):
             if node.pop(RECORD_TYPE_KEY, False):
                 node["enum"] = keys
+            if name := node.pop(NAMES_OF, None):
+                node["enum"] = listed.setdefault(name, list(dict.fromkeys(_NAMES[name]())))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -111,3 +139,4 @@ def declare_record_type_names(schema: dict) -> None:
                 walk(value)
 
     walk(schema.get("components", {}))
+    walk(schema.get("paths", {}))

@@ -4,6 +4,7 @@ from django.conf import settings
 from ninja import Router
 
 from crm.api.crud import ChangeOut
+from crm.api.openapi import bounded
 from crm.audit.selectors import for_reader, visible_changes
 from crm.core.errors import BadRequest
 from crm.core.filters import Field, build_q
@@ -22,7 +23,12 @@ FILTERS = {
 
 
 @router.get("", response=dict, summary="The change log, newest first (cursor paginated)")
-def changes(request, limit: int = 50, cursor: str | None = None, since: dt.datetime | None = None):
+def changes(
+    request,
+    limit: bounded(1, settings.API_MAX_PAGE_SIZE) = 50,
+    cursor: str | None = None,
+    since: dt.datetime | None = None,
+):
     if not 1 <= limit <= settings.API_MAX_PAGE_SIZE:
         raise BadRequest(f"limit must be 1 to {settings.API_MAX_PAGE_SIZE}.", fields={"limit": str(limit)})
     params = {k: v for k, v in request.GET.items() if k not in {"limit", "cursor", "since"}}

@@ -5,6 +5,7 @@ from django.conf import settings
 from ninja import Router, Schema
 
 from crm.api.crud import Stamped
+from crm.api.openapi import bounded
 from crm.audit import reads
 from crm.core.errors import BadRequest
 from crm.core.paging import Sort, page
@@ -37,7 +38,7 @@ class ReadPage(Schema):
     summary="The read audit (exports, subject access, sensitive-field views), newest first; admins only. "
     "Filters: user (id or user name), action, object_type, from, to (dates or date-times).",
 )
-def read_events(request, limit: int = 50, cursor: str | None = None):
+def read_events(request, limit: bounded(1, settings.API_MAX_PAGE_SIZE) = 50, cursor: str | None = None):
     if not 1 <= limit <= settings.API_MAX_PAGE_SIZE:
         raise BadRequest(f"limit must be 1 to {settings.API_MAX_PAGE_SIZE}.", fields={"limit": str(limit)})
     unknown = set(request.GET) - {"limit", "cursor", "user", "action", "object_type", "from", "to"}

@@ -9,12 +9,14 @@ import datetime as dt
 import hashlib
 import html
 import json
+from typing import Annotated, Literal
 
 from django.http import HttpResponse, JsonResponse
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
-from crm.automation import engine, inbound, notifications, rules, webforms, webhooks
+from crm.api.openapi import names_of
+from crm.automation import engine, inbound, notifications, rules, triggers, webforms, webhooks
 from crm.automation.api_schemas import FormIn, PreferenceIn, WebhookIn, WebhookPatch
 from crm.automation.conditions import models_by_type, records_of
 from crm.automation.models import Job, Notification, Rule, RuleRun, WebForm, WebhookDelivery, WebhookSubscription
@@ -24,23 +26,31 @@ from crm.records.services.common import get_visible
 router = Router(tags=["automation"])
 
 
+# What rules._validate checks first, declared: a name, a type rules fire on (listed when the document is
+# served), a trigger type. Which trigger fits which type, and the rule language in trigger, conditions
+# and actions, are the rule engine's to check.
+RuleName = Annotated[str, StringConstraints(min_length=1, max_length=150, pattern=r"\S")]
+RuleType = names_of("rule-types", lambda: list(models_by_type()))
+TriggerType = Literal[triggers.TRIGGER_TYPES]
+
+
 class RuleIn(Schema):
-    name: str
+    name: RuleName
     description: str = ""
     enabled: bool = True
-    object_type: str
-    trigger_type: str
+    object_type: RuleType
+    trigger_type: TriggerType
     trigger: dict = Field(default_factory=dict)
     conditions: dict = Field(default_factory=dict)
     actions: list[dict]
 
 
 class RulePatch(Schema):
-    name: str | None = None
+    name: RuleName | None = None
     description: str | None = None
     enabled: bool | None = None
-    object_type: str | None = None
-    trigger_type: str | None = None
+    object_type: RuleType | None = None
+    trigger_type: TriggerType | None = None
     trigger: dict | None = None
     conditions: dict | None = None
     actions: list[dict] | None = None
@@ -127,7 +137,7 @@ def rule_runs(request, pk: int, limit: int = 50):
 
 
 @router.get("/runs", response=list[RunOut], summary="Automation runs on one record you can see")
-def record_runs(request, object_type: str, object_id: int, limit: int = 50):
+def record_runs(request, object_type: RuleType, object_id: int, limit: int = 50):
     if object_type not in models_by_type():
         # A query parameter on a GET: a 400, as every list's unusable filter is (a 422 is for bodies).
         raise BadRequest("Unknown record type.", fields={"object_type": f"Use one of {', '.join(models_by_type())}."})

@@ -8,11 +8,12 @@ from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import ConfigDict, WithJsonSchema
+from pydantic import ConfigDict, StringConstraints, WithJsonSchema
 from pydantic import Field as PydanticField
 
 from crm.access import fieldrules
 from crm.access.policy import policy_for
+from crm.api.openapi import bounded, names_of
 from crm.api.throttling import HEAVY
 from crm.audit import reads
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
@@ -32,12 +33,33 @@ class VcardImported(Schema):
     warnings: dict[str, list[str]]
 
 
+def _exportable() -> list[str]:
+    from crm.core import recordtypes
+    from crm.records.api.routes import RESOURCES  # the routes import the API layer: late to avoid a cycle
+
+    return sorted(RESOURCES) + [rt.slug for rt in recordtypes.all_types() if rt.run_time]
+
+
+def _importable() -> list[str]:
+    from crm.dataio.importers import importable
+
+    return list(importable())
+
+
+# The record types each operation takes, by slug, listed when the document is served (crm.api.openapi).
+ExportType = names_of("export-types", _exportable)
+DuplicateType = names_of("duplicate-types", lambda: [rt.slug for rt in duplicates.with_duplicates()])
+ImportType = names_of("import-types", _importable)
+ImportTypeOrAll = names_of("import-types-or-all", lambda: ["", *_importable()])
+ExportFormat = Annotated[str, WithJsonSchema({"type": "string", "enum": list(exporting.FORMATS), "default": "csv"})]
+
+
 def _filename(object_type: str, fmt: str) -> str:
     return f"{object_type}-{timezone.now():%Y%m%d-%H%M%S}.{fmt}"
 
 
 @router.get("/export/{object_type}", throttle=HEAVY, summary="Export a record list (the list's filters) as CSV or XLSX")
-def export(request, object_type: str, format: str = "csv"):
+def export(request, object_type: ExportType, format: ExportFormat = "csv"):
     res = exporting.resource_of(object_type)
     exporting.check_format(format)
     qs = exporting.export_queryset(res, request.user, request.GET)
@@ -119,7 +141,12 @@ class MergeIn(Schema):
 @router.get(
     "/duplicates/{object_type}", response=DuplicatesOut, throttle=HEAVY, summary="Likely duplicate pairs, best first"
 )
-def find_duplicates(request, object_type: str, min_score: int = 45, limit: int = 100):
+def find_duplicates(
+    request,
+    object_type: DuplicateType,
+    min_score: bounded(0, 100) = 45,
+    limit: bounded(1, 1000) = 100,
+):
     duplicates.type_of(object_type)
     if not 1 <= limit <= 1000:
         raise BadRequest("limit must be 1 to 1000.", fields={"limit": str(limit)})
@@ -131,7 +158,7 @@ def find_duplicates(request, object_type: str, min_score: int = 45, limit: int =
 @router.post(
     "/duplicates/{object_type}/scans", response={202: dict}, throttle=HEAVY, summary="Find duplicates in the background"
 )
-def start_duplicate_scan(request, object_type: str):
+def start_duplicate_scan(request, object_type: DuplicateType):
     scan = scans.start(request.user, object_type)
     return Status(202, _scan_out(request, scan))
 
@@ -151,7 +178,7 @@ def _scan_out(request, scan: DuplicateScan) -> dict:
 
 
 @router.post("/merge/{object_type}", response=dict, summary="Merge other_id into survivor_id (other is deleted)")
-def merge_records(request, object_type: str, payload: MergeIn):
+def merge_records(request, object_type: DuplicateType, payload: MergeIn):
     rt, spec = duplicates.type_of(object_type)
     res = exporting.resource_of(object_type)
     visible = rt.restricted(request.user)
@@ -165,17 +192,20 @@ def merge_records(request, object_type: str, payload: MergeIn):
     return fieldrules.mask(policy_for(request.user), rt, body)  # as every record read: hidden fields null
 
 
+ColumnHeader = Annotated[str, StringConstraints(min_length=1, max_length=255)]  # as saved_mappings checks
+
+
 class MappingIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    object_type: str
+    object_type: ImportType
     name: str
-    mapping: dict[str, str]
+    mapping: Annotated[dict[ColumnHeader, str], PydanticField(min_length=1)]
 
 
 # Declared before POST /import/{object_type}: Django tries URL patterns in order, and that one would
 # take /import/mappings for an object type.
 @router.get("/import/mappings", response=dict, summary="Saved column mappings (of one object type, or all)")
-def import_mappings(request, object_type: str = ""):
+def import_mappings(request, object_type: ImportTypeOrAll = ""):
     found = saved_mappings.listed(actor=request.user, object_type=object_type or None)
     return {"items": [saved_mappings.as_dict(m) for m in found]}
 
@@ -206,7 +236,7 @@ def delete_import_mapping(request, pk: int):
 )
 def import_csv(
     request,
-    object_type: str,
+    object_type: ImportType,
     file: File[UploadedFile],
     dry_run: Form[bool] = False,
     update_existing: Form[bool] = False,
@@ -246,7 +276,7 @@ def import_csv(
 
 
 @router.post("/import/{object_type}/columns", response=dict, summary="A file's header and the suggested mapping")
-def import_columns(request, object_type: str, file: File[UploadedFile]):
+def import_columns(request, object_type: ImportType, file: File[UploadedFile]):
     uploads.checked(file, file.file)
     return importing.columns_of(file.file, object_type, actor=request.user)
 

@@ -1,7 +1,8 @@
 """What an uploaded import file must be before anything reads it, and how files go back out.
 
 Uploads are checked by size (IMPORT_MAX_BYTES) and by content, never by the name or the type the browser
-claims: a CSV must be text, an XLSX a zip holding ``[Content_Types].xml``, a vCard must start with
+claims: a CSV must be text, an XLSX a zip holding ``[Content_Types].xml`` with no more entries and
+uncompressed bytes than IMPORT_XLSX_MAX_ENTRIES / IMPORT_XLSX_MAX_UNCOMPRESSED, a vCard must start with
 BEGIN:VCARD. Files the app sends back are always attachments with a name made of safe characters only.
 """
 
@@ -93,6 +94,9 @@ def _require_workbook(binary) -> None:
     try:
         with zipfile.ZipFile(binary) as archive:
             names = set(archive.namelist())
+            xlsxread.check_archive(archive)  # a decompression bomb is refused before it is stored
+    except xlsxread.FileError as exc:
+        raise refuse(exc.message) from None
     except (zipfile.BadZipFile, OSError, ValueError):
         raise refuse("This is not a readable XLSX workbook: the zip archive is damaged.") from None
     finally:

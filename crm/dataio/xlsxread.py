@@ -10,6 +10,8 @@ import datetime as dt
 import zipfile
 from collections.abc import Iterator
 
+from django.conf import settings
+
 from crm.dataio.csvread import CsvFile, FileError, check_header
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -35,10 +37,38 @@ def text(value) -> str:
     return str(value)
 
 
+def check_archive(archive: zipfile.ZipFile) -> None:
+    """Refuse a decompression bomb before anything inflates it (ASVS 5.2.3): too many entries, or more
+    uncompressed bytes in all than IMPORT_XLSX_MAX_UNCOMPRESSED. The sizes are the ones the archive
+    declares; zipfile never inflates an entry past its declared size, so a lying header gains nothing."""
+    entries = archive.infolist()
+    if len(entries) > settings.IMPORT_XLSX_MAX_ENTRIES:
+        raise FileError(
+            f"This XLSX workbook holds too many files ({len(entries)}); at most {settings.IMPORT_XLSX_MAX_ENTRIES}."
+        )
+    total = sum(entry.file_size for entry in entries)
+    if total > settings.IMPORT_XLSX_MAX_UNCOMPRESSED:
+        limit = settings.IMPORT_XLSX_MAX_UNCOMPRESSED // (1024 * 1024)
+        raise FileError(
+            f"This XLSX workbook unpacks to too much data ({total // (1024 * 1024)} MB); at most {limit} MB."
+        )
+
+
+def _check_bomb(binary) -> None:
+    try:
+        with zipfile.ZipFile(binary) as archive:
+            check_archive(archive)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileError(f"This is not a readable XLSX workbook ({exc}).") from None
+    finally:
+        binary.seek(0)
+
+
 def open_xlsx(binary) -> CsvFile:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_bomb(binary)  # every reader of a stored or uploaded workbook comes through here
     try:
         book = load_workbook(binary, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:

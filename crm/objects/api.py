@@ -4,13 +4,15 @@ themselves are read and written through the generic /api/v1/objects/{slug} endpo
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Literal
 
 from ninja import Field, Router, Schema, Status
+from pydantic import StringConstraints
 
 from crm.access.policy import require_admin
-from crm.customization.models import CustomField
+from crm.customization.models import CustomField, FieldType
 from crm.objects import services
-from crm.objects.models import ObjectType
+from crm.objects.models import KEY_PATTERN, SLUG_PATTERN, ObjectType
 from crm.objects.record_schema import record_schema
 from crm.objects.selectors import get_type
 
@@ -18,15 +20,22 @@ router = Router(tags=["object types"])
 WHAT = "object types"
 
 
+# A field definition as the CustomField model takes it (its choices, defaults and targets are checked
+# against the type by the custom-field service).
+FieldKey = Annotated[str, StringConstraints(max_length=50, pattern=r"^[a-z][a-z0-9_]*$")]
+FieldLabel = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"\S")]
+FieldKind = Literal[tuple(FieldType.values)]
+
+
 class FieldIn(Schema):
-    key: str
-    label: str
-    field_type: str
+    key: FieldKey
+    label: FieldLabel
+    field_type: FieldKind
     required: bool = False
     default: object | None = None
     choices: list = Field(default_factory=list)
-    help_text: str = ""
-    target: str = ""
+    help_text: Annotated[str, StringConstraints(max_length=255)] = ""
+    target: Annotated[str, StringConstraints(max_length=30)] = ""
     unique: bool = False
     searchable: bool = False
     encrypted: bool = False
@@ -36,27 +45,38 @@ class FieldOut(FieldIn):
     order: int
 
 
+# The model's rules (crm/objects/models.py), declared: what the schema allows, the model takes (but for
+# the keys and slugs taken or reserved, and a name_field that is not one of the type's text fields).
+TypeKey = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+TypeSlug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"\S")]
+Icon = Annotated[str, StringConstraints(max_length=40)]
+Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-f]{6}$")]
+Description = Annotated[str, StringConstraints(max_length=2000)]
+NameField = FieldKey  # the key of one of its text fields
+
+
 class ObjectTypeIn(Schema):
-    key: str
-    singular: str
-    plural: str
-    slug: str
-    icon: str = ""
-    colour: str = "#6b7280"
-    description: str = ""
-    name_field: str = Field("name", description="The key of the text field that names a record.")
+    key: TypeKey
+    singular: Label
+    plural: Label
+    slug: TypeSlug
+    icon: Icon = ""
+    colour: Colour = "#6b7280"
+    description: Description = ""
+    name_field: NameField = Field("name", description="The key of the text field that names a record.")
     fields: list[FieldIn] = Field(default_factory=list, description="Created with the type.")
 
 
 class ObjectTypePatch(Schema):
     key: str | None = Field(None, description="Never changes; sending another key is an error.")
-    singular: str | None = None
-    plural: str | None = None
-    slug: str | None = None
-    icon: str | None = None
-    colour: str | None = None
-    description: str | None = None
-    name_field: str | None = None
+    singular: Label | None = None
+    plural: Label | None = None
+    slug: TypeSlug | None = None
+    icon: Icon | None = None
+    colour: Colour | None = None
+    description: Description | None = None
+    name_field: NameField | None = None
     archived: bool | None = None
 
 

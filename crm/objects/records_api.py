@@ -20,6 +20,7 @@ from crm.access.policy import policy_for
 from crm.api import idempotency
 from crm.api.crud import BulkIn, ChangeOut, json_response, router_path, version_of
 from crm.api.errors import ErrorOut, field_path
+from crm.api.openapi import bounded
 from crm.audit import reads
 from crm.audit.models import ObjectChange
 from crm.audit.selectors import for_reader
@@ -74,7 +75,14 @@ def _dump(rt, pk, user) -> dict:
     summary="List the records of a custom object type",
     operation_id="list_custom_records",
 )
-def list_records(request, slug: str, limit: int = 50, cursor: str | None = None, sort: str | None = None, q: str = ""):
+def list_records(
+    request,
+    slug: str,
+    limit: bounded(1, settings.API_MAX_PAGE_SIZE) = 50,
+    cursor: str | None = None,
+    sort: str | None = None,
+    q: str = "",
+):
     """Filters by field key (``?seats__gt=4``, ``?colour=red``, ``?owner=3``), ``sort=`` a field key."""
     rt = type_of(slug)
     if not 1 <= limit <= settings.API_MAX_PAGE_SIZE:
@@ -167,7 +175,7 @@ def delete_record(request, slug: str, pk: int, version: int | None = None):
     summary="Change log of a custom record",
     operation_id="custom_record_changes",
 )
-def record_changes(request, slug: str, pk: int, limit: int = 100):
+def record_changes(request, slug: str, pk: int, limit: bounded(1, 500) = 100):
     rt = type_of(slug)
     if not 1 <= limit <= 500:
         raise BadRequest("limit must be 1 to 500.", fields={"limit": str(limit)})

@@ -7,7 +7,7 @@ from ninja import Router
 
 from crm.objects.records_api import type_of
 from crm.objects.selectors import get_record
-from crm.records.api.timeline import Entry, checked_query, entries_response
+from crm.records.api.timeline import Entry, Kinds, Limit, checked_query, entries_response
 
 router = Router(tags=["objects"])
 
@@ -18,7 +18,7 @@ router = Router(tags=["objects"])
     summary="A custom record's unified timeline",
     operation_id="custom_record_timeline",
 )
-def custom_record_timeline(request, slug: str, pk: int, limit: int = 50, types: str | None = None):
+def custom_record_timeline(request, slug: str, pk: int, limit: Limit = 50, types: Kinds = None):
     rt = type_of(slug)
     wanted = checked_query(limit, types)
     record = get_record(rt.extra["type"], request.user, pk)

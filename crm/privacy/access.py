@@ -35,6 +35,8 @@ person.json     what was asked for, the emails and phones found, and each record
 timeline.json   the activities (calls, emails, meetings, notes) and tasks linked to those records
 changes.json    the change log of those records and of that timeline: who changed what, and when
 consent.json    the contacts' marketing-email consent: opted in or not, since when, from where
+imports.json    uploads waiting to be imported (an import wizard's or a queued import's file) with
+                rows naming the person: the batches waiting on each, its header and those rows
 """
 
 
@@ -83,6 +85,7 @@ def contents(person: Person, actor) -> dict[str, object]:
         for obj in person.records.values()
         if hasattr(obj, "email_opt_in")
     ]
+    files["imports.json"] = [upload.as_dict() for upload in person.uploads]
     return files
 
 

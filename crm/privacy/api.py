@@ -9,14 +9,23 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from crm.access.policy import require_admin
+from crm.api.openapi import names_of
+from crm.core import recordtypes
 from crm.core.errors import NotFound
 from crm.privacy import retention
 from crm.privacy.access import subject_access
 from crm.privacy.erasure import erase
+from crm.privacy.finding import person_types
 from crm.privacy.models import RetentionPolicy
 from crm.records.api.schemas.common import Id
 
 router = Router(tags=["privacy"])
+
+# A record type by key or slug, as finding and retention read it; listed when the document is served.
+PersonType = names_of("person-types", lambda: [n for rt in person_types() for n in (rt.object_type, rt.slug)])
+AnyType = names_of(
+    "record-types-or-slugs", lambda: [n for rt in recordtypes.all_types() for n in (rt.object_type, rt.slug)]
+)
 
 ZIP_RESPONSE = {
     "responses": {
@@ -39,7 +48,7 @@ ZIP_RESPONSE = {
     openapi_extra=ZIP_RESPONSE,
 )
 def subject_access_export(
-    request, email: str | None = None, phone: str | None = None, type: str | None = None, id: Id | None = None
+    request, email: str | None = None, phone: str | None = None, type: PersonType | None = None, id: Id | None = None
 ):
     record = (type, id) if type or id is not None else None
     data = subject_access(actor=request.user, email=email, phone=phone, record=record)
@@ -51,7 +60,7 @@ def subject_access_export(
 class ErasureIn(Schema):
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=40)
-    type: str | None = Field(None, max_length=40, description="A record's type (with id), instead of email/phone")
+    type: PersonType | None = Field(None, description="A record's type (with id), instead of email/phone")
     id: Id | None = None
     block: bool = Field(True, description="Refuse the email and phone when someone adds them again")
 
@@ -76,7 +85,7 @@ Since = Literal["updated_at", "created_at"]
 
 
 class PolicyIn(Schema):
-    object_type: str = Field(..., max_length=40, description="A record type (object type or slug)")
+    object_type: AnyType = Field(..., description="A record type (object type or slug)")
     action: Action
     months: int = Field(..., ge=1, le=retention.MAX_MONTHS)
     field: Since = "updated_at"

@@ -5,8 +5,11 @@ itself holds no personal data, and a hash cannot be reversed by hashing guesses 
 key is PRIVACY_HASH_KEY (environment or settings), else derived from SECRET_KEY: changing it makes
 every earlier hash unmatchable, so set it once.
 
-The record create services call ``refuse`` (one at a time) or ``refusals`` (bulk imports), so the API,
-the web forms, imports, web-to-lead and automation all obey the list. This module imports no app.
+The record create services call ``refuse`` (one at a time) or ``errors`` (bulk imports), and the update
+services ``refuse`` with ``held`` (the values the record had), so the API, the web forms, bulk actions,
+imports (creates and updates), web-to-lead and automation all obey the list. An update is refused only
+for a blocked value it adds: a value the record already held is not new personal data. This module
+imports no app.
 """
 
 from __future__ import annotations
@@ -66,22 +69,33 @@ def errors(emails: Iterable[str] = (), phones: Iterable[str] = (), *, batch=None
     return {kind: MESSAGE for kind in sorted(blocked(emails, phones))}
 
 
-def refuse(emails: Iterable[str] = (), phones: Iterable[str] = ()) -> None:
-    """Raise ValidationFailed when the email or phone belongs to an erased person."""
-    found = errors(emails, phones)
+def refuse(emails: Iterable[str] = (), phones: Iterable[str] = (), *, held: Iterable[str] = ()) -> None:
+    """Raise ValidationFailed when the email or phone belongs to an erased person. ``held``: the values
+    the record had before an update, not checked again."""
+    held = set(held)
+    found = errors([e for e in emails if e not in held], [p for p in phones if p not in held])
     if found:
         raise ValidationFailed(found, MESSAGE)
 
 
-def refuse_record(record, person) -> None:
+def refuse_record(record, person, *, held: Iterable[str] = ()) -> None:
     """For a type declared with a PersonSpec whose lookups are the record's own values (custom
-    objects: ``custom_fields__<key>``; or plain attributes)."""
+    objects: ``custom_fields__<key>``; or plain attributes). ``held``: record_values before an update."""
     if person is None:
         return
     refuse(
         [v for lookup in person.email_lookups if (v := value_of(record, lookup))],
         [v for lookup in person.phone_lookups if (v := value_of(record, lookup))],
+        held=held,
     )
+
+
+def record_values(record, person) -> set[str]:
+    """The emails and phones the record holds now at its person's plain lookups."""
+    if person is None:
+        return set()
+    lookups = (*person.email_lookups, *person.phone_lookups)
+    return {v for lookup in lookups if (v := value_of(record, lookup))}
 
 
 def value_of(record, lookup: str):

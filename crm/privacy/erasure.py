@@ -13,7 +13,8 @@ delete), then the copies the rest of the system kept are scrubbed:
   values; the ``record.deleted`` deliveries this erasure queues go out, without values, so a receiving
   system learns to delete its copy.
 - imports: the kept rows of import batches (cells of rows with problems, and an update's previous
-  values) that name the person or their records.
+  values) that name the person or their records, and a failed batch's message naming them; uploads
+  not yet imported that hold them are deleted and their waiting imports failed (crm.privacy.uploads).
 
 An ErasureLog row keeps who, when, how many of what and the keyed hashes of the identifiers, never
 the data; with ``block`` the hashes go on the block list (crm.privacy.blocklist). It all runs in one
@@ -35,6 +36,7 @@ from crm.audit import changelog, configwrites
 from crm.audit.models import ObjectChange
 from crm.core import context, recordtypes
 from crm.core.errors import Conflict, NotFound
+from crm.privacy import uploads
 from crm.privacy.access import WHAT, timeline_of
 from crm.privacy.blocklist import keyed_hash
 from crm.privacy.finding import Person, find
@@ -92,6 +94,7 @@ def scrub(person: Person, keys: list[tuple[str, int]], counts: dict[str, int]) -
     for name, n in scrub_deliveries(keys).items():
         counts[name] = counts.get(name, 0) + n
     counts["import_rows_scrubbed"] = counts.get("import_rows_scrubbed", 0) + scrub_import_rows(person)
+    counts.update(uploads.forget(person.uploads))
 
 
 def _delete_timeline(person: Person, actor, counts: dict) -> list[tuple[str, int]]:
@@ -200,7 +203,18 @@ def scrub_import_rows(person: Person) -> int:
         row.errors = {k: ERASED for k in row.errors or {}}
         row.warnings = [ERASED for _ in row.warnings or []]
     ImportRow.objects.bulk_update(found, ["values", "before", "errors", "warnings"], batch_size=500)
+    _scrub_batch_messages(person)
     return len(found)
+
+
+def _scrub_batch_messages(person: Person) -> None:
+    """A failed batch's message may quote a cell (a malformed line)."""
+    from crm.dataio.models import ImportBatch
+
+    q = Q(pk__in=[])
+    for value in sorted(person.emails | person.phones):
+        q |= Q(message__icontains=value)
+    ImportBatch.objects.filter(q).update(message=ERASED)
 
 
 def _block(person: Person, actor, entry: ErasureLog) -> int:

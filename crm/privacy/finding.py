@@ -1,5 +1,6 @@
 """Finding a person: every record, of every type that holds people (a RecordType with a ``person``
-declaration, built-in or custom), that carries their email or phone, or a record named by type and id.
+declaration, built-in or custom), that carries their email or phone, or a record named by type and id;
+and the import uploads not yet run with a row naming them (crm.privacy.uploads).
 
 The values are compared in the form the records store them (crm.core.normalize). The records found
 add their own emails (a contact's second address), and those are looked up once more, so a lead with
@@ -28,6 +29,7 @@ class Person:
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
     records: dict[tuple[str, int], object] = field(default_factory=dict)  # (object_type, id) -> record
+    uploads: list = field(default_factory=list)  # crm.privacy.uploads.PendingUpload: imports not yet run
 
     def by_type(self) -> dict[str, list]:
         out: dict[str, list] = {}
@@ -103,7 +105,10 @@ def find(*, email=None, phone=None, record=None) -> Person:
                 _add(person, rt, obj)
         if len(person.emails) == before:
             break
-    if not person.records:
+    from crm.privacy import uploads
+
+    person.uploads = uploads.naming(person.emails, person.phones)
+    if not person.records and not person.uploads:
         raise NotFound(_nobody(asked))
     return person
 

@@ -1,5 +1,6 @@
 from ninja import Router, Schema
 
+from crm.api.openapi import bounded
 from crm.api.throttling import HEAVY
 from crm.core.errors import BadRequest
 from crm.search.query import search
@@ -23,7 +24,7 @@ def _detail(obj) -> str:
 
 
 @router.get("", response=dict[str, list[Hit]], throttle=HEAVY, summary="Global search, grouped by type")
-def global_search(request, q: str, types: str | None = None, limit: int = 10):
+def global_search(request, q: str, types: str | None = None, limit: bounded(1, 50) = 10):
     if not 1 <= limit <= 50:
         raise BadRequest("limit must be 1 to 50.", fields={"limit": str(limit)})
     if len(q) > 200:

@@ -1,15 +1,24 @@
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Router, Schema
 
 from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.api.crud import json_response
+from crm.api.openapi import bounded, declared
 from crm.core import recordtypes
 from crm.core.errors import BadRequest
 from crm.records.services.common import get_visible
 from crm.records.timeline import KINDS, timeline
+
+MAX_ENTRIES = 200
+# What checked_query takes, declared: a page size, and a comma-separated list of entry kinds.
+Limit = bounded(1, MAX_ENTRIES)
+_KIND = "(?:" + "|".join(KINDS) + ")"
+Kinds = Annotated[
+    str | None, declared(pattern=f"^{_KIND}?(?:,{_KIND}?)*$", description=f"Comma-separated: {', '.join(KINDS)}.")
+]
 
 # The types with a timeline (their declaration says so), by slug; the path's enum in the OpenAPI.
 MODELS = {rt.slug: rt.model for rt in recordtypes.declared_types() if rt.timeline}
@@ -65,8 +74,8 @@ def record_timeline(
     request,
     kind: TimelineSlug,
     pk: int,
-    limit: int = 50,
-    types: str | None = None,
+    limit: Limit = 50,
+    types: Kinds = None,
 ):
     wanted = checked_query(limit, types)
     return entries_response(get_visible(MODELS[kind], request.user, pk), request.user, limit, wanted)
@@ -74,8 +83,8 @@ def record_timeline(
 
 def checked_query(limit: int, types: str | None) -> tuple[str, ...]:
     """The entry kinds asked for; a bad limit or kind is a 400 (also for custom types, crm/objects)."""
-    if not 1 <= limit <= 200:
-        raise BadRequest("limit must be 1 to 200.", fields={"limit": str(limit)})
+    if not 1 <= limit <= MAX_ENTRIES:
+        raise BadRequest(f"limit must be 1 to {MAX_ENTRIES}.", fields={"limit": str(limit)})
     wanted = tuple(t for t in (types or ",".join(KINDS)).split(",") if t)
     if bad := [t for t in wanted if t not in KINDS]:
         raise BadRequest(f"Unknown timeline types: {', '.join(bad)}.", fields={"types": f"Use {', '.join(KINDS)}."})

@@ -167,6 +167,8 @@ def contact_update(contact: Contact, *, actor, data: dict, version: int | None =
     before = changelog.snapshot(contact)
     old_company_id = contact.company_id
     data, emails, phones = _prepare(data, actor, contact)
+    if emails or phones:  # only the channels the update sets; the ones the contact holds are not new
+        blocklist.refuse([e["email"] for e in emails or []], [p["number"] for p in phones or []], held=_held(contact))
     _apply(contact, data)
     common.apply_custom_fields(contact, data, creating=False)
     _primaries(contact, emails, phones)
@@ -180,6 +182,16 @@ def contact_update(contact: Contact, *, actor, data: dict, version: int | None =
         )
     common.finish_update(contact, actor, before)
     return common.Saved(contact)
+
+
+def _held(contact: Contact) -> set[str]:
+    """The emails and phones the contact has now (an update may keep them, blocked or not)."""
+    return {
+        *contact.emails.values_list("email", flat=True),
+        *contact.phones.values_list("number", flat=True),
+        contact.email,
+        contact.phone,
+    }
 
 
 @transaction.atomic

@@ -72,6 +72,7 @@ def lead_update(lead: Lead, *, actor, data: dict, version: int | None = None) ->
     lead = common.lock_for_write(lead, actor=actor, action="change", version=version, data=data)
     before = changelog.snapshot(lead)
     data = _prepare(data)
+    blocklist.refuse([data.get("email")], [data.get("phone")], held=(lead.email, lead.phone))
     _apply(lead, data)
     common.apply_custom_fields(lead, data, creating=False)
     _validate(lead)
