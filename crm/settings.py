@@ -133,6 +133,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Breached passwords refused (crm/access/breached.py): off by default, since a fresh machine may have no
+# internet; when on, only a 5-hex-digit SHA-1 prefix is sent, and an unreachable service lets the
+# password through with a warning in the log.
+PASSWORD_BREACH_CHECK = env_bool("PASSWORD_BREACH_CHECK", False)
+PASSWORD_BREACH_API = os.environ.get("PASSWORD_BREACH_API", "https://api.pwnedpasswords.com").strip()
+PASSWORD_BREACH_TIMEOUT = float(os.environ.get("PASSWORD_BREACH_TIMEOUT", "2"))
+if PASSWORD_BREACH_CHECK:
+    AUTH_PASSWORD_VALIDATORS.append(
+        {
+            "NAME": "crm.access.breached.BreachedPasswordValidator",
+            "OPTIONS": {"api": PASSWORD_BREACH_API, "timeout": PASSWORD_BREACH_TIMEOUT},
+        }
+    )
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -160,6 +173,12 @@ LOGOUT_REDIRECT_URL = "/login/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+# Secure cookies carry the __Host- prefix (ASVS 3.3.3): the browser then takes them only over HTTPS,
+# for Path=/ and without a Domain, so no sibling subdomain can set or shadow them. Over plain HTTP
+# (`make run`) browsers refuse __Host- names, so the names stay plain there. The remember-this-device
+# cookie follows the same rule (crm/web/views/signin.py remember_cookie).
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 

@@ -2,6 +2,7 @@
 every write goes through the services, refusals come back on the form, data goes only on confirmation."""
 
 import pytest
+from django.conf import settings as conf
 from django.test import Client
 
 from crm.audit.models import ObjectChange
@@ -27,7 +28,7 @@ def browser(boss):
 def post(client, path, data=None):
     """Reads the form page first for its CSRF cookie, then posts with the token."""
     client.get(BASE)
-    return client.post(path, {**(data or {}), "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    return client.post(path, {**(data or {}), "csrfmiddlewaretoken": client.cookies[conf.CSRF_COOKIE_NAME].value})
 
 
 def field_data(**kw):
