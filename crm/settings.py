@@ -221,6 +221,11 @@ OIDC_GROUP_TEAMS = env_mapping("OIDC_GROUP_TEAMS")
 # lets superusers in with their password anyway, for when the identity provider is down.
 SSO_ONLY = env_bool("SSO_ONLY", False)
 SSO_BREAK_GLASS = env_bool("SSO_BREAK_GLASS", False)
+# How strongly the provider must have authenticated the person (ASVS 6.8.4), comma lists: OIDC_REQUIRED_ACR
+# is sent as acr_values and the ID token's `acr` must be one of them; the ID token's `amr` must hold at
+# least one of OIDC_REQUIRED_AMR (e.g. "mfa,otp,hwk"). Empty: not checked (crm/access/sso.py).
+OIDC_REQUIRED_ACR = [v for v in os.environ.get("OIDC_REQUIRED_ACR", "").replace(",", " ").split() if v]
+OIDC_REQUIRED_AMR = [v for v in os.environ.get("OIDC_REQUIRED_AMR", "").replace(",", " ").split() if v]
 # mozilla-django-oidc's views are ours (refusals get a page, endpoints may come from discovery).
 OIDC_AUTHENTICATE_CLASS = "crm.access.sso_views.SsoAuthenticateView"
 OIDC_CALLBACK_CLASS = "crm.access.sso_views.SsoCallbackView"
