@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-stress lint install install-dev migrate demo clean bench browser pango
+.PHONY: run test test-stress lint install install-dev migrate demo clean bench browser pango audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,18 @@ bench: install
 	$(BIN)/crm bench automation --scale $(SCALE) --db $(BENCH_DB)
 	$(BIN)/crm bench import --rows 100000 --db $(BENCH_DB)
 	$(BIN)/crm bench quotes --docs
+
+# Vulnerability audit of the pinned Python dependencies (docs/security.md "Dependency updates"): run by
+# maintainers, never by `make test` (it needs the advisory database online). pip-audit lives in its own
+# venv under var/ so its dependencies never mix with the app's; --strict fails when any pin could not be
+# checked (offline: an error, never a false "no known vulnerabilities").
+PIP_AUDIT_VERSION := 2.10.1
+AUDIT_VENV := var/audit-venv
+AUDIT_REQUIREMENTS ?= requirements-dev.txt
+audit:
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT_VENV) && \
+	  $(AUDIT_VENV)/bin/pip install --quiet pip-audit==$(PIP_AUDIT_VERSION); }
+	$(AUDIT_VENV)/bin/pip-audit --strict --disable-pip --no-deps --progress-spinner off -r $(AUDIT_REQUIREMENTS)
 
 clean:
 	rm -rf $(VENV) var/test*.sqlite3

@@ -136,6 +136,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Breached passwords refused (crm/access/breached.py): off by default, since a fresh machine may have no
+# internet; when on, only a 5-hex-digit SHA-1 prefix is sent, and an unreachable service lets the
+# password through with a warning in the log.
+PASSWORD_BREACH_CHECK = env_bool("PASSWORD_BREACH_CHECK", False)
+PASSWORD_BREACH_API = os.environ.get("PASSWORD_BREACH_API", "https://api.pwnedpasswords.com").strip()
+PASSWORD_BREACH_TIMEOUT = float(os.environ.get("PASSWORD_BREACH_TIMEOUT", "2"))
+if PASSWORD_BREACH_CHECK:
+    AUTH_PASSWORD_VALIDATORS.append(
+        {
+            "NAME": "crm.access.breached.BreachedPasswordValidator",
+            "OPTIONS": {"api": PASSWORD_BREACH_API, "timeout": PASSWORD_BREACH_TIMEOUT},
+        }
+    )
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -163,6 +176,12 @@ LOGOUT_REDIRECT_URL = "/login/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+# Secure cookies carry the __Host- prefix (ASVS 3.3.3): the browser then takes them only over HTTPS,
+# for Path=/ and without a Domain, so no sibling subdomain can set or shadow them. Over plain HTTP
+# (`make run`) browsers refuse __Host- names, so the names stay plain there. The remember-this-device
+# cookie follows the same rule (crm/web/views/signin.py remember_cookie).
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
@@ -205,6 +224,11 @@ OIDC_GROUP_TEAMS = env_mapping("OIDC_GROUP_TEAMS")
 # lets superusers in with their password anyway, for when the identity provider is down.
 SSO_ONLY = env_bool("SSO_ONLY", False)
 SSO_BREAK_GLASS = env_bool("SSO_BREAK_GLASS", False)
+# How strongly the provider must have authenticated the person (ASVS 6.8.4), comma lists: OIDC_REQUIRED_ACR
+# is sent as acr_values and the ID token's `acr` must be one of them; the ID token's `amr` must hold at
+# least one of OIDC_REQUIRED_AMR (e.g. "mfa,otp,hwk"). Empty: not checked (crm/access/sso.py).
+OIDC_REQUIRED_ACR = [v for v in os.environ.get("OIDC_REQUIRED_ACR", "").replace(",", " ").split() if v]
+OIDC_REQUIRED_AMR = [v for v in os.environ.get("OIDC_REQUIRED_AMR", "").replace(",", " ").split() if v]
 # mozilla-django-oidc's views are ours (refusals get a page, endpoints may come from discovery).
 OIDC_AUTHENTICATE_CLASS = "crm.access.sso_views.SsoAuthenticateView"
 OIDC_CALLBACK_CLASS = "crm.access.sso_views.SsoCallbackView"

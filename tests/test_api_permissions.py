@@ -1,6 +1,7 @@
 """Who sees and changes what through the API: one matrix helper over every record type, plus auth."""
 
 import pytest
+from django.conf import settings as conf
 from django.test import Client
 
 from crm.access.builtin_roles import BUILTIN_ROLES
@@ -250,7 +251,7 @@ def test_session_auth_needs_csrf_for_writes(rep_a):
     r = client.post("/api/v1/contacts", {"first_name": "Csrf"}, content_type="application/json")
     assert_error(r, 403)
     assert count("contacts") == before
-    client.cookies["csrftoken"] = "a" * 32
+    client.cookies[conf.CSRF_COOKIE_NAME] = "a" * 32
     r = client.post(
         "/api/v1/contacts", {"first_name": "Csrf"}, content_type="application/json", headers={"X-CSRFToken": "a" * 32}
     )

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from axes.models import AccessAttempt
+from django.conf import settings as conf
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.sessions.backends.db import SessionStore
@@ -224,9 +225,9 @@ def test_the_session_id_is_rotated_at_sign_in(rep_a):
     before = SessionStore()
     before["theme"] = "dark"
     before.create()
-    client.cookies["sessionid"] = before.session_key
+    client.cookies[conf.SESSION_COOKIE_NAME] = before.session_key
     assert login(client).status_code == 302
-    after = client.cookies["sessionid"].value
+    after = client.cookies[conf.SESSION_COOKIE_NAME].value
     assert after != before.session_key and not SessionStore().exists(before.session_key)
     assert signed_in(client)
 

@@ -2,6 +2,9 @@
 its own process on loopback (tests/oidc_provider/), signing RS256 ID tokens with a key made at start."""
 
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from django.contrib.auth.models import User
@@ -276,3 +279,55 @@ def test_password_sign_in_is_untouched_without_sso_only_even_with_the_provider_d
     settings.OIDC_ISSUER = "http://127.0.0.1:9"  # the SSO backend must not reach out for a password sign-in
     client = Client()
     assert client.post("/login/", {"username": admin_user.username, "password": "pw"}).status_code == 302
+
+
+# --- Authentication strength at the provider (acr, amr) -------------------------------------------------
+
+
+@pytest.fixture
+def id_claims(provider):
+    """Sets the acr/amr the provider puts in its ID tokens for one test."""
+    yield provider.add_to_id_tokens
+    provider.add_to_id_tokens({})
+
+
+def test_the_required_acr_is_asked_for_and_checked(sso, provider, id_claims, caplog):
+    sso.OIDC_REQUIRED_ACR = ["urn:acme:mfa", "urn:acme:hwk"]
+    provider.user("acr-ada")
+    asked = start_sign_in(Client(), provider)
+    assert "acr_values=urn%3Aacme%3Amfa+urn%3Aacme%3Ahwk" in asked
+
+    id_claims({"acr": "urn:acme:hwk"})
+    client = Client()
+    assert sso_login(client, provider, "acr-ada").status_code == 302 and signed_in(client)
+
+    id_claims({"acr": "urn:acme:password"})
+    client = Client()
+    r = sso_login(client, provider, "acr-ada")
+    assert_refused(r, client, caplog, "acr 'urn:acme:password' is not one of OIDC_REQUIRED_ACR", "not strong enough")
+    id_claims({})  # no acr at all: refused too
+    assert sso_login(Client(), provider, "acr-ada").status_code == 403
+
+
+def test_the_required_amr_must_be_among_the_methods_used(sso, provider, id_claims, caplog):
+    sso.OIDC_REQUIRED_AMR = ["mfa", "otp", "hwk"]
+    provider.user("amr-amy")
+    assert "acr_values" not in start_sign_in(Client(), provider)  # nothing asked without OIDC_REQUIRED_ACR
+
+    id_claims({"amr": ["pwd", "otp"]})
+    client = Client()
+    assert sso_login(client, provider, "amr-amy").status_code == 302 and signed_in(client)
+
+    id_claims({"amr": ["pwd"]})
+    client = Client()
+    r = sso_login(client, provider, "amr-amy")
+    assert_refused(r, client, caplog, "amr ['pwd'] holds none of OIDC_REQUIRED_AMR", "not strong enough")
+    id_claims({"amr": "otp"})  # not a list, as the specification wants: refused
+    assert sso_login(Client(), provider, "amr-amy").status_code == 403
+
+
+def test_acr_and_amr_settings_are_comma_lists():
+    code = "from crm import settings as s; print(s.OIDC_REQUIRED_ACR, s.OIDC_REQUIRED_AMR)"
+    env = os.environ | {"OIDC_REQUIRED_ACR": "urn:a:mfa, gold", "OIDC_REQUIRED_AMR": "mfa,otp"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['urn:a:mfa', 'gold'] ['mfa', 'otp']"

@@ -252,10 +252,11 @@ def test_a_remembered_device_skips_the_code_step_until_a_reset(rep_a, admin_user
     client = Client()
     password_step(client)
     r = client.post("/login/code/", {"code": code_for(device), "remember": "on"})
-    cookie = r.cookies[signin.REMEMBER_COOKIE]
+    cookie = r.cookies[signin.remember_cookie()]
     assert cookie["httponly"] is True and cookie["max-age"] == 30 * 86400 and cookie["samesite"] == "Lax"
+    assert cookie["path"] == "/" and not cookie["domain"]  # as the __Host- prefix requires
     if "SECURE_COOKIES" not in os.environ:
-        assert cookie["secure"] is True
+        assert cookie["secure"] is True and cookie.key == "__Host-crm_two_factor_remember"
     client.post("/logout/")
 
     r = password_step(client)
@@ -268,8 +269,21 @@ def test_a_remembered_device_skips_the_code_step_until_a_reset(rep_a, admin_user
     assert password_step(client)["Location"] == "/login/code/"
 
     # A forged cookie skips nothing either.
-    client.cookies[signin.REMEMBER_COOKIE] = "forged"
+    client.cookies[signin.remember_cookie()] = "forged"
     assert password_step(client)["Location"] == "/login/code/"
+
+
+def test_over_plain_http_the_remember_cookie_keeps_its_plain_name_and_works(rep_a, clock, settings):
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # as SECURE_COOKIES=0
+    settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME = "sessionid", "csrftoken"
+    device, _ = enrol(rep_a, clock)
+    client = Client()
+    password_step(client)
+    r = client.post("/login/code/", {"code": code_for(device), "remember": "on"})
+    cookie = r.cookies["crm_two_factor_remember"]
+    assert not cookie["secure"] and "sessionid" in client.cookies
+    client.post("/logout/")
+    assert password_step(client)["Location"] == "/" and signed_in(client)
 
 
 def test_remembering_can_be_turned_off(rep_a, clock, settings):
@@ -279,7 +293,7 @@ def test_remembering_can_be_turned_off(rep_a, clock, settings):
     password_step(client)
     assert "Remember this device" not in client.get("/login/code/").content.decode()
     r = client.post("/login/code/", {"code": code_for(device), "remember": "on"})
-    assert signin.REMEMBER_COOKIE not in r.cookies
+    assert signin.remember_cookie() not in r.cookies
 
 
 # --- Role requirement ----------------------------------------------------------------------------------

@@ -168,6 +168,7 @@ class SsoBackend(OIDCAuthenticationBackend):
             raise SsoRefused(str(exc))
 
     def get_or_create_user(self, access_token, id_token, payload):
+        check_strength(payload)  # the verified ID token's claims, before any user is looked at
         userinfo = self.get_userinfo(access_token, id_token, payload)
         if userinfo.get("sub") != payload.get("sub"):
             raise SsoRefused("userinfo is about another subject than the ID token")
@@ -180,6 +181,30 @@ def _claim(token: str, name: str):
         return jwt.decode(token, options={"verify_signature": False}).get(name)
     except jwt.InvalidTokenError:
         return None
+
+
+# --- Authentication strength ----------------------------------------------------------------------
+
+WEAK = "Your sign-in at the identity provider was not strong enough for the CRM (for example, no second factor)."
+
+
+def acr_values() -> dict:
+    """What the authentication request asks for (OIDC_REQUIRED_ACR as ``acr_values``)."""
+    return {"acr_values": " ".join(settings.OIDC_REQUIRED_ACR)} if settings.OIDC_REQUIRED_ACR else {}
+
+
+def check_strength(id_claims: dict) -> None:
+    """The ID token (not userinfo: only the signed token vouches for how the person signed in) must carry
+    an ``acr`` of OIDC_REQUIRED_ACR and an ``amr`` holding one of OIDC_REQUIRED_AMR. A provider may
+    ignore ``acr_values``, so what it answers is checked, not what was asked."""
+    required_acr, required_amr = settings.OIDC_REQUIRED_ACR, settings.OIDC_REQUIRED_AMR
+    if required_acr and id_claims.get("acr") not in required_acr:
+        raise SsoRefused(f"ID token acr {id_claims.get('acr')!r} is not one of OIDC_REQUIRED_ACR {required_acr}", WEAK)
+    if required_amr:
+        amr = id_claims.get("amr")
+        methods = amr if isinstance(amr, list) else []
+        if not set(map(str, methods)) & set(required_amr):
+            raise SsoRefused(f"ID token amr {amr!r} holds none of OIDC_REQUIRED_AMR {required_amr}", WEAK)
 
 
 # --- Matching, provisioning and mapping -----------------------------------------------------------

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import render
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from crm.access.sso import SsoRefused, sso_setting
+from crm.access.sso import SsoRefused, acr_values, sso_setting
 
 log = logging.getLogger("crm.access.sso")
 
@@ -47,6 +47,9 @@ class SsoAuthenticateView(OIDCAuthenticationRequestView):
             return super().get(request)
         except SsoRefused as refusal:
             return refuse(request, refusal)
+
+    def get_extra_params(self, request):
+        return {**super().get_extra_params(request), **acr_values()}
 
 
 class SsoCallbackView(OIDCAuthenticationCallbackView):

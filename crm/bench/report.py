@@ -98,17 +98,16 @@ def _rows(figures: list[Figure], throughput, connections: int) -> list[list[str]
 HEADER = ["figure", "API p50 ms", "API p95 ms", "floor p50 ms", "floor p95 ms", "ratio", "result"]
 
 
-def write_report(*, scale, engine: str, figures: list[Figure], throughput, connections: int, docs: bool, out) -> dict:
-    from rich.console import Console
-    from rich.table import Table
+def write_report(
+    *, scale, engine: str, figures: list[Figure], throughput, connections: int, docs: bool, out, throttle=()
+) -> dict:
+    """``throttle``: the rows of the rate limiter's cost (crm/bench/throttle_cost.py), a table of their own."""
+    from crm.bench.throttle_cost import HEADER as THROTTLE_HEADER
 
     rows = _rows(figures, throughput, connections)
-    table = Table(title=f"crm bench — {engine}, scale {scale.name}")
-    for h in HEADER:
-        table.add_column(h, justify="left" if h in ("figure", "result") else "right")
-    for r in rows:
-        table.add_row(*r)
-    Console(width=160).print(table)
+    _print(f"crm bench — {engine}, scale {scale.name}", HEADER, rows)
+    if throttle:
+        _print("API rate limits: cost per request", THROTTLE_HEADER, throttle)
     now = dt.datetime.now(dt.UTC)
     detail, ping = throughput
     data = {
@@ -118,31 +117,44 @@ def write_report(*, scale, engine: str, figures: list[Figure], throughput, conne
         "machine": machine(),
         "figures": [f.as_dict() for f in figures],
         "throughput": {"detail": detail.__dict__, "ping_floor": ping.__dict__, "connections": connections},
+        "rate_limit_cost": [dict(zip(THROTTLE_HEADER, r, strict=True)) for r in throttle],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{now:%Y%m%dT%H%M%SZ}-{engine}-{scale.name}.json"
     path.write_text(json.dumps(data, indent=2, default=str))
     out.write(f"Wrote {path}\n")
     if docs:
-        update_docs(engine, scale.name, rows, data["machine"], now)
+        update_docs(engine, scale.name, rows, data["machine"], now, throttle)
         out.write(f"Updated {DOCS}\n")
     return data
 
 
-def markdown(rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+def _print(title: str, header: list[str], rows) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for h in header:
+        table.add_column(h, justify="left" if h in ("figure", "result", "rate-limit cost", "how") else "right")
+    for r in rows:
+        table.add_row(*r)
+    Console(width=160).print(table)
+
+
+def markdown(rows: list[list[str]], header: list[str] = HEADER) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
 
-def update_docs(engine: str, scale: str, rows, info: dict, now) -> None:
+def update_docs(engine: str, scale: str, rows, info: dict, now, throttle=()) -> None:
     """Replace (or append) the block for this database and scale in docs/benchmarks.md."""
     start, end = f"<!-- bench:{engine}:{scale} -->", f"<!-- /bench:{engine}:{scale} -->"
     load = ", ".join(f"{x:.1f}" for x in info.get("load_avg", ()))
     block = (
         f"{start}\n### {engine}, scale {scale} ({now:%Y-%m-%d %H:%M} UTC)\n\n"
         f"Machine: {info.get('nproc')} cores ({info.get('cpu', '?')}), {info.get('memory_gib', '?')} GiB; "
-        f"load average at the end {load}.\n\n{markdown(rows)}\n{end}"
+        f"load average at the end {load}.\n\n{markdown(rows)}\n{_throttle_block(throttle)}{end}"
     )
     text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
     if start in text and end in text:
@@ -150,3 +162,11 @@ def update_docs(engine: str, scale: str, rows, info: dict, now) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     DOCS.write_text(text)
+
+
+def _throttle_block(rows) -> str:
+    if not rows:
+        return ""
+    from crm.bench.throttle_cost import HEADER as THROTTLE_HEADER
+
+    return f"\nAPI rate limits, cost per request (crm/bench/throttle_cost.py):\n\n{markdown(rows, THROTTLE_HEADER)}\n"

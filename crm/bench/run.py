@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from crm.access.models import ApiToken
-from crm.bench import floors, object_figures
+from crm.bench import floors, object_figures, throttle_cost
 from crm.bench.client import Client, measure
 from crm.bench.load import LoadResult, run_load
 from crm.bench.report import Figure, write_report
@@ -158,6 +158,8 @@ def run(scale: Scale, *, engine: str, options: dict, out) -> dict:
         rep = Client(server.port, rep_token)
         figures += object_figures.figures(client, rep, objects, samples)
         rep.conn.close()
+        out.write("rate-limit cost: the deal list with limits on and off, in turn\n")
+        throttle = throttle_cost.over_http(client, deal_list, samples, token, log)
         paths = [f"/api/v1/contacts/{c}" for c in p.contacts[:500]]
         headers = {"Authorization": client.headers["Authorization"]}
         duration, conns = options.get("duration", 10), options.get("connections", 8)
@@ -165,9 +167,10 @@ def run(scale: Scale, *, engine: str, options: dict, out) -> dict:
         ping = _load(server.port, ["/healthz/ping"], {}, duration, conns, out)
         client.conn.close()
     ApiToken.objects.filter(name="bench").delete()
+    throttle += throttle_cost.in_process()
     return write_report(
         scale=scale, engine=engine, figures=figures, throughput=(detail, ping), connections=conns,
-        docs=options.get("docs", False), out=out,
+        docs=options.get("docs", False), out=out, throttle=throttle,
     )  # fmt: skip
 
 

@@ -64,9 +64,11 @@ def browser(django_db_setup):
 
 @pytest.fixture(autouse=True)
 def _plain_http_cookies(settings):
-    # The live server speaks plain HTTP; Secure cookies would not come back.
+    # The live server speaks plain HTTP; Secure cookies would not come back, nor would __Host- names
+    # (as under SECURE_COOKIES=0, crm/settings.py).
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME = "sessionid", "csrftoken"
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 every write goes through the services, refusals come back on the form, data goes only on confirmation."""
 
 import pytest
+from django.conf import settings as conf
 from django.test import Client
 
 from crm.audit.models import ObjectChange
@@ -27,7 +28,7 @@ def browser(boss):
 def post(client, path, data=None):
     """Reads the form page first for its CSRF cookie, then posts with the token."""
     client.get(BASE)
-    return client.post(path, {**(data or {}), "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    return client.post(path, {**(data or {}), "csrfmiddlewaretoken": client.cookies[conf.CSRF_COOKIE_NAME].value})
 
 
 def field_data(**kw):
@@ -246,3 +247,34 @@ def test_a_lookup_to_another_custom_type_and_a_type_looked_up_is_not_deleted(bro
     refused = post(browser, f"{BASE}vehicle/delete/", {"confirm": "yes"})
     assert refused.status_code == 422 and b"Lookup fields point at Vehicles: garage.parked" in refused.content
     assert ObjectType.objects.filter(key="vehicle").exists()
+
+
+def test_a_text_field_is_encrypted_from_the_form_and_other_types_and_the_name_field_are_refused(
+    browser, vehicle, boss, settings
+):
+    from crm.core import crypto
+    from crm.customization.secrets import is_envelope
+
+    settings.ENCRYPTION_KEYS, settings.ENCRYPTION_LOOKUP_KEY = [crypto.new_key()], "lookup-key-for-tests"
+    form = browser.get(f"{BASE}vehicle/fields/new/")
+    assert b'name="encrypted"' in form.content and b'data-types="text long_text email phone url"' in form.content
+    assert add_field(browser, key="vin", label="VIN", encrypted="on").status_code == 302
+    vin = CustomField.objects.get(object_type="vehicle", key="vin")
+    assert vin.encrypted
+    van = make_record(boss, vehicle, vin="WVW-SECRET-1")
+    assert is_envelope(CustomRecord.objects.get(pk=van.pk).custom_fields["vin"])  # stored as ciphertext
+    edit = browser.get(f"{BASE}vehicle/fields/{vin.pk}/")
+    assert edit.context["form"]["encrypted"].value() is True  # the edit form shows it checked
+
+    refused = add_field(browser, key="seats", label="Seats", field_type="integer", encrypted="on")
+    assert refused.status_code == 422 and "cannot be encrypted" in refused.context["form"].errors["encrypted"][0]
+    name = CustomField.objects.get(object_type="vehicle", key="name")
+    kept = post(browser, f"{BASE}vehicle/fields/{name.pk}/", field_data(key="name", label="Name", encrypted="on"))
+    assert kept.status_code == 422 and "cannot be encrypted" in kept.context["form"].errors["encrypted"][0]
+    name.refresh_from_db()
+    assert not name.encrypted
+
+    # turned off from the form: the stored values are decrypted in place
+    plain = post(browser, f"{BASE}vehicle/fields/{vin.pk}/", field_data(key="vin", label="VIN"))
+    assert plain.status_code == 302
+    assert CustomRecord.objects.get(pk=van.pk).custom_fields["vin"] == "WVW-SECRET-1"

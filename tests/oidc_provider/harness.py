@@ -42,6 +42,10 @@ class Provider:
     def issue_id_tokens_to(self, audience: str) -> None:
         self._seed("audience", {"aud": audience})
 
+    def add_to_id_tokens(self, claims: dict) -> None:
+        """Claims every ID token carries until called again ({}: none), such as ``acr`` and ``amr``."""
+        self._seed("id-claims", claims)
+
     def stop(self) -> None:
         self.process.terminate()
         try:

@@ -63,10 +63,20 @@ def seed_audience(request):
     return JsonResponse({})
 
 
+@csrf_exempt
+def seed_id_claims(request):
+    """Claims every ID token carries from now on (how the person authenticated: acr, amr); {} to stop."""
+    if not _allowed(request):
+        return HttpResponseForbidden()
+    state.ID_TOKEN_CLAIMS = json.loads(request.body)
+    return JsonResponse({})
+
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view()),
     path("seed/user/", seed_user),
     path("seed/client/", seed_client),
     path("seed/audience/", seed_audience),
+    path("seed/id-claims/", seed_id_claims),
     path("", include("oauth2_provider.urls", namespace="oauth2_provider")),
 ]

@@ -24,4 +24,5 @@ class GroupsValidator(OAuth2Validator):
         claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
         if state.ID_TOKEN_AUDIENCE:  # the test asked for tokens issued to another of our clients
             claims["aud"] = state.ID_TOKEN_AUDIENCE
+        claims.update(state.ID_TOKEN_CLAIMS)  # how the person authenticated, as the test set it
         return claims, expiration

@@ -1,6 +1,8 @@
 """Login, logout, password change and session security."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 from django.test import Client
@@ -58,8 +60,27 @@ def test_password_change_validates_then_changes(rep_a, web):
 @pytest.mark.skipif("SECURE_COOKIES" in os.environ, reason="SECURE_COOKIES overrides the default")
 def test_login_cookie_is_secure_and_http_only_when_not_debug(rep_a):
     r = Client().post("/login/", {"username": "rep_a", "password": "pw"})
-    cookie = r.cookies["sessionid"]
+    cookie = r.cookies["__Host-sessionid"]  # Secure cookies carry the __Host- prefix (ASVS 3.3.3)
     assert cookie["secure"] is True and cookie["httponly"] is True
+    assert cookie["path"] == "/" and not cookie["domain"]
+    csrf = Client().get("/login/").cookies["__Host-csrftoken"]
+    assert csrf["secure"] is True and csrf["path"] == "/" and not csrf["domain"]
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"SECURE_COOKIES": "0"}, ("sessionid", "csrftoken", False)),
+        ({"SECURE_COOKIES": "1", "DEBUG": "1"}, ("__Host-sessionid", "__Host-csrftoken", True)),
+        ({"DEBUG": "1"}, ("sessionid", "csrftoken", False)),
+    ],
+)
+def test_cookie_names_follow_secure_cookies(env, names):
+    """Plain HTTP (`make run`: SECURE_COOKIES=0) keeps plain names: browsers refuse __Host- ones there."""
+    code = "from crm import settings as s; print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE)"
+    clean = {k: v for k, v in os.environ.items() if k not in ("SECURE_COOKIES", "DEBUG")}
+    out = subprocess.run([sys.executable, "-c", code], env=clean | env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [names[0], names[1], str(names[2])]
 
 
 def test_admin_link_only_for_staff(rep_a, admin_user, web):

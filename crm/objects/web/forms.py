@@ -7,6 +7,7 @@ from django import forms
 
 from crm.core import recordtypes
 from crm.customization.models import CustomField, FieldType
+from crm.customization.secrets import ENCRYPTABLE_TYPES
 from crm.customization.services import CHOICE_TYPES, LOOKUP_TARGETS
 from crm.objects.models import ObjectType
 from crm.web.forms.base import ServiceForm
@@ -80,6 +81,13 @@ class FieldForm(SettingsForm):
     required = forms.BooleanField(required=False)
     unique = forms.BooleanField(required=False, help_text="No two records hold the same value.")
     searchable = forms.BooleanField(required=False, help_text="Global search finds records by it.")
+    encrypted = forms.BooleanField(
+        required=False,
+        help_text="Values stored encrypted: text, long text, email, phone and URL fields only; "
+        "then not searchable, sortable or unique, and filtered by equality only.",
+        # field_form.js shows the box for these types only
+        widget=forms.CheckboxInput(attrs={"data-types": " ".join(ENCRYPTABLE_TYPES)}),
+    )
     # The model's only constraint is (object_type, key): Django reports it for the whole form.
     aliases = {"__all__": "key"}
 

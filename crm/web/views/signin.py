@@ -32,7 +32,7 @@ from crm.core.errors import ValidationFailed
 
 PENDING_KEY = "crm_two_factor_pending"
 PENDING_SALT = "crm.web.signin.pending"
-REMEMBER_COOKIE = "crm_two_factor_remember"
+REMEMBER_COOKIE = "crm_two_factor_remember"  # its name is remember_cookie(): __Host- when Secure
 REMEMBER_SALT = "crm.web.signin.remember"
 MAX_CODE_TRIES = 5  # then back to the password step (where the lockout counts apply)
 
@@ -150,10 +150,15 @@ def _fingerprint(user, device) -> str:
     return salted_hmac(REMEMBER_SALT, f"{user.pk}:{device.pk}:{device.key}", algorithm="sha256").hexdigest()
 
 
+def remember_cookie() -> str:
+    """__Host-crm_two_factor_remember when cookies are Secure (as the session's, crm/settings.py)."""
+    return f"__Host-{REMEMBER_COOKIE}" if settings.SESSION_COOKIE_SECURE else REMEMBER_COOKIE
+
+
 def remember(response, user, device) -> None:
     days = remember_days()
-    response.set_signed_cookie(
-        REMEMBER_COOKIE,
+    response.set_signed_cookie(  # Path=/ and no Domain, as the __Host- prefix requires
+        remember_cookie(),
         f"{user.pk}:{device.pk}:{_fingerprint(user, device)}",
         salt=REMEMBER_SALT,
         max_age=days * 86400,
@@ -167,6 +172,6 @@ def is_remembered(request, user, device) -> bool:
     days = remember_days()
     if not days:
         return False
-    value = request.get_signed_cookie(REMEMBER_COOKIE, default=None, salt=REMEMBER_SALT, max_age=days * 86400)
+    value = request.get_signed_cookie(remember_cookie(), default=None, salt=REMEMBER_SALT, max_age=days * 86400)
     expected = f"{user.pk}:{device.pk}:{_fingerprint(user, device)}"
     return bool(value) and constant_time_compare(value, expected)

@@ -1,5 +1,6 @@
-// The field form shows the choices only for choice types and the target only for lookups; the
-// server ignores them otherwise (crm/objects/web/forms.py), so this only tidies the form.
+// The field form shows the choices only for choice types, the target only for lookups and
+// "encrypted" only for text-like types; the server ignores the first two otherwise and refuses
+// encryption of other types (crm/customization/services.py), so this only tidies the form.
 (function () {
   "use strict";
   function show(id, visible) {
@@ -12,6 +13,11 @@
     if (!type) return;
     show("id_choices", type.value === "choice" || type.value === "multi_choice");
     show("id_target", type.value === "lookup");
+    var encrypted = document.getElementById("id_encrypted");
+    if (encrypted) {  // its data-types are crm/customization/secrets.py ENCRYPTABLE_TYPES; a checked box stays shown
+      var types = (encrypted.getAttribute("data-types") || "").split(" ");
+      show("id_encrypted", types.indexOf(type.value) >= 0 || encrypted.checked);
+    }
   }
   document.addEventListener("change", function (e) {
     if (e.target && e.target.id === "id_field_type") sync();
