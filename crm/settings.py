@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "crm.bench",
     "crm.dataio",
     "crm.privacy",
+    "crm.products",
     "django_htmx",
     "crm.web",
     "csp",
