@@ -13,5 +13,6 @@ urlpatterns = [
     path("settings/objects/", include("crm.objects.web.urls")),
     path("settings/privacy/", include("crm.privacy.web.urls")),
     path("settings/audit/", include("crm.audit.web")),
+    path("", include("crm.products.web")),  # a price book's entries form, beside its record page
     path("", include("crm.web.urls")),
 ]

@@ -30,7 +30,7 @@ class Product(RecordModel):
     sku = models.CharField("SKU", max_length=64)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    unit = models.CharField(max_length=50, default="each")
+    unit = models.CharField(max_length=50, blank=True, default="each")  # blank on a write: "each"
     active = models.BooleanField(default=True)
     category = models.CharField(max_length=100, blank=True)
     tax_category = models.CharField(max_length=20, choices=TaxCategory.choices, default=TaxCategory.STANDARD)

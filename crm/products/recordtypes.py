@@ -62,7 +62,8 @@ register(
         fields=(
             F("name", "str", "Name", listed=True, sortable=True, searchable=True, required=True),
             F("active", "bool", "Active", listed=True),
-            F("is_standard", "bool", "Standard", listed=True),
+            # Not in the form: a book becomes standard by PATCH is_standard=true or the page's button.
+            F("is_standard", "bool", "Standard", listed=True, read_only=True),
             F("description", "str", "Description"),
             *COMMON,
         ),

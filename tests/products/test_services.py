@@ -123,7 +123,9 @@ def test_entries_are_upserted_and_logged_on_the_book(admin_user, standard, widge
         saved, actor=admin_user, entries=[{"product_id": widget.pk, "currency": "GBP", "unit_price": 7}]
     )
     assert same.obj.version == 3  # nothing changed: no version, no log row
-    assert ObjectChange.objects.filter(object_type="price_book", object_id=standard.pk).count() == 2  # the migration made it: no create row
+    assert (
+        ObjectChange.objects.filter(object_type="price_book", object_id=standard.pk).count() == 2
+    )  # the migration made it: no create row
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def _standard(exclude_pk=None) -> PriceBook | None:
 @transaction.atomic
 def price_book_create(*, actor, data: dict) -> common.Saved:
     common.require(actor, PriceBook, "add", data)
-    data = _prepare({"owner_id": actor.pk, **data})
+    data = _prepare({**data, "owner_id": data.get("owner_id") or actor.pk})  # the creator, unless named
     book = PriceBook()
     common.assign(book, data, (*FIELDS, "owner"))
     common.apply_custom_fields(book, data, creating=True)

@@ -52,6 +52,8 @@ def _validate(product: Product) -> None:
         errors["sku"] = "A product needs a SKU."
     if not (product.name or "").strip():
         errors["name"] = "A product needs a name."
+    if not product.unit:
+        product.unit = "each"
     if product.cost is not None and not product.cost_currency:
         product.cost_currency = org_currency()
     common.raise_if(errors)
@@ -68,7 +70,7 @@ def _taken(product: Product) -> str:
 @transaction.atomic
 def product_create(*, actor, data: dict) -> common.Saved:
     common.require(actor, Product, "add", data)
-    data = _prepare({"owner_id": actor.pk, **data}, None)
+    data = _prepare({**data, "owner_id": data.get("owner_id") or actor.pk}, None)  # the creator, unless named
     product = Product()
     common.assign(product, data, (*FIELDS, "owner"))
     common.apply_custom_fields(product, data, creating=True)
