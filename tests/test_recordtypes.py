@@ -75,7 +75,7 @@ def test_web_pages_list_the_declared_listed_fields():
 
 def test_search_rules_imports_and_timelines_read_the_declarations():
     assert set(searchables()) == {rt.object_type for rt in recordtypes.all_types() if rt.search}
-    assert set(searchables()) == {"company", "contact", "lead", "deal", "gadget", "product", "price_book"}
+    assert set(searchables()) == {"company", "contact", "lead", "deal", "gadget", "product"}
     assert conditions.models_by_type() == {rt.object_type: rt.model for rt in recordtypes.all_types() if rt.triggers}
     assert conditions.filter_fields("deal") == RESOURCES["deals"].filters
     assert set(api_timeline.MODELS) == {"companies", "contacts", "leads", "deals", "gadgets"}
