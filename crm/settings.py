@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "crm.quotes",
     "crm.money",
     "crm.mail",
+    "crm.products",
     "django_htmx",
     "crm.web",
     "csp",

@@ -173,6 +173,7 @@ class TestDemoOrganization:
             .annotate(n=Count("id"))
         )
         records = {"company": 20, "contact": 60, "lead": 9, "deal": 30, "activity": 180, "task": 24}
+        records |= {"product": 12, "price_book": 1}  # the catalogue (crm/demo/products.py); Standard is the migration's
         # The users, teams, tags and settings the demo adds go through their services: in the change log too.
         settings = {"pipeline": 2, "stage": 11, "custom_field": 4, "user": 9, "team": 2, "tag": 8}
         settings["exchange_rate"] = 36  # EUR and GBP, monthly over 18 months (crm/demo/currencies.py)
@@ -276,7 +277,7 @@ def test_existing_users_keep_their_password(db):
     admin = get_user_model().objects.get(username="admin")
     assert admin.check_password("mine")
     assert admin.profile.role.slug == "admin"  # a missing profile is added, through the user service
-    records = 3 + 3 + 5 + 1 + 9 + 1
+    records = 3 + 3 + 5 + 1 + 9 + 1 + 12 + 1  # ... and the catalogue: 12 products, the Partner price book
     settings = 2 + 11 + 4 + 8 + 2 + 8  # pipelines, stages, custom fields, the other users, teams, tags
     settings += 36  # exchange rates: EUR and GBP, monthly over 18 months
     assert ObjectChange.objects.filter(user=admin, source="demo", action="create").count() == records + settings

@@ -97,6 +97,8 @@ def _probe(rt, f, ctx) -> Probe:  # noqa: C901 - one branch per kind of value
         return special[name]()
     if name in ("owner",):
         return special["owner"]()
+    if name == "cost_currency":  # a product's: a currency code, as a deal's
+        return special["currency"]()
     if name in ("stage", "pipeline", "converted_at") or key.endswith("_id"):
         return Probe({}, None)  # set by the services from other values: structure only
     if kind == "str":
@@ -123,6 +125,8 @@ BASE = {
     "activity": {"kind": "call", "subject": "Probe call"},
     "task": {"title": "Probe task"},
     "gadget": {"name": "Probe gadget"},
+    "product": {"sku": "PROBE-1", "name": "Probe product"},
+    "price_book": {"name": "Probe book"},
     "vault": {"name": "Probe vault"},
 }
 

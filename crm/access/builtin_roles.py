@@ -3,6 +3,9 @@
 ALL_ACTIONS = ["view", "add", "change", "delete", "export"]
 EDIT = ["view", "add", "change"]
 RECORDS = ["company", "contact", "lead", "deal", "activity", "task"]
+# The organization's catalogue (crm/products): managers keep it, everyone else reads it.
+CATALOGUE = ["product", "price_book"]
+VIEW_CATALOGUE = {t: ["view"] for t in CATALOGUE}
 
 BUILTIN_ROLES = [
     {"slug": "admin", "name": "Admin", "scope": "all", "is_admin": True, "permissions": {}},
@@ -11,21 +14,33 @@ BUILTIN_ROLES = [
         "name": "Sales manager",
         "scope": "team",
         "is_admin": False,
-        "permissions": {t: ALL_ACTIONS for t in RECORDS},
+        "permissions": {**{t: ALL_ACTIONS for t in RECORDS}, **{t: ALL_ACTIONS for t in CATALOGUE}},
     },
     {
         "slug": "sales-rep",
         "name": "Sales rep",
         "scope": "own",
         "is_admin": False,
-        "permissions": {**{t: EDIT for t in RECORDS}, "activity": [*EDIT, "delete"], "task": [*EDIT, "delete"]},
+        "permissions": {
+            **{t: EDIT for t in RECORDS},
+            "activity": [*EDIT, "delete"],
+            "task": [*EDIT, "delete"],
+            **VIEW_CATALOGUE,
+        },
     },
     {
         "slug": "support-agent",
         "name": "Support agent",
         "scope": "all",
         "is_admin": False,
-        "permissions": {"company": ["view"], "contact": EDIT, "deal": ["view"], "activity": EDIT, "task": EDIT},
+        "permissions": {
+            "company": ["view"],
+            "contact": EDIT,
+            "deal": ["view"],
+            "activity": EDIT,
+            "task": EDIT,
+            **VIEW_CATALOGUE,
+        },
     },
     {
         "slug": "marketer",
@@ -39,6 +54,7 @@ BUILTIN_ROLES = [
             "deal": ["view"],
             "activity": ["view", "add"],
             "task": EDIT,
+            **VIEW_CATALOGUE,
         },
     },
     {
@@ -46,6 +62,6 @@ BUILTIN_ROLES = [
         "name": "Read-only",
         "scope": "all",
         "is_admin": False,
-        "permissions": {t: ["view"] for t in RECORDS},
+        "permissions": {t: ["view"] for t in [*RECORDS, *CATALOGUE]},
     },
 ]

@@ -26,7 +26,7 @@ RULES = (HIDDEN, READ)
 # so a rule may make them read-only but not hide them. A contact's name is made of its first and last
 # name; a task is named by its title, an activity by its subject.
 NEVER_HIDDEN = {"id", "name"}
-NAME_PARTS = {"contact": {"last_name"}, "task": {"title"}, "activity": {"subject"}}
+NAME_PARTS = {"contact": {"last_name"}, "task": {"title"}, "activity": {"subject"}, "product": {"sku"}}
 HIDDEN_MESSAGE = "This field is hidden from your role: it cannot be set."
 READ_MESSAGE = "This field is read-only for your role."
 

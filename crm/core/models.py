@@ -21,6 +21,9 @@ class RecordModel(models.Model):
 
     object_type: ClassVar[str]
     owner_field: ClassVar[str] = "owner"
+    # False for the organization's catalogue (products, price books): the role's grant alone decides
+    # who reaches a record, its scope (own, team) does not apply.
+    scoped: ClassVar[bool] = True
     # What extra_snapshot reads, to prefetch for many records at once (crm/records/services/moves.py).
     snapshot_prefetch: ClassVar[tuple[str, ...]] = ()
 
@@ -30,6 +33,8 @@ class RecordModel(models.Model):
     @classmethod
     def visibility_q(cls, policy, action: str = "view") -> Q | None:
         """The records ``action`` may reach in the policy's scope (own, team or all)."""
+        if not cls.scoped:
+            return None
         return owner_q(policy, cls.owner_field)
 
 

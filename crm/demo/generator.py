@@ -16,6 +16,7 @@ from crm.audit.models import ObjectChange
 from crm.core.context import change_context
 from crm.demo import activities, companies, contacts, deals, leads, saving, setup
 from crm.demo import currencies as demo_currencies
+from crm.demo import products as catalogue
 from crm.demo.world import World
 from crm.records.models import Company, Contact
 
@@ -94,6 +95,7 @@ def _build_and_save(world: World, sizes: Sizes) -> dict[str, int]:
     moves = saving.save_deals(actor, sales)
     saving.save_activities(actor, acts)
     saving.save_tasks(actor, tasks)
+    made = catalogue.save_catalogue(actor)
     return {
         "companies": len(comp.records),
         "contacts": len(people.records),
@@ -102,4 +104,5 @@ def _build_and_save(world: World, sizes: Sizes) -> dict[str, int]:
         "stage changes": len(sales.records) + moves,
         "activities": len(acts),
         "tasks": len(tasks),
+        **made,
     }

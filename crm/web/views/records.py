@@ -149,8 +149,14 @@ def record_delete(request, kind_slug: str, pk: int):
     if request.method == "POST":
         try:
             kind.type.delete(obj, actor=request.user, version=_int(request.POST.get("version")))
-        except Conflict:
-            messages.error(request, f"“{obj}” was changed by someone else meanwhile. Check it, then delete again.")
+        except Conflict as exc:
+            stale = exc.code == "version_conflict"  # other conflicts (a product with prices) say why themselves
+            messages.error(
+                request,
+                f"“{obj}” was changed by someone else meanwhile. Check it, then delete again."
+                if stale
+                else exc.message,
+            )
             return redirect(detail_url(kind, obj.pk))
         messages.success(request, f"Deleted “{obj}”.")
         return redirect("web:record-list", kind.slug)
