@@ -91,7 +91,8 @@ def shown_value(rt, name: str, value, user, *, currency=None):
 
 def _model_field(model, name: str):
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
+        return field if field.concrete else None  # a reverse relation (a price book's entries) has no column
     except FieldDoesNotExist:
         return next((f for f in model._meta.concrete_fields if f.attname == name), None)
 

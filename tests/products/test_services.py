@@ -59,7 +59,7 @@ def test_a_price_in_a_currency_not_enabled_is_refused_naming_it(admin_user, stan
         entries.entries_upsert(
             standard, actor=admin_user, entries=[{"product_id": widget.pk, "currency": "JPY", "unit_price": "100"}]
         )
-    assert "JPY is not an enabled currency" in str(err.value.errors)
+    assert "JPY is not an enabled currency" in str(err.value.fields)
     assert not standard.entries.exists()
 
 
