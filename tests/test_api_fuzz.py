@@ -21,8 +21,9 @@ from tests.test_api_helpers import KINDS, make
 
 EXAMPLES = 5  # per operation: the module stays under a minute
 # The fields a schema-valid body may still be refused on (see the module's docstring), by last part.
-# A deal's currency names a row of the currency table (an enabled one), as an id names a record.
-REFERENCES = re.compile(r"(^|\.)(\w+_ids?|links(\.\d+)?(\.id|\.type)?|custom_fields(\..*)?|cursor|currency)$")
+# A currency (a deal's, a price's, a product's cost_currency) names a row of the currency table (an enabled one),
+# as an id names a record.
+REFERENCES = re.compile(r"(^|\.)(\w+_ids?|links(\.\d+)?(\.id|\.type)?|custom_fields(\..*)?|cursor|(\w+_)?currency)$")
 FORMATS = re.compile(r"(^|\.)(emails?|phones?|domains?)(\.\d+)?(\.email|\.number)?$")
 CROSS_FIELD = {
     "contacts": {"first_name"},  # a contact needs a name, an email or a phone

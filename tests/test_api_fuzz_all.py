@@ -53,6 +53,15 @@ DECLARED = {
     "/api/v1/privacy/retention-policies/{pk}": r"action",
     # A comma-separated list of type names.
     "/api/v1/search": r"types",
+    # Uploaded files are checked by their content (a PNG or JPEG logo; CSV text).
+    "/api/v1/settings/branding/logo": r"logo",
+    "/api/v1/exchange-rates/import": r"file(\.file)?",
+    # A currency's code taken already (a rule against the stored rows).
+    "/api/v1/currencies": r"code",
+    # Addresses are checked by the email checker, as a record's emails are.
+    "/api/v1/emails": r"(to|cc|bcc)(\.\d+)?",
+    # Sending what waits needs a mail server configured (EMAIL_URL): a rule on the deployment, not the request.
+    "/api/v1/emails/send-waiting": r"",
 }
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +90,8 @@ def test_every_operation_answers_as_declared(app, pipeline, request, who):  # no
 
 
 def _checks_refusals(path: str) -> bool:
-    return not path.startswith(DECLARED_TYPE_PREFIX)
+    # A bulk body's items are creates or updates (by id): which schema applies is not JSON Schema's to say.
+    return not path.startswith(DECLARED_TYPE_PREFIX) and not path.endswith("/bulk")
 
 
 def _fuzz(operation, token, refusals: bool = False):

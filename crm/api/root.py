@@ -16,8 +16,8 @@ from crm.money.api import router as money_router
 from crm.objects.api import router as object_types_router
 from crm.objects.records_api import router as object_records_router
 from crm.privacy.api import router as privacy_router
-from crm.quotes.api import router as branding_router
 from crm.products.api.routes import router as products_router
+from crm.quotes.api import router as branding_router
 from crm.records.api.routes import build_routers, config_router
 from crm.records.api.timeline import router as timeline_router
 from crm.sales.api import router as sales_router

@@ -9,7 +9,9 @@ from typing import Annotated, Literal
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
+from crm.api.openapi import names_of
 from crm.api.patterns import NO_NUL
+from crm.core import recordtypes
 from crm.mail import outbox, templates_service
 from crm.mail.models import OutgoingEmail
 
@@ -18,17 +20,21 @@ router = Router(tags=["mail"])
 Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
 Short = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
 TypeKey = Annotated[str, StringConstraints(max_length=30, pattern=NO_NUL)]
+# A template is for one record type (or "" for any): the document lists the types that exist.
+TemplateType = names_of("mail-template-types", lambda: ["", *recordtypes.known_types()])
 Address = Annotated[str, StringConstraints(min_length=1, max_length=320, pattern=NO_NUL)]
 Body = Annotated[str, StringConstraints(max_length=200_000, pattern=NO_NUL)]
 Subject = Annotated[str, StringConstraints(max_length=255, pattern=NO_NUL)]
+# A template's subject holds something besides spaces (what the service checks), and no NUL.
+TemplateSubject = Annotated[str, StringConstraints(max_length=255, pattern=r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
 RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class TemplateIn(Schema):
     name: Short
     category: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] = ""
-    record_type: TypeKey = ""
-    subject: Subject
+    record_type: TemplateType = ""
+    subject: TemplateSubject
     body_html: Body = ""
     shared: bool = False
 
@@ -36,8 +42,8 @@ class TemplateIn(Schema):
 class TemplatePatch(Schema):
     name: Short | None = None
     category: Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)] | None = None
-    record_type: TypeKey | None = None
-    subject: Subject | None = None
+    record_type: TemplateType | None = None
+    subject: TemplateSubject | None = None
     body_html: Body | None = None
     shared: bool | None = None
 

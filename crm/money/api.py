@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 from ninja import Body, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, WithJsonSchema
 
 from crm.access.policy import require_admin
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
@@ -25,7 +25,18 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 AMOUNT = r"^-?\d{1,18}(\.\d{1,6})?$"
 MAX_BATCH = 1000
-RateValue = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=10)]
+RateValue = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=24, decimal_places=10),
+    WithJsonSchema(  # the document says what the field takes: above zero, at most 14 + 10 digits
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10**14, "multipleOf": 1e-10},
+                {"type": "string", "pattern": r"^(0\.[0-9]{0,9}[1-9]|[1-9][0-9]{0,13}(\.[0-9]{1,10})?)$"},
+            ]
+        }
+    ),
+]
 
 
 class CurrencyOut(Schema):
@@ -138,7 +149,7 @@ def list_rates(
 
 
 @router.put("/exchange-rates", response=list[RateOut], summary="Set many rates, all or nothing (admins)")
-def put_rates(request, payload: Body[list[RateIn]]):
+def put_rates(request, payload: Body[Annotated[list[RateIn], Field(min_length=1, max_length=MAX_BATCH)]]):
     if not 1 <= len(payload) <= MAX_BATCH:
         raise ValidationFailed({"body": f"Send 1 to {MAX_BATCH} rates at once."})
     items = [item.dict() for item in payload]

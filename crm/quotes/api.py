@@ -29,12 +29,12 @@ class BrandingOut(Schema):
 
 
 class BrandingPatch(Schema):
-    organization_name: str | None = Field(None, max_length=200)
-    primary_colour: str | None = Field(None, max_length=7, description="#rrggbb")
-    address: str | None = Field(None, max_length=1000)
-    tax_ids: str | None = Field(None, max_length=500)
-    default_terms: str | None = Field(None, max_length=5000)
-    footer_note: str | None = Field(None, max_length=300)
+    organization_name: str = Field(None, max_length=200)
+    primary_colour: str = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="#rrggbb")
+    address: str = Field(None, max_length=1000)
+    tax_ids: str = Field(None, max_length=500)
+    default_terms: str = Field(None, max_length=5000)
+    footer_note: str = Field(None, max_length=300)
 
 
 def out(branding: Branding) -> dict:

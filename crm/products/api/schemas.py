@@ -5,7 +5,7 @@ import decimal
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, WithJsonSchema
 
 from crm.products.models import TaxCategory
 from crm.records.api.schemas.common import CustomValues, Id, In, Money, Out, Text
@@ -15,7 +15,18 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whit
 S50 = Annotated[str, StringConstraints(max_length=50, strip_whitespace=True)]
 S100 = Annotated[str, StringConstraints(max_length=100, strip_whitespace=True)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217 code, e.g. EUR")]
-Quantity = Annotated[decimal.Decimal, Field(ge=1, max_digits=12, decimal_places=2)]
+Quantity = Annotated[
+    decimal.Decimal,
+    Field(ge=1, max_digits=12, decimal_places=2),
+    WithJsonSchema(  # the document says what the field takes: 1 or more, two decimal places at most
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 1, "exclusiveMaximum": 10**10, "multipleOf": 0.01},
+                {"type": "string", "pattern": r"^[1-9][0-9]{0,9}(\.[0-9]{1,2})?$"},
+            ]
+        }
+    ),
+]
 Tax = Literal[tuple(TaxCategory.values)]
 
 
