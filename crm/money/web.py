@@ -4,32 +4,22 @@ the exchange rates newest first (filter by currency, delete), a form to set one 
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
-from crm.access.policy import require_admin
 from crm.core.errors import ServiceError
 from crm.dataio import uploads
 from crm.money import services
 from crm.money.currencies import organization_currency
 from crm.money.models import Currency, ExchangeRate
-from crm.web.views.helpers import page_errors
+from crm.web.views.helpers import admin_page
 
 RATES_SHOWN = 200
 
 
-def admins_only(view):
-    @functools.wraps(view)
-    def checked(request, *args, **kwargs):
-        require_admin(request.user, services.WHAT)
-        return view(request, *args, **kwargs)
-
-    return login_required(page_errors(checked))
+admins_only = admin_page(services.WHAT)  # signed in, an admin, service errors as 403/404
 
 
 def _post(request) -> str:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-
-from django.contrib.auth.decorators import login_required
-
 from crm.access.policy import require_admin
 from crm.core.errors import PermissionDenied
-from crm.web.views.helpers import page_errors
+from crm.web.views.helpers import admin_page
 
 WHAT = "object types"
 
@@ -21,12 +17,4 @@ def may_manage(user) -> bool:
     return True
 
 
-def admins_only(view):
-    """Signed in (else the login page), an admin (else 403), service NotFound as 404."""
-
-    @functools.wraps(view)
-    def checked(request, *args, **kwargs):
-        require_admin(request.user, WHAT)
-        return view(request, *args, **kwargs)
-
-    return login_required(page_errors(checked))
+admins_only = admin_page(WHAT)  # signed in, an admin, service errors as 403/404

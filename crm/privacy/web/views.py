@@ -3,21 +3,17 @@ confirmation. The work is the services' (crm.privacy.access, crm.privacy.erasure
 
 from __future__ import annotations
 
-import functools
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from crm.access.policy import require_admin
 from crm.core.errors import ServiceError
 from crm.privacy.access import WHAT, subject_access
 from crm.privacy.erasure import erase
-from crm.web.views.helpers import page_errors
+from crm.web.views.helpers import admin_page
 
 
 class PersonForm(forms.Form):
@@ -32,13 +28,7 @@ class PersonForm(forms.Form):
         return data
 
 
-def admins_only(view):
-    @functools.wraps(view)
-    def checked(request, *args, **kwargs):
-        require_admin(request.user, WHAT)
-        return view(request, *args, **kwargs)
-
-    return login_required(page_errors(checked))
+admins_only = admin_page(WHAT)  # signed in, an admin, service errors as 403/404
 
 
 @admins_only

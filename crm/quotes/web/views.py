@@ -3,8 +3,6 @@ and the logo upload. The services (crm/quotes/branding.py) check the admin role,
 
 from __future__ import annotations
 
-import functools
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,11 +10,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.access.policy import require_admin
 from crm.core.errors import ServiceError
 from crm.quotes import branding as services
 from crm.quotes.models import Branding
-from crm.web.views.helpers import page_errors
+from crm.web.views.helpers import admin_page
 
 CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 
@@ -30,13 +27,7 @@ class BrandingForm(forms.Form):
     footer_note = forms.CharField(required=False, max_length=300)
 
 
-def admins_only(view):
-    @functools.wraps(view)
-    def checked(request, *args, **kwargs):
-        require_admin(request.user, services.WHAT)
-        return view(request, *args, **kwargs)
-
-    return login_required(page_errors(checked))
+admins_only = admin_page(services.WHAT)  # signed in, an admin, service errors as 403/404
 
 
 @admins_only

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from crm.access.policy import require_admin
 from crm.core.errors import NotFound, PermissionDenied
 from crm.web.moved import moved_page
 from crm.web.registry import Kind, kind
@@ -40,6 +42,21 @@ def page_errors(view):
             raise DjangoPermissionDenied(exc.message) from None
 
     return wrapper
+
+
+def admin_page(what: str):
+    """A settings page for admins: signed in (else the login page), an admin (else 403, naming
+    ``what``), a service's NotFound as 404. ``@admin_page(WHAT)`` above the view."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def checked(request, *args, **kwargs):
+            require_admin(request.user, what)
+            return view(request, *args, **kwargs)
+
+        return login_required(page_errors(checked))
+
+    return decorator
 
 
 def _record_type(request, kwargs: dict) -> str:
