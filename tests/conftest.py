@@ -166,3 +166,17 @@ def foreign_currencies(db):
     from crm.money.models import Currency
 
     Currency.objects.filter(code__in=["EUR", "GBP", "NOK", "SEK"]).update(enabled=True)
+
+
+@pytest.fixture
+def web(db):
+    """web(user) -> a Django test client signed in as that user (None: signed out). CSRF is covered by the
+    auth and browser tests; here it would only add token plumbing to every POST."""
+
+    def make(user):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make

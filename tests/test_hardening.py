@@ -33,15 +33,6 @@ def directives(response) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in (p.strip() for p in policy.split(";")) if part}
 
 
-@pytest.fixture
-def web(db):
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
 
 @pytest.fixture
 def root_client(db):

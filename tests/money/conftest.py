@@ -2,19 +2,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from crm.money.models import Currency, ExchangeRate
-
-
-@pytest.fixture
-def web(db):
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture

@@ -1,23 +1,8 @@
 """Fixtures for page tests: a logged-in browser-like client per user, and a few records."""
 
 import pytest
-from django.test import Client
 
 from crm.records.services import activities, companies, contacts, deals, leads
-
-
-@pytest.fixture
-def web(db):
-    """web(user) -> a Django test client logged in as that user (CSRF is covered by the auth and
-    browser tests; here it would only add token plumbing to every POST)."""
-
-    def make(user):
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make
 
 
 @pytest.fixture
