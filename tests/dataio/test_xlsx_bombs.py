@@ -9,7 +9,7 @@ import pytest
 
 from crm.dataio import xlsxread
 from crm.dataio.csvread import FileError
-from tests.test_hardening import api_import, var_dir, web, web_upload, xlsx_bytes  # noqa: F401 - fixtures
+from tests.test_hardening import api_import, var_dir, web_upload, xlsx_bytes  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
