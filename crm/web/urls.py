@@ -6,6 +6,7 @@ from crm.core.headers import clear_site_data
 from crm.web.views import (
     board,
     bulk,
+    calendar,
     home,
     leads,
     lists,
@@ -69,6 +70,8 @@ urlpatterns = [
     path("leads/<int:pk>/convert/", leads.convert, name="lead-convert"),
     path("tasks/<int:pk>/complete/", tasks.complete, name="task-complete"),
     path("tasks/mine/", my_tasks.my_tasks_page, name="my-tasks"),
+    path("calendar/", calendar.calendar_page, name="calendar"),
+    path("calendar/move/", calendar.reschedule, name="calendar-move"),
     path("tasks/<int:pk>/snooze/", my_tasks.snooze, name="task-snooze"),
     path("tasks/<int:pk>/reschedule/", my_tasks.reschedule, name="task-reschedule"),
     path("views/<int:pk>/delete/", bulk.delete_view, name="view-delete"),

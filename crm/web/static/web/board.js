@@ -106,8 +106,11 @@
       putBack(card, from, index);
       if (original) select.value = original.value;
     }).then(function () {
+      // Focus stays where the move began: the menu, or the card's name after an arrow key (keys.js).
       var moved = document.getElementById(card.id);
-      if (moved) { var s = moved.querySelector("[data-move-select]"); if (s) s.focus(); }
+      var byKey = select.dataset.byKey;
+      delete select.dataset.byKey;
+      if (moved) { var s = moved.querySelector(byKey ? ".dealname" : "[data-move-select]"); if (s) s.focus(); }
     });
   });
 })();
