@@ -18,6 +18,7 @@ from crm.access.policy import policy_for
 from crm.records.models import Activity, Task
 from crm.records.models.activities import ActivityKind, TaskStatus
 from crm.records.selectors import attach_linked
+from crm.web.views.home import without_hidden
 
 VIEWS = ("day", "week", "month")
 
@@ -120,18 +121,21 @@ def items_for(viewer, person, span: Span) -> list[Item]:
         writable = _writable(Activity, viewer, meetings)
         # Activities have no page of their own: a meeting opens the first record it is about that the
         # viewer may open (whose timeline shows it), else it is shown without a link.
-        for m in attach_linked(meetings, viewer):
+        for m in without_hidden(viewer, "activity", attach_linked(meetings, viewer)):
             at = timezone.localtime(m.occurred_at)
             opens = m.linked[0] if m.linked else None
             items.append(Item("meeting", m, at, m.subject or "Meeting", m.pk in writable, opens=opens))
     if policy.allows("task", "view") and "due_at" not in policy.hidden_fields("task"):
-        tasks = Task.objects.restrict(viewer, "view").filter(
-            assignee=person, due_at__gte=span.start, due_at__lt=span.end
+        tasks = list(
+            Task.objects.restrict(viewer, "view").filter(assignee=person, due_at__gte=span.start, due_at__lt=span.end)
         )
         writable = _writable(Task, viewer, tasks)
-        for t in tasks:
+        # A field the viewer's role hides (the title) is blanked on these display copies.
+        for t in without_hidden(viewer, "task", tasks):
             done = t.status in (TaskStatus.DONE, TaskStatus.CANCELLED)
-            items.append(Item("task", t, timezone.localtime(t.due_at), t.title, t.pk in writable, done, opens=t))
+            items.append(
+                Item("task", t, timezone.localtime(t.due_at), t.title or "Task", t.pk in writable, done, opens=t)
+            )
     items.sort(key=lambda i: (i.at, i.kind, i.record.pk))
     return items
 

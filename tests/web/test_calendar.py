@@ -288,3 +288,23 @@ def test_a_meeting_does_not_link_to_a_record_the_viewer_cannot_open(web, rep_a, 
     html = page(web(rep_a))
     assert f"cal-meeting-{m.pk}" in html
     assert f"/contacts/{secret.pk}/" not in html and "Secret" not in html
+
+
+def test_a_title_hidden_from_the_role_is_not_shown(web, admin_user):
+    from crm.access.models import Role
+    from tests.factories import UserFactory
+
+    role = Role.objects.create(
+        slug="no-titles",
+        name="No titles",
+        scope="all",
+        permissions={"task": ["view"], "activity": ["view"]},
+        field_access={"task": {"title": "hidden"}, "activity": {"subject": "hidden"}},
+    )
+    user = UserFactory(username="blind")
+    Profile.objects.update_or_create(user=user, defaults={"role": role})
+    t = task(admin_user, "Top secret task", timezone.now(), assignee_id=user.pk)
+    m = meeting(admin_user, "Top secret meeting", timezone.now(), owner_id=user.pk)
+    html = page(web(user))
+    assert f"cal-task-{t.pk}" in html and f"cal-meeting-{m.pk}" in html
+    assert "Top secret" not in html
