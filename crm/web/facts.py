@@ -38,22 +38,32 @@ def facts_context(kind, obj, user) -> dict:
     own = (lambda name: []) if kind.run_time else (lambda name: [f"web/facts/{kind.slug}{name}.html"])
     facts = select_template([*own(""), GENERIC])
     generic = facts.origin.template_name == GENERIC
+    own_shown = own_rows(kind.type, obj, hidden, user) if generic and not kind.run_time else []
+    custom = custom_rows(kind.type, obj, user)
     return {
         "facts_template": facts,
         "facts_sub_template": select_template([*own("_sub"), "web/facts/generic_sub.html"]),
-        "own_values": own_values(kind.type, obj, hidden, user) if generic and not kind.run_time else [],
-        "values": custom_values(kind.type, obj, user),
+        "own_values": [(label, value) for _, label, value in own_shown],
+        "own_shown": own_shown,  # with each value's field name: what an inline edit names (crm/web/inline.py)
+        "values": [(label, value) for _, label, value in custom],
+        "custom_shown": [(f"cf_{key}", label, value) for key, label, value in custom],
     }
 
 
 def own_values(rt, obj, hidden=frozenset(), user=None) -> list[tuple[str, str]]:
     """(label, shown value) of a declared type's own fields, for one without a facts template."""
+    return [(label, value) for _, label, value in own_rows(rt, obj, hidden, user)]
+
+
+def own_rows(rt, obj, hidden=frozenset(), user=None) -> list[tuple[str, str, str]]:
+    """(field name, label, shown value) of a declared type's own fields."""
     out = []
     for f in rt.fields:
         if f.name in ("id", "owner", "created_at", "updated_at", "tag") or f.link or f.name in hidden:
             continue
         value = getattr(obj, f.name, None)
-        out.append((f.label or f.name, shown_value(rt, f.name, value, user, currency=getattr(obj, "currency", None))))
+        shown = shown_value(rt, f.name, value, user, currency=getattr(obj, "currency", None))
+        out.append((f.name, f.label or f.name, shown))
     return out
 
 
@@ -142,6 +152,11 @@ def _date(value):
 def custom_values(rt, obj, user) -> list[tuple[str, str]]:
     """(label, shown value) of each custom field of the type in its order, then of any stored value
     whose definition is gone; a custom type's name field is the page's title, not repeated."""
+    return [(label, value) for _, label, value in custom_rows(rt, obj, user)]
+
+
+def custom_rows(rt, obj, user) -> list[tuple[str, str, str]]:
+    """(key, label, shown value) of the custom values, as custom_values."""
     defs = definitions(rt.object_type)
     stored = secrets.reveal(obj.custom_fields)
     name_field = rt.extra["type"].name_field if rt.run_time else None
@@ -153,7 +168,7 @@ def custom_values(rt, obj, user) -> list[tuple[str, str]]:
     for key in keys:
         d, value = defs.get(key), stored.get(key)
         label = d.label if d else key.replace("_", " ").capitalize()
-        out.append((label, "—" if value in EMPTY else shown(d, value, names)))
+        out.append((key, label, "—" if value in EMPTY else shown(d, value, names)))
     return out
 
 

@@ -8,6 +8,7 @@ from crm.web.views import (
     bulk,
     calendar,
     home,
+    inline,
     leads,
     lists,
     my_tasks,
@@ -101,4 +102,5 @@ urlpatterns = [
     path("<kind:kind_slug>/<int:pk>/delete/", records.record_delete, name="record-delete"),
     path("<kind:kind_slug>/<int:pk>/timeline/", timeline.timeline_part, name="timeline"),
     path("<kind:kind_slug>/<int:pk>/quick/<str:what>/", timeline.quick_add, name="quick-add"),
+    path("<kind:kind_slug>/<int:pk>/inline/<str:unit>/", inline.inline_edit, name="inline-edit"),
 ]

@@ -22,6 +22,7 @@ from crm.web.facts import attach_list_values
 from crm.web.forms.base import user_choices
 from crm.web.registry import Column, Kind
 from crm.web.saved_views import builtin_views, visible_views
+from crm.web.views import inline
 from crm.web.views.helpers import kind_or_404
 
 PAGE_SIZE = 50
@@ -71,8 +72,8 @@ def record_list(request, kind_slug: str):
     if not policy.allows(kind.object_type, "view"):
         raise PermissionDenied(f"You may not see {kind.plural}.")
     params = list_params(request)
-    hidden = policy.hidden_fields(kind.object_type)  # no column nor filter box of a hidden field
-    columns = [c for c in (*kind.columns, *custom_columns(kind)) if fieldrules.field_of(kind.type, c.key) not in hidden]
+    hidden = policy.hidden_fields(kind.object_type)
+    columns = visible_columns(kind, policy)
     sort_raw = params.get("sort") or kind.type.api.default_sort
     rows, next_cursor, error = [], None, None
     try:
@@ -101,7 +102,14 @@ def record_list(request, kind_slug: str):
         "owner_hidden": kind.owner_filter in hidden,
         "tag_hidden": "tag" in hidden,
     }
+    context |= inline.list_context(kind, request.user, rows, columns, context["may"]["change"])
     return render(request, "web/list.html", context, status=400 if error else 200)
+
+
+def visible_columns(kind: Kind, policy) -> list[Column]:
+    """The list's columns for the user: no column (nor filter box) of a field hidden from their role."""
+    hidden = policy.hidden_fields(kind.object_type)
+    return [c for c in (*kind.columns, *custom_columns(kind)) if fieldrules.field_of(kind.type, c.key) not in hidden]
 
 
 def may_on_list(kind: Kind, policy) -> dict[str, bool]:

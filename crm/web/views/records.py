@@ -21,6 +21,7 @@ from crm.web.forms.generic import form_class as form_class_of
 from crm.web.moved import tell_on_page
 from crm.web.registry import Kind
 from crm.web.templatetags.web import change_rows
+from crm.web.views import inline
 from crm.web.views.helpers import kind_or_404, page_errors
 from crm.web.views.related import related_for
 from crm.web.views.timeline import timeline_context
@@ -49,13 +50,14 @@ def record_detail(request, kind_slug: str, pk: int):
     context = {
         "kind": kind,
         "obj": obj,
-        "may": {a: not kind.archived and may(request.user, obj, a) for a in ("change", "delete")},
+        "may": (allowed := {a: not kind.archived and may(request.user, obj, a) for a in ("change", "delete")}),
         "may_log": policy.allows("activity", "add"),
         "may_task": policy.allows("task", "add"),
         "duplicates": duplicates,
         "related": related_for(kind, obj, request.user),
         **facts_context(kind, obj, request.user),
         **timeline_context(request, kind, obj),
+        **inline.page_context(kind, obj, request.user, allowed["change"]),
     }
     return render(request, "web/detail.html", context)
 
