@@ -14,7 +14,7 @@ from django.db.models import Q
 from crm.access.policy import policy_for
 from crm.audit import configwrites
 from crm.automation import jobs
-from crm.core.errors import NotFound, PermissionDenied, ValidationFailed
+from crm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.mailbox.models import Mailbox, Security
 
 FIELDS = (
@@ -134,7 +134,7 @@ def request_sync(mailbox: Mailbox, *, actor):
     if not _may_manage(actor, mailbox):
         raise PermissionDenied("Only its owner or an admin syncs a mailbox.")
     if mailbox.paused:
-        raise ValidationFailed({"paused": "The mailbox is paused: resume it first."}, "The mailbox is paused.")
+        raise Conflict("The mailbox is paused: resume it first.")
     return jobs.enqueue("mailbox.sync", {"mailbox": mailbox.pk}, max_attempts=1)
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from crm.mailbox import imap, services, sync
-from crm.mailbox.models import InboundMessage, MailFolderState, Mailbox
+from crm.mailbox.models import InboundMessage, Mailbox, MailFolderState
 from crm.records.models import Activity, Lead
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, LeadFactory, links_of
 from tests.mailbox import messages as m
