@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from crm.automation.system import automation_user
+from crm.core import crypto
 from crm.core.context import change_context
 from crm.core.errors import ServiceError
 from crm.mailbox import imap
@@ -48,11 +49,14 @@ def _error(mailbox: Mailbox, message: str, *, pause: bool) -> None:
 def sync_mailbox(mailbox_id: int) -> dict:
     """Sync every chosen folder; returns {"imported": n, "errors": [...]}. Never raises for the
     server's failures: they are the mailbox's state."""
-    mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
+    mailbox = Mailbox.objects.defer("password").filter(pk=mailbox_id).first()  # read when connecting
     if mailbox is None or mailbox.paused:
         return {"imported": 0, "errors": [], "skipped": True}
     try:
         conn = imap.connect(mailbox)
+    except (crypto.KeyMissing, crypto.Undecryptable) as exc:
+        _error(mailbox, f"The stored password cannot be read ({exc}): enter it again. Sync is paused.", pause=True)
+        return {"imported": 0, "errors": ["password"]}
     except imap.AuthFailed as exc:
         _error(mailbox, f"The server refused the user name or password ({exc}). Sync is paused.", pause=True)
         return {"imported": 0, "errors": ["auth"]}
@@ -94,8 +98,11 @@ def sync_folder(conn, mailbox: Mailbox, folder: str) -> int:
         batch = uids[start : start + BATCH]
         fetched = imap.fetch(conn, batch)
         with transaction.atomic(), change_context(source="system"):
-            stored = sum(store(mailbox, folder, uid, raw) for uid, raw in fetched)
-            MailFolderState.objects.filter(pk=state.pk).update(last_uid=batch[-1], synced_at=timezone.now())
+            # Two syncs of one mailbox at once (the schedule and "Sync now"): the second waits here,
+            # then skips what the first committed.
+            done = MailFolderState.objects.select_for_update().get(pk=state.pk).last_uid
+            stored = sum(store(mailbox, folder, uid, raw) for uid, raw in fetched if uid > done)
+            MailFolderState.objects.filter(pk=state.pk).update(last_uid=max(batch[-1], done), synced_at=timezone.now())
             Mailbox.objects.filter(pk=mailbox.pk).update(imported_count=F("imported_count") + stored)
         imported += stored
     return imported

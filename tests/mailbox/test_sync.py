@@ -266,3 +266,36 @@ def test_the_scheduled_job_syncs_every_active_mailbox(dovecot, fill, rep_a, peop
     jobs.run_due(now=timezone.now() + dt.timedelta(seconds=2))
     box.refresh_from_db()
     assert box.imported_count == 6
+
+
+def test_a_password_under_a_lost_key_pauses_with_a_clear_error(dovecot, rep_a):
+    box = connect(dovecot, rep_a)
+    Mailbox.objects.filter(pk=box.pk).update(last_error="")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE mailbox_mailbox SET password = %s WHERE id = %s", ["enc1:deadbeef:gone", box.pk])
+    assert sync.sync_mailbox(box.pk)["errors"] == ["password"]
+    state = Mailbox.objects.filter(pk=box.pk).values("paused", "last_error").get()
+    assert state["paused"] and "deadbeef" in state["last_error"]
+
+
+def test_two_syncs_at_once_store_each_message_once(dovecot, fill, rep_a, people, monkeypatch):
+    """The second sync fetched the same batch before the first committed it: it skips it."""
+    now = timezone.now()
+    fill([m.message(msgid=f"<c{i}@x>", sender="carl@clientco.com", to=[m.ME], subject="C", when=now) for i in range(3)])
+    box = connect(dovecot, rep_a)
+    real_fetch, nested = imap.fetch, []
+
+    def fetch_then_race(conn, uids):
+        fetched = real_fetch(conn, uids)
+        if not nested:
+            nested.append(1)
+            sync.sync_mailbox(box.pk)  # another worker runs the whole sync meanwhile
+        return fetched
+
+    monkeypatch.setattr(imap, "fetch", fetch_then_race)
+    sync.sync_mailbox(box.pk)
+    assert InboundMessage.objects.count() == 3
+    box.refresh_from_db()
+    assert box.imported_count == 3
