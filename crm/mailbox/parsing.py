@@ -45,10 +45,10 @@ class Parsed:
 def _header(msg, name: str) -> str:
     """A header as text; a malformed one (bad encoded-word, stray bytes) as its raw value."""
     try:
-        value = msg.get(name)
+        value = str(msg.get(name) or "")
     except Exception:  # the email package raises on some malformed headers when it parses them
-        value = msg.get_all(name, failobj=[""])[0] if hasattr(msg, "get_all") else ""
-    return " ".join(str(value or "").split())
+        value = next((str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), "")
+    return " ".join(value.split())
 
 
 def _addresses(msg, name: str) -> list[tuple[str, str]]:
