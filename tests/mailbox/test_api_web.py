@@ -88,3 +88,12 @@ def test_web_page_connect_pause_resume_and_errors(web, rep_a, rep_b):
     assert not box.paused
     # Another rep cannot act on it: 404.
     assert web(rep_b).post("/settings/mailboxes/", {"action": "pause", "id": box.pk}).status_code == 404
+
+
+def test_the_page_has_no_inline_script_or_style(web, admin_user):
+    from tests.test_hardening import inline_code
+
+    Mailbox.objects.create(name="Shared", host="imap.example.com", username="sales@example.com", password="x")
+    page = web(admin_user).get("/settings/mailboxes/")
+    assert page.status_code == 200 and inline_code(page.content.decode()) == []
+    assert "shared" in page.content.decode()
