@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-stress lint install install-dev migrate demo clean bench browser pango audit
+.PHONY: run test test-stress lint install install-dev migrate demo clean bench browser pango dovecot audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ pango:
 	  else echo "Pango or the DejaVu fonts are missing: run 'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core' for quote PDFs."; fi; \
 	fi
 
+# The mailbox tests (tests/mailbox) start Debian's Dovecot as a process of their own; production syncs
+# with any IMAP server and needs none of it.
+dovecot:
+	@if [ ! -x /usr/sbin/dovecot ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y dovecot-imapd; \
+	  else echo "/usr/sbin/dovecot is missing: run 'sudo apt-get install dovecot-imapd' for the mailbox tests."; fi; \
+	fi
+
 install: $(VENV)/.installed node_modules/.installed pango
 install-dev: $(VENV)/.installed-dev pango
 
@@ -62,14 +70,14 @@ lint: install-dev
 	$(BIN)/crm makemigrations --check --dry-run -v 1
 
 # SQLite always; PostgreSQL too when DATABASE_URL is set (the same tests, on both databases).
-test: lint node_modules/.installed browser
+test: lint node_modules/.installed browser dovecot
 	env -u DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$DATABASE_URL" ]; then echo "== again on $${DATABASE_URL%%://*}"; $(BIN)/pytest; fi
 
 # The flake hunt (not CI): STRESS_RUNS runs per database in random order while stress-ng keeps
 # every core busy; PostgreSQL too when DATABASE_URL is set. Logs and seeds under var/stress/.
 STRESS_RUNS ?= 5
-test-stress: lint node_modules/.installed browser
+test-stress: lint node_modules/.installed browser dovecot
 	@command -v stress-ng >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq stress-ng; } \
 	  || { echo "stress-ng is missing: run 'sudo apt-get install stress-ng'."; exit 1; }
 	bash tests/stress.sh $(STRESS_RUNS)

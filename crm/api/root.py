@@ -12,6 +12,7 @@ from crm.automation.api import router as automation_router
 from crm.customization.api import router as custom_fields_router
 from crm.dataio.api import router as dataio_router
 from crm.mail.api import router as mail_router
+from crm.mailbox.api import router as mailbox_router
 from crm.money.api import router as money_router
 from crm.objects.api import router as object_types_router
 from crm.objects.records_api import router as object_records_router
@@ -53,6 +54,7 @@ api.add_router("/privacy", privacy_router)
 api.add_router("/settings/branding", branding_router)
 api.add_router("/", money_router)
 api.add_router("/", mail_router)
+api.add_router("/", mailbox_router)
 api.add_router("/", products_router)  # price-book entries and the price lookup
 
 me_router = Router(tags=["me"])

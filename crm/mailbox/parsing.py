@@ -1,0 +1,141 @@
+"""A raw RFC 5322 message into what the CRM keeps, with the standard library's ``email`` package
+(policy.default): text and sanitized HTML from multipart/alternative, attachments as metadata only,
+charsets decoded with replacement when a part lies about its charset or names none that exists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+from django.utils import timezone
+
+from crm.mail.sanitize import clean_html, text_of
+
+MAX_TEXT = 100_000
+MAX_ADDRESSES = 500  # per header: a message to 5,000 people keeps the first 500
+MSGID = re.compile(r"<[^<>\s]+>")
+SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
+@dataclass
+class Parsed:
+    message_id: str
+    in_reply_to: str
+    references: list[str]
+    from_address: str
+    from_name: str
+    to: list[str]
+    cc: list[str]
+    subject: str
+    sent_at: dt.datetime
+    text: str
+    html: str
+    attachments: list[dict] = field(default_factory=list)
+
+    @property
+    def participants(self) -> set[str]:
+        return {a for a in [self.from_address, *self.to, *self.cc] if a}
+
+
+def _header(msg, name: str) -> str:
+    """A header as text; a malformed one (bad encoded-word, stray bytes) as its raw value."""
+    try:
+        value = str(msg.get(name) or "")
+    except Exception:  # the email package raises on some malformed headers when it parses them
+        value = next((str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), "")
+    return " ".join(value.split())
+
+
+def _addresses(msg, name: str) -> list[tuple[str, str]]:
+    raw = [str(v) for v in (msg.get_all(name, failobj=[]) or [])]
+    out = []
+    for display, addr in getaddresses(raw):
+        addr = addr.strip().lower()
+        if "@" in addr and len(addr) <= 320:
+            out.append((display.strip()[:255], addr))
+    return out[:MAX_ADDRESSES]
+
+
+def _ids(value: str) -> list[str]:
+    return [m[:255] for m in MSGID.findall(value or "")]
+
+
+def _date(msg) -> dt.datetime:
+    try:
+        when = parsedate_to_datetime(_header(msg, "Date"))
+    except (TypeError, ValueError, IndexError):
+        return timezone.now()
+    if when is None:
+        return timezone.now()
+    return when if timezone.is_aware(when) else timezone.make_aware(when, dt.UTC)
+
+
+def _content(part) -> str:
+    """A text part decoded by its declared charset; an unknown or lying charset decodes as UTF-8 with
+    replacement characters (then Latin-1 would mangle real UTF-8, so it is only the last resort)."""
+    payload = part.get_payload(decode=True) or b""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        try:
+            return payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return payload.decode("latin-1", errors="replace")
+
+
+def _bodies(msg) -> tuple[str, str, list[dict]]:
+    text, html, attachments = "", "", []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        disposition = part.get_content_disposition()
+        ctype = part.get_content_type()
+        if disposition == "attachment" or (part.get_filename() and ctype not in ("text/plain", "text/html")):
+            payload = part.get_payload(decode=True) or b""
+            attachments.append({"name": (part.get_filename() or "")[:255], "type": ctype, "size": len(payload)})
+        elif ctype == "text/plain" and not text:
+            text = _content(part)
+        elif ctype == "text/html" and not html:
+            html = _content(part)
+    return text, html, attachments
+
+
+def parse(raw: bytes) -> Parsed:
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    text, html, attachments = _bodies(msg)
+    html = clean_html(html)[:MAX_TEXT] if html else ""
+    if not text and html:
+        text = text_of(html)
+    senders = _addresses(msg, "From")
+    message_id = (_ids(_header(msg, "Message-ID")) or [""])[0]
+    if not message_id:  # stored once all the same: a name made from the message's own bytes
+        message_id = f"<{hashlib.sha256(raw).hexdigest()[:40]}@no-message-id.invalid>"
+    return Parsed(
+        message_id=message_id,
+        in_reply_to=(_ids(_header(msg, "In-Reply-To")) or [""])[0],
+        references=_ids(_header(msg, "References"))[-50:],
+        from_address=senders[0][1] if senders else "",
+        from_name=senders[0][0] if senders else "",
+        to=[a for _, a in _addresses(msg, "To")],
+        cc=[a for _, a in _addresses(msg, "Cc")],
+        subject=_header(msg, "Subject")[:255],
+        sent_at=_date(msg),
+        text=text.replace("\x00", "")[:MAX_TEXT],
+        html=html.replace("\x00", ""),
+        attachments=attachments[:100],
+    )
+
+
+def subject_key(subject: str) -> str:
+    """The subject without Re:/Fwd: prefixes and case, for threading without headers."""
+    return " ".join(SUBJECT_PREFIX.sub("", subject or "").split()).casefold()[:255]
+
+
+def participants_key(addresses: set[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(addresses)).encode()).hexdigest()

@@ -1,0 +1,179 @@
+"""The sync of one mailbox: each chosen folder incrementally by UIDVALIDITY/UID, messages since the
+start date only, in batches that each commit with the folder's new last UID, so a worker stopped
+mid-sync resumes after the last committed batch (no gap), and a batch replayed after a crash skips
+what it stored (Message-ID unique per mailbox: no duplicate).
+
+A changed UIDVALIDITY restarts the folder from UID 0; messages already stored are recognised by
+Message-ID. A refused password pauses the mailbox with the server's reason; nothing is lost, the
+folder states stay where they were. A dropped connection leaves the error on the mailbox and the next
+run picks up after the last committed batch.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import ssl
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crm.automation.system import automation_user
+from crm.core import crypto
+from crm.core.context import change_context
+from crm.core.errors import ServiceError
+from crm.mailbox import imap
+from crm.mailbox.matching import match
+from crm.mailbox.models import InboundMessage, Mailbox, MailFolderState
+from crm.mailbox.parsing import Parsed, parse
+from crm.mailbox.threads import thread_for
+from crm.records.services.activities import activity_create
+from crm.records.services.leads import lead_create
+
+log = logging.getLogger("crm.mailbox")
+BATCH = 50
+MAX_BODY = 100_000
+
+# Email-to-case and other listeners: called as hook(message, parsed) after a message is stored.
+STORED_HOOKS: list = []
+
+
+def _error(mailbox: Mailbox, message: str, *, pause: bool) -> None:
+    values = {"last_error": message[:2000], "last_error_at": timezone.now()}
+    if pause:
+        values["paused"] = True
+    Mailbox.objects.filter(pk=mailbox.pk).update(**values)
+
+
+def sync_mailbox(mailbox_id: int) -> dict:
+    """Sync every chosen folder; returns {"imported": n, "errors": [...]}. Never raises for the
+    server's failures: they are the mailbox's state."""
+    mailbox = Mailbox.objects.defer("password").filter(pk=mailbox_id).first()  # read when connecting
+    if mailbox is None or mailbox.paused:
+        return {"imported": 0, "errors": [], "skipped": True}
+    try:
+        conn = imap.connect(mailbox)
+    except (crypto.KeyMissing, crypto.Undecryptable) as exc:
+        _error(mailbox, f"The stored password cannot be read ({exc}): enter it again. Sync is paused.", pause=True)
+        return {"imported": 0, "errors": ["password"]}
+    except imap.AuthFailed as exc:
+        _error(mailbox, f"The server refused the user name or password ({exc}). Sync is paused.", pause=True)
+        return {"imported": 0, "errors": ["auth"]}
+    except (OSError, ssl.SSLError, imaplib.IMAP4.error) as exc:
+        _error(mailbox, f"Could not connect to {mailbox.host}:{mailbox.port}: {exc}", pause=False)
+        return {"imported": 0, "errors": ["connect"]}
+    imported, errors = 0, []
+    try:
+        for folder in mailbox.folders:
+            try:
+                imported += sync_folder(conn, mailbox, folder)
+            except imap.FolderMissing:
+                errors.append(f"The folder {folder!r} does not exist on the server.")
+    except (OSError, imaplib.IMAP4.abort, imaplib.IMAP4.error) as exc:
+        errors.append(f"The connection failed during the sync: {exc}. The next sync continues from here.")
+    finally:
+        imap.close(conn)
+    now = timezone.now()
+    if errors:
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            last_sync_at=now, last_error=" ".join(errors)[:2000], last_error_at=now
+        )
+    else:
+        Mailbox.objects.filter(pk=mailbox.pk).update(last_sync_at=now, last_error="")
+    return {"imported": imported, "errors": errors}
+
+
+def sync_folder(conn, mailbox: Mailbox, folder: str) -> int:
+    uidvalidity = imap.select(conn, folder)
+    state, _ = MailFolderState.objects.get_or_create(mailbox=mailbox, folder=folder)
+    if state.uidvalidity != uidvalidity:
+        # A new UIDVALIDITY: the old UIDs mean nothing any more. Start over; stored messages are
+        # known by their Message-ID and are not stored again.
+        state.uidvalidity, state.last_uid = uidvalidity, 0
+        state.save(update_fields=["uidvalidity", "last_uid"])
+    uids = imap.new_uids(conn, state.last_uid, mailbox.start_date)
+    imported = 0
+    for start in range(0, len(uids), BATCH):
+        batch = uids[start : start + BATCH]
+        fetched = imap.fetch(conn, batch)
+        with transaction.atomic(), change_context(source="system"):
+            # Two syncs of one mailbox at once (the schedule and "Sync now"): the second waits here,
+            # then skips what the first committed.
+            done = MailFolderState.objects.select_for_update().get(pk=state.pk).last_uid
+            stored = sum(store(mailbox, folder, uid, raw) for uid, raw in fetched if uid > done)
+            MailFolderState.objects.filter(pk=state.pk).update(last_uid=max(batch[-1], done), synced_at=timezone.now())
+            Mailbox.objects.filter(pk=mailbox.pk).update(imported_count=F("imported_count") + stored)
+        imported += stored
+    return imported
+
+
+def _lead_for(mailbox: Mailbox, parsed: Parsed, actor) -> bool:
+    """Email-to-lead: a lead for the sender of a message no known address is on."""
+    if not parsed.from_address or parsed.from_address == mailbox.username.lower():
+        return False
+    first, _, last = (parsed.from_name or "").partition(" ")
+    data = {
+        "first_name": first[:100],
+        "last_name": last[:100],
+        "email": parsed.from_address,
+        "source": "Email",
+        "owner_id": mailbox.owner_id or mailbox.created_by_id,
+    }
+    try:
+        with transaction.atomic():
+            lead_create(actor=actor, data=data)
+    except ServiceError as exc:  # an invalid or blocked address, no permission: the message is skipped
+        log.info("Mailbox %s: no lead for %s: %s %s", mailbox.pk, parsed.from_address, exc.message, exc.fields)
+        return False
+    return True
+
+
+def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes) -> bool:
+    """Store one message (once), linked to what it is about; False when skipped."""
+    parsed = parse(raw)
+    if InboundMessage.objects.filter(mailbox=mailbox, message_id=parsed.message_id).exists():
+        return False
+    viewer = mailbox.owner
+    own = {mailbox.username.lower()}
+    links, known = match(parsed.participants - own, viewer)
+    if not known and mailbox.email_to_lead and _lead_for(mailbox, parsed, viewer or automation_user()):
+        links, known = match(parsed.participants - own, viewer)
+    if not known:
+        return False  # nobody the CRM knows: not the CRM's mail
+    thread = thread_for(mailbox, parsed)
+    outbound = parsed.from_address in own
+    activity = activity_create(
+        actor=automation_user(),  # may link any record; the links were chosen with the owner's eyes
+        data={
+            "kind": "email",
+            "subject": parsed.subject,
+            "body": parsed.text[:MAX_BODY],
+            "occurred_at": parsed.sent_at,
+            "direction": "outbound" if outbound else "inbound",
+            "owner_id": mailbox.owner_id or mailbox.created_by_id,
+            "links": links,
+        },
+    ).obj
+    message = InboundMessage.objects.create(
+        mailbox=mailbox,
+        thread=thread,
+        folder=folder,
+        uid=uid,
+        message_id=parsed.message_id,
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        from_address=parsed.from_address,
+        from_name=parsed.from_name,
+        to=parsed.to,
+        cc=parsed.cc,
+        subject=parsed.subject,
+        sent_at=parsed.sent_at,
+        text=parsed.text,
+        html=parsed.html,
+        attachments=parsed.attachments,
+        activity=activity,
+    )
+    for hook in STORED_HOOKS:
+        hook(message, parsed)
+    return True
