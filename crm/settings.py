@@ -345,6 +345,8 @@ TASKS = {
 }
 # Outbound webhooks may not reach loopback/private/link-local/metadata addresses unless allowed here.
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+# IMAP mailboxes on loopback, private or link-local addresses (an on-premises mail server): off by default (SSRF).
+MAILBOX_ALLOW_PRIVATE = env_bool("MAILBOX_ALLOW_PRIVATE", False)
 AUTOMATION_JOB_LEASE_SECONDS = int(os.environ.get("AUTOMATION_JOB_LEASE_SECONDS", "300"))
 AUTOMATION_TICK_SECONDS = float(os.environ.get("AUTOMATION_TICK_SECONDS", "1"))
 AUTOMATION_MAX_DEPTH = int(os.environ.get("AUTOMATION_MAX_DEPTH", "5"))

@@ -69,21 +69,28 @@ def check_url(url: str) -> tuple[str, int, str]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused("Only http and https URLs with a host are allowed.")
-    if not settings.WEBHOOKS_ALLOW_PRIVATE and (reason := literal_refusal(url)):
-        raise Refused(reason)
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    allow_private = settings.WEBHOOKS_ALLOW_PRIVATE
+    return parts.hostname, port, checked_address(parts.hostname, port, allow_private=allow_private)
+
+
+def checked_address(host: str, port: int, *, allow_private: bool) -> str:
+    """The address to connect to for ``host``: every address it resolves to must be public (unless
+    ``allow_private``); raises Refused otherwise. Webhooks and IMAP mailboxes both call it."""
+    if not allow_private and (reason := host_refusal(host)):
+        raise Refused(reason)
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise Refused(f"Cannot resolve {parts.hostname}: {exc}") from None
+        raise Refused(f"Cannot resolve {host}: {exc}") from None
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     if not addresses:
-        raise Refused(f"{parts.hostname} has no address.")
-    if not settings.WEBHOOKS_ALLOW_PRIVATE:
+        raise Refused(f"{host} has no address.")
+    if not allow_private:
         for ip in addresses:  # every answer: a name with one public and one private address is refused
             if reason := _forbidden(ip):
-                raise Refused(f"{parts.hostname} resolves to {ip}, {reason}; outbound calls there are refused.")
-    return parts.hostname, port, str(addresses[0])
+                raise Refused(f"{host} resolves to {ip}, {reason}; outbound calls there are refused.")
+    return str(addresses[0])
 
 
 def numeric_address(host: str) -> IP | None:
@@ -104,7 +111,12 @@ def literal_refusal(url: str) -> str | None:
     """At save time: refuse URLs whose host is a forbidden address in any spelling, or a local name (no DNS)."""
     if settings.WEBHOOKS_ALLOW_PRIVATE:
         return None
-    host = (urlsplit(url).hostname or "").lower()
+    return host_refusal((urlsplit(url).hostname or "").lower())
+
+
+def host_refusal(host: str) -> str | None:
+    """Why ``host`` is refused without asking DNS (a forbidden address in any spelling, a local name), or None."""
+    host = host.lower()
     if "%" in host:  # an IPv6 zone id names a local interface: never a public address
         return "Addresses with a zone id (%) are refused."
     name = host.rstrip(".")

@@ -7,7 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import imaplib
 import re
+import socket
 import ssl
+
+from django.conf import settings
+
+from crm.automation.ssrf import checked_address
 
 TIMEOUT = 30
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -22,12 +27,39 @@ class FolderMissing(Exception):
     """The folder no longer exists on the server (renamed or deleted)."""
 
 
+class Pinned:
+    """Connect to the address the SSRF check approved (a second DNS answer cannot redirect the
+    connection), while TLS still verifies the certificate against the host name."""
+
+    address: str
+
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.address, self.port), timeout)
+
+
+class PinnedIMAP4(Pinned, imaplib.IMAP4):
+    def __init__(self, address, host, port, timeout):
+        self.address = address
+        super().__init__(host, port, timeout=timeout)
+
+
+class PinnedIMAP4SSL(Pinned, imaplib.IMAP4_SSL):
+    def __init__(self, address, host, port, ssl_context, timeout):
+        self.address = address
+        super().__init__(host, port, ssl_context=ssl_context, timeout=timeout)
+
+    def _create_socket(self, timeout):
+        return self.ssl_context.wrap_socket(Pinned._create_socket(self, timeout), server_hostname=self.host)
+
+
 def connect(mailbox) -> imaplib.IMAP4:
+    """Raises Refused when the host is not a public address (unless MAILBOX_ALLOW_PRIVATE)."""
+    address = checked_address(mailbox.host, mailbox.port, allow_private=settings.MAILBOX_ALLOW_PRIVATE)
     context = ssl.create_default_context()
     if mailbox.security == "tls":
-        conn = imaplib.IMAP4_SSL(mailbox.host, mailbox.port, ssl_context=context, timeout=TIMEOUT)
+        conn = PinnedIMAP4SSL(address, mailbox.host, mailbox.port, context, TIMEOUT)
     else:
-        conn = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=TIMEOUT)
+        conn = PinnedIMAP4(address, mailbox.host, mailbox.port, TIMEOUT)
         if mailbox.security == "starttls":
             conn.starttls(context)
     try:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
 from crm.access.policy import policy_for
 from crm.audit import configwrites
 from crm.automation import jobs
+from crm.automation.ssrf import host_refusal
 from crm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm.mailbox.models import Mailbox, Security
 
@@ -53,6 +55,8 @@ def _check(mailbox: Mailbox) -> None:
         errors["name"] = "Give the mailbox a name."
     if not HOST.match(mailbox.host or ""):
         errors["host"] = "A host name or IP address, such as imap.example.com."
+    elif not settings.MAILBOX_ALLOW_PRIVATE and (reason := host_refusal(mailbox.host)):
+        errors["host"] = f"{reason} (Set MAILBOX_ALLOW_PRIVATE=true to reach a server on your own network.)"
     if not 1 <= (mailbox.port or 0) <= 65535:
         errors["port"] = "A port between 1 and 65535."
     if mailbox.security not in Security.values:

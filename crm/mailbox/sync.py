@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crm.automation.ssrf import Refused
 from crm.automation.system import automation_user
 from crm.core import crypto
 from crm.core.context import change_context
@@ -57,6 +58,9 @@ def sync_mailbox(mailbox_id: int) -> dict:
     except (crypto.KeyMissing, crypto.Undecryptable) as exc:
         _error(mailbox, f"The stored password cannot be read ({exc}): enter it again. Sync is paused.", pause=True)
         return {"imported": 0, "errors": ["password"]}
+    except Refused as exc:  # the SSRF guard: a private or local address
+        _error(mailbox, f"Not connected: {exc} Sync is paused.", pause=True)
+        return {"imported": 0, "errors": ["refused"]}
     except imap.AuthFailed as exc:
         _error(mailbox, f"The server refused the user name or password ({exc}). Sync is paused.", pause=True)
         return {"imported": 0, "errors": ["auth"]}

@@ -8,6 +8,12 @@ from tests.mailbox.dovecot import Dovecot, available
 USER, PASSWORD = "ann@annsales.com", "app-password-1"
 
 
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings):
+    """The test server is on loopback, which the SSRF guard refuses by default."""
+    settings.MAILBOX_ALLOW_PRIVATE = True
+
+
 @pytest.fixture
 def dovecot():
     if not available():

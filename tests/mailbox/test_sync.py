@@ -7,6 +7,7 @@ import imaplib
 import pytest
 from django.utils import timezone
 
+from crm.core.errors import ValidationFailed
 from crm.mailbox import imap, services, sync
 from crm.mailbox.models import InboundMessage, Mailbox, MailFolderState
 from crm.records.models import Activity, Lead
@@ -299,3 +300,28 @@ def test_two_syncs_at_once_store_each_message_once(dovecot, fill, rep_a, people,
     assert InboundMessage.objects.count() == 3
     box.refresh_from_db()
     assert box.imported_count == 3
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "169.254.169.254", "10.1.2.3", "127.1", "0x7f000001"])
+def test_a_private_or_local_server_is_refused_by_default(settings, rep_a, host):
+    """The SSRF guard of the webhooks (crm/automation/ssrf.py): no DNS asked at save time."""
+    settings.MAILBOX_ALLOW_PRIVATE = False
+    data = {"name": "Inbox", "host": host, "port": 993, "security": "tls", "username": USER, "password": "x"}
+    with pytest.raises(ValidationFailed) as caught:
+        services.mailbox_create(actor=rep_a, data=data)
+    assert "refused" in caught.value.fields["host"] and "MAILBOX_ALLOW_PRIVATE" in caught.value.fields["host"]
+    assert not Mailbox.objects.exists()
+
+
+def test_a_server_refused_at_connect_pauses_the_mailbox(dovecot, fill, settings, rep_a, people):
+    """Connecting checks again (a name is resolved then, and every answer must be public): a mailbox
+    saved while private servers were allowed is refused once they are not, with the reason shown."""
+    fill(m.world(timezone.now()))
+    box = connect(dovecot, rep_a)
+    settings.MAILBOX_ALLOW_PRIVATE = False
+    assert sync.sync_mailbox(box.pk)["errors"] == ["refused"]
+    box.refresh_from_db()
+    assert box.paused and "refused" in box.last_error and not InboundMessage.objects.exists()
+    settings.MAILBOX_ALLOW_PRIVATE = True  # an on-premises server, allowed by the admin
+    services.mailbox_update(box, actor=rep_a, data={"paused": False})
+    assert sync.sync_mailbox(box.pk)["imported"] == 6
