@@ -16,5 +16,6 @@ urlpatterns = [
     path("settings/branding/", include("crm.quotes.web.urls")),
     path("settings/currencies/", include("crm.money.web")),
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
+    path("", include("crm.orders.web")),  # purchase history of companies and contacts, a won deal's order
     path("", include("crm.web.urls")),
 ]
