@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "crm.mail",
     "crm.products",
     "crm.mailbox",
+    "crm.orders",
     "django_htmx",
     "crm.web",
     "csp",

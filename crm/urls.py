@@ -17,5 +17,6 @@ urlpatterns = [
     path("settings/currencies/", include("crm.money.web")),
     path("settings/mailboxes/", include("crm.mailbox.web")),
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
+    path("", include("crm.orders.web")),  # purchase history of companies and contacts, a won deal's order
     path("", include("crm.web.urls")),
 ]

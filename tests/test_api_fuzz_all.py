@@ -68,6 +68,15 @@ DECLARED = {
     "/api/v1/mailboxes/{pk}": r"host",
     # One path for every custom type: which values a type requires is its own definition's to say.
     "/api/v1/objects/{slug}": r"values\..+",
+    # An order line's quantity or price is negative only on a credit line, it names a product or has a
+    # description, quantity × price fits an amount (rules across a line's fields); a cancelled or
+    # returned order keeps its status, an external id comes with its source (rules against the stored
+    # order, across fields); the feed's customer is named by an email, company name or domain.
+    "/api/v1/orders": r"lines(\.\d+\.(quantity|unit_price|description))?|external_id",
+    "/api/v1/orders/{pk}": r"lines(\.\d+\.(quantity|unit_price|description))?|external_id|status",
+    "/api/v1/orders/external/{source}/{external_id}": (
+        r"customer(\.\w+)?|lines(\.\d+\.(quantity|unit_price|description))?|status"
+    ),
 }
 
 pytestmark = pytest.mark.django_db

@@ -6,6 +6,8 @@ RECORDS = ["company", "contact", "lead", "deal", "activity", "task"]
 # The organization's catalogue (crm/products): managers keep it, everyone else reads it.
 CATALOGUE = ["product", "price_book"]
 VIEW_CATALOGUE = {t: ["view"] for t in CATALOGUE}
+# Orders (crm/orders): reps write their customers' orders, managers everything; crm/orders/0002 grants them.
+ORDERS = ["order"]
 
 BUILTIN_ROLES = [
     {"slug": "admin", "name": "Admin", "scope": "all", "is_admin": True, "permissions": {}},
@@ -14,7 +16,11 @@ BUILTIN_ROLES = [
         "name": "Sales manager",
         "scope": "team",
         "is_admin": False,
-        "permissions": {**{t: ALL_ACTIONS for t in RECORDS}, **{t: ALL_ACTIONS for t in CATALOGUE}},
+        "permissions": {
+            **{t: ALL_ACTIONS for t in RECORDS},
+            **{t: ALL_ACTIONS for t in CATALOGUE},
+            "order": ALL_ACTIONS,
+        },
     },
     {
         "slug": "sales-rep",
@@ -26,6 +32,7 @@ BUILTIN_ROLES = [
             "activity": [*EDIT, "delete"],
             "task": [*EDIT, "delete"],
             **VIEW_CATALOGUE,
+            "order": EDIT,
         },
     },
     {
@@ -40,6 +47,7 @@ BUILTIN_ROLES = [
             "activity": EDIT,
             "task": EDIT,
             **VIEW_CATALOGUE,
+            "order": ["view"],
         },
     },
     {
@@ -55,6 +63,7 @@ BUILTIN_ROLES = [
             "activity": ["view", "add"],
             "task": EDIT,
             **VIEW_CATALOGUE,
+            "order": ["view"],
         },
     },
     {
@@ -62,6 +71,6 @@ BUILTIN_ROLES = [
         "name": "Read-only",
         "scope": "all",
         "is_admin": False,
-        "permissions": {t: ["view"] for t in [*RECORDS, *CATALOGUE]},
+        "permissions": {t: ["view"] for t in [*RECORDS, *CATALOGUE, *ORDERS]},
     },
 ]

@@ -16,6 +16,7 @@ from crm.mailbox.api import router as mailbox_router
 from crm.money.api import router as money_router
 from crm.objects.api import router as object_types_router
 from crm.objects.records_api import router as object_records_router
+from crm.orders.api.routes import router as orders_router
 from crm.privacy.api import router as privacy_router
 from crm.products.api.routes import router as products_router
 from crm.quotes.api import router as branding_router
@@ -56,6 +57,7 @@ api.add_router("/", money_router)
 api.add_router("/", mail_router)
 api.add_router("/", mailbox_router)
 api.add_router("/", products_router)  # price-book entries and the price lookup
+api.add_router("/", orders_router)  # the external order feed, a won deal's order
 
 me_router = Router(tags=["me"])
 

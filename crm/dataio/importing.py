@@ -238,6 +238,7 @@ def _process(batch, importer: Importer, source, dry_run: bool, progress) -> dict
             else:
                 rawinsert.insert(ImportRow, ROW_COLUMNS, results)
                 _record_created(batch, importer.company_links.take_new())
+                _record_others(batch, importer)
         if dry_run:
             importer.company_links.rolled_back()
         if dry_run:  # the rows with problems are kept (preview, error report); nothing else is
@@ -264,6 +265,14 @@ def _record_created(batch: ImportBatch, company_ids: list[int]) -> None:
     ImportCreated.objects.bulk_create(
         [ImportCreated(batch=batch, object_type=Company.object_type, object_id=pk) for pk in company_ids]
     )
+
+
+def _record_others(batch: ImportBatch, importer: Importer) -> None:
+    """Other records an importer created besides its rows' own (an order import's new customers), as
+    (object_type, id) from its ``take_created()``: undo removes them after the rows, as companies."""
+    take = getattr(importer, "take_created", None)
+    if take is not None:
+        ImportCreated.objects.bulk_create([ImportCreated(batch=batch, object_type=t, object_id=pk) for t, pk in take()])
 
 
 ROW_COLUMNS = ("batch_id", "number", "action", "object_id", "errors", "warnings", "values", "before")

@@ -1,0 +1,55 @@
+"""The same external order sent twice at once makes one order (and one customer): the unique
+constraint decides, the loser retries and updates. Real threads on PostgreSQL (SQLite serializes
+writers, so there is no race to test there)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from crm.orders.models import Order
+from crm.orders.services import external
+from crm.records.models import Company, Contact
+from tests.orders.conftest import line
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a race needs two writers: PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_concurrent_sends_make_one_order(admin_user, monkeypatch):
+    both_checked = threading.Barrier(2, timeout=20)
+    real_create = external.order_create
+    creates = []
+
+    def create_after_both_looked(**kwargs):
+        creates.append(threading.get_ident())
+        both_checked.wait()  # both requests found no order: both try to create it
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(external, "order_create", create_after_both_looked)
+    results, errors = [], []
+
+    def send(quantity):
+        try:
+            body = {"customer": {"email": "race@example.com", "company_name": "Race Inc"}}
+            saved, created = external.order_upsert_external(
+                actor=admin_user,
+                source="shop",
+                external_id="R-1",
+                data={**body, "lines": [line(quantity=quantity)]},
+            )
+            results.append((saved.obj.pk, created))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(q,)) for q in ("1", "2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert len(creates) == 2  # the race really happened
+    assert sorted(created for _, created in results) == [False, True]
+    assert len({pk for pk, _ in results}) == 1
+    assert Order.objects.count() == 1 and Contact.objects.count() == 1 and Company.objects.count() == 1
