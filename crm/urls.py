@@ -15,6 +15,8 @@ urlpatterns = [
     path("settings/audit/", include("crm.audit.web")),
     path("settings/branding/", include("crm.quotes.web.urls")),
     path("settings/currencies/", include("crm.money.web")),
+    path("settings/email-templates/", include("crm.mail.web.template_urls")),
+    path("mail/", include("crm.mail.web.urls")),  # compose and the outbox
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
     path("", include("crm.web.urls")),
 ]
