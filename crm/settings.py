@@ -387,5 +387,9 @@ from crm.mail.smtp import parse as _parse_email_url  # noqa: E402  (standard lib
 EMAIL_URL = os.environ.get("EMAIL_URL", "").strip()
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost")
 MAIL_MAX_RECIPIENTS = int(os.environ.get("MAIL_MAX_RECIPIENTS", "50"))  # to + cc + bcc of one message
+# Attachments of composed mail: each file at most this size; stored through Django's storage (MEDIA_ROOT).
+MAIL_MAX_ATTACHMENT_BYTES = int(os.environ.get("MAIL_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
+MAIL_MAX_ATTACHMENTS = int(os.environ.get("MAIL_MAX_ATTACHMENTS", "10"))
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 if _smtp := _parse_email_url(EMAIL_URL):
     globals().update(_smtp.django_settings())

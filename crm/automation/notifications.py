@@ -8,8 +8,6 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -48,15 +46,20 @@ def notify(user, kind: str, title: str, body: str = "", obj=None, *, email: bool
             object_id=getattr(obj, "pk", None),
         )
     if by_email and user.email:
-        transaction.on_commit(lambda: _send(user.email, title, body))
+        _send(user.email, title, body)
     return note
 
 
 def _send(to: str, subject: str, body: str) -> None:
+    """Through the outbox (crm/mail): a row visible to admins, sent by the worker with retries, kept
+    as "not sent" with no mail server configured; written in the caller's transaction."""
+    from crm.core.errors import ServiceError
+    from crm.mail.outbox import queue_email
+
     try:
-        send_mail(subject[:200], body or subject, settings.DEFAULT_FROM_EMAIL, [to])
-    except Exception:
-        log.exception("Could not email a notification to %s", to)
+        queue_email(actor=None, to=[to], subject=subject[:200], body_text=body or subject)
+    except ServiceError as exc:  # an address the outbox refuses: the in-app notice still stands
+        log.warning("Could not email a notification to %s: %s", to, exc.message)
 
 
 def notify_admins(title: str, body: str = "", obj=None) -> int:

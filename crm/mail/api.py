@@ -92,6 +92,12 @@ class LinkOut(Schema):
     id: int
 
 
+class AttachmentOut(Schema):
+    filename: str
+    content_type: str
+    size: int
+
+
 class EmailOut(Schema):
     id: int
     sender_id: int | None
@@ -109,6 +115,7 @@ class EmailOut(Schema):
     created_at: dt.datetime
     sent_at: dt.datetime | None
     links: list[LinkOut] = Field(alias="record_links")
+    attachments: list[AttachmentOut] = Field(description="Files sent with it (attached on the compose page)")
 
 
 class EmailPage(Schema):
@@ -171,7 +178,7 @@ def preview_template(request, pk: int, payload: PreviewIn):
 
 
 def _with_links(qs):
-    return qs.prefetch_related("links")
+    return qs.prefetch_related("links", "attachments")
 
 
 @router.get("/emails", response=EmailPage, summary="Outgoing mail: yours and that about records you see")

@@ -58,6 +58,9 @@ class OutgoingEmail(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     activity_id = models.BigIntegerField(null=True, blank=True, help_text="The timeline entry made when it was sent.")
+    notification = models.BooleanField(
+        default=False, help_text="The CRM's own notice to a user (crm/automation/notifications.py): on no timeline."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -86,3 +89,26 @@ class OutgoingEmailLink(models.Model):
             models.UniqueConstraint(fields=["email", "record_type", "record_id"], name="outgoingemaillink_unique")
         ]
         indexes = [models.Index(fields=["record_type", "record_id"], name="outgoingemaillink_record")]
+
+
+def _attachment_path(instance, filename: str) -> str:
+    # A random folder per file: two uploads of "offer.pdf" never meet, and names are not guessable.
+    import uuid
+
+    return f"mail/attachments/{uuid.uuid4().hex}/{filename}"
+
+
+class OutgoingAttachment(models.Model):
+    """A file sent with a message, stored through Django's storage (MEDIA_ROOT) until the message goes."""
+
+    email = models.ForeignKey(OutgoingEmail, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=_attachment_path, max_length=500)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename

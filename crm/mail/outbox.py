@@ -17,6 +17,7 @@ from crm.automation import jobs
 from crm.core import recordtypes
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.core.normalize import InvalidValue, normalize_email
+from crm.mail import attachments as attachment_files
 from crm.mail import smtp, templates_service
 from crm.mail.models import EmailStatus, OutgoingEmail, OutgoingEmailLink
 from crm.mail.sanitize import clean_html, text_of
@@ -74,12 +75,29 @@ def _from_template(actor, template_id, pairs, subject, body_html):
 
 @transaction.atomic
 def queue_email(
-    *, actor, to, cc=(), bcc=(), subject: str = "", body_html: str = "", body_text: str = "", links=(), template_id=None
+    *,
+    actor,
+    to,
+    cc=(),
+    bcc=(),
+    subject: str = "",
+    body_html: str = "",
+    body_text: str = "",
+    links=(),
+    template_id=None,
+    attachments=(),
 ) -> OutgoingEmail:
-    """Write the message to the outbox and hand it to the worker (or keep it, with no server)."""
+    """Write the message to the outbox and hand it to the worker (or keep it, with no server).
+
+    ``attachments``: uploaded files (name, size, content_type, chunks), stored with the message.
+    ``actor`` None: the CRM's own notice to a user (from DEFAULT_FROM_EMAIL, about no record, on no
+    timeline), such as the notification mail of crm/automation/notifications.py."""
+    if actor is None and (links or template_id is not None):
+        raise ValueError("A notification (no actor) is about no record and uses no template.")
     errors: dict[str, str] = {}
     to, cc, bcc = _recipients(to, cc, bcc, errors)
     pairs = _links(actor, links, errors)
+    attachment_files.check(attachments, errors)
     if errors:
         raise ValidationFailed(errors)
     if template_id is not None:
@@ -90,7 +108,8 @@ def queue_email(
     body_html = clean_html(body_html)
     email = OutgoingEmail.objects.create(
         sender=actor,
-        from_email=actor.email or settings.DEFAULT_FROM_EMAIL,
+        from_email=getattr(actor, "email", "") or settings.DEFAULT_FROM_EMAIL,
+        notification=actor is None,
         to=to,
         cc=cc,
         bcc=bcc,
@@ -101,6 +120,7 @@ def queue_email(
     OutgoingEmailLink.objects.bulk_create(
         [OutgoingEmailLink(email=email, record_type=t, record_id=i) for t, i in pairs]
     )
+    attachment_files.store(email, attachments)
     _hand_over(email)
     return email
 

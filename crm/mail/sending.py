@@ -17,7 +17,7 @@ from django.core.mail.message import make_msgid
 from django.utils import timezone
 
 from crm.automation import jobs
-from crm.mail import smtp, timeline
+from crm.mail import attachments, smtp, timeline
 from crm.mail.models import EmailStatus, OutgoingEmail
 
 log = logging.getLogger("crm.mail")
@@ -58,6 +58,8 @@ def send_job(job):
         last_error="",
         attempts=email.attempts,
     )
+    if email.notification:
+        return None  # the CRM's notice to a user is about no record: on no timeline
     try:
         timeline.record_sent(email)
     except Exception:  # the message went out: a timeline problem must not make it look unsent
@@ -85,6 +87,10 @@ def deliver(email: OutgoingEmail, server: smtp.SmtpServer) -> str:
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
+    try:
+        attachments.attach_all(email, message)
+    except attachments.Missing as exc:
+        raise Refused(str(exc), True) from None  # no retry brings a lost file back
     connection = get_connection(SMTP_BACKEND, fail_silently=False, **_connection_options(server))
     try:
         connection.send_messages([message])

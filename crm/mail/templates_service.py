@@ -43,6 +43,11 @@ def get_visible(user, pk: int) -> EmailTemplate:
     return found
 
 
+def may_manage(actor, template: EmailTemplate) -> bool:
+    """Whether ``actor`` may change or delete ``template`` (its owner; admins and managers, a shared one)."""
+    return _may_manage(actor, template)
+
+
 def _may_manage(actor, template: EmailTemplate) -> bool:
     if template.shared:
         return is_manager(actor)
