@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "crm.money",
     "crm.mail",
     "crm.products",
+    "crm.forecast",
     "django_htmx",
     "crm.web",
     "csp",
