@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/audit/", include("crm.audit.web")),
     path("settings/branding/", include("crm.quotes.web.urls")),
     path("settings/currencies/", include("crm.money.web")),
+    path("forecast/", include("crm.forecast.web.urls")),
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
     path("", include("crm.web.urls")),
 ]
