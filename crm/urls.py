@@ -18,6 +18,7 @@ urlpatterns = [
     path("settings/mailboxes/", include("crm.mailbox.web")),
     path("settings/email-templates/", include("crm.mail.web.template_urls")),
     path("mail/", include("crm.mail.web.urls")),  # compose and the outbox
+    path("forecast/", include("crm.forecast.web.urls")),
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
     path("", include("crm.orders.web")),  # purchase history of companies and contacts, a won deal's order
     path("", include("crm.web.urls")),

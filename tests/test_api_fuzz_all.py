@@ -77,6 +77,15 @@ DECLARED = {
     "/api/v1/orders/external/{source}/{external_id}": (
         r"customer(\.\w+)?|lines(\.\d+\.(quantity|unit_price|description))?|status"
     ),
+    # A quota is a user's or a team's (one of the two), with an amount unless a team's rolls up.
+    "/api/v1/forecast/quotas": r"user_id|amount|rolls_up",
+    # Quotas from CSV text: the text is checked line by line (its header, each cell).
+    "/api/v1/forecast/quotas/import": r"csv|rows\.\d+(\.[a-z_]+)?",
+    # A closed deal's category follows its outcome; a won or lost stage's is fixed (rules on stored rows).
+    "/api/v1/forecast/deals/{pk}/category": r"category",
+    "/api/v1/forecast/stages/{pk}/category": r"category",
+    # The forecast converts at stored rates: a missing rate names its currency and date.
+    "/api/v1/forecast": r"currency",
 }
 
 pytestmark = pytest.mark.django_db

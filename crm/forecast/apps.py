@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ForecastConfig(AppConfig):
+    """Forecasting and quotas: periods with the fiscal year start, forecast categories, the forecast
+    methods (methods.py, pure functions), quotas and managers' adjustments, the /forecast/ page and API."""
+
+    name = "crm.forecast"
+    label = "forecast"

@@ -1,0 +1,189 @@
+"""The forecast of one period as a user may see it: deals read through ``Deal.objects.restrict``.
+
+Deals in a period: open deals expected to close in it, and deals won or lost in it. The history the
+``history`` and ``age`` methods learn from is the stage history of the deals the user may see (a rep's
+own, a manager's team's), so no figure is computed from deals hidden from the reader. A role that
+hides deal amounts gets no forecast (403): every figure would be computed from them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.access.models import Profile, Team
+from crm.access.policy import policy_for
+from crm.core.errors import PermissionDenied
+from crm.forecast import categories, methods, quotas, rollup
+from crm.forecast.models import Adjustment, StageCategory
+from crm.forecast.periods import Period
+from crm.money.rates import RateTable
+from crm.records.models import Deal, DealStatus, Pipeline, StageChange
+
+FACT_FIELDS = (
+    "id",
+    "owner_id",
+    "pipeline_id",
+    "stage_id",
+    "status",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "closed_at",
+    "probability",
+    "stage_changed_at",
+    "forecast_category__category",
+    "stage__is_won",
+    "stage__is_lost",
+)
+
+
+def visible_deals(user):
+    if "amount" in policy_for(user).hidden_fields("deal"):
+        raise PermissionDenied("Your role may not see deal amounts, so it has no forecast.")
+    return Deal.objects.restrict(user)
+
+
+def in_period(qs, period: Period):
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(period.start, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(period.end, dt.time.min, tzinfo=tz)
+    open_q = Q(status=DealStatus.OPEN, expected_close_date__gte=period.start, expected_close_date__lt=period.end)
+    closed_q = ~Q(status=DealStatus.OPEN) & Q(closed_at__gte=start, closed_at__lt=end)
+    return qs.filter(open_q | closed_q)
+
+
+def _facts(rows, mapping: dict[int, str]) -> list[methods.DealFact]:
+    out = []
+    for r in rows:
+        closed = r["closed_at"]
+        is_open = r["status"] == DealStatus.OPEN
+        if is_open:
+            category = r["forecast_category__category"] or mapping.get(r["stage_id"], "pipeline")
+        else:
+            category = "closed" if r["status"] == DealStatus.WON else "omitted"
+        out.append(
+            methods.DealFact(
+                id=r["id"],
+                owner_id=r["owner_id"],
+                pipeline_id=r["pipeline_id"],
+                stage_id=r["stage_id"],
+                status=r["status"],
+                amount=Decimal(r["amount"] or 0),
+                currency=r["currency"],
+                close_date=r["expected_close_date"] if is_open else (timezone.localdate(closed) if closed else None),
+                probability=r["probability"],
+                category=category,
+                stage_entered=timezone.localdate(r["stage_changed_at"]),
+            )
+        )
+    return out
+
+
+def computed(user, period: Period, *, today: dt.date | None = None) -> rollup.Computed:
+    today = today or timezone.localdate()
+    visible = visible_deals(user)
+    mapping = dict(StageCategory.objects.values_list("stage_id", "category"))
+    deals = _facts(in_period(visible, period).values(*FACT_FIELDS), mapping)
+    closed = _facts(visible.exclude(status=DealStatus.OPEN).values(*FACT_FIELDS), mapping)
+    changes = StageChange.objects.filter(deal_id__in=visible.values("pk")).values_list(
+        "deal_id", "to_stage_id", "changed_at"
+    )
+    moves = [methods.Move(d, s, timezone.localdate(at)) for d, s, at in changes]
+    table = RateTable({d.currency for d in deals}, until=max([today, *(d.close_date for d in deals if d.close_date)]))
+    return rollup.compute(deals, closed, moves, today=today, table=table)
+
+
+def _teams_of(owner_ids) -> dict[int, int | None]:
+    teams = dict(Profile.objects.filter(user_id__in=owner_ids).values_list("user_id", "team_id"))
+    for team_id, manager_id in Team.objects.filter(manager_id__in=owner_ids).values_list("id", "manager_id"):
+        teams.setdefault(manager_id, team_id)  # a manager outside the team's members counts in it
+        if teams[manager_id] is None:
+            teams[manager_id] = team_id
+    return teams
+
+
+def forecast(user, period: Period, *, today: dt.date | None = None) -> dict:
+    """The period's figures: total, per pipeline, per team with its reps (quota, attainment = won in
+    the period, gap = quota − attainment, the manager's latest adjustment), and per currency."""
+    c = computed(user, period, today=today)
+    by_owner: dict[int | None, list[int]] = {}
+    by_pipeline: dict[int, list[int]] = {}
+    for d in c.deals.values():
+        by_owner.setdefault(d.owner_id, []).append(d.id)
+        by_pipeline.setdefault(d.pipeline_id, []).append(d.id)
+    visible_quotas = quotas.visible_user_quotas(user, period)
+    owners = set(by_owner) | set(visible_quotas)
+    teams = _teams_of([o for o in owners if o is not None])
+    names = quotas.user_names([o for o in owners if o is not None])
+    adjusted = latest_adjustments(period, [o for o in owners if o is not None])
+    team_rows: dict[int | None, dict] = {}
+    for owner in sorted(owners, key=lambda o: (o is None, names.get(o, ""))):
+        ids = by_owner.get(owner, [])
+        rep = {"id": owner, "name": names.get(owner, "No owner") if owner else "No owner", **rollup.figures(c, ids)}
+        _with_quota(rep, visible_quotas.get(owner))
+        rep["adjusted"] = adjusted.get(owner)
+        team = team_rows.setdefault(teams.get(owner), {"reps": [], "deal_ids": []})
+        team["reps"].append(rep)
+        team["deal_ids"].extend(ids)
+    team_names = dict(Team.objects.filter(pk__in=[t for t in team_rows if t]).values_list("id", "name"))
+    out_teams = []
+    for team_id, team in sorted(team_rows.items(), key=lambda t: (t[0] is None, team_names.get(t[0], ""))):
+        row = {"id": team_id, "name": team_names.get(team_id, "No team"), **rollup.figures(c, team["deal_ids"])}
+        quota = quotas.team_quota(team_id, period, [r["quota"] for r in team["reps"]]) if team_id else None
+        _with_quota(row, quota)
+        row["reps"] = team["reps"]
+        out_teams.append(row)
+    pipelines = dict(Pipeline.objects.filter(pk__in=by_pipeline).values_list("id", "name"))
+    return {
+        "period": period,
+        "currency": c.org,
+        "total": rollup.figures(c, c.deals),
+        "teams": out_teams,
+        "pipelines": [
+            {"id": p, "name": pipelines[p], **rollup.figures(c, ids)} for p, ids in sorted(by_pipeline.items())
+        ],
+        "per_currency": rollup.per_currency(c, c.deals),
+    }
+
+
+def _with_quota(row: dict, quota: Decimal | None) -> None:
+    row["quota"] = quota
+    row["attainment"] = row["closed"]
+    row["attainment_pct"] = round(row["closed"] / quota * 100, 1) if quota else None
+    row["gap"] = quota - row["closed"] if quota is not None else None
+
+
+def latest_adjustments(period: Period, rep_ids) -> dict[int, dict]:
+    rows = Adjustment.objects.filter(rep_id__in=rep_ids, period_kind=period.kind, period_start=period.start)
+    out: dict[int, dict] = {}
+    for a in rows.order_by("-created_at", "-id"):
+        out.setdefault(a.rep_id, {"amount": a.amount, "note": a.note, "created_at": a.created_at})
+    return out
+
+
+def drill_down(user, period: Period, *, owner_id=None, team_id=None, pipeline_id=None, category=None):
+    """The deals behind a number: the period's deals the user may see, narrowed."""
+    qs = in_period(visible_deals(user), period).select_related("stage", "owner", "forecast_category")
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    if team_id is not None:
+        members = list(Profile.objects.filter(team_id=team_id).values_list("user_id", flat=True))
+        manager = Team.objects.filter(pk=team_id).values_list("manager_id", flat=True).first()
+        qs = qs.filter(owner_id__in=[m for m in [*members, manager] if m])
+    if pipeline_id is not None:
+        qs = qs.filter(pipeline_id=pipeline_id)
+    deals = list(qs.order_by("expected_close_date", "id"))
+    mapping = dict(StageCategory.objects.values_list("stage_id", "category"))
+    for deal in deals:
+        override = getattr(deal, "forecast_category", None)  # None when the deal has no override row
+        if deal.status != DealStatus.OPEN:
+            deal.category = "closed" if deal.status == DealStatus.WON else "omitted"
+        else:
+            deal.category = override.category if override else categories.default_of(deal.stage, mapping)
+    if category is not None:
+        deals = [d for d in deals if d.category == category]
+    return deals
