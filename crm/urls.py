@@ -14,6 +14,7 @@ urlpatterns = [
     path("settings/privacy/", include("crm.privacy.web.urls")),
     path("settings/audit/", include("crm.audit.web")),
     path("settings/branding/", include("crm.quotes.web.urls")),
+    path("quote/", include("crm.quotes.web.public_urls")),  # the customer's acceptance page (no login)
     path("settings/currencies/", include("crm.money.web")),
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
     path("", include("crm.web.urls")),

@@ -16,7 +16,7 @@ from crm.access.models import ApiToken, Role
 from crm.access.services import role_update
 from crm.core import recordtypes
 from crm.objects import services as object_services
-from tests.test_api_helpers import KINDS, PATCH, payload
+from tests.test_api_helpers import KINDS, PATCH, make, payload
 from tests.test_api_permissions import USERS
 
 # The deals PATCH (tests.test_api_helpers) moves a deal to EUR, which must be enabled.
@@ -41,13 +41,17 @@ def _api_path(rt) -> str:
     return f"/api/v1/{rt.slug}" if recordtypes.declared(rt.object_type) else f"/api/v1/objects/{rt.slug}"
 
 
-def _create_body(rt, marker: str) -> dict:
+def _create_body(rt, marker: str, owner=None) -> dict:
     if rt.slug == "products":  # a product needs its SKU
         return {"sku": marker, "name": marker}
+    if rt.slug == "quotes":  # a quote belongs to a deal (the owner's)
+        return {"deal_id": make("deals", owner).pk, "title": marker}
     return payload(rt.slug, marker) if rt.slug in KINDS else {"name": marker}
 
 
 def _patch_body(rt, marker: str) -> dict:
+    if rt.slug == "quotes":
+        return {"title": f"{marker} changed"}
     return PATCH[rt.slug] if rt.slug in KINDS else {"name": f"{marker} changed"}
 
 
@@ -75,7 +79,7 @@ class Reader:
 def test_every_type_is_seen_exactly_where_the_role_says(object_type, world, request, rep_a):
     rt = recordtypes.by_type(object_type)
     marker = f"Qzx{object_type}marker"
-    record = rt.create(actor=rep_a, data=_create_body(rt, marker)).obj
+    record = rt.create(actor=rep_a, data=_create_body(rt, marker, rep_a)).obj
     problems = []
     for user_key, (_role_slug, in_scope) in USERS.items():
         user = request.getfixturevalue(user_key)

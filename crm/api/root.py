@@ -18,6 +18,7 @@ from crm.objects.records_api import router as object_records_router
 from crm.privacy.api import router as privacy_router
 from crm.products.api.routes import router as products_router
 from crm.quotes.api import router as branding_router
+from crm.quotes.api.routes import router as quotes_router
 from crm.records.api.routes import build_routers, config_router
 from crm.records.api.timeline import router as timeline_router
 from crm.sales.api import router as sales_router
@@ -54,6 +55,7 @@ api.add_router("/settings/branding", branding_router)
 api.add_router("/", money_router)
 api.add_router("/", mail_router)
 api.add_router("/", products_router)  # price-book entries and the price lookup
+api.add_router("/", quotes_router)  # a quote's lines, send, revise, versions and PDFs
 
 me_router = Router(tags=["me"])
 
