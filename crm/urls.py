@@ -17,5 +17,6 @@ urlpatterns = [
     path("quote/", include("crm.quotes.web.public_urls")),  # the customer's acceptance page (no login)
     path("settings/currencies/", include("crm.money.web")),
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
+    path("", include("crm.quotes.web.actions")),  # a quote page's send, revise and duplicate buttons
     path("", include("crm.web.urls")),
 ]

@@ -13,7 +13,7 @@ from crm.quotes.services import quotes
 THREADS = 6
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # as every transactional test here
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between connections: PostgreSQL"),
 ]
 

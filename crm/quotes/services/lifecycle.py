@@ -58,7 +58,19 @@ def quote_send(quote: Quote, *, actor, version: int | None = None) -> common.Sav
     quote.status, quote.sent_at = QuoteStatus.SENT, latest.sent_at
     common.save_existing(quote)
     common.finish_update(quote, actor, before)
+    install_schedule()
     return common.Saved(quote)
+
+
+def install_schedule() -> None:
+    """The daily expiry run, made with the first quote sent (only a sent quote can expire)."""
+    from crm.automation.models import Schedule
+    from crm.automation.scheduler import next_time
+
+    if not Schedule.objects.filter(key=EXPIRE_JOB).exists():
+        schedule = Schedule(key=EXPIRE_JOB, job_kind=EXPIRE_JOB, cron=EXPIRE_CRON)
+        schedule.next_run_at = next_time(schedule, timezone.now())
+        schedule.save()
 
 
 def _copy(version: QuoteVersion, into_quote: Quote, number: int) -> QuoteVersion:

@@ -1,7 +1,5 @@
-"""Quote grants for the built-in roles that exist (only missing ones: an admin's own grant stays), and
-the daily schedule of the expiry job (crm/quotes/services/lifecycle.py)."""
-
-import datetime as dt
+"""Quote grants for the built-in roles that exist (only missing ones: an admin's own grant stays). The
+expiry job's daily schedule is made when the first quote is sent (lifecycle.install_schedule)."""
 
 from django.db import migrations
 
@@ -12,7 +10,6 @@ GRANTS = {
     "marketer": ["view"],
     "read-only": ["view"],
 }
-JOB, CRON = "quotes.expire", "15 0 * * *"
 
 
 def add_grants(apps, schema_editor):
@@ -32,24 +29,11 @@ def remove_grants(apps, schema_editor):
             role.save(update_fields=["permissions"])
 
 
-def add_schedule(apps, schema_editor):
-    Schedule = apps.get_model("automation", "Schedule")
-    if not Schedule.objects.filter(key=JOB).exists():
-        # The first run is due at once; the scheduler then moves it to the next 00:15 (scheduler.next_time).
-        Schedule.objects.create(key=JOB, job_kind=JOB, cron=CRON, next_run_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("automation", "Schedule").objects.filter(key=JOB).delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("access", "0007_role_field_access"),
-        ("automation", "0001_initial"),
         ("quotes", "0002_quotes"),
     ]
     operations = [
         migrations.RunPython(add_grants, remove_grants),
-        migrations.RunPython(add_schedule, remove_schedule),
     ]
