@@ -315,6 +315,8 @@ API_MAX_PAGE_SIZE = 200
 API_BULK_MAX_ITEMS = 1000
 # How often a process checks whether custom object types changed elsewhere (crm/objects/registry.py).
 RECORD_TYPES_RECHECK_SECONDS = float(os.environ.get("RECORD_TYPES_RECHECK_SECONDS", "2"))
+# Quote numbers (crm/quotes/services/numbering.py): {year} and {n}, the year's counter, never reused.
+QUOTE_NUMBER_FORMAT = os.environ.get("QUOTE_NUMBER_FORMAT", "Q-{year}-{n:04d}")
 
 # --- Encryption at rest (crm.core.crypto): keys never in the database ------------------------
 # ENCRYPTION_KEYS: comma-separated Fernet keys, the first encrypts, the others only decrypt (until

@@ -14,6 +14,7 @@ urlpatterns = [
     path("settings/privacy/", include("crm.privacy.web.urls")),
     path("settings/audit/", include("crm.audit.web")),
     path("settings/branding/", include("crm.quotes.web.urls")),
+    path("quote/", include("crm.quotes.web.public_urls")),  # the customer's acceptance page (no login)
     path("settings/currencies/", include("crm.money.web")),
     path("settings/mailboxes/", include("crm.mailbox.web")),
     path("settings/email-templates/", include("crm.mail.web.template_urls")),
@@ -21,5 +22,6 @@ urlpatterns = [
     path("forecast/", include("crm.forecast.web.urls")),
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
     path("", include("crm.orders.web")),  # purchase history of companies and contacts, a won deal's order
+    path("", include("crm.quotes.web.actions")),  # a quote page's send, revise and duplicate buttons
     path("", include("crm.web.urls")),
 ]

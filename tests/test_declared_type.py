@@ -218,6 +218,7 @@ def test_the_menu_is_read_from_the_registry(tinker, manager):
         "/deals/",
         "/board/",
         "/tasks/",
+        "/quotes/",
         "/products/",
         "/price-books/",
         "/orders/",

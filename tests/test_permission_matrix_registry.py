@@ -17,7 +17,7 @@ from crm.access.services import role_update
 from crm.core import recordtypes
 from crm.objects import services as object_services
 from tests.factories import CompanyFactory
-from tests.test_api_helpers import KINDS, PATCH, payload
+from tests.test_api_helpers import KINDS, PATCH, make, payload
 from tests.test_api_permissions import USERS
 
 # The deals PATCH (tests.test_api_helpers) moves a deal to EUR, which must be enabled.
@@ -48,12 +48,16 @@ def _create_body(rt, marker: str, owner=None) -> dict:
     if rt.slug == "orders":  # an order needs its customer (the owner's company) and a line
         company = CompanyFactory(name=f"{marker} customer", owner=owner)
         return {"number": marker, "company_id": company.pk, "lines": [{"description": "Item", "unit_price": "1"}]}
+    if rt.slug == "quotes":  # a quote belongs to a deal (the owner's)
+        return {"deal_id": make("deals", owner).pk, "title": marker}
     return payload(rt.slug, marker) if rt.slug in KINDS else {"name": marker}
 
 
 def _patch_body(rt, marker: str) -> dict:
     if rt.slug == "orders":
         return {"notes": f"{marker} changed"}
+    if rt.slug == "quotes":
+        return {"title": f"{marker} changed"}
     return PATCH[rt.slug] if rt.slug in KINDS else {"name": f"{marker} changed"}
 
 

@@ -26,8 +26,8 @@ BUILT_IN = {"company": Company, "contact": Contact, "lead": Lead, "deal": Deal, 
 def test_every_built_in_type_is_declared_once_with_its_model():
     declared = {rt.object_type: rt.model for rt in recordtypes.all_types()}
     assert {k: declared[k] for k in BUILT_IN} == BUILT_IN
-    # The test app's own type (tests/declared_app), the catalogue's (crm/products) and orders (crm/orders).
-    assert set(declared) - set(BUILT_IN) == {"gadget", "product", "price_book", "order"}
+    # The test app's own type (tests/declared_app), the catalogue's (crm/products), orders (crm/orders) and quotes (crm/quotes).
+    assert set(declared) - set(BUILT_IN) == {"gadget", "product", "price_book", "order", "quote"}
     for rt in recordtypes.all_types():
         assert rt.model.object_type == rt.object_type  # the change log, events and search use this key
         assert recordtypes.by_slug(rt.slug) is rt and recordtypes.of(rt.model()) is rt
@@ -75,7 +75,7 @@ def test_web_pages_list_the_declared_listed_fields():
 
 def test_search_rules_imports_and_timelines_read_the_declarations():
     assert set(searchables()) == {rt.object_type for rt in recordtypes.all_types() if rt.search}
-    assert set(searchables()) == {"company", "contact", "lead", "deal", "gadget", "product", "order"}
+    assert set(searchables()) == {"company", "contact", "lead", "deal", "gadget", "product", "order", "quote"}
     assert conditions.models_by_type() == {rt.object_type: rt.model for rt in recordtypes.all_types() if rt.triggers}
     assert conditions.filter_fields("deal") == RESOURCES["deals"].filters
     assert set(api_timeline.MODELS) == {"companies", "contacts", "leads", "deals", "gadgets"}

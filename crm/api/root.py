@@ -21,6 +21,7 @@ from crm.orders.api.routes import router as orders_router
 from crm.privacy.api import router as privacy_router
 from crm.products.api.routes import router as products_router
 from crm.quotes.api import router as branding_router
+from crm.quotes.api.routes import router as quotes_router
 from crm.records.api.routes import build_routers, config_router
 from crm.records.api.timeline import router as timeline_router
 from crm.sales.api import router as sales_router
@@ -60,6 +61,7 @@ api.add_router("/", mailbox_router)
 api.add_router("/", products_router)  # price-book entries and the price lookup
 api.add_router("/", orders_router)  # the external order feed, a won deal's order
 api.add_router("/forecast", forecast_router)
+api.add_router("/", quotes_router)  # a quote's lines, send, revise, versions and PDFs
 
 me_router = Router(tags=["me"])
 

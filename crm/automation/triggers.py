@@ -30,6 +30,7 @@ EVENT_TRIGGERS = {
     "deal.won": ("won",),
     "deal.lost": ("lost",),
     "form.submitted": ("form_submitted",),
+    "quote.accepted": ("quote_accepted",),  # crm/quotes/services/acceptance.py
 }
 DATE_TRIGGERS = ("date", "task_overdue")
 TRIGGER_TYPES = (*sorted({t for ts in EVENT_TRIGGERS.values() for t in ts}), *DATE_TRIGGERS, "schedule")
