@@ -26,7 +26,8 @@ BUILT_IN = {"company": Company, "contact": Contact, "lead": Lead, "deal": Deal, 
 def test_every_built_in_type_is_declared_once_with_its_model():
     declared = {rt.object_type: rt.model for rt in recordtypes.all_types()}
     assert {k: declared[k] for k in BUILT_IN} == BUILT_IN
-    # The test app's own type (tests/declared_app), the catalogue's (crm/products), orders (crm/orders) and quotes (crm/quotes).
+    # The test app's own type (tests/declared_app), the catalogue's (crm/products), orders (crm/orders)
+    # and quotes (crm/quotes).
     assert set(declared) - set(BUILT_IN) == {"gadget", "product", "price_book", "order", "quote"}
     for rt in recordtypes.all_types():
         assert rt.model.object_type == rt.object_type  # the change log, events and search use this key

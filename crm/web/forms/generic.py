@@ -14,8 +14,10 @@ from functools import cache
 from django import forms
 from django.utils.module_loading import import_string
 
+from crm.core import recordtypes
 from crm.web.forms.base import ServiceForm
 from crm.web.forms.records import OwnedForm
+from crm.web.forms.widgets import RecordPicker
 
 # Not typed in: set by the services, or the owner (its own select).
 SKIPPED = {"id", "owner", "created_at", "updated_at", "tag"}
@@ -35,6 +37,9 @@ def form_class(rt) -> type[ServiceForm]:
 def _built(object_type: str, name_field: str, own: tuple) -> type[ServiceForm]:
     # Per type, not per definition: the custom fields are read each time a form is made.
     attrs = {"object_type": object_type, "name_field": name_field, "own": [f.name for f in own]}
+    # A declared reference (``company`` read through ``company_id``) reaches its service as ``company_id``,
+    # the services' name for a related record's id.
+    attrs["id_keys"] = {f.name: f.lookup for f in own if f.lookup == f"{f.name}_id"}
     attrs |= {f.name: own_field(f) for f in own}
     return type(f"{object_type.title()}Form", (GenericForm,), attrs)
 
@@ -42,6 +47,8 @@ def _built(object_type: str, name_field: str, own: tuple) -> type[ServiceForm]:
 def own_field(f) -> forms.Field:
     """An input for a declared field, by its kind."""
     common = {"label": f.label or f.name.replace("_", " ").capitalize(), "required": f.required}
+    if f.kind == "int" and f.lookup == f"{f.name}_id" and recordtypes.by_type(f.name) is not None:
+        return forms.IntegerField(widget=RecordPicker(f.name), **common)  # a reference: pick the record
     if f.kind == "int":
         return forms.IntegerField(**common)
     if f.kind == "decimal":
@@ -62,6 +69,7 @@ class GenericForm(OwnedForm):
 
     name_field = ""
     own: list[str] = []
+    id_keys: dict[str, str] = {}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,12 +77,13 @@ class GenericForm(OwnedForm):
         self.order_fields([*([name] if name in self.fields else []), *self.own, "owner"])
 
     def initial_from(self, obj) -> dict:
-        return {"owner": str(obj.owner_id or ""), **{n: getattr(obj, n, None) for n in self.own}}
+        own = {n: getattr(obj, self.id_keys.get(n, n), None) for n in self.own}  # a reference: its id
+        return {"owner": str(obj.owner_id or ""), **own}
 
     def to_data(self) -> dict:
         if not self.own and self.name_field:  # a custom type: its values are flat
             return {**self.custom_data(), **self.owner_data()}
-        own = {n: self.cleaned_data.get(n) for n in self.own}
+        own = {self.id_keys.get(n, n): self.cleaned_data.get(n) for n in self.own}
         return {**own, **self.owner_data(), "custom_fields": self.custom_data()}
 
     def field_for(self, key: str) -> str:
