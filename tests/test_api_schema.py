@@ -91,3 +91,34 @@ def test_errors_and_bulk_results_are_declared_with_their_schemas(db, api, rep_a)
     assert r.status_code == 200 and set(r.json()["items"][0]) == {"id", "created", "record"}
     r = api(rep_a).post("/contacts/bulk", {"items": [{"email": "nope"}]})
     assert r.status_code == 422 and set(r.json()["error"]) == {"code", "message", "fields"}
+
+
+def test_no_two_schemas_share_a_name():
+    """OpenAPI names a component by its class name: two schemas called ``LineOut`` (an order's and a
+    quote's line) silently become one, and one endpoint then documents the other's body."""
+    from collections import defaultdict
+    from importlib import import_module
+
+    from ninja import Schema
+
+    import_module("crm.api.root")  # every router imported
+    seen, stack = defaultdict(set), [Schema]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith(("crm.", "tests.")) and "[" not in cls.__name__:
+            seen[cls.__name__].add(f"{cls.__module__}.{cls.__qualname__}")
+    assert {name: where for name, where in seen.items() if len(where) > 1} == {}
+
+
+def test_the_document_has_no_duplicated_keys(db, client):
+    """A response keyed "200" beside Ninja's own 200 serializes as two "200" keys: Swagger UI then
+    refuses the whole document ("duplicated mapping key")."""
+    import json
+
+    def no_duplicates(pairs):
+        keys = [k for k, _ in pairs]
+        assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+        return dict(pairs)
+
+    json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=no_duplicates)

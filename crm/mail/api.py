@@ -71,7 +71,7 @@ class PreviewOut(Schema):
     body_html: str
 
 
-class LinkIn(Schema):
+class EmailLinkIn(Schema):
     type: TypeKey
     id: RecordId
 
@@ -83,11 +83,11 @@ class EmailIn(Schema):
     subject: Subject = ""
     body_html: Body = ""
     body_text: Body = ""
-    links: Annotated[list[LinkIn], Field(max_length=50)] = []
+    links: Annotated[list[EmailLinkIn], Field(max_length=50)] = []
     template_id: RecordId | None = None
 
 
-class LinkOut(Schema):
+class EmailLinkOut(Schema):
     type: str
     id: int
 
@@ -98,7 +98,7 @@ class AttachmentOut(Schema):
     size: int
 
 
-class EmailOut(Schema):
+class OutgoingEmailOut(Schema):
     id: int
     sender_id: int | None
     from_email: str
@@ -114,12 +114,12 @@ class EmailOut(Schema):
     message_id: str
     created_at: dt.datetime
     sent_at: dt.datetime | None
-    links: list[LinkOut] = Field(alias="record_links")
+    links: list[EmailLinkOut] = Field(alias="record_links")
     attachments: list[AttachmentOut] = Field(description="Files sent with it (attached on the compose page)")
 
 
 class EmailPage(Schema):
-    items: list[EmailOut]
+    items: list[OutgoingEmailOut]
     next: int | None
 
 
@@ -196,7 +196,7 @@ def list_emails(request, filters: Query[EmailFilters]):
     return {"items": rows, "next": rows[-1].pk if more else None}
 
 
-@router.post("/emails", response={201: EmailOut}, summary="Queue a message (sent by the worker)")
+@router.post("/emails", response={201: OutgoingEmailOut}, summary="Queue a message (sent by the worker)")
 def queue_email(request, payload: EmailIn):
     data = payload.model_dump()
     email = outbox.queue_email(actor=request.user, **data)
@@ -208,12 +208,12 @@ def send_waiting(request):
     return {"queued": outbox.send_waiting(actor=request.user)}
 
 
-@router.get("/emails/{int:pk}", response=EmailOut, summary="One outgoing message")
+@router.get("/emails/{int:pk}", response=OutgoingEmailOut, summary="One outgoing message")
 def get_email(request, pk: int):
     return _with_links(outbox.visible(request.user).filter(pk=outbox.get_visible(request.user, pk).pk)).get()
 
 
-@router.post("/emails/{int:pk}/retry", response=EmailOut, summary="Queue a failed or unsent message again")
+@router.post("/emails/{int:pk}/retry", response=OutgoingEmailOut, summary="Queue a failed or unsent message again")
 def retry_email(request, pk: int):
     email = outbox.retry(outbox.get_visible(request.user, pk), actor=request.user)
     return _with_links(OutgoingEmail.objects.filter(pk=email.pk)).get()

@@ -23,7 +23,7 @@ def test_the_encrypted_box_follows_the_field_type(open_page, admin_user, setting
     expect(encrypted).to_be_hidden()
     page.get_by_label("Type").select_option("email")
     expect(encrypted).to_be_visible()
-    page.get_by_label("Key").fill("owner_email")
+    page.get_by_label("Key", exact=True).fill("owner_email")
     page.get_by_label("Label").fill("Owner email")
     encrypted.check()
     page.get_by_role("button", name="Add field").click()

@@ -51,7 +51,7 @@ Rate = Annotated[
 ]
 
 
-class LineIn(In):
+class OrderLineIn(In):
     product_id: Id | None = None
     description: S500 | None = None
     quantity: Signed = decimal.Decimal(1)
@@ -61,7 +61,7 @@ class LineIn(In):
     is_credit: bool = Field(False, description="A return or credit line: its quantity or price may be negative.")
 
 
-Lines = Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
+Lines = Annotated[list[OrderLineIn], Field(min_length=1, max_length=1000)]
 
 
 class OrderIn(In):
@@ -99,7 +99,7 @@ class OrderPatch(In):
     version: int | None = None
 
 
-class LineOut(Schema):
+class OrderLineOut(Schema):
     position: int
     product_id: int | None
     description: str
@@ -131,7 +131,7 @@ class OrderOut(Out, Schema):
     total: decimal.Decimal
     cancelled_at: dt.datetime | None
     owner_id: int | None
-    lines: list[LineOut]
+    lines: list[OrderLineOut]
 
     @staticmethod
     def resolve_lines(obj):

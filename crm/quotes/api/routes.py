@@ -18,9 +18,14 @@ PATH = "/quotes/{int:pk}"
 ANSWERS = {200: s.QuoteOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 PDF_RESPONSE = {
     "responses": {
-        "200": {
+        200: {  # an int, as Ninja keys its own: "200" beside 200 would be a duplicated key in the JSON
             "description": "The version's PDF: the stored one once sent, a preview of a draft",
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            # application/pdf is what is sent; octet-stream too, so generic client generators (which know
+            # no PDF) still type the answer as bytes instead of leaving the operation out.
+            "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
         }
     }
 }
@@ -49,7 +54,7 @@ def list_lines(request, pk: int):
 @router.post(
     f"{PATH}/lines", response={201: s.LinesOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}, summary="Add a line"
 )
-def add_line(request, pk: int, payload: s.LineIn):
+def add_line(request, pk: int, payload: s.QuoteLineIn):
     """A product without a unit price takes the price book's price for the quote's currency and the
     quantity (422 naming ``lines.<n>.product_id`` when the book has none). A draft only (409 otherwise)."""
     quote = get_for(Quote, request.user, pk, "change")
@@ -62,7 +67,7 @@ def add_line(request, pk: int, payload: s.LineIn):
     response={200: s.LinesOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Change a line",
 )
-def update_line(request, pk: int, line_id: int, payload: s.LinePatch):
+def update_line(request, pk: int, line_id: int, payload: s.QuoteLinePatch):
     data = payload.model_dump(exclude_unset=True, mode="python")
     version = version_of(request, data.pop("version", None))
     quote = get_for(Quote, request.user, pk, "change")

@@ -45,7 +45,7 @@ Amount = _decimal(12, signed=False)
 Rate = _decimal(3, signed=False, high=100)
 
 
-class LineIn(In):
+class QuoteLineIn(In):
     product_id: Id | None = None
     description: Description | None = None
     quantity: Quantity | None = None
@@ -56,7 +56,7 @@ class LineIn(In):
     is_credit: bool = False
 
 
-class LinePatch(In):
+class QuoteLinePatch(In):
     product_id: Id = Field(None)
     description: Description = Field(None)
     quantity: Quantity = Field(None)
@@ -82,7 +82,7 @@ class QuoteIn(In):
     terms: Terms | None = None
     valid_until: dt.date | None = None
     owner_id: Id | None = None
-    lines: list[LineIn] | None = Field(None, max_length=500)
+    lines: list[QuoteLineIn] | None = Field(None, max_length=500)
     custom_fields: CustomValues | None = None
 
 
@@ -100,7 +100,7 @@ class QuotePatch(In):
     terms: Terms = Field(None)
     valid_until: dt.date | None = None
     owner_id: Id = Field(None)
-    lines: list[LineIn] = Field(None, max_length=500, description="Replaces every line")
+    lines: list[QuoteLineIn] = Field(None, max_length=500, description="Replaces every line")
     custom_fields: CustomValues = Field(None)
     version: int | None = None
 
@@ -131,7 +131,7 @@ class QuoteOut(Out, Schema):
         return path_for(obj)
 
 
-class LineOut(Schema):
+class QuoteLineOut(Schema):
     id: int
     position: int
     product_id: int | None
@@ -162,7 +162,7 @@ class VersionOut(Schema):
     total: decimal.Decimal
     sent_at: dt.datetime | None
     has_pdf: bool
-    lines: list[LineOut]
+    lines: list[QuoteLineOut]
 
     @staticmethod
     def resolve_has_pdf(obj) -> bool:
@@ -178,7 +178,7 @@ class LinesOut(Schema):
     version: int = Field(description="The quote's version, for the next write")
     quote_version: int = Field(description="The number of the quote version the lines belong to")
     total: decimal.Decimal
-    lines: list[LineOut]
+    lines: list[QuoteLineOut]
 
 
 class AcceptIn(In):
