@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import decimal
 
+from crm.core.decimals import read_decimal
 from crm.core.errors import ValidationFailed
 from crm.money.currencies import minor_units
 from crm.orders.models import Order, OrderLine
@@ -18,26 +19,13 @@ AMOUNT_LIMIT = decimal.Decimal(10) ** 16  # what a DecimalField(18, 2) holds
 
 
 def _number(value, path: str, errors: dict, *, default=None):
-    """A Decimal with at most two decimal places; floats are refused (money is never binary floating point)."""
+    """A Decimal kept to two places (crm/core/decimals.py); ``default`` when empty or bad."""
     if value is None or value == "":
         if default is None:
             errors[path] = "Enter a number."
         return default
-    if isinstance(value, bool | float):
-        errors[path] = "Enter a number as a decimal string or integer, not a float."
-        return default
-    try:
-        number = decimal.Decimal(str(value).strip())
-    except (decimal.InvalidOperation, ValueError):
-        errors[path] = f"{value!r} is not a number."
-        return default
-    if not number.is_finite() or abs(number) >= LIMIT:
-        errors[path] = f"Enter a number below {LIMIT:,}."
-    elif number != number.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_DOWN):
-        errors[path] = "At most two decimal places."
-    else:
-        return number.quantize(decimal.Decimal("0.01"))
-    return default
+    number = read_decimal(value, path, errors, places=2, limit=LIMIT)
+    return default if number is None else number.quantize(decimal.Decimal("0.01"))
 
 
 def prepare(lines, *, actor) -> list[dict]:

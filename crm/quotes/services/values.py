@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import decimal
 
+from crm.core.decimals import read_decimal
 from crm.core.errors import ValidationFailed
 from crm.products.models import Product
 from crm.products.pricing import NoPrice, price_for
 from crm.quotes.models import QuoteLine, QuoteVersion
 from crm.quotes.totals import LineInput, compute_totals
 
-PLACES = decimal.Decimal("0.0001")  # the columns keep 4 decimal places
 LIMIT = decimal.Decimal(10) ** 12
 QUANTITY_LIMIT = decimal.Decimal(10) ** 10
 LINE_LIMIT = decimal.Decimal(10) ** 13  # 500 lines of it still fit the columns (16 digits before the point)
@@ -21,23 +21,7 @@ LINES_MAX = 500
 
 def number(value, path: str, errors: dict, *, limit=LIMIT):
     """``value`` as a Decimal of at most 4 places below ``limit`` in size; None stays None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool | float):
-        errors[path] = "Enter a number (as a decimal string or number, never a float)."
-        return None
-    try:
-        d = decimal.Decimal(str(value).strip())
-    except (decimal.InvalidOperation, ValueError):
-        errors[path] = f"Enter a number, not {str(value)[:40]!r}."
-        return None
-    if not d.is_finite() or abs(d) >= limit:
-        errors[path] = f"Enter a number below {limit:,}."
-        return None
-    if d != d.quantize(PLACES, rounding=decimal.ROUND_DOWN):
-        errors[path] = "At most 4 decimal places."
-        return None
-    return d
+    return read_decimal(value, path, errors, places=4, limit=limit)
 
 
 def clean_line(raw: dict, path: str, *, actor, quote, errors: dict) -> dict:
