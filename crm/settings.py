@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "crm.mailbox",
     "crm.orders",
     "crm.forecast",
+    "crm.commissions",
     "django_htmx",
     "crm.web",
     "csp",

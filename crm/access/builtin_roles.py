@@ -8,6 +8,9 @@ CATALOGUE = ["product", "price_book"]
 VIEW_CATALOGUE = {t: ["view"] for t in CATALOGUE}
 # Orders (crm/orders): reps write their customers' orders, managers everything; crm/orders/0002 grants them.
 ORDERS = ["order"]
+# Commissions (crm/commissions; an area, not a record type): reps read and export their own statements,
+# managers their team's and adjust them; crm/commissions/0001 grants them.
+COMMISSION = {"sales-manager": ["view", "change", "export"], "sales-rep": ["view", "export"]}
 
 BUILTIN_ROLES = [
     {"slug": "admin", "name": "Admin", "scope": "all", "is_admin": True, "permissions": {}},
@@ -20,6 +23,7 @@ BUILTIN_ROLES = [
             **{t: ALL_ACTIONS for t in RECORDS},
             **{t: ALL_ACTIONS for t in CATALOGUE},
             "order": ALL_ACTIONS,
+            "commission": COMMISSION["sales-manager"],
         },
     },
     {
@@ -33,6 +37,7 @@ BUILTIN_ROLES = [
             "task": [*EDIT, "delete"],
             **VIEW_CATALOGUE,
             "order": EDIT,
+            "commission": COMMISSION["sales-rep"],
         },
     },
     {

@@ -11,6 +11,10 @@ from django.db import models
 
 ACTIONS = ("view", "add", "change", "delete", "export")
 OBJECT_TYPES = ("company", "contact", "lead", "deal", "activity", "task")
+# Permission keys that are areas of the app, not record types (a role grants them as it grants a type):
+# "commission" — view statements (in the role's scope), export them, change them (adjust, recalculate,
+# assign plans); crm/commissions/access.py reads it.
+AREAS = ("commission",)
 
 
 class Scope(models.TextChoices):

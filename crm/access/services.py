@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from crm.access import fieldrules
-from crm.access.models import ACTIONS, Role, Team
+from crm.access.models import ACTIONS, AREAS, Role, Team
 from crm.access.policy import require_admin
 from crm.audit import configwrites
 from crm.core import recordtypes
@@ -28,7 +28,7 @@ def check(role: Role) -> None:
         return  # the model's own "cannot be null"
     if not isinstance(value, dict):
         raise ValidationFailed({"permissions": 'Must be an object of record type to actions: {"contact": ["view"]}.'})
-    types = recordtypes.known_types()
+    types = (*recordtypes.known_types(), *AREAS)
     errors = {}
     for key, actions in value.items():
         if key not in types:

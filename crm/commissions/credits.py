@@ -1,0 +1,166 @@
+"""What a rep is credited with in a period: the won deals (basis "deals") or orders (basis "orders") and
+each one's share of it.
+
+- A won deal counts in the period of its close date; an order in the period of its order date.
+- A deal's credit goes to its splits (``DealSplit``, summing to 100), or, without splits, 100 % to its
+  owner. An order's goes to its deal's splits, or else 100 % to the order's owner.
+- The base is the deal's amount, or the sum of the order lines' net amounts (after discounts, before
+  tax), converted to the organization's currency at the rate of that date (crm/money/rates.py; a
+  missing rate is a 422, never 1.0).
+- Category shares come from lines: an order's own; for a deal, its accepted quote's latest version, or
+  else its live order. A line's product category weighs by its net amount."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.commissions.models import Basis, DealSplit
+from crm.money.currencies import organization_currency, quantize
+from crm.money.rates import convert
+from crm.orders.models import VOID, Order, OrderLine
+from crm.quotes.models import QuoteLine
+from crm.records.models import Deal, DealStatus
+
+HUNDRED = Decimal(100)
+
+
+@dataclass
+class Credit:
+    kind: str  # "deal" or "order"
+    source_id: int
+    description: str
+    date: dt.date
+    original_amount: Decimal
+    original_currency: str
+    base_amount: Decimal  # in the organization's currency
+    split: Decimal  # the rep's percent
+    credited: Decimal  # base × split, rounded to the currency's minor unit
+    categories: dict[str, Decimal] = field(default_factory=dict)  # category → fraction of the lines' net
+
+
+def day_range(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    return dt.datetime.combine(start, dt.time.min, tzinfo=tz), dt.datetime.combine(end, dt.time.min, tzinfo=tz)
+
+
+def credits_of(rep_id: int, basis: str, start: dt.date, end: dt.date) -> list[Credit]:
+    """The rep's credits in [start, end), in the order they were won (date, then id)."""
+    found = _deal_credits(rep_id, start, end) if basis == Basis.DEALS else _order_credits(rep_id, start, end)
+    return sorted(found, key=lambda c: (c.date, c.source_id))
+
+
+def splits_by_deal(deal_ids) -> dict[int, dict[int, Decimal]]:
+    out: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for deal_id, user_id, percent in DealSplit.objects.filter(deal_id__in=list(deal_ids)).values_list(
+        "deal_id", "user_id", "percent"
+    ):
+        out[deal_id][user_id] = percent
+    return out
+
+
+def share_of(rep_id: int, splits: dict[int, Decimal], fallback_owner: int | None) -> Decimal | None:
+    if splits:
+        return splits.get(rep_id)
+    return HUNDRED if fallback_owner == rep_id else None
+
+
+def _deal_credits(rep_id: int, start: dt.date, end: dt.date) -> list[Credit]:
+    since, until = day_range(start, end)
+    mine = Q(commission_splits__user_id=rep_id) | Q(owner_id=rep_id, commission_splits__isnull=True)
+    deals = list(Deal.objects.filter(mine, status=DealStatus.WON, closed_at__gte=since, closed_at__lt=until).distinct())
+    splits = splits_by_deal(d.pk for d in deals)
+    shares = _deal_categories([d.pk for d in deals])
+    out = []
+    for deal in deals:
+        split = share_of(rep_id, splits.get(deal.pk, {}), deal.owner_id)
+        if split is None:
+            continue
+        day = timezone.localdate(deal.closed_at)
+        out.append(_credit("deal", deal.pk, deal.name, day, deal.amount or Decimal(0), deal.currency, split))
+        out[-1].categories = shares.get(deal.pk, {})
+    return out
+
+
+def _order_credits(rep_id: int, start: dt.date, end: dt.date) -> list[Credit]:
+    mine = Q(deal__commission_splits__user_id=rep_id) | (
+        Q(owner_id=rep_id) & (Q(deal__isnull=True) | Q(deal__commission_splits__isnull=True))
+    )
+    orders = list(Order.objects.filter(mine, order_date__gte=start, order_date__lt=end).distinct())
+    splits = splits_by_deal({o.deal_id for o in orders if o.deal_id})
+    lines = _order_lines([o.pk for o in orders])
+    out = []
+    for order in orders:
+        split = share_of(rep_id, splits.get(order.deal_id, {}), order.owner_id)
+        if split is None:
+            continue
+        rows = lines.get(order.pk, [])
+        net = sum((n for _, n in rows), Decimal(0))
+        out.append(_credit("order", order.pk, str(order), order.order_date, net, order.currency, split))
+        out[-1].categories = _fractions(rows)
+    return out
+
+
+def _credit(kind, pk, name, day, amount, currency, split) -> Credit:
+    org = organization_currency()
+    base = convert(amount, currency, org, day).amount
+    credited = quantize(base * split / HUNDRED, org)
+    return Credit(kind, pk, name, day, amount, currency.upper(), base, split, credited)
+
+
+def _order_lines(order_ids) -> dict[int, list[tuple[str, Decimal]]]:
+    out: dict[int, list] = defaultdict(list)
+    rows = OrderLine.objects.filter(order_id__in=order_ids).values_list("order_id", "product__category", "net")
+    for order_id, category, net in rows:
+        out[order_id].append((category or "", net))
+    return out
+
+
+def _fractions(rows: list[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    """Each category's share of the lines' net (lines without a category are the rest)."""
+    total = sum((n for _, n in rows), Decimal(0))
+    if total <= 0:
+        return {}
+    by: dict[str, Decimal] = defaultdict(Decimal)
+    for category, net in rows:
+        if category:
+            by[category] += net
+    return {c: v / total for c, v in by.items() if v}
+
+
+def _deal_categories(deal_ids: list[int]) -> dict[int, dict[str, Decimal]]:
+    """Per deal: the lines of its accepted quote's latest version, else of its live order."""
+    out = {}
+    quote_lines: dict[int, list] = defaultdict(list)
+    rows = QuoteLine.objects.filter(
+        version__quote__deal_id__in=deal_ids, version__quote__status="accepted"
+    ).values_list(
+        "version__quote__deal_id",
+        "version__quote_id",
+        "version__number",
+        "version__quote__current_version",
+        "product__category",
+        "net",
+    )
+    chosen: dict[int, int] = {}
+    for deal_id, quote_id, number, current, category, net in rows.order_by("version__quote_id"):
+        if number != current or chosen.setdefault(deal_id, quote_id) != quote_id:
+            continue  # one accepted quote per deal (the first), its latest version
+        quote_lines[deal_id].append((category or "", net))
+    order_rows = OrderLine.objects.filter(order__deal_id__in=deal_ids).exclude(order__status__in=VOID)
+    order_lines: dict[int, list] = defaultdict(list)
+    first_order: dict[int, int] = {}
+    for deal_id, order_id, category, net in order_rows.order_by("order_id").values_list(
+        "order__deal_id", "order_id", "product__category", "net"
+    ):
+        if first_order.setdefault(deal_id, order_id) == order_id:
+            order_lines[deal_id].append((category or "", net))
+    for deal_id in deal_ids:
+        rows_of = quote_lines.get(deal_id) or order_lines.get(deal_id) or []
+        out[deal_id] = _fractions(rows_of)
+    return out
