@@ -20,6 +20,7 @@ urlpatterns = [
     path("settings/email-templates/", include("crm.mail.web.template_urls")),
     path("mail/", include("crm.mail.web.urls")),  # compose and the outbox
     path("forecast/", include("crm.forecast.web.urls")),
+    path("commissions/", include("crm.commissions.web.urls")),
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
     path("", include("crm.orders.web")),  # purchase history of companies and contacts, a won deal's order
     path("", include("crm.quotes.web.actions")),  # a quote page's send, revise and duplicate buttons

@@ -86,6 +86,17 @@ DECLARED = {
     "/api/v1/forecast/stages/{pk}/category": r"category",
     # The forecast converts at stored rates: a missing rate names its currency and date.
     "/api/v1/forecast": r"currency",
+    # Commissions: a plan's name taken, two tiers at one threshold or two rates for one category, a plan
+    # still assigned (rules against stored rows); an assignment overlapping another, naming no user or
+    # plan; a period past the calendar's end; splits that do not sum to 100 or name a user twice or one
+    # that does not exist; a period without a plan; a missing exchange rate (names currency and date).
+    "/api/v1/commissions/plans": r"name|tiers\.\d+\.threshold|category_rates\.\d+\.category",
+    "/api/v1/commissions/plans/{pk}": r"name|plan|tiers\.\d+\.threshold|category_rates\.\d+\.category",
+    "/api/v1/commissions/assignments": r"rep_id|plan_id|period",
+    "/api/v1/commissions/deals/{pk}/splits": r"splits(\.\d+\.user_id)?",
+    "/api/v1/commissions/statements": r"period",
+    "/api/v1/commissions/statements/calculate": r"period|currency",
+    "/api/v1/commissions/adjustments": r"period|currency",
 }
 
 pytestmark = pytest.mark.django_db

@@ -9,6 +9,7 @@ from crm.api.base import CrmApi
 from crm.audit.api import router as changes_router
 from crm.audit.reads_api import router as reads_router
 from crm.automation.api import router as automation_router
+from crm.commissions.api.routes import router as commissions_router
 from crm.customization.api import router as custom_fields_router
 from crm.dataio.api import router as dataio_router
 from crm.forecast.api.routes import router as forecast_router
@@ -61,6 +62,7 @@ api.add_router("/", mailbox_router)
 api.add_router("/", products_router)  # price-book entries and the price lookup
 api.add_router("/", orders_router)  # the external order feed, a won deal's order
 api.add_router("/forecast", forecast_router)
+api.add_router("/commissions", commissions_router)
 api.add_router("/", quotes_router)  # a quote's lines, send, revise, versions and PDFs
 
 me_router = Router(tags=["me"])

@@ -1,0 +1,111 @@
+"""The commissions pages. Reads go through crm/commissions/statements.py (the role's grant and scope),
+writes through its services; a refusal is shown on the page (422), never a 500."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from crm.commissions import access, exports, statements
+from crm.commissions.calculate import period_of
+from crm.commissions.models import CommissionPlan, PlanAssignment
+from crm.core.errors import ServiceError, ValidationFailed
+from crm.web.views.helpers import page_errors
+
+
+def _period_key(request) -> str:
+    return (request.GET.get("period") or "").strip()
+
+
+@login_required
+@page_errors
+def commissions_page(request):
+    key, error = _period_key(request), None
+    try:
+        rows = statements.latest_visible(request.user, key or None)
+    except ValidationFailed as exc:
+        rows, error = statements.latest_visible(request.user), exc.fields.get("period", exc.message)
+    ids = access.visible_rep_ids(request.user, "view")
+    assignments = PlanAssignment.objects.select_related("rep", "plan").order_by("-period_start", "rep__username")
+    if ids is not None:
+        assignments = assignments.filter(rep_id__in=ids)
+    calculable = [
+        {"a": a, "period": period_of(a).key} for a in assignments[:200] if access.may(request.user, "change", a.rep_id)
+    ]
+    context = {
+        "statements": rows,
+        "period_key": key,
+        "error": error,
+        "calculable": calculable,
+        "plans": CommissionPlan.objects.prefetch_related("tiers", "category_rates"),
+    }
+    return render(request, "commissions/page.html", context, status=422 if error else 200)
+
+
+@login_required
+@page_errors
+@require_POST
+def calculate(request):
+    try:
+        rep_id = int(request.POST.get("rep_id", ""))
+    except ValueError:
+        raise Http404("No such rep.") from None
+    try:
+        st, created = statements.recalculate(actor=request.user, rep_id=rep_id, period=request.POST.get("period", ""))
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(exc.fields.values()) or exc.message)
+        return redirect("commissions:page")
+    except ServiceError as exc:  # a missing exchange rate names its currency and date
+        if exc.status >= 500 or exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+        return redirect("commissions:page")
+    messages.success(request, f"Version {st.version} written." if created else "Nothing changed: no new version.")
+    return redirect("commissions:statement", pk=st.pk)
+
+
+@login_required
+@page_errors
+def statement_page(request, pk: int, errors=None, values=None):
+    st = statements.get(request.user, pk)
+    context = {
+        "s": st,
+        "rep": exports.rep_name(st),
+        "lines": st.lines.order_by("position"),
+        "totals": exports.totals(st),
+        "versions": statements.versions_of(st),
+        "may_change": access.may(request.user, "change", st.rep_id),
+        "may_export": access.may(request.user, "export", st.rep_id),
+        "errors": errors or {},
+        "values": values or {"amount": "", "note": ""},
+    }
+    return render(request, "commissions/statement.html", context, status=422 if errors else 200)
+
+
+@login_required
+@page_errors
+@require_POST
+def adjust(request, pk: int):
+    st = statements.get(request.user, pk)
+    values = {"amount": request.POST.get("amount", "").strip(), "note": request.POST.get("note", "")}
+    try:
+        new, _ = statements.adjustment_add(
+            actor=request.user, rep_id=st.rep_id, period=st.period_key, amount=values["amount"], note=values["note"]
+        )
+    except ValidationFailed as exc:
+        return statement_page(request, pk, errors=exc.fields, values=values)
+    messages.success(request, f"Adjustment added: version {new.version}.")
+    return redirect(reverse("commissions:statement", args=[new.pk]))
+
+
+@login_required
+@page_errors
+def export(request, pk: int, fmt: str):
+    st = statements.get(request.user, pk, "export")
+    if fmt not in exports.FORMATS:
+        raise Http404("CSV, XLSX or PDF.")
+    return exports.response(st, fmt, request.user)
