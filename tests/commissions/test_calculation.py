@@ -205,3 +205,24 @@ def test_statement_follows_the_deal_in_the_background(
     run_due()
     s = Statement.objects.get(rep=rep_a)
     assert (s.version, s.total, s.created_by) == (1, Decimal("100.00"), None)
+
+
+def test_a_cancellation_recalculates_the_later_period_in_the_background(
+    rep_a, plan, assign, won, admin_user, customer, django_capture_on_commit_callbacks
+):
+    from crm.automation.jobs import run_due
+
+    p = plan("Standard", 5, clawback_days=30)
+    assign(rep_a, p, "2026-05")
+    assign(rep_a, p, "2026-06")
+    deal = won(rep_a, "2000", D(2026, 5, 20))
+    deal.company = customer
+    deal.save()
+    order = order_from_deal(deal, admin_user).obj
+    with django_capture_on_commit_callbacks(execute=True), clock.at(at(D(2026, 6, 10))):
+        order_set_status(order, actor=admin_user, status="cancelled")
+    run_due()
+    june = Statement.objects.get(rep=rep_a, period_key="2026-06")
+    assert (june.version, june.total, june.created_by) == (1, Decimal("-100.00"), None)
+    may = Statement.objects.get(rep=rep_a, period_key="2026-05")  # the deal's own period, recalculated too
+    assert (may.version, may.total) == (1, Decimal("100.00"))
