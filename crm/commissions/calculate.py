@@ -24,7 +24,7 @@ from crm.commissions.models import Adjustment, Basis, CommissionPlan, LineKind, 
 from crm.forecast import periods
 from crm.forecast.categories import fiscal_year_start
 from crm.forecast.models import Quota
-from crm.money.currencies import organization_currency, quantize
+from crm.money.currencies import minor_units, organization_currency, quantize
 from crm.orders.models import Clawback
 
 ZERO = Decimal(0)
@@ -103,21 +103,23 @@ def credit_lines(a: PlanAssignment, quota: Decimal | None) -> tuple[list[Line], 
     plan, org = a.plan, organization_currency()
     bands = rules.bands(plan.base_rate, [(t.threshold, t.rate) for t in plan.tiers.all()])
     category_rates = {c.category.lower(): (c.category, c.rate) for c in plan.category_rates.all()}
+    units = minor_units(org)  # read once, not per line
     position, lines = ZERO, []
     for credit in credits_of(a.rep_id, plan.basis, a.period_start, a.period_end):
-        pieces = _pieces(credit, position, quota, bands, category_rates, org)
+        pieces = _pieces(credit, position, quota, bands, category_rates, org, units)
         position += credit.credited
-        commission = quantize(sum((p.commission for p in pieces), ZERO), org)
+        commission = quantize(sum((p.commission for p in pieces), ZERO), org, units=units)
         lines.append(_credit_line(credit, rules.describe(pieces), commission))
     return lines, position
 
 
-def _pieces(credit: Credit, position, quota, bands, category_rates, org) -> list[rules.Piece]:
+def _pieces(credit: Credit, position, quota, bands, category_rates, org, units) -> list[rules.Piece]:
     by_category = []
     for category, fraction in sorted(credit.categories.items()):
         found = category_rates.get(category.lower())
         if found is not None:
-            by_category.append(rules.category_piece(quantize(credit.credited * fraction, org), found[0], found[1]))
+            part = quantize(credit.credited * fraction, org, units=units)
+            by_category.append(rules.category_piece(part, found[0], found[1]))
     rest = credit.credited - sum((p.amount for p in by_category), ZERO)
     tiered = rules.tiered(rest, position, quota, bands) if rest or not by_category else []
     return tiered + by_category

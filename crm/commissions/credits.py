@@ -21,8 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.commissions.models import Basis, DealSplit
-from crm.money.currencies import organization_currency, quantize
-from crm.money.rates import convert
+from crm.money.currencies import quantize
+from crm.money.rates import MissingRate, RateTable
 from crm.orders.models import VOID, Order, OrderLine
 from crm.quotes.models import QuoteLine
 from crm.records.models import Deal, DealStatus
@@ -55,6 +55,23 @@ def credits_of(rep_id: int, basis: str, start: dt.date, end: dt.date) -> list[Cr
     return sorted(found, key=lambda c: (c.date, c.source_id))
 
 
+class Converter:
+    """Amounts to the organization's currency at their date's rate, the rates read in one query and
+    the minor units once (a statement of a hundred deals is then a handful of queries, not hundreds)."""
+
+    def __init__(self, codes, until: dt.date):
+        self.table = RateTable(codes, until=until)
+
+    def __call__(self, amount: Decimal, code: str, day: dt.date) -> Decimal:
+        found = self.table.lookup(code.upper(), day)
+        if found is None:
+            raise MissingRate(code.upper(), day)
+        return quantize(Decimal(amount) * found[0], self.table.org, units=self.table.org_units)
+
+    def round(self, amount: Decimal) -> Decimal:
+        return quantize(amount, self.table.org, units=self.table.org_units)
+
+
 def splits_by_deal(deal_ids) -> dict[int, dict[int, Decimal]]:
     out: dict[int, dict[int, Decimal]] = defaultdict(dict)
     for deal_id, user_id, percent in DealSplit.objects.filter(deal_id__in=list(deal_ids)).values_list(
@@ -76,13 +93,14 @@ def _deal_credits(rep_id: int, start: dt.date, end: dt.date) -> list[Credit]:
     deals = list(Deal.objects.filter(mine, status=DealStatus.WON, closed_at__gte=since, closed_at__lt=until).distinct())
     splits = splits_by_deal(d.pk for d in deals)
     shares = _deal_categories([d.pk for d in deals])
+    to_org = Converter({d.currency for d in deals}, end)
     out = []
     for deal in deals:
         split = share_of(rep_id, splits.get(deal.pk, {}), deal.owner_id)
         if split is None:
             continue
         day = timezone.localdate(deal.closed_at)
-        out.append(_credit("deal", deal.pk, deal.name, day, deal.amount or Decimal(0), deal.currency, split))
+        out.append(_credit(to_org, "deal", deal.pk, deal.name, day, deal.amount or Decimal(0), deal.currency, split))
         out[-1].categories = shares.get(deal.pk, {})
     return out
 
@@ -94,6 +112,7 @@ def _order_credits(rep_id: int, start: dt.date, end: dt.date) -> list[Credit]:
     orders = list(Order.objects.filter(mine, order_date__gte=start, order_date__lt=end).distinct())
     splits = splits_by_deal({o.deal_id for o in orders if o.deal_id})
     lines = _order_lines([o.pk for o in orders])
+    to_org = Converter({o.currency for o in orders}, end)
     out = []
     for order in orders:
         split = share_of(rep_id, splits.get(order.deal_id, {}), order.owner_id)
@@ -101,15 +120,14 @@ def _order_credits(rep_id: int, start: dt.date, end: dt.date) -> list[Credit]:
             continue
         rows = lines.get(order.pk, [])
         net = sum((n for _, n in rows), Decimal(0))
-        out.append(_credit("order", order.pk, str(order), order.order_date, net, order.currency, split))
+        out.append(_credit(to_org, "order", order.pk, str(order), order.order_date, net, order.currency, split))
         out[-1].categories = _fractions(rows)
     return out
 
 
-def _credit(kind, pk, name, day, amount, currency, split) -> Credit:
-    org = organization_currency()
-    base = convert(amount, currency, org, day).amount
-    credited = quantize(base * split / HUNDRED, org)
+def _credit(to_org: Converter, kind, pk, name, day, amount, currency, split) -> Credit:
+    base = to_org(amount, currency, day)
+    credited = to_org.round(base * split / HUNDRED)
     return Credit(kind, pk, name, day, amount, currency.upper(), base, split, credited)
 
 
