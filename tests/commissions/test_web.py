@@ -57,3 +57,17 @@ def test_web_exports(web, rep_a, statement):
     pdf = web(rep_a).get(f"/commissions/statements/{statement.pk}/export.pdf")
     assert pdf.content.startswith(b"%PDF")
     assert web(rep_a).get(f"/commissions/statements/{statement.pk}/export.exe").status_code == 404
+
+
+def test_splits_page_refuses_90_then_saves_100(web, rep_a, rep_b, admin_user, won):
+    from crm.commissions.models import DealSplit
+
+    deal = won(rep_a, "1000", D(2026, 5, 3))
+    client = web(admin_user)
+    assert client.get(f"/commissions/deals/{deal.pk}/splits/").status_code == 200
+    form = {"rows": "3", "user_0": rep_a.pk, "percent_0": "50", "user_1": rep_b.pk, "percent_1": "40"}
+    bad = client.post(f"/commissions/deals/{deal.pk}/splits/", form)
+    assert bad.status_code == 422 and "they must sum to 100 %" in bad.content.decode()
+    good = client.post(f"/commissions/deals/{deal.pk}/splits/", {**form, "percent_1": "50"})
+    assert good.status_code == 302 and DealSplit.objects.filter(deal=deal).count() == 2
+    assert web(rep_b).get(f"/commissions/deals/{deal.pk}/splits/").status_code == 404  # not rep_b's deal

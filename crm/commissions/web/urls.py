@@ -13,4 +13,5 @@ urlpatterns = [
     path("statements/<int:pk>/", views.statement_page, name="statement"),
     path("statements/<int:pk>/adjust/", views.adjust, name="adjust"),
     path("statements/<int:pk>/export.<str:fmt>", views.export, name="export"),
+    path("deals/<int:pk>/splits/", views.splits_page, name="splits"),
 ]

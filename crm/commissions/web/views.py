@@ -4,17 +4,22 @@ writes through its services; a refusal is shown on the page (422), never a 500."
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from crm.commissions import access, exports, statements
+from crm.commissions import access, exports, plans, statements
 from crm.commissions.calculate import period_of
 from crm.commissions.models import CommissionPlan, PlanAssignment
 from crm.core.errors import ServiceError, ValidationFailed
+from crm.records.models import Deal
+from crm.records.services.common import get_visible
 from crm.web.views.helpers import page_errors
+
+SPARE_ROWS = 3
 
 
 def _period_key(request) -> str:
@@ -109,3 +114,39 @@ def export(request, pk: int, fmt: str):
     if fmt not in exports.FORMATS:
         raise Http404("CSV, XLSX or PDF.")
     return exports.response(st, fmt, request.user)
+
+
+def _split_rows(request) -> list[dict]:
+    """The form's rows as the service takes them; blank rows left out, the rest checked by the service."""
+    count = request.POST.get("rows", "")
+    rows = []
+    for i in range(min(int(count), 60) if count.isdigit() else 0):  # bounded: the number comes from the client
+        user, percent = request.POST.get(f"user_{i}", "").strip(), request.POST.get(f"percent_{i}", "").strip()
+        if user or percent:
+            rows.append({"user_id": int(user) if user.isdigit() else user, "percent": percent})
+    return rows
+
+
+@login_required
+@page_errors
+def splits_page(request, pk: int):
+    """A deal's split between reps (whoever may change the deal); none: 100 % to the owner."""
+    deal = get_visible(Deal.objects.select_related("owner"), request.user, pk)
+    errors, rows = {}, [{"user_id": x.user_id, "percent": x.percent} for x in plans.splits_of(pk, request.user)]
+    if request.method == "POST":
+        rows = _split_rows(request)
+        try:
+            plans.splits_set(deal, actor=request.user, splits=rows)
+        except ValidationFailed as exc:
+            errors = exc.fields
+        else:
+            messages.success(request, "Splits saved; the statements they feed are being recalculated.")
+            return redirect("commissions:splits", pk=pk)
+    users = get_user_model().objects.filter(is_active=True).order_by("username")
+    context = {
+        "deal": deal,
+        "rows": rows + [{"user_id": None, "percent": ""}] * SPARE_ROWS,
+        "users": users,
+        "errors": errors,
+    }
+    return render(request, "commissions/splits.html", context, status=422 if errors else 200)
