@@ -17,11 +17,11 @@ from django.utils import timezone
 from crm.access.models import Profile, Team
 from crm.access.policy import policy_for
 from crm.core.errors import PermissionDenied
-from crm.forecast import categories, methods, quotas, rollup
+from crm.forecast import categories, history, methods, quotas, rollup
 from crm.forecast.models import Adjustment, StageCategory
 from crm.forecast.periods import Period
 from crm.money.rates import RateTable
-from crm.records.models import Deal, DealStatus, Pipeline, StageChange
+from crm.records.models import Deal, DealStatus, Pipeline
 
 FACT_FIELDS = (
     "id",
@@ -88,13 +88,10 @@ def computed(user, period: Period, *, today: dt.date | None = None) -> rollup.Co
     visible = visible_deals(user)
     mapping = dict(StageCategory.objects.values_list("stage_id", "category"))
     deals = _facts(in_period(visible, period).values(*FACT_FIELDS), mapping)
-    closed = _facts(visible.exclude(status=DealStatus.OPEN).values(*FACT_FIELDS), mapping)
-    changes = StageChange.objects.filter(deal_id__in=visible.values("pk")).values_list(
-        "deal_id", "to_stage_id", "changed_at"
-    )
-    moves = [methods.Move(d, s, timezone.localdate(at)) for d, s, at in changes]
+    rates = history.win_rates(visible)
+    typical = history.typical_days(visible)
     table = RateTable({d.currency for d in deals}, until=max([today, *(d.close_date for d in deals if d.close_date)]))
-    return rollup.compute(deals, closed, moves, today=today, table=table)
+    return rollup.compute(deals, rates=rates, typical=typical, today=today, table=table)
 
 
 def _teams_of(owner_ids) -> dict[int, int | None]:
