@@ -58,7 +58,9 @@ def python_reference(as_of=None, min_sample=5):
     facts, moves = [], []
     for d in Deal.objects.values("id", "status", "stage_id", "closed_at"):
         if d["status"] != DealStatus.OPEN and (as_of is None or d["closed_at"] <= as_of):
-            facts.append(methods.DealFact(d["id"], None, 1, d["stage_id"], d["status"], Decimal(1), "USD", None, 0, "", None))
+            facts.append(
+                methods.DealFact(d["id"], None, 1, d["stage_id"], d["status"], Decimal(1), "USD", None, 0, "", None)
+            )
     for c in StageChange.objects.all():
         if as_of is None or c.changed_at <= as_of:
             moves.append(methods.Move(c.deal_id, c.to_stage_id, timezone.localdate(c.changed_at)))
