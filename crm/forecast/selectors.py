@@ -56,7 +56,7 @@ def in_period(qs, period: Period):
     return qs.filter(open_q | closed_q)
 
 
-def _facts(rows, mapping: dict[int, str]) -> list[methods.DealFact]:
+def deal_facts(rows, mapping: dict[int, str]) -> list[methods.DealFact]:
     out = []
     for r in rows:
         closed = r["closed_at"]
@@ -87,7 +87,7 @@ def computed(user, period: Period, *, today: dt.date | None = None) -> rollup.Co
     today = today or timezone.localdate()
     visible = visible_deals(user)
     mapping = dict(StageCategory.objects.values_list("stage_id", "category"))
-    deals = _facts(in_period(visible, period).values(*FACT_FIELDS), mapping)
+    deals = deal_facts(in_period(visible, period).values(*FACT_FIELDS), mapping)
     rates = history.win_rates(visible)
     typical = history.typical_days(visible)
     table = RateTable({d.currency for d in deals}, until=max([today, *(d.close_date for d in deals if d.close_date)]))

@@ -1,0 +1,137 @@
+"""The backtest: how close each method's forecast of past periods came to what was actually won.
+
+For each of the last ``count`` periods before the current one and each point before or inside it
+(``start``: its first day at midnight, ``midway``: the middle day at midnight), every method's forecast
+is computed from what was known at that instant only (crm/forecast/asof.py: the deals' values then,
+the stage history up to then, the closed-deal sample as known then, the categories then, exchange
+rates dated on or before it). Beside it, what was actually won in the period (today's data: the
+deals won in it, at their close dates' rates). Errors per method over every (period, point) with
+something won: MAPE = mean |forecast − actual| ÷ actual, bias = mean (forecast − actual) ÷ actual,
+both in percent (a positive bias forecasts too much). The most accurate method is the lowest MAPE.
+
+Everything is read through ``selectors.visible_deals(user)``: the backtest of what the viewer may
+see, optionally narrowed to one owner or one team (by the owner the deal had at the instant).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils import timezone
+
+from crm.forecast import asof, categories, history, periods, rollup, selectors
+from crm.forecast.periods import Period
+from crm.money.currencies import quantize
+from crm.money.rates import MissingRate, RateTable
+from crm.records.models import DealStatus
+
+METHODS = (
+    ("stage", "Weighted (stage)"),
+    ("history", "Weighted (history)"),
+    ("age", "Age-adjusted"),
+    ("commit_total", "Commit"),
+    ("best_case_total", "Best case"),
+)
+LABELS = dict(METHODS)
+POINTS = ("start", "midway")
+DEFAULT_COUNT = 8
+MAX_COUNT = 24
+
+
+def instant(period: Period, point: str) -> dt.datetime:
+    """Midnight (local time) of the period's first day, or of its middle day."""
+    day = period.start
+    if point == "midway":
+        day += dt.timedelta(days=(period.end - period.start).days // 2)
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def past_periods(kind: str, count: int, today: dt.date) -> list[Period]:
+    """The ``count`` periods of ``kind`` before the one ``today`` is in, oldest first."""
+    fy = categories.fiscal_year_start()
+    current = periods.containing(kind, today, fy)
+    return [periods.shifted(current, -i, fy) for i in range(count, 0, -1)]
+
+
+def forecast_as_of(visible, period: Period, at: dt.datetime, owners: set[int] | None = None) -> dict[str, Decimal]:
+    """Each method's total for ``period`` as it would have been computed at ``at``."""
+    rows = asof.deals_as_of(visible, period, at)
+    if owners is not None:
+        rows = [r for r in rows if r["owner_id"] in owners]
+    stage_defaults, overrides = asof.categories_as_of(at)
+    for r in rows:
+        r["forecast_category__category"] = overrides.get(r["id"])
+    facts = selectors.deal_facts(rows, stage_defaults)
+    day = timezone.localdate(at)
+    table = RateTable({f.currency for f in facts}, until=day)
+    computed = rollup.compute(
+        facts,
+        rates=history.win_rates(visible, as_of=at),
+        typical=history.typical_days(visible, as_of=at),
+        today=day,
+        table=table,
+        known_by=day,
+    )
+    figures = rollup.figures(computed, computed.deals)
+    return {key: figures[key] for key, _label in METHODS}
+
+
+def actual_won(visible, period: Period, owners: set[int] | None = None) -> Decimal:
+    """What was won in the period, as the data says today, at each deal's close-date rate."""
+    qs = selectors.in_period(visible, period).filter(status=DealStatus.WON)
+    if owners is not None:
+        qs = qs.filter(owner_id__in=owners)
+    facts = selectors.deal_facts(qs.values(*selectors.FACT_FIELDS), {})
+    table = RateTable({f.currency for f in facts}, until=period.end)
+    total = Decimal(0)
+    for f in facts:
+        found = table.lookup(f.currency.upper(), f.close_date)
+        if found is None:
+            raise MissingRate(f.currency, f.close_date)
+        total += f.amount * found[0]
+    return quantize(total, table.org, units=table.org_units)
+
+
+def _error(forecast: Decimal, actual: Decimal) -> Decimal | None:
+    return None if actual <= 0 else (forecast - actual) / actual * 100
+
+
+def _scores(rows: list[dict]) -> list[dict]:
+    out = []
+    for key, label in METHODS:
+        errors = [p["errors"][key] for r in rows for p in r["points"] if p["errors"][key] is not None]
+        n = len(errors)
+        mape = round(sum(abs(e) for e in errors) / n, 1) if n else None
+        bias = round(sum(errors) / n, 1) if n else None
+        out.append({"method": key, "label": label, "mape": mape, "bias": bias, "samples": n})
+    return out
+
+
+def run(
+    user,
+    *,
+    kind: str = "quarter",
+    count: int = DEFAULT_COUNT,
+    owners: set[int] | None = None,
+    now: dt.datetime | None = None,
+) -> dict:
+    """The backtest of the last ``count`` periods of ``kind`` for what ``user`` may see."""
+    visible = selectors.visible_deals(user)
+    now = now or timezone.now()
+    rows = []
+    for period in past_periods(kind, count, timezone.localdate(now)):
+        actual = actual_won(visible, period, owners)
+        points = []
+        for point in POINTS:
+            at = instant(period, point)
+            if at > now:
+                continue
+            figures = forecast_as_of(visible, period, at, owners)
+            errors = {key: _error(value, actual) for key, value in figures.items()}
+            points.append({"point": point, "as_of": timezone.localdate(at), "figures": figures, "errors": errors})
+        rows.append({"period": period, "actual": actual, "points": points})
+    scores = _scores(rows)
+    ranked = [s for s in scores if s["mape"] is not None]
+    best = min(ranked, key=lambda s: s["mape"])["method"] if ranked else None  # ties: METHODS order
+    return {"kind": kind, "periods": rows, "methods": scores, "best": best}
