@@ -86,6 +86,7 @@ DECLARED = {
     "/api/v1/forecast/stages/{pk}/category": r"category",
     # The forecast converts at stored rates: a missing rate names its currency and date.
     "/api/v1/forecast": r"currency",
+    "/api/v1/forecast/backtest": r"currency",
 }
 
 pytestmark = pytest.mark.django_db

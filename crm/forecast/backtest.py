@@ -20,9 +20,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from crm.forecast import asof, categories, history, periods, rollup, selectors
+from crm.core.errors import NotFound
+from crm.forecast import asof, categories, history, periods, rollup, selectors, snapshots
 from crm.forecast.periods import Period
-from crm.money.currencies import quantize
+from crm.money.currencies import organization_currency, quantize
 from crm.money.rates import MissingRate, RateTable
 from crm.records.models import DealStatus
 
@@ -134,4 +135,50 @@ def run(
     scores = _scores(rows)
     ranked = [s for s in scores if s["mape"] is not None]
     best = min(ranked, key=lambda s: s["mape"])["method"] if ranked else None  # ties: METHODS order
-    return {"kind": kind, "periods": rows, "methods": scores, "best": best}
+    return {"currency": organization_currency(), "kind": kind, "periods": rows, "methods": scores, "best": best}
+
+
+def scope_owners(*, owner_id: int | None = None, team_id: int | None = None) -> set[int] | None:
+    """The owners a backtest narrows to: one user, a team's members and manager, or both (None: all)."""
+    owners = None
+    if team_id is not None:
+        teams = snapshots.team_owners()
+        if team_id not in teams:
+            raise NotFound(f"No team with id {team_id}.")
+        owners = teams[team_id]
+    if owner_id is not None:
+        owners = {owner_id} if owners is None else owners & {owner_id}
+    return owners
+
+
+def as_json(result: dict) -> dict:
+    """The API's shape: figures as lists, periods with their keys and days."""
+    out = {k: result[k] for k in ("currency", "kind", "methods", "best")}
+    out["periods"] = [
+        {
+            "period": {
+                "key": r["period"].key,
+                "kind": r["period"].kind,
+                "start": r["period"].start,
+                "last_day": r["period"].last_day,
+            },
+            "actual": r["actual"],
+            "points": [
+                {
+                    "point": p["point"],
+                    "as_of": p["as_of"],
+                    "forecasts": [
+                        {"method": m, "forecast": p["figures"][m], "error_pct": _rounded(p["errors"][m])}
+                        for m, _label in METHODS
+                    ],
+                }
+                for p in r["points"]
+            ],
+        }
+        for r in result["periods"]
+    ]
+    return out
+
+
+def _rounded(value: Decimal | None) -> Decimal | None:
+    return None if value is None else round(value, 1)

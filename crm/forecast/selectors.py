@@ -84,8 +84,12 @@ def deal_facts(rows, mapping: dict[int, str]) -> list[methods.DealFact]:
 
 
 def computed(user, period: Period, *, today: dt.date | None = None) -> rollup.Computed:
+    return computed_from(visible_deals(user), period, today=today)
+
+
+def computed_from(visible, period: Period, *, today: dt.date | None = None) -> rollup.Computed:
+    """The period's per-deal figures from the deals ``visible`` (the history methods learn from them too)."""
     today = today or timezone.localdate()
-    visible = visible_deals(user)
     mapping = dict(StageCategory.objects.values_list("stage_id", "category"))
     deals = deal_facts(in_period(visible, period).values(*FACT_FIELDS), mapping)
     rates = history.win_rates(visible)
