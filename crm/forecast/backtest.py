@@ -103,10 +103,15 @@ def _scores(rows: list[dict]) -> list[dict]:
     for key, label in METHODS:
         errors = [p["errors"][key] for r in rows for p in r["points"] if p["errors"][key] is not None]
         n = len(errors)
-        mape = round(sum(abs(e) for e in errors) / n, 1) if n else None
-        bias = round(sum(errors) / n, 1) if n else None
+        mape = sum(abs(e) for e in errors) / n if n else None
+        bias = sum(errors) / n if n else None
         out.append({"method": key, "label": label, "mape": mape, "bias": bias, "samples": n})
     return out
+
+
+def _shown(scores: list[dict]) -> list[dict]:
+    """Scores rounded to 0.1 % for reading (the ranking used the unrounded ones)."""
+    return [{**s, "mape": _rounded(s["mape"]), "bias": _rounded(s["bias"])} for s in scores]
 
 
 def run(
@@ -135,7 +140,7 @@ def run(
     scores = _scores(rows)
     ranked = [s for s in scores if s["mape"] is not None]
     best = min(ranked, key=lambda s: s["mape"])["method"] if ranked else None  # ties: METHODS order
-    return {"currency": organization_currency(), "kind": kind, "periods": rows, "methods": scores, "best": best}
+    return {"currency": organization_currency(), "kind": kind, "periods": rows, "methods": _shown(scores), "best": best}
 
 
 def scope_owners(*, owner_id: int | None = None, team_id: int | None = None) -> set[int] | None:
