@@ -24,7 +24,7 @@ from django.utils import timezone
 from crm.audit.models import Action, ObjectChange
 from crm.forecast.models import DealCategory, StageCategory
 from crm.forecast.periods import Period
-from crm.records.models import Deal, DealStatus
+from crm.records.models import Deal, DealStatus, Stage, StageChange
 
 DEAL_FIELDS = (
     "id",
@@ -119,15 +119,32 @@ def deals_as_of(visible, period: Period, as_of: dt.datetime) -> list[dict]:
     candidates = existing.filter(now_in_period | Q(pk__in=changed_since)).values(*DEAL_FIELDS)
     rows = list(candidates)
     later = _later_entries(Deal.object_type, [r["id"] for r in rows], as_of)
-    out = []
+    rolled = []
     for current in rows:
         row = roll_back(current, later.get(current["id"], []))
-        if row is None:
-            continue
-        row = _typed(row)
-        if _in_period_then(row, period, start, end, as_of):
-            out.append(row)
-    return out
+        if row is not None:
+            rolled.append(_typed(row))
+    _reopen_unlogged(rolled, as_of)
+    return [row for row in rolled if _in_period_then(row, period, start, end, as_of)]
+
+
+def _reopen_unlogged(rows: list[dict], as_of: dt.datetime) -> None:
+    """A deal that closes after ``as_of`` was open at it, even where the change log does not say so
+    (data loaded in bulk logs the creation only): its stage then is its last move up to ``as_of`` in
+    the stage history, its probability that stage's and its stage time that move's."""
+    pending = {r["id"]: r for r in rows if r["status"] != DealStatus.OPEN and r["closed_at"] and r["closed_at"] > as_of}
+    if not pending:
+        return
+    moves = StageChange.objects.filter(deal_id__in=list(pending), changed_at__lte=as_of).order_by("changed_at", "id")
+    last = {
+        deal_id: (stage_id, at) for deal_id, stage_id, at in moves.values_list("deal_id", "to_stage_id", "changed_at")
+    }
+    probability = dict(Stage.objects.filter(pk__in={s for s, _ in last.values()}).values_list("id", "probability"))
+    for deal_id, row in pending.items():
+        row["status"], row["closed_at"] = DealStatus.OPEN, None
+        if deal_id in last:
+            row["stage_id"], row["stage_changed_at"] = last[deal_id]
+            row["probability"] = probability[row["stage_id"]]
 
 
 def _in_period_then(row: dict, period: Period, start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> bool:

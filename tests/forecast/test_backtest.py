@@ -83,3 +83,31 @@ def test_the_backtest_reads_only_what_the_viewer_sees(story, rep_b):
     result = backtest.run(rep_b, kind="quarter", count=1, now=at(D(2026, 7, 2)))
     assert result["periods"][0]["actual"] == Decimal("0.00")
     assert result["best"] is None  # nothing won: no error to measure
+
+
+def test_a_deal_loaded_without_its_log_is_open_before_it_closed(admin_user, pipeline, rep_a):
+    """Bulk-loaded data logs only the creation: a deal won on 05-01 was still open on 04-01, in the
+    stage its history had it in then (Qualify, 10 %), not in Won."""
+    from crm.records.models import DealStatus, StageChange
+    from tests.factories import DealFactory
+
+    stages = {s.name: s for s in pipeline.stages.all()}
+    won_at, entered = at(D(2026, 5, 1)), at(D(2026, 3, 1))
+    deal = DealFactory(
+        owner=rep_a,
+        pipeline=pipeline,
+        stage=stages["Won"],
+        status=DealStatus.WON,
+        amount=Decimal("1000"),
+        expected_close_date=D(2026, 5, 1),
+        probability=100,
+        closed_at=won_at,
+        stage_changed_at=won_at,
+        created_at=entered,
+    )
+    StageChange.objects.create(deal=deal, to_stage=stages["Qualify"], changed_at=entered)
+    StageChange.objects.create(deal=deal, to_stage=stages["Proposal"], changed_at=at(D(2026, 3, 20)))
+    StageChange.objects.create(deal=deal, to_stage=stages["Won"], changed_at=won_at)
+    visible = Deal.objects.restrict(admin_user)
+    assert backtest.forecast_as_of(visible, Q2, START)["stage"] == Decimal("500.00")  # Proposal, 50 %
+    assert backtest.forecast_as_of(visible, Q2, MIDWAY)["stage"] == Decimal("1000.00")  # won by then
