@@ -58,10 +58,8 @@ def win_rates(deals, *, as_of: dt.datetime | None = None, min_sample: int = MIN_
 def stay_histogram(deals, *, as_of: dt.datetime | None = None) -> dict[int, dict[int, int]]:
     """Per stage: {days: number of completed stays that long}. A stay ends with the deal's next move;
     days count between the local dates of the two moves (as methods.typical_days does)."""
-    ops, tz = connection.ops, timezone.get_current_timezone_name()
     visible_sql, visible_params = deals.values("pk").query.sql_with_params()
-    this_day, this_params = ops.datetime_cast_date_sql("changed_at", (), tz)
-    next_day, next_params = ops.datetime_cast_date_sql("next_at", (), tz)
+    (this_day, this_params), (next_day, next_params) = _local_date("changed_at"), _local_date("next_at")
     if connection.vendor == "sqlite":
         days = f"CAST(julianday({next_day}) - julianday({this_day}) AS INTEGER)"
     else:
@@ -85,6 +83,16 @@ def stay_histogram(deals, *, as_of: dt.datetime | None = None) -> dict[int, dict
         for stage_id, length, count in cursor.fetchall():
             out.setdefault(stage_id, {})[int(length)] = count
     return out
+
+
+def _local_date(column: str) -> tuple[str, tuple]:
+    """SQL for the local date of a stored time. SQLite stores UTC text: with TIME_ZONE UTC its own
+    date() reads it, many times faster than Django's Python function (which any other zone needs,
+    for its daylight-saving rules)."""
+    tz = timezone.get_current_timezone_name()
+    if connection.vendor == "sqlite" and tz == "UTC":
+        return f"date({column})", ()
+    return connection.ops.datetime_cast_date_sql(column, (), tz)
 
 
 def median_of(histogram: dict[int, int]) -> Decimal:

@@ -57,6 +57,11 @@ def in_period(qs, period: Period):
 
 
 def deal_facts(rows, mapping: dict[int, str]) -> list[methods.DealFact]:
+    tz = timezone.get_current_timezone()  # once: timezone.localdate looks it up on every call
+
+    def day(at: dt.datetime) -> dt.date:
+        return at.astimezone(tz).date()
+
     out = []
     for r in rows:
         closed = r["closed_at"]
@@ -74,10 +79,10 @@ def deal_facts(rows, mapping: dict[int, str]) -> list[methods.DealFact]:
                 status=r["status"],
                 amount=Decimal(r["amount"] or 0),
                 currency=r["currency"],
-                close_date=r["expected_close_date"] if is_open else (timezone.localdate(closed) if closed else None),
+                close_date=r["expected_close_date"] if is_open else (day(closed) if closed else None),
                 probability=r["probability"],
                 category=category,
-                stage_entered=timezone.localdate(r["stage_changed_at"]),
+                stage_entered=day(r["stage_changed_at"]),
             )
         )
     return out
