@@ -16,10 +16,13 @@ see, optionally narrowed to one owner or one team (by the owner the deal had at 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.utils import timezone
 
+from crm.access.policy import policy_for
 from crm.core.errors import NotFound
 from crm.forecast import asof, categories, history, periods, rollup, selectors, snapshots
 from crm.forecast.periods import Period
@@ -141,6 +144,30 @@ def run(
     ranked = [s for s in scores if s["mape"] is not None]
     best = min(ranked, key=lambda s: s["mape"])["method"] if ranked else None  # ties: METHODS order
     return {"currency": organization_currency(), "kind": kind, "periods": rows, "methods": _shown(scores), "best": best}
+
+
+CACHE_SECONDS = 3600
+
+
+def cached_run(user, *, kind: str, count: int = DEFAULT_COUNT) -> dict:
+    """``run`` for the forecast page, kept an hour: its periods are past ones, and it is seconds of work
+    on a large organization. The key is what the result depends on: the deals the viewer may see (a
+    deal's visibility is its owner's scope, so the set of visible owners), the day, the fiscal year
+    start and the kind. The amount check (403) runs first, uncached."""
+    selectors.visible_deals(user)
+    policy = policy_for(user)
+    owners = policy.visible_owner_ids()
+    scope = (
+        "none" if not policy.allows("deal", "view") else "all" if owners is None else ",".join(map(str, sorted(owners)))
+    )
+    today = timezone.localdate()
+    digest = hashlib.sha256(scope.encode()).hexdigest()[:32]
+    key = f"forecast-backtest:{kind}:{count}:{today}:{categories.fiscal_year_start()}:{digest}"
+    result = cache.get(key)
+    if result is None:
+        result = run(user, kind=kind, count=count)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
 
 
 def scope_owners(*, owner_id: int | None = None, team_id: int | None = None) -> set[int] | None:

@@ -15,6 +15,9 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_movement_chart_and_method_picker(open_page, admin_user):
+    from django.core.cache import cache
+
+    cache.clear()  # the page keeps backtests per scope and day
     pipeline = PipelineFactory(name="Sales", is_default=True)
     proposal = pipeline.stages.get(name="Proposal")
     for amount in ("1000", "400"):

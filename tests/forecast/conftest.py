@@ -98,3 +98,11 @@ def story(admin_user, rep_a, rep_b, make_deal):
         create(f"lost{i}", D(2026, 3, 1), amount="100", stage="Qualify", close=D(2026, 9, 1))
         update(f"lost{i}", D(2026, 4, 3), stage_id=stages["Lost"].pk, lost_reason="Price")
     return deals
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The forecast page keeps backtests in the cache (per scope and day): none from another test."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -111,3 +111,10 @@ def test_a_deal_loaded_without_its_log_is_open_before_it_closed(admin_user, pipe
     visible = Deal.objects.restrict(admin_user)
     assert backtest.forecast_as_of(visible, Q2, START)["stage"] == Decimal("500.00")  # Proposal, 50 %
     assert backtest.forecast_as_of(visible, Q2, MIDWAY)["stage"] == Decimal("1000.00")  # won by then
+
+
+def test_the_page_backtest_is_cached_per_scope(story, admin_user, rep_b):
+    first = backtest.cached_run(admin_user, kind="quarter")
+    assert backtest.cached_run(admin_user, kind="quarter") == first
+    theirs = backtest.cached_run(rep_b, kind="quarter")  # another scope: its own backtest, not the admin's
+    assert theirs == backtest.run(rep_b, kind="quarter") != first

@@ -86,7 +86,7 @@ def forecast_page(request):
 def _accuracy(request, period: periods.Period) -> dict:
     """The backtest of the viewer's scope over the last periods of this kind, the method it found most
     accurate (the default), the one shown (``?method=`` picks another) and how that figure moved."""
-    result = backtest.run(request.user, kind=period.kind, count=backtest.DEFAULT_COUNT)
+    result = backtest.cached_run(request.user, kind=period.kind)
     chosen = request.GET.get("method")
     default = result["best"] or "stage"
     method = chosen if chosen in backtest.LABELS else default
