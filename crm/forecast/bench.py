@@ -5,7 +5,7 @@ Figures: what the history methods learn (conversion rates per stage, the usual s
 every deal's stage history, counted by the database (crm/forecast/history.py); the whole forecast of
 the current quarter (every method, per team, rep, pipeline and currency); the backtest of the last 8
 quarters (16 as-of forecasts and 8 actuals). ``--docs`` writes the block between
-``<!-- bench:forecast -->`` markers in docs/benchmarks.md.
+``<!-- bench:forecast:<database> -->`` markers in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ from crm.forecast import backtest, categories, history, periods, selectors
 from crm.records.models import Deal, StageChange
 
 GOAL_MS = 200.0
-MARK = re.compile(r"<!-- bench:forecast -->.*?<!-- /bench:forecast -->", re.S)
+
+
+def _mark(vendor: str) -> re.Pattern:
+    return re.compile(rf"<!-- bench:forecast:{vendor} -->.*?<!-- /bench:forecast:{vendor} -->", re.S)
 
 
 def _timed(fn, runs: int) -> list[float]:
@@ -82,8 +85,10 @@ def _machine() -> str:
     return f"Machine: {m['nproc']} cores ({m.get('cpu', '?')}), Python {m['python']}; load average {load}."
 
 
-def update_docs(text: str) -> None:
+def update_docs(text: str, vendor: str) -> None:
+    """The block of this database (``<!-- bench:forecast:sqlite -->``), replaced or added at the end."""
     path = settings.BASE_DIR / "docs" / "benchmarks.md"
     doc = path.read_text()
-    block = f"<!-- bench:forecast -->\n{text}\n<!-- /bench:forecast -->"
-    path.write_text(MARK.sub(lambda _m: block, doc) if MARK.search(doc) else f"{doc.rstrip()}\n\n{block}\n")
+    block = f"<!-- bench:forecast:{vendor} -->\n{text}\n<!-- /bench:forecast:{vendor} -->"
+    mark = _mark(vendor)
+    path.write_text(mark.sub(lambda _m: block, doc) if mark.search(doc) else f"{doc.rstrip()}\n\n{block}\n")

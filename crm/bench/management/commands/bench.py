@@ -83,7 +83,7 @@ class Command(BaseCommand):
         text = bench.report(result, timezone.now())
         self.stdout.write(text)
         if options["docs"]:
-            bench.update_docs(text)
+            bench.update_docs(text, result["database"])
             self.stdout.write("written to docs/benchmarks.md")
 
     def _import(self, rows: int, engine: str, *, keep: bool) -> None:
