@@ -58,7 +58,11 @@ def win_rates(deals, *, as_of: dt.datetime | None = None, min_sample: int = MIN_
 def stay_histogram(deals, *, as_of: dt.datetime | None = None) -> dict[int, dict[int, int]]:
     """Per stage: {days: number of completed stays that long}. A stay ends with the deal's next move;
     days count between the local dates of the two moves (as methods.typical_days does)."""
-    visible_sql, visible_params = deals.values("pk").query.sql_with_params()
+    if deals.query.where:
+        visible_sql, visible_params = deals.values("pk").query.sql_with_params()
+        visible = f"deal_id IN ({visible_sql})"
+    else:  # every deal (an admin): no semi-join, a quarter of the query's time on SQLite
+        visible, visible_params = "1 = 1", ()
     (this_day, this_params), (next_day, next_params) = _local_date("changed_at"), _local_date("next_at")
     if connection.vendor == "sqlite":
         days = f"CAST(julianday({next_day}) - julianday({this_day}) AS INTEGER)"
@@ -73,7 +77,7 @@ def stay_histogram(deals, *, as_of: dt.datetime | None = None) -> dict[int, dict
             SELECT to_stage_id, changed_at, next_at, {days} AS days FROM (
                 SELECT to_stage_id, changed_at,
                        LEAD(changed_at) OVER (PARTITION BY deal_id ORDER BY changed_at, id) AS next_at
-                FROM {table} WHERE deal_id IN ({visible_sql}) {known}
+                FROM {table} WHERE {visible} {known}
             ) paired WHERE next_at IS NOT NULL
         ) stays GROUP BY to_stage_id, days"""
     params = [*next_params, *this_params, *visible_params, *([as_of] if as_of is not None else [])]
