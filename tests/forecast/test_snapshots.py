@@ -78,3 +78,20 @@ def test_the_job_and_its_schedule(world, admin_user):
     schedule = Schedule.objects.get(key=snapshots.JOB)
     assert (schedule.job_kind, schedule.cron) == (snapshots.JOB, snapshots.CRON)
     assert snapshots.snapshot_job(None)["rows"] > 0
+
+
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+
+
+def test_the_scheduler_takes_the_weekly_snapshot(world, admin_user, api, settings, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from crm.automation import scheduler
+
+    settings.TASKS = IMMEDIATE
+    assert api(admin_user).get("/forecast", {"period": "FY2026-Q2"}).status_code == 200  # installs the schedule
+    Schedule.objects.filter(key=snapshots.JOB).update(next_run_at=timezone.now() - dt.timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert scheduler.tick()["schedules"] == 1
+    week = snapshots.week_of(timezone.localdate())
+    assert Snapshot.objects.filter(week=week, scope="total", figure="stage").count() == 3  # month, quarter, year
