@@ -93,6 +93,7 @@ bench: install
 	$(BIN)/crm bench automation --scale $(SCALE) --db $(BENCH_DB)
 	$(BIN)/crm bench import --rows 100000 --db $(BENCH_DB)
 	$(BIN)/crm bench quotes --docs
+	$(BIN)/crm bench forecast --scale $(SCALE) --db $(BENCH_DB) --docs
 
 # Vulnerability audit of the pinned Python dependencies (docs/security.md "Dependency updates"): run by
 # maintainers, never by `make test` (it needs the advisory database online). pip-audit lives in its own

@@ -97,6 +97,7 @@ DECLARED = {
     "/api/v1/commissions/statements": r"period",
     "/api/v1/commissions/statements/calculate": r"period|currency",
     "/api/v1/commissions/adjustments": r"period|currency",
+    "/api/v1/forecast/backtest": r"currency",
 }
 
 pytestmark = pytest.mark.django_db

@@ -7,3 +7,6 @@ class ForecastConfig(AppConfig):
 
     name = "crm.forecast"
     label = "forecast"
+
+    def ready(self) -> None:
+        from crm.forecast import snapshots  # noqa: F401  (registers the "forecast.snapshot" job handler)

@@ -112,3 +112,34 @@ class Adjustment(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["rep", "period_kind", "period_start", "created_at"], name="adjustment_rep")]
+
+
+class Scope(models.TextChoices):
+    TOTAL = "total", "Total"
+    TEAM = "team", "Team"
+    OWNER = "owner", "Owner"
+
+
+class Snapshot(models.Model):
+    """One forecast figure of one period for one scope, as the weekly job computed it (snapshots.py).
+    ``scope_id``: the team's or owner's id; 0 for the total, and for deals with no owner or no team
+    (0 rather than NULL, so the unique constraint holds on SQLite and PostgreSQL alike)."""
+
+    week = models.DateField(help_text="The Monday of the week the figure was taken in.")
+    taken_at = models.DateTimeField()
+    period_kind = models.CharField(max_length=10, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    scope = models.CharField(max_length=5, choices=Scope.choices)
+    scope_id = models.BigIntegerField(default=0)
+    figure = models.CharField(max_length=20)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    deal_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period_kind", "period_start", "scope", "scope_id", "figure", "week"],
+                name="forecast_snapshot_week",
+            )
+        ]

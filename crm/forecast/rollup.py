@@ -34,30 +34,34 @@ class Computed:
 
 def compute(
     deals: list[methods.DealFact],
-    history_closed: Iterable[methods.DealFact],
-    moves: list[methods.Move],
     *,
+    rates: dict[int, Decimal],
+    typical: dict[int, Decimal],
     today: dt.date,
     table: RateTable,
-    min_sample: int = methods.MIN_SAMPLE,
+    known_by: dt.date | None = None,
 ) -> Computed:
+    """The per-deal values of every figure. ``rates`` (stage → historical win rate) and ``typical``
+    (stage → usual days in it) are what the history methods learnt (crm/forecast/history.py).
+    ``known_by``: convert at the latest rate dated on or before min(the deal's date, ``known_by``),
+    so a backtest never uses a rate entered after its as-of day."""
     values = dict(methods.by_category(deals))
     values["stage"] = methods.weighted_by_stage(deals)
-    values["history"] = methods.weighted_by_history(
-        deals, methods.win_rates(history_closed, moves, min_sample=min_sample)
-    )
-    values["age"] = methods.age_adjusted(deals, methods.typical_days(moves, min_sample=min_sample), today=today)
-    rates, missing = {}, []
+    values["history"] = methods.weighted_by_history(deals, rates)
+    values["age"] = methods.age_adjusted(deals, typical, today=today)
+    conversion, missing = {}, []
     for d in deals:
         on = d.close_date or today
+        if known_by is not None:
+            on = min(on, known_by)
         found = table.lookup(d.currency.upper(), on)
         if found is None:
             missing.append((d.currency, on))
         else:
-            rates[d.id] = found[0]
+            conversion[d.id] = found[0]
     if missing:
         raise MissingRate(*min(missing))
-    return Computed({d.id: d for d in deals}, values, rates, table.org, table.org_units)
+    return Computed({d.id: d for d in deals}, values, conversion, table.org, table.org_units)
 
 
 def figures(c: Computed, deal_ids: Iterable[int]) -> dict:

@@ -17,11 +17,11 @@ from django.utils import timezone
 from crm.access.models import Profile, Team
 from crm.access.policy import policy_for
 from crm.core.errors import PermissionDenied
-from crm.forecast import categories, methods, quotas, rollup
+from crm.forecast import categories, history, methods, quotas, rollup
 from crm.forecast.models import Adjustment, StageCategory
 from crm.forecast.periods import Period
 from crm.money.rates import RateTable
-from crm.records.models import Deal, DealStatus, Pipeline, StageChange
+from crm.records.models import Deal, DealStatus, Pipeline
 
 FACT_FIELDS = (
     "id",
@@ -56,7 +56,12 @@ def in_period(qs, period: Period):
     return qs.filter(open_q | closed_q)
 
 
-def _facts(rows, mapping: dict[int, str]) -> list[methods.DealFact]:
+def deal_facts(rows, mapping: dict[int, str]) -> list[methods.DealFact]:
+    tz = timezone.get_current_timezone()  # once: timezone.localdate looks it up on every call
+
+    def day(at: dt.datetime) -> dt.date:
+        return at.astimezone(tz).date()
+
     out = []
     for r in rows:
         closed = r["closed_at"]
@@ -74,27 +79,28 @@ def _facts(rows, mapping: dict[int, str]) -> list[methods.DealFact]:
                 status=r["status"],
                 amount=Decimal(r["amount"] or 0),
                 currency=r["currency"],
-                close_date=r["expected_close_date"] if is_open else (timezone.localdate(closed) if closed else None),
+                close_date=r["expected_close_date"] if is_open else (day(closed) if closed else None),
                 probability=r["probability"],
                 category=category,
-                stage_entered=timezone.localdate(r["stage_changed_at"]),
+                stage_entered=day(r["stage_changed_at"]),
             )
         )
     return out
 
 
 def computed(user, period: Period, *, today: dt.date | None = None) -> rollup.Computed:
+    return computed_from(visible_deals(user), period, today=today)
+
+
+def computed_from(visible, period: Period, *, today: dt.date | None = None) -> rollup.Computed:
+    """The period's per-deal figures from the deals ``visible`` (the history methods learn from them too)."""
     today = today or timezone.localdate()
-    visible = visible_deals(user)
     mapping = dict(StageCategory.objects.values_list("stage_id", "category"))
-    deals = _facts(in_period(visible, period).values(*FACT_FIELDS), mapping)
-    closed = _facts(visible.exclude(status=DealStatus.OPEN).values(*FACT_FIELDS), mapping)
-    changes = StageChange.objects.filter(deal_id__in=visible.values("pk")).values_list(
-        "deal_id", "to_stage_id", "changed_at"
-    )
-    moves = [methods.Move(d, s, timezone.localdate(at)) for d, s, at in changes]
+    deals = deal_facts(in_period(visible, period).values(*FACT_FIELDS), mapping)
+    rates = history.win_rates(visible)
+    typical = history.typical_days(visible)
     table = RateTable({d.currency for d in deals}, until=max([today, *(d.close_date for d in deals if d.close_date)]))
-    return rollup.compute(deals, closed, moves, today=today, table=table)
+    return rollup.compute(deals, rates=rates, typical=typical, today=today, table=table)
 
 
 def _teams_of(owner_ids) -> dict[int, int | None]:

@@ -93,3 +93,25 @@ def test_settings_page_admins_only(web, admin_user, rep_a, pipeline):
     assert r.status_code == 302
     assert ForecastSettings.current().fiscal_year_start_month == 4
     assert StageCategory.objects.get(stage=qualify).category == "best_case"
+
+
+def test_the_page_uses_the_most_accurate_method_by_default(story, web, admin_user):
+    # The story's FY2026-Q2 backtest (tests/forecast/test_backtest.py): history has the lowest error.
+    html = web(admin_user).get("/forecast/", {"period": "FY2026-Q2"}).content.decode()
+    assert "<strong>Weighted (history)</strong> has been the most accurate method" in html
+    assert "so it is the forecast shown by default" in html
+    assert "Forecast (Weighted (history))" in html
+    assert 'id="forecast-backtest"' in html and "Weighted (history) ★" in html
+    picked = web(admin_user).get("/forecast/", {"period": "FY2026-Q2", "method": "commit_total"}).content.decode()
+    assert "you are looking at <strong>Commit</strong>" in picked and "Forecast (Commit)" in picked
+
+
+def test_the_page_shows_how_the_forecast_moved(deals, web, rep_a, rep_b):
+    from crm.forecast import snapshots
+
+    assert 'id="forecast-moved-empty"' in web(rep_a).get("/forecast/", {"period": "FY2026-Q2"}).content.decode()
+    snapshots.take(dt.datetime(2026, 4, 20, 5, tzinfo=dt.UTC))
+    html = web(rep_a).get("/forecast/", {"period": "FY2026-Q2", "method": "stage"}).content.decode()
+    assert 'id="forecast-moved"' in html and "2026-04-20" in html and "movement.js" in html
+    moved = html[html.index('id="forecast-moved"') : html.index("</table>", html.index('id="forecast-moved"'))]
+    assert "500.00" in moved and "200.00" not in moved  # rep_a's own row, not rep_b's

@@ -8,7 +8,7 @@ from ninja import Query, Router
 
 from crm.access.policy import require_admin
 from crm.core.errors import NotFound
-from crm.forecast import categories, periods, quota_import, quotas, selectors
+from crm.forecast import backtest, categories, periods, quota_import, quotas, selectors, snapshots
 from crm.forecast.api import schemas as s
 from crm.forecast.models import ForecastSettings, Quota
 from crm.records.models import Stage
@@ -30,7 +30,26 @@ def forecast(request, params: Query[s.ForecastPeriodQuery]):
     """Per team and rep, per pipeline, in total (organization's currency, each deal at its date's
     rate) and per currency; a missing rate is a 422 naming the currency and date."""
     result = selectors.forecast(request.user, period_of(params.period))
+    snapshots.install_schedule()
     return {**result, "period": _period_out(result["period"])}
+
+
+@router.get("/snapshots", response=s.SnapshotHistoryOut, summary="How a forecast figure moved, week by week")
+def forecast_snapshots(request, params: Query[s.SnapshotQuery]):
+    """The weekly snapshots of one figure of a period, for the total, teams and owners you may see
+    (a scope shows only when every one of its deals is one you may see)."""
+    period = period_of(params.period)
+    result = snapshots.history(request.user, period, params.figure)
+    return {**result, "period": _period_out(period), "figure": params.figure}
+
+
+@router.get("/backtest", response=s.BacktestOut, summary="How accurate each method has been on past periods")
+def forecast_backtest(request, params: Query[s.BacktestQuery]):
+    """Each method's forecast of each past period at its start and midway, from what was known then
+    (the change log and stage history), beside what was won; MAPE and bias per method."""
+    owners = backtest.scope_owners(owner_id=params.owner_id, team_id=params.team_id)
+    result = backtest.run(request.user, kind=params.kind, count=params.periods, owners=owners)
+    return backtest.as_json(result)
 
 
 @router.get("/deals", response=list[s.ForecastDealOut], summary="The deals behind a forecast figure")

@@ -183,3 +183,77 @@ class AdjustmentOut(Schema):
     note: str
     created_by_id: int | None
     created_at: dt.datetime
+
+
+Figure = Literal[
+    "closed",
+    "commit",
+    "best_case",
+    "pipeline",
+    "omitted",
+    "commit_total",
+    "best_case_total",
+    "stage",
+    "history",
+    "age",
+]
+Method = Literal["stage", "history", "age", "commit_total", "best_case_total"]
+
+
+class SnapshotQuery(ForecastPeriodQuery):
+    figure: Figure = Field("stage", description="Which figure's weekly values.")
+
+
+class SnapshotSeriesOut(Schema):
+    scope: Literal["total", "team", "owner"]
+    id: int | None = Field(description="The team's or owner's id (null: the total, or no owner).")
+    name: str
+    values: list[Decimal | None] = Field(description="One per week (null: not taken that week).")
+
+
+class SnapshotHistoryOut(Schema):
+    period: ForecastPeriodOut
+    figure: str
+    weeks: list[dt.date] = Field(description="The Monday of each week a snapshot was taken, oldest first.")
+    series: list[SnapshotSeriesOut]
+
+
+class BacktestQuery(Schema):
+    kind: Literal["month", "quarter", "year"] = "quarter"
+    periods: int = Field(8, ge=1, le=24, description="How many past periods (before the current one).")
+    owner_id: Id | None = Field(None, description="Only the deals this user owned at each point.")
+    team_id: Id | None = Field(None, description="Only the deals the team's members owned at each point.")
+
+
+class BacktestFigureOut(Schema):
+    method: Method
+    forecast: Decimal
+    error_pct: Decimal | None = Field(description="(forecast − actual) ÷ actual × 100; null when nothing was won.")
+
+
+class BacktestPointOut(Schema):
+    point: Literal["start", "midway"]
+    as_of: dt.date = Field(description="The forecast as known at midnight (TIME_ZONE) starting this day.")
+    forecasts: list[BacktestFigureOut]
+
+
+class BacktestPeriodOut(Schema):
+    period: ForecastPeriodOut
+    actual: Decimal = Field(description="Won in the period (today's data).")
+    points: list[BacktestPointOut]
+
+
+class BacktestMethodOut(Schema):
+    method: Method
+    label: str
+    mape: Decimal | None = Field(description="Mean absolute percentage error over the points measured.")
+    bias: Decimal | None = Field(description="Mean signed percentage error: positive forecasts too much.")
+    samples: int
+
+
+class BacktestOut(Schema):
+    currency: str
+    kind: str
+    periods: list[BacktestPeriodOut]
+    methods: list[BacktestMethodOut]
+    best: Method | None = Field(description="The method with the lowest MAPE (null: nothing to measure).")

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from crm.access.models import Profile, Team
 from crm.access.policy import policy_for
 from crm.core.errors import ServiceError, ValidationFailed
-from crm.forecast import categories, periods, quota_import, quotas, selectors
+from crm.forecast import backtest, categories, periods, quota_import, quotas, selectors, snapshots
 from crm.forecast.methods import CATEGORY_COLUMNS
 from crm.forecast.models import Category, Quota, StageCategory
 from crm.money.rates import MissingRate
@@ -71,10 +71,45 @@ def forecast_page(request):
     except MissingRate as exc:
         context["error"] = f"{exc.message}: add the rate under Settings → Currencies to see the forecast."
     if context["forecast"]:
+        try:
+            context.update(_accuracy(request, period))
+        except MissingRate as exc:  # a past period's rate: the forecast itself still shows
+            context["accuracy_error"] = f"{exc.message}: add it under Settings → Currencies to see the backtest."
+    snapshots.install_schedule()
+    if context["forecast"]:
         for team in context["forecast"]["teams"]:
             for rep in team["reps"]:
                 rep["may_adjust"] = rep["id"] is not None and quotas.may_write_user(request.user, rep["id"])
     return render(request, "forecast/page.html", context)
+
+
+def _accuracy(request, period: periods.Period) -> dict:
+    """The backtest of the viewer's scope over the last periods of this kind, the method it found most
+    accurate (the default), the one shown (``?method=`` picks another) and how that figure moved."""
+    result = backtest.cached_run(request.user, kind=period.kind)
+    chosen = request.GET.get("method")
+    default = result["best"] or "stage"
+    method = chosen if chosen in backtest.LABELS else default
+    moved = snapshots.history(request.user, period, method)
+    chart = {
+        "weeks": [w.isoformat() for w in moved["weeks"]],
+        "series": [
+            {"name": s["name"], "values": [str(v) if v is not None else None for v in s["values"]]}
+            for s in moved["series"]
+        ],
+    }
+    return {
+        "backtest": result,
+        "method": method,
+        "method_label": backtest.LABELS[method],
+        "default_method": default,
+        "methods": backtest.METHODS,
+        "moved": moved,
+        "moved_rows": list(zip(moved["weeks"], zip(*[s["values"] for s in moved["series"]], strict=True), strict=True))
+        if moved["series"]
+        else [],
+        "moved_chart": chart,
+    }
 
 
 @login_required

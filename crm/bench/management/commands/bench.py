@@ -15,9 +15,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "action",
-            choices=["seed", "run", "automation", "import", "quotes"],
+            choices=["seed", "run", "automation", "import", "quotes", "forecast"],
             help="automation: rule evaluations/s and change-to-action delay; import: import rows/s and memory; "
-            "quotes: quote totals and PDF render times (no database)",
+            "quotes: quote totals and PDF render times (no database); forecast: the forecast methods and the "
+            "8-quarter backtest",
         )
         parser.add_argument("--rows", type=int, default=100_000, help="Rows in the generated import file (import).")
         parser.add_argument("--keep", action="store_true", help="Do not undo the import afterwards (import).")
@@ -50,6 +51,8 @@ class Command(BaseCommand):
             self._automation(scale, engine)
         elif action == "import":
             self._import(options["rows"], engine, keep=options["keep"])
+        elif action == "forecast":
+            self._forecast(options)
         else:
             from crm.bench.run import run
 
@@ -65,6 +68,22 @@ class Command(BaseCommand):
         self.stdout.write(bench.report(result))
         if options["docs"]:
             bench.update_docs(result, timezone.now())
+            self.stdout.write("written to docs/benchmarks.md")
+
+    def _forecast(self, options) -> None:
+        """Issue 15's figures: each forecast method and the 8-quarter backtest (--samples: runs)."""
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        from crm.forecast import bench
+
+        call_command("migrate", verbosity=0, interactive=False)
+        admin = get_user_model().objects.get(username="bench-admin")  # crm/bench/seed.py: the admin role
+        result = bench.run(admin, runs=min(options["samples"], 50))
+        text = bench.report(result, timezone.now())
+        self.stdout.write(text)
+        if options["docs"]:
+            bench.update_docs(text, result["database"])
             self.stdout.write("written to docs/benchmarks.md")
 
     def _import(self, rows: int, engine: str, *, keep: bool) -> None:

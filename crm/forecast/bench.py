@@ -1,0 +1,94 @@
+"""`crm bench forecast --scale S [--db postgres]`: the forecast methods and the 8-quarter backtest
+(issue 15's figures) on the benchmark database, timed in this process as an admin (every deal).
+
+Figures: what the history methods learn (conversion rates per stage, the usual stay per stage) from
+every deal's stage history, counted by the database (crm/forecast/history.py); the whole forecast of
+the current quarter (every method, per team, rep, pipeline and currency); the backtest of the last 8
+quarters (16 as-of forecasts and 8 actuals). ``--docs`` writes the block between
+``<!-- bench:forecast:<database> -->`` markers in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from crm.bench.report import machine, pct
+from crm.forecast import backtest, categories, history, periods, selectors
+from crm.records.models import Deal, StageChange
+
+GOAL_MS = 200.0
+
+
+def _mark(vendor: str) -> re.Pattern:
+    return re.compile(rf"<!-- bench:forecast:{vendor} -->.*?<!-- /bench:forecast:{vendor} -->", re.S)
+
+
+def _timed(fn, runs: int) -> list[float]:
+    fn()  # warm up: the database's caches, imports
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def run(user, *, runs: int = 20) -> dict:
+    visible = selectors.visible_deals(user)
+    quarter = periods.containing("quarter", timezone.localdate(), categories.fiscal_year_start())
+    figures = {
+        "history: conversion rate per stage (SQL)": (lambda: history.win_rates(visible), runs),
+        "age: usual days in stage (SQL)": (lambda: history.typical_days(visible), runs),
+        f"forecast of {quarter.key}: every method, rollup": (lambda: selectors.forecast(user, quarter), runs),
+        "backtest: 8 quarters × start, midway": (
+            lambda: backtest.run(user, kind="quarter", count=8),
+            max(3, runs // 5),
+        ),
+    }
+    out = {
+        "database": connection.vendor,
+        "deals": Deal.objects.count(),
+        "stage_moves": StageChange.objects.count(),
+        "figures": {},
+    }
+    for name, (fn, n) in figures.items():
+        times = _timed(fn, n)
+        out["figures"][name] = {"runs": n, "p50": pct(times, 0.5), "p95": pct(times, 0.95)}
+    return out
+
+
+def report(result: dict, at) -> str:
+    lines = [
+        f"### Forecast on {result['database']} ({at:%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"{_machine()} {result['deals']:,} deals, {result['stage_moves']:,} stage moves; as an admin (every deal).",
+        "",
+        "| figure | runs | p50 | p95 | goal |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, f in result["figures"].items():
+        verdict = "met" if f["p95"] <= GOAL_MS else "MISS"
+        lines.append(
+            f"| {name} | {f['runs']} | {f['p50']:.1f} ms | {f['p95']:.1f} ms | ≤ {GOAL_MS:.0f} ms: {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def _machine() -> str:
+    m = machine()
+    load = ", ".join(f"{x:.1f}" for x in m["load_avg"])
+    return f"Machine: {m['nproc']} cores ({m.get('cpu', '?')}), Python {m['python']}; load average {load}."
+
+
+def update_docs(text: str, vendor: str) -> None:
+    """The block of this database (``<!-- bench:forecast:sqlite -->``), replaced or added at the end."""
+    path = settings.BASE_DIR / "docs" / "benchmarks.md"
+    doc = path.read_text()
+    block = f"<!-- bench:forecast:{vendor} -->\n{text}\n<!-- /bench:forecast:{vendor} -->"
+    mark = _mark(vendor)
+    path.write_text(mark.sub(lambda _m: block, doc) if mark.search(doc) else f"{doc.rstrip()}\n\n{block}\n")
