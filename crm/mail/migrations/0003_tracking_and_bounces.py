@@ -7,85 +7,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0002_attachments_and_notifications'),
+        ("mail", "0002_attachments_and_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BouncedAddress',
+            name="BouncedAddress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.CharField(max_length=320, unique=True)),
-                ('bounced_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status', models.CharField(blank=True, help_text="The DSN's status code, such as 5.1.1.", max_length=20)),
-                ('diagnostic', models.TextField(blank=True)),
-                ('count', models.PositiveIntegerField(default=1)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.CharField(max_length=320, unique=True)),
+                ("bounced_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(blank=True, help_text="The DSN's status code, such as 5.1.1.", max_length=20),
+                ),
+                ("diagnostic", models.TextField(blank=True)),
+                ("count", models.PositiveIntegerField(default=1)),
             ],
         ),
         migrations.CreateModel(
-            name='EngagementEvent',
+            name="EngagementEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('open', 'Opened'), ('click', 'Clicked')], max_length=10)),
-                ('url', models.URLField(blank=True, max_length=2000)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=500)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("open", "Opened"), ("click", "Clicked")], max_length=10)),
+                ("url", models.URLField(blank=True, max_length=2000)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=500)),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='MailPreference',
+            name="MailPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tracking', models.CharField(choices=[('off', 'Off'), ('opens', 'Opens'), ('clicks', 'Opens and clicks')], default='off', max_length=10)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "tracking",
+                    models.CharField(
+                        choices=[("off", "Off"), ("opens", "Opens"), ("clicks", "Opens and clicks")],
+                        default="off",
+                        max_length=10,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='outgoingemail',
-            name='bounce_diagnostic',
+            model_name="outgoingemail",
+            name="bounce_diagnostic",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='outgoingemail',
-            name='bounced_at',
-            field=models.DateTimeField(blank=True, help_text='A delivery status notice said it failed.', null=True),
+            model_name="outgoingemail",
+            name="bounced_at",
+            field=models.DateTimeField(blank=True, help_text="A delivery status notice said it failed.", null=True),
         ),
         migrations.AddField(
-            model_name='outgoingemail',
-            name='track_token',
+            model_name="outgoingemail",
+            name="track_token",
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='outgoingemail',
-            name='tracking',
-            field=models.CharField(choices=[('off', 'Off'), ('opens', 'Opens'), ('clicks', 'Opens and clicks')], default='off', max_length=10),
+            model_name="outgoingemail",
+            name="tracking",
+            field=models.CharField(
+                choices=[("off", "Off"), ("opens", "Opens"), ("clicks", "Opens and clicks")],
+                default="off",
+                max_length=10,
+            ),
         ),
         migrations.AddIndex(
-            model_name='outgoingemail',
-            index=models.Index(fields=['message_id'], name='outgoingemail_message_id'),
+            model_name="outgoingemail",
+            index=models.Index(fields=["message_id"], name="outgoingemail_message_id"),
         ),
         migrations.AddIndex(
-            model_name='outgoingemail',
-            index=models.Index(fields=['activity_id'], name='outgoingemail_activity'),
+            model_name="outgoingemail",
+            index=models.Index(fields=["activity_id"], name="outgoingemail_activity"),
         ),
         migrations.AddField(
-            model_name='engagementevent',
-            name='email',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='engagements', to='mail.outgoingemail'),
+            model_name="engagementevent",
+            name="email",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="engagements", to="mail.outgoingemail"
+            ),
         ),
         migrations.AddField(
-            model_name='mailpreference',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mail_preference', to=settings.AUTH_USER_MODEL),
+            model_name="mailpreference",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE, related_name="mail_preference", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddIndex(
-            model_name='engagementevent',
-            index=models.Index(fields=['email', 'kind', 'at'], name='engagement_email_kind'),
+            model_name="engagementevent",
+            index=models.Index(fields=["email", "kind", "at"], name="engagement_email_kind"),
         ),
     ]
