@@ -138,6 +138,7 @@ def test_the_setting_page_and_bad_values(rep_a, web, api):
     assert client.post("/mail/tracking/", {"tracking": "everything"}).status_code == 422
     assert client.post("/mail/tracking/", {"tracking": "opens"}).status_code == 302
     assert tracking.preference(rep_a) == "opens"
+    assert "Tracking: Opens (" in client.get("/mail/compose/").content.decode()  # said where mail is written
     assert api(rep_a).get("/mail-settings").json() == {"tracking": "opens"}
     assert api(rep_a)._call("patch", "/mail-settings", {"tracking": "all"}).status_code == 422
     # A notification to a user is never tracked, whatever anyone's setting.
