@@ -395,5 +395,9 @@ MAIL_MAX_RECIPIENTS = int(os.environ.get("MAIL_MAX_RECIPIENTS", "50"))  # to + c
 MAIL_MAX_ATTACHMENT_BYTES = int(os.environ.get("MAIL_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
 MAIL_MAX_ATTACHMENTS = int(os.environ.get("MAIL_MAX_ATTACHMENTS", "10"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# The address people reach the CRM at from outside: the open pixel and tracked links of sent mail use it.
+CRM_BASE_URL = os.environ.get("CRM_BASE_URL", "http://localhost:8000").strip().rstrip("/")
+# Attachments of received mail (crm/mailbox): larger ones are recorded by name and size, not stored.
+MAILBOX_MAX_ATTACHMENT_BYTES = int(os.environ.get("MAILBOX_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
 if _smtp := _parse_email_url(EMAIL_URL):
     globals().update(_smtp.django_settings())

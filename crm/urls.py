@@ -18,6 +18,7 @@ urlpatterns = [
     path("settings/currencies/", include("crm.money.web")),
     path("settings/mailboxes/", include("crm.mailbox.web")),
     path("settings/email-templates/", include("crm.mail.web.template_urls")),
+    path("mail/received/", include("crm.mailbox.downloads")),  # attachments of received mail
     path("mail/", include("crm.mail.web.urls")),  # compose and the outbox
     path("forecast/", include("crm.forecast.web.urls")),
     path("commissions/", include("crm.commissions.web.urls")),

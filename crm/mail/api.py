@@ -6,13 +6,14 @@ Not using ``from __future__ import annotations``: Ninja reads the annotations at
 import datetime as dt
 from typing import Annotated, Literal
 
+from django.db.models import Count, Q
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from crm.api.openapi import names_of
 from crm.api.patterns import NO_NUL
 from crm.core import recordtypes
-from crm.mail import outbox, templates_service
+from crm.mail import outbox, templates_service, tracking
 from crm.mail.models import OutgoingEmail
 
 router = Router(tags=["mail"])
@@ -116,6 +117,22 @@ class OutgoingEmailOut(Schema):
     sent_at: dt.datetime | None
     links: list[EmailLinkOut] = Field(alias="record_links")
     attachments: list[AttachmentOut] = Field(description="Files sent with it (attached on the compose page)")
+    tracking: Literal["off", "opens", "clicks"] = Field(description="The sender's tracking setting when queued")
+    opens: int = Field(
+        alias="open_count",
+        description="Hits of the open pixel. Approximate: image-proxying clients (Gmail, Apple Mail) inflate it",
+    )
+    clicks: int = Field(alias="click_count", description="Clicks on its tracked links")
+    bounced_at: dt.datetime | None = Field(description="When a delivery status notice said it failed")
+    bounce_diagnostic: str
+
+
+class MailSettingsOut(Schema):
+    tracking: Literal["off", "opens", "clicks"] = Field(description="Off unless turned on (docs/email.md)")
+
+
+class MailSettingsIn(Schema):
+    tracking: Literal["off", "opens", "clicks"]
 
 
 class EmailPage(Schema):
@@ -178,7 +195,21 @@ def preview_template(request, pk: int, payload: PreviewIn):
 
 
 def _with_links(qs):
-    return qs.prefetch_related("links", "attachments")
+    engaged = {
+        f"{kind}_count": Count("engagements", filter=Q(engagements__kind=kind), distinct=True)
+        for kind in ("open", "click")
+    }
+    return qs.prefetch_related("links", "attachments").annotate(**engaged)
+
+
+@router.get("/mail-settings", response=MailSettingsOut, summary="Your mail settings (tracking)")
+def get_mail_settings(request):
+    return {"tracking": tracking.preference(request.user)}
+
+
+@router.patch("/mail-settings", response=MailSettingsOut, summary="Change your mail settings (tracking)")
+def patch_mail_settings(request, payload: MailSettingsIn):
+    return {"tracking": tracking.set_preference(actor=request.user, tracking=payload.tracking).tracking}
 
 
 @router.get("/emails", response=EmailPage, summary="Outgoing mail: yours and that about records you see")

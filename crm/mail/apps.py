@@ -9,4 +9,10 @@ class MailConfig(AppConfig):
     verbose_name = "Mail"
 
     def ready(self) -> None:
-        from crm.mail import sending  # noqa: F401  (registers the "mail.send" job handler)
+        # sending registers the "mail.send" job handler; engagement puts opens and clicks on timelines.
+        from crm.mail import engagement, sending  # noqa: F401
+        from crm.records import timeline
+
+        timeline.EXTRA_SOURCES["engagement"] = engagement.timeline_source
+        if engagement.decorate_sent not in timeline.DECORATORS:
+            timeline.DECORATORS.append(engagement.decorate_sent)

@@ -42,6 +42,14 @@ class EmailStatus(models.TextChoices):
     NOT_SENT = "not_sent"  # no mail server configured: kept until someone sends what is waiting
 
 
+class Tracking(models.TextChoices):
+    """A sender's choice (crm/mail/tracking.py): no tracking, an open pixel, or the pixel and links."""
+
+    OFF = "off", "Off"
+    OPENS = "opens", "Opens"
+    CLICKS = "clicks", "Opens and clicks"
+
+
 class OutgoingEmail(models.Model):
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     from_email = models.CharField(max_length=320)
@@ -61,12 +69,19 @@ class OutgoingEmail(models.Model):
     notification = models.BooleanField(
         default=False, help_text="The CRM's own notice to a user (crm/automation/notifications.py): on no timeline."
     )
+    # The sender's tracking choice when it was queued, and the pixel's unguessable token (blank: off).
+    tracking = models.CharField(max_length=10, choices=Tracking.choices, default=Tracking.OFF)
+    track_token = models.CharField(max_length=64, blank=True, db_index=True)
+    bounced_at = models.DateTimeField(null=True, blank=True, help_text="A delivery status notice said it failed.")
+    bounce_diagnostic = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["sender", "created_at"], name="outgoingemail_sender"),
             models.Index(fields=["status", "id"], name="outgoingemail_status"),
+            models.Index(fields=["message_id"], name="outgoingemail_message_id"),
+            models.Index(fields=["activity_id"], name="outgoingemail_activity"),
         ]
 
     def __str__(self) -> str:
@@ -112,3 +127,48 @@ class OutgoingAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class MailPreference(models.Model):
+    """A user's own mail settings; a user without a row has the defaults (tracking off)."""
+
+    change_log_type = "mail_preference"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mail_preference")
+    tracking = models.CharField(max_length=10, choices=Tracking.choices, default=Tracking.OFF)
+
+
+class EngagementKind(models.TextChoices):
+    OPEN = "open", "Opened"
+    CLICK = "click", "Clicked"
+
+
+class EngagementEvent(models.Model):
+    """One hit of an open pixel or a tracked link of a sent message: for the timeline, the counts on
+    the message and, later, lead scoring. Opens are inflated by image-proxying clients (Gmail, Apple
+    Mail Privacy Protection fetch every image), which the pages say."""
+
+    email = models.ForeignKey(OutgoingEmail, on_delete=models.CASCADE, related_name="engagements")
+    kind = models.CharField(max_length=10, choices=EngagementKind.choices)
+    url = models.URLField(max_length=2000, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["email", "kind", "at"], name="engagement_email_kind")]
+
+
+class BouncedAddress(models.Model):
+    """An address a delivery status notice said failed (crm/mailbox/bounces.py), keyed by the address
+    so every contact and lead that has it shows it, whichever record type holds it."""
+
+    email = models.CharField(max_length=320, unique=True)
+    bounced_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=20, blank=True, help_text="The DSN's status code, such as 5.1.1.")
+    diagnostic = models.TextField(blank=True)
+    count = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return self.email

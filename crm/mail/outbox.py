@@ -18,8 +18,8 @@ from crm.core import recordtypes
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.core.normalize import InvalidValue, normalize_email
 from crm.mail import attachments as attachment_files
-from crm.mail import smtp, templates_service
-from crm.mail.models import EmailStatus, OutgoingEmail, OutgoingEmailLink
+from crm.mail import smtp, templates_service, tracking
+from crm.mail.models import EmailStatus, OutgoingEmail, OutgoingEmailLink, Tracking
 from crm.mail.sanitize import clean_html, text_of
 
 MAX_ATTEMPTS = 5
@@ -106,7 +106,10 @@ def queue_email(
     if not subject:
         raise ValidationFailed({"subject": "Give the message a subject."})
     body_html = clean_html(body_html)
+    mode = tracking.preference(actor) if actor is not None else Tracking.OFF  # never a notice to a user
     email = OutgoingEmail.objects.create(
+        tracking=mode,
+        track_token=tracking.new_token() if mode != Tracking.OFF else "",
         sender=actor,
         from_email=getattr(actor, "email", "") or settings.DEFAULT_FROM_EMAIL,
         notification=actor is None,

@@ -17,7 +17,7 @@ from django.core.mail.message import make_msgid
 from django.utils import timezone
 
 from crm.automation import jobs
-from crm.mail import attachments, smtp, timeline
+from crm.mail import attachments, smtp, timeline, tracking
 from crm.mail.models import EmailStatus, OutgoingEmail
 
 log = logging.getLogger("crm.mail")
@@ -86,7 +86,8 @@ def deliver(email: OutgoingEmail, server: smtp.SmtpServer) -> str:
         headers={"Message-ID": message_id},
     )
     if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+        # With tracking on, the links and pixel are added here, not stored: the outbox shows what was written.
+        message.attach_alternative(tracking.tracked_html(email), "text/html")
     try:
         attachments.attach_all(email, message)
     except attachments.Missing as exc:

@@ -10,4 +10,9 @@ class MailboxConfig(AppConfig):
     verbose_name = "Mailboxes"
 
     def ready(self) -> None:
-        from crm.mailbox import jobs  # noqa: F401  (registers the "mailbox.sync" job handlers)
+        # jobs registers the "mailbox.sync" job handlers; timeline_parts lists received files on timelines.
+        from crm.mailbox import jobs, timeline_parts  # noqa: F401
+        from crm.records import timeline
+
+        if timeline_parts.decorate_received not in timeline.DECORATORS:
+            timeline.DECORATORS.append(timeline_parts.decorate_received)

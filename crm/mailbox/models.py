@@ -123,3 +123,30 @@ class InboundMessage(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["mailbox", "message_id"], name="inbound_message_once")]
         indexes = [models.Index(fields=["thread", "sent_at"], name="inbound_thread_sent")]
+
+
+def _received_path(instance, filename: str) -> str:
+    # A random folder per file, as for sent attachments: equal names never meet, paths are not guessable.
+    import uuid
+
+    return f"mailbox/attachments/{uuid.uuid4().hex}/{filename}"
+
+
+class InboundAttachment(models.Model):
+    """A file (or inline image) of a received message, stored through Django's storage; one over
+    MAILBOX_MAX_ATTACHMENT_BYTES is a row with its name and size and no file (``skipped``)."""
+
+    message = models.ForeignKey(InboundMessage, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to=_received_path, max_length=500, blank=True)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(default=0)
+    content_id = models.CharField(max_length=255, blank=True)
+    inline = models.BooleanField(default=False)
+    skipped = models.BooleanField(default=False, help_text="Over the size limit: not stored.")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,11 +1,17 @@
 """A raw RFC 5322 message into what the CRM keeps, with the standard library's ``email`` package
-(policy.default): text and sanitized HTML from multipart/alternative, attachments as metadata only,
-charsets decoded with replacement when a part lies about its charset or names none that exists."""
+(policy.default): text and sanitized HTML from multipart/alternative, attachments and inline images
+(parts with a Content-ID) with their bytes (crm/mailbox/attachments.py stores them), charsets decoded
+with replacement when a part lies about its charset or names none that exists, and a delivery status
+notice recognised as a bounce (crm/mailbox/dsn.py).
+
+Inline images are dropped from the HTML: nh3 allows no ``cid:`` URL, so their ``<img>`` keeps no
+source (nothing loads, nothing is fetched); the image itself is stored and listed as an attachment."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from email import policy
@@ -15,11 +21,29 @@ from email.utils import getaddresses, parsedate_to_datetime
 from django.utils import timezone
 
 from crm.mail.sanitize import clean_html, text_of
+from crm.mailbox import dsn
+from crm.mailbox.dsn import Bounce
 
 MAX_TEXT = 100_000
+MAX_FILES = 100
 MAX_ADDRESSES = 500  # per header: a message to 5,000 people keeps the first 500
 MSGID = re.compile(r"<[^<>\s]+>")
 SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
+@dataclass
+class File:
+    """An attachment or inline image with its bytes (never kept in the message row)."""
+
+    name: str
+    type: str
+    data: bytes
+    content_id: str = ""
+    inline: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
 
 @dataclass
@@ -36,6 +60,8 @@ class Parsed:
     text: str
     html: str
     attachments: list[dict] = field(default_factory=list)
+    files: list[File] = field(default_factory=list)
+    bounce: Bounce | None = None
 
     @property
     def participants(self) -> set[str]:
@@ -89,26 +115,49 @@ def _content(part) -> str:
             return payload.decode("latin-1", errors="replace")
 
 
-def _bodies(msg) -> tuple[str, str, list[dict]]:
-    text, html, attachments = "", "", []
+def _file(part, ctype: str, number: int) -> File:
+    content_id = _ids(_header(part, "Content-ID")) or [""]
+    inline = bool(content_id[0]) and part.get_content_disposition() != "attachment"
+    try:
+        name = part.get_filename() or ""
+    except Exception:  # a malformed encoded filename: a made-up name below
+        name = ""
+    if not name:
+        name = f"{'inline' if inline else 'attachment'}-{number}{mimetypes.guess_extension(ctype) or ''}"
+    return File(
+        name=name[:255],
+        type=ctype[:255],
+        data=part.get_payload(decode=True) or b"",
+        content_id=content_id[0][:255],
+        inline=inline,
+    )
+
+
+def _bodies(msg) -> tuple[str, str, list[File]]:
+    text, html, files = "", "", []
     for part in msg.walk():
         if part.is_multipart():
             continue
         disposition = part.get_content_disposition()
         ctype = part.get_content_type()
-        if disposition == "attachment" or (part.get_filename() and ctype not in ("text/plain", "text/html")):
-            payload = part.get_payload(decode=True) or b""
-            attachments.append({"name": (part.get_filename() or "")[:255], "type": ctype, "size": len(payload)})
+        named = part.get_param("name") or part.get_param("filename", header="content-disposition")
+        if (
+            disposition == "attachment"
+            or (named and ctype not in ("text/plain", "text/html"))
+            or (ctype.startswith("image/") and part.get("Content-ID"))
+        ):
+            files.append(_file(part, ctype, len(files) + 1))
         elif ctype == "text/plain" and not text:
             text = _content(part)
         elif ctype == "text/html" and not html:
             html = _content(part)
-    return text, html, attachments
+    return text, html, files
 
 
 def parse(raw: bytes) -> Parsed:
     msg = BytesParser(policy=policy.default).parsebytes(raw)
-    text, html, attachments = _bodies(msg)
+    bounce = dsn.bounce_of(msg)
+    text, html, files = _bodies(msg)
     html = clean_html(html)[:MAX_TEXT] if html else ""
     if not text and html:
         text = text_of(html)
@@ -128,7 +177,9 @@ def parse(raw: bytes) -> Parsed:
         sent_at=_date(msg),
         text=text.replace("\x00", "")[:MAX_TEXT],
         html=html.replace("\x00", ""),
-        attachments=attachments[:100],
+        attachments=[{"name": f.name, "type": f.type, "size": f.size} for f in files[:MAX_FILES]],
+        files=files[:MAX_FILES],
+        bounce=bounce,
     )
 
 

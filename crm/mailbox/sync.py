@@ -24,7 +24,7 @@ from crm.automation.system import automation_user
 from crm.core import crypto
 from crm.core.context import change_context
 from crm.core.errors import ServiceError
-from crm.mailbox import imap
+from crm.mailbox import attachments, bounces, imap
 from crm.mailbox.matching import match
 from crm.mailbox.models import InboundMessage, Mailbox, MailFolderState
 from crm.mailbox.parsing import Parsed, parse
@@ -134,8 +134,12 @@ def _lead_for(mailbox: Mailbox, parsed: Parsed, actor) -> bool:
 
 
 def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes) -> bool:
-    """Store one message (once), linked to what it is about; False when skipped."""
+    """Store one message (once), linked to what it is about; False when skipped. A delivery status
+    notice is not filed: it marks the address and the message that bounced (bounces.py)."""
     parsed = parse(raw)
+    if parsed.bounce is not None:
+        bounces.record(mailbox, parsed.bounce, parsed.sent_at)
+        return False
     if InboundMessage.objects.filter(mailbox=mailbox, message_id=parsed.message_id).exists():
         return False
     viewer = mailbox.owner
@@ -175,9 +179,12 @@ def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes) -> bool:
         sent_at=parsed.sent_at,
         text=parsed.text,
         html=parsed.html,
-        attachments=parsed.attachments,
+        attachments=[],
         activity=activity,
     )
+    if parsed.files:
+        message.attachments = attachments.store_all(message, parsed.files)
+        InboundMessage.objects.filter(pk=message.pk).update(attachments=message.attachments)
     for hook in STORED_HOOKS:
         hook(message, parsed)
     return True

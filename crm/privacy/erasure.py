@@ -15,6 +15,7 @@ delete), then the copies the rest of the system kept are scrubbed:
 - imports: the kept rows of import batches (cells of rows with problems, and an update's previous
   values) that name the person or their records, and a failed batch's message naming them; uploads
   not yet imported that hold them are deleted and their waiting imports failed (crm.privacy.uploads).
+- bounces: the person's addresses on the bounce list (crm.mail.models.BouncedAddress) are deleted.
 
 An ErasureLog row keeps who, when, how many of what and the keyed hashes of the identifiers, never
 the data; with ``block`` the hashes go on the block list (crm.privacy.blocklist). It all runs in one
@@ -95,6 +96,14 @@ def scrub(person: Person, keys: list[tuple[str, int]], counts: dict[str, int]) -
         counts[name] = counts.get(name, 0) + n
     counts["import_rows_scrubbed"] = counts.get("import_rows_scrubbed", 0) + scrub_import_rows(person)
     counts.update(uploads.forget(person.uploads))
+    counts["bounces_erased"] = counts.get("bounces_erased", 0) + forget_bounces(person)
+
+
+def forget_bounces(person: Person) -> int:
+    """The person's addresses out of the bounce list (crm.mail.models.BouncedAddress)."""
+    from crm.mail.models import BouncedAddress
+
+    return BouncedAddress.objects.filter(email__in=sorted(person.emails)).delete()[0] if person.emails else 0
 
 
 def _delete_timeline(person: Person, actor, counts: dict) -> list[tuple[str, int]]:

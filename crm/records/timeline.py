@@ -10,6 +10,22 @@ from crm.audit.selectors import for_reader
 from crm.records.models import Activity, Task
 
 KINDS = ("activity", "task", "change")
+# Entries from apps above the records (crm/mail: opens and clicks of sent mail), registered in their
+# AppConfig.ready: kind -> function(record, user, limit) returning entries {"kind", "at", "object"},
+# each read through the user's permissions. Read only when a caller asks for that kind.
+EXTRA_SOURCES: dict = {}
+# Functions(activities, user) that attach what other apps know about activities shown (a sent
+# message's opens, a received one's attachments) as ``activity.timeline_parts``: [{"template", ...}].
+DECORATORS: list = []
+
+
+def decorate(activities, user) -> None:
+    activities = list(activities)
+    for activity in activities:
+        activity.timeline_parts = []
+    if activities:
+        for decorator in DECORATORS:
+            decorator(activities, user)
 
 
 def timeline(record, user, *, limit: int = 50, kinds: tuple[str, ...] = KINDS) -> list[dict]:
@@ -34,6 +50,9 @@ def timeline(record, user, *, limit: int = 50, kinds: tuple[str, ...] = KINDS) -
         )[:limit]
         # The values of fields hidden from the reader are masked (crm/audit/selectors.py).
         streams.append({"kind": "change", "at": c.time, "object": c} for c in for_reader(user, rows))
+    for kind, source in EXTRA_SOURCES.items():
+        if kind in kinds:
+            streams.append(source(record, user, limit))
     merged = heapq.merge(
         *[sorted(s, key=lambda e: e["at"], reverse=True) for s in streams], key=lambda e: e["at"], reverse=True
     )

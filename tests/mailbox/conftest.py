@@ -14,6 +14,12 @@ def loopback_allowed(settings):
     settings.MAILBOX_ALLOW_PRIVATE = True
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Received attachments go to a temporary MEDIA_ROOT, not the checkout's var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def dovecot():
     if not available():

@@ -130,3 +130,35 @@ def world(now: dt.datetime) -> list[bytes]:
             text="Who are you?",
         ),
     ]
+
+
+def inline_image(*, msgid: str, sender: str, to: str, when: dt.datetime, png: bytes) -> bytes:
+    """An HTML mail with its logo as a related part, referenced by cid: (as Outlook and Apple Mail send)."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, "With our logo"
+    msg["Date"], msg["Message-ID"] = format_datetime(when), msgid
+    msg.set_content("Our logo is below.")
+    msg.add_alternative('<p>Our logo:</p><img src="cid:logo@clientco.com" alt="logo">', subtype="html")
+    msg.get_payload()[1].add_related(png, maintype="image", subtype="png", cid="<logo@clientco.com>")
+    return bytes(msg)
+
+
+def dsn(*, msgid: str, failed: str, original_id: str, when: dt.datetime, action: str = "failed", to: str = ME) -> bytes:
+    """A delivery status notice as Postfix writes it: the report, then the returned message's headers."""
+    boundary = "=_dsn_boundary"
+    return (
+        f"From: MAILER-DAEMON@mx.annsales.com (Mail Delivery System)\r\nTo: {to}\r\n"
+        f"Subject: Undelivered Mail Returned to Sender\r\nDate: {format_datetime(when)}\r\n"
+        f"Message-ID: {msgid}\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n\r\n'
+        f"--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        f"I'm sorry to have to inform you that your message could not be delivered to {failed}.\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.annsales.com\r\nArrival-Date: Mon, 7 Dec 2026 09:00:00 +0000\r\n\r\n"
+        f"Final-Recipient: rfc822; {failed}\r\nOriginal-Recipient: rfc822;{failed}\r\nAction: {action}\r\n"
+        "Status: 5.1.1\r\nRemote-MTA: dns; mx.clientco.com\r\n"
+        f"Diagnostic-Code: smtp; 550 5.1.1 <{failed}>: Recipient address rejected: User unknown\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: Ann <{ME}>\r\nTo: {failed}\r\nSubject: Our offer\r\nMessage-ID: {original_id}\r\n\r\n"
+        f"--{boundary}--\r\n"
+    ).encode("ascii")

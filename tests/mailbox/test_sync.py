@@ -57,9 +57,13 @@ def test_sync_stores_matches_and_threads(dovecot, fill, rep_a, people):
     html = stored["<html@clientco.com>"]
     assert "<script" not in html.html and "onclick" not in html.html and "javascript:" not in html.html
     assert "Hi there" in html.text
-    assert stored["<att@clientco.com>"].attachments == [
-        {"name": "contract.pdf", "type": "application/pdf", "size": 5009}
-    ]
+    [attached] = stored["<att@clientco.com>"].attachments
+    assert {k: attached[k] for k in ("name", "type", "size", "skipped")} == {
+        "name": "contract.pdf",
+        "type": "application/pdf",
+        "size": 5009,
+        "skipped": False,
+    }
     # The first message: Carl (contact), his company and his open deal.
     first = stored["<t1@mail.gmail.com>"].activity
     assert first.kind == "email" and first.direction == "inbound" and first.owner_id == rep_a.pk

@@ -186,3 +186,13 @@ def test_by_record_and_in_an_archived_custom_type(boss):
     report = erase(actor=boss, record=("members", member.pk))  # the law does not wait for an unarchive
     assert report.counts["member"] == 1 and not CustomRecord.objects.filter(pk=member.pk).exists()
     assert EMAIL not in json.dumps(list(ObjectChange.objects.filter(object_type="member").values("changes")))
+
+
+def test_erasure_removes_the_person_from_the_bounce_list(boss, ann, bob):
+    from crm.mail.models import BouncedAddress
+
+    BouncedAddress.objects.create(email=EMAIL, status="5.1.1", diagnostic="550 User unknown")
+    BouncedAddress.objects.create(email="someone@else.example", status="5.1.1")
+    report = erase(actor=boss, email=EMAIL)
+    assert report.counts["bounces_erased"] == 1
+    assert list(BouncedAddress.objects.values_list("email", flat=True)) == ["someone@else.example"]

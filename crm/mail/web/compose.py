@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from crm.core import recordtypes
 from crm.core.errors import NotFound, ServiceError, ValidationFailed
 from crm.mail import attachments as attachment_files
-from crm.mail import merge, outbox, templates_service
-from crm.mail.models import EmailStatus
+from crm.mail import merge, outbox, templates_service, tracking
+from crm.mail.models import EmailStatus, Tracking
 from crm.mail.sanitize import clean_html, text_of
 from crm.mail.web import recipients
 from crm.web.views.helpers import page_errors
@@ -71,6 +71,7 @@ def _context(request, record, values: dict, errors=None, general=None) -> dict:
         "values": values,
         "errors": errors or {},
         "general": general or [],
+        "tracking": Tracking(tracking.preference(request.user)).label,
     }
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.access.policy import policy_for
 from crm.core.errors import ServiceError
-from crm.mail import outbox, smtp
+from crm.mail import outbox, smtp, tracking
 from crm.mail.models import EmailStatus, OutgoingEmail
 from crm.web.views.helpers import admin_page, page_errors
 
@@ -43,6 +43,9 @@ def outbox_page(request):
     if before.isdigit():
         rows = rows.filter(pk__lt=int(before))
     page = list(rows[: PAGE + 1])
+    counted = tracking.counts(m.pk for m in page[:PAGE])
+    for m in page[:PAGE]:
+        m.engagement = counted.get(m.pk, {"open": 0, "click": 0})
     is_admin = policy_for(request.user).is_admin
     context = {
         "rows": page[:PAGE],
@@ -54,6 +57,7 @@ def outbox_page(request):
         "configured": smtp.configured() is not None,
         "waiting": OutgoingEmail.objects.filter(status=EmailStatus.NOT_SENT).count() if is_admin else 0,
         "not_configured": smtp.NOT_CONFIGURED,
+        "proxy_note": tracking.PROXY_NOTE,
     }
     return render(request, "mail/outbox.html", context)
 

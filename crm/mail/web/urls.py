@@ -1,8 +1,8 @@
 """/mail/: compose, address completion, template filling, the outbox."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from crm.mail.web import compose, outbox_pages
+from crm.mail.web import compose, outbox_pages, tracking_pages
 
 app_name = "mail"
 urlpatterns = [
@@ -12,4 +12,8 @@ urlpatterns = [
     path("outbox/", outbox_pages.outbox_page, name="outbox"),
     path("outbox/<int:pk>/retry/", outbox_pages.retry, name="retry"),
     path("outbox/send-waiting/", outbox_pages.send_waiting, name="send-waiting"),
+    path("tracking/", tracking_pages.preference_page, name="tracking"),
+    # No login: the open pixel and tracked links of sent mail (crm/mail/tracking.py).
+    re_path(r"^t/o/(?P<token>[A-Za-z0-9_-]{1,64})\.gif$", tracking_pages.open_pixel, name="track-open"),
+    re_path(r"^t/c/(?P<value>[A-Za-z0-9_\-:.]{1,4000})/$", tracking_pages.click, name="track-click"),
 ]

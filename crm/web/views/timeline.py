@@ -12,18 +12,18 @@ from crm.access.policy import policy_for
 from crm.core.errors import ServiceError
 from crm.records.services import activities
 from crm.records.services.common import get_visible
-from crm.records.timeline import timeline
+from crm.records.timeline import decorate, timeline
 from crm.web.forms.quick import ActivityForm, QuickTaskForm
 from crm.web.views.helpers import kind_or_404, page_errors
 
 LIMIT = 50
 # Filter chips: what each shows, as timeline kinds plus an activity kind.
 FILTERS = {
-    "all": (("activity", "task", "change"), None),
+    "all": (("activity", "task", "change", "engagement"), None),
     "note": (("activity",), "note"),
     "call": (("activity",), "call"),
     "meeting": (("activity",), "meeting"),
-    "email": (("activity",), "email"),
+    "email": (("activity", "engagement"), "email"),
     "task": (("task",), None),
     "change": (("change",), None),
 }
@@ -40,10 +40,14 @@ def quick_context(quick: str) -> dict:
 def entries_for(obj, user, show: str) -> list[dict]:
     kinds, activity_kind = FILTERS.get(show, FILTERS["all"])
     if activity_kind is None:
-        return timeline(obj, user, limit=LIMIT, kinds=kinds)
-    # One activity kind: read a wider window of activities, then keep that kind.
-    rows = timeline(obj, user, limit=LIMIT * 4, kinds=kinds)
-    return [e for e in rows if e["object"].kind == activity_kind][:LIMIT]
+        rows = timeline(obj, user, limit=LIMIT, kinds=kinds)
+    else:
+        # One activity kind: read a wider window of activities, then keep that kind (and the opens
+        # and clicks of mail, which the email filter shows too).
+        rows = timeline(obj, user, limit=LIMIT * 4, kinds=kinds)
+        rows = [e for e in rows if e["kind"] != "activity" or e["object"].kind == activity_kind][:LIMIT]
+    decorate((e["object"] for e in rows if e["kind"] == "activity"), user)
+    return rows
 
 
 def timeline_context(request, kind, obj) -> dict:

@@ -1,0 +1,54 @@
+"""Opens and clicks on the timelines: each event an entry on the timeline of every record its message's
+timeline activity is linked to (read through the user's own activity permissions, so a user sees the
+engagement of exactly the mail they see there), and the counts and bounce on the message's entry.
+Registered with crm/records/timeline.py by MailConfig.ready."""
+
+from __future__ import annotations
+
+from crm.mail import tracking
+from crm.mail.models import EngagementEvent, OutgoingEmail, Tracking
+from crm.records.models import Activity
+
+
+def timeline_source(record, user, limit: int):
+    activities = (
+        Activity.objects.restrict(user)
+        .filter(kind="email", links__record_type=record.object_type, links__record_id=record.pk)
+        .values("pk")
+    )
+    rows = (
+        EngagementEvent.objects.filter(email__activity_id__in=activities)
+        .select_related("email")
+        .only("kind", "url", "at", "email__subject")
+        .order_by("-at", "-id")[:limit]
+    )
+    return [{"kind": "engagement", "at": e.at, "object": e} for e in rows]
+
+
+def decorate_sent(activities, user) -> None:
+    """The counts (and a bounce) on the timeline entry of each sent message."""
+    by_id = {a.pk: a for a in activities if a.kind == "email"}
+    if not by_id:
+        return
+    emails = list(
+        OutgoingEmail.objects.filter(activity_id__in=list(by_id)).only(
+            "pk", "activity_id", "tracking", "bounced_at", "bounce_diagnostic"
+        )
+    )
+    counted = tracking.counts(e.pk for e in emails if e.tracking != Tracking.OFF)
+    for email in emails:
+        if email.tracking == Tracking.OFF and email.bounced_at is None:
+            continue
+        n = counted.get(email.pk, {})
+        by_id[email.activity_id].timeline_parts.append(
+            {
+                "template": "mail/parts/sent_email_facts.html",
+                "tracking": email.tracking != Tracking.OFF,
+                "tracks_clicks": email.tracking == Tracking.CLICKS,
+                "opens": n.get("open", 0),
+                "clicks": n.get("click", 0),
+                "note": tracking.PROXY_NOTE,
+                "bounced_at": email.bounced_at,
+                "bounce_diagnostic": email.bounce_diagnostic,
+            }
+        )
