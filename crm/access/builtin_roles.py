@@ -8,6 +8,8 @@ CATALOGUE = ["product", "price_book"]
 VIEW_CATALOGUE = {t: ["view"] for t in CATALOGUE}
 # Orders (crm/orders): reps write their customers' orders, managers everything; crm/orders/0002 grants them.
 ORDERS = ["order"]
+# Invoices (crm/invoices): managers keep them, reps and support read their customers'; crm/invoices/0001 grants them.
+INVOICES = ["invoice"]
 
 BUILTIN_ROLES = [
     {"slug": "admin", "name": "Admin", "scope": "all", "is_admin": True, "permissions": {}},
@@ -20,6 +22,7 @@ BUILTIN_ROLES = [
             **{t: ALL_ACTIONS for t in RECORDS},
             **{t: ALL_ACTIONS for t in CATALOGUE},
             "order": ALL_ACTIONS,
+            "invoice": ALL_ACTIONS,
         },
     },
     {
@@ -33,6 +36,7 @@ BUILTIN_ROLES = [
             "task": [*EDIT, "delete"],
             **VIEW_CATALOGUE,
             "order": EDIT,
+            "invoice": ["view"],
         },
     },
     {
@@ -48,6 +52,7 @@ BUILTIN_ROLES = [
             "task": EDIT,
             **VIEW_CATALOGUE,
             "order": ["view"],
+            "invoice": ["view"],
         },
     },
     {
@@ -71,6 +76,6 @@ BUILTIN_ROLES = [
         "name": "Read-only",
         "scope": "all",
         "is_admin": False,
-        "permissions": {t: ["view"] for t in [*RECORDS, *CATALOGUE, *ORDERS]},
+        "permissions": {t: ["view"] for t in [*RECORDS, *CATALOGUE, *ORDERS, *INVOICES]},
     },
 ]
