@@ -6,11 +6,13 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from crm.dataio import importing, mapping
 from crm.dataio.models import ImportRow
 from crm.invoices.models import Invoice, Payment
 from crm.records.models import Company, Contact
+from tests.conftest import Api
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +104,12 @@ def test_the_same_file_again_updates_and_undo_restores(admin_user):
         ("P2", Decimal("50.00")),
     ]
     assert (restored.status, restored.balance) == ("partially_paid", Decimal("150.00"))
+
+
+def test_the_api_upload_imports_invoices(admin_user, tmp_path, settings):
+    settings.VAR_DIR = tmp_path
+    api = Api(admin_user)
+    upload = SimpleUploadedFile("inv.csv", csv(ROWS[:3]), "text/csv")
+    r = api.client.post("/api/v1/import/invoices", {"file": upload}, headers=api.headers)
+    assert r.status_code in (200, 201), r.content
+    assert Invoice.objects.count() == 2 and Payment.objects.count() == 2
