@@ -96,3 +96,16 @@ def test_the_invoice_page_shows_its_payments_and_days_overdue(web, rep_a, invoic
     page = web(rep_a).get(f"/invoices/{invoices.pk}/").content.decode()
     assert "Payments" in page and "€100" in page and "30 days overdue" in page
     assert web(rep_a).get("/invoices/").status_code == 200
+
+
+def test_a_manager_records_a_payment_on_the_invoice_page(web, manager, rep_a, invoices):
+    page = web(manager).get(f"/invoices/{invoices.pk}/").content.decode()
+    assert f"/invoices/{invoices.pk}/payments/" in page
+    assert f"/invoices/{invoices.pk}/payments/" not in web(rep_a).get(f"/invoices/{invoices.pk}/").content.decode()
+    r = web(manager).post(f"/invoices/{invoices.pk}/payments/", {"amount": "150", "method": "bank"}, follow=True)
+    assert "No payment was recorded" in r.content.decode() and "exceed" in r.content.decode()
+    r = web(manager).post(f"/invoices/{invoices.pk}/payments/", {"amount": "100", "date": "2026-03-05"}, follow=True)
+    assert "recorded" in r.content.decode()
+    invoices.refresh_from_db()
+    assert (invoices.status, invoices.balance) == ("paid", 0)
+    assert web(rep_a).post(f"/invoices/{invoices.pk}/payments/", {"amount": "1"}).status_code == 403
