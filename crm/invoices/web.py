@@ -21,6 +21,7 @@ from crm.records.selectors import get_for
 from crm.web.views.helpers import page_errors
 
 app_name = "invoices"
+WITHHELD = frozenset({"amount", "balance", "paid_total"})
 
 
 @login_required
@@ -30,6 +31,11 @@ def company_credit(request, pk: int):
         raise Http404
     company = get_for(Company, request.user, pk, "view")
     template = "invoices/credit.html" if request.htmx else "invoices/credit_page.html"
+    # A role that hides invoice amounts or balances sees no sums of them either (as the board withholds
+    # a converted total when amounts are hidden).
+    hidden = policy_for(request.user).hidden_fields("invoice") & WITHHELD
+    if hidden:
+        return render(request, template, {"company": company, "withheld": sorted(hidden)})
     return render(request, template, credit(request.user, company))
 
 

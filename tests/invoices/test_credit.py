@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm.access.models import Role
 from crm.invoices.credit import credit
 from crm.invoices.services.invoices import invoice_create
 from crm.invoices.services.payments import record_payment
@@ -109,3 +110,9 @@ def test_a_manager_records_a_payment_on_the_invoice_page(web, manager, rep_a, in
     invoices.refresh_from_db()
     assert (invoices.status, invoices.balance) == ("paid", 0)
     assert web(rep_a).post(f"/invoices/{invoices.pk}/payments/", {"amount": "1"}).status_code == 403
+
+
+def test_a_role_that_hides_balances_sees_no_sums(web, rep_a, acme, invoices):
+    Role.objects.filter(slug="sales-rep").update(field_access={"invoice": {"balance": "hidden"}})
+    card = web(rep_a).get(f"/companies/{acme.pk}/credit/", headers={"HX-Request": "true"}).content.decode()
+    assert "hidden from your role" in card and "$230" not in card and "$160" not in card
