@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "crm.products",
     "crm.mailbox",
     "crm.orders",
+    "crm.invoices",
     "crm.forecast",
     "crm.commissions",
     "django_htmx",

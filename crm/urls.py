@@ -24,6 +24,7 @@ urlpatterns = [
     path("commissions/", include("crm.commissions.web.urls")),
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
     path("", include("crm.orders.web")),  # purchase history of companies and contacts, a won deal's order
+    path("", include("crm.invoices.web")),  # a company page's credit card
     path("", include("crm.quotes.web.actions")),  # a quote page's send, revise and duplicate buttons
     path("", include("crm.web.urls")),
 ]

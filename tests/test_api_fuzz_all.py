@@ -77,6 +77,16 @@ DECLARED = {
     "/api/v1/orders/external/{source}/{external_id}": (
         r"customer(\.\w+)?|lines(\.\d+\.(quantity|unit_price|description))?|status"
     ),
+    # An invoice: its due date not before its issue date, its amount to the currency's minor unit, the
+    # payments not over the amount and matching the status asked for, none on a draft or void invoice,
+    # a void invoice stays void (rules across fields and against the stored payments); a fed payment
+    # names its external id; the feed's customer as the order feed's.
+    "/api/v1/invoices": r"due_date|amount|status|payments(\.\d+\.(amount|external_id))?|external_id",
+    "/api/v1/invoices/{pk}": r"due_date|amount|status|payments(\.\d+\.(amount|external_id))?|external_id",
+    "/api/v1/invoices/{pk}/payments": r"payment(\.\w+)?",
+    "/api/v1/invoices/external/{source}/{external_id}": (
+        r"customer(\.\w+)?|due_date|amount|status|payments(\.\d+\.(amount|external_id))?"
+    ),
     # A quota is a user's or a team's (one of the two), with an amount unless a team's rolls up.
     "/api/v1/forecast/quotas": r"user_id|amount|rolls_up",
     # Quotas from CSV text: the text is checked line by line (its header, each cell).

@@ -48,13 +48,16 @@ def _create_body(rt, marker: str, owner=None) -> dict:
     if rt.slug == "orders":  # an order needs its customer (the owner's company) and a line
         company = CompanyFactory(name=f"{marker} customer", owner=owner)
         return {"number": marker, "company_id": company.pk, "lines": [{"description": "Item", "unit_price": "1"}]}
+    if rt.slug == "invoices":  # an invoice needs its company (the owner's)
+        company = CompanyFactory(name=f"{marker} customer", owner=owner)
+        return {"number": marker, "company_id": company.pk, "amount": "1.00"}
     if rt.slug == "quotes":  # a quote belongs to a deal (the owner's)
         return {"deal_id": make("deals", owner).pk, "title": marker}
     return payload(rt.slug, marker) if rt.slug in KINDS else {"name": marker}
 
 
 def _patch_body(rt, marker: str) -> dict:
-    if rt.slug == "orders":
+    if rt.slug in ("orders", "invoices"):
         return {"notes": f"{marker} changed"}
     if rt.slug == "quotes":
         return {"title": f"{marker} changed"}

@@ -27,8 +27,8 @@ def test_every_built_in_type_is_declared_once_with_its_model():
     declared = {rt.object_type: rt.model for rt in recordtypes.all_types()}
     assert {k: declared[k] for k in BUILT_IN} == BUILT_IN
     # The test app's own type (tests/declared_app), the catalogue's (crm/products), orders (crm/orders)
-    # and quotes (crm/quotes).
-    assert set(declared) - set(BUILT_IN) == {"gadget", "product", "price_book", "order", "quote"}
+    # quotes (crm/quotes) and invoices (crm/invoices).
+    assert set(declared) - set(BUILT_IN) == {"gadget", "product", "price_book", "order", "quote", "invoice"}
     for rt in recordtypes.all_types():
         assert rt.model.object_type == rt.object_type  # the change log, events and search use this key
         assert recordtypes.by_slug(rt.slug) is rt and recordtypes.of(rt.model()) is rt
@@ -76,7 +76,17 @@ def test_web_pages_list_the_declared_listed_fields():
 
 def test_search_rules_imports_and_timelines_read_the_declarations():
     assert set(searchables()) == {rt.object_type for rt in recordtypes.all_types() if rt.search}
-    assert set(searchables()) == {"company", "contact", "lead", "deal", "gadget", "product", "order", "quote"}
+    assert set(searchables()) == {
+        "company",
+        "contact",
+        "lead",
+        "deal",
+        "gadget",
+        "product",
+        "order",
+        "quote",
+        "invoice",
+    }
     assert conditions.models_by_type() == {rt.object_type: rt.model for rt in recordtypes.all_types() if rt.triggers}
     assert conditions.filter_fields("deal") == RESOURCES["deals"].filters
     assert set(api_timeline.MODELS) == {"companies", "contacts", "leads", "deals", "gadgets"}

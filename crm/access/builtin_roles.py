@@ -11,6 +11,8 @@ ORDERS = ["order"]
 # Commissions (crm/commissions; an area, not a record type): reps read and export their own statements,
 # managers their team's and adjust them; crm/commissions/0001 grants them.
 COMMISSION = {"sales-manager": ["view", "change", "export"], "sales-rep": ["view", "export"]}
+# Invoices (crm/invoices): managers keep them, reps and support read their customers'; crm/invoices/0001 grants them.
+INVOICES = ["invoice"]
 
 BUILTIN_ROLES = [
     {"slug": "admin", "name": "Admin", "scope": "all", "is_admin": True, "permissions": {}},
@@ -24,6 +26,7 @@ BUILTIN_ROLES = [
             **{t: ALL_ACTIONS for t in CATALOGUE},
             "order": ALL_ACTIONS,
             "commission": COMMISSION["sales-manager"],
+            "invoice": ALL_ACTIONS,
         },
     },
     {
@@ -38,6 +41,7 @@ BUILTIN_ROLES = [
             **VIEW_CATALOGUE,
             "order": EDIT,
             "commission": COMMISSION["sales-rep"],
+            "invoice": ["view"],
         },
     },
     {
@@ -53,6 +57,7 @@ BUILTIN_ROLES = [
             "task": EDIT,
             **VIEW_CATALOGUE,
             "order": ["view"],
+            "invoice": ["view"],
         },
     },
     {
@@ -76,6 +81,6 @@ BUILTIN_ROLES = [
         "name": "Read-only",
         "scope": "all",
         "is_admin": False,
-        "permissions": {t: ["view"] for t in [*RECORDS, *CATALOGUE, *ORDERS]},
+        "permissions": {t: ["view"] for t in [*RECORDS, *CATALOGUE, *ORDERS, *INVOICES]},
     },
 ]

@@ -13,6 +13,7 @@ from crm.commissions.api.routes import router as commissions_router
 from crm.customization.api import router as custom_fields_router
 from crm.dataio.api import router as dataio_router
 from crm.forecast.api.routes import router as forecast_router
+from crm.invoices.api.routes import router as invoices_router
 from crm.mail.api import router as mail_router
 from crm.mailbox.api import router as mailbox_router
 from crm.money.api import router as money_router
@@ -61,6 +62,7 @@ api.add_router("/", mail_router)
 api.add_router("/", mailbox_router)
 api.add_router("/", products_router)  # price-book entries and the price lookup
 api.add_router("/", orders_router)  # the external order feed, a won deal's order
+api.add_router("/", invoices_router)  # the accounting feed, recording a payment
 api.add_router("/forecast", forecast_router)
 api.add_router("/commissions", commissions_router)
 api.add_router("/", quotes_router)  # a quote's lines, send, revise, versions and PDFs

@@ -47,6 +47,41 @@ COMMON = (
 OWNED = (*COMMON, record_id("owner", listed=True), text("tag", "Tag", lookup="tags__name"))
 ERASED_NAME = {"first_name": "Erased", "last_name": "person"}  # what an anonymized person is called
 UPDATED_COLUMN = F("updated_at", "datetime", "Updated", listed=True, sortable=True, read_only=True)
+# A customer's purchases (crm/orders/stats.py keeps them in PurchaseStats, rewritten by every order write):
+# filter and sort like the record's own columns. A customer with no order at all has no stats row, so
+# these are empty (``order_count__isnull=true``), not 0; one whose orders were all cancelled has 0.
+PURCHASES = (
+    F(
+        "total_spent",
+        "decimal",
+        "Total spent",
+        lookup="purchase_stats__total_spent",
+        sort_path="purchase_stats__total_spent",
+        sortable=True,
+        read_only=True,
+        exportable=False,
+    ),
+    F(
+        "last_order_date",
+        "date",
+        "Last order",
+        lookup="purchase_stats__last_order_date",
+        sort_path="purchase_stats__last_order_date",
+        sortable=True,
+        read_only=True,
+        exportable=False,
+    ),
+    F(
+        "order_count",
+        "int",
+        "Orders",
+        lookup="purchase_stats__order_count",
+        sort_path="purchase_stats__order_count",
+        sortable=True,
+        read_only=True,
+        exportable=False,
+    ),
+)
 
 
 def _phones(numbers) -> list[str]:
@@ -100,6 +135,7 @@ register(
             choice("lifecycle_stage", "Stage", LifecycleStage, listed=True, importable=True),
             F("annual_revenue", "decimal", "Annual revenue", sortable=True, importable=True, min_value=0),
             record_id("parent"),
+            *PURCHASES,
             *OWNED,
             UPDATED_COLUMN,
         ),
@@ -142,6 +178,7 @@ register(
             text("country", importable=True),
             text("source", importable=True),
             F("email_opt_in", "bool", "Email opt-in", importable=True),
+            *PURCHASES,
             *OWNED,
             UPDATED_COLUMN,
         ),

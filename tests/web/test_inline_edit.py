@@ -50,6 +50,13 @@ BASE = {
         "lines": [{"description": "Item", "unit_price": "1"}],
     },
     "quote": lambda made: {"deal_id": made["deal"].pk, "title": "Walk quote"},
+    "invoice": lambda made: {
+        "number": "WALK-I1",
+        "company_id": made["company"].pk,
+        "amount": "10.00",
+        "issue_date": "2026-01-01",  # the walk's new dates (2030-01-02) keep the due date after the issue date
+        "due_date": "2031-01-01",
+    },
 }
 # Listed or declared fields no form takes: set by the services from other values, or by their own action.
 NOT_EDITABLE = {
@@ -60,6 +67,8 @@ NOT_EDITABLE = {
     ("price_book", "is_standard"),  # the page's "Make standard" button
     ("order", "external_source"),  # a pair, set together by the order feed (one alone is refused)
     ("order", "external_id"),
+    ("invoice", "external_source"),  # a pair, set together by the accounting feed
+    ("invoice", "external_id"),
 }
 SKIPPED = {"id", "created_at", "updated_at"}
 
@@ -95,6 +104,7 @@ def walk(admin_user, pipeline, foreign_currencies, vehicle):
         "contact": contacts.contact_create(actor=admin_user, data={"first_name": "Picked"}).obj,
         "deal": deals.deal_create(actor=admin_user, data={"name": "Picked deal"}).obj,
         "user": UserFactory(username="newowner", first_name="New", last_name="Owner", role="sales-rep"),
+        "order": records["order"],  # an invoice's order
     }
     return {"kinds": types, "records": records, "other": other}
 

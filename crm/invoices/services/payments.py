@@ -1,0 +1,116 @@
+"""Payments against an invoice, and what they settle: ``paid_total``, ``balance`` and the status.
+
+Rules (docs/invoices.md): a payment is above zero and in the invoice's currency; the payments never
+exceed the invoice's amount (an overpayment is refused: the accounting system records a credit
+instead); a draft or void invoice takes no new payment. A payment with an ``external_id`` is matched
+by it within its invoice (sent again: updated, never a second row). The status of an invoice that is
+neither draft nor void follows its payments (open → partially paid → paid); a caller saying "paid"
+or "partially_paid" when the payments say otherwise is refused rather than believed."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Sum
+
+from crm.audit import changelog
+from crm.core import clock
+from crm.core.errors import ValidationFailed
+from crm.invoices.models import Invoice, InvoiceStatus, Payment
+from crm.invoices.services import values
+from crm.records.services import common
+
+DERIVED = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+MAX_PAYMENTS = 1000
+
+
+def _payment_values(item, invoice: Invoice, path: str, errors: dict) -> dict | None:
+    if not isinstance(item, dict):
+        errors[path] = "A payment is an object: {date, amount, currency, method, external_id}."
+        return None
+    before = len(errors)
+    out = {
+        "date": values.date(item["date"], f"{path}.date", errors) if item.get("date") else clock.now().date(),
+        "method": (item.get("method") or "").strip()[:50],
+        "external_id": (item.get("external_id") or "").strip(),
+    }
+    code = values.currency(item["currency"], f"{path}.currency", errors) if item.get("currency") else invoice.currency
+    if code and code != invoice.currency:
+        errors[f"{path}.currency"] = f"A payment is in its invoice's currency ({invoice.currency}), not {code}."
+    out["currency"] = invoice.currency
+    out["amount"] = values.amount(
+        item.get("amount"), f"{path}.amount", errors, currency=invoice.currency, positive=True
+    )
+    if len(out["external_id"]) > 100:
+        errors[f"{path}.external_id"] = "At most 100 characters."
+    return None if len(errors) > before else out
+
+
+def write_payments(invoice: Invoice, items, *, path: str = "payments") -> list[Payment]:
+    """Add or update (matched by external id) the payments ``items`` of a saved, locked invoice."""
+    if not isinstance(items, list) or len(items) > MAX_PAYMENTS:
+        raise ValidationFailed({path: f"A list of at most {MAX_PAYMENTS} payments."})
+    errors: dict[str, str] = {}
+    prepared = [_payment_values(item, invoice, f"{path}.{i}", errors) for i, item in enumerate(items)]
+    seen: dict[str, int] = {}
+    for i, p in enumerate(prepared):
+        if p and p["external_id"]:
+            if p["external_id"] in seen:
+                errors[f"{path}.{i}.external_id"] = f"Sent twice (also payment {seen[p['external_id']]})."
+            seen.setdefault(p["external_id"], i)
+    common.raise_if(errors)
+    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID) and prepared:
+        raise ValidationFailed({path: f"A {invoice.get_status_display().lower()} invoice takes no payments."})
+    written = []
+    for p in prepared:
+        existing = invoice.payments.filter(external_id=p["external_id"]).first() if p["external_id"] else None
+        if existing is None:
+            written.append(Payment.objects.create(invoice=invoice, **p))
+        else:
+            for key, value in p.items():
+                setattr(existing, key, value)
+            existing.save()
+            written.append(existing)
+    return written
+
+
+def settle(invoice: Invoice, requested: str | None = None) -> None:
+    """Set ``paid_total``, ``balance`` and the status from the payments (not saved here)."""
+    paid = invoice.payments.aggregate(total=Sum("amount"))["total"] if invoice.pk else None
+    paid = paid or 0
+    if paid > invoice.amount:
+        raise ValidationFailed(
+            {
+                "payments": f"Payments of {paid} {invoice.currency} exceed the invoice's {invoice.amount} "
+                f"{invoice.currency}: an overpayment is refused (record a credit in the accounting system)."
+            }
+        )
+    invoice.paid_total, invoice.balance = paid, invoice.amount - paid
+    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+        return
+    derived = (
+        InvoiceStatus.PAID if paid >= invoice.amount else InvoiceStatus.PARTIALLY_PAID if paid else InvoiceStatus.OPEN
+    )
+    if requested in (InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_PAID) and requested != derived:
+        raise ValidationFailed(
+            {
+                "status": f"{requested} does not match the payments ({paid} of {invoice.amount} "
+                f"{invoice.currency} paid): send the payments, the status follows them."
+            }
+        )
+    invoice.status = derived
+
+
+@transaction.atomic
+def record_payment(invoice: Invoice, *, actor, data: dict, version: int | None = None) -> common.Saved:
+    """One payment received (``data``: date, amount, currency, method, external_id); an external id
+    the invoice already has updates that payment. Needs the change permission on the invoice."""
+    invoice = common.lock_for_write(invoice, actor=actor, action="change", version=version)
+    before = changelog.snapshot(invoice)
+    write_payments(invoice, [data], path="payment")
+    try:
+        settle(invoice)
+    except ValidationFailed as exc:
+        raise ValidationFailed({"payment.amount": exc.fields.get("payments", exc.message)}) from None
+    common.save_existing(invoice)
+    common.finish_update(invoice, actor, before)
+    return common.Saved(invoice)
