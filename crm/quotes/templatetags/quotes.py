@@ -27,3 +27,22 @@ def qmoney(amount, currency: str) -> str:
     if amount is None:
         return ""
     return money(amount, currency, minor_units(currency))
+
+
+@register.filter
+def plain(value) -> str:
+    """A Decimal as typed, without trailing zeros or an exponent (100, 2.5, 0.125); None as empty."""
+    if value is None:
+        return ""
+    text = f"{value.normalize():f}"
+    return text
+
+
+@register.filter
+def price_input(value, currency: str) -> str:
+    """An amount for an input box: at least the currency's minor units (10.00), more if it has them
+    (0.1234); None as empty."""
+    if value is None:
+        return ""
+    places = max(minor_units(currency), -value.normalize().as_tuple().exponent)
+    return f"{value:.{places}f}"

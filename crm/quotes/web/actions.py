@@ -1,5 +1,5 @@
 """The quote page's buttons: send, revise, duplicate, through the lifecycle services (the page itself is
-the generic record page with web/facts/quotes.html)."""
+the generic record page with web/facts/quotes.html), and the routes of the line editor (editor.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 from crm.core.errors import ServiceError
 from crm.quotes.models import Quote
 from crm.quotes.services import lifecycle
+from crm.quotes.web import editor
 from crm.records.selectors import get_for
 from crm.records.services.common import get_visible
-from crm.web.views.helpers import page_errors
+from crm.web.views.helpers import page_errors, safe_next
 
 app_name = "quotes"
 
@@ -57,7 +58,7 @@ def revise(request, pk: int):
         messages.error(request, f"The quote was not revised. {_refusal(exc)}")
     else:
         messages.success(request, "A new draft version was made.")
-    return redirect(_page(pk))
+    return redirect(safe_next(request, _page(pk)))
 
 
 @login_required
@@ -78,4 +79,12 @@ urlpatterns = [
     path("quotes/<int:pk>/send", send, name="send"),
     path("quotes/<int:pk>/revise", revise, name="revise"),
     path("quotes/<int:pk>/duplicate", duplicate, name="duplicate"),
+    # The editor (crm/quotes/web/editor.py); /quotes/<id>/edit/ stays the generic form of the quote's fields.
+    path("quotes/<int:pk>/lines/", editor.editor, name="editor"),
+    path("quotes/<int:pk>/lines/products", editor.product_search, name="product-search"),
+    path("quotes/<int:pk>/lines/add", editor.line_add, name="line-add"),
+    path("quotes/<int:pk>/lines/terms", editor.quote_terms, name="terms"),
+    path("quotes/<int:pk>/lines/<int:line_id>", editor.line_update, name="line-update"),
+    path("quotes/<int:pk>/lines/<int:line_id>/remove", editor.line_remove, name="line-remove"),
+    path("quotes/<int:pk>/preview.pdf", editor.preview_pdf, name="preview-pdf"),
 ]
