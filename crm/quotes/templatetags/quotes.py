@@ -46,3 +46,11 @@ def price_input(value, currency: str) -> str:
         return ""
     places = max(minor_units(currency), -value.normalize().as_tuple().exponent)
     return f"{value:.{places}f}"
+
+
+@register.filter
+def may_quote_settings(user) -> bool:
+    """The account menu's "Quote settings" link: admins and managers."""
+    from crm.quotes.services.acceptance import may_change_settings
+
+    return may_change_settings(user)
