@@ -143,6 +143,8 @@ def test_the_page_button(web, rep_a, customer_deal):
     response = client.post(f"/quotes/{quote.pk}/order")
     order = Order.objects.get()
     assert response.url == f"/orders/{order.pk}/"
+    page = client.get(response.url).content.decode()
+    assert "12.5 %" in page and "−€3.33" in page and "1.3333" in page  # as copied, no exponent or rounding
     html = client.get(f"/quotes/{quote.pk}/").content.decode()
     assert f"Order {order.number}" in html and "Make order" not in html
     response = client.post(f"/quotes/{quote.pk}/order", follow=True)
