@@ -141,3 +141,33 @@ def test_other_reps_get_404_and_viewers_read_only(web, rep_b, readonly, make_quo
     assert (
         web(readonly).post(f"/quotes/{quote.pk}/lines/add", {"description": "x", "unit_price": "1"}).status_code == 403
     )
+
+
+def _queries(client, method, path, data=None) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        getattr(client, method)(path, data or {}, headers=HX)
+    return len(ctx.captured_queries)
+
+
+def test_queries_do_not_grow_with_the_lines(web, rep_a, make_quote):
+    """A keystroke's save and the editor page cost the same for 3 lines as for 30 (amounts are formatted
+    with the currency read once, not once per amount)."""
+    client = web(rep_a)
+    client.get("/")  # the session's and the policy's first reads are not the editor's
+    counts = []
+    for n in (3, 30):
+        lines = [{"description": f"L{i}", "quantity": "2", "unit_price": "10", "tax_rate": "20"} for i in range(n)]
+        quote = make_quote(lines=lines)
+        line = quote.latest().lines.get(position=2)
+        data = {"description": "L", "quantity": "3", "unit_price": "10", "tax_rate": "20", "version": quote.version}
+        counts.append(
+            (
+                _queries(client, "post", f"/quotes/{quote.pk}/lines/{line.pk}", data),
+                _queries(client, "get", f"/quotes/{quote.pk}/lines/"),
+                _queries(client, "get", f"/quotes/{quote.pk}/"),
+            )
+        )
+    assert counts[0] == counts[1]

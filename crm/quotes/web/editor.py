@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.core.errors import Conflict, ServiceError
-from crm.money.currencies import minor_units
 from crm.products.models import Product
 from crm.products.pricing import NoPrice, price_for
 from crm.quotes.models import Quote, QuoteStatus, TaxMode
@@ -27,6 +26,7 @@ from crm.quotes.services import documents
 from crm.quotes.services import lines as line_services
 from crm.quotes.services.quotes import quote_update
 from crm.quotes.services.values import totals_of
+from crm.quotes.templatetags.quotes import money_of
 from crm.records.selectors import get_for
 from crm.records.services.common import get_visible
 from crm.web.views.helpers import page_errors
@@ -63,9 +63,11 @@ def _state(quote: Quote) -> dict:
     quote = Quote.objects.select_related("price_book", "deal").get(pk=quote.pk)
     latest = quote.latest()
     lines = list(latest.lines.select_related("product").order_by("position", "id"))
-    totals = totals_of(latest, lines, minor_units(quote.currency)) if lines else None
+    cur = money_of(quote.currency)
+    totals = totals_of(latest, lines, cur.minor_units) if lines else None
     return {
         "quote": quote,
+        "cur": cur,
         "latest": latest,
         "lines": lines,
         "taxes": totals.taxes if totals else (),
@@ -107,7 +109,7 @@ def product_search(request, pk: int):
         )
         for product in products:
             found.append({"product": product, **_price(product, quote)})
-    context = {"quote": quote, "found": found, "q": text}
+    context = {"quote": quote, "found": found, "q": text, "cur": money_of(quote.currency)}
     return render(request, "quotes/editor_search.html", context)
 
 
