@@ -99,11 +99,9 @@ def prepare(lines, *, actor, exact: bool = False) -> list[dict]:
     return prepared
 
 
-def totals(prepared: list[dict], *, currency: str, tax_mode: str):
-    """The engine's totals of the lines (QuoteInputError, a 422 with ``lines.<i>.<field>`` paths:
-    a negative quantity or price on a line that is not a credit, a discount over 100 %, a tax rate
-    outside 0–100 %)."""
-    inputs = [
+def line_inputs(prepared: list[dict]) -> list[LineInput]:
+    """Prepared lines as the totals engine takes them (a 0 % discount is no discount)."""
+    return [
         LineInput(
             quantity=p["quantity"],
             unit_price=p["unit_price"],
@@ -115,6 +113,13 @@ def totals(prepared: list[dict], *, currency: str, tax_mode: str):
         )
         for p in prepared
     ]
+
+
+def totals(prepared: list[dict], *, currency: str, tax_mode: str):
+    """The engine's totals of the lines (QuoteInputError, a 422 with ``lines.<i>.<field>`` paths:
+    a negative quantity or price on a line that is not a credit, a discount over 100 %, a tax rate
+    outside 0–100 %)."""
+    inputs = line_inputs(prepared)
     try:
         computed = compute_totals(inputs, minor_units=minor_units(currency), tax_mode=tax_mode)
     except QuoteInputError as exc:

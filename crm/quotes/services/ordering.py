@@ -75,30 +75,31 @@ def order_lines(quote: Quote, version: QuoteVersion) -> list[dict]:
     """The version's lines as exact order lines (module docstring), plus shipping."""
     lines = list(version.lines.order_by("position", "id"))
     totals = totals_of(version, lines, minor_units(quote.currency))
+    rows = copy_lines([_fields(line) for line in lines], totals)
+    return rows + shipping_line(version.shipping, version.shipping_tax_rate)
+
+
+def _fields(line) -> dict:
+    names = ("product_id", "description", "quantity", "unit_price", "tax_rate", "is_credit")
+    return {n: getattr(line, n) for n in (*names, "discount_percent", "discount_amount")}
+
+
+def copy_lines(lines: list[dict], totals) -> list[dict]:
+    """Pure: the quote's lines (dicts of their fields) and their totals (totals.py) as order lines."""
     shared = any(a.order_discount for a in totals.lines)
     copied = []
     for line, amounts in zip(lines, totals.lines, strict=True):
-        row = {
-            "product_id": line.product_id,
-            "description": line.description,
-            "quantity": line.quantity,
-            "unit_price": line.unit_price,
-            "tax_rate": line.tax_rate,
-            "is_credit": line.is_credit,
-        }
+        row = {k: v for k, v in line.items() if k not in ("discount_percent", "discount_amount")}
         if shared:  # the line's own discount and its share of the order's, as one amount
             row["discount_amount"] = abs(amounts.discount) if amounts.discount else None
         else:
-            row["discount_percent"] = line.discount_percent
-            row["discount_amount"] = line.discount_amount
+            row["discount_percent"] = line.get("discount_percent")
+            row["discount_amount"] = line.get("discount_amount")
         copied.append(row)
-    if version.shipping:
-        copied.append(
-            {
-                "description": "Shipping",
-                "quantity": 1,
-                "unit_price": version.shipping,
-                "tax_rate": version.shipping_tax_rate,
-            }
-        )
     return copied
+
+
+def shipping_line(shipping, rate) -> list[dict]:
+    if not shipping:
+        return []
+    return [{"description": "Shipping", "quantity": 1, "unit_price": shipping, "tax_rate": rate}]
