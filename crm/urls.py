@@ -14,6 +14,7 @@ urlpatterns = [
     path("settings/privacy/", include("crm.privacy.web.urls")),
     path("settings/audit/", include("crm.audit.web")),
     path("settings/branding/", include("crm.quotes.web.urls")),
+    path("settings/quotes/", include("crm.quotes.web.settings")),  # win the deal on acceptance, per pipeline
     path("quote/", include("crm.quotes.web.public_urls")),  # the customer's acceptance page (no login)
     path("settings/currencies/", include("crm.money.web")),
     path("settings/mailboxes/", include("crm.mailbox.web")),

@@ -87,6 +87,9 @@ DECLARED = {
     "/api/v1/invoices/external/{source}/{external_id}": (
         r"customer(\.\w+)?|due_date|amount|status|payments(\.\d+\.(amount|external_id))?"
     ),
+    # Only an accepted quote with a customer, in a currency of at most 2 decimals, becomes an order
+    # (rules on the stored quote).
+    "/api/v1/quotes/{pk}/order": r"status|company_id|currency|lines",
     # A quota is a user's or a team's (one of the two), with an amount unless a team's rolls up.
     "/api/v1/forecast/quotas": r"user_id|amount|rolls_up",
     # Quotas from CSV text: the text is checked line by line (its header, each cell).

@@ -121,10 +121,15 @@ class OrderLine(models.Model):
         "products.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines"
     )
     description = models.CharField(max_length=500, blank=True)
-    quantity = models.DecimalField(max_digits=14, decimal_places=2)
-    unit_price = models.DecimalField(max_digits=18, decimal_places=2)
-    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
-    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    # Four places, as a quote line's (crm/quotes/models.py), so an accepted quote's lines are copied
+    # exactly (order_from_quote); the API, the feed and the import still take two.
+    quantity = models.DecimalField(max_digits=16, decimal_places=4)
+    unit_price = models.DecimalField(max_digits=20, decimal_places=4)
+    discount_percent = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    # An amount off the line instead of a percent: a quote line's discount plus its share of the quote's
+    # order discount (orders have no order discount of their own).
+    discount_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
     is_credit = models.BooleanField(default=False)  # a return or credit: negative quantity or price allowed
     net = _money()
     tax = _money()
@@ -139,7 +144,8 @@ class OrderLine(models.Model):
     def summary(self) -> str:
         what = self.description or (str(self.product_id) if self.product_id else "")
         credit = " credit" if self.is_credit else ""
-        return f"{what}: {self.quantity} × {self.unit_price} −{self.discount_percent}% +{self.tax_rate}%{credit}"
+        off = f"−{self.discount_amount}" if self.discount_amount is not None else f"−{self.discount_percent}%"
+        return f"{what}: {self.quantity} × {self.unit_price} {off} +{self.tax_rate}%{credit}"
 
 
 class Clawback(models.Model):

@@ -154,6 +154,10 @@ class QuoteVersion(models.Model):
     total = models.DecimalField(**MONEY, default=0)
     sent_at = models.DateTimeField(null=True, blank=True)  # set: frozen
     pdf = models.CharField(max_length=80, blank=True)  # a file name under var/quotes/ (services/documents.py)
+    # The order made from this version once accepted (services/ordering.py): one per version.
+    order = models.OneToOneField(
+        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="quote_version"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -23,7 +23,8 @@ Source = Annotated[str, StringConstraints(pattern=SOURCE)]
 ExternalId = Annotated[str, StringConstraints(pattern=EXTERNAL_ID)]
 
 
-def _body(user, order: Order, status: int) -> JsonResponse:
+def order_response(user, order: Order, status: int) -> JsonResponse:
+    """The order as OrderOut with the role's field rules applied (also the quotes' POST /quotes/{id}/order)."""
     order = Order.objects.prefetch_related("lines").get(pk=order.pk)
     data = OrderOut.from_orm(order).model_dump(mode="json")
     fieldrules.mask(policy_for(user), recordtypes.by_type("order"), data)
@@ -44,7 +45,7 @@ def put_external(request, source: Path[Source], external_id: Path[ExternalId], p
     created when nothing matches; or named by ``company_id`` / ``contact_id``."""
     data = payload.model_dump(exclude_unset=True, mode="python")
     saved, created = order_upsert_external(actor=request.user, source=source, external_id=external_id, data=data)
-    return _body(request.user, saved.obj, 201 if created else 200)
+    return order_response(request.user, saved.obj, 201 if created else 200)
 
 
 @router.post(
@@ -58,4 +59,4 @@ def deal_order(request, pk: int):
     not won or has no amount; 409 when it already has an order that is not cancelled or returned."""
     deal = get_for(Deal, request.user, pk, "view")
     saved = order_from_deal(deal, request.user)
-    return _body(request.user, saved.obj, 201)
+    return order_response(request.user, saved.obj, 201)

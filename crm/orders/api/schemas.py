@@ -106,6 +106,7 @@ class OrderLineOut(Schema):
     quantity: decimal.Decimal
     unit_price: decimal.Decimal
     discount_percent: decimal.Decimal
+    discount_amount: decimal.Decimal | None = Field(None, description="An amount off instead of a percent (quotes)")
     tax_rate: decimal.Decimal
     is_credit: bool
     net: decimal.Decimal

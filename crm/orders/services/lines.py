@@ -13,23 +13,35 @@ from crm.products.models import Product
 from crm.quotes.totals import LineInput, QuoteInputError, compute_totals
 
 LINE_KEYS = {"product_id", "description", "quantity", "unit_price", "discount_percent", "tax_rate", "is_credit"}
+# Only an accepted quote's lines carry these (crm/quotes/services/ordering.py), with 4 places.
+EXACT_KEYS = LINE_KEYS | {"discount_amount"}
+PLACES = 2  # what the API, the feed and the import take; a quote's lines have 4
 MAX_LINES = 1000
 LIMIT = decimal.Decimal(10) ** 12  # a quantity's or a price's bound (the API schema says the same)
 AMOUNT_LIMIT = decimal.Decimal(10) ** 16  # what a DecimalField(18, 2) holds
 
 
-def _number(value, path: str, errors: dict, *, default=None):
-    """A Decimal kept to two places (crm/core/decimals.py); ``default`` when empty or bad."""
+def _number(value, path: str, errors: dict, *, default=None, places: int = PLACES):
+    """A Decimal kept to ``places`` (crm/core/decimals.py); ``default`` when empty or bad."""
     if value is None or value == "":
         if default is None:
             errors[path] = "Enter a number."
         return default
-    number = read_decimal(value, path, errors, places=2, limit=LIMIT)
-    return default if number is None else number.quantize(decimal.Decimal("0.01"))
+    number = read_decimal(value, path, errors, places=places, limit=LIMIT)
+    return default if number is None else number.quantize(decimal.Decimal(1).scaleb(-places))
 
 
-def prepare(lines, *, actor) -> list[dict]:
-    """The lines as model values, or ValidationFailed naming ``lines.<i>.<field>`` for each bad one."""
+def _discount_amount(line: dict, path: str, errors: dict):
+    value = line.get("discount_amount")
+    if value is None:
+        return None
+    return _number(value, path, errors, default=decimal.Decimal(0))
+
+
+def prepare(lines, *, actor, exact: bool = False) -> list[dict]:
+    """The lines as model values, or ValidationFailed naming ``lines.<i>.<field>`` for each bad one.
+    ``exact``: an accepted quote's lines (4 places, a discount amount), see EXACT_KEYS."""
+    places, keys = (4, EXACT_KEYS) if exact else (PLACES, LINE_KEYS)
     errors: dict[str, str] = {}
     if not isinstance(lines, list | tuple) or not lines:
         raise ValidationFailed({"lines": "An order needs at least one line."})
@@ -43,7 +55,7 @@ def prepare(lines, *, actor) -> list[dict]:
         if not isinstance(line, dict):
             errors[path] = "A line is an object."
             continue
-        unknown = set(line) - LINE_KEYS
+        unknown = set(line) - keys
         if unknown:
             errors[path] = f"Unknown keys: {', '.join(sorted(unknown))}."
         product = None
@@ -62,12 +74,23 @@ def prepare(lines, *, actor) -> list[dict]:
             {
                 "product": product,
                 "description": description,
-                "quantity": _number(line.get("quantity", 1), f"{path}.quantity", errors, default=decimal.Decimal(1)),
-                "unit_price": _number(line.get("unit_price"), f"{path}.unit_price", errors, default=decimal.Decimal(0)),
-                "discount_percent": _number(
-                    line.get("discount_percent") or 0, f"{path}.discount_percent", errors, default=decimal.Decimal(0)
+                "quantity": _number(
+                    line.get("quantity", 1), f"{path}.quantity", errors, default=decimal.Decimal(1), places=places
                 ),
-                "tax_rate": _number(line.get("tax_rate") or 0, f"{path}.tax_rate", errors, default=decimal.Decimal(0)),
+                "unit_price": _number(
+                    line.get("unit_price"), f"{path}.unit_price", errors, default=decimal.Decimal(0), places=places
+                ),
+                "discount_percent": _number(
+                    line.get("discount_percent") or 0,
+                    f"{path}.discount_percent",
+                    errors,
+                    default=decimal.Decimal(0),
+                    places=places,
+                ),
+                "discount_amount": _discount_amount(line, f"{path}.discount_amount", errors),
+                "tax_rate": _number(
+                    line.get("tax_rate") or 0, f"{path}.tax_rate", errors, default=decimal.Decimal(0), places=places
+                ),
                 "is_credit": bool(line.get("is_credit")),
             }
         )
@@ -76,21 +99,27 @@ def prepare(lines, *, actor) -> list[dict]:
     return prepared
 
 
-def totals(prepared: list[dict], *, currency: str, tax_mode: str):
-    """The engine's totals of the lines (QuoteInputError, a 422 with ``lines.<i>.<field>`` paths:
-    a negative quantity or price on a line that is not a credit, a discount over 100 %, a tax rate
-    outside 0–100 %)."""
-    inputs = [
+def line_inputs(prepared: list[dict]) -> list[LineInput]:
+    """Prepared lines as the totals engine takes them (a 0 % discount is no discount)."""
+    return [
         LineInput(
             quantity=p["quantity"],
             unit_price=p["unit_price"],
             description=p["description"],
             tax_rate=p["tax_rate"],
             discount_percent=p["discount_percent"] or None,
+            discount_amount=p.get("discount_amount"),
             is_credit=p["is_credit"],
         )
         for p in prepared
     ]
+
+
+def totals(prepared: list[dict], *, currency: str, tax_mode: str):
+    """The engine's totals of the lines (QuoteInputError, a 422 with ``lines.<i>.<field>`` paths:
+    a negative quantity or price on a line that is not a credit, a discount over 100 %, a tax rate
+    outside 0–100 %)."""
+    inputs = line_inputs(prepared)
     try:
         computed = compute_totals(inputs, minor_units=minor_units(currency), tax_mode=tax_mode)
     except QuoteInputError as exc:
@@ -120,6 +149,7 @@ def write(order: Order, prepared: list[dict], computed) -> None:
             quantity=p["quantity"],
             unit_price=p["unit_price"],
             discount_percent=p["discount_percent"],
+            discount_amount=p.get("discount_amount"),
             tax_rate=p["tax_rate"],
             is_credit=p["is_credit"],
             net=amounts.base,

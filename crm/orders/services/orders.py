@@ -84,8 +84,8 @@ def _default_owner(order: Order, actor):
     return actor
 
 
-def _price(order: Order, lines, actor) -> None:
-    prepared = order_lines.prepare(lines, actor=actor)
+def _price(order: Order, lines, actor, *, exact: bool = False) -> None:
+    prepared = order_lines.prepare(lines, actor=actor, exact=exact)
     computed = order_lines.totals(prepared, currency=order.currency, tax_mode=order.tax_mode)
     order_lines.apply_totals(order, computed)
     return prepared, computed
@@ -104,10 +104,10 @@ def _mark_void(order: Order, previous: str | None) -> None:
 
 
 @transaction.atomic
-def order_create(*, actor, data: dict) -> common.Saved:
+def order_create(*, actor, data: dict, exact_lines: bool = False) -> common.Saved:
     """``data``: the order's fields (``company_id``, ``contact_id``, ``deal_id``, ``currency``, ...)
     and ``lines`` (a list of {product_id, description, quantity, unit_price, discount_percent,
-    tax_rate, is_credit}); at least one line."""
+    tax_rate, is_credit}); at least one line. ``exact_lines``: an accepted quote's (lines.prepare)."""
     common.require(actor, Order, "add", data)
     data = _prepare(data, actor, None)
     order = Order(currency=organization_currency())
@@ -116,7 +116,7 @@ def order_create(*, actor, data: dict) -> common.Saved:
         order.owner = _default_owner(order, actor)
     common.apply_custom_fields(order, data, creating=True)
     _validate(order)
-    prepared, computed = _price(order, data.get("lines"), actor)
+    prepared, computed = _price(order, data.get("lines"), actor, exact=exact_lines)
     common.save_new(order, actor=actor)
     order_lines.write(order, prepared, computed)
     if not order.number:
@@ -162,6 +162,7 @@ def _as_input(line) -> dict:
         "quantity": line.quantity,
         "unit_price": line.unit_price,
         "discount_percent": line.discount_percent,
+        "discount_amount": line.discount_amount,
         "tax_rate": line.tax_rate,
         "is_credit": line.is_credit,
     }
@@ -180,9 +181,10 @@ def order_delete(order: Order, *, actor, version: int | None = None) -> None:
 
 
 def order_create_from_lines(*, actor, data: dict, lines: list[dict]) -> common.Saved:
-    """What an accepted quote calls: its customer, deal and currency in ``data``, its lines copied
-    (each {product_id, description, quantity, unit_price, discount_percent, tax_rate, is_credit})."""
-    return order_create(actor=actor, data={**data, "lines": lines})
+    """What an accepted quote calls (crm/quotes/services/ordering.py): its customer, deal and currency
+    in ``data``, its lines copied exactly (each {product_id, description, quantity, unit_price,
+    discount_percent, discount_amount, tax_rate, is_credit}, 4 places)."""
+    return order_create(actor=actor, data={**data, "lines": lines}, exact_lines=True)
 
 
 @transaction.atomic

@@ -1,5 +1,5 @@
 """A quote's routes beyond the six standard ones (crm/api/crud.py builds those from the declaration):
-its lines, sending, revising, duplicating, answering, its versions and their PDFs."""
+its lines, sending, revising, duplicating, answering, its versions and their PDFs, its order."""
 
 from django.db import transaction
 from django.http import HttpResponse
@@ -7,9 +7,11 @@ from ninja import Router, Status
 
 from crm.api.crud import version_of
 from crm.api.errors import ErrorOut
+from crm.orders.api.routes import order_response
+from crm.orders.api.schemas import OrderOut
 from crm.quotes.api import schemas as s
 from crm.quotes.models import Quote, QuoteVersion
-from crm.quotes.services import acceptance, documents, lifecycle, lines
+from crm.quotes.services import acceptance, documents, lifecycle, lines, ordering
 from crm.records.selectors import get_for
 from crm.records.services.common import get_visible
 
@@ -116,6 +118,20 @@ def decline(request, pk: int, payload: s.DeclineIn):
     quote = get_for(Quote, request.user, pk, "change")
     version = version_of(request, payload.version)
     return _fresh(acceptance.quote_decline(quote, actor=request.user, reason=payload.reason, version=version))
+
+
+@router.post(
+    f"{PATH}/order",
+    response={201: OrderOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Make an accepted quote's order",
+    operation_id="create_order_from_quote",
+)
+def make_order(request, pk: int):
+    """The accepted version's lines copied so that the order's total equals the quote's (docs/orders.md).
+    422 when the quote is not accepted; 409 when that version has its order already (``fields.order_id``
+    names it); 403 without the right to add orders."""
+    quote = get_visible(Quote, request.user, pk)
+    return order_response(request.user, ordering.order_from_quote(quote, actor=request.user).obj, 201)
 
 
 @router.get(f"{PATH}/versions", response=list[s.VersionOut], summary="Every version of a quote, oldest first")

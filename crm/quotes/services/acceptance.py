@@ -88,16 +88,44 @@ def quote_decline(quote: Quote, *, actor, reason: str, ip: str | None = None, ve
     return quote
 
 
+SETTINGS_WHAT = "quote settings"
+
+
+def may_change_settings(user) -> bool:
+    """Admins and managers (the sales-manager role or a team's manager, as for shared mail templates)."""
+    from crm.mail.templates_service import is_manager
+
+    return bool(user and user.is_authenticated) and is_manager(user)
+
+
+def require_settings_right(user) -> None:
+    from crm.core.errors import PermissionDenied
+
+    if not may_change_settings(user):
+        raise PermissionDenied(f"Only admins and managers may change {SETTINGS_WHAT}.")
+
+
+def pipelines_with_settings():
+    """Every pipeline with its ``win_deal_on_accept`` (False when it has no settings row yet)."""
+    from crm.records.models import Pipeline
+
+    rows = dict(QuoteSettings.objects.values_list("pipeline_id", "win_deal_on_accept"))
+    return [(p, rows.get(p.pk, False)) for p in Pipeline.objects.order_by("name", "id")]
+
+
 @transaction.atomic
 def pipeline_settings_set(pipeline, *, actor, win_deal_on_accept: bool) -> QuoteSettings:
-    """Admins choose per pipeline whether an accepted quote wins its deal."""
-    from crm.access.policy import require_admin
+    """Admins and managers choose per pipeline whether an accepted quote wins its deal (logged)."""
     from crm.audit import configwrites
 
-    require_admin(actor, "quote settings")
-    row = QuoteSettings.objects.filter(pipeline=pipeline).first()
+    require_settings_right(actor)
+    if not isinstance(win_deal_on_accept, bool):
+        raise ValidationFailed({"win_deal_on_accept": "true or false."})
+    row = QuoteSettings.objects.select_for_update().filter(pipeline=pipeline).first()
     if row is None:
         return configwrites.create(QuoteSettings(pipeline=pipeline, win_deal_on_accept=win_deal_on_accept), actor=actor)
+    if row.win_deal_on_accept == win_deal_on_accept:
+        return row  # unchanged: nothing to log
     return configwrites.update(
         row, actor=actor, data={"win_deal_on_accept": win_deal_on_accept}, fields=["win_deal_on_accept"]
     )
