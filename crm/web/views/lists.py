@@ -92,6 +92,7 @@ def record_list(request, kind_slug: str):
         "next_cursor": next_cursor,
         "params": params,
         "query_string": params.urlencode(),
+        "active_filters": len([k for k in params if k != "sort"]),
         "sort": sort_raw,
         "error": error,
         "is_paged": bool(request.GET.get("cursor")),
