@@ -19,7 +19,8 @@ def _small_targets(page, selector: str) -> list[str]:
         selector,
         """(els, tap) => els.filter(el => el.offsetParent !== null).map(el => {
             const r = el.getBoundingClientRect();
-            return (r.width < tap || r.height < tap) ? `${el.textContent.trim() || el.getAttribute('aria-label')}: ${Math.round(r.width)}x${Math.round(r.height)}` : null;
+            const name = el.textContent.trim() || el.getAttribute('aria-label');
+            return (r.width < tap || r.height < tap) ? `${name}: ${Math.round(r.width)}x${Math.round(r.height)}` : null;
         }).filter(Boolean)""",
         TAP,
     )
