@@ -13,6 +13,7 @@ from crm.web.views import (
     lists,
     my_tasks,
     notifications,
+    pwa,
     records,
     search,
     signin,
@@ -45,6 +46,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("login/", signin.SignInView.as_view(), name="login"),
     path("login/code/", signin.login_code, name="login-code"),
     path("account/two-factor/", two_factor.two_factor, name="two-factor"),

@@ -126,3 +126,20 @@ def test_the_record_page_puts_the_timeline_first_on_a_phone(open_page, rep, sale
         assert details["x"] < quick["x"] and abs(details["y"] - quick["y"]) < 200
     shot(page, f"contact-record-{viewport['width']}")
     assert not page.errors
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1440", "390"])
+def test_chromium_finds_the_app_installable(open_page, rep, viewport):
+    """Chromium's own verdict (DevTools protocol): the manifest parses without errors and nothing stands in
+    the way of installing, without a service worker."""
+    page = open_page(rep, viewport)
+    page.goto("/")
+    cdp = page.context.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["url"].endswith("/manifest.webmanifest")
+    assert not manifest["errors"], manifest["errors"]
+    assert '"display": "standalone"' in manifest["data"]
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # A Playwright context is an off-the-record profile, where Chromium installs nothing; that is the
+    # only objection (no "no-matching-service-worker", no icon or manifest error).
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == [], errors
