@@ -29,17 +29,14 @@ RUN_AXE = """async (blocking) => {
 @pytest.fixture
 def world(rep, sales):
     acme = companies.company_create(actor=rep, data={"name": "Acme", "industry": "Paper", "city": "Oslo"}).obj
-    ada = contacts.contact_create(
-        actor=rep, data={"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example", "company_id": acme.pk}
-    ).obj
-    deal = deals.deal_create(
-        actor=rep,
-        data={"name": "Acme rollout", "amount": "12000", "company_id": acme.pk, "expected_close_date": timezone.localdate()},
-    ).obj
+    person = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example", "company_id": acme.pk}
+    ada = contacts.contact_create(actor=rep, data=person).obj
+    today = timezone.localdate()
+    data = {"name": "Acme rollout", "amount": "12000", "company_id": acme.pk, "expected_close_date": today}
+    deal = deals.deal_create(actor=rep, data=data).obj
     activities.activity_create(actor=rep, data={"kind": "call", "subject": "Intro call", "contact_id": ada.pk})
-    activities.task_create(
-        actor=rep, data={"title": "Send the proposal", "deal_id": deal.pk, "due_at": timezone.now() + dt.timedelta(hours=2)}
-    )
+    due = timezone.now() + dt.timedelta(hours=2)
+    activities.task_create(actor=rep, data={"title": "Send the proposal", "deal_id": deal.pk, "due_at": due})
     return {"acme": acme, "ada": ada, "deal": deal}
 
 
