@@ -18,6 +18,7 @@ from crm.core.paging import page
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
 from crm.records.selectors import filtered, only_visible_links, record_links, sort_of
+from crm.web import empty
 from crm.web.facts import attach_list_values
 from crm.web.forms.base import user_choices
 from crm.web.registry import Column, Kind
@@ -100,6 +101,7 @@ def record_list(request, kind_slug: str):
         "views": [*builtin_views(kind, request.user), *visible_views(kind, request.user)],
         "current_view": request.GET.get("view", ""),
         "may": may_on_list(kind, policy),
+        "about": empty.about(kind),
         "owner_hidden": kind.owner_filter in hidden,
         "tag_hidden": "tag" in hidden,
     }
