@@ -99,6 +99,7 @@ urlpatterns = [
     path("<kind:kind_slug>/bulk/", bulk.bulk, name="bulk"),
     path("<kind:kind_slug>/export/", bulk.export, name="export"),
     path("<kind:kind_slug>/views/", bulk.save_view, name="view-save"),
+    path("<kind:kind_slug>/columns/", lists.choose_columns, name="list-columns"),
     path("<kind:kind_slug>/<int:pk>/", records.record_detail, name="record-detail"),
     path("<kind:kind_slug>/<int:pk>/edit/", records.record_edit, name="record-edit"),
     path("<kind:kind_slug>/<int:pk>/delete/", records.record_delete, name="record-delete"),

@@ -151,6 +151,22 @@
     button.focus();
   });
 
+  // The column chooser: the arrows move a column up or down (never above the first, the record's name);
+  // the form sends the ticked columns in the order they stand.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-col-move]");
+    if (!button) return;
+    var item = button.closest("[data-col]");
+    var list = item.parentNode;
+    if (button.dataset.colMove === "up") {
+      var before = item.previousElementSibling;
+      if (before && before.previousElementSibling) list.insertBefore(item, before);
+    } else if (item.nextElementSibling) {
+      list.insertBefore(item.nextElementSibling, item);
+    }
+    button.focus();
+  });
+
   // List pages: select all, and a count of selected rows.
   function updateCount(form) {
     var n = form.querySelectorAll("input[name=ids]:checked").length;
