@@ -91,7 +91,10 @@ def test_list_filters_and_bulk_bar_fold_behind_a_button_on_a_phone(open_page, re
     shot(page, "companies-list-filters-390")
     page.goto("/companies/")  # folded again; selecting a row brings the bulk bar back
     expect(page.locator(".bulkbar")).to_be_hidden()
-    page.get_by_label("Select Initech").check()
+    select = page.get_by_label("Select Initech")
+    box = select.bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24, box  # WCAG 2.5.8's minimum for a small control
+    select.check()
     expect(page.locator(".bulkbar")).to_be_visible()
     expect(page.locator("[data-selected-count]")).to_have_text("1 selected")
     _no_sideways_scroll(page)
