@@ -88,3 +88,19 @@ def test_the_main_pages_have_no_serious_accessibility_violations(open_page, rep,
         problems += check(admin_page, name, path, viewport["width"])
     assert not problems, "\n".join(problems)
     assert not page.errors and not admin_page.errors
+
+
+def test_the_phone_menu_and_folded_list_controls_open_are_accessible(open_page, rep, world):
+    """The states a phone opens: the menu, and a list's filters with the column chooser."""
+    page = open_page(rep, PHONE)
+    page.goto("/")
+    page.get_by_role("button", name="Menu", exact=True).click()
+    page.add_script_tag(url=AXE)
+    problems = [f"menu: {v}" for v in page.evaluate(RUN_AXE, list(BLOCKING))]
+    page.goto("/contacts/")
+    page.get_by_role("button", name="Filters").click()
+    page.locator(".colchooser summary").click()
+    page.screenshot(path=str(SCREENSHOTS / "contacts-filters-open-390.png"), full_page=True)
+    page.add_script_tag(url=AXE)
+    problems += [f"filters: {v}" for v in page.evaluate(RUN_AXE, list(BLOCKING))]
+    assert not problems, "\n".join(problems)

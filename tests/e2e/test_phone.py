@@ -88,6 +88,8 @@ def test_list_filters_and_bulk_bar_fold_behind_a_button_on_a_phone(open_page, re
     industry.press("Enter")
     expect(page.locator("table.records tbody tr")).to_have_count(1)
     expect(page.locator("table.records tbody")).to_contain_text("Globex")
+    expect(filters).to_have_text("Filters (1)")  # the count follows the filters htmx applied
+    expect(filters).to_have_attribute("aria-expanded", "true")
     shot(page, "companies-list-filters-390")
     page.goto("/companies/")  # folded again; selecting a row brings the bulk bar back
     expect(page.locator(".bulkbar")).to_be_hidden()
