@@ -170,6 +170,8 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
+    # axe-core: the accessibility checker the browser tests inject (tests/e2e/test_axe.py); no page loads it.
+    ("vendor/axe-core", NODE_MODULES / "axe-core"),
 ]
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one

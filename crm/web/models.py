@@ -21,3 +21,20 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ListColumns(models.Model):
+    """The columns a user chose for one list, in their order (crm/web/columns.py); without a row the
+    list shows the declared ones. A saved view carries its own in its query (``cols=``)."""
+
+    change_log_type = "list_columns"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, help_text="The list: a record type's URL segment.")
+    columns = models.JSONField(default=list, help_text="Column keys in the order shown: field names, cf_<key>.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "kind"], name="listcolumns_owner_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} columns"

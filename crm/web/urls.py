@@ -13,6 +13,7 @@ from crm.web.views import (
     lists,
     my_tasks,
     notifications,
+    pwa,
     records,
     search,
     signin,
@@ -45,6 +46,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("login/", signin.SignInView.as_view(), name="login"),
     path("login/code/", signin.login_code, name="login-code"),
     path("account/two-factor/", two_factor.two_factor, name="two-factor"),
@@ -97,6 +99,7 @@ urlpatterns = [
     path("<kind:kind_slug>/bulk/", bulk.bulk, name="bulk"),
     path("<kind:kind_slug>/export/", bulk.export, name="export"),
     path("<kind:kind_slug>/views/", bulk.save_view, name="view-save"),
+    path("<kind:kind_slug>/columns/", lists.choose_columns, name="list-columns"),
     path("<kind:kind_slug>/<int:pk>/", records.record_detail, name="record-detail"),
     path("<kind:kind_slug>/<int:pk>/edit/", records.record_edit, name="record-edit"),
     path("<kind:kind_slug>/<int:pk>/delete/", records.record_delete, name="record-delete"),

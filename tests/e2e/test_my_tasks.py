@@ -23,7 +23,7 @@ def test_snooze_a_task_to_tomorrow(open_page, rep):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
     shot(page, "my-tasks-390")
-    row.get_by_role("button", name="Snooze “Call Ada back” to tomorrow").click()
+    row.get_by_role("button", name="Snooze → tomorrow: “Call Ada back”").click()
     expect(page.locator(f"#task-{task.pk}")).not_to_contain_text("overdue")
     task.refresh_from_db()
     assert timezone.localtime(task.due_at).date() == timezone.localdate() + dt.timedelta(days=1)

@@ -15,6 +15,7 @@ from crm.access.policy import policy_for
 from crm.core import recordtypes
 from crm.records.models import Activity, Deal, DealStatus, Pipeline, Task, TaskStatus
 from crm.records.selectors import attach_linked
+from crm.web import team_home
 from crm.web.forms.records import TaskForm
 from crm.web.saved_views import month_bounds
 
@@ -114,5 +115,7 @@ def home(request):
         "task_form": TaskForm(user=user),
         "now": timezone.now(),
         "chart": pipeline_chart(user),
+        # Someone who sees a team's records gets the team first (crm/web/team_home.py), then their day.
+        "team": team_home.team_summary(user) if team_home.sees_a_team(user) else None,
     }
     return render(request, "web/home.html", context)

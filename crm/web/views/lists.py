@@ -6,28 +6,31 @@ Filtering is the record selectors' ``filtered()`` that the API uses too, so a li
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from crm.access import fieldrules
 from crm.access.policy import policy_for
-from crm.core.errors import BadRequest
+from crm.core.errors import BadRequest, ValidationFailed
 from crm.core.paging import page
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
 from crm.records.selectors import filtered, only_visible_links, record_links, sort_of
+from crm.web import columns, empty
 from crm.web.facts import attach_list_values
 from crm.web.forms.base import user_choices
 from crm.web.registry import Column, Kind
 from crm.web.saved_views import builtin_views, visible_views
 from crm.web.views import inline
-from crm.web.views.helpers import kind_or_404
+from crm.web.views.helpers import kind_or_404, page_errors, safe_next
 
 PAGE_SIZE = 50
 # Parameters of the page itself, not filters.
-PAGE_PARAMS = {"cursor", "view"}
+PAGE_PARAMS = {"cursor", "view", columns.PARAM}
 RUN_TIME_VALUE_COLUMNS = 4
 UNSORTABLE = {FieldType.MULTI_CHOICE}  # a list has no order (sort_of refuses it)
 
@@ -73,7 +76,9 @@ def record_list(request, kind_slug: str):
         raise PermissionDenied(f"You may not see {kind.plural}.")
     params = list_params(request)
     hidden = policy.hidden_fields(kind.object_type)
-    columns = visible_columns(kind, policy)
+    available = visible_columns(kind, policy)
+    cols_raw = request.GET.get(columns.PARAM)
+    shown = columns.chosen(kind.slug, request.user, available, cols_raw)
     sort_raw = params.get("sort") or kind.type.api.default_sort
     rows, next_cursor, error = [], None, None
     try:
@@ -82,16 +87,20 @@ def record_list(request, kind_slug: str):
         sort = sort_of(kind.type, params.get("sort"), request.user)
         rows, next_cursor = page(qs, sort, limit=PAGE_SIZE, cursor=request.GET.get("cursor") or None)
         rows = only_visible_links(rows, request.user, record_links(kind.model, _related(kind)))
-        attach_list_values(kind.type, rows, [c.key[3:] for c in columns if c.key.startswith("cf_")], request.user)
+        attach_list_values(kind.type, rows, [c.key[3:] for c in shown if c.key.startswith("cf_")], request.user)
     except BadRequest as exc:
         error = {"message": exc.message, "fields": exc.fields}
     context = {
         "kind": kind,
-        "columns": columns,
+        "columns": shown,
+        "chooser": [(c, c in shown) for c in [*shown, *(c for c in available if c not in shown)]],
+        "cols_param": cols_raw or "",
+        "view_query": _with_columns(params, columns.query_value(shown, available)),
         "rows": rows,
         "next_cursor": next_cursor,
         "params": params,
         "query_string": params.urlencode(),
+        "active_filters": len([k for k in params if k != "sort"]),
         "sort": sort_raw,
         "error": error,
         "is_paged": bool(request.GET.get("cursor")),
@@ -99,11 +108,20 @@ def record_list(request, kind_slug: str):
         "views": [*builtin_views(kind, request.user), *visible_views(kind, request.user)],
         "current_view": request.GET.get("view", ""),
         "may": may_on_list(kind, policy),
+        "about": empty.about(kind),
         "owner_hidden": kind.owner_filter in hidden,
         "tag_hidden": "tag" in hidden,
     }
-    context |= inline.list_context(kind, request.user, rows, columns, context["may"]["change"])
+    context |= inline.list_context(kind, request.user, rows, shown, context["may"]["change"])
     return render(request, "web/list.html", context, status=400 if error else 200)
+
+
+def _with_columns(params: QueryDict, cols: str) -> str:
+    """The query a saved view keeps: the filters and sort, and the columns when they are not the list's own."""
+    query = params.copy()
+    if cols:
+        query[columns.PARAM] = cols
+    return query.urlencode()
 
 
 def visible_columns(kind: Kind, policy) -> list[Column]:
@@ -123,3 +141,27 @@ def may_on_list(kind: Kind, policy) -> dict[str, bool]:
 def _related(kind: Kind) -> tuple[str, ...]:
     names = {c.key for c in kind.columns}
     return tuple(n for n in ("owner", "assignee", "company", "stage") if n in names)
+
+
+@login_required
+@page_errors
+@require_POST
+def choose_columns(request, kind_slug: str):
+    """The column chooser's form: the checked columns in the order the form lists them, or "reset"."""
+    kind = kind_or_404(kind_slug)
+    # Back to the list without a view's own columns (``cols``), which would hide the choice just made.
+    path, _, query = safe_next(request, f"/{kind.slug}/").partition("?")
+    back = QueryDict(query, mutable=True)
+    back.pop(columns.PARAM, None)
+    back = f"{path}?{back.urlencode()}" if back else path
+    if request.POST.get("reset"):
+        columns.columns_reset(actor=request.user, kind_slug=kind.slug)
+        return redirect(back)
+    available = visible_columns(kind, policy_for(request.user))
+    try:
+        columns.columns_save(
+            actor=request.user, kind_slug=kind.slug, keys=request.POST.getlist(columns.PARAM), available=available
+        )
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(exc.fields.values()) or exc.message)
+    return redirect(back)

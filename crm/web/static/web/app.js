@@ -131,6 +131,42 @@
     next.focus(); next.click();
   });
 
+  // Disclosure buttons (the phone menu, a list's "Filters"): the button says whether its target is
+  // open; CSS decides what "open" shows, and only on narrow screens (on a desktop everything shows).
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-toggle]");
+    if (!button) return;
+    var target = document.getElementById(button.dataset.toggle);
+    if (!target) return;
+    var open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    target.classList.toggle("open", open);
+  });
+  document.addEventListener("keydown", function (e) {
+    // Escape closes an open phone menu and gives the focus back to its button.
+    if (e.key !== "Escape") return;
+    var button = document.querySelector('.menubtn[aria-expanded="true"]');
+    if (!button) return;
+    button.click();
+    button.focus();
+  });
+
+  // The column chooser: the arrows move a column up or down (never above the first, the record's name);
+  // the form sends the ticked columns in the order they stand.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-col-move]");
+    if (!button) return;
+    var item = button.closest("[data-col]");
+    var list = item.parentNode;
+    if (button.dataset.colMove === "up") {
+      var before = item.previousElementSibling;
+      if (before && before.previousElementSibling) list.insertBefore(item, before);
+    } else if (item.nextElementSibling) {
+      list.insertBefore(item.nextElementSibling, item);
+    }
+    button.focus();
+  });
+
   // List pages: select all, and a count of selected rows.
   function updateCount(form) {
     var n = form.querySelectorAll("input[name=ids]:checked").length;
