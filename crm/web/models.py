@@ -38,3 +38,20 @@ class ListColumns(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} columns"
+
+
+class CalendarFeed(models.Model):
+    """A user's secret calendar-subscription URL (crm/web/feeds.py): one per user. Only the SHA-256 of its
+    token is stored, as for API tokens; the raw token is shown once. Deleting the row revokes the URL."""
+
+    change_log_type = "calendar_feed"
+    change_log_hidden = ("key_hash", "last_used_at")  # a credential's fingerprint; a fetch is no change
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

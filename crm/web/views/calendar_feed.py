@@ -1,0 +1,53 @@
+"""The calendar feed's settings page (make, replace or revoke the secret URL) and the feed itself,
+/calendar/feed/<token>.ics, which needs no sign-in: the token is the credential (crm/web/feeds.py)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from crm.web import feeds
+
+
+def _page(request, raw: str = ""):
+    url = request.build_absolute_uri(reverse("web:calendar-feed", args=[raw])) if raw else ""
+    context = {"feed": feeds.feed_of(request.user), "url": url, "past": feeds.WINDOW_PAST, "ahead": feeds.WINDOW_AHEAD}
+    return render(request, "web/calendar_feed.html", context)
+
+
+@login_required
+@require_GET
+def settings_page(request):
+    return _page(request)
+
+
+@login_required
+@require_POST
+def create(request):
+    """The new URL is in this response only (not in a redirect or the session): it cannot be read again."""
+    _feed, raw = feeds.feed_create(actor=request.user)
+    return _page(request, raw)
+
+
+@login_required
+@require_POST
+def revoke(request):
+    if feeds.feed_revoke(actor=request.user):
+        messages.success(request, "Your calendar feed was revoked: calendars subscribed to it stop updating.")
+    return redirect("web:calendar-feed-settings")
+
+
+@require_GET
+def feed(request, token: str):
+    """A malformed, unknown or revoked token is a 404 alike: nothing tells a guesser which it was."""
+    user = feeds.user_for(token)
+    if user is None:
+        raise Http404("No such calendar feed.")
+    body = feeds.feed_ics(user, f"{request.scheme}://{request.get_host()}")
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    return response
