@@ -62,6 +62,9 @@ DECLARED = {
     "/api/v1/emails": r"(to|cc|bcc)(\.\d+)?",
     # Sending what waits needs a mail server configured (EMAIL_URL): a rule on the deployment, not the request.
     "/api/v1/emails/send-waiting": r"",
+    # An invitation needs a participant with an address; a cancellation needs an invitation sent before
+    # (rules on the stored meeting).
+    "/api/v1/meetings/{pk}/invitation": r"participant_ids|cancel",
     # A mailbox's host may not be a private, loopback or local address in any numeric spelling (the SSRF
     # guard, unless MAILBOX_ALLOW_PRIVATE): "0", "127.1" and "10.0.0.1" all match a host-name pattern.
     "/api/v1/mailboxes": r"host",

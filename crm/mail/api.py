@@ -1,4 +1,5 @@
-"""The mail API: templates at /api/v1/email-templates, the outbox at /api/v1/emails.
+"""The mail API: templates at /api/v1/email-templates, the outbox at /api/v1/emails, meeting invitations
+at /api/v1/meetings/{pk}/invitation.
 
 Not using ``from __future__ import annotations``: Ninja reads the annotations at definition time.
 """
@@ -13,7 +14,7 @@ from pydantic import Field, StringConstraints
 from crm.api.openapi import names_of
 from crm.api.patterns import NO_NUL
 from crm.core import recordtypes
-from crm.mail import outbox, templates_service, tracking
+from crm.mail import invitations, outbox, templates_service, tracking
 from crm.mail.models import OutgoingEmail
 
 router = Router(tags=["mail"])
@@ -248,3 +249,17 @@ def get_email(request, pk: int):
 def retry_email(request, pk: int):
     email = outbox.retry(outbox.get_visible(request.user, pk), actor=request.user)
     return _with_links(OutgoingEmail.objects.filter(pk=email.pk)).get()
+
+
+class InvitationIn(Schema):
+    cancel: bool = Field(False, description="Send a cancellation (METHOD:CANCEL) instead of an invitation")
+
+
+@router.post(
+    "/meetings/{int:pk}/invitation",
+    response={201: OutgoingEmailOut},
+    summary="Send a meeting's invitation, update or cancellation (.ics) to its contacts",
+)
+def send_invitation(request, pk: int, payload: InvitationIn):
+    email = invitations.send_invitation(pk, actor=request.user, cancel=payload.cancel)
+    return Status(201, _with_links(OutgoingEmail.objects.filter(pk=email.pk)).get())

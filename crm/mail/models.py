@@ -172,3 +172,19 @@ class BouncedAddress(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class MeetingInvitation(models.Model):
+    """One invitation (or cancellation) sent for a meeting (crm/mail/invitations.py). Its ``sequence``
+    is the iCalendar SEQUENCE it carried: the next one for the meeting carries one more, so attendees'
+    calendars replace the older copy. The meeting is kept by id (no foreign key): the history of what
+    was sent stays when the meeting is deleted."""
+
+    activity_id = models.PositiveBigIntegerField()
+    sequence = models.PositiveIntegerField()
+    method = models.CharField(max_length=10, choices=[("REQUEST", "Request"), ("CANCEL", "Cancel")])
+    email = models.ForeignKey(OutgoingEmail, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["activity_id", "sequence"], name="invitation_activity_sequence")]

@@ -74,18 +74,20 @@ def event(
     return ev
 
 
-def meeting_event(activity, *, url: str = "", status: str = "") -> icalendar.Event:
-    """A meeting (an activity of kind meeting) as an event; its version is the SEQUENCE, which
-    grows with every save, so a client always takes the newer copy."""
+def meeting_event(
+    activity, *, url: str = "", status: str = "", sequence: int | None = None, stamp: dt.datetime | None = None
+) -> icalendar.Event:
+    """A meeting (an activity of kind meeting) as an event. In the feed its version is the SEQUENCE,
+    which grows with every save, so a client always takes the newer copy; an invitation passes its own."""
     return event(
         uid=uid_of("activity", activity.pk),
         start=activity.occurred_at,
         minutes=activity.duration_minutes or MEETING_MINUTES,
         summary=activity.subject or "Meeting",
-        stamp=activity.updated_at,
+        stamp=stamp or activity.updated_at,
         description=activity.body,
         url=url,
-        sequence=activity.version,
+        sequence=activity.version if sequence is None else sequence,
         status=status,
     )
 
