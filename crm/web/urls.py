@@ -80,6 +80,7 @@ urlpatterns = [
     path("calendar/feed/new/", calendar_feed.create, name="calendar-feed-create"),
     path("calendar/feed/revoke/", calendar_feed.revoke, name="calendar-feed-revoke"),
     path("calendar/feed/<str:token>.ics", calendar_feed.feed, name="calendar-feed"),
+    path("calendar/meetings/<int:pk>/invite/", calendar_feed.invite, name="calendar-invite"),
     path("tasks/<int:pk>/snooze/", my_tasks.snooze, name="task-snooze"),
     path("tasks/<int:pk>/reschedule/", my_tasks.reschedule, name="task-reschedule"),
     path("views/<int:pk>/delete/", bulk.delete_view, name="view-delete"),

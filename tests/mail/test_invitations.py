@@ -89,3 +89,23 @@ def test_refusals(rep_a, rep_b, api):
     assert api(rep_a).post(f"/meetings/{call.pk}/invitation", {}).status_code == 404  # not a meeting
     assert api(rep_a).post("/meetings/999999/invitation", {}).status_code == 404
     assert not OutgoingEmail.objects.exists() and not MeetingInvitation.objects.exists()
+
+
+def test_the_calendar_sends_and_reports(rep_a, rep_b, web):
+    ann = ContactFactory(email="ann@example.com", owner=rep_a)
+    m = meeting(rep_a, participant_ids=[ann.pk])
+    lonely = meeting(rep_a, subject="Alone")
+    day = timezone.localtime(m.occurred_at).date().isoformat()
+    page = web(rep_a).get("/calendar/", {"view": "week", "date": day}).content.decode()
+    assert f'action="/calendar/meetings/{m.pk}/invite/"' in page
+    r = web(rep_a).post(f"/calendar/meetings/{m.pk}/invite/", {"next": "/calendar/"}, follow=True)
+    assert "Invitation queued to ann@example.com" in r.content.decode()
+    assert OutgoingEmail.objects.get().to == ["ann@example.com"]
+    r = web(rep_a).post(f"/calendar/meetings/{lonely.pk}/invite/", {"next": "/calendar/"}, follow=True)
+    assert "no contact with an email address" in r.content.decode()
+    assert web(rep_b).post(f"/calendar/meetings/{m.pk}/invite/").status_code == 404
+    assert web(rep_a).post(f"/calendar/meetings/{m.pk}/invite/", {"cancel": "1"}).status_code == 302
+    assert list(MeetingInvitation.objects.order_by("pk").values_list("method", "sequence")) == [
+        ("REQUEST", 0),
+        ("CANCEL", 1),
+    ]

@@ -1,5 +1,6 @@
-"""The calendar feed's settings page (make, replace or revoke the secret URL) and the feed itself,
-/calendar/feed/<token>.ics, which needs no sign-in: the token is the credential (crm/web/feeds.py)."""
+"""The calendar feed's settings page (make, replace or revoke the secret URL), the feed itself,
+/calendar/feed/<token>.ics, which needs no sign-in: the token is the credential (crm/web/feeds.py), and
+a meeting's "Send invitation" from the calendar."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from crm.core.errors import NotFound, ServiceError
+from crm.mail import invitations
 from crm.web import feeds
+from crm.web.views import calendar as calendar_views
 
 
 def _page(request, raw: str = ""):
@@ -51,3 +55,21 @@ def feed(request, token: str):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="calendar.ics"'
     return response
+
+
+@login_required
+@require_POST
+def invite(request, pk: int):
+    """The calendar item's "Send invitation" / "Send cancellation": through the invitation service
+    (crm/mail/invitations.py), back to the calendar with what happened."""
+    cancel = request.POST.get("cancel") == "1"
+    try:
+        email = invitations.send_invitation(pk, actor=request.user, cancel=cancel)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    except ServiceError as exc:
+        messages.error(request, calendar_views._message(exc))
+        return redirect(calendar_views._back(request))
+    what = "Cancellation" if cancel else "Invitation"
+    messages.success(request, f"{what} queued to {', '.join(email.to)} (see the outbox).")
+    return redirect(calendar_views._back(request))
