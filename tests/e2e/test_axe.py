@@ -52,6 +52,7 @@ def rep_pages(world) -> dict[str, str]:
         "tasks": "/tasks/",
         "my-tasks": "/tasks/mine/",
         "calendar": "/calendar/",
+        "calendar-feed": "/calendar/feed/",
         "deal-form": "/deals/new/",
         "security": "/account/security/",
     }

@@ -29,8 +29,8 @@ def task(actor, title, due, **data):
 
 
 def new_feed_url(client) -> str:
-    response = client.post("/calendar/feed/new/")
-    assert response.status_code == 200
+    response = client.post("/calendar/feed/new/", follow=True)  # made, then shown on the page redirected to
+    assert response.status_code == 200 and response.redirect_chain[-1][0] == "/calendar/feed/"
     found = re.search(r'value="(http://testserver/calendar/feed/cal_[^"]+\.ics)"', response.content.decode())
     assert found, "the new address is shown"
     return found.group(1).removeprefix("http://testserver")

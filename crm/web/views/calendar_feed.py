@@ -16,25 +16,26 @@ from crm.mail import invitations
 from crm.web import feeds
 from crm.web.views import calendar as calendar_views
 
+JUST_MADE = "calendar_feed_just_made"  # the session key holding a new raw token until its page is shown
 
-def _page(request, raw: str = ""):
+
+@login_required
+@require_GET
+def settings_page(request):
+    """A new address is shown on the first page after it was made, then only its prefix: the raw token
+    waits in the (server-side) session for that one page, so a reload cannot make yet another feed."""
+    raw = request.session.pop(JUST_MADE, "")
     url = request.build_absolute_uri(reverse("web:calendar-feed", args=[raw])) if raw else ""
     context = {"feed": feeds.feed_of(request.user), "url": url, "past": feeds.WINDOW_PAST, "ahead": feeds.WINDOW_AHEAD}
     return render(request, "web/calendar_feed.html", context)
 
 
 @login_required
-@require_GET
-def settings_page(request):
-    return _page(request)
-
-
-@login_required
 @require_POST
 def create(request):
-    """The new URL is in this response only (not in a redirect or the session): it cannot be read again."""
     _feed, raw = feeds.feed_create(actor=request.user)
-    return _page(request, raw)
+    request.session[JUST_MADE] = raw
+    return redirect("web:calendar-feed-settings")
 
 
 @login_required
