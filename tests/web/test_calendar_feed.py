@@ -10,7 +10,7 @@ import icalendar
 import pytest
 from django.utils import timezone
 
-from crm.access.models import hash_token
+from crm.access.models import Role, hash_token
 from crm.audit.models import ObjectChange
 from crm.records.services import activities
 from crm.web import feeds
@@ -115,3 +115,11 @@ def test_settings_page_needs_sign_in_and_post(web, rep_a):
     page = web(rep_a).get("/calendar/feed/").content.decode()
     assert "You have no calendar feed" in page
     assert "/calendar/feed/" in web(rep_a).get("/calendar/").content.decode()
+
+
+def test_fields_the_role_hides_are_blank_in_the_feed(web, rep_a):
+    meeting(rep_a, "Visible subject", timezone.now() + dt.timedelta(days=1), body="Confidential notes")
+    Role.objects.filter(profiles__user=rep_a).update(field_access={"activity": {"body": "hidden"}})
+    got = events(web(None), new_feed_url(web(rep_a)))
+    assert "description" not in got["Visible subject"]
+    assert b"Confidential" not in web(None).get(new_feed_url(web(rep_a))).content
