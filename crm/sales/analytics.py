@@ -131,11 +131,11 @@ def deals_behind(deals, period: Period, figure: str, *, lost_reason: str | None 
 def _converted(rows, date_key: str) -> Decimal:
     """Sum of (currency, date, total) rows in the organization's currency; MissingRate when a rate is missing."""
     groups = [money_totals.Group(r["currency"], r[date_key], r["total"] or Decimal(0), Decimal(0)) for r in rows]
-    result = money_totals.converted(groups, money_totals.table_for(groups))
-    if result["missing_rates"]:
-        currency, _, day = result["missing_rates"][0].partition(" on ")
-        raise MissingRate(currency, dt.date.fromisoformat(day))
-    return result["amount"]
+    table = money_totals.table_for(groups)
+    for group in groups:
+        if table.lookup(group.currency.upper(), group.on) is None:
+            raise MissingRate(group.currency, group.on)
+    return money_totals.converted(groups, table)["amount"]
 
 
 def _sum_by_day(deals, day_expr) -> Decimal:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from pydantic import StringConstraints
 
+from crm.api.errors import ErrorOut
 from crm.forecast import categories, periods
 from crm.forecast.api.schemas import Period
 from crm.money.currencies import organization_currency
@@ -141,7 +142,7 @@ def _period_out(p: periods.Period) -> dict:
     return {"key": p.key, "kind": p.kind, "start": p.start, "last_day": p.last_day}
 
 
-@router.get("/sales", response=SalesAnalyticsOut, summary="Sales analytics of a period")
+@router.get("/sales", response={200: SalesAnalyticsOut, 422: ErrorOut}, summary="Sales analytics of a period")
 def sales_analytics(request, params: Query[AnalyticsQuery]):
     """Win rate, deal size, cycle, stage conversion and time in stage, velocity, coverage, lost
     reasons and new pipeline of the period beside the previous period, over the deals you may see."""
@@ -155,7 +156,9 @@ def sales_analytics(request, params: Query[AnalyticsQuery]):
     }
 
 
-@router.get("/sales/deals", response=list[AnalyticsDealOut], summary="The deals behind a sales figure")
+@router.get(
+    "/sales/deals", response={200: list[AnalyticsDealOut], 422: ErrorOut}, summary="The deals behind a sales figure"
+)
 def sales_analytics_deals(request, params: Query[AnalyticsDealsQuery]):
     period, _ = periods_of(params.period)
     deals = analytics.scope(request.user, filters_of(params))
