@@ -124,3 +124,19 @@ def test_stuck_deals_are_older_than_usual_in_their_stage(make, rep_a, api):
     assert (body["stuck_count"], body["stuck_ids"]) == (1, [old.pk])
     listed = api(rep_a).get("/analytics/sales/deals", {"figure": "stuck"}).json()
     assert [d["id"] for d in listed] == [old.pk]
+
+
+def _hide(user, field):
+    from crm.access import fieldrules
+    from crm.access.models import Role
+
+    Role.objects.filter(pk=user.profile.role_id).update(field_access={"deal": {field: fieldrules.HIDDEN}})
+
+
+def test_hidden_amount_means_no_figures_and_hidden_owner_no_owner_filter(story, api, rep_a, web):
+    _hide(rep_a, "owner")
+    r = api(rep_a).get("/analytics/sales", {"period": "2026-05", "owner_id": rep_a.pk})
+    assert r.status_code == 400 and "owner_id" in r.json()["error"]["fields"]
+    _hide(rep_a, "amount")
+    assert api(rep_a).get("/analytics/sales", {"period": "2026-05"}).status_code == 403
+    assert web(rep_a).get("/analytics/", {"period": "2026-05"}).status_code == 403

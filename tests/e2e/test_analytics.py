@@ -35,6 +35,12 @@ def test_dashboard_charts_and_drill_down(open_page, admin_user):
     page.wait_for_function("window.Chart && Chart.getChart('counts-chart') !== undefined")
     assert page.evaluate("Chart.getChart('counts-chart').data.datasets[0].data") == [1, 0, 0, 1]
     expect(page.locator("#analytics-figures")).to_contain_text("1000.00")
+    page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")  # no serious accessibility problem
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id + ': ' + v.help)"
+    )
+    assert found == []
     page.locator("#analytics-figures").get_by_role("link", name="1", exact=True).first.click()
     expect(page.locator("#analytics-deals")).to_contain_text("Big win")
     assert page.csp_violations == []
