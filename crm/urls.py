@@ -22,6 +22,7 @@ urlpatterns = [
     path("mail/received/", include("crm.mailbox.downloads")),  # attachments of received mail
     path("mail/", include("crm.mail.web.urls")),  # compose and the outbox
     path("forecast/", include("crm.forecast.web.urls")),
+    path("analytics/", include("crm.sales.web.urls")),  # the sales dashboard
     path("commissions/", include("crm.commissions.web.urls")),
     path("", include("crm.products.web")),  # a price book's entries form, beside its record page
     path("", include("crm.orders.web")),  # purchase history of companies and contacts, a won deal's order

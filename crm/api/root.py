@@ -26,6 +26,7 @@ from crm.quotes.api import router as branding_router
 from crm.quotes.api.routes import router as quotes_router
 from crm.records.api.routes import build_routers, config_router
 from crm.records.api.timeline import router as timeline_router
+from crm.sales.analytics_api import router as analytics_router
 from crm.sales.api import router as sales_router
 from crm.search.api import router as search_router
 
@@ -64,6 +65,7 @@ api.add_router("/", products_router)  # price-book entries and the price lookup
 api.add_router("/", orders_router)  # the external order feed, a won deal's order
 api.add_router("/", invoices_router)  # the accounting feed, recording a payment
 api.add_router("/forecast", forecast_router)
+api.add_router("/analytics", analytics_router)
 api.add_router("/commissions", commissions_router)
 api.add_router("/", quotes_router)  # a quote's lines, send, revise, versions and PDFs
 

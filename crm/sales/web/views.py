@@ -1,0 +1,129 @@
+"""/analytics/: the sales dashboard (crm/sales/analytics.py, the same figures as /api/v1/analytics/sales)
+and its drill-down. Bad filters are a message on the page, never a 500; every number links to the
+deals behind it, read through the same restricted scope."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from crm.access.models import Team
+from crm.core.errors import BadRequest, ValidationFailed
+from crm.forecast.web.views import _period, _picker
+from crm.money.currencies import organization_currency
+from crm.money.rates import MissingRate
+from crm.records.models import Pipeline
+from crm.sales import analytics
+from crm.web.views.helpers import page_errors
+
+INTS = ("owner_id", "team_id", "pipeline_id")
+
+
+def _filters(request) -> tuple[analytics.Filters, dict]:
+    """The filters of the query string and the errors of the ones that are not ids."""
+    values, errors = {}, {}
+    for name in INTS:
+        raw = request.GET.get(name, "").strip()
+        if raw:
+            if raw.isdigit() and 0 < int(raw) < 2**63:
+                values[name] = int(raw)
+            else:
+                errors[name] = f"{raw!r} is not an id."
+    source = request.GET.get("source", "").strip()[:100]
+    return analytics.Filters(**values, source=source or None), errors
+
+
+def _links(period, filters: analytics.Filters) -> dict:
+    """The drill-down address of each figure."""
+    base = reverse("analytics:deals")
+
+    def link(figure, period=period, **extra):
+        return f"{base}?{urlencode({'figure': figure, 'period': period.key, **filters.as_params(), **extra})}"
+
+    return {"link": link}
+
+
+def _chart(result: dict, period, previous, links) -> dict:
+    """What charts.js draws; the same numbers are in the tables below the charts."""
+    cur, prev = result["current"], result["previous"]
+    figures = [("won", "Won"), ("lost", "Lost"), ("open", "Open"), ("new", "New")]
+    return {
+        "labels": [label for _, label in figures],
+        "series": [
+            {
+                "name": period.key,
+                "values": [cur[f"{f}_count"] for f, _ in figures],
+                "links": [links(f) for f, _ in figures],
+            },
+            {
+                "name": previous.key,
+                "values": [prev[f"{f}_count"] for f, _ in figures],
+                "links": [links(f, period=previous) for f, _ in figures],
+            },
+        ],
+        "stages": {
+            "labels": [f"{s['pipeline']}: {s['stage']}" for s in cur["stages"] if s["conversion"] is not None],
+            "values": [str(s["conversion"] * 100) for s in cur["stages"] if s["conversion"] is not None],
+        },
+    }
+
+
+@login_required
+@page_errors
+def dashboard(request):
+    period = _period(request)
+    previous = _picker(period)["previous"]
+    filters, errors = _filters(request)
+    context = {**_picker(period), "filters": filters, "errors": errors, "result": None, "error": None}
+    context.update(_choices(request.user))
+    if not errors:
+        try:
+            context["result"] = analytics.sales(request.user, period, previous, filters)
+        except (ValidationFailed, BadRequest) as exc:
+            context["errors"] = exc.fields or {"filters": exc.message}
+        except MissingRate as exc:
+            context["error"] = f"{exc.message}: add the rate under Settings → Currencies to see the figures."
+    if context["result"]:
+        link = _links(period, filters)["link"]
+        context["chart"] = _chart(context["result"], period, previous, link)
+        context["links"] = {f: link(f) for f in analytics.FIGURES}
+        context["prev_links"] = {f: link(f, period=previous) for f in analytics.FIGURES}
+        context["reasons"] = [
+            {**r, "link": link("lost", lost_reason=r["reason"])} for r in context["result"]["current"]["lost_reasons"]
+        ]
+    context["currency"] = organization_currency()
+    return render(request, "analytics/page.html", context)
+
+
+def _choices(user) -> dict:
+    """The filter menus: pipelines, teams and active users (names only; the figures stay restricted)."""
+    users = get_user_model().objects.filter(is_active=True).order_by("username")
+    return {
+        "pipelines": Pipeline.objects.order_by("name"),
+        "teams": Team.objects.order_by("name"),
+        "owners": users,
+    }
+
+
+@login_required
+@page_errors
+def deals_page(request):
+    period = _period(request)
+    filters, errors = _filters(request)
+    figure = request.GET.get("figure", "")
+    reason = request.GET.get("lost_reason")
+    deals = []
+    if figure not in analytics.FIGURES:
+        errors["figure"] = f"A figure is one of {', '.join(analytics.FIGURES)}."
+    if not errors:
+        try:
+            scope = analytics.scope(request.user, filters)
+            behind = analytics.deals_behind(scope, period, figure, lost_reason=reason)
+            deals = list(behind.select_related("stage", "owner").order_by("id")[:500])
+        except (ValidationFailed, BadRequest) as exc:
+            errors = exc.fields or {"filters": exc.message}
+    context = {**_picker(period), "deals": deals, "figure": figure, "lost_reason": reason, "errors": errors}
+    return render(request, "analytics/deals.html", context)
