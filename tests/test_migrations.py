@@ -113,9 +113,10 @@ def test_search_rows_are_rekeyed_from_16_types_to_any_number():
             "deal": 4,
         }
         assert [c.pk for c in search(boss, "zed65537")["contact"]] == [65537]
-        # New types number on from there (the search above may have numbered the test app's type).
+        # New types number on from there (the search above may have numbered other searchable types,
+        # how many depends on which the process has met: the four kept their numbers, that is the point).
         last = max(SearchKind.objects.values_list("pk", flat=True))
-        assert last in (4, 5) and SearchKind.objects.create(object_type="vehicle").pk == last + 1
+        assert last >= 4 and SearchKind.objects.create(object_type="vehicle").pk == last + 1
     finally:
         migrate(latest)
 
