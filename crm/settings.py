@@ -375,16 +375,10 @@ if CACHE_BACKEND != "redis":  # room for every live counter (one per client and 
     CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "100000"))}
 
 # LOG_FORMAT=json: one JSON object per line (crm.ops.logging), for production log shippers.
+from crm.ops.logging import logging_config  # noqa: E402  (standard library only)
+
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").lower()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "crm.ops.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})}
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-}
+LOGGING = logging_config(LOG_FORMAT, os.environ.get("LOG_LEVEL", "WARNING"))
 
 # --- Outgoing mail (crm/mail, docs/deploy.md "Outgoing mail") -------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465, smtp://host:25. Unset (the

@@ -29,3 +29,15 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False)
+
+
+def logging_config(log_format: str, level: str) -> dict:
+    """Django's LOGGING: everything to the console, as JSON lines when log_format is "json"."""
+    console = {"class": "logging.StreamHandler", **({"formatter": "json"} if log_format == "json" else {})}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "crm.ops.logging.JsonFormatter"}},
+        "handlers": {"console": console},
+        "root": {"handlers": ["console"], "level": level},
+    }
