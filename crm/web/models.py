@@ -40,6 +40,26 @@ class ListColumns(models.Model):
         return f"{self.kind} columns"
 
 
+class ColumnWidths(models.Model):
+    """The column widths (px) a user dragged in one list, or in one view of it (crm/web/column_widths.py):
+    per user, so a shared view looks as each member left it. Without a row the table sizes itself."""
+
+    change_log_type = "column_widths"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30, help_text="The list: a record type's URL segment.")
+    view = models.CharField(
+        max_length=30, blank=True, help_text="Empty: the list itself; else a built-in view's key or a saved view's id."
+    )
+    widths = models.JSONField(default=dict, help_text="Column key → width in CSS pixels.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "kind", "view"], name="columnwidths_owner_kind_view")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} column widths"
+
+
 class CalendarFeed(models.Model):
     """A user's secret calendar-subscription URL (crm/web/feeds.py): one per user. Only the SHA-256 of its
     token is stored, as for API tokens; the raw token is shown once. Deleting the row revokes the URL."""

@@ -126,4 +126,7 @@ def saved_view_update(view: SavedView, *, actor, data: dict) -> SavedView:
 def saved_view_delete(view: SavedView, *, actor) -> None:
     if not _manages(actor, view):
         raise NotFound(f"No saved view with id {view.pk} of yours.")
+    from crm.web.column_widths import forget_view  # column_widths reads the views: import here
+
+    forget_view(view, actor=actor)
     configwrites.delete(view, actor=actor)

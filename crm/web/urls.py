@@ -106,6 +106,7 @@ urlpatterns = [
     path("<kind:kind_slug>/export/", bulk.export, name="export"),
     path("<kind:kind_slug>/views/", bulk.save_view, name="view-save"),
     path("<kind:kind_slug>/columns/", lists.choose_columns, name="list-columns"),
+    path("<kind:kind_slug>/widths/", lists.keep_widths, name="list-widths"),
     path("<kind:kind_slug>/<int:pk>/", records.record_detail, name="record-detail"),
     path("<kind:kind_slug>/<int:pk>/edit/", records.record_edit, name="record-edit"),
     path("<kind:kind_slug>/<int:pk>/delete/", records.record_delete, name="record-delete"),

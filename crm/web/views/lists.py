@@ -6,10 +6,12 @@ Filtering is the record selectors' ``filtered()`` that the API uses too, so a li
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import QueryDict
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -20,7 +22,7 @@ from crm.core.paging import page
 from crm.customization.models import FieldType
 from crm.customization.validation import definitions
 from crm.records.selectors import filtered, only_visible_links, record_links, sort_of
-from crm.web import columns, empty
+from crm.web import column_widths, columns, empty
 from crm.web.facts import attach_list_values
 from crm.web.forms.base import user_choices
 from crm.web.registry import Column, Kind
@@ -112,8 +114,16 @@ def record_list(request, kind_slug: str):
         "owner_hidden": kind.owner_filter in hidden,
         "tag_hidden": "tag" in hidden,
     }
+    context |= _width_context(kind, request.user, available, context["views"], context["current_view"])
     context |= inline.list_context(kind, request.user, rows, shown, context["may"]["change"])
     return render(request, "web/list.html", context, status=400 if error else 200)
+
+
+def _width_context(kind: Kind, user, available: list[Column], views, current: str) -> dict:
+    """The widths of the view open (its key, as its chip links it), or of the list itself."""
+    view = current if current in {v.key for v in views} else ""
+    widths = column_widths.stored(kind.slug, user, view, available)
+    return {"widths": widths, "widths_json": json.dumps(widths), "widths_view": view}
 
 
 def _with_columns(params: QueryDict, cols: str) -> str:
@@ -165,3 +175,32 @@ def choose_columns(request, kind_slug: str):
     except ValidationFailed as exc:
         messages.error(request, " ".join(exc.fields.values()) or exc.message)
     return redirect(back)
+
+
+@login_required
+@page_errors
+@require_POST
+def keep_widths(request, kind_slug: str):
+    """Column widths dragged in a list (static/web/colwidths.js: ``widths=name:240,email:180`` and the
+    ``view`` open), or ``reset`` from the column chooser, which then goes back to the list."""
+    kind = kind_or_404(kind_slug)
+    view = request.POST.get("view", "").strip()
+    builtin = {v.key for v in builtin_views(kind, request.user)}
+    try:
+        widths = {} if request.POST.get("reset") else column_widths.parse(request.POST.get("widths"))
+        column_widths.widths_save(
+            actor=request.user,
+            kind_slug=kind.slug,
+            view=view,
+            widths=widths,
+            available=visible_columns(kind, policy_for(request.user)),
+            builtin_keys=builtin,
+        )
+    except ValidationFailed as exc:
+        if request.POST.get("next"):
+            messages.error(request, " ".join(exc.fields.values()) or exc.message)
+            return redirect(safe_next(request, f"/{kind.slug}/"))
+        return JsonResponse({"error": " ".join(exc.fields.values()) or exc.message}, status=400)
+    if request.POST.get("next"):
+        return redirect(safe_next(request, f"/{kind.slug}/"))
+    return HttpResponse(status=204)
