@@ -1,7 +1,7 @@
 """Column widths of list pages: a user drags a column's edge (or moves it with the arrow keys) and the
 width is kept for them, per list and per view of it (``ColumnWidths``). A view's widths are its own:
 the list and the other views keep theirs. Only widths of columns the role may see are kept or shown;
-``static/web/colwidths.js`` applies them from the table's data attributes (the CSP allows no style
+``static/web/listtable.js`` applies them from the table's data attributes (the CSP allows no style
 attributes in the HTML, but a script may set a style property)."""
 
 from __future__ import annotations

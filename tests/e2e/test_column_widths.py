@@ -117,3 +117,42 @@ def test_at_390_px_kept_widths_do_not_break_the_cards(open_page, rep, people):
     expect(wide.locator("table.records.sized")).to_have_count(0)
     assert wide.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert not page.errors and not wide.errors
+
+
+def test_at_1440_a_wide_contacts_table_shows_its_scroll_bar_and_that_more_columns_follow(open_page, rep):
+    """The issue's "at 1440 px the contacts table is cut after Stage": the columns past Stage were there,
+    but the frame's scroll bar was below the fold and nothing hinted at them."""
+    from crm.customization.services import custom_field_create
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="ines", role="admin")
+    custom_field_create(
+        actor=admin, data={"object_type": "contact", "key": "linkedin", "label": "LinkedIn", "field_type": "url"}
+    )
+    acme = companies.company_create(actor=rep, data={"name": "Landal Greenparks Holiday Homes International"}).obj
+    for n in range(60):
+        data = {
+            "first_name": "Johannes",
+            "last_name": f"Ericsson-Abrahamsson {n:02}",
+            "email": f"johannes.ericsson.{n}@abrahamsson-olsson-holdings.example",
+            "phone": "+46 70 105 02 09",
+            "title": "Senior Procurement Operations Manager",
+            "company_id": acme.pk,
+            "custom_fields": {"linkedin": f"https://www.linkedin.com/in/johannes-ericsson-{n}"},
+        }
+        contacts.contact_create(actor=rep, data=data)
+    page = open_page(rep, DESKTOP)
+    page.goto("/contacts/")
+    wrap = page.locator(".tablewrap")
+    sizes = wrap.evaluate("el => [el.scrollWidth, el.clientWidth, el.getBoundingClientRect().bottom, innerHeight]")
+    assert sizes[0] > sizes[1], sizes  # wider than the frame: it scrolls
+    assert sizes[2] <= sizes[3], sizes  # the frame (and its scroll bar) ends inside the window
+    frame = page.locator("[data-table-frame]")
+    expect(frame).to_have_class(re.compile(r"\bmore-right\b"))  # the right edge is shaded
+    shot(page, "contacts-wide-1440")
+    wrap.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    expect(frame).not_to_have_class(re.compile(r"\bmore-right\b"))
+    last = page.get_by_role("columnheader", name="LinkedIn")
+    box, edge = last.bounding_box(), wrap.bounding_box()
+    assert box["x"] + box["width"] <= edge["x"] + edge["width"] + 1  # reached, not cut off
+    assert not page.errors

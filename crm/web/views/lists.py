@@ -181,7 +181,7 @@ def choose_columns(request, kind_slug: str):
 @page_errors
 @require_POST
 def keep_widths(request, kind_slug: str):
-    """Column widths dragged in a list (static/web/colwidths.js: ``widths=name:240,email:180`` and the
+    """Column widths dragged in a list (static/web/listtable.js: ``widths=name:240,email:180`` and the
     ``view`` open), or ``reset`` from the column chooser, which then goes back to the list."""
     kind = kind_or_404(kind_slug)
     view = request.POST.get("view", "").strip()

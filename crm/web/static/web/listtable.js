@@ -1,4 +1,7 @@
-// Column widths of list tables: drag a header's right edge, or focus that edge and press ← / →
+// List tables. The frame is fitted to the window (its horizontal scroll bar in view) and shaded at its
+// right edge while columns lie past it.
+//
+// Column widths: drag a header's right edge, or focus that edge and press ← / →
 // (Shift: bigger steps). The width is kept for the user, per list and per view (POST to the table's
 // data-widths-url; crm/web/column_widths.py). The Content-Security-Policy allows no style attributes
 // in the HTML, so the kept widths come as data attributes and are set here as style properties.
@@ -44,6 +47,7 @@
     w = clamp(w);
     th.style.width = w + "px";
     fit(table);
+    shade(table.closest(".tablewrap"));
     grip.setAttribute("aria-valuenow", String(w));
     return w;
   }
@@ -96,7 +100,6 @@
     if (Object.keys(widths).length) size(table, widths);
     addGrips(table);
   }
-  function prepareAll() { document.querySelectorAll("table[data-widths-url]").forEach(prepare); }
 
   document.addEventListener("pointerdown", function (e) {
     var grip = e.target.closest && e.target.closest(".colgrip");
@@ -136,8 +139,37 @@
     save(table, th.dataset.col, setWidth(table, th, th.getBoundingClientRect().width + step, grip));
   });
 
+  // The frame ends above the window's bottom edge (at least 320 px tall), so a wide table's scroll bar
+  // shows without scrolling the page; the shade says columns lie past the right edge.
+  function fitFrame(frame) {
+    var wrap = frame.querySelector(".tablewrap");
+    if (!wrap) return;
+    if (WIDE.matches) {
+      var room = window.innerHeight - Math.max(wrap.getBoundingClientRect().top, 0) - 16;
+      wrap.style.maxHeight = Math.max(320, Math.round(room)) + "px";
+    } else {
+      wrap.style.maxHeight = "";
+    }
+    shade(wrap);
+  }
+  function shade(wrap) {
+    if (!wrap) return;
+    var frame = wrap.parentNode;
+    frame.style.setProperty("--frame-scrollbar", (wrap.offsetHeight - wrap.clientHeight) + "px");
+    frame.style.setProperty("--frame-scrollbar-v", (wrap.offsetWidth - wrap.clientWidth) + "px");
+    frame.classList.toggle("more-right", wrap.scrollLeft + wrap.clientWidth < wrap.scrollWidth - 1);
+  }
+  document.addEventListener("scroll", function (e) {
+    if (e.target.classList && e.target.classList.contains("tablewrap")) shade(e.target);
+  }, true);
+
+  function prepareAll() {
+    document.querySelectorAll("table[data-widths-url]").forEach(prepare);
+    document.querySelectorAll("[data-table-frame]").forEach(fitFrame);
+  }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", prepareAll);
   else prepareAll();
   document.addEventListener("htmx:afterSettle", prepareAll);  // the filters swap the table
   WIDE.addEventListener("change", prepareAll);
+  window.addEventListener("resize", function () { document.querySelectorAll("[data-table-frame]").forEach(fitFrame); });
 })();
