@@ -76,3 +76,22 @@ def test_the_change_history_reads_like_the_record_page(open_page, rep, viewport)
     assert "S11" not in text and "11-50" not in text and "+00:00" not in text, text
     shot(page, f"history-{viewport['width']}")
     assert not page.errors
+
+
+def test_on_a_phone_the_timeline_comes_before_purchase_history_and_a_read_only_user_gets_no_add(open_page, rep):
+    from tests.factories import UserFactory
+
+    acme = companies.company_create(actor=rep, data={"name": "Acme"}).obj
+    page = open_page(rep, PHONE)
+    page.goto(f"/companies/{acme.pk}/")
+    quick = page.get_by_role("tab", name="Call").bounding_box()
+    timeline = page.get_by_role("heading", name="Timeline").bounding_box()
+    purchases = page.get_by_role("heading", name="Purchase history").bounding_box()
+    assert quick["y"] < timeline["y"] < purchases["y"], (quick, timeline, purchases)
+    expect(page.get_by_role("link", name="Add to deals")).to_be_visible()  # a rep may add deals
+    viewer = open_page(UserFactory(username="vera", role="read-only"), PHONE)
+    viewer.goto(f"/companies/{acme.pk}/")
+    expect(viewer.get_by_role("heading", name="Deals")).to_be_visible()
+    expect(viewer.get_by_role("link", name="Add to deals")).to_have_count(0)  # it would only be refused
+    expect(viewer.get_by_role("link", name="Add to contacts")).to_have_count(0)
+    assert not page.errors and not viewer.errors

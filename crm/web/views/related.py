@@ -49,6 +49,11 @@ def _open_tasks(user, record):
 def related_for(kind, obj, user) -> list[Section]:
     sections = [*_declared_related(kind, obj, user), *lookup_sections(kind, obj, user)]
     policy = policy_for(user)
+    for section in sections:
+        # "+ Add" only for a role that may add that type (a read-only user was offered it, then refused).
+        added = recordtypes.by_slug(section.kind)
+        if section.add and (added is None or not policy.allows(added.object_type, "add")):
+            section.add = ""
     for section in sections:  # the rows are display copies: blank what the user's role may not see
         for row in section.rows:
             rt = recordtypes.of(row) if hasattr(row, "object_type") else None
