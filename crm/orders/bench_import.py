@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from crm.orders.bench_seed import CURRENCY
+
 LINES_PER_ORDER = 4
 COMPANIES = 2000
 HEADER = ["Order ID", "Order date", "Currency", "Company", "SKU", "Quantity", "Unit price", "Tax %"]
@@ -29,7 +31,7 @@ def write_orders_csv(path: Path, rows: int, *, seed: int = 14) -> None:
                 head = [
                     f"SHOP-{order:07d}",
                     f"2026-{rnd.randrange(1, 13):02d}-{rnd.randrange(1, 29):02d}",
-                    "EUR",
+                    CURRENCY,
                     f"Customer {rnd.randrange(COMPANIES)}",
                 ]
             out.writerow([*head, f"SKU-{rnd.randrange(100_000):06d}", rnd.randrange(1, 9), "19.90", "20"])
@@ -48,13 +50,14 @@ def _timed_import(path: Path, admin, object_type: str, rows: int, out) -> dict:
 
 
 def run(admin, rows: int, *, out) -> dict:
-    from crm.bench.imports import write_csv
+    from crm.bench.imports import prepare_data, write_csv
 
     folder = Path(settings.VAR_DIR) / "bench-import"
     folder.mkdir(parents=True, exist_ok=True)
     orders, contacts = folder / f"orders-{rows}.csv", folder / f"contacts-{rows}.csv"
     write_orders_csv(orders, rows)
     write_csv(contacts, rows)
+    prepare_data(rows)  # the contact file's owners, companies and the contacts some rows match
     return {
         "order lines": _timed_import(orders, admin, "orders", rows, out),
         "contact": _timed_import(contacts, admin, "contacts", rows, out),
