@@ -8,7 +8,7 @@ joined columns, as cheap to filter and sort as the records' own, and the card of
 Why a table and not computed fields: a filter on a sum over orders converted at each order's date
 would be a grouped subquery with a rate lookup per row on every list page; the stats row is written
 once per order write instead. Cancelled and returned orders do not count. An exchange rate entered
-later refreshes the customers whose orders it converts (``refresh_for_rate``)."""
+later refreshes, in the worker, the customers whose orders it converts (crm/orders/stats_jobs.py)."""
 
 from __future__ import annotations
 
