@@ -86,6 +86,8 @@ test-stress: lint node_modules/.installed browser dovecot
 # SCALE=small|1m; BENCH_DB=sqlite|postgres. wrk is the load generator (a Python one is the fallback).
 SCALE ?= small
 BENCH_DB ?= sqlite
+# Order lines (and contacts) `crm bench sales` imports; 0 skips its imports.
+SALES_IMPORT_ROWS ?= 100000
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk not installed: using the Python load generator"
 	$(BIN)/crm bench seed --scale $(SCALE) --db $(BENCH_DB)
@@ -94,6 +96,7 @@ bench: install
 	$(BIN)/crm bench import --rows 100000 --db $(BENCH_DB)
 	$(BIN)/crm bench quotes --docs
 	$(BIN)/crm bench forecast --scale $(SCALE) --db $(BENCH_DB) --docs
+	$(BIN)/crm bench sales --db $(BENCH_DB) --rows $(SALES_IMPORT_ROWS) --docs
 
 # Vulnerability audit of the pinned Python dependencies (docs/security.md "Dependency updates"): run by
 # maintainers, never by `make test` (it needs the advisory database online). pip-audit lives in its own

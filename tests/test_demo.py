@@ -1,6 +1,7 @@
 """`crm demo`: a consistent, repeatable demo organization, made in one go or not at all."""
 
 import io
+from decimal import Decimal
 
 import phonenumbers
 import pytest
@@ -19,6 +20,7 @@ from crm.audit import changelog
 from crm.audit.models import Action, ObjectChange
 from crm.customization.validation import clean_custom_fields
 from crm.demo import setup
+from crm.invoices.models import Invoice, InvoiceStatus
 from crm.records.models import (
     Activity,
     Company,
@@ -58,6 +60,22 @@ def demo(django_db_setup, django_db_blocker):
 
 class TestDemoOrganization:
     """Checks on one shared demo organization (20 companies, 60 contacts, 30 deals)."""
+
+    def test_some_companies_have_invoices_paid_partly_paid_and_overdue(self, db, demo):
+        """crm/demo/invoices.py: through the invoice service, balances following the payments."""
+        today = timezone.localdate()
+        invoices = list(Invoice.objects.prefetch_related("payments"))
+        assert 0 < len({i.company_id for i in invoices}) < Company.objects.count()
+        for invoice in invoices:
+            paid = sum((p.amount for p in invoice.payments.all()), Decimal(0))
+            assert (invoice.paid_total, invoice.balance) == (paid, invoice.amount - paid)
+            assert invoice.issue_date <= today and invoice.due_date > invoice.issue_date
+        statuses = {i.status for i in invoices}
+        assert {InvoiceStatus.PAID, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OPEN} <= statuses
+        overdue = [i for i in invoices if i.balance > 0 and i.due_date < today]
+        assert any(i.paid_total == 0 for i in overdue) and any(i.paid_total > 0 for i in overdue)
+        logged = ObjectChange.objects.filter(object_type="invoice", action=Action.CREATE, source="demo")
+        assert logged.count() == len(invoices)
 
     def test_counts_match_the_options(self, db, demo):
         assert Company.objects.count() == 20
@@ -174,6 +192,7 @@ class TestDemoOrganization:
         )
         records = {"company": 20, "contact": 60, "lead": 9, "deal": 30, "activity": 180, "task": 24}
         records |= {"product": 12, "price_book": 1}  # the catalogue (crm/demo/products.py); Standard is the migration's
+        records["invoice"] = Invoice.objects.count()  # crm/demo/invoices.py, through invoice_create
         # The users, teams, tags and settings the demo adds go through their services: in the change log too.
         settings = {"pipeline": 2, "stage": 11, "custom_field": 4, "user": 9, "team": 2, "tag": 8}
         settings["exchange_rate"] = 36  # EUR and GBP, monthly over 18 months (crm/demo/currencies.py)
@@ -278,6 +297,7 @@ def test_existing_users_keep_their_password(db):
     assert admin.check_password("mine")
     assert admin.profile.role.slug == "admin"  # a missing profile is added, through the user service
     records = 3 + 3 + 5 + 1 + 9 + 1 + 12 + 1  # ... and the catalogue: 12 products, the Partner price book
+    records += Invoice.objects.count()  # and the invoices (crm/demo/invoices.py)
     settings = 2 + 11 + 4 + 8 + 2 + 8  # pipelines, stages, custom fields, the other users, teams, tags
     settings += 36  # exchange rates: EUR and GBP, monthly over 18 months
     assert ObjectChange.objects.filter(user=admin, source="demo", action="create").count() == records + settings

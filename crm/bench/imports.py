@@ -42,16 +42,17 @@ HEADER = [
 ]
 
 
-def database_url(engine: str) -> str:
-    """The import benchmark's own database, beside (never inside) the seeded ones."""
+def database_url(engine: str, name: str = "import") -> str:
+    """The import benchmark's own database (or another bench's, ``name``), beside (never inside) the
+    seeded ones."""
     from urllib.parse import urlsplit, urlunsplit
 
     from crm.bench import database
 
     if engine == "sqlite":
-        return database.url_for("import", engine)
+        return database.url_for(name, engine)
     parts = urlsplit(database.url_for("small", engine))
-    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_import"))
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_{name}"))
 
 
 def rss_mb() -> float:

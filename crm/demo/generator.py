@@ -14,7 +14,7 @@ from django.db import transaction
 
 from crm.audit.models import ObjectChange
 from crm.core.context import change_context
-from crm.demo import activities, companies, contacts, deals, leads, saving, setup
+from crm.demo import activities, companies, contacts, deals, invoices, leads, saving, setup
 from crm.demo import currencies as demo_currencies
 from crm.demo import products as catalogue
 from crm.demo.world import World
@@ -96,6 +96,7 @@ def _build_and_save(world: World, sizes: Sizes) -> dict[str, int]:
     saving.save_activities(actor, acts)
     saving.save_tasks(actor, tasks)
     made = catalogue.save_catalogue(actor)
+    made["invoices"] = invoices.save_invoices(world, comp.records)
     return {
         "companies": len(comp.records),
         "contacts": len(people.records),

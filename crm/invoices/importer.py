@@ -1,31 +1,26 @@
 """The invoice import (CSV/XLSX): one row per payment, the invoice's columns repeated on each of its
-rows (an invoice with no payment is one row with the payment columns empty). Rows are grouped by the
-invoice's external id (else its number); a group is one invoice with its payments, written all or
-nothing in its own savepoint: a row whose invoice columns are missing or differ from the group's first
-row, or any bad cell or payment, fails every row of the group. Payments are matched by their Payment
-ID within the invoice (a payment row without one is keyed by its place among the invoice's payment
-rows, ``row-1``, ``row-2``…, so the same file imported again matches the same payments). The batch,
-preview (dry run), error report and undo are the shared import machinery's (crm/dataio/importing.py):
-undo deletes the invoices the batch created (and the customers it created for them) and restores an
-updated invoice's fields and payments from its group's first row."""
+rows (an invoice with no payment is one row with the payment columns empty), grouped into invoices as
+crm/dataio/grouped.py says (a group is one invoice with its payments, all or nothing; undo deletes the
+invoices the batch created, with the customers it created for them, and restores an updated invoice's
+fields and payments from its group's first row). Payments are matched by their Payment ID within the
+invoice (a payment row without one is keyed by its place among the invoice's payment rows, ``row-1``,
+``row-2``…, so the same file imported again matches the same payments)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 
-from django.db import transaction
-
-from crm.core.errors import ServiceError, ValidationFailed
-from crm.dataio.importers.base import Importer, Outcome, choice, money
+from crm.core.errors import ServiceError
+from crm.dataio.grouped import GroupedImporter
+from crm.dataio.importers.base import choice, money
 from crm.dataio.models import RowAction
 from crm.invoices.models import Invoice, InvoiceStatus
 from crm.invoices.services.invoices import invoice_create, invoice_update
-from crm.orders.importer import CUSTOMER, Exists
+from crm.orders.importer import CUSTOMER
 from crm.orders.services.customers import match_or_create
 from crm.records.services.common import Saved
 
-DEFAULT_SOURCE = "import"
 HEADER = (
     "external_source",
     "external_id",
@@ -58,8 +53,13 @@ def _update(record, *, actor, data, version=None):
     return invoice_update(record, actor=actor, data=data, version=version, replace_payments=True)
 
 
-class InvoiceImporter(Importer):
+class InvoiceImporter(GroupedImporter):
     model = Invoice
+    noun = "invoice"
+    key_hint = "map an invoice id"
+    head_columns = HEADER
+    customer_columns = CUSTOMER
+    match_customer = staticmethod(match_or_create)
     create = staticmethod(invoice_create)
     update = staticmethod(_update)
     synonyms = {
@@ -85,14 +85,7 @@ class InvoiceImporter(Importer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.column_of = {target: self.header[i] for i, target in self.targets if target}
-        self.written: dict[str, int] = {}  # group key -> invoice id this run wrote (a group split over chunks)
         self.payment_rows: dict[str, int] = {}  # group key -> payment rows seen (their default ids)
-        self.created: list[tuple[str, int]] = []
-
-    def take_created(self) -> list[tuple[str, int]]:
-        created, self.created = self.created, []
-        return created
 
     @classmethod
     def delete_many(cls, pks: list[int], *, actor, force: bool = False) -> int:
@@ -104,7 +97,7 @@ class InvoiceImporter(Importer):
         gone = set(distinct) - set(Invoice.objects.filter(pk__in=distinct).values_list("pk", flat=True))
         return sum(1 for pk in pks if pk in gone)
 
-    def _parse(self, cells: list[str]) -> tuple[dict, dict, dict]:
+    def parse(self, cells: list[str]) -> tuple[dict, dict, dict]:
         """(invoice columns, payment, errors by column) of one row."""
         head, payment, errors = {}, {}, {}
         for i, target in self.targets:
@@ -134,51 +127,7 @@ class InvoiceImporter(Importer):
                 errors[self.header[i]] = str(exc)
         return head, payment, errors
 
-    def outcomes(self, chunk: list[tuple[int, list[str]]]) -> list[Outcome]:
-        self.created = []  # a dry run's previous chunk was rolled back, with what it created
-        out: list[Outcome | None] = [None] * len(chunk)
-        groups: dict[str, list] = {}
-        for j, (line_no, cells) in enumerate(chunk):
-            if len(cells) != len(self.header):
-                out[j] = Outcome(
-                    RowAction.ERROR, errors={"row": f"{len(cells)} cells; the header has {len(self.header)}."}
-                )
-                continue
-            head, payment, errors = self._parse(cells)
-            key = head.get("external_id") or head.get("number")
-            if not key:
-                what = " or ".join(self.column_of[t] for t in ("external_id", "number") if t in self.column_of)
-                out[j] = Outcome(RowAction.ERROR, errors={"row": f"No invoice key ({what or 'map an invoice id'})."})
-                continue
-            groups.setdefault(f"{head.get('external_source', '')}\x00{key}", []).append(
-                (j, line_no, head, payment, errors)
-            )
-        for key, rows in groups.items():
-            for j, outcome in self._group(key, rows):
-                out[j] = outcome
-        return out
-
-    def _group(self, key: str, rows: list) -> list[tuple[int, Outcome]]:
-        errors = self._group_errors(rows)
-        if errors:
-            return self._failed(rows, errors)
-        payments = self._payments(key, rows)
-        created: list[tuple[str, int]] = []
-        try:
-            with transaction.atomic():
-                action, invoice, before = self._write(key, rows[0][2], payments, created)
-        except Exists as exc:
-            return [(j, Outcome(RowAction.SKIP, exc.pk, warnings=[exc.message])) for j, *_ in rows]
-        except ServiceError as exc:
-            return self._failed(rows, self._spread(rows, exc))
-        self.created += created
-        self.written[key] = invoice.pk
-        return [
-            (j, Outcome(action, invoice.pk, before=before if n == 0 else None, warnings=[]))
-            for n, (j, *_) in enumerate(rows)
-        ]
-
-    def _payments(self, key: str, rows) -> list[dict | None]:
+    def items(self, key: str, rows) -> list[dict | None]:
         """Each row's payment (None: the row has none), keyed by its id or its place among the invoice's."""
         out = []
         for _, _, _, payment, _ in rows:
@@ -189,27 +138,7 @@ class InvoiceImporter(Importer):
             out.append({"external_id": f"row-{self.payment_rows[key]}", **payment})
         return out
 
-    def _group_errors(self, rows) -> dict[int, dict]:
-        errors: dict[int, dict] = {}
-        first_line, first_head = rows[0][1], rows[0][2]
-        for n, (_, _, head, _, cell_errors) in enumerate(rows):
-            row = dict(cell_errors)
-            if n:
-                for target in HEADER:
-                    if target in first_head and target not in head:
-                        row[self.column_of[target]] = f"The invoice's columns are missing (line {first_line} has them)."
-                    elif head.get(target) != first_head.get(target):
-                        row[self.column_of[target]] = f"Differs from line {first_line} of the same invoice."
-            if row:
-                errors[n] = row
-        return errors
-
-    def _failed(self, rows, errors: dict[int, dict]) -> list[tuple[int, Outcome]]:
-        bad = ", ".join(str(rows[n][1]) for n in sorted(errors))
-        message = {"invoice": f"Not imported: line {bad} of this invoice has errors."}
-        return [(j, Outcome(RowAction.ERROR, errors=errors.get(n) or message)) for n, (j, *_) in enumerate(rows)]
-
-    def _spread(self, rows, exc: ServiceError) -> dict[int, dict]:
+    def spread(self, rows, exc: ServiceError) -> dict[int, dict]:
         """A service's errors on the rows they are about: ``payments.<i>.<field>`` on the i-th payment's row."""
         fields = exc.fields or {"row": exc.message}
         with_payment = [n for n, (*_, payment, _) in enumerate(rows) if payment]
@@ -229,38 +158,19 @@ class InvoiceImporter(Importer):
                 ] = message
         return errors
 
-    def _write(self, key: str, head: dict, payments: list, created: list) -> tuple[str, Invoice, dict | None]:
-        data = {
-            t: head[t]
-            for t in ("number", "issue_date", "due_date", "amount", "currency", "status", "notes")
-            if t in head
-        }
-        if head.get("external_id"):
-            data["external_source"] = head.get("external_source") or DEFAULT_SOURCE
-            data["external_id"] = head["external_id"]
-        customer = {CUSTOMER[t]: head[t] for t in CUSTOMER if t in head}
-        if not customer:
-            raise ValidationFailed({"row": "Name the customer: an email, a company name or a company domain."})
-        data.update({k: v for k, v in match_or_create(self.actor, customer, created).items() if v is not None})
+    def write(self, key: str, head: dict, payments: list, created: list) -> tuple[str, Invoice, dict | None]:
+        fields = ("number", "issue_date", "due_date", "amount", "currency", "status", "notes")
+        data = self.keyed(head, fields, created)
         data["payments"] = [p for p in payments if p]
-        existing = self._existing(key, data)
+        existing = self.existing(key, data)
         if existing is not None and existing.pk == self.written.get(key):  # the rest of a group split over chunks
             invoice_update(existing, actor=self.actor, data={"payments": data["payments"]})
             return RowAction.UPDATE, existing, None
         if existing is not None:
-            if not self.update_existing:
-                raise Exists(existing.pk, f"{existing} exists already; not updated (allow updates to update it).")
+            self.refuse_update(existing)
             before = _before(existing, data)
             return RowAction.UPDATE, invoice_update(existing, actor=self.actor, data=data).obj, before
         return RowAction.CREATE, invoice_create(actor=self.actor, data=data).obj, None
-
-    def _existing(self, key: str, data: dict) -> Invoice | None:
-        invoices = Invoice.objects.restrict(self.actor, "view").select_for_update()
-        if data.get("external_id"):
-            return invoices.filter(external_source=data["external_source"], external_id=data["external_id"]).first()
-        if self.written.get(key):
-            return invoices.filter(pk=self.written[key]).first()
-        return invoices.filter(number=data["number"]).order_by("pk").first() if data.get("number") else None
 
 
 def _before(invoice: Invoice, data: dict) -> dict:

@@ -99,7 +99,18 @@ def _rate_errors(code, date, rate) -> tuple[dict, tuple]:
     return errors, (code, date, rate)
 
 
+# Listeners of rate writes (crm/orders: purchase stats summed at each order's date): called as
+# hook(currency, date) after the write commits, once per rate set, changed or deleted.
+RATE_HOOKS: list = []
+
+
+def _changed(code: str, date: dt.date) -> None:
+    for hook in RATE_HOOKS:
+        transaction.on_commit(lambda hook=hook: hook(code, date))
+
+
 def _upsert(code: str, date: dt.date, rate: Decimal, *, actor) -> ExchangeRate:
+    _changed(code, date)
     existing = ExchangeRate.objects.filter(currency_id=code, date=date).first()
     if existing is not None:
         return configwrites.update(existing, actor=actor, data={"rate": rate}, fields=("rate",))
@@ -139,6 +150,7 @@ def rates_set(*, actor, items: list[dict], label=lambda i: str(i)) -> list[Excha
 def rate_delete(rate: ExchangeRate, *, actor) -> None:
     require_admin(actor, WHAT)
     with transaction.atomic():
+        _changed(rate.currency_id, rate.date)
         configwrites.delete(rate, actor=actor)
 
 

@@ -7,3 +7,10 @@ class OrdersConfig(AppConfig):
 
     name = "crm.orders"
     label = "orders"
+
+    def ready(self) -> None:
+        from crm.money.services import RATE_HOOKS
+        from crm.orders import stats_jobs  # registers the "orders.stats_for_rate" job handler
+
+        if stats_jobs.on_rate not in RATE_HOOKS:
+            RATE_HOOKS.append(stats_jobs.on_rate)

@@ -182,6 +182,12 @@ class PurchaseStats(models.Model):
     first_order_date = models.DateField(null=True, blank=True)
     last_order_date = models.DateField(null=True, blank=True)
     unconverted = models.PositiveIntegerField(default=0)
+    # The purchase-history card's breakdowns, computed with the figures above (crm/orders/stats.py):
+    # per year [{year, count, total, unconverted: [[currency, amount]]}] and the most bought products
+    # [{product_id, quantity, orders}], so a customer with 10,000 orders costs the card one row.
+    # Null: not computed yet (a row from before they existed); the card then sums the orders itself.
+    years = models.JSONField(null=True, blank=True, editable=False)
+    products = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -1,21 +1,27 @@
 """Per-customer purchase stats (``PurchaseStats``): order count, total spent in the organization's
-currency, first and last order date. Refreshed by every order write for the customers it touches, so
-the companies' and contacts' filterable fields (total spent, last order date, order count) are plain
-joined columns, as cheap to filter and sort as the records' own.
+currency, first and last order date, and the purchase-history card's breakdowns (totals per year,
+the most bought products). Refreshed by every order write for the customers it touches, so the
+companies' and contacts' filterable fields (total spent, last order date, order count) are plain
+joined columns, as cheap to filter and sort as the records' own, and the card of a customer with
+10,000 orders reads one row (crm/orders/history.py).
 
 Why a table and not computed fields: a filter on a sum over orders converted at each order's date
 would be a grouped subquery with a rate lookup per row on every list page; the stats row is written
-once per order write instead. Cancelled and returned orders do not count."""
+once per order write instead. Cancelled and returned orders do not count. An exchange rate entered
+later refreshes, in the worker, the customers whose orders it converts (crm/orders/stats_jobs.py)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Sum
 
 from crm.money.currencies import organization_currency, quantize
 from crm.money.rates import RateTable
-from crm.orders.models import VOID, Order, PurchaseStats
+from crm.orders.models import VOID, Order, OrderLine, PurchaseStats
+
+PRODUCTS = 20  # the most bought products the card lists
 
 
 def refresh_for(order: Order, previous: dict | None = None) -> None:
@@ -30,30 +36,66 @@ def refresh(*, company_ids=(), contact_ids=()) -> None:
             _refresh_one(key, pk)
 
 
-def summary(orders) -> dict:
-    """Counts, dates and the total converted, of a queryset of orders (void ones are left out here)."""
+def tally(orders) -> tuple[dict, list[dict]]:
+    """(summary, per year) of a queryset of orders, void ones left out, from one grouped query: the
+    summary's counts, dates and total converted at each order's date, and the same per year (amounts
+    with no rate for their date kept apart per currency, never converted at a guessed 1.0)."""
     live = orders.exclude(status__in=VOID)
-    head = live.aggregate(count=Count("id"), first=Min("order_date"), last=Max("order_date"))
     groups = list(live.values_list("currency", "order_date").annotate(total=Sum("total"), n=Count("id")).order_by())
     org = organization_currency()
     table = RateTable({c for c, _, _, _ in groups})
-    spent, unconverted = Decimal(0), 0
+    years: dict[int, dict] = defaultdict(lambda: {"total": Decimal(0), "count": 0, "unconverted": defaultdict(Decimal)})
+    unconverted = 0
     for currency, on, total, n in groups:
+        year = years[on.year]
+        year["count"] += n
         found = table.lookup(currency, on)
         if found is None:
+            year["unconverted"][currency] += total
             unconverted += n
-            continue
-        spent += total * found[0]
-    return {
-        "order_count": head["count"],
-        "first_order_date": head["first"],
-        "last_order_date": head["last"],
-        "total_spent": quantize(spent, org),
+        else:
+            year["total"] += total * found[0]
+    dates = [on for _, on, _, _ in groups]
+    summary = {
+        "order_count": sum(n for *_, n in groups),
+        "first_order_date": min(dates, default=None),
+        "last_order_date": max(dates, default=None),
+        "total_spent": quantize(sum((y["total"] for y in years.values()), Decimal(0)), org),
         "currency": org,
         "unconverted": unconverted,
     }
+    per_year = [
+        {
+            "year": y,
+            "count": v["count"],
+            "total": quantize(v["total"], org),
+            "unconverted": sorted(v["unconverted"].items()),
+        }
+        for y, v in sorted(years.items(), reverse=True)
+    ]
+    return summary, per_year
+
+
+def summary(orders) -> dict:
+    """Counts, dates and the total converted, of a queryset of orders (void ones are left out here)."""
+    return tally(orders)[0]
+
+
+def products_bought(orders) -> list[dict]:
+    """The most bought products of the orders (void ones left out): product id, quantity, orders."""
+    return list(
+        OrderLine.objects.filter(order__in=orders.exclude(status__in=VOID), product__isnull=False)
+        .values("product_id")
+        .annotate(quantity=Sum("quantity"), orders=Count("order", distinct=True))
+        .order_by("-quantity", "product__sku")[:PRODUCTS]
+    )
 
 
 def _refresh_one(key: str, pk: int) -> None:
-    values = summary(Order.objects.filter(**{f"{key}_id": pk}))
+    orders = Order.objects.filter(**{f"{key}_id": pk})
+    values, per_year = tally(orders)
+    values["years"] = [
+        {**y, "total": str(y["total"]), "unconverted": [[c, str(a)] for c, a in y["unconverted"]]} for y in per_year
+    ]
+    values["products"] = [{**p, "quantity": str(p["quantity"])} for p in products_bought(orders)]
     PurchaseStats.objects.update_or_create(**{f"{key}_id": pk}, defaults=values)

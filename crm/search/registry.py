@@ -84,15 +84,20 @@ _CODES: dict[str, int] = {}
 
 
 def code_of(object_type: str) -> int:
-    """The type's number in row ids, given the first time it is asked for (kept for good)."""
+    """The type's number in row ids, given the first time it is asked for (kept for good). Remembered in
+    this process once the row that gives it is committed: a number given inside a transaction that
+    rolls back is given again to the next type asking, and two types sharing one number overwrote each
+    other's index rows (a quote's row replaced a product's)."""
     code = _CODES.get(object_type)
     if code is None:
+        from django.db import transaction
+
         from crm.search.models import SearchKind
 
         code = SearchKind.objects.get_or_create(object_type=object_type)[0].pk
         if code > KIND_MASK:
             raise RuntimeError(f"The search index holds at most {KIND_MASK} record types.")
-        _CODES[object_type] = code
+        transaction.on_commit(lambda: _CODES.__setitem__(object_type, code))
     return code
 
 

@@ -2,6 +2,7 @@
 the unique constraint decides, the loser retries and updates. Real threads on PostgreSQL (SQLite
 serializes writers, so there is no race to test there)."""
 
+import dataclasses
 import threading
 
 import pytest
@@ -16,7 +17,7 @@ from crm.records.models import Company
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_sends_make_one_invoice(admin_user, monkeypatch):
     both_checked = threading.Barrier(2, timeout=20)
-    real_create = external.invoice_create
+    real_create = external.FEED.create
     creates = []
 
     def create_after_both_looked(**kwargs):
@@ -24,7 +25,7 @@ def test_two_concurrent_sends_make_one_invoice(admin_user, monkeypatch):
         both_checked.wait()  # both requests found no invoice: both try to create it
         return real_create(**kwargs)
 
-    monkeypatch.setattr(external, "invoice_create", create_after_both_looked)
+    monkeypatch.setattr(external, "FEED", dataclasses.replace(external.FEED, create=create_after_both_looked))
     results, errors = [], []
 
     def send(paid):

@@ -15,12 +15,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "action",
-            choices=["seed", "run", "automation", "import", "quotes", "forecast"],
+            choices=["seed", "run", "automation", "import", "quotes", "forecast", "sales"],
             help="automation: rule evaluations/s and change-to-action delay; import: import rows/s and memory; "
             "quotes: quote totals and PDF render times (no database); forecast: the forecast methods and the "
-            "8-quarter backtest",
+            "8-quarter backtest; sales: product search at 100k products, a company page with 10k orders, order "
+            "import rows/s (crm/orders/bench.py)",
         )
-        parser.add_argument("--rows", type=int, default=100_000, help="Rows in the generated import file (import).")
+        parser.add_argument(
+            "--rows",
+            type=int,
+            default=100_000,
+            help="Rows in the generated import file (import; sales: 0 skips the imports).",
+        )
         parser.add_argument("--keep", action="store_true", help="Do not undo the import afterwards (import).")
         parser.add_argument("--scale", choices=list(SCALES), default="small")
         parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite", dest="engine")
@@ -32,17 +38,19 @@ class Command(BaseCommand):
     def handle(self, *args, action, scale, engine, **options):
         if action == "quotes":
             return self._quotes(options)
-        if action == "import" and not 1 <= options["rows"] <= 10_000_000:
+        if action in ("import", "sales") and not (action != "sales") <= options["rows"] <= 10_000_000:
             raise CommandError("--rows must be 1 to 10,000,000.")
         url = database.url_for(scale, engine)
-        if action == "import":
+        if action in ("import", "sales"):
             from crm.bench.imports import database_url
 
-            url = database_url(engine)
+            url = database_url(engine, action)
         if not database.is_current(url):
-            if action == "seed" or (action == "import" and engine == "postgres" and not database.exists(url)):
+            if action == "seed" or (
+                action in ("import", "sales") and engine == "postgres" and not database.exists(url)
+            ):
                 database.recreate(url)
-            elif action != "import" and not database.exists(url):
+            elif action not in ("import", "sales") and not database.exists(url):
                 raise CommandError(f"No benchmark database for scale {scale!r}: run `crm bench seed --scale {scale}`.")
             database.reexec(url)  # does not return
         if action == "seed":
@@ -53,6 +61,8 @@ class Command(BaseCommand):
             self._import(options["rows"], engine, keep=options["keep"])
         elif action == "forecast":
             self._forecast(options)
+        elif action == "sales":
+            self._sales(options, rows=options["rows"])
         else:
             from crm.bench.run import run
 
@@ -68,6 +78,18 @@ class Command(BaseCommand):
         self.stdout.write(bench.report(result))
         if options["docs"]:
             bench.update_docs(result, timezone.now())
+            self.stdout.write("written to docs/benchmarks.md")
+
+    def _sales(self, options, *, rows: int) -> None:
+        """Issue 14's figures on their own database: product search, company page, order import (--rows)."""
+        from crm.orders import bench
+
+        call_command("migrate", verbosity=0, interactive=False)
+        result = bench.run(runs=min(options["samples"], 100), rows=rows, out=self.stdout)
+        text = bench.report(result, bench.now())
+        self.stdout.write(text)
+        if options["docs"]:
+            bench.update_docs(text, result["database"])
             self.stdout.write("written to docs/benchmarks.md")
 
     def _forecast(self, options) -> None:
