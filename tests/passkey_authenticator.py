@@ -54,7 +54,11 @@ class SoftAuthenticator:
         auth_data = self._auth_data(AT, attested)
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", options["challenge"], origin)
-        response = {"clientDataJSON": b64(client_data), "attestationObject": b64(attestation), "transports": ["internal"]}
+        response = {
+            "clientDataJSON": b64(client_data),
+            "attestationObject": b64(attestation),
+            "transports": ["internal"],
+        }
         return self._credential(response)
 
     def get(self, challenge: str, *, origin: str | None = None, count: bool = True) -> str:
