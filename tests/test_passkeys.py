@@ -29,10 +29,10 @@ def _relying_party(settings):
     settings.WEBAUTHN_ORIGINS = [ORIGIN]
 
 
-def register(client, authenticator, name="Laptop"):
+def register(client, authenticator, name="Laptop", password="pw"):
     options = client.post("/account/security/passkeys/options/").json()
     credential = authenticator.create(options)
-    return client.post("/account/security/passkeys/", {"name": name, "credential": credential})
+    return client.post("/account/security/passkeys/", {"name": name, "credential": credential, "password": password})
 
 
 @pytest.fixture
@@ -76,7 +76,9 @@ def test_a_passkey_is_registered_named_listed_and_removed_with_log_rows(rep_a):
     assert "Work laptop" in page and "Passkey “Work laptop” added." in page
     assert twofactor.has_second_factor(rep_a) and not twofactor.is_enabled(rep_a)
 
-    client.post(f"/account/security/passkeys/{passkey.pk}/remove/")
+    r = client.post(f"/account/security/passkeys/{passkey.pk}/remove/", {"password": "wrong"}, follow=True)
+    assert "Wrong password." in r.content.decode() and Passkey.objects.filter(user=rep_a).exists()
+    client.post(f"/account/security/passkeys/{passkey.pk}/remove/", {"password": "pw"})
     assert not Passkey.objects.filter(user=rep_a).exists()
     rows = ObjectChange.objects.filter(object_type="user", object_id=rep_a.pk).order_by("id")
     assert [r.changes for r in rows] == [
@@ -91,15 +93,22 @@ def test_registration_is_refused_for_a_wrong_origin_a_reused_challenge_or_no_nam
     client.force_login(rep_a)
     options = client.post("/account/security/passkeys/options/").json()
     evil = SoftAuthenticator().create(options, origin="https://evil.example")
-    r = client.post("/account/security/passkeys/", {"name": "x", "credential": evil}, follow=True)
+    r = client.post("/account/security/passkeys/", {"name": "x", "credential": evil, "password": "pw"}, follow=True)
     assert "The passkey was not added. The passkey was not accepted." in r.content.decode()
     good = SoftAuthenticator().create(options)  # its challenge went with the refused try
-    r = client.post("/account/security/passkeys/", {"name": "x", "credential": good}, follow=True)
+    r = client.post("/account/security/passkeys/", {"name": "x", "credential": good, "password": "pw"}, follow=True)
     assert "expired or was already used" in r.content.decode()
     r = register(client, SoftAuthenticator(), name="  ")
+    r = register(client, SoftAuthenticator(), password="wrong")
     assert not Passkey.objects.exists()
-    r = client.post("/account/security/passkeys/", {"name": "x", "credential": "{not json"}, follow=True)
+    body = {"name": "x", "credential": "{not json", "password": "pw"}
+    r = client.post("/account/security/passkeys/", body, follow=True)
     assert r.status_code == 200 and not Passkey.objects.exists()
+    rep_a.set_unusable_password()  # an account that signs in through SSO only: nothing to re-check
+    text, state = passkeys.registration_options(rep_a, actor=rep_a)
+    answer = SoftAuthenticator().create(json.loads(text))
+    with pytest.raises(PermissionDenied, match="password of your own"):
+        passkeys.passkey_register(rep_a, actor=rep_a, name="x", credential=answer, state=state, password="")
 
 
 def test_the_same_authenticator_is_registered_once_and_only_by_its_owner(rep_a, rep_b, key):
@@ -107,13 +116,14 @@ def test_the_same_authenticator_is_registered_once_and_only_by_its_owner(rep_a, 
     client.force_login(rep_a)
     r = client.post("/account/security/passkeys/options/").json()
     assert [c["id"] for c in r["excludeCredentials"]] == [Passkey.objects.get(user=rep_a).credential_key]
-    client.post("/account/security/passkeys/", {"name": "again", "credential": key.create(r)})
+    client.post("/account/security/passkeys/", {"name": "again", "credential": key.create(r), "password": "pw"})
     assert Passkey.objects.filter(user=rep_a).count() == 1
     with pytest.raises(PermissionDenied):
         passkeys.registration_options(rep_a, actor=rep_b)
     other = Client()
     other.force_login(rep_b)
-    assert other.post(f"/account/security/passkeys/{Passkey.objects.get().pk}/remove/").status_code == 302
+    removal = other.post(f"/account/security/passkeys/{Passkey.objects.get().pk}/remove/", {"password": "pw"})
+    assert removal.status_code == 302
     assert Passkey.objects.filter(user=rep_a).count() == 1  # not rep_b's to remove
 
 
@@ -122,10 +132,10 @@ def test_the_challenge_expires(rep_a, settings):
     state["at"] = time.time() - settings.PASSKEY_CHALLENGE_SECONDS - 1
     answer = SoftAuthenticator().create(json.loads(text))
     with pytest.raises(ValidationFailed) as refused:
-        passkeys.passkey_register(rep_a, actor=rep_a, name="x", credential=answer, state=state)
+        passkeys.passkey_register(rep_a, actor=rep_a, name="x", credential=answer, state=state, password="pw")
     assert "expired" in refused.value.fields["credential"]
     state["at"] = time.time()
-    assert passkeys.passkey_register(rep_a, actor=rep_a, name="x", credential=answer, state=state).pk
+    assert passkeys.passkey_register(rep_a, actor=rep_a, name="x", credential=answer, state=state, password="pw").pk
 
 
 # --- The second step after the password -------------------------------------------------------------------
@@ -248,7 +258,7 @@ def test_an_admin_reset_removes_the_passkeys_and_a_required_last_factor_stays(re
     services.role_update(rep_a.profile.role, actor=admin_user, data={"requires_two_factor": True})
     passkey = Passkey.objects.get()
     with pytest.raises(PermissionDenied, match="requires two-factor"):
-        passkeys.passkey_remove(rep_a, actor=rep_a, passkey_id=passkey.pk)
+        passkeys.passkey_remove(rep_a, actor=rep_a, passkey_id=passkey.pk, password="pw")
     assert twofactor.two_factor_reset(rep_a, actor=admin_user)
     assert not Passkey.objects.exists()
 

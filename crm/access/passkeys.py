@@ -100,8 +100,11 @@ def registration_options(user, *, actor) -> tuple[str, dict]:
     return options_to_json(options), _state(REGISTER, options.challenge, user)
 
 
-def passkey_register(user, *, actor, name: str, credential: str, state) -> Passkey:
+def passkey_register(user, *, actor, name: str, credential: str, state, password: str) -> Passkey:
+    """Needs the password again (a stolen open session alone cannot add a way in) and an attestation
+    over this state's challenge from one of our origins."""
     _require_self(user, actor)
+    _check_password(user, password)
     name = (name or "").strip()
     if not name or len(name) > 64:
         raise ValidationFailed({"name": "Name the passkey (at most 64 characters), e.g. “Work laptop”."})
@@ -134,9 +137,11 @@ def passkey_register(user, *, actor, name: str, credential: str, state) -> Passk
 
 
 @transaction.atomic
-def passkey_remove(user, *, actor, passkey_id: int) -> None:
-    """Removed by its owner; refused when it is the last second factor of a user whose role requires one."""
+def passkey_remove(user, *, actor, passkey_id: int, password: str) -> None:
+    """Removed by its owner, with the password; refused when it is the last second factor of a user whose
+    role requires one."""
     _require_self(user, actor)
+    _check_password(user, password)
     passkey = Passkey.objects.select_for_update().filter(user_id=user.pk, pk=passkey_id).first()
     if passkey is None:
         raise ValidationFailed("There is no such passkey.")
@@ -219,6 +224,13 @@ def _check_user_handle(credential: str, passkey: Passkey) -> None:
 def _require_self(user, actor) -> None:
     if actor is None or actor.pk != user.pk:
         raise PermissionDenied("Only the user themself may manage their passkeys.")
+
+
+def _check_password(user, password: str) -> None:
+    if not user.has_usable_password():
+        raise PermissionDenied("Passkeys need a password of your own: your account signs in through SSO only.")
+    if not user.check_password(password or ""):
+        raise ValidationFailed({"password": "Wrong password."})
 
 
 def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:

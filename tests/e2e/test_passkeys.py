@@ -49,6 +49,7 @@ def test_register_a_passkey_then_sign_in_with_it_after_the_password_and_without(
     page.get_by_role("link", name="Security").click()
     expect(page.get_by_text("You have no passkey yet.")).to_be_visible()
     page.get_by_label("Passkey name", exact=True).fill("Work laptop")
+    page.get_by_label("Your password", exact=True).fill("pw")
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.get_by_text("Passkey “Work laptop” added.")).to_be_visible()
     expect(page.get_by_role("cell", name="Work laptop", exact=True)).to_be_visible()

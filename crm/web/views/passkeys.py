@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from crm.access import passkeys
@@ -51,6 +52,7 @@ def register_options(request):
     return _json(options)
 
 
+@sensitive_post_parameters("password", "credential")
 @login_required
 @require_POST
 def register(request):
@@ -62,6 +64,7 @@ def register(request):
             name=request.POST.get("name", ""),
             credential=request.POST.get("credential", ""),
             state=state,
+            password=request.POST.get("password", ""),
         )
     except (ValidationFailed, PermissionDenied) as exc:
         messages.error(request, f"The passkey was not added. {_message(exc)}")
@@ -71,11 +74,14 @@ def register(request):
     return redirect("web:security")
 
 
+@sensitive_post_parameters("password")
 @login_required
 @require_POST
 def remove(request, pk: int):
     try:
-        passkeys.passkey_remove(request.user, actor=request.user, passkey_id=pk)
+        passkeys.passkey_remove(
+            request.user, actor=request.user, passkey_id=pk, password=request.POST.get("password", "")
+        )
     except (ValidationFailed, PermissionDenied) as exc:
         messages.error(request, _message(exc))
     else:
