@@ -247,6 +247,11 @@ OIDC_CALLBACK_CLASS = "crm.access.sso_views.SsoCallbackView"
 TWO_FACTOR_REMEMBER_DAYS = int(os.environ.get("TWO_FACTOR_REMEMBER_DAYS", "30"))
 TWO_FACTOR_PENDING_SECONDS = 300  # between the password step and the code step
 OTP_TOTP_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "CRM")  # the name shown in the authenticator app
+# Passkeys (WebAuthn, crm/access/passkeys.py): the site's domain and the exact origins browsers sign for.
+WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "localhost")
+WEBAUTHN_ORIGINS = [o.strip() for o in os.environ.get("WEBAUTHN_ORIGINS", "http://localhost:8000").split(",") if o]
+WEBAUTHN_RP_NAME = os.environ.get("WEBAUTHN_RP_NAME", OTP_TOTP_ISSUER)
+PASSKEY_CHALLENGE_SECONDS = 300  # a challenge is good this long, and once
 
 # --- Security headers (docs/deploy.md, "Headers and hardening") -----------------------------
 # No inline script or style anywhere: templates load static files only (crm/web/static/web/app.js

@@ -30,6 +30,7 @@ from crm.audit.selectors import MASK
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
 from crm.customization.models import CustomField
+from crm.records.models import ContactEmail, ContactPhone
 from crm.records.services import companies
 from crm.web.forms.generic import form_class
 from tests.conftest import Api
@@ -918,3 +919,30 @@ def _task_row(page: str, pk: int) -> str:
     import re
 
     return re.search(rf'<div class="taskrow[^"]*" id="task-{pk}">.*?</div>', page, re.S).group(0)
+
+
+def test_a_merge_moves_no_extra_email_or_phone_the_role_may_not_change(world):
+    """Extra emails and phones are rows a merge moves: with the field hidden (or read-only) for the role,
+    a merge whose other record holds a value the survivor lacks is refused and changes nothing; copies
+    of the survivor's own values do not stand in the way."""
+    user, role, admin = world["user"], world["role"], world["admin"]
+    rt = recordtypes.by_type("contact")
+    data = {"first_name": "Keep", "last_name": "Me", "emails": ["keep@x.example"], "phones": ["+1 202-555-0101"]}
+    keep = rt.create(actor=admin, data=data).obj
+    other = rt.create(
+        actor=admin, data={**data, "first_name": "Other", "emails": ["keep@x.example", "zqextra@x.example"]}
+    ).obj
+    set_rule(role, "contact", "email", fieldrules.HIDDEN)
+    r = Api(user).post("/merge/contacts", {"survivor_id": keep.pk, "other_id": other.pk})
+    assert r.status_code == 422, r.content
+    message = r.json()["error"]["fields"]["other_id"]
+    assert "email addresses your role may not change" in message and "zqextra" not in message
+    assert rt.objects().filter(pk__in=[keep.pk, other.pk]).count() == 2
+    assert sorted(ContactEmail.objects.filter(contact=keep).values_list("email", flat=True)) == ["keep@x.example"]
+
+    set_rule(role, "contact", "phone", fieldrules.READ)  # email no longer hidden: the phones are the same
+    r = Api(user).post("/merge/contacts", {"survivor_id": keep.pk, "other_id": other.pk})
+    assert r.status_code == 200, r.content
+    emails = ContactEmail.objects.filter(contact=keep).values_list("email", flat=True)
+    assert sorted(emails) == ["keep@x.example", "zqextra@x.example"]
+    assert list(ContactPhone.objects.filter(contact=keep).values_list("number", flat=True)) == ["+12025550101"]

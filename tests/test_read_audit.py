@@ -66,7 +66,7 @@ def test_an_api_export_writes_one_event_with_the_count_format_and_filters(api, m
     [event] = ReadEvent.objects.all()
     assert (event.user, event.user_name, event.action, event.object_type) == (manager, "manager", "export", "company")
     assert event.count == 2 and event.source == "api" and event.request_id is not None
-    assert event.detail["format"] == "csv" and event.detail["filters"] == {"name__contains": "acme"}
+    assert event.detail["format"] == "csv" and event.detail["filters"] == {"name__contains": reads.hashed("acme")}
 
 
 @pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_a_web_export_and_a_bulk_export_write_one_event_each(manager, companies)
     assert len(csv_rows(r)) == 2
     [event] = ReadEvent.objects.all()
     assert (event.object_type, event.count, event.source) == ("company", 2, "web")
-    assert event.detail["filters"] == {"name__contains": "acme"}
+    assert event.detail["filters"] == {"name__contains": reads.hashed("acme")}
 
     ids = [str(pk) for pk in Company.objects.filter(name__startswith="Acme").values_list("pk", flat=True)]
     r = web(manager).post("/companies/bulk/", {"action": "export", "ids": ids})
@@ -116,8 +116,39 @@ def test_the_export_command_records_as_the_cli(manager, companies, tmp_path):
         "manager",
         "cli",
         1,
-        {"name": "Globex"},
+        {"name": reads.hashed("Globex")},
     )
+
+
+@pytest.mark.django_db
+def test_export_filters_that_may_name_a_person_are_kept_only_as_keyed_hashes(api, manager, rep_a):
+    """The audit is append-only, so an erasure could not scrub a name or email from it afterwards: text
+    filter values are hashed when recorded (found again by hashing the value, case-insensitively);
+    ids, dates, booleans and choices name nobody and stay readable."""
+    contact_create(actor=rep_a, data={"first_name": "Ada", "email": "ada@example.com"})
+    params = {
+        "format": "csv",
+        "email": "Ada@Example.com",
+        "name__contains": "Ada",
+        "owner": str(rep_a.pk),
+        "created_at__gte": "2026-01-01",
+        "lifecycle_stage": "lead",
+        "email_opt_in": "false",
+    }
+    assert api(manager).get("/export/contacts", params).status_code == 200
+    [event] = ReadEvent.objects.all()
+    assert event.detail["filters"] == {
+        "email": reads.hashed("ada@example.com"),
+        "name__contains": reads.hashed("ada"),
+        "owner": str(rep_a.pk),
+        "created_at__gte": "2026-01-01",
+        "lifecycle_stage": "lead",
+        "email_opt_in": "false",
+    }
+    with connection.cursor() as cur:
+        cur.execute("SELECT detail FROM audit_readevent")
+        raw = str(cur.fetchall()).lower()
+    assert "ada@" not in raw and "example.com" not in raw
 
 
 @pytest.mark.django_db

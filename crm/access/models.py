@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models
+from django_otp.models import Device
 
 ACTIONS = ("view", "add", "change", "delete", "export")
 OBJECT_TYPES = ("company", "contact", "lead", "deal", "activity", "task")
@@ -163,3 +164,25 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code of {self.user_id}"
+
+
+class Passkey(Device):
+    """A WebAuthn credential (a passkey or security key) of one user: a second factor beside TOTP and,
+    when the authenticator keeps it (discoverable), a sign-in without a password. A django-otp device,
+    so a session signed in with it is ``is_verified()`` like one that gave a TOTP code. Only the public
+    key is stored; crm.access.passkeys registers, checks and removes them."""
+
+    change_log_type = "passkey"
+    change_log_hidden = ("credential_id", "public_key", "sign_count", "last_used_at")
+
+    credential_id = models.BinaryField(max_length=1023)
+    # The authenticator's id for the credential, base64url: the unique, indexed form of credential_id.
+    credential_key = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()  # COSE_Key
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]

@@ -18,7 +18,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.models import VerifyNotAllowed
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crm.access.models import Account, Profile, RecoveryCode
+from crm.access.models import Account, Passkey, Profile, RecoveryCode
 from crm.access.policy import require_admin
 from crm.audit import changelog
 from crm.audit.models import Action
@@ -37,6 +37,11 @@ def confirmed_device(user) -> TOTPDevice | None:
 
 def is_enabled(user) -> bool:
     return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+
+
+def has_second_factor(user) -> bool:
+    """An authenticator app or a passkey: the sign-in asks for one of them after the password."""
+    return is_enabled(user) or Passkey.objects.filter(user_id=user.pk, confirmed=True).exists()
 
 
 def is_required(user) -> bool:
@@ -84,7 +89,7 @@ def enrolment_confirm(user, *, actor, code: str) -> tuple[TOTPDevice, list[str]]
             device.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).delete()
             codes = _new_recovery_codes(user)
-            _log(actor, user, {"two_factor": ["off", "on"]})
+            log_account(actor, user, {"two_factor": ["off", "on"]})
     if error:
         raise ValidationFailed({"code": error})
     return device, codes
@@ -97,7 +102,7 @@ def recovery_codes_regenerate(user, *, actor, code: str) -> list[str]:
         error = _totp_error(_locked_device(user), code)
         if error is None:
             codes = _new_recovery_codes(user)
-            _log(actor, user, {"recovery_codes": ["", "regenerated"]})
+            log_account(actor, user, {"recovery_codes": ["", "regenerated"]})
     if error:
         raise ValidationFailed({"code": error})
     return codes
@@ -115,7 +120,7 @@ def two_factor_disable(user, *, actor, password: str, code: str) -> None:
         error = _code_error(user, _locked_device(user), code)
         if error is None:
             _remove(user)
-            _log(actor, user, {"two_factor": ["on", "off"]})
+            log_account(actor, user, {"two_factor": ["on", "off"]})
     if error:
         raise ValidationFailed({"code": error})
 
@@ -125,8 +130,9 @@ def two_factor_disable(user, *, actor, password: str, code: str) -> None:
 
 @transaction.atomic
 def two_factor_reset(user, *, actor) -> bool:
-    """An admin removes a user's devices and recovery codes (a lost phone): the user signs in with the
-    password alone, or is sent to enrol again if their role requires it. False: there was nothing on."""
+    """An admin removes a user's devices (app and passkeys) and recovery codes (a lost phone): the user
+    signs in with the password alone, or is sent to enrol again if their role requires it. False: there was
+    nothing on."""
     require_admin(actor, "two-factor sign-in")
     return _reset(user, actor)
 
@@ -139,10 +145,11 @@ def two_factor_reset_by_operator(*, user) -> bool:
 
 
 def _reset(user, actor) -> bool:
-    had = TOTPDevice.objects.filter(user_id=user.pk).exists() or RecoveryCode.objects.filter(user_id=user.pk).exists()
+    had = any(m.objects.filter(user_id=user.pk).exists() for m in (TOTPDevice, RecoveryCode, Passkey))
     if had:
         _remove(user)
-        _log(actor, user, {"two_factor": ["on", "reset"]})
+        Passkey.objects.filter(user_id=user.pk).delete()  # a lost phone may hold the passkeys too
+        log_account(actor, user, {"two_factor": ["on", "reset"]})
     return had
 
 
@@ -242,9 +249,10 @@ def _use_recovery_code(user, code: str) -> bool:
         return False
     found.used_at = timezone.now()
     found.save(update_fields=["used_at"])
-    _log(user, user, {"recovery_codes": ["", "one used"]})
+    log_account(user, user, {"recovery_codes": ["", "one used"]})
     return True
 
 
-def _log(actor, user, changes: dict) -> None:
+def log_account(actor, user, changes: dict) -> None:
+    """A change-log row on the user (as an ``Account``) saying what changed, never a secret."""
     changelog.log_event(actor, Account.objects.get(pk=user.pk), Action.UPDATE, changes)

@@ -12,11 +12,12 @@ from django.shortcuts import redirect
 from crm.access import twofactor
 
 ENROL_PATH = "/account/two-factor/"
+PASSKEY_PATH = "/account/security/"  # a passkey is a second factor too: added from the Security page
 
 
 def _open_paths() -> tuple[str, ...]:
     static = "/" + settings.STATIC_URL.lstrip("/")
-    return (ENROL_PATH, "/login/", "/logout/", "/api/", static)
+    return (ENROL_PATH, PASSKEY_PATH, "/login/", "/logout/", "/api/", static)
 
 
 class TwoFactorRequiredMiddleware:
@@ -40,7 +41,7 @@ class TwoFactorRequiredMiddleware:
         return self.get_response(request)
 
     def _stop(self, request, user):
-        if twofactor.is_enabled(user):
+        if twofactor.has_second_factor(user):
             # Signed in some way that skipped the code step (a session from before the role asked for
             # it): sign in again, through the code step.
             logout(request)

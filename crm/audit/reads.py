@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 
 from django.db import connection
 from django.db.models import Q
@@ -18,8 +19,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from crm.access.policy import policy_for, require_admin
 from crm.audit.models import ReadAction, ReadEvent
-from crm.core import context
+from crm.core import context, crypto
 from crm.core.errors import BadRequest
+from crm.core.filters import OPS
 
 WHAT = "the read audit"
 # A filter value kept in the detail is cut to this many characters, and at most MAX_FILTERS kept:
@@ -27,6 +29,10 @@ WHAT = "the read audit"
 MAX_VALUE, MAX_FILTERS = 200, 50
 # List parameters that shape the output, not which rows: left out of the recorded filters.
 NOT_FILTERS = {"format", "sort", "limit", "cursor", "version", "csrfmiddlewaretoken"}
+# Filter kinds whose values name nobody (crm.core.filters), and the text that names nobody either:
+# ids, numbers, dates and times, booleans, and comma lists of them.
+CLEAR_KINDS = {"int", "decimal", "bool", "date", "datetime", "choice", "uuid"}
+NAMES_NOBODY = re.compile(r"[0-9 .,:+\-TZ]*|true|false|True|False")
 
 
 def record_read(*, actor, action: str, object_type: str = "", object_id=None, count=None, detail=None) -> ReadEvent:
@@ -61,8 +67,39 @@ def filters_of(params) -> dict:
 
 def record_export(actor, object_type: str, qs, fmt: str, params) -> ReadEvent:
     """An export of ``qs`` (counted before the rows stream, so an aborted download is still recorded)."""
-    detail = {"format": fmt, "filters": filters_of(params)}
+    detail = {"format": fmt, "filters": _scrubbed(object_type, filters_of(params))}
     return record_read(actor=actor, action=ReadAction.EXPORT, object_type=object_type, count=qs.count(), detail=detail)
+
+
+def hashed(value: str) -> str:
+    """How the audit keeps a filter value that may name a person: its keyed hash (the lookup key of
+    crm.core.crypto, case-folded), so "did anyone export by this email?" is answered by hashing the
+    email again, while the table never holds it. A row cannot be changed (append-only), so an erasure
+    could not scrub a clear value afterwards: it is never written."""
+    return f"hashed:{crypto.lookup_hash(value)}"
+
+
+def _scrubbed(object_type: str, filters: dict) -> dict:
+    """Values of text filters (names, emails, phones, search words, unknown keys) hashed; ids, numbers,
+    dates, booleans and choice values, which name nobody, kept as given."""
+    kinds = _filter_kinds(object_type)
+    out = {}
+    for key, value in filters.items():
+        name, _, op = key.rpartition("__") if key.rpartition("__")[2] in OPS else (key, "", "")
+        values = value if isinstance(value, list) else [value]
+        clear = op == "isnull" or kinds.get(name) in CLEAR_KINDS or all(NAMES_NOBODY.fullmatch(v) for v in values)
+        if not clear:
+            values = [hashed(v) for v in values]
+        out[key] = values if isinstance(value, list) else values[0]
+    return out
+
+
+def _filter_kinds(object_type: str) -> dict[str, str]:
+    from crm.core import recordtypes
+    from crm.core.filters import filter_fields_of
+
+    rt = recordtypes.by_type(object_type)
+    return {name: f.kind for name, f in filter_fields_of(rt).items()} if rt is not None else {}
 
 
 def request_filters(request) -> dict:

@@ -12,6 +12,7 @@ from django.db.models import Q
 from crm.core import recordtypes
 from crm.core.errors import BadRequest, ValidationFailed
 from crm.core.filters import filter_fields_of
+from crm.customization import secrets
 
 ALIASES = {
     "equals": "eq",
@@ -77,7 +78,8 @@ def changed(field: str, item: dict, changes: dict, object_type: str = "") -> boo
         field = f"cf_{field}"
     if field.startswith("cf_"):
         before, after = (changes.get("custom_fields") or [{}, {}])[:2]
-        pair = [(before or {}).get(field[3:]), (after or {}).get(field[3:])]
+        # The diff holds encrypted values as envelopes: compare what they say, not their ciphertext.
+        pair = [secrets.open_or_none((side or {}).get(field[3:])) for side in (before, after)]
         if pair[0] == pair[1]:
             return False
     else:

@@ -20,6 +20,7 @@ from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.core import recordtypes, templating
 from crm.core.templating import Fields, Money
+from crm.customization import secrets
 
 
 def render(text: str, obj, reader=None, *, html: bool = False) -> str:
@@ -44,10 +45,11 @@ def record_values(obj, reader=None) -> dict:
     out: dict = {}
     for field in _concrete(obj):
         out[field.name] = _reader(obj, field, hidden, rt)
+    custom = secrets.reveal(obj.custom_fields)  # encrypted values in clear: the text shows what the user may see
     for key in _custom_keys(obj):
         name = f"cf_{key}"
         blank = rt is not None and fieldrules.field_of(rt, name) in hidden
-        out[name] = _constant("" if blank else (obj.custom_fields or {}).get(key, ""))
+        out[name] = _constant("" if blank else custom.get(key, ""))
     return out
 
 

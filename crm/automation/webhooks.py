@@ -6,6 +6,8 @@ row, and the admins are told. Admins manage subscriptions through webhook_create
 (every edge does: the API and the admin screens), which validate and write the change log.
 A payload carries every field of the record, field-level rules notwithstanding: a subscription is a
 system-to-system feed an admin configures (admins have no field rules), not a text for a user's role.
+Encrypted custom values are the exception: a payload says ``{"encrypted": true}`` in their place (no
+ciphertext, no lookup hash, no clear value leaves); a receiver that needs one reads it through the API.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from crm.automation.system import automation_user
 from crm.automation.validation import check_model, refuse_nulls
 from crm.core import context, events, recordtypes
 from crm.core.errors import NotFound, ValidationFailed
+from crm.customization import secrets
 
 MAX_ATTEMPTS = 5
 DISABLE_AFTER = 5
@@ -76,8 +79,8 @@ def queue_delivery(sub: WebhookSubscription, event_type: str, obj, *, changes=No
         "timestamp": (at or timezone.now()).isoformat(),
         "object_type": obj.object_type,
         "object_id": obj.pk,
-        "changes": changes or {},
-        "data": record_data(obj.object_type, obj.pk),
+        "changes": secrets.mask(changes or {}),
+        "data": secrets.mask(record_data(obj.object_type, obj.pk)),
     }
     payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
     with transaction.atomic():

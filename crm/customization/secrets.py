@@ -74,3 +74,27 @@ def reveal(values: dict | None) -> dict:
         except crypto.Undecryptable:  # altered in the database, or a key of the same id that is not it
             out[key] = SHOWN_WHEN_BROKEN
     return out
+
+
+ENCRYPTED_MARK = {"encrypted": True}
+
+
+def open_or_none(value):
+    """``open_value`` for comparing: None when the value cannot be opened (missing key, altered)."""
+    try:
+        return open_value(value)
+    except (crypto.KeyMissing, crypto.Undecryptable):
+        return None
+
+
+def mask(data):
+    """``data`` (a webhook payload's record or changes) with every envelope replaced by
+    ENCRYPTED_MARK: neither the ciphertext nor the lookup hash leaves the CRM, and no clear value goes to
+    a receiver outside it; a receiver that needs the value reads the record through the API."""
+    if is_envelope(data):
+        return dict(ENCRYPTED_MARK)
+    if isinstance(data, dict):
+        return {k: mask(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [mask(v) for v in data]
+    return data

@@ -56,6 +56,7 @@ def _merge(survivor, other, *, actor, choices: dict, fields: tuple[str, ...]):
     other = common.lock_for_update(other, version=None)
     _check_choices(model, choices, fields)
     locked = _locked(model, actor, choices)
+    _check_locked_channels(survivor, other, locked)
     before, other_picture = changelog.snapshot(survivor), changelog.snapshot(other)
     _pick_fields(survivor, other, choices, fields, locked)
     survivor.custom_fields = _pick_custom(survivor, other, choices, locked)
@@ -119,6 +120,31 @@ def _locked(model, actor, choices: dict) -> frozenset[str]:
     if errors:
         raise ValidationFailed(errors, "Your role may not choose the values of some of these fields.")
     return locked
+
+
+def _check_locked_channels(survivor, other, locked: frozenset[str]) -> None:
+    """Extra emails, phones or domains are rows of their own that a merge moves to the survivor. Where
+    the field is hidden from or read-only for the actor, moving the other's values would change it, and
+    deleting the other record would lose them: refused while the other holds a value the survivor lacks
+    (its copies of the survivor's values are simply dropped)."""
+    errors = {}
+    for related, column in CHANNELS.items():
+        key = "phone" if column == "number" else column
+        if key not in locked or _fk_to_or_none(related, type(survivor)) is None:
+            continue
+        fk = _fk_to(related, type(survivor))
+        mine = related.objects.filter(**{fk: survivor.pk}).values(column)
+        if related.objects.filter(**{fk: other.pk}).exclude(**{f"{column}__in": mine}).exists():
+            words = {"email": "email addresses", "phone": "phone numbers", "domain": "domains"}[key]
+            errors["other_id"] = (
+                f"The other record has {words} your role may not change: merging "
+                "would move them onto the survivor. Ask someone whose role may change them to merge."
+            )
+    common.raise_if(errors)
+
+
+def _fk_to_or_none(related, model) -> str | None:
+    return next((f.name for f in related._meta.fields if f.is_relation and f.related_model is model), None)
 
 
 def _side(choices: dict, name: str) -> str | None:
@@ -248,8 +274,8 @@ def _unique_partners(related, fk: str) -> list[str]:
 
 def _pick_primaries(survivor, other_picture: dict, choices: dict, locked=frozenset()) -> None:
     """Keep the survivor's primary email/phone/domain unless the other's was chosen (or it had none).
-    A ``locked`` one stays the survivor's even when it has none (the other's rows still move over,
-    as every related row does, but do not become its primary value)."""
+    A ``locked`` one stays the survivor's: the other had no value of it the survivor lacks
+    (_check_locked_channels), so nothing the role may not change moves over."""
     if isinstance(survivor, Contact):
         for related, key, column in ((ContactEmail, "email", "email"), (ContactPhone, "phone", "number")):
             theirs = None if key in locked else other_picture.get(key)

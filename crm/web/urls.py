@@ -25,6 +25,7 @@ from crm.web.views import (
 )
 from crm.web.views import duplicates as duplicate_views
 from crm.web.views import imports as import_views
+from crm.web.views import passkeys as passkey_views
 from crm.web.views import security as security_views
 
 
@@ -50,6 +51,8 @@ urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="manifest"),
     path("login/", signin.SignInView.as_view(), name="login"),
     path("login/code/", signin.login_code, name="login-code"),
+    path("login/passkey/options/", passkey_views.sign_in_options, name="passkey-sign-in-options"),
+    path("login/passkey/", passkey_views.sign_in, name="passkey-sign-in"),
     path("account/two-factor/", two_factor.two_factor, name="two-factor"),
     path("logout/", clear_site_data(auth_views.LogoutView.as_view()), name="logout"),
     path(
@@ -66,6 +69,9 @@ urlpatterns = [
     ),
     path("account/security/", security_views.security_page, name="security"),
     path("account/security/sign-out-everywhere/", security_views.sign_out_everywhere, name="sign-out-everywhere"),
+    path("account/security/passkeys/options/", passkey_views.register_options, name="passkey-options"),
+    path("account/security/passkeys/", passkey_views.register, name="passkey-add"),
+    path("account/security/passkeys/<int:pk>/remove/", passkey_views.remove, name="passkey-remove"),
     path("search/", search.search_page, name="search"),
     path("pick/<str:object_type>/", search.pick, name="pick"),
     path("board/", board.board, name="board"),

@@ -1,4 +1,4 @@
-"""The account's security page ("sign out everywhere") and the sign-in lockout page."""
+"""The account's security page (passkeys, "sign out everywhere") and the sign-in lockout page."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.access import lockouts, sessions
+from crm.access import lockouts, passkeys, sessions
 
 LOCKED_OUT = (
     "Too many failed sign-in attempts. Try again in {minutes} minute{s} or ask an admin to unlock your account."
@@ -22,7 +22,7 @@ LOCKED_OUT = (
 @login_required
 @require_GET
 def security_page(request):
-    return render(request, "web/security.html")
+    return render(request, "web/security.html", {"passkeys": passkeys.passkeys_of(request.user)})
 
 
 @login_required

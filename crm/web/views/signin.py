@@ -4,7 +4,8 @@ as before), then, for a user with two-factor sign-in on, a code from their app o
 Between the steps nobody is signed in: the session holds only the pending user's id, signed and good
 for TWO_FACTOR_PENDING_SECONDS. A wrong code sends ``user_login_failed`` like a wrong password, so
 sign-in throttling counts both. "Remember this device" leaves a signed cookie bound to the user and
-their device's key that skips the code step for TWO_FACTOR_REMEMBER_DAYS.
+their device's key that skips the code step for TWO_FACTOR_REMEMBER_DAYS. The second step also takes a
+passkey (crm/web/views/passkeys.py), counted the same way when it fails.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from crm.access import twofactor
+from crm.access import passkeys, twofactor
 from crm.access.sso_views import PasswordLoginForm
 from crm.core.errors import ValidationFailed
 
@@ -54,13 +55,13 @@ class SignInView(LoginView):
 
     def form_valid(self, form):
         user = form.get_user()
-        device = twofactor.confirmed_device(user)
-        if device is None:
+        if not twofactor.has_second_factor(user):
             response = super().form_valid(form)
             if twofactor.is_required(user):
                 return redirect("web:two-factor")  # the middleware keeps them there until enrolled
             return response
-        if is_remembered(self.request, user, device):
+        device = twofactor.confirmed_device(user)
+        if device is not None and is_remembered(self.request, user, device):
             return finish(self.request, user, device, user.backend, self.get_success_url())
         payload = {"user": user.pk, "backend": user.backend, "next": self.get_success_url()}
         self.request.session[PENDING_KEY] = signing.dumps(payload, salt=PENDING_SALT)
@@ -73,7 +74,7 @@ class SignInView(LoginView):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_code(request):
-    pending = _pending(request)
+    pending = pending_sign_in(request)
     if pending is None:
         messages.info(request, "Sign in again: the code was not entered in time.")
         return redirect("web:login")
@@ -84,28 +85,44 @@ def login_code(request):
             device = twofactor.verify_sign_in_code(user, form.cleaned_data["code"])
         except ValidationFailed as exc:
             return _wrong_code(request, user, form, exc)
-        _forget_pending(request)
+        forget_pending(request)
         response = finish(request, user, device, backend, next_url)
         if form.cleaned_data["remember"] and remember_days():
             remember(response, user, device)
         return response
-    return _code_page(request, form)
+    return code_page(request, form, user)
 
 
-def _code_page(request, form, status=200):
-    return render(request, "web/login_code.html", {"form": form, "remember_days": remember_days()}, status=status)
+def code_page(request, form, user, passkey_error: str = ""):
+    """The second step: a code form when the user has an app, a passkey button when they have a passkey."""
+    context = {
+        "form": form,
+        "remember_days": remember_days(),
+        "has_app": twofactor.is_enabled(user),
+        "has_passkey": passkeys.has_passkey(user),
+        "passkey_error": passkey_error,
+    }
+    return render(request, "web/login_code.html", context)
 
 
-def _wrong_code(request, user, form, exc: ValidationFailed):
+def count_wrong_second_factor(request, user) -> bool:
+    """A wrong code or passkey answer counts toward the lockout like a wrong password (axes listens to
+    ``user_login_failed``). False when this pending sign-in has had its last try."""
     user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
     tries = request.session.get(PENDING_KEY + "_tries", 0) + 1
     if tries >= MAX_CODE_TRIES:
-        _forget_pending(request)
+        forget_pending(request)
         messages.error(request, "Too many wrong codes: sign in again.")
-        return redirect("web:login")
+        return False
     request.session[PENDING_KEY + "_tries"] = tries
+    return True
+
+
+def _wrong_code(request, user, form, exc: ValidationFailed):
+    if not count_wrong_second_factor(request, user):
+        return redirect("web:login")
     form.add_error("code", exc.fields.get("code") or exc.message)
-    return _code_page(request, form)
+    return code_page(request, form, user)
 
 
 def finish(request, user, device, backend: str, next_url: str):
@@ -115,7 +132,7 @@ def finish(request, user, device, backend: str, next_url: str):
     return HttpResponseRedirect(next_url)
 
 
-def _pending(request):
+def pending_sign_in(request):
     """(user, backend, next URL) of the password step, or None when absent, tampered or expired."""
     value = request.session.get(PENDING_KEY)
     if not value:
@@ -123,16 +140,16 @@ def _pending(request):
     try:
         data = signing.loads(value, salt=PENDING_SALT, max_age=settings.TWO_FACTOR_PENDING_SECONDS)
     except signing.BadSignature:  # SignatureExpired is one
-        _forget_pending(request)
+        forget_pending(request)
         return None
     user = get_user_model().objects.filter(pk=data["user"], is_active=True).first()
     if user is None or data["backend"] not in settings.AUTHENTICATION_BACKENDS:
-        _forget_pending(request)
+        forget_pending(request)
         return None
     return user, data["backend"], data["next"]
 
 
-def _forget_pending(request) -> None:
+def forget_pending(request) -> None:
     request.session.pop(PENDING_KEY, None)
     request.session.pop(PENDING_KEY + "_tries", None)
 
