@@ -24,7 +24,7 @@ from crm.automation.system import automation_user
 from crm.core import crypto
 from crm.core.context import change_context
 from crm.core.errors import ServiceError
-from crm.mailbox import attachments, bounces, imap
+from crm.mailbox import attachments, bounces, calendar_replies, imap
 from crm.mailbox.matching import match
 from crm.mailbox.models import InboundMessage, Mailbox, MailFolderState
 from crm.mailbox.parsing import Parsed, parse
@@ -142,6 +142,8 @@ def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes) -> bool:
         return False
     if InboundMessage.objects.filter(mailbox=mailbox, message_id=parsed.message_id).exists():
         return False
+    if parsed.calendar:  # an attendee's answer to one of our invitations: their status on the meeting
+        calendar_replies.apply(parsed.calendar, parsed.from_address, mailbox.pk)
     viewer = mailbox.owner
     own = {mailbox.username.lower()}
     links, known = match(parsed.participants - own, viewer)
