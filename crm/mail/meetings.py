@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -47,15 +48,19 @@ def zone_name_of(user) -> str:
     return name or settings.TIME_ZONE
 
 
+@lru_cache(maxsize=1)
+def zone_names() -> frozenset[str]:
+    """The IANA names this system knows: checked against the list, since ZoneInfo("Europe") opens a
+    directory (an OSError, not a ValueError) and a name must never reach the file system unchecked."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def zone(details: MeetingDetails | None) -> zoneinfo.ZoneInfo | None:
     """The meeting's zone; None for UTC (no details, blank, or a name this system no longer knows)."""
     name = details.time_zone if details is not None else ""
-    if not name or name.upper() == "UTC":
+    if not name or name.upper() == "UTC" or name not in zone_names():
         return None
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
+    return zoneinfo.ZoneInfo(name)
 
 
 def details_of(meeting: Activity) -> MeetingDetails | None:
@@ -70,11 +75,8 @@ def details_by_activity(ids) -> dict[int, MeetingDetails]:
 def _check(details: MeetingDetails) -> None:
     errors = {}
     name = (details.time_zone or "").strip()
-    if name and name.upper() != "UTC":
-        try:
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            errors["time_zone"] = f"{name!r} is not a time zone name such as Europe/Paris."
+    if name and name.upper() != "UTC" and name not in zone_names():
+        errors["time_zone"] = f"{name!r} is not a time zone name such as Europe/Paris."
     url = (details.video_url or "").strip()
     if url and not url.lower().startswith(("https://", "http://")):
         errors["video_url"] = "A web address starting with https://."
