@@ -41,6 +41,8 @@ def has_password(account: SmtpAccount) -> bool:
 
 
 def _check(account: SmtpAccount) -> None:
+    # None when read back empty (an EncryptedTextField reads "" as None); the column is NOT NULL.
+    account.password = account.password or ""
     errors = {}
     if not HOST.match(account.host or ""):
         errors["host"] = "A host name or IP address, such as smtp.example.com."

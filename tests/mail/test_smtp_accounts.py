@@ -153,3 +153,10 @@ def test_bad_settings_are_refused(api, rep_a, settings):
     assert r.status_code == 422 and "no email address" in r.text
     assert api(rep_a).delete("/mail-settings/smtp").status_code == 404
     assert not SmtpAccount.objects.exists()
+
+
+def test_a_server_without_sign_in_can_be_changed_again(api, rep_a, settings):
+    settings.MAILBOX_ALLOW_PRIVATE = False
+    assert put(api, rep_a, {"host": "smtp.example.com", "port": 25, "security": "none"}).status_code == 200
+    r = put(api, rep_a, {"host": "relay.example.com", "port": 25, "security": "none"})  # no password stored or given
+    assert r.status_code == 200 and r.json()["host"] == "relay.example.com" and r.json()["has_password"] is False
