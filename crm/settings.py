@@ -401,5 +401,6 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 CRM_BASE_URL = os.environ.get("CRM_BASE_URL", "http://localhost:8000").strip().rstrip("/")
 # Attachments of received mail (crm/mailbox): larger ones are recorded by name and size, not stored.
 MAILBOX_MAX_ATTACHMENT_BYTES = int(os.environ.get("MAILBOX_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
+MAIL_BCC_ADDRESS = os.environ.get("MAIL_BCC_ADDRESS", "").strip().lower()  # users' BCC addresses: docs/email.md
 if _smtp := _parse_email_url(EMAIL_URL):
     globals().update(_smtp.django_settings())

@@ -65,6 +65,12 @@ DECLARED = {
     # An invitation needs a participant with an address; a cancellation needs an invitation sent before
     # (rules on the stored meeting).
     "/api/v1/meetings/{pk}/invitation": r"participant_ids|cancel",
+    # A meeting's details: a time zone the zone database knows, a web address the URL checker accepts, users
+    # that exist and are active, an update only while an invitation is out (rules on stored rows).
+    "/api/v1/meetings/{pk}/details": r"time_zone|video_url|user_ids|send_update",
+    # A user's own SMTP server: the SSRF guard on the host (as for mailboxes), a password with a user name,
+    # the user's own address as From (rules across fields and on the stored user).
+    "/api/v1/mail-settings/smtp": r"host|password|user",
     # A mailbox's host may not be a private, loopback or local address in any numeric spelling (the SSRF
     # guard, unless MAILBOX_ALLOW_PRIVATE): "0", "127.1" and "10.0.0.1" all match a host-name pattern.
     "/api/v1/mailboxes": r"host",

@@ -8,6 +8,10 @@ while the record's version and the ciphertexts it read are still stored. A recor
 skipped (a service's write seals its values under the current key already, crm/customization/secrets.py)
 and the pass is repeated until one finds nothing left on an old key, so no value is left on a key that
 is about to be removed. `crm encryption status` counts the values per key id.
+
+Secrets a model holds itself in an ``EncryptedTextField`` (mailbox passwords, users' SMTP passwords) are
+rotated in the same passes, found by their field type (``_sealed_columns``): each stale value is
+rewritten only while the row still holds the ciphertext read, so a password changed meanwhile is kept.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from django.apps import apps
 from django.db import transaction
+from django.db.models import TextField, Value
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Cast
 
 from crm.automation import jobs
 from crm.core import crypto, recordtypes
+from crm.core.fields import EncryptedTextField
 from crm.customization import secrets
 from crm.customization.models import CustomField
 
@@ -79,21 +87,72 @@ def _swap(model, pk: int, version: int, values: dict, stale: list[str], keyset: 
         return bool(rows.update(custom_fields=new))
 
 
+def _sealed_columns():
+    """(model, field name) of every EncryptedTextField in the installed apps."""
+    for model in apps.get_models():
+        for f in model._meta.concrete_fields:
+            if isinstance(f, EncryptedTextField):
+                yield model, f.name
+
+
+def _stored(model, name: str):
+    """The column's stored text (the ciphertext): a Cast to a plain TextField is not opened on read."""
+    return model.objects.alias(stored=Cast(name, output_field=TextField()))
+
+
+def _sealed_values():
+    """(model, field name, pk, sealed text) of every stored EncryptedTextField value."""
+    for model, name in _sealed_columns():
+        last = 0
+        while batch := list(
+            _stored(model, name).filter(pk__gt=last).order_by("pk").annotate(raw=Cast(name, TextField()))
+            .values_list("pk", "raw")[:BATCH]
+        ):  # fmt: skip
+            last = batch[-1][0]
+            for pk, raw in batch:
+                if crypto.is_sealed(raw):
+                    yield model, name, pk, raw
+
+
+def rotate_sealed_pass(keyset: crypto.KeySet) -> tuple[int, int]:
+    """One pass over model secrets: (rewritten, skipped because changed since read)."""
+    rewritten = skipped = 0
+    for model, name, pk, raw in list(_sealed_values()):
+        if crypto.split(raw)[0] == keyset.current:
+            continue
+        fresh = Value(keyset.seal(keyset.open(raw)), output_field=TextField())  # already sealed: not again
+        with transaction.atomic():
+            if _stored(model, name).filter(pk=pk, stored=raw).update(**{name: fresh}):
+                rewritten += 1
+            else:
+                skipped += 1
+    return rewritten, skipped
+
+
 def rotate(keyset: crypto.KeySet | None = None) -> dict:
     """Passes until one finds no value on an old key (or MAX_PASSES): {"rewritten", "passes", "left"}."""
     keyset, total = keyset or crypto.keyset(), 0
     for n in range(1, MAX_PASSES + 1):
         rewritten, skipped = rotate_pass(keyset)
-        total += rewritten
-        if not rewritten and not skipped:
+        sealed_rewritten, sealed_skipped = rotate_sealed_pass(keyset)
+        total += rewritten + sealed_rewritten
+        if not (rewritten or skipped or sealed_rewritten or sealed_skipped):
             return {"rewritten": total, "passes": n, "left": 0}
-    left = sum(n for pair, n in status().items() if pair != (keyset.current, keyset.lookup_kid))
+    left = sum(n for pair, n in status().items() if _stale_pair(pair, keyset))
     return {"rewritten": total, "passes": MAX_PASSES, "left": left}
 
 
+def _stale_pair(pair: tuple[str, str], keyset: crypto.KeySet) -> bool:
+    kid, lookup_kid = pair
+    return kid != keyset.current or (lookup_kid != "" and lookup_kid != keyset.lookup_kid)
+
+
 def status() -> Counter:
-    """{(key id, lookup key id): number of values} over every encrypted custom value."""
+    """{(key id, lookup key id): number of values} over every encrypted custom value, and
+    {(key id, ""): number} over model secrets (no lookup hash)."""
     counts: Counter = Counter()
+    for _model, _name, _pk, raw in _sealed_values():
+        counts[(crypto.split(raw)[0], "")] += 1
     for object_type, keys_ in _fields_by_type().items():
         qs = recordtypes.record_queryset(object_type)
         if qs is None:
@@ -109,6 +168,8 @@ def status() -> Counter:
 def sample_per_key() -> dict[str, str]:
     """{key id: one sealed value under it}: what a restore check tries to decrypt."""
     found: dict[str, str] = {}
+    for _model, _name, _pk, raw in _sealed_values():
+        found.setdefault(crypto.split(raw)[0], raw)
     for object_type, keys_ in _fields_by_type().items():
         qs = recordtypes.record_queryset(object_type)
         if qs is None:

@@ -15,6 +15,8 @@ from crm.api.openapi import names_of
 from crm.api.patterns import NO_NUL
 from crm.core import recordtypes
 from crm.mail import invitations, outbox, templates_service, tracking
+from crm.mail.account_api import router as account_router
+from crm.mail.meeting_api import router as meeting_router
 from crm.mail.models import OutgoingEmail
 
 router = Router(tags=["mail"])
@@ -263,3 +265,8 @@ class InvitationIn(Schema):
 def send_invitation(request, pk: int, payload: InvitationIn):
     email = invitations.send_invitation(pk, actor=request.user, cancel=payload.cancel)
     return Status(201, _with_links(OutgoingEmail.objects.filter(pk=email.pk)).get())
+
+
+# A meeting's details and a user's own server share this router's mount point and tag.
+router.add_router("", meeting_router)
+router.add_router("", account_router)

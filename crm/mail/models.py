@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from crm.core.fields import EncryptedTextField
+
 
 class EmailTemplate(models.Model):
     """A subject and HTML body with merge fields (crm/core/templating.py), for one record type or any.
@@ -188,3 +190,73 @@ class MeetingInvitation(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["activity_id", "sequence"], name="invitation_activity_sequence")]
+
+
+class MeetingDetails(models.Model):
+    """What a meeting has beyond an activity (crm/mail/meetings.py): where, the video link, the time zone
+    its start and end are given in (the organizer's, stored, so the .ics says 10:00 Europe/Paris and
+    not an offset that breaks across a daylight-saving change), and the users invited besides contacts."""
+
+    change_log_type = "meeting_details"
+
+    activity = models.OneToOneField("records.Activity", on_delete=models.CASCADE, related_name="meeting_details")
+    location = models.CharField(max_length=255, blank=True)
+    video_url = models.URLField(max_length=500, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True, help_text="IANA name; blank is UTC.")
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Meeting {self.activity_id}"
+
+
+class PartStat(models.TextChoices):
+    """An attendee's answer, as iCalendar's PARTSTAT names it."""
+
+    NEEDS_ACTION = "NEEDS-ACTION", "No answer yet"
+    ACCEPTED = "ACCEPTED", "Accepted"
+    DECLINED = "DECLINED", "Declined"
+    TENTATIVE = "TENTATIVE", "Tentative"
+
+
+class MeetingAttendee(models.Model):
+    """Someone an invitation went to, by address (what a calendar reply names), with their answer.
+    Written when an invitation is sent and when a reply arrives by IMAP (crm/mailbox/calendar_replies.py)."""
+
+    activity = models.ForeignKey("records.Activity", on_delete=models.CASCADE, related_name="attendee_answers")
+    email = models.CharField(max_length=320)
+    name = models.CharField(max_length=255, blank=True)
+    contact = models.ForeignKey("records.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=12, choices=PartStat.choices, default=PartStat.NEEDS_ACTION)
+    # The reply's DTSTAMP: an older reply arriving after a newer one (two folders, a resync) changes nothing.
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["activity", "email"], name="meeting_attendee_once")]
+
+
+class SmtpAccount(models.Model):
+    """A user's own outgoing server (crm/mail/accounts.py): their mail leaves through it, From their own
+    address; without one, through the organization's EMAIL_URL. The password is encrypted at rest like a
+    mailbox's and rotated with it (crm/customization/rotation.py)."""
+
+    change_log_type = "smtp_account"
+    change_log_hidden = ("password",)
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="smtp_account")
+    host = models.CharField(max_length=253)
+    port = models.PositiveIntegerField(default=587)
+    security = models.CharField(
+        max_length=10,
+        choices=[("starttls", "STARTTLS"), ("tls", "TLS (smtps)"), ("none", "None (local servers only)")],
+        default="starttls",
+    )
+    username = models.CharField(max_length=320, blank=True)
+    password = EncryptedTextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"SMTP of user {self.user_id}"

@@ -17,8 +17,8 @@ from crm.automation import jobs
 from crm.core import recordtypes
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.core.normalize import InvalidValue, normalize_email
+from crm.mail import accounts, smtp, templates_service, tracking
 from crm.mail import attachments as attachment_files
-from crm.mail import smtp, templates_service, tracking
 from crm.mail.models import EmailStatus, OutgoingEmail, OutgoingEmailLink, Tracking
 from crm.mail.sanitize import clean_html, text_of
 
@@ -129,7 +129,7 @@ def queue_email(
 
 
 def _hand_over(email: OutgoingEmail) -> None:
-    if smtp.configured() is None:
+    if not accounts.has_server(None if email.notification else email.sender):
         email.status, email.last_error = EmailStatus.NOT_SENT, smtp.NOT_CONFIGURED
         email.save(update_fields=["status", "last_error"])
         return

@@ -17,7 +17,7 @@ from django.core.mail.message import make_msgid
 from django.utils import timezone
 
 from crm.automation import jobs
-from crm.mail import attachments, smtp, timeline, tracking
+from crm.mail import accounts, attachments, smtp, timeline, tracking
 from crm.mail.models import EmailStatus, OutgoingEmail
 
 log = logging.getLogger("crm.mail")
@@ -37,7 +37,11 @@ def send_job(job):
     email = OutgoingEmail.objects.filter(pk=job.payload.get("email_id")).first()
     if email is None or email.status != EmailStatus.QUEUED:
         return None  # deleted, or already sent/failed: nothing to do
-    server = smtp.configured()
+    try:  # the sender's own server (crm/mail/accounts.py), else the organization's
+        server = smtp.configured() if email.notification else accounts.server_for(email.sender)
+    except accounts.Unusable as exc:  # never sent another way: the user chose their server
+        _set(email, status=EmailStatus.FAILED, last_error=str(exc))
+        return None
     if server is None:
         _set(email, status=EmailStatus.NOT_SENT, last_error=smtp.NOT_CONFIGURED)
         return None

@@ -12,7 +12,7 @@ from pydantic import Field, StringConstraints
 
 from crm.api.patterns import NO_NUL
 from crm.core.errors import NotFound
-from crm.mailbox import services
+from crm.mailbox import dropbox, services
 from crm.mailbox.models import InboundMessage, MailThread
 
 router = Router(tags=["mailboxes"])
@@ -178,3 +178,20 @@ def list_messages(request, pk: int, filters: Query[MessageFilters]):
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     return {"items": rows, "next": rows[-1].pk if more else None}
+
+
+class BccAddressOut(Schema):
+    address: str = Field(description="Put it in Bcc (or forward to it) to file mail sent from another client")
+    enabled: bool = Field(description="False when the operator has set no MAIL_BCC_ADDRESS")
+
+
+@router.get("/mail-settings/bcc-address", response=BccAddressOut, summary="Your BCC/forwarding address")
+def get_bcc_address(request):
+    address = dropbox.address_of(request.user)
+    return {"address": address, "enabled": bool(address)}
+
+
+@router.post("/mail-settings/bcc-address", response=BccAddressOut, summary="A new BCC address (the old one stops)")
+def new_bcc_address(request):
+    address = dropbox.new_address(actor=request.user)
+    return {"address": address, "enabled": bool(address)}

@@ -150,3 +150,13 @@ class InboundAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class MailDropAddress(models.Model):
+    """A user's BCC/forwarding address (dropbox.py): MAIL_BCC_ADDRESS with the token after
+    a "+". Mail the user sends from another client with it in Bcc reaches the shared inbox behind it,
+    whose sync files it on the timelines as sent by this user. A new token retires the old address."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mail_drop")
+    token = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)

@@ -62,6 +62,8 @@ class Parsed:
     attachments: list[dict] = field(default_factory=list)
     files: list[File] = field(default_factory=list)
     bounce: Bounce | None = None
+    calendar: str = ""  # the iCalendar text of a calendar message (an invitation's reply), if any
+    delivered_to: list[str] = field(default_factory=list)  # Delivered-To / X-Original-To: the envelope
 
     @property
     def participants(self) -> set[str]:
@@ -133,6 +135,19 @@ def _file(part, ctype: str, number: int) -> File:
     )
 
 
+CALENDAR_TYPES = ("text/calendar", "application/ics")
+MAX_CALENDAR = 200_000
+
+
+def _calendar(msg) -> str:
+    """The first calendar part: Outlook sends it as text/calendar in the alternative, Google both there
+    and as an invite.ics attachment (application/ics); either says the same."""
+    for part in msg.walk():
+        if not part.is_multipart() and part.get_content_type() in CALENDAR_TYPES:
+            return _content(part)[:MAX_CALENDAR]
+    return ""
+
+
 def _bodies(msg) -> tuple[str, str, list[File]]:
     text, html, files = "", "", []
     for part in msg.walk():
@@ -180,6 +195,8 @@ def parse(raw: bytes) -> Parsed:
         attachments=[{"name": f.name, "type": f.type, "size": f.size} for f in files[:MAX_FILES]],
         files=files[:MAX_FILES],
         bounce=bounce,
+        calendar=_calendar(msg),
+        delivered_to=[a for _, a in _addresses(msg, "Delivered-To") + _addresses(msg, "X-Original-To")],
     )
 
 

@@ -24,7 +24,7 @@ from crm.automation.system import automation_user
 from crm.core import crypto
 from crm.core.context import change_context
 from crm.core.errors import ServiceError
-from crm.mailbox import attachments, bounces, imap
+from crm.mailbox import attachments, bounces, calendar_replies, dropbox, imap
 from crm.mailbox.matching import match
 from crm.mailbox.models import InboundMessage, Mailbox, MailFolderState
 from crm.mailbox.parsing import Parsed, parse
@@ -135,22 +135,30 @@ def _lead_for(mailbox: Mailbox, parsed: Parsed, actor) -> bool:
 
 def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes) -> bool:
     """Store one message (once), linked to what it is about; False when skipped. A delivery status
-    notice is not filed: it marks the address and the message that bounced (bounces.py)."""
+    notice is not filed: it marks the address and the message that bounced (bounces.py). A message a
+    user sent through their BCC address is theirs: matched with their eyes, on their name (dropbox.py)."""
     parsed = parse(raw)
     if parsed.bounce is not None:
         bounces.record(mailbox, parsed.bounce, parsed.sent_at)
         return False
     if InboundMessage.objects.filter(mailbox=mailbox, message_id=parsed.message_id).exists():
         return False
-    viewer = mailbox.owner
-    own = {mailbox.username.lower()}
-    links, known = match(parsed.participants - own, viewer)
-    if not known and mailbox.email_to_lead and _lead_for(mailbox, parsed, viewer or automation_user()):
-        links, known = match(parsed.participants - own, viewer)
+    if parsed.calendar:  # an attendee's answer to one of our invitations: their status on the meeting
+        calendar_replies.apply(parsed.calendar, parsed.from_address, mailbox.pk)
+    sender = dropbox.sender_of(mailbox, parsed)  # sent by a user through their BCC address
+    if sender is dropbox.REFUSED:
+        return False
+    viewer = sender or mailbox.owner
+    own = {mailbox.username.lower()} | (dropbox.own_addresses(sender) if sender else set())
+    people = parsed.participants | (dropbox.forwarded_people(raw, parsed.text) if sender else set())
+    links, known = match(people - own, viewer)
+    if not known and not sender and mailbox.email_to_lead and _lead_for(mailbox, parsed, viewer or automation_user()):
+        links, known = match(people - own, viewer)
     if not known:
         return False  # nobody the CRM knows: not the CRM's mail
     thread = thread_for(mailbox, parsed)
     outbound = parsed.from_address in own
+    owner_id = sender.pk if sender else (mailbox.owner_id or mailbox.created_by_id)
     activity = activity_create(
         actor=automation_user(),  # may link any record; the links were chosen with the owner's eyes
         data={
@@ -159,7 +167,7 @@ def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes) -> bool:
             "body": parsed.text[:MAX_BODY],
             "occurred_at": parsed.sent_at,
             "direction": "outbound" if outbound else "inbound",
-            "owner_id": mailbox.owner_id or mailbox.created_by_id,
+            "owner_id": owner_id,
             "links": links,
         },
     ).obj

@@ -84,14 +84,20 @@ def window(today: dt.date | None = None) -> cal.Span:
 
 def feed_ics(user, base_url: str) -> bytes:
     """The iCalendar text of ``user``'s feed; ``base_url`` (scheme and host) makes record links absolute."""
+    from crm.mail import meetings  # location, video link and time zone of the meetings, in one query
+
     out = ics.new_calendar(name="CRM")
-    for item in cal.items_for(user, user, window()):
+    items = cal.items_for(user, user, window())
+    details = meetings.details_by_activity(i.record.pk for i in items if i.kind == "meeting")
+    for item in items:
         url = _url(base_url, item.opens)
         if item.kind == "meeting":
-            out.add_component(ics.meeting_event(item.record, url=url))
+            found = details.get(item.record.pk)
+            event = ics.meeting_event(item.record, url=url, details=found, tz=meetings.zone(found))
+            out.add_component(event)
         elif not item.done:
             out.add_component(ics.task_event(item.record, url=url))
-    return out.to_ical()
+    return ics.finish(out)
 
 
 def _url(base_url: str, record) -> str:

@@ -3,8 +3,10 @@ lines and escapes commas, semicolons, backslashes and newlines in SUMMARY/DESCRI
 hand-written text would get wrong. Used by the per-user feed (crm/web/feeds.py) and by meeting
 invitations (crm/mail/invitations.py).
 
-Times are written in UTC (a trailing Z): every calendar client converts them to its own zone, and no
-VTIMEZONE block is needed. UIDs are stable per record (``activity-12@host``), so a client that
+Times are written in UTC (a trailing Z), except a meeting whose details name a time zone (the
+organizer's, crm/mail/meetings.py): its start and end carry TZID and the calendar a VTIMEZONE for that
+zone (``finish``), so "10:00 Europe/Paris" stays 10:00 across a daylight-saving change.
+UIDs are stable per record (``activity-12@host``), so a client that
 re-fetches the feed updates an event in place instead of duplicating it."""
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ def utc(moment: dt.datetime) -> dt.datetime:
     return timezone.localtime(moment, dt.UTC)
 
 
+def local(moment: dt.datetime, tz) -> dt.datetime:
+    return utc(moment) if tz is None else timezone.localtime(moment, tz)
+
+
+def finish(cal: icalendar.Calendar) -> bytes:
+    """The calendar's text, with a VTIMEZONE for each TZID its events use (none when all are UTC)."""
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
 def new_calendar(name: str = "", method: str = "") -> icalendar.Calendar:
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
@@ -55,12 +67,14 @@ def event(
     url: str = "",
     sequence: int = 0,
     status: str = "",
+    tz=None,
+    conference: str = "",
 ) -> icalendar.Event:
     ev = icalendar.Event()
     ev.add("uid", uid)
     ev.add("dtstamp", utc(stamp))
-    ev.add("dtstart", utc(start))
-    ev.add("dtend", utc(start + dt.timedelta(minutes=max(minutes, 1))))
+    ev.add("dtstart", local(start, tz))
+    ev.add("dtend", local(start + dt.timedelta(minutes=max(minutes, 1)), tz))
     ev.add("summary", summary)
     ev.add("sequence", sequence)
     if description:
@@ -71,24 +85,39 @@ def event(
         ev.add("url", url)
     if status:
         ev.add("status", status)
+    if conference:  # RFC 7986; clients that ignore it still find the link in the description
+        ev.add("conference", conference, parameters={"VALUE": "URI", "FEATURE": "VIDEO"})
     return ev
 
 
 def meeting_event(
-    activity, *, url: str = "", status: str = "", sequence: int | None = None, stamp: dt.datetime | None = None
+    activity,
+    *,
+    url: str = "",
+    status: str = "",
+    sequence: int | None = None,
+    stamp: dt.datetime | None = None,
+    details=None,
+    tz=None,
 ) -> icalendar.Event:
     """A meeting (an activity of kind meeting) as an event. In the feed its version is the SEQUENCE,
-    which grows with every save, so a client always takes the newer copy; an invitation passes its own."""
+    which grows with every save, so a client always takes the newer copy; an invitation passes its own.
+    ``details`` (crm.mail.models.MeetingDetails) add location and video link; ``tz`` its zone."""
+    video = details.video_url if details is not None else ""
+    description = "\n\n".join(x for x in (activity.body, f"Join: {video}" if video else "") if x)
     return event(
         uid=uid_of("activity", activity.pk),
         start=activity.occurred_at,
         minutes=activity.duration_minutes or MEETING_MINUTES,
         summary=activity.subject or "Meeting",
         stamp=stamp or activity.updated_at,
-        description=activity.body,
+        description=description,
+        location=details.location if details is not None else "",
         url=url,
         sequence=activity.version if sequence is None else sequence,
         status=status,
+        tz=tz,
+        conference=video,
     )
 
 

@@ -68,4 +68,5 @@ class Command(BaseCommand):
             self.stdout.write("No encrypted values stored.")
         for (kid, lookup_kid), n in sorted(counts.items()):
             missing = "" if kid in keys.fernets else "  (KEY MISSING)"
-            self.stdout.write(f"key {kid} / lookup {lookup_kid}: {n} values{missing}")
+            lookup = f"lookup {lookup_kid}" if lookup_kid else "no lookup hash (passwords)"
+            self.stdout.write(f"key {kid} / {lookup}: {n} values{missing}")
