@@ -114,8 +114,8 @@ def forecast(user, period: Period, *, today: dt.date | None = None) -> dict:
     """The period's figures: total, per pipeline, per team with its reps (quota, attainment = won in
     the period, gap = quota − attainment, the manager's latest adjustment), and per currency."""
     c = computed(user, period, today=today)
-    by_owner = c.by(lambda g: g.owner_id)
-    by_pipeline = c.by(lambda g: g.pipeline_id)
+    by_owner = c.totals_by(lambda g: g.owner_id)
+    by_pipeline = c.totals_by(lambda g: g.pipeline_id)
     visible_quotas = quotas.visible_user_quotas(user, period)
     owners = set(by_owner) | set(visible_quotas)
     teams = _teams_of([o for o in owners if o is not None])
@@ -123,17 +123,17 @@ def forecast(user, period: Period, *, today: dt.date | None = None) -> dict:
     adjusted = latest_adjustments(period, [o for o in owners if o is not None])
     team_rows: dict[int | None, dict] = {}
     for owner in sorted(owners, key=lambda o: (o is None, names.get(o, ""))):
-        positions = by_owner.get(owner, [])
-        rep = {"id": owner, "name": names.get(owner, "No owner") if owner else "No owner", **c.figures(positions)}
+        totals = [by_owner[owner]] if owner in by_owner else []
+        rep = {"id": owner, "name": names.get(owner, "No owner") if owner else "No owner", **c.shaped(*totals)}
         _with_quota(rep, visible_quotas.get(owner))
         rep["adjusted"] = adjusted.get(owner)
-        team = team_rows.setdefault(teams.get(owner), {"reps": [], "positions": []})
+        team = team_rows.setdefault(teams.get(owner), {"reps": [], "totals": []})
         team["reps"].append(rep)
-        team["positions"].extend(positions)
+        team["totals"].extend(totals)
     team_names = dict(Team.objects.filter(pk__in=[t for t in team_rows if t]).values_list("id", "name"))
     out_teams = []
     for team_id, team in sorted(team_rows.items(), key=lambda t: (t[0] is None, team_names.get(t[0], ""))):
-        row = {"id": team_id, "name": team_names.get(team_id, "No team"), **c.figures(team["positions"])}
+        row = {"id": team_id, "name": team_names.get(team_id, "No team"), **c.shaped(*team["totals"])}
         quota = quotas.team_quota(team_id, period, [r["quota"] for r in team["reps"]]) if team_id else None
         _with_quota(row, quota)
         row["reps"] = team["reps"]
@@ -142,11 +142,9 @@ def forecast(user, period: Period, *, today: dt.date | None = None) -> dict:
     return {
         "period": period,
         "currency": c.org,
-        "total": c.figures(),
+        "total": c.shaped(*by_owner.values()),
         "teams": out_teams,
-        "pipelines": [
-            {"id": p, "name": pipelines[p], **c.figures(positions)} for p, positions in sorted(by_pipeline.items())
-        ],
+        "pipelines": [{"id": p, "name": pipelines[p], **c.shaped(totals)} for p, totals in sorted(by_pipeline.items())],
         "per_currency": c.per_currency(),
     }
 

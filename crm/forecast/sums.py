@@ -180,37 +180,51 @@ class Rollup:
             conversion.append(found[0] if found else None)
         if missing:
             raise MissingRate(*min(missing))
-        self.conversion = conversion
+        # Converted once per group (not per figure asked): [count, every figure in FIGURES order].
+        self.converted = [
+            [g.count, *(values[n] * rate if values[n] else ZERO for n in FIGURES)]
+            for g, values, rate in zip(groups, self.values, conversion, strict=True)
+        ]
 
-    def by(self, key: Callable[[Group], object]) -> dict[object, list[int]]:
-        """The groups' positions per value of ``key`` (an owner, a pipeline)."""
-        out: dict[object, list[int]] = {}
-        for i, g in enumerate(self.groups):
-            out.setdefault(key(g), []).append(i)
+    def totals_by(self, key: Callable[[Group], object]) -> dict[object, list]:
+        """Unrounded totals (``[count, *FIGURES]``) per value of ``key`` (an owner, a pipeline)."""
+        out: dict[object, list] = {}
+        for g, row in zip(self.groups, self.converted, strict=True):
+            k = key(g)
+            acc = out.get(k)
+            if acc is None:
+                out[k] = list(row)
+            else:
+                for i, v in enumerate(row):
+                    acc[i] += v
         return out
 
-    def figures(self, positions: Iterable[int] | None = None) -> dict:
-        """The figures of some groups (all by default) in the organization's currency."""
-        totals = dict.fromkeys(FIGURES, ZERO)
-        count = 0
-        for i in range(len(self.groups)) if positions is None else positions:
-            count += self.groups[i].count
-            values, rate = self.values[i], self.conversion[i]
-            for name in FIGURES:
-                if values[name]:
-                    totals[name] += values[name] * rate
-        return {"count": count, **{n: quantize(totals[n], self.org, units=self.units) for n in FIGURES}}
+    def shaped(self, *totals: list) -> dict:
+        """The figures of some totals (of ``totals_by``) added, rounded once to the organization's
+        currency's minor unit."""
+        added = [0, *([ZERO] * len(FIGURES))]
+        for row in totals:
+            for i, v in enumerate(row):
+                added[i] += v
+        out = {"count": added[0]}
+        for name, value in zip(FIGURES, added[1:], strict=True):
+            out[name] = quantize(value, self.org, units=self.units)
+        return out
+
+    def figures(self) -> dict:
+        """The figures of every group."""
+        return self.shaped(*self.converted)
 
     def per_currency(self) -> list[dict]:
         """The same figures in each deal currency, never added across currencies."""
-        by_currency: dict[str, dict] = {}
+        by_currency: dict[str, list] = {}
         for g, values in zip(self.groups, self.values, strict=True):
-            row = by_currency.setdefault(g.currency, {"count": 0, **dict.fromkeys(FIGURES, ZERO)})
-            row["count"] += g.count
-            for name in FIGURES:
-                row[name] += values[name]
+            row = by_currency.setdefault(g.currency, [0, *([ZERO] * len(FIGURES))])
+            row[0] += g.count
+            for i, name in enumerate(FIGURES, start=1):
+                row[i] += values[name]
         return [
-            {"currency": code, "count": row["count"], **{n: quantize(row[n], code) for n in FIGURES}}
+            {"currency": code, "count": row[0], **{n: quantize(v, code) for n, v in zip(FIGURES, row[1:], strict=True)}}
             for code, row in sorted(by_currency.items())
         ]
 
