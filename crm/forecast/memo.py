@@ -1,8 +1,9 @@
 """What the forecast learns from the whole history, kept in the cache until that history changes.
 
-The history methods' conversion rates and usual stays (crm/forecast/history.py) and the backtest read
-every stage move and closed deal the viewer may see: the costly part of a forecast, and the same answer
-until a deal or a stage move is written. So the answer is cached under a key made of the question
+The history methods' conversion rates and usual stays (crm/forecast/history.py), a period's summed
+groups (crm/forecast/sums.py) and the backtest read every stage move and deal the viewer may see: the
+costly part of a forecast, and the same answer until a deal, a stage move, a category or a rate is
+written. So the answer is cached under a key made of the question
 (the visible deals' SQL and parameters, which name the owners a role sees; the as-of instants; the time
 zone the days are counted in; the day) and a **fingerprint** of what it is computed from, read in a
 few milliseconds by the database:

@@ -9,6 +9,7 @@ hides deal amounts gets no forecast (403): every figure would be computed from t
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import astuple
 from decimal import Decimal
 
 from django.db.models import Q
@@ -93,12 +94,20 @@ def computed(user, period: Period, *, today: dt.date | None = None) -> sums.Roll
 
 def computed_from(visible, period: Period, *, today: dt.date | None = None) -> sums.Rollup:
     """The period's figures from the deals ``visible`` (the history methods learn from them too),
-    summed by the database in groups of alike deals (crm/forecast/sums.py)."""
+    summed by the database in groups of alike deals (crm/forecast/sums.py); remembered until a deal, a
+    stage move, a category or a rate is written (crm/forecast/memo.py)."""
     today = today or timezone.localdate()
-    rates, typical = memo.remembered(
-        "learnt", visible, None, lambda: (history.win_rates(visible), history.typical_days(visible))
+
+    def learn() -> tuple:
+        # Plain tuples: a cached Rollup (thousands of Decimals) takes longer to unpickle than to compute.
+        rates, typical = history.win_rates(visible), history.typical_days(visible)
+        groups = sums.groups_in_sql(in_period(visible, period), typical, today)
+        return rates, typical, [astuple(g) for g in groups]
+
+    rates, typical, rows = memo.remembered(
+        "period-groups", visible, (period.kind, period.start, period.end, today), learn
     )
-    return sums.period_rollup(in_period(visible, period), rates=rates, typical=typical, today=today)
+    return sums.rollup_of([sums.Group(*row) for row in rows], rates=rates, typical=typical, today=today)
 
 
 def _teams_of(owner_ids) -> dict[int, int | None]:

@@ -229,9 +229,8 @@ class Rollup:
         ]
 
 
-def period_rollup(deals, *, rates, typical, today: dt.date) -> Rollup:
-    """The rollup of ``deals`` (a queryset narrowed to a period), rates read up to the latest date needed."""
-    groups = groups_in_sql(deals, typical, today)
+def rollup_of(groups: list[Group], *, rates, typical, today: dt.date) -> Rollup:
+    """The rollup of a period's groups, rates read up to the latest date needed."""
     last = max([today, *(g.rate_on for g in groups if g.rate_on)])
     table = RateTable({g.currency for g in groups}, until=last)
     return Rollup(groups, rates=rates, typical=typical, today=today, table=table)

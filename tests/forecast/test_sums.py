@@ -79,7 +79,8 @@ def test_grouped_figures_equal_the_per_deal_ones(generated, admin_user, zone):
         rates = history.win_rates(visible, min_sample=3)
         typical = history.typical_days(visible, min_sample=3)
         assert rates and typical
-        rollup = sums.period_rollup(selectors.in_period(visible, Q2), rates=rates, typical=typical, today=TODAY)
+        groups = sums.groups_in_sql(selectors.in_period(visible, Q2), typical, TODAY)
+        rollup = sums.rollup_of(groups, rates=rates, typical=typical, today=TODAY)
         expected, count = per_deal(visible, rates, typical)
         got = rollup.figures()
         assert got["count"] == count
