@@ -24,10 +24,10 @@ from django.utils import timezone
 
 from crm.access.policy import policy_for
 from crm.core.errors import NotFound
-from crm.forecast import asof, categories, history, periods, rollup, selectors, snapshots
+from crm.forecast import asof, categories, history, memo, periods, selectors, snapshots, sums
 from crm.forecast.periods import Period
-from crm.money.currencies import organization_currency, quantize
-from crm.money.rates import MissingRate, RateTable
+from crm.money.currencies import organization_currency
+from crm.money.rates import RateTable
 from crm.records.models import DealStatus
 
 METHODS = (
@@ -58,8 +58,16 @@ def past_periods(kind: str, count: int, today: dt.date) -> list[Period]:
     return [periods.shifted(current, -i, fy) for i in range(count, 0, -1)]
 
 
-def forecast_as_of(visible, period: Period, at: dt.datetime, owners: set[int] | None = None) -> dict[str, Decimal]:
-    """Each method's total for ``period`` as it would have been computed at ``at``."""
+def forecast_as_of(
+    visible,
+    period: Period,
+    at: dt.datetime,
+    owners: set[int] | None = None,
+    *,
+    learnt: tuple[dict, dict] | None = None,
+) -> dict[str, Decimal]:
+    """Each method's total for ``period`` as it would have been computed at ``at``. ``learnt``: what the
+    history methods knew at ``at`` (conversion rates, usual stays), when the caller already has it."""
     rows = asof.deals_as_of(visible, period, at)
     if owners is not None:
         rows = [r for r in rows if r["owner_id"] in owners]
@@ -68,33 +76,25 @@ def forecast_as_of(visible, period: Period, at: dt.datetime, owners: set[int] | 
         r["forecast_category__category"] = overrides.get(r["id"])
     facts = selectors.deal_facts(rows, stage_defaults)
     day = timezone.localdate(at)
+    if learnt is None:
+        learnt = (history.win_rates(visible, as_of=at), history.typical_days(visible, as_of=at))
+    rates, typical = learnt
     table = RateTable({f.currency for f in facts}, until=day)
-    computed = rollup.compute(
-        facts,
-        rates=history.win_rates(visible, as_of=at),
-        typical=history.typical_days(visible, as_of=at),
-        today=day,
-        table=table,
-        known_by=day,
-    )
-    figures = rollup.figures(computed, computed.deals)
+    groups = sums.groups_from_rows(facts, typical, day)
+    computed = sums.Rollup(groups, rates=rates, typical=typical, today=day, table=table, known_by=day)
+    figures = computed.figures()
     return {key: figures[key] for key, _label in METHODS}
 
 
 def actual_won(visible, period: Period, owners: set[int] | None = None) -> Decimal:
-    """What was won in the period, as the data says today, at each deal's close-date rate."""
+    """What was won in the period, as the data says today, at each deal's close-date rate (summed by
+    the database per owner, currency and rate: crm/forecast/sums.py)."""
     qs = selectors.in_period(visible, period).filter(status=DealStatus.WON)
     if owners is not None:
         qs = qs.filter(owner_id__in=owners)
-    facts = selectors.deal_facts(qs.values(*selectors.FACT_FIELDS), {})
-    table = RateTable({f.currency for f in facts}, until=period.end)
-    total = Decimal(0)
-    for f in facts:
-        found = table.lookup(f.currency.upper(), f.close_date)
-        if found is None:
-            raise MissingRate(f.currency, f.close_date)
-        total += f.amount * found[0]
-    return quantize(total, table.org, units=table.org_units)
+    groups = sums.groups_in_sql(qs, {}, period.end)
+    table = RateTable({g.currency for g in groups}, until=period.end)
+    return sums.Rollup(groups, rates={}, typical={}, today=period.end, table=table).figures()["closed"]
 
 
 def _error(forecast: Decimal, actual: Decimal) -> Decimal | None:
@@ -125,18 +125,27 @@ def run(
     owners: set[int] | None = None,
     now: dt.datetime | None = None,
 ) -> dict:
-    """The backtest of the last ``count`` periods of ``kind`` for what ``user`` may see."""
+    """The backtest of the last ``count`` periods of ``kind`` for what ``user`` may see; remembered
+    until a deal, a stage move, a category or a rate is written (crm/forecast/memo.py)."""
     visible = selectors.visible_deals(user)
+    question = (kind, count, sorted(owners) if owners is not None else None, now)
+    return memo.remembered("backtest", visible, question, lambda: _run(visible, kind, count, owners, now))
+
+
+def _run(visible, kind: str, count: int, owners: set[int] | None, now: dt.datetime | None) -> dict:
     now = now or timezone.now()
+    past = past_periods(kind, count, timezone.localdate(now))
+    instants = sorted({at for p in past for point in POINTS if (at := instant(p, point)) <= now})
+    learnt = _learnt_at(visible, instants)
     rows = []
-    for period in past_periods(kind, count, timezone.localdate(now)):
+    for period in past:
         actual = actual_won(visible, period, owners)
         points = []
         for point in POINTS:
             at = instant(period, point)
             if at > now:
                 continue
-            figures = forecast_as_of(visible, period, at, owners)
+            figures = forecast_as_of(visible, period, at, owners, learnt=learnt[at])
             errors = {key: _error(value, actual) for key, value in figures.items()}
             points.append({"point": point, "as_of": timezone.localdate(at), "figures": figures, "errors": errors})
         rows.append({"period": period, "actual": actual, "points": points})
@@ -144,6 +153,15 @@ def run(
     ranked = [s for s in scores if s["mape"] is not None]
     best = min(ranked, key=lambda s: s["mape"])["method"] if ranked else None  # ties: METHODS order
     return {"currency": organization_currency(), "kind": kind, "periods": rows, "methods": _shown(scores), "best": best}
+
+
+def _learnt_at(visible, instants: list[dt.datetime]) -> dict[dt.datetime, tuple[dict, dict]]:
+    """What the history methods knew at each instant, counted in one pass each (crm/forecast/history.py)."""
+    if not instants:
+        return {}
+    rates = history.win_rates_at(visible, instants)
+    typical = history.typical_days_at(visible, instants)
+    return {at: (rates[i], typical[i]) for i, at in enumerate(instants)}
 
 
 CACHE_SECONDS = 3600

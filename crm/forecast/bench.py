@@ -4,8 +4,9 @@
 Figures: what the history methods learn (conversion rates per stage, the usual stay per stage) from
 every deal's stage history, counted by the database (crm/forecast/history.py); the whole forecast of
 the current quarter (every method, per team, rep, pipeline and currency); the backtest of the last 8
-quarters (16 as-of forecasts and 8 actuals). ``--docs`` writes the block between
-``<!-- bench:forecast:<database> -->`` markers in docs/benchmarks.md.
+quarters (16 as-of forecasts and 8 actuals), each with nothing remembered (the cache emptied before
+each run, untimed) and remembered (crm/forecast/memo.py: the fingerprint check and a cache read).
+``--docs`` writes the block between ``<!-- bench:forecast:<database> -->`` markers in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import re
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
 from crm.bench.report import machine, pct
-from crm.forecast import backtest, categories, history, periods, selectors
+from crm.forecast import backtest, categories, history, memo, periods, selectors
 from crm.records.models import Deal, StageChange
 
 GOAL_MS = 200.0
@@ -28,27 +30,63 @@ def _mark(vendor: str) -> re.Pattern:
     return re.compile(rf"<!-- bench:forecast:{vendor} -->.*?<!-- /bench:forecast:{vendor} -->", re.S)
 
 
-def _timed(fn, runs: int) -> list[float]:
-    fn()  # warm up: the database's caches, imports
+def _cold(fn):
+    """``fn`` with nothing remembered (crm/forecast/memo.py): the cache is emptied first, untimed."""
+
+    def timed_part():
+        return fn()
+
+    timed_part.before = cache.clear
+    return timed_part
+
+
+def _timed_each(fn, runs: int) -> list[float]:
+    before = getattr(fn, "before", None)
     out = []
-    for _ in range(runs):
+    for i in range(runs + 1):  # the first is a warm-up: the database's caches, imports
+        if before:
+            before()
         start = time.perf_counter()
         fn()
-        out.append((time.perf_counter() - start) * 1000)
+        if i:
+            out.append((time.perf_counter() - start) * 1000)
     return out
 
 
 def run(user, *, runs: int = 20) -> dict:
     visible = selectors.visible_deals(user)
-    quarter = periods.containing("quarter", timezone.localdate(), categories.fiscal_year_start())
+    fy = categories.fiscal_year_start()
+    quarter = periods.containing("quarter", timezone.localdate(), fy)
+    instants = sorted(
+        backtest.instant(p, point)
+        for p in backtest.past_periods("quarter", 8, timezone.localdate())
+        for point in backtest.POINTS
+    )
+    few = max(3, runs // 5)
     figures = {
         "history: conversion rate per stage (SQL)": (lambda: history.win_rates(visible), runs),
         "age: usual days in stage (SQL)": (lambda: history.typical_days(visible), runs),
-        f"forecast of {quarter.key}: every method, rollup": (lambda: selectors.forecast(user, quarter), runs),
-        "backtest: 8 quarters × start, midway": (
-            lambda: backtest.run(user, kind="quarter", count=8),
-            max(3, runs // 5),
+        "backtest's history at its 16 instants (SQL, one pass each)": (
+            lambda: (history.win_rates_at(visible, instants), history.typical_days_at(visible, instants)),
+            few,
         ),
+        f"forecast of {quarter.key}: every method, rollup (nothing remembered)": (
+            _cold(lambda: selectors.forecast(user, quarter)),
+            runs,
+        ),
+        f"forecast of {quarter.key}: every method, rollup (history remembered)": (
+            lambda: selectors.forecast(user, quarter),
+            runs,
+        ),
+        "backtest: 8 quarters × start, midway (nothing remembered)": (
+            _cold(lambda: backtest.run(user, kind="quarter", count=8)),
+            few,
+        ),
+        "backtest: 8 quarters × start, midway (remembered)": (
+            lambda: backtest.run(user, kind="quarter", count=8),
+            runs,
+        ),
+        "the fingerprint that guards what is remembered": (memo.fingerprint, runs),
     }
     out = {
         "database": connection.vendor,
@@ -57,7 +95,7 @@ def run(user, *, runs: int = 20) -> dict:
         "figures": {},
     }
     for name, (fn, n) in figures.items():
-        times = _timed(fn, n)
+        times = _timed_each(fn, n)
         out["figures"][name] = {"runs": n, "p50": pct(times, 0.5), "p95": pct(times, 0.95)}
     return out
 

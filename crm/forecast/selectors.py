@@ -9,6 +9,7 @@ hides deal amounts gets no forecast (403): every figure would be computed from t
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import astuple
 from decimal import Decimal
 
 from django.db.models import Q
@@ -17,10 +18,9 @@ from django.utils import timezone
 from crm.access.models import Profile, Team
 from crm.access.policy import policy_for
 from crm.core.errors import PermissionDenied
-from crm.forecast import categories, history, methods, quotas, rollup
+from crm.forecast import categories, history, memo, methods, quotas, sums
 from crm.forecast.models import Adjustment, StageCategory
 from crm.forecast.periods import Period
-from crm.money.rates import RateTable
 from crm.records.models import Deal, DealStatus, Pipeline
 
 FACT_FIELDS = (
@@ -88,19 +88,26 @@ def deal_facts(rows, mapping: dict[int, str]) -> list[methods.DealFact]:
     return out
 
 
-def computed(user, period: Period, *, today: dt.date | None = None) -> rollup.Computed:
+def computed(user, period: Period, *, today: dt.date | None = None) -> sums.Rollup:
     return computed_from(visible_deals(user), period, today=today)
 
 
-def computed_from(visible, period: Period, *, today: dt.date | None = None) -> rollup.Computed:
-    """The period's per-deal figures from the deals ``visible`` (the history methods learn from them too)."""
+def computed_from(visible, period: Period, *, today: dt.date | None = None) -> sums.Rollup:
+    """The period's figures from the deals ``visible`` (the history methods learn from them too),
+    summed by the database in groups of alike deals (crm/forecast/sums.py); remembered until a deal, a
+    stage move, a category or a rate is written (crm/forecast/memo.py)."""
     today = today or timezone.localdate()
-    mapping = dict(StageCategory.objects.values_list("stage_id", "category"))
-    deals = deal_facts(in_period(visible, period).values(*FACT_FIELDS), mapping)
-    rates = history.win_rates(visible)
-    typical = history.typical_days(visible)
-    table = RateTable({d.currency for d in deals}, until=max([today, *(d.close_date for d in deals if d.close_date)]))
-    return rollup.compute(deals, rates=rates, typical=typical, today=today, table=table)
+
+    def learn() -> tuple:
+        # Plain tuples: a cached Rollup (thousands of Decimals) takes longer to unpickle than to compute.
+        rates, typical = history.win_rates(visible), history.typical_days(visible)
+        groups = sums.groups_in_sql(in_period(visible, period), typical, today)
+        return rates, typical, [astuple(g) for g in groups]
+
+    rates, typical, rows = memo.remembered(
+        "period-groups", visible, (period.kind, period.start, period.end, today), learn
+    )
+    return sums.rollup_of([sums.Group(*row) for row in rows], rates=rates, typical=typical, today=today)
 
 
 def _teams_of(owner_ids) -> dict[int, int | None]:
@@ -116,11 +123,8 @@ def forecast(user, period: Period, *, today: dt.date | None = None) -> dict:
     """The period's figures: total, per pipeline, per team with its reps (quota, attainment = won in
     the period, gap = quota − attainment, the manager's latest adjustment), and per currency."""
     c = computed(user, period, today=today)
-    by_owner: dict[int | None, list[int]] = {}
-    by_pipeline: dict[int, list[int]] = {}
-    for d in c.deals.values():
-        by_owner.setdefault(d.owner_id, []).append(d.id)
-        by_pipeline.setdefault(d.pipeline_id, []).append(d.id)
+    by_owner = c.totals_by(lambda g: g.owner_id)
+    by_pipeline = c.totals_by(lambda g: g.pipeline_id)
     visible_quotas = quotas.visible_user_quotas(user, period)
     owners = set(by_owner) | set(visible_quotas)
     teams = _teams_of([o for o in owners if o is not None])
@@ -128,17 +132,17 @@ def forecast(user, period: Period, *, today: dt.date | None = None) -> dict:
     adjusted = latest_adjustments(period, [o for o in owners if o is not None])
     team_rows: dict[int | None, dict] = {}
     for owner in sorted(owners, key=lambda o: (o is None, names.get(o, ""))):
-        ids = by_owner.get(owner, [])
-        rep = {"id": owner, "name": names.get(owner, "No owner") if owner else "No owner", **rollup.figures(c, ids)}
+        totals = [by_owner[owner]] if owner in by_owner else []
+        rep = {"id": owner, "name": names.get(owner, "No owner") if owner else "No owner", **c.shaped(*totals)}
         _with_quota(rep, visible_quotas.get(owner))
         rep["adjusted"] = adjusted.get(owner)
-        team = team_rows.setdefault(teams.get(owner), {"reps": [], "deal_ids": []})
+        team = team_rows.setdefault(teams.get(owner), {"reps": [], "totals": []})
         team["reps"].append(rep)
-        team["deal_ids"].extend(ids)
+        team["totals"].extend(totals)
     team_names = dict(Team.objects.filter(pk__in=[t for t in team_rows if t]).values_list("id", "name"))
     out_teams = []
     for team_id, team in sorted(team_rows.items(), key=lambda t: (t[0] is None, team_names.get(t[0], ""))):
-        row = {"id": team_id, "name": team_names.get(team_id, "No team"), **rollup.figures(c, team["deal_ids"])}
+        row = {"id": team_id, "name": team_names.get(team_id, "No team"), **c.shaped(*team["totals"])}
         quota = quotas.team_quota(team_id, period, [r["quota"] for r in team["reps"]]) if team_id else None
         _with_quota(row, quota)
         row["reps"] = team["reps"]
@@ -147,12 +151,10 @@ def forecast(user, period: Period, *, today: dt.date | None = None) -> dict:
     return {
         "period": period,
         "currency": c.org,
-        "total": rollup.figures(c, c.deals),
+        "total": c.shaped(*by_owner.values()),
         "teams": out_teams,
-        "pipelines": [
-            {"id": p, "name": pipelines[p], **rollup.figures(c, ids)} for p, ids in sorted(by_pipeline.items())
-        ],
-        "per_currency": rollup.per_currency(c, c.deals),
+        "pipelines": [{"id": p, "name": pipelines[p], **c.shaped(totals)} for p, totals in sorted(by_pipeline.items())],
+        "per_currency": c.per_currency(),
     }
 
 

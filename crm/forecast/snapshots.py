@@ -2,7 +2,7 @@
 
 The ``forecast.snapshot`` job (every Monday, 05:00 in TIME_ZONE; the schedule is made the first time
 the forecast is read) stores, for the current month, quarter and fiscal year, every figure
-(rollup.FIGURES) for the total, each team and each owner. Running it again in the same week replaces
+(sums.FIGURES) for the total, each team and each owner. Running it again in the same week replaces
 that week's rows: one set per week, whatever the retries.
 
 Each scope's figures are computed from that scope's deals only, history methods included (a team's
@@ -24,7 +24,7 @@ from django.utils import timezone
 from crm.access.models import Profile, Team
 from crm.access.policy import policy_for
 from crm.automation import jobs
-from crm.forecast import categories, periods, rollup, selectors
+from crm.forecast import categories, periods, selectors, sums
 from crm.forecast.models import Scope, Snapshot
 from crm.forecast.periods import Period
 from crm.money.rates import MissingRate
@@ -65,8 +65,8 @@ def _rows(period: Period, today: dt.date, week: dt.date, taken_at: dt.datetime) 
     rows = []
     for scope, scope_id, deals in _scopes(period):
         c = selectors.computed_from(deals, period, today=today)
-        figures = rollup.figures(c, c.deals)
-        for figure in rollup.FIGURES:
+        figures = c.figures()
+        for figure in sums.FIGURES:
             rows.append(
                 Snapshot(
                     week=week,

@@ -136,3 +136,15 @@ def test_quota_import_bad_input_writes_nothing(api, admin_user, manager, rep_a, 
     ):
         r = api(admin_user).post("/forecast/quotas/import", {"csv": bad})
         assert r.status_code == 422 and "csv" in r.json()["error"]["fields"], bad
+
+
+def test_the_refusals_are_in_the_openapi(api, admin_user):
+    """A period that does not exist or a missing rate is a 422: each GET that can answer one says so."""
+    paths = api(admin_user).get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/v1/forecast",
+        "/api/v1/forecast/backtest",
+        "/api/v1/forecast/snapshots",
+        "/api/v1/forecast/deals",
+    ):
+        assert "422" in paths[path]["get"]["responses"], path

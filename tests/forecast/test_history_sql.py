@@ -108,3 +108,29 @@ def test_median_of_a_histogram():
     assert history.median_of({1: 1, 2: 1}) == Decimal("1.5")
     assert history.median_of({1: 3, 9: 1}) == 1
     assert history.median_of({1: 2, 9: 2}) == 5
+
+
+@pytest.mark.parametrize("zone", [TZ, "UTC"])
+def test_all_instants_at_once_equal_each_instant_alone(generated, zone):
+    instants = [START + dt.timedelta(days=d, hours=h) for d, h in ((30, 0), (90, 7), (120, 5), (200, 0), (400, 0))]
+    closed = Deal.objects.exclude(status=DealStatus.OPEN).first()
+    ObjectChange.objects.create(  # its outcome was learnt after the third instant: left out there
+        action="update",
+        object_type="deal",
+        object_id=closed.pk,
+        object_repr="x",
+        changes={"status": ["open", closed.status]},
+        time=instants[2] + dt.timedelta(days=1),
+    )
+    with timezone.override(zone):
+        deals = Deal.objects.all()
+        rates = history.win_rates_at(deals, instants, min_sample=5)
+        typical = history.typical_days_at(deals, instants, min_sample=5)
+        for i, at in enumerate(instants):
+            assert rates[i] == history.win_rates(deals, as_of=at, min_sample=5)
+            assert typical[i] == history.typical_days(deals, as_of=at, min_sample=5)
+        assert rates[-1] and typical[-1]
+        first = Deal.objects.filter(pipeline=generated[0])
+        assert history.typical_days_at(first, instants[-1:], min_sample=1) == [
+            history.typical_days(first, as_of=instants[-1], min_sample=1)
+        ]

@@ -7,6 +7,7 @@ from django.utils import timezone
 from ninja import Query, Router
 
 from crm.access.policy import require_admin
+from crm.api.errors import ErrorOut
 from crm.core.errors import NotFound
 from crm.forecast import backtest, categories, periods, quota_import, quotas, selectors, snapshots
 from crm.forecast.api import schemas as s
@@ -25,16 +26,21 @@ def _period_out(p: periods.Period) -> dict:
     return {"key": p.key, "kind": p.kind, "start": p.start, "last_day": p.last_day}
 
 
-@router.get("", response=s.ForecastOut, summary="The forecast of a period")
+@router.get("", response={200: s.ForecastOut, 422: ErrorOut}, summary="The forecast of a period")
 def forecast(request, params: Query[s.ForecastPeriodQuery]):
     """Per team and rep, per pipeline, in total (organization's currency, each deal at its date's
-    rate) and per currency; a missing rate is a 422 naming the currency and date."""
+    rate) and per currency; a missing rate (or a period that does not exist) is a 422 naming the
+    currency and date (the period)."""
     result = selectors.forecast(request.user, period_of(params.period))
     snapshots.install_schedule()
     return {**result, "period": _period_out(result["period"])}
 
 
-@router.get("/snapshots", response=s.SnapshotHistoryOut, summary="How a forecast figure moved, week by week")
+@router.get(
+    "/snapshots",
+    response={200: s.SnapshotHistoryOut, 422: ErrorOut},
+    summary="How a forecast figure moved, week by week",
+)
 def forecast_snapshots(request, params: Query[s.SnapshotQuery]):
     """The weekly snapshots of one figure of a period, for the total, teams and owners you may see
     (a scope shows only when every one of its deals is one you may see)."""
@@ -43,7 +49,11 @@ def forecast_snapshots(request, params: Query[s.SnapshotQuery]):
     return {**result, "period": _period_out(period), "figure": params.figure}
 
 
-@router.get("/backtest", response=s.BacktestOut, summary="How accurate each method has been on past periods")
+@router.get(
+    "/backtest",
+    response={200: s.BacktestOut, 422: ErrorOut},
+    summary="How accurate each method has been on past periods",
+)
 def forecast_backtest(request, params: Query[s.BacktestQuery]):
     """Each method's forecast of each past period at its start and midway, from what was known then
     (the change log and stage history), beside what was won; MAPE and bias per method."""
@@ -52,7 +62,9 @@ def forecast_backtest(request, params: Query[s.BacktestQuery]):
     return backtest.as_json(result)
 
 
-@router.get("/deals", response=list[s.ForecastDealOut], summary="The deals behind a forecast figure")
+@router.get(
+    "/deals", response={200: list[s.ForecastDealOut], 422: ErrorOut}, summary="The deals behind a forecast figure"
+)
 def forecast_deals(request, params: Query[s.ForecastDealsQuery]):
     deals = selectors.drill_down(
         request.user,

@@ -23,6 +23,7 @@ from crm.core.errors import ServiceError, ValidationFailed
 from crm.forecast import backtest, categories, periods, quota_import, quotas, selectors, snapshots
 from crm.forecast.methods import CATEGORY_COLUMNS
 from crm.forecast.models import Category, Quota, StageCategory
+from crm.forecast.web.period_picker import period_from_request, picker
 from crm.money.rates import MissingRate
 from crm.records.models import Pipeline
 from crm.web.views.helpers import admin_page, page_errors
@@ -38,34 +39,11 @@ COLUMNS = (
 )
 
 
-def _period(request) -> periods.Period:
-    fy = categories.fiscal_year_start()
-    key = request.GET.get("period") or request.POST.get("period")
-    kind = request.GET.get("kind")
-    if key:
-        try:
-            return periods.parse(key, fy)
-        except ValidationFailed as exc:
-            messages.error(request, exc.fields["period"])
-    return periods.containing(kind if kind in periods.KINDS else "quarter", timezone.localdate(), fy)
-
-
-def _picker(period: periods.Period) -> dict:
-    fy = categories.fiscal_year_start()
-    today = timezone.localdate()
-    return {
-        "period": period,
-        "previous": periods.shifted(period, -1, fy),
-        "next": periods.shifted(period, 1, fy),
-        "kinds": [periods.containing(k, today, fy) for k in periods.KINDS],
-    }
-
-
 @login_required
 @page_errors
 def forecast_page(request):
-    period = _period(request)
-    context = {**_picker(period), "columns": COLUMNS, "error": None, "forecast": None}
+    period = period_from_request(request)
+    context = {**picker(period), "columns": COLUMNS, "error": None, "forecast": None}
     try:
         context["forecast"] = selectors.forecast(request.user, period)
     except MissingRate as exc:
@@ -115,7 +93,7 @@ def _accuracy(request, period: periods.Period) -> dict:
 @login_required
 @page_errors
 def deals_page(request):
-    period = _period(request)
+    period = period_from_request(request)
     narrow = {}
     for name in ("owner", "team", "pipeline"):
         value = request.GET.get(name, "")
@@ -125,7 +103,7 @@ def deals_page(request):
     if category not in (*CATEGORY_COLUMNS, None):
         category = None
     deals = selectors.drill_down(request.user, period, category=category, **narrow)
-    context = {**_picker(period), "deals": deals, "category": category, "query": request.GET.urlencode()}
+    context = {**picker(period), "deals": deals, "category": category, "query": request.GET.urlencode()}
     context["categories"] = [(c.value, c.label) for c in Category if c in categories.OPEN_CATEGORIES]
     return render(request, "forecast/deals.html", context)
 
@@ -134,7 +112,7 @@ def deals_page(request):
 @page_errors
 @require_http_methods(["GET", "POST"])
 def adjust_page(request, rep_id: int):
-    period = _period(request)
+    period = period_from_request(request)
     history = quotas.adjustment_history(request.user, rep_id, period)  # 404 unless the reader may see the rep
     rep = get_user_model().objects.filter(pk=rep_id).first()
     if rep is None:
@@ -157,7 +135,7 @@ def adjust_page(request, rep_id: int):
                 messages.success(request, "Forecast adjusted.")
                 return redirect(f"{reverse('forecast:adjust', args=[rep_id])}?{urlencode({'period': period.key})}")
     context = {
-        **_picker(period),
+        **picker(period),
         "rep": rep,
         "history": history,
         "errors": errors,
@@ -195,7 +173,7 @@ def _decimal(text: str, name: str, errors: dict) -> Decimal | None:
 @require_http_methods(["GET", "POST"])
 def quotas_page(request):
     """The grid: one row per user and team the reader may set quotas for; saved all or nothing."""
-    period = _period(request)
+    period = period_from_request(request)
     users, teams = _grid_rows(request.user, period)
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -208,7 +186,7 @@ def quotas_page(request):
         if not errors:
             messages.success(request, "Quotas saved.")
             return redirect(f"{reverse('forecast:quotas')}?{urlencode({'period': period.key})}")
-    context = {**_picker(period), "users": users, "teams": teams, "errors": errors, "posted": request.POST}
+    context = {**picker(period), "users": users, "teams": teams, "errors": errors, "posted": request.POST}
     return render(request, "forecast/quotas.html", context, status=422 if errors else 200)
 
 

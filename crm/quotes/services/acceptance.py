@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from crm.access.managers import is_manager
 from crm.audit import changelog
 from crm.core import events
 from crm.core.errors import Conflict, ValidationFailed
@@ -93,8 +94,6 @@ SETTINGS_WHAT = "quote settings"
 
 def may_change_settings(user) -> bool:
     """Admins and managers (the sales-manager role or a team's manager, as for shared mail templates)."""
-    from crm.mail.templates_service import is_manager
-
     return bool(user and user.is_authenticated) and is_manager(user)
 
 

@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 
 from crm.access.models import Team
 from crm.core.errors import BadRequest, ValidationFailed
-from crm.forecast.web.views import _period, _picker
+from crm.forecast.web.period_picker import period_from_request, picker
 from crm.money.currencies import organization_currency
 from crm.money.rates import MissingRate
 from crm.records.models import Pipeline
@@ -74,10 +74,10 @@ def _chart(result: dict, period, previous, links) -> dict:
 @login_required
 @page_errors
 def dashboard(request):
-    period = _period(request)
-    previous = _picker(period)["previous"]
+    period = period_from_request(request)
+    previous = picker(period)["previous"]
     filters, errors = _filters(request)
-    context = {**_picker(period), "filters": filters, "errors": errors, "result": None, "error": None}
+    context = {**picker(period), "filters": filters, "errors": errors, "result": None, "error": None}
     context.update(_choices(request.user))
     if not errors:
         try:
@@ -111,7 +111,7 @@ def _choices(user) -> dict:
 @login_required
 @page_errors
 def deals_page(request):
-    period = _period(request)
+    period = period_from_request(request)
     filters, errors = _filters(request)
     figure = request.GET.get("figure", "")
     reason = request.GET.get("lost_reason")
@@ -125,5 +125,5 @@ def deals_page(request):
             deals = list(behind.select_related("stage", "owner").order_by("id")[:500])
         except (ValidationFailed, BadRequest) as exc:
             errors = exc.fields or {"filters": exc.message}
-    context = {**_picker(period), "deals": deals, "figure": figure, "lost_reason": reason, "errors": errors}
+    context = {**picker(period), "deals": deals, "figure": figure, "lost_reason": reason, "errors": errors}
     return render(request, "analytics/deals.html", context)
