@@ -39,15 +39,23 @@ def phrase(group: str, f: dict, org: str) -> str:
         "stage": lambda: f"in stage {f['stage']}",
         "days_in_stage": lambda: f"{_plural(f['days_in_stage'], 'day')} in {f['stage']}",
         "stage_moves": lambda: _plural(f["stage_moves"], "stage move"),
-        "moves_back": lambda: f"moved back {_plural(f['moves_back'], 'stage')}" if f["moves_back"] else "never moved back",
+        "moves_back": lambda: (
+            f"moved back {_plural(f['moves_back'], 'stage')}" if f["moves_back"] else "never moved back"
+        ),
         "source": lambda: f"lead source {f['source']}" if f["source"] else "no lead source",
         "industry": lambda: f"industry {f['industry']}" if f["industry"] else "industry unknown",
         "size": lambda: f"company size {f['size']}" if f["size"] else "company size unknown",
-        "company_orders": lambda: f"company placed {_plural(f['company_orders'], 'order')} before"
-        if f["company_orders"]
-        else "no earlier orders from the company",
-        "touches_30d": lambda: f"{_plural(f['touches_30d'], 'activity')} in the last 30 days".replace("activitys", "activities"),
-        "days_since_touch": lambda: f"no activity for {_plural(days, 'day')}" if days is not None else "no activity yet",
+        "company_orders": lambda: (
+            f"company placed {_plural(f['company_orders'], 'order')} before"
+            if f["company_orders"]
+            else "no earlier orders from the company"
+        ),
+        "touches_30d": lambda: f"{_plural(f['touches_30d'], 'activity')} in the last 30 days".replace(
+            "activitys", "activities"
+        ),
+        "days_since_touch": lambda: (
+            f"no activity for {_plural(days, 'day')}" if days is not None else "no activity yet"
+        ),
         "owner_win_rate": lambda: f"owner won {f['owner_wins']} of {f['owner_closed']} closed deals",
         "owner_closed": lambda: f"owner closed {_plural(f['owner_closed'], 'deal')} before",
         "products": lambda: "products: " + ", ".join(f["categories"]) if f["categories"] else "no products quoted",

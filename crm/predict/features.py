@@ -62,7 +62,9 @@ class _Cutoffs:
         rows = [(pk, adapt(at), adapt(at - RECENT)) for pk, at in self.cutoffs.items()]
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {TABLE} (deal_id bigint PRIMARY KEY, as_of {stamp}, recent {stamp})")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {TABLE} (deal_id bigint PRIMARY KEY, as_of {stamp}, recent {stamp})"
+            )
             for start in range(0, len(rows), 5000):
                 cursor.executemany(f"INSERT INTO {TABLE} VALUES (%s, %s, %s)", rows[start : start + 5000])
         return self
@@ -106,7 +108,7 @@ def _stage_history(cut: _Cutoffs) -> dict[int, tuple]:
     """Per deal: (moves, moves back to an earlier stage, stage then, time of the last move) up to its instant."""
     moves, stages = StageChange._meta.db_table, Stage._meta.db_table
     counted = cut.rows(
-        f"""SELECT c.deal_id, COUNT(*), SUM(CASE WHEN fs.{_q('order')} > ts.{_q('order')} THEN 1 ELSE 0 END)
+        f"""SELECT c.deal_id, COUNT(*), SUM(CASE WHEN fs.{_q("order")} > ts.{_q("order")} THEN 1 ELSE 0 END)
             FROM {TABLE} c JOIN {moves} sc ON sc.deal_id = c.deal_id AND sc.changed_at <= c.as_of
             JOIN {stages} ts ON ts.id = sc.to_stage_id LEFT JOIN {stages} fs ON fs.id = sc.from_stage_id
             GROUP BY c.deal_id"""
@@ -192,7 +194,9 @@ class OwnerRecord:
         self.times: dict[int, list[dt.datetime]] = {}
         self.wins: dict[int, list[int]] = {}  # running count of wins, aligned with times
         closed = Deal.objects.filter(status__in=(DealStatus.WON, DealStatus.LOST), closed_at__isnull=False)
-        for owner, at, status in closed.order_by("owner_id", "closed_at").values_list("owner_id", "closed_at", "status"):
+        for owner, at, status in closed.order_by("owner_id", "closed_at").values_list(
+            "owner_id", "closed_at", "status"
+        ):
             times, wins = self.times.setdefault(owner, []), self.wins.setdefault(owner, [])
             times.append(at)
             wins.append((wins[-1] if wins else 0) + (status == DealStatus.WON))
@@ -218,7 +222,9 @@ def extract(cutoffs: dict[int, dt.datetime]) -> dict[int, dict]:
         )
     }
     sources = dict(
-        Lead.objects.filter(converted_deal_id__isnull=False).exclude(source="").values_list("converted_deal_id", "source")
+        Lead.objects.filter(converted_deal_id__isnull=False)
+        .exclude(source="")
+        .values_list("converted_deal_id", "source")
     )
     stage_rows = {s["id"]: s for s in Stage.objects.values("id", "name", "probability")}
     owners = OwnerRecord()

@@ -63,8 +63,14 @@ def as_dict(user, deal) -> dict:
         raise PermissionDenied("Your role may not see deal probabilities.")
     score = getattr(deal, "win_score", None)
     if score is None or deal.status != DealStatus.OPEN:
-        return {"deal_id": deal.pk, "probability": deal.probability / 100, "method": "stage", "model_version": None,
-                "reasons": [], "scored_at": None}
+        return {
+            "deal_id": deal.pk,
+            "probability": deal.probability / 100,
+            "method": "stage",
+            "model_version": None,
+            "reasons": [],
+            "scored_at": None,
+        }
     return {
         "deal_id": deal.pk,
         "probability": score.probability,

@@ -147,7 +147,9 @@ def train(*, now: dt.datetime | None = None) -> TrainedModel:
 def auc_error(auc: float, positives: int, negatives: int) -> float:
     """Hanley and McNeil's standard error of an AUC from the numbers of won and lost test deals."""
     q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
-    var = (auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)) / (positives * negatives)
+    var = (auc * (1 - auc) + (positives - 1) * (q1 - auc**2) + (negatives - 1) * (q2 - auc**2)) / (
+        positives * negatives
+    )
     return max(var, 0.0) ** 0.5
 
 

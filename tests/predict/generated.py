@@ -48,14 +48,16 @@ def generate(n: int, *, signal: bool, seed: int = 15, open_share: float = 0.15, 
         for i, (created, life, won, acts, is_open, moved) in enumerate(plans)
     )
     moves, activities = [], []
-    for deal, (created, life, won, acts, is_open, moved) in zip(deals, plans, strict=True):
+    for deal, (created, life, _won, acts, is_open, moved) in zip(deals, plans, strict=True):
         moves.append(StageChange(deal=deal, to_stage=qualify, changed_at=created))
         moves.append(StageChange(deal=deal, from_stage=qualify, to_stage=proposal, changed_at=moved))
         if not is_open:
             moves.append(StageChange(deal=deal, from_stage=proposal, to_stage=deal.stage, changed_at=created + life))
         for k in range(acts):
             at = created + life * ((k + 0.5) / max(acts, 1))
-            activities.append((deal, Activity(kind=rng.choice(["call", "email", "meeting"]), occurred_at=at, created_at=at)))
+            activities.append(
+                (deal, Activity(kind=rng.choice(["call", "email", "meeting"]), occurred_at=at, created_at=at))
+            )
     StageChange.objects.bulk_create(moves)
     made = Activity.objects.bulk_create([a for _, a in activities])
     ActivityLink.objects.bulk_create(
