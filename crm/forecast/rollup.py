@@ -18,7 +18,7 @@ from crm.forecast import methods
 from crm.money.currencies import quantize
 from crm.money.rates import MissingRate, RateTable
 
-FIGURES = (*methods.CATEGORY_COLUMNS, "commit_total", "best_case_total", "stage", "history", "age")
+FIGURES = (*methods.CATEGORY_COLUMNS, "commit_total", "best_case_total", "stage", "history", "age", "predicted")
 
 
 @dataclass
@@ -40,6 +40,7 @@ def compute(
     today: dt.date,
     table: RateTable,
     known_by: dt.date | None = None,
+    predicted: dict[int, float] | None = None,
 ) -> Computed:
     """The per-deal values of every figure. ``rates`` (stage → historical win rate) and ``typical``
     (stage → usual days in it) are what the history methods learnt (crm/forecast/history.py).
@@ -49,6 +50,8 @@ def compute(
     values["stage"] = methods.weighted_by_stage(deals)
     values["history"] = methods.weighted_by_history(deals, rates)
     values["age"] = methods.age_adjusted(deals, typical, today=today)
+    # The model's scores are today's: a backtest (known_by) passes none, so its "predicted" is the stage value.
+    values["predicted"] = methods.weighted_by_prediction(deals, predicted or {})
     conversion, missing = {}, []
     for d in deals:
         on = d.close_date or today

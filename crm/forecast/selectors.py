@@ -100,7 +100,10 @@ def computed_from(visible, period: Period, *, today: dt.date | None = None) -> r
     rates = history.win_rates(visible)
     typical = history.typical_days(visible)
     table = RateTable({d.currency for d in deals}, until=max([today, *(d.close_date for d in deals if d.close_date)]))
-    return rollup.compute(deals, rates=rates, typical=typical, today=today, table=table)
+    from crm.predict.scoring import probabilities  # crm/predict reads the forecast's as-of helpers
+
+    predicted = probabilities(in_period(visible, period))
+    return rollup.compute(deals, rates=rates, typical=typical, today=today, table=table, predicted=predicted)
 
 
 def _teams_of(owner_ids) -> dict[int, int | None]:

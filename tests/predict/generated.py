@@ -14,7 +14,7 @@ from tests.factories import PipelineFactory
 START = dt.datetime(2025, 1, 1, 9, tzinfo=dt.UTC)
 
 
-def generate(n: int, *, signal: bool, seed: int = 15, open_share: float = 0.15, owner=None) -> list[Deal]:
+def generate(n: int, *, signal: bool, seed: int = 15, open_share: float = 0.15, owners=(None,)) -> list[Deal]:
     rng = random.Random(seed)
     pipeline = PipelineFactory()
     qualify, proposal, won_stage, lost_stage = pipeline.stages.order_by("order")
@@ -40,7 +40,7 @@ def generate(n: int, *, signal: bool, seed: int = 15, open_share: float = 0.15, 
             stage=proposal if is_open else (won_stage if won else lost_stage),
             status=DealStatus.OPEN if is_open else (DealStatus.WON if won else DealStatus.LOST),
             probability=proposal.probability if is_open else (100 if won else 0),
-            owner=owner,
+            owner=owners[i % len(owners)],
             created_at=created,
             closed_at=None if is_open else created + life,
             stage_changed_at=moved if is_open else created + life,

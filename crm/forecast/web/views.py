@@ -35,6 +35,7 @@ COLUMNS = (
     ("stage", "Weighted (stage)"),
     ("history", "Weighted (history)"),
     ("age", "Age-adjusted"),
+    ("predicted", "Predicted"),
 )
 
 
