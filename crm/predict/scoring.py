@@ -21,12 +21,16 @@ CHUNK = 20_000  # deals per feature read: bounds the memory of a scoring run
 
 def score_open_deals(*, now: dt.datetime | None = None) -> int:
     """Replace every score with one per open deal, as of ``now``."""
-    now = now or timezone.now()
     record = training.in_use()
     pipe = training.load(record) if record else None
     if record and pipe is None:
         log.error("predict: model v%s cannot be loaded; scoring with the stage probability", record.version)
         record = None
+    return write_scores(pipe, record, now=now or timezone.now())
+
+
+def write_scores(pipe, record, *, now: dt.datetime) -> int:
+    """Score every open deal with ``pipe`` (None: the stage probability) and replace the stored scores."""
     open_deals = list(Deal.objects.filter(status=DealStatus.OPEN).order_by("id").values_list("id", "probability"))
     scores = []
     for start in range(0, len(open_deals), CHUNK):
