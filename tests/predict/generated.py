@@ -24,7 +24,7 @@ def generate(n: int, *, signal: bool, seed: int = 15, open_share: float = 0.15, 
         life = dt.timedelta(days=rng.randint(20, 80))
         engagement = rng.random()
         if signal:
-            won = rng.random() < 0.1 + 0.8 * engagement
+            won = (engagement > 0.5) != (rng.random() < 0.1)  # engaged deals win, but 1 in 10 goes the other way
             acts = int(engagement * 24)
         else:
             won, acts = rng.random() < 0.5, rng.randint(0, 24)
