@@ -63,10 +63,26 @@ def phrase(group: str, f: dict, org: str) -> str:
     return texts[group]() if group in texts else group
 
 
+def matrix(vec, rows: list[dict]) -> np.ndarray:
+    """What ``vec.transform(rows)`` gives (dense), written straight into an array: a third of the
+    time of DictVectorizer's own, which builds a sparse matrix first."""
+    vocabulary = vec.vocabulary_
+    out = np.zeros((len(rows), len(vocabulary)))
+    for i, row in enumerate(rows):
+        for name, value in row.items():
+            if isinstance(value, str):
+                j, value = vocabulary.get(f"{name}={value}"), 1.0
+            else:
+                j = vocabulary.get(name)
+            if j is not None:
+                out[i, j] = value
+    return out
+
+
 def points(pipe, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(probabilities, points per deal × group, group names)."""
     vec, scale, fit = pipe.named_steps["vec"], pipe.named_steps["scale"], pipe.named_steps["fit"]
-    z = scale.transform(vec.transform(rows))
+    z = scale.transform(matrix(vec, rows))
     push = z * fit.coef_[0]
     groups = sorted({group_of(c) for c in vec.feature_names_})
     index = {g: i for i, g in enumerate(groups)}

@@ -229,6 +229,7 @@ def extract(cutoffs: dict[int, dt.datetime]) -> dict[int, dict]:
     stage_rows = {s["id"]: s for s in Stage.objects.values("id", "name", "probability")}
     owners = OwnerRecord()
     table = RateTable({d["currency"] for d in deals.values()}, until=timezone.localdate())
+    tz = timezone.get_current_timezone()  # once: localdate looks it up on every call
     out = {}
     for pk, d in deals.items():
         at = cutoffs[pk]
@@ -239,7 +240,7 @@ def extract(cutoffs: dict[int, dt.datetime]) -> dict[int, dict]:
         wins, closes = owners.before(d["owner_id"], at)
         company = companies.get(d["company_id"], {})
         out[pk] = {
-            "amount": _converted(d["amount"], d["currency"], at, table),
+            "amount": _converted(d["amount"], d["currency"], at, table, tz),
             "age_days": max((at - d["created_at"]).days, 0),
             "stage_id": stage_id,
             "stage": stage_rows.get(stage_id, {}).get("name", "?"),
@@ -261,11 +262,14 @@ def extract(cutoffs: dict[int, dt.datetime]) -> dict[int, dict]:
     return out
 
 
-def _converted(amount, currency: str, at: dt.datetime, table: RateTable) -> float:
+def _converted(amount, currency: str, at: dt.datetime, table: RateTable, tz) -> float:
     """The amount in the organization's currency at the rate of the instant's day (unconverted when no rate)."""
     if amount is None:
         return 0.0
-    found = table.lookup((currency or table.org).upper(), timezone.localdate(at))
+    code = (currency or table.org).upper()
+    if code == table.org:
+        return float(amount)
+    found = table.lookup(code, at.astimezone(tz).date())
     return float(Decimal(amount) * found[0]) if found else float(amount)
 
 
