@@ -52,3 +52,23 @@ def test_nothing_at_all():
     record = training.train()
     assert "Too few closed deals" in record.reason
     assert scoring.score_open_deals() == 0
+
+
+@pytest.mark.django_db
+def test_retrain_job_trains_and_scores(manager):
+    """The "Retrain now" job: the worker's run trains, scores, and the schedules exist."""
+    from crm.automation import jobs as runtime
+    from crm.automation.models import Job, JobStatus, Schedule
+    from crm.predict import jobs
+
+    generate(400, signal=True)
+    job = jobs.retrain_now(manager)
+    assert runtime.run(job.pk) == "done"
+    job = Job.objects.get(pk=job.pk)
+    assert job.status == JobStatus.DONE
+    assert training.latest().in_use
+    assert DealScore.objects.filter(model__isnull=False).count() == 60
+    assert set(Schedule.objects.filter(key__startswith="predict.").values_list("job_kind", flat=True)) == {
+        "predict.train",
+        "predict.score",
+    }
