@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from crm.audit.models import ObjectChange
+from crm.core import rawinsert
 from crm.forecast.asof import roll_back
 from crm.money.rates import RateTable
 from crm.records.models import Activity, ActivityLink, Company, Deal, DealStatus, Lead, Stage, StageChange
@@ -65,8 +66,10 @@ class _Cutoffs:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {TABLE} (deal_id bigint PRIMARY KEY, as_of {stamp}, recent {stamp})"
             )
-            for start in range(0, len(rows), 5000):
-                cursor.executemany(f"INSERT INTO {TABLE} VALUES (%s, %s, %s)", rows[start : start + 5000])
+        rawinsert.write(TABLE, ("deal_id", "as_of", "recent"), rows)  # COPY on PostgreSQL
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {TABLE}")  # a temporary table has no statistics: plans would guess
         return self
 
     def __exit__(self, *exc):
