@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "crm.invoices",
     "crm.forecast",
     "crm.commissions",
+    "crm.predict",
     "django_htmx",
     "crm.web",
     "csp",

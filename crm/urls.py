@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/audit/", include("crm.audit.web")),
     path("settings/branding/", include("crm.quotes.web.urls")),
     path("settings/quotes/", include("crm.quotes.web.settings")),  # win the deal on acceptance, per pipeline
+    path("settings/predict/", include("crm.predict.web")),  # the win-probability model's evaluation, retrain
     path("quote/", include("crm.quotes.web.public_urls")),  # the customer's acceptance page (no login)
     path("settings/currencies/", include("crm.money.web")),
     path("settings/mailboxes/", include("crm.mailbox.web")),

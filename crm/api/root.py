@@ -20,6 +20,7 @@ from crm.money.api import router as money_router
 from crm.objects.api import router as object_types_router
 from crm.objects.records_api import router as object_records_router
 from crm.orders.api.routes import router as orders_router
+from crm.predict.api import router as predict_router
 from crm.privacy.api import router as privacy_router
 from crm.products.api.routes import router as products_router
 from crm.quotes.api import router as branding_router
@@ -67,6 +68,7 @@ api.add_router("/", invoices_router)  # the accounting feed, recording a payment
 api.add_router("/forecast", forecast_router)
 api.add_router("/analytics", analytics_router)
 api.add_router("/commissions", commissions_router)
+api.add_router("/predict", predict_router)
 api.add_router("/", quotes_router)  # a quote's lines, send, revise, versions and PDFs
 
 me_router = Router(tags=["me"])

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from django.apps import apps
 from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
@@ -38,7 +39,9 @@ CONFIG_TYPES = ("forecast_deal_category", "forecast_stage_category", "exchange_r
 
 
 def fingerprint() -> str:
-    """A few aggregates that change whenever a deal, a stage move, a category or a rate is written."""
+    """A few aggregates that change whenever a deal, a stage move, a category, a rate or a predicted win
+    probability (crm/predict, the ``predicted`` figure) is written."""
+    scores = apps.get_model("predict", "DealScore")
     parts = [
         Deal.objects.aggregate(Count("id"), Max("id"), Sum("version"), Max("updated_at")),
         StageChange.objects.aggregate(Count("id"), Max("id"), Max("changed_at")),
@@ -46,6 +49,7 @@ def fingerprint() -> str:
         DealCategory.objects.aggregate(Count("id"), Max("id")),
         StageCategory.objects.aggregate(Count("id"), Max("id")),
         ExchangeRate.objects.aggregate(Count("id"), Max("id")),
+        scores.objects.aggregate(Count("deal"), Count("model"), Max("scored_at")),
     ]
     return hashlib.sha256(repr([sorted(p.items()) for p in parts]).encode()).hexdigest()[:32]
 

@@ -1,6 +1,6 @@
 """The forecast methods: pure functions over deal facts and stage history (no database).
 
-Each method gives a value per deal in the deal's own currency; ``rollup.py`` converts and adds them.
+Each method gives a value per deal in the deal's own currency; ``sums.py`` groups, converts and adds them.
 A won deal counts its whole amount and a lost one nothing in every method; they differ on open deals:
 
 - ``stage``: amount × the deal's probability (its stage's, unless the deal overrides it) / 100.
@@ -11,6 +11,8 @@ A won deal counts its whole amount and a lost one nothing in every method; they 
   its current stage and typical the median length of the completed stays in that stage (from the
   stage history, at least ``min_sample`` of them; else no adjustment). A deal twice as long in its
   stage as usual counts half.
+- ``predicted``: amount × the deal's predicted win probability when a trained model is in use and
+  scored it (crm/predict), else as ``stage``.
 - categories: the full amount in the deal's category (pipeline, best case, commit, closed, omitted);
   ``commit`` = commit + closed and ``best case`` = commit + closed + best case are the sums reported.
 """
@@ -115,6 +117,20 @@ def age_adjusted(deals: Iterable[DealFact], typical: dict[int, Decimal], *, toda
             continue
         days = (today - d.stage_entered).days
         out[d.id] = d.amount * d.probability / HUNDRED * age_factor(days, typical.get(d.stage_id))
+    return out
+
+
+def weighted_by_prediction(deals: Iterable[DealFact], predicted: dict[int, float]) -> dict[int, Decimal]:
+    """amount × the predicted win probability (crm/predict) of each open deal a model scored; the
+    ``stage`` value of the others (no model in use, or not scored yet)."""
+    out = {}
+    for d in deals:
+        if d.status != "open":
+            out[d.id] = _closed_value(d)
+        elif d.id in predicted:
+            out[d.id] = d.amount * Decimal(str(round(predicted[d.id], 4)))
+        else:
+            out[d.id] = d.amount * d.probability / HUNDRED
     return out
 
 

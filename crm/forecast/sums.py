@@ -12,6 +12,11 @@ check them against the pure functions).
 
 ``groups_from_rows`` builds the same groups from deal rows in Python, for the backtest, whose deals are
 rolled back one by one from the change log (crm/forecast/asof.py).
+
+The ``predicted`` figure weighs each open deal by its own predicted win probability (crm/predict), so it
+cannot come from a group's facts: each group also carries the sum of cents × probability in ten-thousandths
+(an integer, exact like the cents) — the model's probability for a deal a model in use scored, the stage
+probability for the others. The backtest has no past scores: there it equals ``stage``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.apps import apps
 from django.db import connection
 
 from crm.forecast import methods
@@ -31,7 +37,7 @@ from crm.money.models import ExchangeRate
 from crm.money.rates import MissingRate, RateTable
 from crm.records.models import Deal, DealStatus
 
-FIGURES = (*methods.CATEGORY_COLUMNS, "commit_total", "best_case_total", "stage", "history", "age")
+FIGURES = (*methods.CATEGORY_COLUMNS, "commit_total", "best_case_total", "stage", "history", "age", "predicted")
 ZERO = Decimal(0)
 
 
@@ -48,6 +54,7 @@ class Group:
     entered_day: dt.date | None  # open deals in their stage longer than usual (the age method) only
     count: int
     cents: int  # the sum of the amounts, in hundredths
+    weighted: int  # open deals: the sum of cents × win probability in ten-thousandths (the predicted figure)
 
 
 def over_typical(stage_id, entered: dt.date, typical: dict[int, Decimal], today: dt.date) -> bool:
@@ -74,10 +81,13 @@ def groups_from_rows(facts: Iterable[methods.DealFact], typical: dict[int, Decim
         key = _key(
             d.owner_id, d.pipeline_id, d.currency, d.status, d.stage_id, d.category, d.probability, rate_on, entered
         )
-        acc = sums.setdefault(key, [0, 0])
+        acc = sums.setdefault(key, [0, 0, 0])
         acc[0] += 1
-        acc[1] += int(d.amount * 100)
-    return [Group(*key, count, cents) for key, (count, cents) in sums.items()]
+        cents = int(d.amount * 100)
+        acc[1] += cents
+        if d.status == DealStatus.OPEN:
+            acc[2] += cents * int(d.probability) * 100  # no past scores: the stage probability
+    return [Group(*key, count, cents, weighted) for key, (count, cents, weighted) in sums.items()]
 
 
 def groups_in_sql(deals, typical: dict[int, Decimal], today: dt.date) -> list[Group]:
@@ -102,9 +112,11 @@ def groups_in_sql(deals, typical: dict[int, Decimal], today: dt.date) -> list[Gr
         (SELECT MAX(r.date) FROM {ExchangeRate._meta.db_table} r
          WHERE r.currency_id = UPPER(d.currency) AND r.date <= {close}), {close}) END"""
     rate_params = (organization_currency(), *closed_params, *closed_params)
-    cents = "CAST(ROUND(COALESCE(d.amount, 0) * 100) AS {})".format(
-        "INTEGER" if connection.vendor == "sqlite" else "BIGINT"
-    )
+    integer = "INTEGER" if connection.vendor == "sqlite" else "BIGINT"
+    cents = f"CAST(ROUND(COALESCE(d.amount, 0) * 100) AS {integer})"
+    # The probability of a deal a model in use scored (crm/predict), else its stage's, in ten-thousandths.
+    chance = f"COALESCE(CAST(ROUND(s.probability * 10000) AS {integer}), d.probability * 100)"
+    scores = apps.get_model("predict", "DealScore")._meta.db_table
     sql = f"""
         SELECT d.owner_id, d.pipeline_id, d.currency, d.status,
                CASE WHEN d.status = 'open' THEN d.stage_id END,
@@ -113,10 +125,12 @@ def groups_in_sql(deals, typical: dict[int, Decimal], today: dt.date) -> list[Gr
                CASE WHEN d.status = 'open' THEN d.probability ELSE 0 END,
                {rate_on},
                {entered},
-               COUNT(*), SUM({cents})
+               COUNT(*), SUM({cents}),
+               SUM(CASE WHEN d.status = 'open' THEN {cents} * {chance} ELSE 0 END)
         FROM {Deal._meta.db_table} d
         LEFT JOIN {DealCategory._meta.db_table} dc ON dc.deal_id = d.id
         LEFT JOIN {StageCategory._meta.db_table} sc ON sc.stage_id = d.stage_id
+        LEFT JOIN {scores} s ON s.deal_id = d.id AND s.model_id IS NOT NULL
         WHERE d.id IN ({ids_sql})
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"""
     params = [*rate_params, *entered_params, *ids_params]
@@ -124,8 +138,8 @@ def groups_in_sql(deals, typical: dict[int, Decimal], today: dt.date) -> list[Gr
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [
-        Group(owner, pipeline, currency, status, stage, category, prob, _day(on), _day(entered), count, int(total))
-        for owner, pipeline, currency, status, stage, category, prob, on, entered, count, total in rows
+        Group(*head, _day(on), _day(entered), count, int(total), int(weighted))
+        for *head, on, entered, count, total, weighted in rows
     ]
 
 
@@ -139,13 +153,14 @@ def _values(g: Group, rates: dict[int, Decimal], typical: dict[int, Decimal], to
     if g.status != DealStatus.OPEN:
         won = amount if g.status == DealStatus.WON else ZERO
         out = dict.fromkeys(FIGURES, ZERO)
-        out.update(stage=won, history=won, age=won)
+        out.update(stage=won, history=won, age=won, predicted=won)
         if g.status == DealStatus.WON:
             out.update(closed=won, commit_total=won, best_case_total=won)
         return out
     out = dict.fromkeys(FIGURES, ZERO)
     weighted = amount * g.probability / methods.HUNDRED
     out["stage"] = weighted
+    out["predicted"] = Decimal(g.weighted) / 1_000_000
     out["history"] = amount * rates[g.stage_id] if g.stage_id in rates else weighted
     if g.entered_day is None:
         out["age"] = weighted

@@ -64,6 +64,7 @@ def per_deal(visible, rates, typical):
     values["stage"] = methods.weighted_by_stage(facts)
     values["history"] = methods.weighted_by_history(facts, rates)
     values["age"] = methods.age_adjusted(facts, typical, today=TODAY)
+    values["predicted"] = methods.weighted_by_prediction(facts, {})  # no model scored these deals: stage
     rate = {"USD": lambda day: Decimal(1), "EUR": lambda day: Decimal("1.20" if day >= D(2026, 5, 10) else "1.10")}
     out = {}
     for name in sums.FIGURES:

@@ -51,6 +51,9 @@ class ForecastFigures(Schema):
     stage: Decimal = Field(description="Weighted by stage probability.")
     history: Decimal = Field(description="Weighted by historical stage-to-won conversion.")
     age: Decimal = Field(description="Stage probability, less for deals older than usual in their stage.")
+    predicted: Decimal = Field(
+        description="Weighted by the predicted win probability when a model is in use (else by stage probability)."
+    )
 
 
 class AdjustedOut(Schema):
@@ -196,6 +199,7 @@ Figure = Literal[
     "stage",
     "history",
     "age",
+    "predicted",
 ]
 Method = Literal["stage", "history", "age", "commit_total", "best_case_total"]
 

@@ -36,6 +36,7 @@ COLUMNS = (
     ("stage", "Weighted (stage)"),
     ("history", "Weighted (history)"),
     ("age", "Age-adjusted"),
+    ("predicted", "Predicted"),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from crm.bench import database
 from crm.bench.scales import SCALES
@@ -15,11 +16,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "action",
-            choices=["seed", "run", "automation", "import", "quotes", "forecast", "sales"],
+            choices=["seed", "run", "automation", "import", "quotes", "forecast", "sales", "predict"],
             help="automation: rule evaluations/s and change-to-action delay; import: import rows/s and memory; "
             "quotes: quote totals and PDF render times (no database); forecast: the forecast methods and the "
             "8-quarter backtest; sales: product search at 100k products, a company page with 10k orders, order "
-            "import rows/s (crm/orders/bench.py)",
+            "import rows/s (crm/orders/bench.py); predict: training the win-probability model and scoring every "
+            "open deal",
         )
         parser.add_argument(
             "--rows",
@@ -63,6 +65,8 @@ class Command(BaseCommand):
             self._forecast(options)
         elif action == "sales":
             self._sales(options, rows=options["rows"])
+        elif action == "predict":
+            self._predict(options)
         else:
             from crm.bench.run import run
 
@@ -106,6 +110,19 @@ class Command(BaseCommand):
         self.stdout.write(text)
         if options["docs"]:
             bench.update_docs(text, result["database"])
+            self.stdout.write("written to docs/benchmarks.md")
+
+    def _predict(self, options) -> None:
+        """Issue 15's training and scoring figures (time and peak memory)."""
+        from django.utils import timezone
+
+        from crm.predict import bench
+
+        call_command("migrate", verbosity=0, interactive=False)
+        text = bench.report(bench.run(), timezone.now())
+        self.stdout.write(text)
+        if options["docs"]:
+            bench.update_docs(text, connection.vendor)
             self.stdout.write("written to docs/benchmarks.md")
 
     def _import(self, rows: int, engine: str, *, keep: bool) -> None:

@@ -1,0 +1,98 @@
+"""`crm bench predict --scale S [--db postgres]`: training on every closed deal and scoring every open
+deal (issue 15's goals: training ≤ 60 s with its memory reported, scoring ≤ 30 s), on the benchmark
+database, in this process.
+
+Figures: the feature read of every closed deal as of its instant (bulk SQL), the whole training run
+(features, the time-ordered split, fit, evaluation, the refit when in use), and scoring every open
+deal with a fitted model (features as of now, probabilities, reasons, the rows written). The benchmark
+data has no planted signal, so the model is usually *not* in use there; scoring is then timed with
+the pipeline fitted on all closed deals anyway (the cost of the model path, which is the larger one),
+and the verdict is reported as computed. Memory: the process's peak resident size (ru_maxrss) before
+and after each step. ``--docs`` writes the block between ``<!-- bench:predict:<database> -->`` markers
+in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import re
+import resource
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from crm.bench.report import machine
+from crm.predict import features, scoring, training
+from crm.records.models import Activity, Deal, DealStatus
+
+TRAIN_GOAL_S, SCORE_GOAL_S = 60.0, 30.0
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _step(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start, _peak_mb()
+
+
+def run() -> dict:
+    closed = training.closed_deals()
+    out = {
+        "database": connection.vendor,
+        "deals": Deal.objects.count(),
+        "closed": len(closed),
+        "open": Deal.objects.filter(status=DealStatus.OPEN).count(),
+        "activities": Activity.objects.count(),
+        "start_mb": _peak_mb(),
+        "steps": {},
+    }
+    cutoffs = {pk: training.instant(pk, created, at) for pk, created, at, _ in closed}
+    facts, secs, peak = _step(lambda: features.extract(cutoffs))
+    out["steps"]["features of every closed deal (as of its instant)"] = (secs, peak, None)
+    record, secs, peak = _step(training.train)
+    out["steps"]["training: features, split, fit, evaluation"] = (secs, peak, TRAIN_GOAL_S)
+    out["verdict"] = record.reason
+    pipe = training.load(record) if record.in_use else None
+    if pipe is None and closed:
+        rows = [r for r in closed if r[0] in facts]
+        pipe = training.make_pipeline().fit([features.vector(facts[r[0]]) for r in rows], [r[3] for r in rows])
+    count, secs, peak = _step(lambda: scoring.write_scores(pipe, None, now=timezone.now()))
+    out["steps"][f"scoring {count:,} open deals with the model (features, reasons, write)"] = (
+        secs,
+        peak,
+        SCORE_GOAL_S,
+    )
+    scoring.score_open_deals()  # leave the scores the app would have
+    return out
+
+
+def report(result: dict, at) -> str:
+    m = machine()
+    load = ", ".join(f"{x:.1f}" for x in m["load_avg"])
+    lines = [
+        f"### Win probability on {result['database']} ({at:%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"Machine: {m['nproc']} cores ({m.get('cpu', '?')}), Python {m['python']}; load average {load}. "
+        f"{result['deals']:,} deals ({result['closed']:,} closed, {result['open']:,} open), "
+        f"{result['activities']:,} activities. Peak memory of the process before: {result['start_mb']:.0f} MB.",
+        "",
+        "| step | time | peak memory after | goal |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, (secs, peak, goal) in result["steps"].items():
+        verdict = "" if goal is None else f"≤ {goal:.0f} s: {'met' if secs <= goal else 'MISS'}"
+        lines.append(f"| {name} | {secs:.1f} s | {peak:.0f} MB | {verdict} |")
+    lines += ["", f"Verdict of the training run (computed, not asserted): {result['verdict']}"]
+    return "\n".join(lines)
+
+
+def update_docs(text: str, vendor: str) -> None:
+    path = settings.BASE_DIR / "docs" / "benchmarks.md"
+    doc = path.read_text()
+    block = f"<!-- bench:predict:{vendor} -->\n{text}\n<!-- /bench:predict:{vendor} -->"
+    mark = re.compile(rf"<!-- bench:predict:{vendor} -->.*?<!-- /bench:predict:{vendor} -->", re.S)
+    path.write_text(mark.sub(lambda _m: block, doc) if mark.search(doc) else f"{doc.rstrip()}\n\n{block}\n")

@@ -1,0 +1,28 @@
+"""``{% win_probability obj %}`` on a deal's page: its predicted win probability and the reasons that
+moved it most (or the stage probability when no model is in use); ``user|may_predict_settings`` for
+the account menu's link to the settings page."""
+
+from __future__ import annotations
+
+from django import template
+
+from crm.core.errors import PermissionDenied
+from crm.predict import access, scoring
+
+register = template.Library()
+
+
+@register.inclusion_tag("predict/deal_score.html", takes_context=True)
+def win_probability(context, deal):
+    try:
+        score = scoring.as_dict(context["request"].user, deal)  # the page shows only deals the user sees
+    except PermissionDenied:
+        score = None
+    if score is not None:
+        score["percent"] = round(score["probability"] * 100)
+    return {"score": score}
+
+
+@register.filter
+def may_predict_settings(user) -> bool:
+    return access.is_manager(user)
