@@ -14,8 +14,8 @@ def _transactional_tests_leave_the_migrated_data():
     """A transactional test ends with a flush that empties every table, the migrations' rows (built-in
     roles) included; Django only restores them at the start of the next serialized test, so any plain
     test run after it (random order) found no roles. Restore them right after the flush instead, and
-    clear the search index (not a Django model, so the flush leaves its rows), so no test depends on
-    which test ran before it. The flush runs under crm.audit.reads.maintenance(): the append-only read
+    clear the search index (not a Django model, so the flush leaves its rows) and the type numbers this
+    process remembered, so no test depends on which test ran before it. The flush runs under crm.audit.reads.maintenance(): the append-only read
     audit lets only a marked flush empty it."""
     from django.db import connections
     from django.test import TransactionTestCase
@@ -27,6 +27,7 @@ def _transactional_tests_leave_the_migrated_data():
 
         with reads.maintenance():  # the read audit's triggers refuse a DELETE/TRUNCATE otherwise
             flush(self)
+        from crm.search import registry
         from crm.search.backends import backend
 
         for name in self._databases_names(include_mirrors=False):
@@ -34,6 +35,9 @@ def _transactional_tests_leave_the_migrated_data():
             if self.serialized_rollback and contents:
                 connections[name].creation.deserialize_db_from_string(contents)
         backend().clear()
+        # The flush emptied the kinds table too: numbers this process remembered would be given again to
+        # other types, whose index rows would then overwrite each other (crm/search/registry.py code_of).
+        registry._CODES.clear()
 
     TransactionTestCase._fixture_teardown = teardown
     yield
