@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
+from django.db import IntegrityError, transaction
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 
@@ -226,15 +227,30 @@ def sign_in(issuer: str, claims: dict):
                     "There is no CRM account for you yet. Ask an administrator to create one.",
                 )
             data = {**new_user_data(issuer, claims), **access}
-            user = accounts.sso_user_create(data=data, issuer=issuer, subject=subject)
-            log.info("SSO: created user %s for subject %r at %s", user.username, subject, issuer)
-            return user
+            return _first_user(issuer, subject, data)
         if not user.is_active:
             raise SsoRefused(f"user {user.username} is inactive", "Your CRM account is deactivated.")
         if access:
             accounts.sso_access_sync(user, data=access)
     except ValidationFailed as exc:
         raise SsoRefused(f"the provider's claims do not make a valid user: {exc}")
+    return user
+
+
+def _first_user(issuer: str, subject: str, data: dict):
+    """The user made at a person's first sign-in. Two first sign-ins of one person at once (two tabs, a
+    double click) both found no identity: the loser's insert meets the username or the identity's unique
+    constraint, and it signs in as the user the winner made instead of failing."""
+    try:
+        with transaction.atomic():
+            user = accounts.sso_user_create(data=data, issuer=issuer, subject=subject)
+    except (IntegrityError, ValidationFailed):
+        identity = SsoIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
+        if identity is None:
+            raise
+        log.info("SSO: subject %r at %s was created by a simultaneous sign-in", subject, issuer)
+        return identity.user
+    log.info("SSO: created user %s for subject %r at %s", user.username, subject, issuer)
     return user
 
 
