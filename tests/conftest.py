@@ -15,8 +15,8 @@ def _transactional_tests_leave_the_migrated_data():
     roles) included; Django only restores them at the start of the next serialized test, so any plain
     test run after it (random order) found no roles. Restore them right after the flush instead, and
     clear the search index (not a Django model, so the flush leaves its rows) and the type numbers this
-    process remembered, so no test depends on which test ran before it. The flush runs under crm.audit.reads.maintenance(): the append-only read
-    audit lets only a marked flush empty it."""
+    process remembered, so no test depends on which test ran before it. The flush runs under
+    crm.audit.reads.maintenance(): the append-only read audit lets only a marked flush empty it."""
     from django.db import connections
     from django.test import TransactionTestCase
 
@@ -53,6 +53,19 @@ def redis_url():
     claimed = Claimed()
     yield claimed.url
     claimed.release()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_search_kinds():
+    """The search type numbers a process remembers (crm/search/registry.py code_of) are remembered on
+    commit; a test that runs its on-commit callbacks (captureOnCommitCallbacks(execute=True)) inside its
+    rolled-back transaction would leave numbers the kinds table no longer holds, which the table then
+    gives to other types: their index rows would overwrite each other in later tests."""
+    from crm.search import registry
+
+    registry._CODES.clear()
+    yield
+    registry._CODES.clear()
 
 
 @pytest.fixture(autouse=True)
