@@ -143,19 +143,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Breached passwords refused (crm/access/breached.py): off by default, since a fresh machine may have no
-# internet; when on, only a 5-hex-digit SHA-1 prefix is sent, and an unreachable service lets the
-# password through with a warning in the log.
+# Breached passwords refused (crm/access/breached.py): off by default (a fresh machine may have no internet);
+# only a 5-hex-digit SHA-1 prefix is sent, and an unreachable service lets the password through, logged.
 PASSWORD_BREACH_CHECK = env_bool("PASSWORD_BREACH_CHECK", False)
 PASSWORD_BREACH_API = os.environ.get("PASSWORD_BREACH_API", "https://api.pwnedpasswords.com").strip()
 PASSWORD_BREACH_TIMEOUT = float(os.environ.get("PASSWORD_BREACH_TIMEOUT", "2"))
+_BREACH = {"api": PASSWORD_BREACH_API, "timeout": PASSWORD_BREACH_TIMEOUT}
 if PASSWORD_BREACH_CHECK:
-    AUTH_PASSWORD_VALIDATORS.append(
-        {
-            "NAME": "crm.access.breached.BreachedPasswordValidator",
-            "OPTIONS": {"api": PASSWORD_BREACH_API, "timeout": PASSWORD_BREACH_TIMEOUT},
-        }
-    )
+    AUTH_PASSWORD_VALIDATORS.append({"NAME": "crm.access.breached.BreachedPasswordValidator", "OPTIONS": _BREACH})
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -282,10 +277,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz"]  # health checks of a load balancer or co
 # strip any copy sent by clients); the request then counts as HTTPS when that header says "https".
 if _proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
-# Uploads: files over 2.5 MB are spooled to a temporary file, never held in memory; imports are
-# refused over IMPORT_MAX_BYTES (crm/dataio/uploads.py checks the size and the content).
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Uploads over 2.5 MB are spooled to a temporary file, never held in memory; imports are refused over
+# IMPORT_MAX_BYTES (crm/dataio/uploads.py checks the size and the content).
+DATA_UPLOAD_MAX_MEMORY_SIZE = FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 # An XLSX is a zip: refused before reading when it holds more entries or unpacks to more bytes than
 # these (decompression bombs; a real workbook has a few dozen entries and unpacks to ~10x its size).
@@ -351,12 +345,8 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip().lower()
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_rq.RQBackend" if TASKS_BACKEND == "redis" else "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default"],
-    }
-}
+_TASKS_BACKEND = "django_tasks_rq.RQBackend" if TASKS_BACKEND == "redis" else "django_tasks_db.DatabaseBackend"
+TASKS = {"default": {"BACKEND": _TASKS_BACKEND, "QUEUES": ["default"]}}
 # Outbound webhooks may not reach loopback/private/link-local/metadata addresses unless allowed here.
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
 # IMAP mailboxes on loopback, private or link-local addresses (an on-premises mail server): off by default (SSRF).
