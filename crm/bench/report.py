@@ -164,6 +164,17 @@ def update_docs(engine: str, scale: str, rows, info: dict, now, throttle=()) -> 
     DOCS.write_text(text)
 
 
+def write_block(key: str, text: str, path: Path | None = None) -> None:
+    """Replace the text between ``<!-- bench:KEY -->`` and ``<!-- /bench:KEY -->`` in docs/benchmarks.md,
+    or add the marked block at the end: the one writer of every bench's ``--docs`` (sales, forecast, predict)."""
+    path = path or DOCS
+    start, end = f"<!-- bench:{key} -->", f"<!-- /bench:{key} -->"
+    block = f"{start}\n{text}\n{end}"
+    doc = path.read_text() if path.exists() else "# Benchmarks\n"
+    mark = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    path.write_text(mark.sub(lambda _m: block, doc, count=1) if mark.search(doc) else f"{doc.rstrip()}\n\n{block}\n")
+
+
 def _throttle_block(rows) -> str:
     if not rows:
         return ""

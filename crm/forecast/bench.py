@@ -11,23 +11,17 @@ each run, untimed) and remembered (crm/forecast/memo.py: the fingerprint check a
 
 from __future__ import annotations
 
-import re
 import time
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from crm.bench.report import machine, pct
+from crm.bench.report import machine, pct, write_block
 from crm.forecast import backtest, categories, history, memo, periods, selectors
 from crm.records.models import Deal, StageChange
 
 GOAL_MS = 200.0
-
-
-def _mark(vendor: str) -> re.Pattern:
-    return re.compile(rf"<!-- bench:forecast:{vendor} -->.*?<!-- /bench:forecast:{vendor} -->", re.S)
 
 
 def _cold(fn):
@@ -125,8 +119,4 @@ def _machine() -> str:
 
 def update_docs(text: str, vendor: str) -> None:
     """The block of this database (``<!-- bench:forecast:sqlite -->``), replaced or added at the end."""
-    path = settings.BASE_DIR / "docs" / "benchmarks.md"
-    doc = path.read_text()
-    block = f"<!-- bench:forecast:{vendor} -->\n{text}\n<!-- /bench:forecast:{vendor} -->"
-    mark = _mark(vendor)
-    path.write_text(mark.sub(lambda _m: block, doc) if mark.search(doc) else f"{doc.rstrip()}\n\n{block}\n")
+    write_block(f"forecast:{vendor}", text)

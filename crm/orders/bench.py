@@ -16,15 +16,13 @@ hop. ``--docs`` writes the block between ``<!-- bench:sales:<database> -->`` mar
 
 from __future__ import annotations
 
-import re
 import time
 
-from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from crm.bench.report import machine, pct
+from crm.bench.report import machine, pct, write_block
 from crm.orders import bench_seed
 
 # (label, query): a word in ~10% of the names, a rare number, a SKU prefix.
@@ -151,12 +149,8 @@ def report(result: dict, at) -> str:
 
 
 def update_docs(text: str, vendor: str) -> None:
-    """The block of this database, replaced or added under the Quotes section's end."""
-    path = settings.BASE_DIR / "docs" / "benchmarks.md"
-    doc = path.read_text()
-    block = f"<!-- bench:sales:{vendor} -->\n{text}\n<!-- /bench:sales:{vendor} -->"
-    mark = re.compile(rf"<!-- bench:sales:{vendor} -->.*?<!-- /bench:sales:{vendor} -->", re.S)
-    path.write_text(mark.sub(lambda _m: block, doc) if mark.search(doc) else f"{doc.rstrip()}\n\n{block}\n")
+    """The block of this database (``<!-- bench:sales:sqlite -->``), replaced or added at the end."""
+    write_block(f"sales:{vendor}", text)
 
 
 def now():

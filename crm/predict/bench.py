@@ -14,15 +14,13 @@ in docs/benchmarks.md.
 
 from __future__ import annotations
 
-import re
 import resource
 import time
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from crm.bench.report import machine
+from crm.bench.report import machine, write_block
 from crm.predict import features, scoring, training
 from crm.records.models import Activity, Deal, DealStatus
 
@@ -91,8 +89,5 @@ def report(result: dict, at) -> str:
 
 
 def update_docs(text: str, vendor: str) -> None:
-    path = settings.BASE_DIR / "docs" / "benchmarks.md"
-    doc = path.read_text()
-    block = f"<!-- bench:predict:{vendor} -->\n{text}\n<!-- /bench:predict:{vendor} -->"
-    mark = re.compile(rf"<!-- bench:predict:{vendor} -->.*?<!-- /bench:predict:{vendor} -->", re.S)
-    path.write_text(mark.sub(lambda _m: block, doc) if mark.search(doc) else f"{doc.rstrip()}\n\n{block}\n")
+    """The block of this database (``<!-- bench:predict:sqlite -->``), replaced or added at the end."""
+    write_block(f"predict:{vendor}", text)
