@@ -70,9 +70,12 @@ lint: install-dev
 	$(BIN)/crm makemigrations --check --dry-run -v 1
 
 # SQLite always; PostgreSQL too when DATABASE_URL is set (the same tests, on both databases).
+# Two pytest-xdist workers (each with its own test database): the serial suite took an hour for both
+# databases, most of CI's time limit. TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
 test: lint node_modules/.installed browser dovecot
-	env -u DATABASE_URL $(BIN)/pytest
-	@if [ -n "$$DATABASE_URL" ]; then echo "== again on $${DATABASE_URL%%://*}"; $(BIN)/pytest; fi
+	env -u DATABASE_URL $(BIN)/pytest -n $(TEST_WORKERS)
+	@if [ -n "$$DATABASE_URL" ]; then echo "== again on $${DATABASE_URL%%://*}"; $(BIN)/pytest -n $(TEST_WORKERS); fi
 
 # The flake hunt (not CI): STRESS_RUNS runs per database in random order while stress-ng keeps
 # every core busy; PostgreSQL too when DATABASE_URL is set. Logs and seeds under var/stress/.

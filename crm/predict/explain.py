@@ -99,12 +99,15 @@ def points(pipe, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, list[str]]:
 def reasons(pts_row, groups: list[str], facts: dict, org: str) -> list[dict]:
     order = np.argsort(-np.abs(pts_row))[:TOP]
     out = []
-    for i in order:
+    for rank, i in enumerate(order):
         value = float(pts_row[i])
-        if abs(value) >= MIN_POINTS:
+        # Near 0 % or 100 % no single fact moves the probability by a point; the strongest one is
+        # still named, so a deal never shows a probability without a reason.
+        if abs(value) >= MIN_POINTS or (rank == 0 and value != 0):
             rounded = round(value)
-            sign = "+" if rounded > 0 else "−"
-            text = f"{phrase(groups[i], facts, org)} ({sign}{abs(rounded)} pts)"
+            sign = "+" if value > 0 else "−"
+            size = f"{abs(rounded)} pts" if rounded else "under 1 pt"
+            text = f"{phrase(groups[i], facts, org)} ({sign}{size})"
             out.append({"text": text, "points": rounded, "fact": groups[i]})
     return out
 
