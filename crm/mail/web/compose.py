@@ -18,7 +18,7 @@ from crm.mail import attachments as attachment_files
 from crm.mail import merge, outbox, templates_service, tracking
 from crm.mail.models import EmailStatus, Tracking
 from crm.mail.sanitize import clean_html, text_of
-from crm.mail.web import recipients
+from crm.mail.web import recipients, replies
 from crm.web.views.helpers import page_errors
 
 ADDRESS_FIELDS = ("to", "cc", "bcc")
@@ -81,6 +81,9 @@ def _context(request, record, values: dict, errors=None, general=None) -> dict:
 def compose(request):
     record = _about(request)
     if request.method == "GET":
+        if request.GET.get("reply"):  # "Reply" on a conversation's message
+            values = replies.prefill(request.user, request.GET["reply"])
+            return render(request, "mail/compose.html", _context(request, record, values))
         to = ", ".join(recipients.of_record(request.user, record)) if record is not None else ""
         return render(request, "mail/compose.html", _context(request, record, {"to": to}))
     post = request.POST
