@@ -66,7 +66,7 @@ def _people(messages, thread_ids, last_by_thread) -> dict[int, list[str]]:
     names everyone), at most MAX_PEOPLE shown."""
     people: dict[int, dict[str, str]] = {t: {} for t in thread_ids}
     senders = messages.filter(thread_id__in=thread_ids).values_list("thread_id", "from_address", "from_name")
-    for thread_id, address, name in senders.distinct()[:500]:
+    for thread_id, address, name in senders.order_by().distinct()[:500]:
         if address:
             people[thread_id].setdefault(address.lower(), name or address)
     for thread_id, last in last_by_thread.items():
@@ -80,33 +80,35 @@ def _people(messages, thread_ids, last_by_thread) -> dict[int, list[str]]:
 @page_errors
 @require_GET
 def section(request, kind_slug: str, pk: int):
+    """The record's threads, by their newest message about it; each thread's count, people and last
+    message are of all its messages the viewer sees, which is what expanding it shows."""
     kind, record = _record(request, kind_slug, pk)
-    messages = _of_record(request.user, record)
-    grouped = messages.values("thread_id").annotate(count=Count("id"), last_at=Max("sent_at"))
-    grouped = grouped.order_by("-last_at", "-thread_id")
-    page = _page(request, grouped, THREADS_PER_PAGE)
+    grouped = _of_record(request.user, record).values("thread_id").annotate(last_at=Max("sent_at"))
+    page = _page(request, grouped.order_by("-last_at", "-thread_id"), THREADS_PER_PAGE)
     ids = [row["thread_id"] for row in page]
-    newest = messages.filter(thread_id=OuterRef("pk")).order_by("-sent_at", "-pk").values("pk")[:1]
-    last_ids = dict(MailThread.objects.filter(pk__in=ids).annotate(last=Subquery(newest)).values_list("pk", "last"))
-    lasts = {m.thread_id: m for m in InboundMessage.objects.filter(pk__in=[v for v in last_ids.values() if v])}
-    people = _people(messages, ids, lasts)
-    threads = []
-    for row in page:
-        last = lasts.get(row["thread_id"])
-        found = people.get(row["thread_id"], [])
-        threads.append(
-            {
-                "id": row["thread_id"],
-                "count": row["count"],
-                "last_at": row["last_at"],
-                "subject": (last.subject if last else "") or "(no subject)",
-                "snippet": " ".join(((last.text if last else "") or "").split())[:SNIPPET],
-                "people": found[:MAX_PEOPLE],
-                "more_people": max(0, len(found) - MAX_PEOPLE),
-            }
-        )
+    seen = _visible_messages(request.user).filter(thread_id__in=ids)
+    counts = dict(seen.values("thread_id").annotate(n=Count("id")).values_list("thread_id", "n"))
+    newest = seen.filter(thread_id=OuterRef("pk")).order_by("-sent_at", "-pk").values("pk")[:1]
+    last_ids = MailThread.objects.filter(pk__in=ids).annotate(last=Subquery(newest)).values_list("last", flat=True)
+    lasts = {m.thread_id: m for m in InboundMessage.objects.filter(pk__in=[v for v in last_ids if v])}
+    people = _people(seen, ids, lasts)
+    threads = [_thread_row(row, counts, lasts, people) for row in page]
     context = {"kind": kind, "obj": record, "threads": threads, "page": page}
     return render(request, "mail/parts/conversations.html", context)
+
+
+def _thread_row(row: dict, counts: dict, lasts: dict, people: dict) -> dict:
+    thread_id = row["thread_id"]
+    last, found = lasts.get(thread_id), people.get(thread_id, [])
+    return {
+        "id": thread_id,
+        "count": counts.get(thread_id, 0),
+        "last_at": last.sent_at if last else row["last_at"],
+        "subject": (last.subject if last else "") or "(no subject)",
+        "snippet": " ".join(((last.text if last else "") or "").split())[:SNIPPET],
+        "people": found[:MAX_PEOPLE],
+        "more_people": max(0, len(found) - MAX_PEOPLE),
+    }
 
 
 @login_required
