@@ -49,11 +49,11 @@ def _dovecot():
     return Dovecot
 
 
-def address(i: int) -> str:
-    return f"person{i % PEOPLE}@{DOMAIN}"
+def address(i: int, contacts: int = PEOPLE) -> str:
+    return f"person{i % contacts}@{DOMAIN}"
 
 
-def people(admin) -> dict:
+def people(admin, contacts: int = PEOPLE) -> dict:
     """The contacts messages come from (through the contact service), and one nobody writes to."""
     from crm.records.models import Contact
     from crm.records.services.contacts import contact_create
@@ -63,18 +63,18 @@ def people(admin) -> dict:
         data = {"first_name": first, "last_name": last, "email": email}
         return found or contact_create(actor=admin, data=data).obj.pk
 
-    for i in range(PEOPLE):
-        contact(address(i), "Person", str(i))
+    for i in range(contacts):
+        contact(address(i, contacts), "Person", str(i))
     return {"busy": contact(BUSY, "Busy", "Buyer"), "quiet": contact(QUIET, "Quiet", "Buyer")}
 
 
-def messages(user: str, count: int, now: dt.datetime) -> list[bytes]:
+def messages(user: str, count: int, now: dt.datetime, contacts: int = PEOPLE) -> list[bytes]:
     """``count`` messages to ``user``: even ones from the busy contact, odd ones from the others;
     every fourth replies to the one before it (In-Reply-To/References, a "Re:" subject)."""
     out = []
     for i in range(count):
         msg = EmailMessage()
-        msg["From"] = f"Busy Buyer <{BUSY}>" if i % 2 == 0 else f"Person {i % PEOPLE} <{address(i)}>"
+        msg["From"] = f"Busy Buyer <{BUSY}>" if i % 2 == 0 else f"Person {i % contacts} <{address(i, contacts)}>"
         msg["To"] = user
         topic = f"Renewal {i // 4}"
         msg["Subject"] = f"Re: {topic}" if i % 4 else topic
@@ -89,10 +89,9 @@ def messages(user: str, count: int, now: dt.datetime) -> list[bytes]:
     return out
 
 
-def fill(server, user: str, count: int, now: dt.datetime) -> float:
+def fill(server, user: str, count: int, now: dt.datetime, contacts: int) -> float:
     """APPEND ``count`` messages over one connection; the seconds it took."""
-    server.add_user(user, PASSWORD)
-    raw = messages(user, count, now)
+    raw = messages(user, count, now, contacts)
     start = time.perf_counter()
     conn = server.connect(user, PASSWORD)
     try:
@@ -164,7 +163,7 @@ def timed_sync(mailbox_id: int) -> dict:
     return {"imported": result["imported"], "seconds": seconds, "per_s": result["imported"] / seconds}
 
 
-def run(admin, sizes: list[int], *, fork: bool = True, out=None) -> dict:
+def run(admin, sizes: list[int], *, fork: bool = True, contacts: int = PEOPLE, out=None) -> dict:
     """Each size's sync and floor; ``fork`` False runs the syncs in this process (the tests: their
     database is not reachable from a child) and measures no memory."""
     from crm.mailbox.services import mailbox_create
@@ -172,14 +171,16 @@ def run(admin, sizes: list[int], *, fork: bool = True, out=None) -> dict:
     server = _dovecot()()
     with server.config.open("a") as conf:  # a bench, not a mail store: no fsync per APPEND
         conf.write("mail_fsync = never\n")
+    for size in sizes:  # before the start: Dovecot may not see a users file changed within the same second
+        server.add_user(_user(size), PASSWORD)
     server.start()
     now = timezone.now()
-    result = {"people": people(admin), "sizes": {}}
+    result = {"people": people(admin, contacts), "sizes": {}}
     try:
         with override_settings(MAILBOX_ALLOW_PRIVATE=True):  # the bench's Dovecot is on loopback
             for size in sizes:
-                user = f"bench{size}@crm-bench.example"
-                append_s = fill(server, user, size, now)
+                user = _user(size)
+                append_s = fill(server, user, size, now, contacts)
                 data = {"name": f"Bench {size}", "host": server.host, "port": server.port, "security": "none"}
                 data.update(username=user, password=PASSWORD, start_date=now.date() - dt.timedelta(days=30))
                 box = mailbox_create(actor=admin, data=data)
@@ -191,6 +192,10 @@ def run(admin, sizes: list[int], *, fork: bool = True, out=None) -> dict:
     finally:
         server.stop()
     return result
+
+
+def _user(size: int) -> str:
+    return f"bench{size}@crm-bench.example"
 
 
 def _line(size: int, f: dict) -> str:
