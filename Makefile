@@ -91,7 +91,9 @@ SCALE ?= small
 BENCH_DB ?= sqlite
 # Order lines (and contacts) `crm bench sales` imports; 0 skips its imports.
 SALES_IMPORT_ROWS ?= 100000
-bench: install
+# Messages in the large mailbox `crm bench mail` syncs from its own Dovecot (`make dovecot` installs it).
+MAIL_MESSAGES ?= 10000
+bench: install dovecot
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk not installed: using the Python load generator"
 	$(BIN)/crm bench seed --scale $(SCALE) --db $(BENCH_DB)
 	$(BIN)/crm bench run --scale $(SCALE) --db $(BENCH_DB) --docs
@@ -100,6 +102,7 @@ bench: install
 	$(BIN)/crm bench quotes --docs
 	$(BIN)/crm bench forecast --scale $(SCALE) --db $(BENCH_DB) --docs
 	$(BIN)/crm bench sales --db $(BENCH_DB) --rows $(SALES_IMPORT_ROWS) --docs
+	$(BIN)/crm bench mail --db $(BENCH_DB) --rows $(MAIL_MESSAGES) --docs
 
 # Vulnerability audit of the pinned Python dependencies (docs/security.md "Dependency updates"): run by
 # maintainers, never by `make test` (it needs the advisory database online). pip-audit lives in its own

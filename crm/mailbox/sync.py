@@ -105,11 +105,35 @@ def sync_folder(conn, mailbox: Mailbox, folder: str) -> int:
             # Two syncs of one mailbox at once (the schedule and "Sync now"): the second waits here,
             # then skips what the first committed.
             done = MailFolderState.objects.select_for_update().get(pk=state.pk).last_uid
-            stored = sum(store(mailbox, folder, uid, raw) for uid, raw in fetched if uid > done)
+            shared = Batch()
+            stored = sum(store(mailbox, folder, uid, raw, shared) for uid, raw in fetched if uid > done)
             MailFolderState.objects.filter(pk=state.pk).update(last_uid=max(batch[-1], done), synced_at=timezone.now())
             Mailbox.objects.filter(pk=mailbox.pk).update(imported_count=F("imported_count") + stored)
         imported += stored
     return imported
+
+
+class Batch:
+    """What the messages of one batch share, looked up once: the automation user, and the records
+    each set of addresses matched (a correspondent's messages come in runs). Only within the batch's
+    transaction, so what it remembers cannot go stale; a lead made by email-to-lead clears it."""
+
+    def __init__(self):
+        self._actor = None
+        self.matches: dict = {}
+
+    @property
+    def actor(self):
+        if self._actor is None:
+            self._actor = automation_user()
+        return self._actor
+
+    def match(self, addresses: set[str], viewer) -> tuple[list[dict], bool]:
+        key = (frozenset(addresses), getattr(viewer, "pk", None))
+        if key not in self.matches:
+            self.matches[key] = match(addresses, viewer)
+        links, known = self.matches[key]
+        return [dict(link) for link in links], known  # a copy: the activity service keeps what it is given
 
 
 def _lead_for(mailbox: Mailbox, parsed: Parsed, actor) -> bool:
@@ -133,10 +157,11 @@ def _lead_for(mailbox: Mailbox, parsed: Parsed, actor) -> bool:
     return True
 
 
-def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes) -> bool:
+def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes, batch: Batch | None = None) -> bool:
     """Store one message (once), linked to what it is about; False when skipped. A delivery status
     notice is not filed: it marks the address and the message that bounced (bounces.py). A message a
     user sent through their BCC address is theirs: matched with their eyes, on their name (dropbox.py)."""
+    batch = batch or Batch()
     parsed = parse(raw)
     if parsed.bounce is not None:
         bounces.record(mailbox, parsed.bounce, parsed.sent_at)
@@ -151,16 +176,17 @@ def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes) -> bool:
     viewer = sender or mailbox.owner
     own = {mailbox.username.lower()} | (dropbox.own_addresses(sender) if sender else set())
     people = parsed.participants | (dropbox.forwarded_people(raw, parsed.text) if sender else set())
-    links, known = match(people - own, viewer)
-    if not known and not sender and mailbox.email_to_lead and _lead_for(mailbox, parsed, viewer or automation_user()):
-        links, known = match(people - own, viewer)
+    links, known = batch.match(people - own, viewer)
+    if not known and not sender and mailbox.email_to_lead and _lead_for(mailbox, parsed, viewer or batch.actor):
+        batch.matches.clear()  # a new lead: what was matched before may now match it
+        links, known = batch.match(people - own, viewer)
     if not known:
         return False  # nobody the CRM knows: not the CRM's mail
     thread = thread_for(mailbox, parsed)
     outbound = parsed.from_address in own
     owner_id = sender.pk if sender else (mailbox.owner_id or mailbox.created_by_id)
     activity = activity_create(
-        actor=automation_user(),  # may link any record; the links were chosen with the owner's eyes
+        actor=batch.actor,  # may link any record; the links were chosen with the owner's eyes
         data={
             "kind": "email",
             "subject": parsed.subject,

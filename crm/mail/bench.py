@@ -1,0 +1,257 @@
+"""`crm bench mail [--db sqlite|postgres] [--rows N] [--samples N] [--docs]`: issue 16's figures, on a
+database of its own (var/bench-mail.sqlite3, or BENCH_PG_URL's server, database <name>_mail), made
+afresh each run:
+
+1. the IMAP sync of a mailbox of ``--rows`` messages and of one a fifth of its size, from a local
+   Dovecot, with each sync's peak memory (crm/mailbox/bench.py), beside raw imaplib FETCH;
+2. the background sender's throughput to a local aiosmtpd: messages queued through the outbox
+   service, then sent by a real `crm worker` process (the database task backend, as in production),
+   timed from the commit to the last "sent"; beside raw smtplib (a connection per message, as the
+   sender opens one, and one connection for all);
+3. the page of the contact with half the large mailbox's emails on its timeline beside the page of a
+   contact with none (Django's test client in this process, signed in as an admin), each beside the
+   raw SQL of the timeline's newest 50 emails.
+
+``--docs`` writes the block between ``<!-- bench:mail:<database> -->`` markers."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from crm.bench.report import machine, pct, write_block
+from crm.mailbox import bench as sync_bench
+
+WORKER_START_S = 3  # a worker's Django start-up, left out of the send figure
+SEND_TIMEOUT_S = 600
+
+
+class Counter:
+    """aiosmtpd's handler: counts what it accepted."""
+
+    def __init__(self):
+        self.count, self.lock = 0, threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+        return "250 Message accepted for delivery"
+
+
+class PortZeroController(Controller):
+    """Bound to port 0: it learns the port the system gave before its own start-up check connects."""
+
+    def _trigger_server(self):
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+def _queue(admin, contact: dict, n: int) -> list[int]:
+    from crm.mail.outbox import queue_email
+
+    body = f"<p>Hello,</p><p>{sync_bench.PARAGRAPH * 3}</p>"
+    with transaction.atomic():  # committed at once: every job is handed to the worker together
+        return [
+            queue_email(
+                actor=admin,
+                to=[contact["email"]],
+                subject=f"Order form {i}",
+                body_html=body,
+                links=[{"type": "contact", "id": contact["id"]}],
+            ).pk
+            for i in range(n)
+        ]
+
+
+def _sent(ids: list[int]) -> int:
+    from crm.mail.models import EmailStatus, OutgoingEmail
+
+    return OutgoingEmail.objects.filter(pk__in=ids, status=EmailStatus.SENT).count()
+
+
+def _drain(ids: list[int], worker: bool) -> None:
+    """Until every message is sent: by a `crm worker` process, or inline as `crm worker --once` runs
+    the jobs (the tests, whose database another process cannot see)."""
+    from crm.automation import jobs
+
+    deadline = time.monotonic() + SEND_TIMEOUT_S
+    while _sent(ids) < len(ids):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Only {_sent(ids)} of {len(ids)} messages were sent in {SEND_TIMEOUT_S} s.")
+        if not worker:
+            jobs.run_due(limit=len(ids))
+        else:
+            time.sleep(0.05)
+
+
+def send(admin, contact: dict, n: int, *, worker: bool = True) -> dict:
+    server = Counter()
+    controller = PortZeroController(server, hostname="127.0.0.1", port=0)
+    controller.start()
+    url = f"smtp://127.0.0.1:{controller.port}?timeout=30"
+    process = None
+    try:
+        with override_settings(EMAIL_URL=url):
+            if worker:
+                env = {**os.environ, "EMAIL_URL": url}
+                cmd = [sys.executable, "-m", "crm", "worker", "--no-scheduler", "--interval", "0.05"]
+                process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(WORKER_START_S)
+            start = time.perf_counter()
+            ids = _queue(admin, contact, n)
+            _drain(ids, worker)
+            seconds = time.perf_counter() - start
+        received = server.count  # before the floor's own messages
+        floors = _smtp_floor(controller.port, contact["email"], n)
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(30)
+        controller.stop()
+    return {"messages": n, "seconds": seconds, "per_s": n / seconds, "received": received, **floors}
+
+
+def _smtp_floor(port: int, to: str, n: int) -> dict:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "bench@crm-bench.example", to, "Order form"
+    msg.set_content(sync_bench.PARAGRAPH * 3)
+    msg.add_alternative(f"<p>{sync_bench.PARAGRAPH * 3}</p>", "html")
+    out = {}
+    start = time.perf_counter()
+    for _ in range(n):
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            smtp.send_message(msg)
+    out["floor_per_connection_per_s"] = n / (time.perf_counter() - start)
+    start = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+        for _ in range(n):
+            smtp.send_message(msg)
+    out["floor_one_connection_per_s"] = n / (time.perf_counter() - start)
+    return out
+
+
+def _timed(fn, runs: int) -> list[float]:
+    fn()  # warm up: caches, templates
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def _page(client: Client, url: str):
+    def call():
+        response = client.get(url, HTTP_HOST="127.0.0.1")
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: {response.status_code}")
+
+    return call
+
+
+def _timeline_floor(contact_id: int):
+    """The newest 50 activities linked to the contact, through the links' timeline index."""
+    sql = (
+        "SELECT a.id, a.kind, a.subject, a.body, a.occurred_at, a.direction FROM records_activitylink l "
+        "JOIN records_activity a ON a.id = l.activity_id WHERE l.record_type = 'contact' AND l.record_id = %s "
+        "ORDER BY l.occurred_at DESC, l.activity_id DESC LIMIT 50"
+    )
+
+    def call():
+        with connection.cursor() as cur:
+            cur.execute(sql, [contact_id])
+            return cur.fetchall()
+
+    return call
+
+
+def pages(admin, people: dict, runs: int) -> dict:
+    from crm.records.models import Activity, Contact
+
+    client = Client()
+    client.force_login(admin)
+    out = {}
+    for key in ("busy", "quiet"):
+        emails = Activity.objects.linked_to(Contact.objects.get(pk=people[key])).filter(kind="email").count()
+        times, floors = (
+            _timed(_page(client, f"/contacts/{people[key]}/"), runs),
+            _timed(_timeline_floor(people[key]), runs),
+        )
+        out[key] = {"emails": emails, "p50": pct(times, 0.5), "p95": pct(times, 0.95), "floor": pct(floors, 0.5)}
+    return out
+
+
+def run(
+    admin, *, messages: int, sends: int, runs: int, worker: bool = True, contacts: int = sync_bench.PEOPLE, out=None
+) -> dict:
+    write = out.write if out is not None else (lambda _text: None)
+    small = max(1, messages // 5)
+    result = {"database": connection.vendor, "machine": machine(), "runs": runs}
+    result["sync"] = sync_bench.run(admin, [small, messages], fork=worker, contacts=contacts, out=out)
+    people = result["sync"]["people"]
+    busy = {"id": people["busy"], "email": sync_bench.BUSY}
+    result["send"] = send(admin, busy, sends, worker=worker)
+    write(f"send: {result['send']['per_s']:.1f} msg/s ({sends} messages)")
+    result["pages"] = pages(admin, people, runs)
+    for f in result["pages"].values():
+        write(f"contact page, {f['emails']:,} emails: p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms")
+    result["machine"]["load_avg_end"] = os.getloadavg()
+    return result
+
+
+def report(result: dict, at) -> str:
+    m = result["machine"]
+    load = ", ".join(f"{x:.1f}" for x in m["load_avg"])
+    end = ", ".join(f"{x:.1f}" for x in m.get("load_avg_end", ()))
+    lines = [
+        f"### Mail on {result['database']} ({at:%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"Machine: {m['nproc']} cores ({m.get('cpu', '?')}), Python {m['python']}; load average {load} at the "
+        f"start, {end} at the end. Dovecot and aiosmtpd on loopback, started by the bench (crm/mail/bench.py).",
+        "",
+        "| figure | result | floor | ratio |",
+        "| --- | --- | --- | --- |",
+    ]
+    for size, f in result["sync"]["sizes"].items():
+        memory = (
+            f"; peak RSS {f['peak_kb'] / 1024:.0f} MB (started at {f['start_kb'] / 1024:.0f} MB)"
+            if "peak_kb" in f
+            else ""
+        )
+        floor = f["floor"]["per_s"]
+        lines.append(
+            f"| IMAP sync, {int(size):,} messages | {f['per_s']:.0f} msg/s ({f['seconds']:.0f} s){memory} "
+            f"| {floor:,.0f} msg/s (raw FETCH) | {floor / f['per_s']:.0f}× |"
+        )
+    s = result["send"]
+    lines.append(
+        f"| background send, {s['messages']:,} messages (queue → worker → SMTP → sent) | {s['per_s']:.1f} msg/s "
+        f"| {s['floor_per_connection_per_s']:,.0f} msg/s (smtplib, a connection each; "
+        f"{s['floor_one_connection_per_s']:,.0f} on one) | {s['floor_per_connection_per_s'] / s['per_s']:.0f}× |"
+    )
+    for f in result["pages"].values():
+        lines.append(
+            f"| contact page, {f['emails']:,} emails on its timeline ({result['runs']} runs) "
+            f"| p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms | {f['floor']:.2f} ms (newest 50, raw SQL) "
+            f"| {f['p50'] / f['floor']:.0f}× |"
+        )
+    return "\n".join(lines)
+
+
+def update_docs(text: str, vendor: str) -> None:
+    write_block(f"mail:{vendor}", text)
+
+
+def now():
+    return timezone.now()
