@@ -9,4 +9,12 @@ class ForecastConfig(AppConfig):
     label = "forecast"
 
     def ready(self) -> None:
-        from crm.forecast import snapshots  # noqa: F401  (registers the "forecast.snapshot" job handler)
+        from django.db.models.signals import post_save
+
+        from crm.forecast import (
+            snapshots,  # noqa: F401  (registers the "forecast.snapshot" job handler)
+            stays,
+        )
+        from crm.records.models import StageChange
+
+        post_save.connect(stays.move_saved, sender=StageChange, dispatch_uid="forecast-stays-move-saved")

@@ -22,9 +22,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.audit.models import Action, ObjectChange
-from crm.forecast.models import DealCategory, StageCategory
+from crm.forecast.models import DealCategory, StageCategory, Stay
 from crm.forecast.periods import Period
-from crm.records.models import Deal, DealStatus, Stage, StageChange
+from crm.records.models import Deal, DealStatus, Stage
 
 DEAL_FIELDS = (
     "id",
@@ -131,14 +131,17 @@ def deals_as_of(visible, period: Period, as_of: dt.datetime) -> list[dict]:
 def _reopen_unlogged(rows: list[dict], as_of: dt.datetime) -> None:
     """A deal that closes after ``as_of`` was open at it, even where the change log does not say so
     (data loaded in bulk logs the creation only): its stage then is its last move up to ``as_of`` in
-    the stage history, its probability that stage's and its stage time that move's."""
+    the stage history (the stay it was in then), its probability that stage's and its stage time that
+    move's."""
     pending = {r["id"]: r for r in rows if r["status"] != DealStatus.OPEN and r["closed_at"] and r["closed_at"] > as_of}
     if not pending:
         return
-    moves = StageChange.objects.filter(deal_id__in=list(pending), changed_at__lte=as_of).order_by("changed_at", "id")
-    last = {
-        deal_id: (stage_id, at) for deal_id, stage_id, at in moves.values_list("deal_id", "to_stage_id", "changed_at")
-    }
+    # The stay the deal was in at ``as_of`` (crm/forecast/stays.py): entered by then, not left by then.
+    # One row per deal, where the stage history would give every move up to then.
+    stays = Stay.objects.filter(deal_id__in=list(pending), entered_at__lte=as_of).filter(
+        Q(left_at__isnull=True) | Q(left_at__gt=as_of)
+    )
+    last = {deal_id: (stage_id, at) for deal_id, stage_id, at in stays.values_list("deal_id", "stage_id", "entered_at")}
     probability = dict(Stage.objects.filter(pk__in={s for s, _ in last.values()}).values_list("id", "probability"))
     for deal_id, row in pending.items():
         row["status"], row["closed_at"] = DealStatus.OPEN, None

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from crm.audit.models import ObjectChange
 from crm.forecast.methods import MIN_SAMPLE
+from crm.forecast.models import Stay
 from crm.records.models import Deal, DealStatus, StageChange
 
 
@@ -57,30 +58,19 @@ def win_rates(deals, *, as_of: dt.datetime | None = None, min_sample: int = MIN_
 
 def stay_histogram(deals, *, as_of: dt.datetime | None = None) -> dict[int, dict[int, int]]:
     """Per stage: {days: number of completed stays that long}. A stay ends with the deal's next move;
-    days count between the local dates of the two moves (as methods.typical_days does)."""
-    if deals.query.where:
-        visible_sql, visible_params = deals.values("pk").query.sql_with_params()
-        visible = f"deal_id IN ({visible_sql})"
-    else:  # every deal (an admin): no semi-join, a quarter of the query's time on SQLite
-        visible, visible_params = "1 = 1", ()
-    (this_day, this_params), (next_day, next_params) = local_date_sql("changed_at"), local_date_sql("next_at")
-    if connection.vendor == "sqlite":
-        days = f"CAST(julianday({next_day}) - julianday({this_day}) AS INTEGER)"
-    else:
-        days = f"({next_day} - {this_day})"
-    known = "AND changed_at <= %s" if as_of is not None else ""
-    table = StageChange._meta.db_table
-    # Stays are paired inside the window, over the moves known by then, so a stay that ended after
-    # ``as_of`` is not a completed stay of the past.
+    days count between the local dates of the two moves (as methods.typical_days does). Read from the
+    kept stays (crm/forecast/stays.py): a stay paired over the moves known at ``as_of`` is a completed
+    one exactly when it ended by then (the moves known then are a prefix of each deal's moves)."""
+    visible, visible_params = _visible_sql(deals)
+    (this_day, this_params), (next_day, next_params) = local_date_sql("entered_at"), local_date_sql("left_at")
+    known = "AND left_at <= %s" if as_of is not None else ""
+    known_params = [connection.ops.adapt_datetimefield_value(as_of)] if as_of is not None else []
     sql = f"""
-        SELECT to_stage_id, days, COUNT(*) FROM (
-            SELECT to_stage_id, changed_at, next_at, {days} AS days FROM (
-                SELECT to_stage_id, changed_at,
-                       LEAD(changed_at) OVER (PARTITION BY deal_id ORDER BY changed_at, id) AS next_at
-                FROM {table} WHERE {visible} {known}
-            ) paired WHERE next_at IS NOT NULL
-        ) stays GROUP BY to_stage_id, days"""
-    params = [*next_params, *this_params, *visible_params, *([as_of] if as_of is not None else [])]
+        SELECT stage_id, days, COUNT(*) FROM (
+            SELECT stage_id, {_days_sql(this_day, next_day)} AS days FROM {Stay._meta.db_table}
+            WHERE left_at IS NOT NULL {known} AND {visible}
+        ) stays GROUP BY stage_id, days"""
+    params = [*next_params, *this_params, *known_params, *visible_params]
     out: dict[int, dict[int, int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -144,21 +134,17 @@ def _first_known(column: str, instants: list[dt.datetime]) -> tuple[str, list]:
 
 
 def typical_days_at(deals, instants: list[dt.datetime], *, min_sample: int = MIN_SAMPLE) -> list[dict[int, Decimal]]:
-    """``typical_days(deals, as_of=at)`` for each of ``instants`` (ascending), from one pass: a stay
-    paired by LEAD over every move is the one paired over the moves known at ``at`` exactly when its end
-    is at or before ``at`` (the moves known then are a prefix of the deal's moves in time order)."""
+    """``typical_days(deals, as_of=at)`` for each of ``instants`` (ascending), from one pass over the
+    kept stays: a stay is a completed one at ``at`` exactly when it ended at or before ``at``."""
     visible, visible_params = _visible_sql(deals)
-    (this_day, this_params), (next_day, next_params) = local_date_sql("changed_at"), local_date_sql("next_at")
+    (this_day, this_params), (next_day, next_params) = local_date_sql("entered_at"), local_date_sql("left_at")
     days = _days_sql(this_day, next_day)
-    tag, tag_params = _first_known("next_at <= %T", instants)
+    tag, tag_params = _first_known("left_at <= %T", instants)
     sql = f"""
-        SELECT to_stage_id, days, tag, COUNT(*) FROM (
-            SELECT to_stage_id, {days} AS days, {tag} AS tag FROM (
-                SELECT to_stage_id, changed_at,
-                       LEAD(changed_at) OVER (PARTITION BY deal_id ORDER BY changed_at, id) AS next_at
-                FROM {StageChange._meta.db_table} WHERE {visible}
-            ) paired WHERE next_at IS NOT NULL
-        ) stays WHERE tag < %s GROUP BY to_stage_id, days, tag"""
+        SELECT stage_id, days, tag, COUNT(*) FROM (
+            SELECT stage_id, {days} AS days, {tag} AS tag FROM {Stay._meta.db_table}
+            WHERE left_at IS NOT NULL AND {visible}
+        ) stays WHERE tag < %s GROUP BY stage_id, days, tag"""
     params = [*next_params, *this_params, *tag_params, *visible_params, len(instants)]
     histograms: list[dict[int, dict[int, int]]] = [{} for _ in instants]
     with connection.cursor() as cursor:

@@ -143,3 +143,23 @@ class Snapshot(models.Model):
                 name="forecast_snapshot_week",
             )
         ]
+
+
+class Stay(models.Model):
+    """One stay of a deal in a stage: from a move into it (``change``, a row of the stage history) to
+    the deal's next move (``left_at``; empty while it is still there). Kept by the deal services with
+    every move (crm/forecast/stays.py), so what the history methods learn is read from indexed
+    intervals instead of pairing every move with the next by a window over the whole history."""
+
+    change = models.OneToOneField("records.StageChange", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    deal = models.ForeignKey("records.Deal", on_delete=models.CASCADE, related_name="+", db_index=False)
+    stage = models.ForeignKey("records.Stage", on_delete=models.PROTECT, related_name="+", db_index=False)
+    entered_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["deal", "entered_at"], name="forecast_stay_deal"),
+            # Covers the usual-stay histogram: completed stays per stage with their two times.
+            models.Index(fields=["stage", "left_at", "entered_at"], name="forecast_stay_stage"),
+        ]

@@ -9,7 +9,7 @@ hides deal amounts gets no forecast (403): every figure would be computed from t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import astuple
+from dataclasses import fields
 from decimal import Decimal
 
 from django.db.models import Q
@@ -102,7 +102,9 @@ def computed_from(visible, period: Period, *, today: dt.date | None = None) -> s
         # Plain tuples: a cached Rollup (thousands of Decimals) takes longer to unpickle than to compute.
         rates, typical = history.win_rates(visible), history.typical_days(visible)
         groups = sums.groups_in_sql(in_period(visible, period), typical, today)
-        return rates, typical, [astuple(g) for g in groups]
+        # Not dataclasses.astuple: it deep-copies every value, which took longer than the query.
+        names = [f.name for f in fields(sums.Group)]
+        return rates, typical, [tuple(getattr(g, n) for n in names) for g in groups]
 
     rates, typical, rows = memo.remembered(
         "period-groups", visible, (period.kind, period.start, period.end, today), learn

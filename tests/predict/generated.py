@@ -8,6 +8,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from crm.forecast import stays
 from crm.records.models import Activity, ActivityLink, Deal, DealStatus, StageChange
 from tests.factories import PipelineFactory
 
@@ -59,6 +60,7 @@ def generate(n: int, *, signal: bool, seed: int = 15, open_share: float = 0.15, 
                 (deal, Activity(kind=rng.choice(["call", "email", "meeting"]), occurred_at=at, created_at=at))
             )
     StageChange.objects.bulk_create(moves)
+    stays.rebuild()  # the forecast's paired stays: moves written in bulk send no signal
     made = Activity.objects.bulk_create([a for _, a in activities])
     ActivityLink.objects.bulk_create(
         ActivityLink(activity=a, record_type="deal", record_id=d.pk, occurred_at=a.occurred_at)
