@@ -13,6 +13,8 @@ writes back and writes again without that item, so a failed item never leaves a 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -32,6 +34,7 @@ from crm.records.services import bulk, common
 from crm.search import index as search_index
 
 FK_FIELDS = ("owner", "company", "contact", "deal")  # checked once per call, not by full_clean per order
+STORED = Decimal("0.0001")  # the four places of a line's quantity, price, discount and tax rate
 LINE_COLUMNS = (
     "order_id", "position", "product_id", "description", "quantity", "unit_price", "discount_percent",
     "discount_amount", "tax_rate", "is_credit", "net", "tax", "total",
@@ -208,11 +211,11 @@ def _insert_lines(built: list[tuple]) -> list[list[OrderLine]]:
                     position=i,
                     product_id=p["product"].pk if p["product"] else None,
                     description=p["description"],
-                    quantity=p["quantity"],
-                    unit_price=p["unit_price"],
-                    discount_percent=p["discount_percent"],
+                    quantity=p["quantity"].quantize(STORED),  # as read back: the change log's summary
+                    unit_price=p["unit_price"].quantize(STORED),
+                    discount_percent=p["discount_percent"].quantize(STORED),
                     discount_amount=p.get("discount_amount"),
-                    tax_rate=p["tax_rate"],
+                    tax_rate=p["tax_rate"].quantize(STORED),
                     is_credit=p["is_credit"],
                     net=amounts.base,
                     tax=amounts.tax,
