@@ -52,6 +52,7 @@ class GroupedImporter(Importer):
 
     def outcomes(self, chunk: list[tuple[int, list[str]]]) -> list[Outcome]:
         self.created = []  # a dry run's previous chunk was rolled back, with what it created
+        self.prime(chunk)
         out: list[Outcome | None] = [None] * len(chunk)
         groups: dict[str, list] = {}
         for j, (line_no, cells) in enumerate(chunk):

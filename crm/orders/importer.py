@@ -155,6 +155,21 @@ class OrderImporter(GroupedImporter):
             return value.upper()
         return value
 
+    def prime(self, chunk: list[tuple[int, list[str]]]) -> None:
+        """The chunk's SKUs in one query (a query per SKU was half the import's time), cached."""
+        columns = [i for i, target in self.targets if target == "sku"]
+        keys = {cells[i].strip().lower() for _, cells in chunk for i in columns if i < len(cells) and cells[i].strip()}
+        keys -= set(self.skus)
+        if not keys:
+            return
+        seen = Product.objects.restrict(self.actor, "view").alias(sku_lower=Lower("sku"))
+        found = dict(seen.filter(sku_lower__in=keys).order_by("pk").values_list("sku", "pk"))
+        by_key: dict[str, int] = {}
+        for sku, pk in found.items():
+            by_key.setdefault(sku.lower(), pk)
+        for key in keys:
+            self._remember(self.skus, key, by_key.get(key))
+
     def _product(self, sku: str) -> int:
         key = sku.lower()
         if key not in self.skus:

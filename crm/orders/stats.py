@@ -115,21 +115,16 @@ def _refresh_many(key: str, ids: list[int]) -> None:
         pk = row.pop(f"order__{field}")
         if len(bought[pk]) < PRODUCTS:
             bought[pk].append({**row, "quantity": str(row["quantity"])})
-    current = {getattr(s, field): s for s in PurchaseStats.objects.filter(**{f"{field}__in": ids})}
-    new, changed = [], []
+    rows = []
     for pk in ids:
         values, per_year = _tally(groups.get(pk, []), table)
         values["years"] = [
             {**y, "total": str(y["total"]), "unconverted": [[c, str(a)] for c, a in y["unconverted"]]} for y in per_year
         ]
         values["products"] = bought.get(pk, [])
-        row = current.get(pk) or PurchaseStats(**{field: pk})
-        for name, value in values.items():
-            setattr(row, name, value)
-        (changed if row.pk else new).append(row)
-    PurchaseStats.objects.bulk_update(changed, STORED_FIELDS)
-    # A customer's first order written at the same time by two requests: the second insert updates.
-    PurchaseStats.objects.bulk_create(new, update_conflicts=True, unique_fields=[key], update_fields=STORED_FIELDS)
+        rows.append(PurchaseStats(**{field: pk}, **values))
+    # One upsert for new and existing rows alike (also when two requests write a customer's first order).
+    PurchaseStats.objects.bulk_create(rows, update_conflicts=True, unique_fields=[key], update_fields=STORED_FIELDS)
 
 
 STORED_FIELDS = ("order_count", "total_spent", "currency", "first_order_date", "last_order_date", "unconverted")
