@@ -74,6 +74,7 @@ class InvoicePatch(In):
     company_id: Id | None = None
     contact_id: Id | None = None
     order_id: Id | None = None
+    kind: Kind = Field(None, description="Stays as created (a different kind is refused).")
     credited_invoice_id: Id | None = None
     number: S64 = Field(None)
     issue_date: dt.date = Field(None)
