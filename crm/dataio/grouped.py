@@ -10,7 +10,8 @@ written as two steps: the second adds its items to the record the first wrote.
 
 A subclass names its record columns (``head_columns``), parses a row (``parse``: record columns, item,
 errors by column), turns a group's items into the service's input (``items``), writes the group
-(``write``) and spreads a service's errors over the rows (``spread``)."""
+(``write``) and spreads a service's errors over the rows (``spread``); it may write the chunk's new
+records together (``write_many``: the order import's bulk path)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ class GroupedImporter(Importer):
 
     def outcomes(self, chunk: list[tuple[int, list[str]]]) -> list[Outcome]:
         self.created = []  # a dry run's previous chunk was rolled back, with what it created
+        self.prime(chunk)
         out: list[Outcome | None] = [None] * len(chunk)
         groups: dict[str, list] = {}
         for j, (line_no, cells) in enumerate(chunk):
@@ -68,15 +70,29 @@ class GroupedImporter(Importer):
             groups.setdefault(f"{head.get('external_source', '')}\x00{key}", []).append(
                 (j, line_no, head, item, errors)
             )
+        pending = []
         for key, rows in groups.items():
-            for j, outcome in self._group(key, rows):
-                out[j] = outcome
+            errors = self._group_errors(rows)
+            if errors:
+                self._place(out, self._failed(rows, errors))
+            else:
+                pending.append((key, rows))
+        written = self.write_many(pending)
+        for key, rows in pending:
+            self._place(out, written[key] if key in written else self._group(key, rows))
         return out
 
+    @staticmethod
+    def _place(out: list, outcomes: list[tuple[int, Outcome]]) -> None:
+        for j, outcome in outcomes:
+            out[j] = outcome
+
+    def created_outcomes(self, key: str, rows, pk: int) -> list[tuple[int, Outcome]]:
+        """The rows of a group whose record was created (by ``write`` or ``write_many``)."""
+        self.written[key] = pk
+        return [(j, Outcome(RowAction.CREATE, pk, warnings=[])) for j, *_ in rows]
+
     def _group(self, key: str, rows: list) -> list[tuple[int, Outcome]]:
-        errors = self._group_errors(rows)
-        if errors:
-            return self._failed(rows, errors)
         items = self.items(key, rows)
         created: list[tuple[str, int]] = []
         try:
@@ -119,6 +135,13 @@ class GroupedImporter(Importer):
     def keyed(self, head: dict, fields: tuple[str, ...], created: list) -> dict:
         """The service's data of a group's record columns: its ``fields``, the sender's key, the customer
         matched or created (``created`` collects what was created)."""
+        data = self.unmatched(head, fields)
+        customer = data.pop("customer")
+        data.update({k: v for k, v in self.match_customer(self.actor, customer, created).items() if v is not None})
+        return data
+
+    def unmatched(self, head: dict, fields: tuple[str, ...]) -> dict:
+        """keyed's data with the customer's columns as ``customer``, for a bulk service to match."""
         data = {t: head[t] for t in fields if t in head}
         if head.get("external_id"):
             data["external_source"] = head.get("external_source") or DEFAULT_SOURCE
@@ -126,8 +149,7 @@ class GroupedImporter(Importer):
         customer = {self.customer_columns[t]: head[t] for t in self.customer_columns if t in head}
         if not customer:
             raise ValidationFailed({"row": "Name the customer: an email, a company name or a company domain."})
-        data.update({k: v for k, v in self.match_customer(self.actor, customer, created).items() if v is not None})
-        return data
+        return {**data, "customer": customer}
 
     def existing(self, key: str, data: dict):
         """The record the group updates (locked): by the sender's key, the one this run wrote, or the number."""
@@ -152,6 +174,11 @@ class GroupedImporter(Importer):
 
     def write(self, key: str, head: dict, items: list, created: list):
         raise NotImplementedError
+
+    def write_many(self, groups: list[tuple[str, list]]) -> dict[str, list[tuple[int, Outcome]]]:
+        """A bulk path for the chunk's checked groups (key, rows): {key: outcomes} of the groups it
+        wrote or failed; the others go through ``write`` one by one. None here."""
+        return {}
 
     def spread(self, rows, exc: ServiceError) -> dict[int, dict]:
         raise NotImplementedError

@@ -6,7 +6,8 @@ columns, and the ``balance`` the services keep), so a company with 10,000 invoic
 queries as one with ten. Each currency's balance is converted at the rate in force today (the latest
 dated on or before today, crm/money/rates.py): what is owed now is worth today's rate, and the card
 names the rates it used. A currency with no rate is never converted at 1.0: its amount is shown in
-its own currency with a message naming the currency and the date."""
+its own currency with a message naming the currency and the date. Credit notes lower the balance of
+the invoice they credit (services/payments.py settle), refunds raise it again; the card lists both."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from decimal import Decimal
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
-from crm.invoices.models import OWING, Invoice
+from crm.invoices.models import OWING, Invoice, InvoiceKind, InvoiceStatus, Payment
 from crm.money.currencies import organization_currency, quantize
 from crm.money.rates import MissingRate, RateTable
 
@@ -66,4 +67,22 @@ def credit(user, company, today: dt.date | None = None) -> dict:
         "unconverted": unconverted,
         "missing_rates": missing,
         "invoices": [(inv, inv.overdue_days(today)) for inv in owing.order_by("due_date", "id")[:OPEN_SHOWN]],
+        **credits(user, company),
     }
+
+
+def credits(user, company) -> dict:
+    """What lowered the company's balance besides payments: its latest credit notes and refunds, and
+    what it is owed back per currency (credit notes on invoices already paid, not yet refunded)."""
+    seen = Invoice.objects.restrict(user).filter(company=company).exclude(status__in=UNCOUNTED)
+    notes = seen.filter(kind=InvoiceKind.CREDIT_NOTE).select_related("credited_invoice")
+    refunds = Payment.objects.filter(invoice__in=seen, is_refund=True).select_related("invoice")
+    favour = seen.filter(balance__lt=0).values("currency").annotate(amount=Sum("balance")).order_by("currency")
+    return {
+        "credit_notes": list(notes.order_by("-issue_date", "-id")[:OPEN_SHOWN]),
+        "refunds": list(refunds.order_by("-date", "-id")[:OPEN_SHOWN]),
+        "in_favour": [{"currency": f["currency"], "amount": -f["amount"]} for f in favour],
+    }
+
+
+UNCOUNTED = (InvoiceStatus.DRAFT, InvoiceStatus.VOID)

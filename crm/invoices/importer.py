@@ -9,14 +9,16 @@ invoice (a payment row without one is keyed by its place among the invoice's pay
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 
-from crm.core.errors import ServiceError
-from crm.dataio.grouped import GroupedImporter
-from crm.dataio.importers.base import choice, money
+from crm.core.errors import ServiceError, ValidationFailed
+from crm.dataio.grouped import DEFAULT_SOURCE, GroupedImporter
+from crm.dataio.importers.base import boolean, choice
 from crm.dataio.models import RowAction
-from crm.invoices.models import Invoice, InvoiceStatus
+from crm.invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from crm.invoices.services.invoices import invoice_create, invoice_update
+from crm.invoices.services.values import NEGATIVE_HINT
 from crm.orders.importer import CUSTOMER
 from crm.orders.services.customers import match_or_create
 from crm.records.services.common import Saved
@@ -30,10 +32,12 @@ HEADER = (
     "amount",
     "currency",
     "status",
+    "kind",
+    "credited_id",
     "notes",
     *CUSTOMER,
 )
-PAYMENT = ("payment_id", "payment_date", "payment_amount", "payment_method")
+PAYMENT = ("payment_id", "payment_date", "payment_amount", "payment_method", "payment_refund")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -44,6 +48,18 @@ def _date(value: str) -> dt.date:
     except ValueError:
         pass
     raise ValueError(f"{value!r} is not a date (YYYY-MM-DD).")
+
+
+def _amount(value: str) -> decimal.Decimal:
+    """An amount, negative too (a credit note, a refund: the service says when a sign is allowed)."""
+    cleaned = re.sub(r"[\s,$€£]", "", value)
+    try:
+        amount = decimal.Decimal(cleaned)
+    except decimal.InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount.") from None
+    if not amount.is_finite():
+        raise ValueError(f"{value!r} is not an amount.")
+    return amount
 
 
 def _update(record, *, actor, data, version=None):
@@ -71,6 +87,8 @@ class InvoiceImporter(GroupedImporter):
         "amount": ["total", "invoice amount", "amount due"],
         "currency": ["currency code"],
         "status": ["invoice status"],
+        "kind": ["type", "document type", "invoice type"],
+        "credited_id": ["credits", "credited invoice", "credited invoice id", "original invoice"],
         "notes": ["note", "comment"],
         "customer_email": ["email", "customer email", "e-mail"],
         "first_name": ["first name", "given name"],
@@ -81,6 +99,7 @@ class InvoiceImporter(GroupedImporter):
         "payment_date": ["payment date", "paid on"],
         "payment_amount": ["paid", "payment", "payment amount", "amount paid"],
         "payment_method": ["method", "payment method"],
+        "payment_refund": ["refund", "is refund"],
     }
 
     def __init__(self, *args, **kwargs):
@@ -108,9 +127,11 @@ class InvoiceImporter(GroupedImporter):
                 if target in ("issue_date", "due_date"):
                     head[target] = _date(value)
                 elif target == "amount":
-                    head[target] = money(value)
+                    head[target] = _amount(value)
                 elif target == "status":
                     head[target] = choice(value, InvoiceStatus)
+                elif target == "kind":
+                    head[target] = choice(value, InvoiceKind)
                 elif target == "currency":
                     head[target] = value.upper()
                 elif target in HEADER:
@@ -118,13 +139,20 @@ class InvoiceImporter(GroupedImporter):
                 elif target == "payment_date":
                     payment["date"] = _date(value)
                 elif target == "payment_amount":
-                    payment["amount"] = money(value)
+                    payment["amount"] = _amount(value)
+                elif target == "payment_refund":
+                    payment["is_refund"] = boolean(value)
                 elif target == "payment_method":
                     payment["method"] = value
                 elif target == "payment_id":
                     payment["external_id"] = value
             except ValueError as exc:
                 errors[self.header[i]] = str(exc)
+        # A negative amount without its flag, on the cell (the service's message: values.NEGATIVE_HINT).
+        if payment.get("amount", 0) < 0 and not payment.get("is_refund") and "payment_amount" in self.column_of:
+            errors.setdefault(self.column_of["payment_amount"], NEGATIVE_HINT[True])
+        if head.get("amount", 0) < 0 and head.get("kind") != InvoiceKind.CREDIT_NOTE:
+            errors.setdefault(self.column_of["amount"], NEGATIVE_HINT[False])
         return head, payment, errors
 
     def items(self, key: str, rows) -> list[dict | None]:
@@ -149,9 +177,11 @@ class InvoiceImporter(GroupedImporter):
                 column = self.column_of.get(f"payment_{m[2]}" if m[2] != "external_id" else "payment_id", name)
                 errors.setdefault(with_payment[int(m[1])], {})[column] = message
                 continue
-            target = {"email": "customer_email", "payments": "payment_amount"}.get(
-                name.removeprefix("customer."), name.removeprefix("customer.")
-            )
+            target = {
+                "email": "customer_email",
+                "payments": "payment_amount",
+                "credited_invoice_id": "credited_id",
+            }.get(name.removeprefix("customer."), name.removeprefix("customer."))
             for n in range(len(rows)):
                 errors.setdefault(n, {})[
                     self.column_of.get(target, self.column_of.get(target.removesuffix("_id"), name))
@@ -159,8 +189,10 @@ class InvoiceImporter(GroupedImporter):
         return errors
 
     def write(self, key: str, head: dict, payments: list, created: list) -> tuple[str, Invoice, dict | None]:
-        fields = ("number", "issue_date", "due_date", "amount", "currency", "status", "notes")
+        fields = ("number", "issue_date", "due_date", "amount", "currency", "status", "kind", "notes")
         data = self.keyed(head, fields, created)
+        if head.get("credited_id"):
+            data["credited_invoice_id"] = self._credited(head)
         data["payments"] = [p for p in payments if p]
         existing = self.existing(key, data)
         if existing is not None and existing.pk == self.written.get(key):  # the rest of a group split over chunks
@@ -171,6 +203,15 @@ class InvoiceImporter(GroupedImporter):
             before = _before(existing, data)
             return RowAction.UPDATE, invoice_update(existing, actor=self.actor, data=data).obj, before
         return RowAction.CREATE, invoice_create(actor=self.actor, data=data).obj, None
+
+    def _credited(self, head: dict) -> int:
+        """The invoice a credit note's row credits: its id in the same source (this file's or before)."""
+        source = head.get("external_source") or DEFAULT_SOURCE
+        seen = Invoice.objects.restrict(self.actor, "view")
+        pk = seen.filter(external_source=source, external_id=head["credited_id"]).values_list("pk", flat=True).first()
+        if pk is None:
+            raise ValidationFailed({"credited_id": f"No invoice {head['credited_id']!r} to credit."})
+        return pk
 
 
 def _before(invoice: Invoice, data: dict) -> dict:
@@ -183,7 +224,13 @@ def _before(invoice: Invoice, data: dict) -> dict:
         before[key] = value.isoformat() if hasattr(value, "isoformat") else str(value) if key == "amount" else value
     before["company_id"], before["contact_id"] = invoice.company_id, invoice.contact_id
     before["payments"] = [
-        {"external_id": p.external_id, "date": p.date.isoformat(), "amount": str(p.amount), "method": p.method}
+        {
+            "external_id": p.external_id,
+            "date": p.date.isoformat(),
+            "amount": str(p.amount),
+            "method": p.method,
+            "is_refund": p.is_refund,
+        }
         for p in invoice.payments.all()
     ]
     return before

@@ -29,6 +29,11 @@ class InvoiceStatus(models.TextChoices):
     VOID = "void", "Void"
 
 
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    CREDIT_NOTE = "credit_note", "Credit note"
+
+
 # Invoices a customer owes money on (when their balance is above zero).
 OWING = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 
@@ -53,11 +58,18 @@ class Invoice(RecordModel):
     amount = _money(default=0)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.OPEN)
+    # A credit note: a negative amount against the invoice it credits (docs/invoices.md); it owes nothing
+    # itself, it lowers the credited invoice's balance.
+    kind = models.CharField(max_length=20, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
+    credited_invoice = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="credit_notes"
+    )
     external_source = models.CharField(max_length=50, blank=True)
     external_id = models.CharField(max_length=100, blank=True)
     notes = models.TextField(blank=True)
-    # Kept by the services from the payments, never written by callers.
+    # Kept by the services from the payments and credit notes, never written by callers.
     paid_total = _money(default=0, editable=False)
+    credited_total = _money(default=0, editable=False)
     balance = _money(default=0, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -119,6 +131,7 @@ class Payment(models.Model):
     amount = _money()
     currency = models.CharField(max_length=3)
     method = models.CharField(max_length=50, blank=True)
+    is_refund = models.BooleanField(default=False)
     external_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -128,7 +141,11 @@ class Payment(models.Model):
             models.UniqueConstraint(
                 fields=["invoice", "external_id"], condition=~Q(external_id=""), name="payment_external_unique"
             ),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            # A refund is a payment given back: negative, and only then.
+            models.CheckConstraint(
+                condition=Q(is_refund=False, amount__gt=0) | Q(is_refund=True, amount__lt=0),
+                name="payment_amount_sign",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,4 +154,5 @@ class Payment(models.Model):
     def summary(self) -> str:
         ref = f" [{self.external_id}]" if self.external_id else ""
         method = f" by {self.method}" if self.method else ""
-        return f"{self.date}: {self.amount} {self.currency}{method}{ref}"
+        refund = " refund" if self.is_refund else ""
+        return f"{self.date}: {self.amount} {self.currency}{refund}{method}{ref}"

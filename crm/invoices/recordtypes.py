@@ -2,7 +2,7 @@
 
 from crm.core.recordtypes import ApiSpec, RecordField, RecordType, SearchSpec, register
 from crm.invoices.api import schemas as s
-from crm.invoices.models import Invoice, InvoiceStatus
+from crm.invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from crm.invoices.services import invoices
 
 F = RecordField
@@ -27,10 +27,14 @@ register(
             F("order", "int", "Order", lookup="order_id"),
             F("issue_date", "date", "Issue date", listed=True, sortable=True),
             F("due_date", "date", "Due date", listed=True, sortable=True),
-            F("amount", "decimal", "Amount", listed=True, sortable=True, min_value=0),
+            # No lower bound: a credit note's amount is below zero (the services check the sign by kind).
+            F("amount", "decimal", "Amount", listed=True, sortable=True),
             F("currency", "str", "Currency"),
             F("status", "choice", "Status", choices=tuple(InvoiceStatus.choices), listed=True, sortable=True),
+            F("kind", "choice", "Kind", choices=tuple(InvoiceKind.choices), listed=True),
+            F("credited_invoice", "int", "Credits invoice", lookup="credited_invoice_id"),
             F("paid_total", "decimal", "Paid", read_only=True),
+            F("credited_total", "decimal", "Credited", read_only=True),
             F("balance", "decimal", "Balance", listed=True, sortable=True, read_only=True),
             F("external_source", "str", "External source"),
             F("external_id", "str", "External id", searchable=True),

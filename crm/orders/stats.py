@@ -17,11 +17,12 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
-from crm.money.currencies import organization_currency, quantize
+from crm.money.currencies import quantize
 from crm.money.rates import RateTable
 from crm.orders.models import VOID, Order, OrderLine, PurchaseStats
 
 PRODUCTS = 20  # the most bought products the card lists
+BATCH = 500  # customers refreshed by one set of queries (SQLite's bound parameters stay few)
 
 
 def refresh_for(order: Order, previous: dict | None = None) -> None:
@@ -31,9 +32,12 @@ def refresh_for(order: Order, previous: dict | None = None) -> None:
 
 
 def refresh(*, company_ids=(), contact_ids=()) -> None:
+    """The stats rows of these customers, recomputed: a few grouped queries per BATCH customers, however
+    many (an import refreshes a chunk's customers together, undo the customers of what it removes)."""
     for key, ids in (("company", company_ids), ("contact", contact_ids)):
-        for pk in ids:
-            _refresh_one(key, pk)
+        ids = sorted(set(ids) - {None})
+        for start in range(0, len(ids), BATCH):
+            _refresh_many(key, ids[start : start + BATCH])
 
 
 def tally(orders) -> tuple[dict, list[dict]]:
@@ -42,8 +46,12 @@ def tally(orders) -> tuple[dict, list[dict]]:
     with no rate for their date kept apart per currency, never converted at a guessed 1.0)."""
     live = orders.exclude(status__in=VOID)
     groups = list(live.values_list("currency", "order_date").annotate(total=Sum("total"), n=Count("id")).order_by())
-    org = organization_currency()
-    table = RateTable({c for c, _, _, _ in groups})
+    return _tally(groups, RateTable({c for c, _, _, _ in groups}))
+
+
+def _tally(groups: list[tuple], table: RateTable) -> tuple[dict, list[dict]]:
+    """tally's figures of (currency, date, total, count) groups, converted with ``table``."""
+    org, units = table.org, table.org_units
     years: dict[int, dict] = defaultdict(lambda: {"total": Decimal(0), "count": 0, "unconverted": defaultdict(Decimal)})
     unconverted = 0
     for currency, on, total, n in groups:
@@ -60,7 +68,7 @@ def tally(orders) -> tuple[dict, list[dict]]:
         "order_count": sum(n for *_, n in groups),
         "first_order_date": min(dates, default=None),
         "last_order_date": max(dates, default=None),
-        "total_spent": quantize(sum((y["total"] for y in years.values()), Decimal(0)), org),
+        "total_spent": quantize(sum((y["total"] for y in years.values()), Decimal(0)), org, units=units),
         "currency": org,
         "unconverted": unconverted,
     }
@@ -68,7 +76,7 @@ def tally(orders) -> tuple[dict, list[dict]]:
         {
             "year": y,
             "count": v["count"],
-            "total": quantize(v["total"], org),
+            "total": quantize(v["total"], org, units=units),
             "unconverted": sorted(v["unconverted"].items()),
         }
         for y, v in sorted(years.items(), reverse=True)
@@ -91,11 +99,33 @@ def products_bought(orders) -> list[dict]:
     )
 
 
-def _refresh_one(key: str, pk: int) -> None:
-    orders = Order.objects.filter(**{f"{key}_id": pk})
-    values, per_year = tally(orders)
-    values["years"] = [
-        {**y, "total": str(y["total"]), "unconverted": [[c, str(a)] for c, a in y["unconverted"]]} for y in per_year
-    ]
-    values["products"] = [{**p, "quantity": str(p["quantity"])} for p in products_bought(orders)]
-    PurchaseStats.objects.update_or_create(**{f"{key}_id": pk}, defaults=values)
+def _refresh_many(key: str, ids: list[int]) -> None:
+    """tally and products_bought for each customer, from one grouped query each for all of them."""
+    field = f"{key}_id"
+    live = Order.objects.filter(**{f"{field}__in": ids}).exclude(status__in=VOID)
+    rows = live.values_list(field, "currency", "order_date").annotate(total=Sum("total"), n=Count("id")).order_by()
+    groups: dict[int, list] = defaultdict(list)
+    for pk, *group in rows:
+        groups[pk].append(tuple(group))
+    table = RateTable({g[0] for gs in groups.values() for g in gs})
+    bought: dict[int, list] = defaultdict(list)
+    lines = OrderLine.objects.filter(order__in=live, product__isnull=False).values(f"order__{field}", "product_id")
+    lines = lines.annotate(quantity=Sum("quantity"), orders=Count("order", distinct=True))
+    for row in lines.order_by(f"order__{field}", "-quantity", "product__sku"):
+        pk = row.pop(f"order__{field}")
+        if len(bought[pk]) < PRODUCTS:
+            bought[pk].append({**row, "quantity": str(row["quantity"])})
+    rows = []
+    for pk in ids:
+        values, per_year = _tally(groups.get(pk, []), table)
+        values["years"] = [
+            {**y, "total": str(y["total"]), "unconverted": [[c, str(a)] for c, a in y["unconverted"]]} for y in per_year
+        ]
+        values["products"] = bought.get(pk, [])
+        rows.append(PurchaseStats(**{field: pk}, **values))
+    # One upsert for new and existing rows alike (also when two requests write a customer's first order).
+    PurchaseStats.objects.bulk_create(rows, update_conflicts=True, unique_fields=[key], update_fields=STORED_FIELDS)
+
+
+STORED_FIELDS = ("order_count", "total_spent", "currency", "first_order_date", "last_order_date", "unconverted")
+STORED_FIELDS += ("years", "products")

@@ -12,7 +12,7 @@ from crm.access import fieldrules
 from crm.access.policy import policy_for
 from crm.core import recordtypes
 from crm.core.errors import ValidationFailed
-from crm.invoices.api.schemas import S50, S64, S100, Amount, Currency, InvoiceOut, Payments, Status
+from crm.invoices.api.schemas import S50, S64, S100, Currency, InvoiceOut, Kind, Payments, SignedAmount, Status
 from crm.invoices.models import Invoice
 from crm.invoices.services.external import invoice_upsert_external
 from crm.invoices.services.payments import record_payment
@@ -34,16 +34,22 @@ class ExternalInvoiceIn(In):
     number: S64 | None = None
     issue_date: dt.date | None = None
     due_date: dt.date | None = None
-    amount: Amount
+    amount: SignedAmount
     currency: Currency | None = None
     status: Status | None = None
+    kind: Kind | None = Field(None, description="credit_note: a negative amount against credited_external_id.")
+    credited_external_id: ExternalId | None = Field(
+        None, description="The credited invoice's external id in the same source (or credited_invoice_id)."
+    )
+    credited_invoice_id: Id | None = None
     notes: Text | None = None
     payments: Payments | None = Field(None, description="Each with its external_id: matched by it, never doubled.")
 
 
 class PaymentRecordIn(In):
     date: dt.date | None = None
-    amount: Amount
+    amount: SignedAmount
+    is_refund: bool = False
     currency: Currency | None = None
     method: S50 | None = None
     external_id: S100 | None = None

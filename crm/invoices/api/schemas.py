@@ -10,20 +10,28 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import Field, WithJsonSchema
 
-from crm.invoices.models import InvoiceStatus
+from crm.invoices.models import InvoiceKind, InvoiceStatus
 from crm.orders.api.schemas import S50, S64, S100, Currency
 from crm.records.api.schemas.common import CustomValues, Id, In, Out, Text
 
 WHOLE = 16  # digits before the point: a DecimalField(18, 2)
 Status = Literal[tuple(InvoiceStatus.values)]
-Amount = Annotated[
+Kind = Literal[tuple(InvoiceKind.values)]
+# A credit note's amount and a refund are below zero (only with kind credit_note / is_refund: the
+# services' check, a 422 naming the field).
+SignedAmount = Annotated[
     decimal.Decimal,
-    Field(ge=0, lt=10**WHOLE, max_digits=WHOLE + 2, decimal_places=2),
+    Field(gt=-(10**WHOLE), lt=10**WHOLE, max_digits=WHOLE + 2, decimal_places=2),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "minimum": 0, "exclusiveMaximum": 10**WHOLE, "multipleOf": 0.01},
-                {"type": "string", "pattern": rf"^[0-9]{{1,{WHOLE}}}(\.[0-9]{{1,2}})?$"},
+                {
+                    "type": "number",
+                    "exclusiveMinimum": -(10**WHOLE),
+                    "exclusiveMaximum": 10**WHOLE,
+                    "multipleOf": 0.01,
+                },
+                {"type": "string", "pattern": rf"^-?[0-9]{{1,{WHOLE}}}(\.[0-9]{{1,2}})?$"},
             ]
         }
     ),
@@ -32,9 +40,10 @@ Amount = Annotated[
 
 class InvoicePaymentIn(In):
     date: dt.date | None = Field(None, description="Default: today.")
-    amount: Amount = Field(description="Above zero, in the invoice's currency.")
+    amount: SignedAmount = Field(description="Above zero, in the invoice's currency; a refund below zero.")
     currency: Currency | None = Field(None, description="The invoice's currency (default).")
     method: S50 | None = None
+    is_refund: bool = Field(False, description="Money given back: a negative amount, at most what was paid.")
     external_id: S100 | None = Field(None, description="The accounting system's id: sent again, it updates.")
 
 
@@ -45,10 +54,12 @@ class InvoiceIn(In):
     company_id: Id | None = Field(None, description="Required, unless the contact belongs to a company.")
     contact_id: Id | None = None
     order_id: Id | None = None
+    kind: Kind | None = Field(None, description="invoice (default) or credit_note.")
+    credited_invoice_id: Id | None = Field(None, description="A credit note's invoice (same company and currency).")
     number: S64 | None = None
     issue_date: dt.date | None = None
     due_date: dt.date | None = Field(None, description="Not before the issue date; default: the issue date.")
-    amount: Amount
+    amount: SignedAmount = Field(description="Zero or more; a credit note's below zero, at most its invoice's.")
     currency: Currency | None = None
     status: Status | None = None
     external_source: S50 | None = None
@@ -63,10 +74,12 @@ class InvoicePatch(In):
     company_id: Id | None = None
     contact_id: Id | None = None
     order_id: Id | None = None
+    kind: Kind = Field(None, description="Stays as created (a different kind is refused).")
+    credited_invoice_id: Id | None = None
     number: S64 = Field(None)
     issue_date: dt.date = Field(None)
     due_date: dt.date = Field(None)
-    amount: Amount = Field(None)
+    amount: SignedAmount = Field(None)
     currency: Currency = Field(None)
     status: Status = Field(None)
     external_source: S50 = Field(None)
@@ -84,6 +97,7 @@ class InvoicePaymentOut(Schema):
     amount: decimal.Decimal
     currency: str
     method: str
+    is_refund: bool
     external_id: str
 
 
@@ -92,12 +106,15 @@ class InvoiceOut(Out, Schema):
     company_id: int | None
     contact_id: int | None
     order_id: int | None
+    kind: str
+    credited_invoice_id: int | None
     issue_date: dt.date
     due_date: dt.date
     amount: decimal.Decimal
     currency: str
     status: str
     paid_total: decimal.Decimal
+    credited_total: decimal.Decimal
     balance: decimal.Decimal
     days_overdue: int
     external_source: str

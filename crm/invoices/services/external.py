@@ -5,6 +5,7 @@ unique), so they are never doubled either."""
 
 from __future__ import annotations
 
+from crm.core.errors import ValidationFailed
 from crm.core.feeds import Feed
 from crm.invoices.models import Invoice
 from crm.invoices.services.invoices import invoice_create, invoice_update
@@ -20,5 +21,14 @@ def invoice_upsert_external(
     """(saved, created). ``data``: the invoice's fields, ``payments`` (each with its ``external_id``)
     and ``customer`` ({email, first_name, last_name, company_name, company_domain}) unless it names
     ``company_id`` / ``contact_id`` itself. ``created`` collects the customers created (an import's
-    undo)."""
+    undo). A credit note names its invoice by ``credited_external_id`` (the same source's id) or
+    ``credited_invoice_id``."""
+    data = dict(data)
+    credited = data.pop("credited_external_id", None)
+    if credited:
+        seen = Invoice.objects.restrict(actor, "view").filter(external_source=source.strip(), external_id=credited)
+        pk = seen.values_list("pk", flat=True).first()
+        if pk is None:
+            raise ValidationFailed({"credited_external_id": f"No invoice {source}/{credited} to credit."})
+        data["credited_invoice_id"] = pk
     return FEED.upsert(actor=actor, source=source, external_id=external_id, data=data, created=created)

@@ -12,11 +12,18 @@ from crm.core.decimals import read_decimal
 from crm.money.currencies import minor_units, require_currency
 
 LIMIT = decimal.Decimal(10) ** 16  # what a DecimalField(18, 2) holds
+NEGATIVE_HINT = {  # a negative amount without the flag that allows it
+    False: "Enter an amount of zero or more (a negative amount is a credit note: kind credit_note).",
+    True: "Enter an amount above zero (money given back is a refund: is_refund, with a negative amount).",
+}
 
 
-def amount(value, path: str, errors: dict, *, currency: str, positive: bool = False) -> decimal.Decimal | None:
+def amount(
+    value, path: str, errors: dict, *, currency: str, positive: bool = False, negative: str = ""
+) -> decimal.Decimal | None:
     """A money amount of ``currency``: no finer than its minor unit (JPY: whole yen), never negative
-    (``positive``: above zero). None when empty or bad (``errors[path]`` says why)."""
+    (``positive``: above zero). ``negative``: what the amount is (a credit note, a refund): then below
+    zero, and only then. None when empty or bad (``errors[path]`` says why)."""
     if value is None or value == "":
         errors[path] = "Enter an amount."
         return None
@@ -24,8 +31,15 @@ def amount(value, path: str, errors: dict, *, currency: str, positive: bool = Fa
     number = read_decimal(value, path, errors, places=places, limit=LIMIT)
     if number is None:
         return None
-    if number < 0 or (positive and number == 0):
-        errors[path] = "Enter an amount above zero." if positive else "Enter an amount of zero or more."
+    if negative:
+        if number >= 0:
+            errors[path] = f"A {negative} has an amount below zero."
+            return None
+    elif number < 0:
+        errors[path] = NEGATIVE_HINT[positive]
+        return None
+    elif positive and number == 0:
+        errors[path] = "Enter an amount above zero."
         return None
     return number.quantize(decimal.Decimal("0.01"))
 

@@ -38,17 +38,30 @@ def _discount_amount(line: dict, path: str, errors: dict):
     return _number(value, path, errors, default=decimal.Decimal(0))
 
 
-def prepare(lines, *, actor, exact: bool = False) -> list[dict]:
+def products_of(actor, lines_of_orders) -> dict:
+    """The products the lines name (of one order or many) that the actor can see, by id: one query."""
+    wanted = {
+        line.get("product_id")
+        for lines in lines_of_orders
+        if isinstance(lines, list | tuple)
+        for line in lines
+        if isinstance(line, dict)
+    }
+    return Product.objects.restrict(actor, "view").in_bulk([p for p in wanted if isinstance(p, int)])
+
+
+def prepare(lines, *, actor, exact: bool = False, products: dict | None = None) -> list[dict]:
     """The lines as model values, or ValidationFailed naming ``lines.<i>.<field>`` for each bad one.
-    ``exact``: an accepted quote's lines (4 places, a discount amount), see EXACT_KEYS."""
+    ``exact``: an accepted quote's lines (4 places, a discount amount), see EXACT_KEYS. ``products``:
+    products_of's answer for a bulk call's lines (else read here)."""
     places, keys = (4, EXACT_KEYS) if exact else (PLACES, LINE_KEYS)
     errors: dict[str, str] = {}
     if not isinstance(lines, list | tuple) or not lines:
         raise ValidationFailed({"lines": "An order needs at least one line."})
     if len(lines) > MAX_LINES:
         raise ValidationFailed({"lines": f"An order has at most {MAX_LINES} lines."})
-    wanted = {line.get("product_id") for line in lines if isinstance(line, dict)} - {None}
-    products = Product.objects.restrict(actor, "view").in_bulk([p for p in wanted if isinstance(p, int)])
+    if products is None:
+        products = products_of(actor, [lines])
     prepared = []
     for i, line in enumerate(lines):
         path = f"lines.{i}"
@@ -115,13 +128,15 @@ def line_inputs(prepared: list[dict]) -> list[LineInput]:
     ]
 
 
-def totals(prepared: list[dict], *, currency: str, tax_mode: str):
+def totals(prepared: list[dict], *, currency: str, tax_mode: str, units: int | None = None):
     """The engine's totals of the lines (QuoteInputError, a 422 with ``lines.<i>.<field>`` paths:
     a negative quantity or price on a line that is not a credit, a discount over 100 %, a tax rate
-    outside 0–100 %)."""
+    outside 0–100 %). ``units``: the currency's minor units, when the caller knows them."""
     inputs = line_inputs(prepared)
     try:
-        computed = compute_totals(inputs, minor_units=minor_units(currency), tax_mode=tax_mode)
+        computed = compute_totals(
+            inputs, minor_units=minor_units(currency) if units is None else units, tax_mode=tax_mode
+        )
     except QuoteInputError as exc:
         raise ValidationFailed(exc.fields, "The order's lines are not valid.") from None
     # Each amount must fit the DecimalField(18, 2) it is stored in (quantity × price can outgrow it).

@@ -46,14 +46,26 @@ def _prepare(data: dict, actor, order: Order | None) -> dict:
     common.resolve_related(data, "contact", Contact, actor, errors)
     common.resolve_related(data, "deal", Deal, actor, errors)
     common.resolve_user(data, "owner", errors)
+    check_fields(data, order, errors)
+    common.raise_if(errors)
+    return data
+
+
+def check_fields(data: dict, order: Order | None, errors: dict, enabled: dict | None = None) -> None:
+    """The order's own fields in ``data`` checked and cleaned in place (errors collected): what
+    order_create, order_update and order_create_many (services/bulk.py) share. ``enabled``: the
+    currencies already checked (a bulk call asks once per currency)."""
     for key in ("number", "external_source", "external_id"):
         if isinstance(data.get(key), str):
             data[key] = data[key].strip()
     if "currency" in data:
         code = data["currency"].strip().upper() if isinstance(data["currency"], str) else ""
         try:
-            require_currency(code or None)
+            if enabled is None or code not in enabled:
+                require_currency(code or None)
             data["currency"] = code
+            if enabled is not None:
+                enabled[code] = True
         except DjangoValidationError as exc:
             errors["currency"] = f"{data['currency']!r}: {exc.messages[0]}"
     if "status" in data and data["status"] not in STATUSES:
@@ -62,18 +74,23 @@ def _prepare(data: dict, actor, order: Order | None) -> dict:
         errors["tax_mode"] = "exclusive or inclusive."
     if order is not None and order.status in VOID and data.get("status", order.status) != order.status:
         errors["status"] = f"A {order.status} order keeps its status."
-    common.raise_if(errors)
-    return data
 
 
 def _validate(order: Order) -> None:
     errors = {}
     if order.company_id is None and order.contact_id is None:
-        errors["company_id"] = "An order belongs to a company or a contact (or both)."
-    if bool(order.external_source) != bool(order.external_id):
-        errors["external_id"] = "An external id comes with its source, and a source with an id."
+        errors["company_id"] = CUSTOMER_NEEDED
+    check_external(order, errors)
     common.raise_if(errors)
     common.full_clean(order)
+
+
+CUSTOMER_NEEDED = "An order belongs to a company or a contact (or both)."
+
+
+def check_external(order: Order, errors: dict) -> None:
+    if bool(order.external_source) != bool(order.external_id):
+        errors["external_id"] = "An external id comes with its source, and a source with an id."
 
 
 def _default_owner(order: Order, actor):
@@ -96,11 +113,11 @@ def _mark_void(order: Order, previous: str | None) -> None:
     if order.status not in VOID or previous == order.status:
         return
     order.cancelled_at = clock.now()
-    Clawback.objects.get_or_create(
-        order=order,
-        reason=order.status,
-        defaults={"deal_id": order.deal_id, "amount": order.total, "currency": order.currency},
-    )
+    Clawback.objects.get_or_create(order=order, reason=order.status, defaults=clawback_values(order))
+
+
+def clawback_values(order: Order) -> dict:
+    return {"deal_id": order.deal_id, "amount": order.total, "currency": order.currency}
 
 
 @transaction.atomic
