@@ -15,6 +15,7 @@ The rest is layout, drawing and the PDF itself, kept cheap by the stylesheet (fi
 
 from __future__ import annotations
 
+import atexit
 import functools
 import threading
 import xml.etree.ElementTree as ET
@@ -46,8 +47,17 @@ def font_config():
 
 @functools.lru_cache(maxsize=4)
 def stylesheet(name: str):
-    """A stylesheet of this app, parsed once (files in static/quotes change only with a deploy)."""
-    return weasyprint().CSS(string=(STATIC / name).read_text(), font_config=font_config())
+    """A stylesheet of this app, parsed once (files in static/quotes change only with a deploy). Without
+    the font configuration: the sheets declare no @font-face, and a cached sheet would keep it alive."""
+    return weasyprint().CSS(string=(STATIC / name).read_text())
+
+
+@atexit.register
+def _release_fonts() -> None:
+    """Free the fonts while the font library is still loaded: left to interpreter teardown, WeasyPrint's
+    FontConfiguration.__del__ finds its C functions already gone ("Exception ignored ... __del__")."""
+    global _fonts
+    _fonts = None
 
 
 @functools.lru_cache(maxsize=32)
