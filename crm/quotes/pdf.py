@@ -24,13 +24,14 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 
+from crm.quotes import pdfengine
 from crm.quotes.formatting import money, number
 from crm.quotes.totals import QuoteTotals
 
 log = logging.getLogger("crm.quotes")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-STYLESHEET = "asset:static/quotes/quote-pdf.css"
+STYLESHEET_FILE = "quote-pdf.css"
 LOGO_URL = "asset:logo"
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -73,30 +74,9 @@ class RefusedFetch(ValueError):
     pass
 
 
-_fonts = None
-
-
-def _weasyprint():
-    """Imported when a PDF is rendered, so the rest of the app starts without Pango (docs/deploy.md)."""
-    import weasyprint
-
-    return weasyprint
-
-
-def _font_config():
-    """One font configuration per process: setting up fontconfig again for every PDF costs more than
-    laying the quote out. Our stylesheet declares no @font-face, so nothing is added to it per document."""
-    global _fonts
-    if _fonts is None:
-        from weasyprint.text.fonts import FontConfiguration
-
-        _fonts = FontConfiguration()
-    return _fonts
-
-
 def asset_fetcher(logo_path: Path | None):
     """A WeasyPrint URL fetcher that reads the logo and our static files from disk and nothing else."""
-    urls = _weasyprint().urls
+    urls = pdfengine.weasyprint().urls
 
     class AssetFetcher(urls.URLFetcher):
         def fetch(self, url, headers=None):
@@ -125,17 +105,23 @@ def render_quote_html(doc: QuoteDocument) -> str:
 
 
 def render_quote_pdf(doc: QuoteDocument) -> bytes:
-    return html_to_pdf(render_quote_html(doc), doc.branding)
+    """The quote through the fast path of crm/quotes/pdfengine.py (its stylesheet parsed once)."""
+    fetcher = asset_fetcher(doc.branding.logo_path)
+    document = pdfengine.quote_html(render_quote_html(doc), base_url="asset:", url_fetcher=fetcher)
+    sheets = [_brand(doc.branding), pdfengine.stylesheet(STYLESHEET_FILE)]
+    return document.write_pdf(stylesheets=sheets, font_config=pdfengine.font_config())
 
 
 def html_to_pdf(html: str, branding: BrandingValues) -> bytes:
-    """Lay ``html`` out with the asset fetcher (every other URL refused) and the brand colour."""
-    weasyprint = _weasyprint()
+    """Lay any ``html`` out with the asset fetcher (every other URL refused) and the brand colour."""
     fetcher = asset_fetcher(branding.logo_path)
+    document = pdfengine.weasyprint().HTML(string=html, base_url="asset:", url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[_brand(branding)], font_config=pdfengine.font_config())
+
+
+def _brand(branding: BrandingValues):
     colour = branding.primary_colour if HEX_COLOUR.match(branding.primary_colour or "") else DEFAULT_COLOUR
-    brand = weasyprint.CSS(string=f":root {{ --brand: {colour}; }}", url_fetcher=fetcher)
-    document = weasyprint.HTML(string=html, base_url="asset:", url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[brand], font_config=_font_config())
+    return pdfengine.brand_sheet(colour)
 
 
 def _context(doc: QuoteDocument) -> dict:
@@ -163,7 +149,6 @@ def _context(doc: QuoteDocument) -> dict:
         "brand": doc.branding,
         "has_logo": doc.branding.logo_path is not None,
         "logo_url": LOGO_URL,
-        "stylesheet": STYLESHEET,
         "lines": lines,
         "inclusive": t.tax_mode == "inclusive",
         # The totals block adds up the way the page reads, in the mode prices were entered: the amount
