@@ -20,7 +20,7 @@ from django.db.models.expressions import RawSQL
 from crm.audit.models import ObjectChange
 from crm.forecast.asof import roll_back
 from crm.predict.features import CAP_DAYS, KINDS, TABLE, OwnerRecord, _activities, _Cutoffs
-from crm.records.models import ActivityLink, Company, Lead
+from crm.records.models import ActivityLink, Company, Lead, LeadStatus
 
 LEAD_FIELDS = ("id", "owner_id", "source", "company_name", "created_at")
 
@@ -73,21 +73,25 @@ def _companies(cut: _Cutoffs) -> dict[int, dict]:
 
 
 def closes() -> list[tuple[int, int | None, dt.datetime, dt.datetime, int]]:
-    """(id, owner, created, closed, converted) of every closed lead, oldest close first: converted
-    (``converted_at``) or disqualified (the time the change log recorded it; the last update if none)."""
-    converted = Lead.objects.filter(converted_at__isnull=False).values_list(
-        "id", "owner_id", "created_at", "converted_at"
-    )
-    rows = [(pk, owner, created, at, 1) for pk, owner, created, at in converted]
-    lost = Lead.objects.filter(status="disqualified", converted_at__isnull=True)
-    logged = ObjectChange.objects.filter(
-        object_type=Lead.object_type, object_id__in=lost.values("pk"), changes__status__1="disqualified"
-    ).values_list("object_id", "time")
+    """(id, owner, created, closed, converted) of every closed lead, oldest close first. Converted:
+    converted (at ``converted_at``) or qualified (it passed qualification, the step before conversion);
+    not: disqualified. A qualified or disqualified lead closed when the change log recorded the status
+    (its last update when no update set it, e.g. imported so)."""
+    decided = (LeadStatus.QUALIFIED, LeadStatus.DISQUALIFIED)
+    converted = Lead.objects.filter(converted_at__isnull=False)
+    rows = [(pk, o, c, at, 1) for pk, o, c, at in converted.values_list("id", "owner_id", "created_at", "converted_at")]
+    others = Lead.objects.filter(status__in=decided, converted_at__isnull=True)
     when: dict[int, dt.datetime] = {}
-    for pk, at in logged:
-        when[pk] = max(at, when.get(pk, at))
-    for pk, owner, created, updated in lost.values_list("id", "owner_id", "created_at", "updated_at"):
-        rows.append((pk, owner, created, max(when.get(pk, updated), created), 0))
+    for status in decided:
+        logged = ObjectChange.objects.filter(
+            object_type=Lead.object_type, action="update", object_id__in=others.values("pk"), changes__status__1=status
+        )
+        for pk, at in logged.values_list("object_id", "time"):
+            when[pk] = max(at, when.get(pk, at))
+    for pk, owner, created, updated, status in others.values_list(
+        "id", "owner_id", "created_at", "updated_at", "status"
+    ):
+        rows.append((pk, owner, created, max(when.get(pk, updated), created), int(status == LeadStatus.QUALIFIED)))
     rows.sort(key=lambda r: (r[3], r[0]))
     return rows
 

@@ -28,7 +28,9 @@ def weight() -> int:
 
 
 def open_leads():
-    return Lead.objects.filter(converted_at__isnull=True).exclude(status=LeadStatus.DISQUALIFIED)
+    """Leads not decided yet: not converted, not qualified or disqualified (leads_features.closes)."""
+    decided = (LeadStatus.QUALIFIED, LeadStatus.DISQUALIFIED)
+    return Lead.objects.filter(converted_at__isnull=True).exclude(status__in=decided)
 
 
 def score_open_leads(*, now: dt.datetime | None = None) -> int:
