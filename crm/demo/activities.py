@@ -55,6 +55,9 @@ class Anchors:
         self.world, self.companies, self.people, self.sales, self.leads = world, companies, people, sales, leads
         kinds = (("contact", 50, people.records), ("deal", 25, sales.records), ("company", 10, companies.records))
         self.kinds = [(k, w) for k, w, rows in (*kinds, ("lead", 15, leads)) if rows]
+        # Structure a model can learn (docs/predict.md): won deals and engaged leads were worked more.
+        self.deal_weights = [3 if d.status == "won" else 1 if d.status == "lost" else 2 for d in sales.records]
+        self.lead_weights = [0.2 + 2 * getattr(lead, "engagement", 0.5) for lead in leads]
 
     def pick(self) -> Anchor | None:
         if not self.kinds:
@@ -82,7 +85,7 @@ class Anchors:
         return self._anchor(contact.company, contact, deal, None, contact.owner, since, colleagues)
 
     def _deal(self) -> Anchor:
-        deal = self.world.pick(self.sales.records)
+        deal = self.world.pick(self.sales.records, self.deal_weights)
         contacts = self.sales.contacts_of.get(id(deal), [])
         contact = self.world.pick(contacts) if contacts else None
         return self._anchor(deal.company, contact, deal, None, deal.owner, deal.created_at, contacts)
@@ -94,8 +97,11 @@ class Anchors:
         return self._anchor(company, None, None, None, company.owner, company.created_at, colleagues)
 
     def _lead(self) -> Anchor:
-        lead = self.world.pick(self.leads)
-        return self._anchor(None, None, None, lead, lead.owner, lead.created_at, [])
+        lead = self.world.pick(self.leads, self.lead_weights)
+        anchor = self._anchor(None, None, None, lead, lead.owner, lead.created_at, [])
+        if getattr(lead, "close", None):
+            anchor.until = lead.close[1]  # a decided lead's story ends there
+        return anchor
 
     def _anchor(self, company, contact, deal, lead, owner, since, colleagues) -> Anchor:
         world = self.world

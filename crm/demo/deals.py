@@ -3,6 +3,9 @@
 A deal enters its pipeline's first stage, then only moves forward (won deals may skip a stage,
 lost ones drop out from the stage they had reached), all at past times; its status, probability,
 closed_at and lost reason follow the last stage, as ``deal_move_stage`` would have left them.
+Won deals moved faster (closed within two to thirteen weeks) than lost ones (one to eight months),
+and activities favour won deals (activities.py): structure for the win-probability model to learn,
+whose evaluation is computed, never assumed (docs/predict.md).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def _deal(world: World, plan: PipelinePlan, companies: Companies, index: int | N
     country = companies.countries[index] if index is not None else world.country()
     path = _path(world, plan)
     started = world.days_ago(5, 365)
-    moves = [started, *sorted(world.between(started, world.days_ago(0.05, 0.1)) for _ in path[1:])]
+    moves = [started, *sorted(world.between(started, _end(world, started, path[-1])) for _ in path[1:])]
     stage, last_move = path[-1], moves[-1]
     owner = company.owner if company and world.chance(0.8) else world.seller()
     closed = stage.status != DealStatus.OPEN
@@ -106,6 +109,16 @@ def _deal(world: World, plan: PipelinePlan, companies: Companies, index: int | N
     if stage.is_won and company is not None:
         company.lifecycle_stage = LifecycleStage.CUSTOMER
     return deal
+
+
+def _end(world: World, started: dt.datetime, last: Stage) -> dt.datetime:
+    """The latest a deal's moves may reach: soon after its start when won, later when lost, now when open."""
+    latest = world.days_ago(0.05, 0.1)
+    if last.is_won:
+        return min(started + dt.timedelta(days=world.rng.uniform(14, 90)), latest)
+    if last.is_lost:
+        return min(started + dt.timedelta(days=world.rng.uniform(30, 240)), latest)
+    return latest
 
 
 def _name(world: World, company, renewal: bool, close_date: dt.date) -> str:

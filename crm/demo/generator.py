@@ -94,6 +94,7 @@ def _build_and_save(world: World, sizes: Sizes) -> dict[str, int]:
     saving.save_leads(actor, lead_rows, lead_tags)
     moves = saving.save_deals(actor, sales)
     saving.save_activities(actor, acts)
+    closed_leads = saving.close_leads(actor, lead_rows)
     saving.save_tasks(actor, tasks)
     made = catalogue.save_catalogue(actor)
     made["invoices"] = invoices.save_invoices(world, comp.records)
@@ -101,6 +102,7 @@ def _build_and_save(world: World, sizes: Sizes) -> dict[str, int]:
         "companies": len(comp.records),
         "contacts": len(people.records),
         "leads": len(lead_rows),
+        "leads qualified or disqualified": closed_leads,
         "deals": len(sales.records),
         "stage changes": len(sales.records) + moves,
         "activities": len(acts),

@@ -20,6 +20,7 @@ from crm.demo.activities import Planned
 from crm.demo.companies import Companies
 from crm.demo.contacts import People
 from crm.demo.deals import Sales
+from crm.records.models import Lead
 from crm.records.services.activities import task_create
 from crm.records.services.activities_bulk import activity_create_many
 from crm.records.services.companies import FIELDS as COMPANY_FIELDS
@@ -28,7 +29,7 @@ from crm.records.services.contacts import FIELDS as CONTACT_FIELDS
 from crm.records.services.contacts import contact_create_many
 from crm.records.services.deals import deal_create, deal_update
 from crm.records.services.leads import FIELDS as LEAD_FIELDS
-from crm.records.services.leads import lead_create_many
+from crm.records.services.leads import lead_create_many, lead_update
 
 CHUNK = 25  # records per bulk call (each chunk stamped with its earliest time: small keeps them spread)
 RELATIONS = ("owner", "company", "parent")  # sent as <name>_id
@@ -156,6 +157,21 @@ def save_activities(actor, activities: list[Planned]) -> None:
         for planned, result in zip(chunk, results, strict=True):
             if isinstance(result, ValidationFailed):
                 raise DemoInvalid(f"activity {planned.data.get('subject')!r}: {result.fields or result.message}")
+
+
+def close_leads(actor, leads: list) -> int:
+    """The decided leads, qualified or disqualified at the time the builder drew (crm/demo/leads.py)."""
+    closing = sorted((lead for lead in leads if getattr(lead, "close", None)), key=lambda lead: lead.close[1])
+    for planned in closing:
+        status, at, reason = planned.close
+        with clock.at(at):
+            _checked(
+                lead_update,
+                Lead.objects.get(pk=planned.pk),
+                actor=actor,
+                data={"status": status, "disqualified_reason": reason},
+            )
+    return len(closing)
 
 
 def save_tasks(actor, tasks: list[Planned]) -> None:

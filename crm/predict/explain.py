@@ -96,7 +96,8 @@ def points(pipe, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return prob, 100 * (prob[:, None] - without), groups
 
 
-def reasons(pts_row, groups: list[str], facts: dict, org: str) -> list[dict]:
+def reasons(pts_row, groups: list[str], facts: dict, org: str, phrase_of=phrase) -> list[dict]:
+    """The strongest facts (``phrase_of`` words them: the deal's ``phrase``, or a lead's)."""
     order = np.argsort(-np.abs(pts_row))[:TOP]
     out = []
     for rank, i in enumerate(order):
@@ -107,12 +108,15 @@ def reasons(pts_row, groups: list[str], facts: dict, org: str) -> list[dict]:
             rounded = round(value)
             sign = "+" if value > 0 else "−"
             size = f"{abs(rounded)} pts" if rounded else "under 1 pt"
-            text = f"{phrase(groups[i], facts, org)} ({sign}{size})"
+            text = f"{phrase_of(groups[i], facts, org)} ({sign}{size})"
             out.append({"text": text, "points": rounded, "fact": groups[i]})
     return out
 
 
-def explain_all(pipe, ids: list[int], facts: dict[int, dict], rows: list[dict]) -> tuple[list[float], list[list[dict]]]:
+def explain_all(
+    pipe, ids: list[int], facts: dict[int, dict], rows: list[dict], phrase_of=phrase
+) -> tuple[list[float], list[list[dict]]]:
     prob, pts, groups = points(pipe, rows)
     org = organization_currency()
-    return [float(p) for p in prob], [reasons(pts[i], groups, facts[pk], org) for i, pk in enumerate(ids)]
+    why = [reasons(pts[i], groups, facts[pk], org, phrase_of) for i, pk in enumerate(ids)]
+    return [float(p) for p in prob], why

@@ -129,8 +129,9 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _activities(cut: _Cutoffs) -> dict[int, dict]:
-    """Per deal: count per kind, count in the last 30 days and the last touch, as known at its instant."""
+def _activities(cut: _Cutoffs, record_type: str = Deal.object_type) -> dict[int, dict]:
+    """Per record (a deal, or a lead for crm/predict/leads_features.py): count per kind, count in the
+    last 30 days and the last touch, as known at its instant."""
     links, acts = ActivityLink._meta.db_table, Activity._meta.db_table
     rows = cut.rows(
         f"""SELECT c.deal_id, a.kind, COUNT(*), SUM(CASE WHEN l.occurred_at >= c.recent THEN 1 ELSE 0 END),
@@ -138,7 +139,7 @@ def _activities(cut: _Cutoffs) -> dict[int, dict]:
             FROM {TABLE} c JOIN {links} l ON l.record_type = %s AND l.record_id = c.deal_id AND l.occurred_at < c.as_of
             JOIN {acts} a ON a.id = l.activity_id AND a.created_at <= c.as_of
             GROUP BY c.deal_id, a.kind""",
-        [Deal.object_type],
+        [record_type],
     )
     out: dict[int, dict] = {}
     for pk, kind, count, recent, last in rows:
@@ -191,18 +192,20 @@ def _categories(cut: _Cutoffs) -> dict[int, set[str]]:
 
 
 class OwnerRecord:
-    """Each owner's closes in time order, to count wins and closes before any instant (bisect)."""
+    """Each owner's closes in time order, to count wins and closes before any instant (bisect).
+    ``closes``: (owner, closed at, won) rows; by default every closed deal's."""
 
-    def __init__(self):
+    def __init__(self, closes=None):
         self.times: dict[int, list[dt.datetime]] = {}
         self.wins: dict[int, list[int]] = {}  # running count of wins, aligned with times
-        closed = Deal.objects.filter(status__in=(DealStatus.WON, DealStatus.LOST), closed_at__isnull=False)
-        for owner, at, status in closed.order_by("owner_id", "closed_at").values_list(
-            "owner_id", "closed_at", "status"
-        ):
+        if closes is None:
+            closed = Deal.objects.filter(status__in=(DealStatus.WON, DealStatus.LOST), closed_at__isnull=False)
+            rows = closed.values_list("owner_id", "closed_at", "status")
+            closes = [(owner, at, status == DealStatus.WON) for owner, at, status in rows]
+        for owner, at, won in sorted(closes, key=lambda r: (r[0] or 0, r[1])):
             times, wins = self.times.setdefault(owner, []), self.wins.setdefault(owner, [])
             times.append(at)
-            wins.append((wins[-1] if wins else 0) + (status == DealStatus.WON))
+            wins.append((wins[-1] if wins else 0) + bool(won))
 
     def before(self, owner: int | None, at: dt.datetime) -> tuple[int, int]:
         """(wins, closes) of ``owner`` strictly before ``at``."""

@@ -37,3 +37,18 @@ class DealScore(models.Model):
     model = models.ForeignKey(TrainedModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reasons = models.JSONField(default=list, blank=True)  # [{"text": "...", "points": -12}]
     scored_at = models.DateTimeField()
+
+
+class LeadScore(models.Model):
+    """An open lead's predicted conversion probability (0–1), the reasons that moved it most and its
+    part of the lead score (``points``: probability × the weight, docs/predict.md); from the model in
+    use (``model`` set) or the conversion rate of its source (``model`` empty)."""
+
+    lead = models.OneToOneField(
+        "records.Lead", on_delete=models.CASCADE, primary_key=True, related_name="conversion_score"
+    )
+    probability = models.FloatField()
+    points = models.IntegerField()
+    model = models.ForeignKey(TrainedModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reasons = models.JSONField(default=list, blank=True)  # [{"text": "...", "points": -12}]
+    scored_at = models.DateTimeField()

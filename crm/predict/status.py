@@ -6,14 +6,16 @@ from __future__ import annotations
 from crm.predict import training
 
 
-def summary() -> dict:
-    record = training.latest()
+def summary(kind: str = "deal") -> dict:
+    """The latest run of the ``kind`` model (deal or lead)."""
+    record = training.latest(kind)
     if record is None:
+        fallback = "the stage probability" if kind == "deal" else "the source's conversion rate"
         return {
             "version": None,
             "trained_at": None,
             "in_use": False,
-            "reason": "Not trained yet: the stage probability is used.",
+            "reason": f"Not trained yet: {fallback} is used.",
             "rows_train": 0,
             "rows_test": 0,
             "model": None,

@@ -36,7 +36,7 @@ MIN_CLOSED = 40
 MIN_PER_CLASS = 5
 TEST_SHARE = 0.25
 BINS = 10
-FILE_NAME = re.compile(r"^deal-v\d+\.joblib$")
+FILE_NAME = re.compile(r"^(deal|lead)-v\d+\.joblib$")
 
 
 def instant(pk: int, created: dt.datetime, closed: dt.datetime) -> dt.datetime:
@@ -138,7 +138,7 @@ def train(*, now: dt.datetime | None = None) -> TrainedModel:
     record.in_use, record.reason = verdict(model_eval, base_eval, won, len(y) - cut - won)
     if record.in_use:
         pipe = make_pipeline().fit(x, y)
-        record.file_name, record.sha256 = _write(pipe, version)
+        record.file_name, record.sha256 = write(pipe, version)
     record.save()
     log.info("predict: deal model v%s trained on %s rows: %s", version, len(rows), record.reason)
     return record
@@ -153,14 +153,16 @@ def auc_error(auc: float, positives: int, negatives: int) -> float:
     return max(var, 0.0) ** 0.5
 
 
-def verdict(model: dict, base: dict, positives: int, negatives: int) -> tuple[bool, str]:
+def verdict(
+    model: dict, base: dict, positives: int, negatives: int, *, baseline="the stage probability", rows="deals"
+) -> tuple[bool, str]:
     """In use when the model's AUC beats the baseline's by more than chance (two standard errors) and
     its Brier score is lower. Without the margin, a model of pure noise would win half the time."""
     auc, brier = (model["auc"], base["auc"]), (model["brier"], base["brier"])
     margin = 2 * auc_error(auc[0], positives, negatives)
-    figures = f"AUC {auc[0]:.3f} vs {auc[1]:.3f}, Brier {brier[0]:.3f} vs {brier[1]:.3f} for the stage probability"
+    figures = f"AUC {auc[0]:.3f} vs {auc[1]:.3f}, Brier {brier[0]:.3f} vs {brier[1]:.3f} for {baseline}"
     if auc[0] - auc[1] > margin and brier[0] < brier[1]:
-        return True, f"In use: it beats the stage probability on the newer deals ({figures})."
+        return True, f"In use: it beats {baseline} on the newer {rows} ({figures})."
     if auc[0] - auc[1] <= margin:
         why = f"its AUC is not better by more than chance (needs +{margin:.3f})"
     else:
@@ -172,12 +174,12 @@ def directory() -> Path:
     return Path(getattr(settings, "PREDICT_DIR", settings.VAR_DIR / "predict"))
 
 
-def _write(pipe, version: int) -> tuple[str, str]:
+def write(pipe, version: int, kind: str = "deal") -> tuple[str, str]:
     import joblib
 
     folder = directory()
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"deal-v{version}.joblib"
+    name = f"{kind}-v{version}.joblib"
     partial = folder / f".{name}.part"
     joblib.dump(pipe, partial)
     digest = hashlib.sha256(partial.read_bytes()).hexdigest()
@@ -209,15 +211,16 @@ def load(record: TrainedModel):
     import joblib
 
     pipe = joblib.load(io.BytesIO(data))  # the bytes just checked, not the path again
-    _LOADED.clear()
+    for old in [k for k in _LOADED if k[0].split("-")[0] == key[0].split("-")[0]]:
+        del _LOADED[old]  # one pipeline kept per kind (deal, lead)
     _LOADED[key] = pipe
     return pipe
 
 
-def latest() -> TrainedModel | None:
-    return TrainedModel.objects.filter(kind="deal").order_by("-version").first()
+def latest(kind: str = "deal") -> TrainedModel | None:
+    return TrainedModel.objects.filter(kind=kind).order_by("-version").first()
 
 
-def in_use() -> TrainedModel | None:
-    record = latest()
+def in_use(kind: str = "deal") -> TrainedModel | None:
+    record = latest(kind)
     return record if record is not None and record.in_use else None

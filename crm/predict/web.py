@@ -1,6 +1,7 @@
-"""Settings → Win probability (/settings/predict/): the model's evaluation beside the stage probability
-(AUC, Brier, a calibration chart, date trained, rows used), whether it is in use and why, and
-"Retrain now" (enqueues the ``predict.train`` job). Admins and managers."""
+"""Settings → Win probability (/settings/predict/): each model's evaluation (deals: beside the stage
+probability; leads: beside the source's conversion rate): AUC, Brier, a calibration chart, date
+trained, rows used, whether it is in use and why, and "Retrain now" (enqueues the ``predict.train``
+job, which trains both). Admins and managers."""
 
 from __future__ import annotations
 
@@ -22,8 +23,11 @@ app_name = "predict-settings"
 def settings_page(request):
     access.require_manager(request.user)
     jobs.install_schedules()
-    summary = status.summary()
-    return render(request, "predict/settings.html", {"s": summary, "chart": status.chart(summary)})
+    kinds = {}
+    for kind in ("deal", "lead"):
+        summary = status.summary(kind)
+        kinds[kind] = {"s": summary, "chart": status.chart(summary)}
+    return render(request, "predict/settings.html", kinds)
 
 
 @login_required
@@ -34,7 +38,9 @@ def retrain(request):
     if job is None:
         messages.info(request, "A retraining run is already waiting for the worker.")
     else:
-        messages.success(request, "Retraining queued: the worker trains the model and scores every open deal.")
+        messages.success(
+            request, "Retraining queued: the worker trains both models and scores every open deal and lead."
+        )
     return redirect("predict-settings:page")
 
 

@@ -74,7 +74,7 @@ def test_deal_page_and_settings_page(trained, web, rep_a, manager):
     settings_page = web(manager).get("/settings/predict/")
     assert settings_page.status_code == 200
     text = settings_page.content.decode()
-    assert "The model is in use" in text and 'id="calibration-data"' in text and "<script>" not in text
+    assert "Deals: the model is in use" in text and 'id="calibration-data"' in text and "<script>" not in text
     assert web(manager).post("/settings/predict/retrain/").status_code == 302
     assert Job.objects.filter(kind="predict.train").count() == 1
 
