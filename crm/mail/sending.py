@@ -21,7 +21,7 @@ from crm.mail import accounts, attachments, smtp, timeline, tracking
 from crm.mail.models import EmailStatus, OutgoingEmail
 
 log = logging.getLogger("crm.mail")
-SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+SMTP_BACKEND = "crm.mail.pinned.PinnedEmailBackend"  # Django's, connecting to a checked address when given
 
 
 class Refused(Exception):
@@ -118,6 +118,7 @@ def _connection_options(server: smtp.SmtpServer) -> dict:
         "use_tls": server.use_tls,
         "use_ssl": server.use_ssl,
         "timeout": server.timeout,
+        "address": server.address,
     }
 
 
