@@ -4,20 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0005_meetings_and_smtp_accounts'),
+        ("mail", "0005_meetings_and_smtp_accounts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outgoingemail',
-            name='send_token',
+            model_name="outgoingemail",
+            name="send_token",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AlterField(
-            model_name='outgoingemail',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('failed', 'Failed'), ('not_sent', 'Not Sent'), ('sending', 'Sending'), ('unknown', 'Unknown')], default='queued', max_length=10),
+            model_name="outgoingemail",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("sent", "Sent"),
+                    ("failed", "Failed"),
+                    ("not_sent", "Not Sent"),
+                    ("sending", "Sending"),
+                    ("unknown", "Unknown"),
+                ],
+                default="queued",
+                max_length=10,
+            ),
         ),
     ]
