@@ -4,7 +4,8 @@ From; everyone else's, and the CRM's notices, through the organization's EMAIL_U
 The password is write-only (no read returns it), encrypted at rest like a mailbox's and moved to a new
 key by `crm encryption rotate`. The host goes through the same guard as webhooks and mailboxes: a
 private or local address is refused unless MAILBOX_ALLOW_PRIVATE (a server on your own network); it is
-checked when saved and again, resolved, before each send (crm/mail/sending.py)."""
+checked when saved and again, resolved, before each send (crm/mail/sending.py), which then connects to
+the address checked (crm/mail/pinned.py), never to a second DNS answer."""
 
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ def server_for(sender) -> smtp.SmtpServer | None:
     except (crypto.KeyMissing, crypto.Undecryptable) as exc:
         raise Unusable(f"The password of your outgoing server cannot be read ({exc}): enter it again.") from None
     try:  # resolved now: a name that pointed outside when saved may point inside today
-        checked_address(account.host, account.port, allow_private=settings.MAILBOX_ALLOW_PRIVATE)
+        address = checked_address(account.host, account.port, allow_private=settings.MAILBOX_ALLOW_PRIVATE)
     except Refused as exc:
         raise Unusable(f"Your outgoing server {account.host} is refused: {exc}") from None
     return smtp.SmtpServer(
@@ -109,4 +110,5 @@ def server_for(sender) -> smtp.SmtpServer | None:
         password=password,
         use_tls=account.security == "starttls",
         use_ssl=account.security == "tls",
+        address=address,  # connected to as checked: no second DNS answer (crm/mail/pinned.py)
     )

@@ -112,7 +112,7 @@ class OutgoingEmailOut(Schema):
     subject: str
     body_html: str
     body_text: str
-    status: Literal["queued", "sent", "failed", "not_sent"]
+    status: Literal["queued", "sending", "sent", "failed", "not_sent", "unknown"]
     attempts: int
     last_error: str
     message_id: str
@@ -144,7 +144,7 @@ class EmailPage(Schema):
 
 
 class EmailFilters(Schema):
-    status: Literal["queued", "sent", "failed", "not_sent"] | None = None
+    status: Literal["queued", "sending", "sent", "failed", "not_sent", "unknown"] | None = None
     record_type: TypeKey | None = Field(None, description="With record_id: the messages about one record")
     record_id: RecordId | None = None
     before: RecordId | None = Field(None, description="The `next` of the previous page")
@@ -247,7 +247,9 @@ def get_email(request, pk: int):
     return _with_links(outbox.visible(request.user).filter(pk=outbox.get_visible(request.user, pk).pk)).get()
 
 
-@router.post("/emails/{int:pk}/retry", response=OutgoingEmailOut, summary="Queue a failed or unsent message again")
+@router.post(
+    "/emails/{int:pk}/retry", response=OutgoingEmailOut, summary="Queue a failed, unsent or unknown message again"
+)
 def retry_email(request, pk: int):
     email = outbox.retry(outbox.get_visible(request.user, pk), actor=request.user)
     return _with_links(OutgoingEmail.objects.filter(pk=email.pk)).get()

@@ -42,6 +42,11 @@ class EmailStatus(models.TextChoices):
     SENT = "sent"
     FAILED = "failed"
     NOT_SENT = "not_sent"  # no mail server configured: kept until someone sends what is waiting
+    # A worker is talking to the server now (claimed with an attempt token, committed before connecting).
+    SENDING = "sending"
+    # An attempt died while "sending" (a killed worker): the server may have the message. Never sent again
+    # by itself; its sender checks and may "send again" (crm/mail/sending.py, docs/email.md).
+    UNKNOWN = "unknown"
 
 
 class Tracking(models.TextChoices):
@@ -63,6 +68,8 @@ class OutgoingEmail(models.Model):
     body_text = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
+    # The attempt that set "sending" (crm/mail/sending.py): only that attempt writes the outcome.
+    send_token = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True, help_text="The mail server's reply to the last attempt.")
     message_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -23,6 +23,7 @@ from crm.mail.models import EmailStatus, OutgoingEmail, OutgoingEmailLink, Track
 from crm.mail.sanitize import clean_html, text_of
 
 MAX_ATTEMPTS = 5
+RETRYABLE = (EmailStatus.FAILED, EmailStatus.NOT_SENT, EmailStatus.UNKNOWN)
 
 
 def addresses(values, field: str, errors: dict) -> list[str]:
@@ -140,12 +141,13 @@ def _hand_over(email: OutgoingEmail) -> None:
 
 @transaction.atomic
 def retry(email: OutgoingEmail, *, actor) -> OutgoingEmail:
-    """Queue a failed or unsent message again (its sender, or an admin)."""
+    """Queue a failed or unsent message again (its sender, or an admin); or "send again" one whose send
+    is unknown (a worker died talking to the server), after its sender checked it did not arrive."""
     if email.sender_id != actor.pk and not policy_for(actor).is_admin:
         raise NotFound(f"No email with id {email.pk} of yours.")
     email = OutgoingEmail.objects.select_for_update().get(pk=email.pk)
-    if email.status not in (EmailStatus.FAILED, EmailStatus.NOT_SENT):
-        raise BadRequest(f"Only a failed or unsent message can be retried; this one is {email.status}.")
+    if email.status not in RETRYABLE:
+        raise BadRequest(f"Only a failed, unsent or unknown message can be retried; this one is {email.status}.")
     _hand_over(email)
     return email
 

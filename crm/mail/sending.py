@@ -5,15 +5,23 @@ A server's permanent refusal (5xx) fails the message at once, keeping the reply;
 crm/automation/jobs.py) and fails the message with the last reply when the attempts are used up. A
 failed message never disappears: it stays in the outbox with its reply until retried. Not atomic:
 the SMTP conversation is an outside effect, so each state is committed as it happens.
+
+No double send after a crash: before connecting, the attempt marks the message "sending" with its own
+token (committed). A worker killed after the server accepted the message but before "sent" was written
+leaves "sending"; the job's next attempt finds it so and marks it "unknown" instead of sending again
+(the server cannot be asked whether it has a message). Its sender checks and may send it again, with
+the same Message-ID (docs/email.md).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import smtplib
 
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import make_msgid
+from django.db.models import F
 from django.utils import timezone
 
 from crm.automation import jobs
@@ -21,7 +29,11 @@ from crm.mail import accounts, attachments, smtp, timeline, tracking
 from crm.mail.models import EmailStatus, OutgoingEmail
 
 log = logging.getLogger("crm.mail")
-SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+UNKNOWN = (
+    "An attempt to send it stopped while talking to the mail server (the worker died): the server may "
+    "have accepted it. Not sent again by itself; check the recipient got it, or send it again."
+)
+SMTP_BACKEND = "crm.mail.pinned.PinnedEmailBackend"  # Django's, connecting to a checked address when given
 
 
 class Refused(Exception):
@@ -35,6 +47,9 @@ class Refused(Exception):
 @jobs.handler("mail.send", atomic=False)
 def send_job(job):
     email = OutgoingEmail.objects.filter(pk=job.payload.get("email_id")).first()
+    if email is not None and email.status == EmailStatus.SENDING:
+        _unknown(email)  # an earlier attempt died talking to the server: it may have the message
+        return None
     if email is None or email.status != EmailStatus.QUEUED:
         return None  # deleted, or already sent/failed: nothing to do
     try:  # the sender's own server (crm/mail/accounts.py), else the organization's
@@ -45,23 +60,14 @@ def send_job(job):
     if server is None:
         _set(email, status=EmailStatus.NOT_SENT, last_error=smtp.NOT_CONFIGURED)
         return None
-    email.attempts += 1
+    token = _claim(email)
+    if token is None:
+        return None  # another attempt claimed it meanwhile
     try:
-        message_id = deliver(email, server)
+        deliver(email, server)
     except Refused as exc:
-        if exc.permanent or not jobs.will_retry(job):
-            _set(email, status=EmailStatus.FAILED, last_error=exc.reply, attempts=email.attempts)
-            return None
-        _set(email, last_error=exc.reply, attempts=email.attempts)
-        return jobs.RetryLater(exc.reply)
-    _set(
-        email,
-        status=EmailStatus.SENT,
-        sent_at=timezone.now(),
-        message_id=message_id,
-        last_error="",
-        attempts=email.attempts,
-    )
+        return _refused(job, email, token, exc)
+    _outcome(email, token, status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
     if email.notification:
         return None  # the CRM's notice to a user is about no record: on no timeline
     try:
@@ -69,6 +75,56 @@ def send_job(job):
     except Exception:  # the message went out: a timeline problem must not make it look unsent
         log.exception("Could not put sent email %s on the timeline", email.pk)
     return None
+
+
+def _claim(email: OutgoingEmail) -> str | None:
+    """Mark the message "sending" with a fresh attempt token and its Message-ID, committed (the handler
+    is not atomic) before any byte goes to the server: a crash from here on leaves "sending" behind,
+    which the next attempt reads as "the server may have it"."""
+    token = secrets.token_hex(16)
+    message_id = email.message_id or make_msgid(domain=email.from_email.rpartition("@")[2] or "localhost")
+    values = {"status": EmailStatus.SENDING, "send_token": token, "message_id": message_id}
+    claimed = OutgoingEmail.objects.filter(pk=email.pk, status=EmailStatus.QUEUED).update(
+        attempts=F("attempts") + 1, **values
+    )
+    if not claimed:
+        return None
+    for key, value in values.items():
+        setattr(email, key, value)
+    email.attempts += 1
+    return token
+
+
+def _outcome(email: OutgoingEmail, token: str, **values) -> bool:
+    """Write what this attempt learnt, only if the message is still this attempt's. "unknown" counts as
+    its own: a slow worker another one gave up on still knows best what the server said."""
+    mine = OutgoingEmail.objects.filter(
+        pk=email.pk, send_token=token, status__in=[EmailStatus.SENDING, EmailStatus.UNKNOWN]
+    )
+    if not mine.update(**values):
+        return False
+    for key, value in values.items():
+        setattr(email, key, value)
+    return True
+
+
+def _refused(job, email: OutgoingEmail, token: str, exc: Refused):
+    if exc.permanent or not jobs.will_retry(job):
+        _outcome(email, token, status=EmailStatus.FAILED, last_error=exc.reply)
+        return None
+    # Temporary: queued again for the job's next attempt; the server refused it, so it does not have it.
+    still_sending = OutgoingEmail.objects.filter(pk=email.pk, send_token=token, status=EmailStatus.SENDING)
+    if still_sending.update(status=EmailStatus.QUEUED, last_error=exc.reply):
+        return jobs.RetryLater(exc.reply)
+    # Another worker gave up on this attempt (and ended its job): nobody would retry, so it fails visibly.
+    _outcome(email, token, status=EmailStatus.FAILED, last_error=exc.reply)
+    return None
+
+
+def _unknown(email: OutgoingEmail) -> None:
+    OutgoingEmail.objects.filter(pk=email.pk, status=EmailStatus.SENDING, send_token=email.send_token).update(
+        status=EmailStatus.UNKNOWN, last_error=UNKNOWN
+    )
 
 
 def _set(email: OutgoingEmail, **values) -> None:
@@ -118,6 +174,7 @@ def _connection_options(server: smtp.SmtpServer) -> dict:
         "use_tls": server.use_tls,
         "use_ssl": server.use_ssl,
         "timeout": server.timeout,
+        "address": server.address,
     }
 
 

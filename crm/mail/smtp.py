@@ -23,6 +23,7 @@ class SmtpServer:
     use_tls: bool = False  # STARTTLS
     use_ssl: bool = False  # implicit TLS (smtps)
     timeout: float = 30.0
+    address: str = ""  # the checked IP to connect to (a user's own server, crm/mail/pinned.py); blank: resolve host
 
     def django_settings(self) -> dict:
         return {

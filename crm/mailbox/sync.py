@@ -101,16 +101,27 @@ def sync_folder(conn, mailbox: Mailbox, folder: str) -> int:
     for start in range(0, len(uids), BATCH):
         batch = uids[start : start + BATCH]
         fetched = imap.fetch(conn, batch)
+        imported += _store_batch(mailbox, folder, state, batch, fetched)
+    return imported
+
+
+def _store_batch(mailbox: Mailbox, folder: str, state: MailFolderState, batch: list[int], fetched) -> int:
+    """One batch in one transaction; the attachment files it wrote are deleted if that rolls back
+    (storage is not transactional: without this a failed batch would leave files no row names)."""
+    written = attachments.Written()
+    try:
         with transaction.atomic(), change_context(source="system"):
             # Two syncs of one mailbox at once (the schedule and "Sync now"): the second waits here,
             # then skips what the first committed.
             done = MailFolderState.objects.select_for_update().get(pk=state.pk).last_uid
             shared = Batch()
-            stored = sum(store(mailbox, folder, uid, raw, shared) for uid, raw in fetched if uid > done)
+            stored = sum(store(mailbox, folder, uid, raw, shared, written) for uid, raw in fetched if uid > done)
             MailFolderState.objects.filter(pk=state.pk).update(last_uid=max(batch[-1], done), synced_at=timezone.now())
             Mailbox.objects.filter(pk=mailbox.pk).update(imported_count=F("imported_count") + stored)
-        imported += stored
-    return imported
+    except BaseException:
+        written.discard()
+        raise
+    return stored
 
 
 class Batch:
@@ -157,7 +168,14 @@ def _lead_for(mailbox: Mailbox, parsed: Parsed, actor) -> bool:
     return True
 
 
-def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes, batch: Batch | None = None) -> bool:
+def store(
+    mailbox: Mailbox,
+    folder: str,
+    uid: int,
+    raw: bytes,
+    batch: Batch | None = None,
+    written: attachments.Written | None = None,
+) -> bool:
     """Store one message (once), linked to what it is about; False when skipped. A delivery status
     notice is not filed: it marks the address and the message that bounced (bounces.py). A message a
     user sent through their BCC address is theirs: matched with their eyes, on their name (dropbox.py)."""
@@ -217,7 +235,7 @@ def store(mailbox: Mailbox, folder: str, uid: int, raw: bytes, batch: Batch | No
         activity=activity,
     )
     if parsed.files:
-        message.attachments = attachments.store_all(message, parsed.files)
+        message.attachments = attachments.store_all(message, parsed.files, written)
         InboundMessage.objects.filter(pk=message.pk).update(attachments=message.attachments)
     for hook in STORED_HOOKS:
         hook(message, parsed)

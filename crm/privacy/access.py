@@ -21,6 +21,7 @@ from crm.audit import changelog, configwrites, reads
 from crm.audit.models import ObjectChange
 from crm.core import context, recordtypes
 from crm.dataio.exporting import inert
+from crm.privacy import mail
 from crm.privacy.finding import Person, find, identifiers
 from crm.privacy.models import AccessRequest
 
@@ -37,6 +38,10 @@ changes.json    the change log of those records and of that timeline: who change
 consent.json    the contacts' marketing-email consent: opted in or not, since when, from where
 imports.json    uploads waiting to be imported (an import wizard's or a queued import's file) with
                 rows naming the person: the batches waiting on each, its header and those rows
+emails_sent.json      messages the CRM sent to their addresses, with the opens and clicks recorded
+emails_received.json  messages synced from mailboxes that are from them or name them in To/Cc
+meetings.json   the meeting invitations they were sent and their answers
+bounces.json    their addresses that delivery status notices said fail
 """
 
 
@@ -86,6 +91,7 @@ def contents(person: Person, actor) -> dict[str, object]:
         if hasattr(obj, "email_opt_in")
     ]
     files["imports.json"] = [upload.as_dict() for upload in person.uploads]
+    files.update(mail.access(person))
     return files
 
 

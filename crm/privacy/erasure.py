@@ -16,6 +16,9 @@ delete), then the copies the rest of the system kept are scrubbed:
   values) that name the person or their records, and a failed batch's message naming them; uploads
   not yet imported that hold them are deleted and their waiting imports failed (crm.privacy.uploads).
 - bounces: the person's addresses on the bounce list (crm.mail.models.BouncedAddress) are deleted.
+- email (crm.privacy.mail): messages sent to them or received from them deleted with their opens,
+  clicks, attachments' files and timeline activities, their address taken out of the messages kept for
+  others, their meeting attendee rows deleted.
 
 An ErasureLog row keeps who, when, how many of what and the keyed hashes of the identifiers, never
 the data; with ``block`` the hashes go on the block list (crm.privacy.blocklist). It all runs in one
@@ -37,7 +40,7 @@ from crm.audit import changelog, configwrites
 from crm.audit.models import ObjectChange
 from crm.core import context, recordtypes
 from crm.core.errors import Conflict, NotFound
-from crm.privacy import uploads
+from crm.privacy import mail, uploads
 from crm.privacy.access import WHAT, timeline_of
 from crm.privacy.blocklist import keyed_hash
 from crm.privacy.finding import Person, find
@@ -82,7 +85,9 @@ def forget(person: Person, actor) -> dict[str, int]:
     """Delete the person's records and what is only about them, and scrub the copies (the caller's
     transaction); returns how many of what."""
     counts: dict[str, int] = {}
-    keys = _delete_timeline(person, actor, counts) + _delete_records(person, actor, counts)
+    # Their mail first: a deleted message takes its timeline activity along (crm/privacy/mail.py).
+    keys = mail.forget(person, actor, counts, _delete_activity)
+    keys += _delete_timeline(person, actor, counts) + _delete_records(person, actor, counts)
     scrub(person, keys, counts)
     # The record.deleted events go out after the commit; their webhook deliveries then lose their values.
     transaction.on_commit(partial(scrub_deliveries, keys))
@@ -124,6 +129,10 @@ def _delete_records(person: Person, actor, counts: dict) -> list[tuple[str, int]
         _delete(recordtypes.by_type(object_type), obj, actor)
         counts[object_type] = counts.get(object_type, 0) + 1
     return list(person.records)
+
+
+def _delete_activity(obj, actor) -> None:
+    _delete(recordtypes.of(obj), obj, actor)
 
 
 def _delete(rt, obj, actor) -> None:

@@ -43,7 +43,7 @@ def test_a_failed_message_shows_the_reply_and_is_retried_by_its_sender(web, comm
     email.refresh_from_db()
     assert email.status == EmailStatus.SENT and len(smtp_server.messages) == 1
     r = web(rep_a).post(f"/mail/outbox/{email.pk}/retry/", follow=True)  # sent: nothing to retry
-    assert "Only a failed or unsent message can be retried" in r.content.decode()
+    assert "Only a failed, unsent or unknown message can be retried" in r.content.decode()
 
 
 def test_an_admin_sends_what_is_waiting_once_a_server_is_configured(

@@ -22,6 +22,8 @@ STATUS_LABELS = {
     EmailStatus.SENT: "Sent",
     EmailStatus.FAILED: "Failed",
     EmailStatus.NOT_SENT: "Not sent: no mail server configured",
+    EmailStatus.SENDING: "Sending",
+    EmailStatus.UNKNOWN: "Unknown: check whether it arrived",
 }
 
 
