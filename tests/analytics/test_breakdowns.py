@@ -5,10 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from crm.orders.services.orders import order_create
-from crm.products.models import Product
 from tests.analytics.conftest import D, at
-from tests.factories import ActivityFactory, CompanyFactory
+from tests.factories import ActivityFactory
 
 N = Decimal
 
@@ -17,26 +15,6 @@ def get(api, user, path, **params):
     r = api(user).get(path, {"period": "2026-05", **params})
     assert r.status_code == 200, r.content
     return r.json()
-
-
-@pytest.fixture
-def lines(story, admin_user, rep_a):
-    """w1 (1,000 USD, won 05-11) gets an order of 300 Hardware + 100 Services: 750 and 250 of its amount."""
-    box = Product.objects.create(sku="BOX", name="Box", category="Hardware")
-    setup = Product.objects.create(sku="SET", name="Set-up", category="Services")
-    order_create(
-        actor=admin_user,
-        data={
-            "company_id": CompanyFactory(owner=rep_a).pk,
-            "deal_id": story["w1"].pk,
-            "order_date": D(2026, 5, 12),
-            "lines": [
-                {"product_id": box.pk, "quantity": "3", "unit_price": "100"},
-                {"product_id": setup.pk, "quantity": "1", "unit_price": "100"},
-            ],
-        },
-    )
-    return story
 
 
 def test_categories_by_hand(lines, api, rep_a):
