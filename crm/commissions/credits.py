@@ -90,7 +90,9 @@ def share_of(rep_id: int, splits: dict[int, Decimal], fallback_owner: int | None
 def _deal_credits(rep_id: int, start: dt.date, end: dt.date) -> list[Credit]:
     since, until = day_range(start, end)
     mine = Q(commission_splits__user_id=rep_id) | Q(owner_id=rep_id, commission_splits__isnull=True)
-    deals = list(Deal.objects.filter(mine, status=DealStatus.WON, closed_at__gte=since, closed_at__lt=until).distinct())
+    won = Deal.objects.filter(mine, status=DealStatus.WON, closed_at__gte=since, closed_at__lt=until).distinct()
+    # Only what a credit line reads: a whole deal row (custom fields JSON and all) per line is most of the cost.
+    deals = list(won.only("id", "name", "amount", "currency", "closed_at", "owner_id"))
     splits = splits_by_deal(d.pk for d in deals)
     shares = deal_categories([d.pk for d in deals])
     to_org = Converter({d.currency for d in deals}, end)
