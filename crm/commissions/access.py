@@ -41,3 +41,8 @@ def require_rep(actor, rep_id: int, action: str = "view") -> None:
         raise NotFound(f"No commissions of user {rep_id} for you.")
     if action != "view" and action != "export" and rep_id == actor.pk and not policy_for(actor).is_admin:
         raise PermissionDenied("Nobody changes their own commissions; ask your manager or an admin.")
+
+
+def may_assign(actor) -> bool:
+    """Admins, and roles that may change (some) reps' commissions: managers."""
+    return policy_for(actor).allows(AREA, "change")

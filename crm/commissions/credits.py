@@ -90,9 +90,11 @@ def share_of(rep_id: int, splits: dict[int, Decimal], fallback_owner: int | None
 def _deal_credits(rep_id: int, start: dt.date, end: dt.date) -> list[Credit]:
     since, until = day_range(start, end)
     mine = Q(commission_splits__user_id=rep_id) | Q(owner_id=rep_id, commission_splits__isnull=True)
-    deals = list(Deal.objects.filter(mine, status=DealStatus.WON, closed_at__gte=since, closed_at__lt=until).distinct())
+    won = Deal.objects.filter(mine, status=DealStatus.WON, closed_at__gte=since, closed_at__lt=until).distinct()
+    # Only what a credit line reads: a whole deal row (custom fields JSON and all) per line is most of the cost.
+    deals = list(won.only("id", "name", "amount", "currency", "closed_at", "owner_id"))
     splits = splits_by_deal(d.pk for d in deals)
-    shares = _deal_categories([d.pk for d in deals])
+    shares = deal_categories([d.pk for d in deals])
     to_org = Converter({d.currency for d in deals}, end)
     out = []
     for deal in deals:
@@ -151,7 +153,7 @@ def _fractions(rows: list[tuple[str, Decimal]]) -> dict[str, Decimal]:
     return {c: v / total for c, v in by.items() if v}
 
 
-def _deal_categories(deal_ids: list[int]) -> dict[int, dict[str, Decimal]]:
+def deal_categories(deal_ids: list[int]) -> dict[int, dict[str, Decimal]]:
     """Per deal: the lines of its accepted quote's latest version, else of its live order."""
     out = {}
     quote_lines: dict[int, list] = defaultdict(list)

@@ -246,3 +246,21 @@ def get_plan(pk: int) -> CommissionPlan:
     if plan is None:
         raise NotFound(f"No commission plan with id {pk}.")
     return plan
+
+
+def visible_plans(actor):
+    """The plans ``actor`` may read: every plan for admins and for whoever may change some rep's
+    commissions (they assign plans); for a rep, only the plans they are or were on. 403 without the grant."""
+    access.visible_rep_ids(actor, "view")
+    plans_qs = CommissionPlan.objects.prefetch_related("tiers", "category_rates")
+    if access.may_assign(actor):
+        return plans_qs
+    return plans_qs.filter(assignments__rep_id=actor.pk).distinct()
+
+
+def get_visible_plan(actor, pk: int) -> CommissionPlan:
+    """One plan ``actor`` may read; 404 for a plan that is not theirs (as for records)."""
+    plan = visible_plans(actor).filter(pk=pk).first()
+    if plan is None:
+        raise NotFound(f"No commission plan with id {pk}.")
+    return plan

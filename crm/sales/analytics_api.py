@@ -1,5 +1,6 @@
-"""/api/v1/analytics/sales (figures of a period beside the previous one) and /analytics/sales/deals
-(the deals behind a figure). Both read crm/sales/analytics.py, restricted to what the caller may view."""
+"""/api/v1/analytics/sales (figures of a period beside the previous one), /sales/categories,
+/sales/activities and /sales/trend (crm/sales/breakdowns.py), and /analytics/sales/deals (the deals
+behind a figure). All read what the caller may view, through crm/sales/analytics.py's scope."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from crm.forecast import categories, periods
 from crm.forecast.api.schemas import Period
 from crm.money.currencies import organization_currency
 from crm.records.api.schemas.common import Id
-from crm.sales import analytics
+from crm.sales import analytics, breakdowns
 
 router = Router(tags=["analytics"])
 
@@ -32,8 +33,11 @@ class AnalyticsQuery(Schema):
 
 
 class AnalyticsDealsQuery(AnalyticsQuery):
-    figure: Literal["won", "lost", "open", "new", "stuck"]
+    figure: Literal["won", "lost", "open", "new", "stuck", "category"]
     lost_reason: Annotated[str, StringConstraints(max_length=255, pattern=r"^[^\u0000]*$")] | None = None
+    category: Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\u0000]*$")] | None = Field(
+        None, description='With figure=category: the won deals with a share in it ("" uncategorized).'
+    )
     limit: int = Field(200, ge=1, le=1000)
 
 
@@ -125,6 +129,50 @@ class AnalyticsDealOut(Schema):
     lost_reason: str
 
 
+class AnalyticsCategoryOut(Schema):
+    category: str = Field(description='A product category; "" for what no category covers.')
+    deals: int = Field(description="Won deals of the period with a share in the category.")
+    amount: Decimal = Field(description="Their won amount shared by the net of their lines.")
+    previous_deals: int
+    previous_amount: Decimal
+    change_amount: Decimal
+
+
+class AnalyticsCategoriesOut(Schema):
+    period: AnalyticsPeriodOut
+    previous_period: AnalyticsPeriodOut
+    currency: str
+    categories: list[AnalyticsCategoryOut]
+
+
+class AnalyticsRepActivityOut(Schema):
+    owner_id: int | None
+    owner: str
+    kinds: dict[str, int] = Field(description="Activities of the period per kind (call, meeting, email, note).")
+    total: int
+    previous_total: int
+    change: int
+
+
+class AnalyticsActivitiesOut(Schema):
+    period: AnalyticsPeriodOut
+    previous_period: AnalyticsPeriodOut
+    reps: list[AnalyticsRepActivityOut]
+
+
+class AnalyticsMonthOut(Schema):
+    month: str = Field(description="2026-05")
+    won_count: int
+    won_amount: Decimal
+    previous_year_count: int
+    previous_year_amount: Decimal
+
+
+class AnalyticsTrendOut(Schema):
+    currency: str
+    months: list[AnalyticsMonthOut] = Field(description="The 12 months ending with the period's last month.")
+
+
 def periods_of(key: str | None) -> tuple[periods.Period, periods.Period]:
     """The period asked for (default: this fiscal quarter) and the one before it."""
     fy = categories.fiscal_year_start()
@@ -161,6 +209,46 @@ def sales_analytics(request, params: Query[AnalyticsQuery]):
 )
 def sales_analytics_deals(request, params: Query[AnalyticsDealsQuery]):
     period, _ = periods_of(params.period)
-    deals = analytics.scope(request.user, filters_of(params))
+    filters = filters_of(params)
+    deals = analytics.scope(request.user, filters)
+    if params.figure == "category":
+        ids = breakdowns.category_deal_ids(request.user, period, filters, params.category or "")
+        return list(deals.filter(pk__in=ids).order_by("id")[: params.limit])
     behind = analytics.deals_behind(deals, period, params.figure, lost_reason=params.lost_reason)
     return list(behind.order_by("id")[: params.limit])
+
+
+@router.get(
+    "/sales/categories",
+    response={200: AnalyticsCategoriesOut, 422: ErrorOut},
+    summary="Won deals and amount per product category",
+)
+def sales_analytics_categories(request, params: Query[AnalyticsQuery]):
+    """Per product category (from the won deals' quote or order lines), beside the previous period."""
+    period, previous = periods_of(params.period)
+    rows = breakdowns.by_category(request.user, period, previous, filters_of(params))
+    return {
+        "period": _period_out(period),
+        "previous_period": _period_out(previous),
+        "currency": organization_currency(),
+        "categories": rows,
+    }
+
+
+@router.get(
+    "/sales/activities", response={200: AnalyticsActivitiesOut, 422: ErrorOut}, summary="Activity counts per rep"
+)
+def sales_analytics_activities(request, params: Query[AnalyticsQuery]):
+    """Activities you may see that occurred in the period, per owner and kind, beside the previous period."""
+    period, previous = periods_of(params.period)
+    rows = breakdowns.activity_counts(request.user, period, previous, filters_of(params))
+    return {"period": _period_out(period), "previous_period": _period_out(previous), "reps": rows}
+
+
+@router.get("/sales/trend", response={200: AnalyticsTrendOut, 422: ErrorOut}, summary="Won amount per month")
+def sales_analytics_trend(request, params: Query[AnalyticsQuery]):
+    """Won count and amount per month over the 12 months ending with the period, each beside the same
+    month a year earlier, in the organization's currency."""
+    period, _ = periods_of(params.period)
+    months = breakdowns.revenue_trend(request.user, period, filters_of(params))
+    return {"currency": organization_currency(), "months": months}

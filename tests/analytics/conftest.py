@@ -7,8 +7,10 @@ import pytest
 
 from crm.forecast.models import Quota
 from crm.money.models import ExchangeRate
+from crm.orders.services.orders import order_create
+from crm.products.models import Product
 from crm.records.models import DealStatus, Lead, StageChange
-from tests.factories import DealFactory
+from tests.factories import CompanyFactory, DealFactory
 
 D = dt.date
 
@@ -67,3 +69,23 @@ def story(make, rep_a, rep_b, foreign_currencies):
     Quota.objects.create(user=rep_a, period_kind="month", period_start=D(2026, 5, 1), amount=Decimal("5000"))
     Lead.objects.create(name="From the web", source="Web", converted_deal=deals["w1"])
     return deals
+
+
+@pytest.fixture
+def lines(story, admin_user, rep_a):
+    """w1 (1,000 USD, won 05-11) gets an order of 300 Hardware + 100 Services: 750 and 250 of its amount."""
+    box = Product.objects.create(sku="BOX", name="Box", category="Hardware")
+    setup = Product.objects.create(sku="SET", name="Set-up", category="Services")
+    order_create(
+        actor=admin_user,
+        data={
+            "company_id": CompanyFactory(owner=rep_a).pk,
+            "deal_id": story["w1"].pk,
+            "order_date": D(2026, 5, 12),
+            "lines": [
+                {"product_id": box.pk, "quantity": "3", "unit_price": "100"},
+                {"product_id": setup.pk, "quantity": "1", "unit_price": "100"},
+            ],
+        },
+    )
+    return story

@@ -46,3 +46,34 @@ def test_manager_adjusts_a_statement(open_page, manager, rep_a, admin_user, pipe
     rep_page.goto(f"/commissions/statements/{first.pk}/")
     expect(rep_page.locator("#versions")).to_contain_text("version 2")
     expect(rep_page.get_by_role("button", name="Add adjustment")).to_have_count(0)
+
+
+def test_admin_creates_a_tiered_plan_and_a_manager_sees_it(open_page, admin_user, manager, rep_a):
+    """The admin fills the plan form as rendered (a blank row between tiers is left out), the manager
+    then finds the plan with its tiers and puts a rep on it."""
+    page = open_page(admin_user)
+    page.goto("/commissions/")
+    page.get_by_role("link", name="Plans and assignments").click()
+    page.get_by_role("link", name="New plan").click()
+    page.get_by_label("Name", exact=True).fill("Accelerated")
+    page.get_by_label("Base rate (%)").fill("5")
+    page.get_by_label("Tier 1 threshold").fill("100")
+    page.get_by_label("Tier 1 rate").fill("abc")
+    page.get_by_role("button", name="Create plan").click()
+    expect(page.locator("#tiers")).to_contain_text("Not a number.")
+    page.get_by_label("Tier 1 rate").fill("8")
+    page.get_by_label("Tier 3 threshold").fill("150")  # tier 2 stays blank
+    page.get_by_label("Tier 3 rate").fill("10")
+    page.get_by_role("button", name="Create plan").click()
+    expect(page.locator("#terms")).to_contain_text("Above 100 % of quota")
+    expect(page.locator("#terms")).to_contain_text("Above 150 % of quota")
+
+    boss_view = open_page(manager)
+    boss_view.goto("/commissions/plans/")
+    expect(boss_view.locator("#plans")).to_contain_text("8 % above 100 % of quota; 10 % above 150 % of quota")
+    boss_view.get_by_label("Rep", exact=True).select_option(label=rep_a.get_username())
+    boss_view.get_by_label("Plan", exact=True).select_option(label="Accelerated")
+    boss_view.get_by_label("Period", exact=True).fill("2026-05")
+    boss_view.get_by_role("button", name="Assign").click()
+    expect(boss_view.locator("#assignments")).to_contain_text("Accelerated")
+    shot(boss_view, "commission-plans")

@@ -45,14 +45,9 @@ def _plan_out(p: CommissionPlan) -> dict:
     }
 
 
-def _may_read_plans(user) -> None:
-    access.visible_rep_ids(user, "view")  # reps read the terms they are paid on; 403 without the grant
-
-
-@router.get("/plans", response=list[s.CommissionPlanOut], summary="Commission plans")
+@router.get("/plans", response=list[s.CommissionPlanOut], summary="Commission plans (a rep: the ones they are on)")
 def list_commission_plans(request):
-    _may_read_plans(request.user)
-    return [_plan_out(p) for p in CommissionPlan.objects.prefetch_related("tiers", "category_rates")]
+    return [_plan_out(p) for p in plans.visible_plans(request.user)]
 
 
 @router.post("/plans", response={201: s.CommissionPlanOut}, summary="Create a plan (admins)")
@@ -63,8 +58,7 @@ def create_commission_plan(request, payload: s.CommissionPlanIn):
 
 @router.get("/plans/{int:pk}", response=s.CommissionPlanOut, summary="One plan")
 def get_commission_plan(request, pk: int):
-    _may_read_plans(request.user)
-    return _plan_out(plans.get_plan(pk))
+    return _plan_out(plans.get_visible_plan(request.user, pk))
 
 
 @router.patch("/plans/{int:pk}", response=s.CommissionPlanOut, summary="Change a plan (admins)")

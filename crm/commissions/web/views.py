@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from crm.commissions import access, exports, plans, statements
 from crm.commissions.calculate import period_of
-from crm.commissions.models import CommissionPlan, PlanAssignment
+from crm.commissions.models import PlanAssignment
 from crm.core.errors import ServiceError, ValidationFailed
 from crm.records.models import Deal
 from crm.records.services.common import get_visible
@@ -46,7 +46,7 @@ def commissions_page(request):
         "period_key": key,
         "error": error,
         "calculable": calculable,
-        "plans": CommissionPlan.objects.prefetch_related("tiers", "category_rates"),
+        "plans": plans.visible_plans(request.user),
     }
     return render(request, "commissions/page.html", context, status=422 if error else 200)
 

@@ -9,4 +9,5 @@ app_name = "analytics"
 urlpatterns = [
     path("", views.dashboard, name="page"),
     path("deals/", views.deals_page, name="deals"),
+    path("activities/", views.activities_page, name="activities"),
 ]

@@ -12,11 +12,12 @@ from django.utils.http import urlencode
 
 from crm.access.models import Team
 from crm.core.errors import BadRequest, ValidationFailed
+from crm.forecast import categories, periods
 from crm.forecast.web.period_picker import period_from_request, picker
 from crm.money.currencies import organization_currency
 from crm.money.rates import MissingRate
 from crm.records.models import Pipeline
-from crm.sales import analytics
+from crm.sales import analytics, breakdowns
 from crm.web.views.helpers import page_errors
 
 INTS = ("owner_id", "team_id", "pipeline_id")
@@ -81,7 +82,10 @@ def dashboard(request):
     context.update(_choices(request.user))
     if not errors:
         try:
-            context["result"] = analytics.sales(request.user, period, previous, filters)
+            result = analytics.sales(request.user, period, previous, filters)
+            # Both or neither: a missing rate in the breakdowns hides the figures as it does above.
+            context["more"] = _breakdowns(request.user, period, previous, filters)
+            context["result"] = result
         except (ValidationFailed, BadRequest) as exc:
             context["errors"] = exc.fields or {"filters": exc.message}
         except MissingRate as exc:
@@ -94,8 +98,51 @@ def dashboard(request):
         context["reasons"] = [
             {**r, "link": link("lost", lost_reason=r["reason"])} for r in context["result"]["current"]["lost_reasons"]
         ]
+        _link_breakdowns(context["more"], context["chart"], period, filters, link)
     context["currency"] = organization_currency()
     return render(request, "analytics/page.html", context)
+
+
+def _breakdowns(user, period, previous, filters) -> dict:
+    """By product category, activities per rep, the revenue trend (crm/sales/breakdowns.py)."""
+    return {
+        "categories": breakdowns.by_category(user, period, previous, filters),
+        "activities": breakdowns.activity_counts(user, period, previous, filters),
+        "trend": breakdowns.revenue_trend(user, period, filters),
+    }
+
+
+def _link_breakdowns(more: dict, chart: dict, period, filters, link) -> None:
+    """Each number's drill-down, and what charts.js draws of them."""
+    previous = picker(period)["previous"]
+    for row in more["categories"]:
+        row["link"] = link("category", category=row["category"])
+        row["prev_link"] = link("category", period=previous, category=row["category"])
+    base = reverse("analytics:activities")
+    for row in more["activities"]:
+        if row["owner_id"] is not None:
+            params = {"period": period.key, **filters.as_params(), "owner_id": row["owner_id"]}
+            row["link"] = f"{base}?{urlencode(params)}"
+    for row in more["trend"]:
+        row["link"] = link("won", period=periods.parse(row["month"], categories.fiscal_year_start()))
+    chart["categories"] = {
+        "labels": [r["category"] or "(no category)" for r in more["categories"]],
+        "values": [str(r["amount"]) for r in more["categories"]],
+        "previous": [str(r["previous_amount"]) for r in more["categories"]],
+        "links": [r["link"] for r in more["categories"]],
+    }
+    chart["activities"] = {
+        "labels": [r["owner"] for r in more["activities"]],
+        "values": [r["total"] for r in more["activities"]],
+        "previous": [r["previous_total"] for r in more["activities"]],
+        "links": [r.get("link") for r in more["activities"]],
+    }
+    chart["trend"] = {
+        "labels": [r["month"] for r in more["trend"]],
+        "values": [str(r["won_amount"]) for r in more["trend"]],
+        "previous": [str(r["previous_year_amount"]) for r in more["trend"]],
+        "links": [r["link"] for r in more["trend"]],
+    }
 
 
 def _choices(user) -> dict:
@@ -115,15 +162,40 @@ def deals_page(request):
     filters, errors = _filters(request)
     figure = request.GET.get("figure", "")
     reason = request.GET.get("lost_reason")
+    category = request.GET.get("category")
     deals = []
-    if figure not in analytics.FIGURES:
-        errors["figure"] = f"A figure is one of {', '.join(analytics.FIGURES)}."
+    if figure not in (*analytics.FIGURES, "category"):
+        errors["figure"] = f"A figure is one of {', '.join(analytics.FIGURES)}, category."
     if not errors:
         try:
             scope = analytics.scope(request.user, filters)
-            behind = analytics.deals_behind(scope, period, figure, lost_reason=reason)
+            if figure == "category":
+                ids = breakdowns.category_deal_ids(request.user, period, filters, (category or "")[:100])
+                behind = scope.filter(pk__in=ids)
+            else:
+                behind = analytics.deals_behind(scope, period, figure, lost_reason=reason)
             deals = list(behind.select_related("stage", "owner").order_by("id")[:500])
         except (ValidationFailed, BadRequest) as exc:
             errors = exc.fields or {"filters": exc.message}
+        except MissingRate as exc:
+            errors = {"rates": exc.message}
     context = {**picker(period), "deals": deals, "figure": figure, "lost_reason": reason, "errors": errors}
+    context["category"] = category
     return render(request, "analytics/deals.html", context)
+
+
+@login_required
+@page_errors
+def activities_page(request):
+    """The activities behind a rep's count: the ones the viewer may see, in the period."""
+    period = period_from_request(request)
+    filters, errors = _filters(request)
+    rows = []
+    if not errors:
+        try:
+            found = breakdowns.activities_in(request.user, period, filters)
+            rows = list(found.select_related("owner").order_by("occurred_at", "id")[:500])
+        except (ValidationFailed, BadRequest) as exc:
+            errors = exc.fields or {"filters": exc.message}
+    context = {**picker(period), "activities": rows, "errors": errors}
+    return render(request, "analytics/activities.html", context)

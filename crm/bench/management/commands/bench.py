@@ -16,10 +16,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "action",
-            choices=["seed", "run", "automation", "import", "quotes", "forecast", "sales", "predict", "mail"],
+            choices=[
+                "seed", "run", "automation", "import", "quotes", "forecast", "commissions", "sales", "predict", "mail",
+            ],
             help="automation: rule evaluations/s and change-to-action delay; import: import rows/s and memory; "
             "quotes: quote totals and PDF render times (no database); forecast: the forecast methods and the "
-            "8-quarter backtest; sales: product search at 100k products, a company page with 10k orders, order "
+            "8-quarter backtest; commissions: every rep's statement of a quarter; sales: product search at 100k "
+            "products, a company page with 10k orders, order "
             "import rows/s (crm/orders/bench.py); predict: training the win-probability model and scoring every "
             "open deal; mail: IMAP sync msg/s and memory, background send msg/s, a contact page with thousands "
             "of emails (crm/mail/bench.py)",
@@ -65,6 +68,8 @@ class Command(BaseCommand):
             self._import(options["rows"], engine, keep=options["keep"])
         elif action == "forecast":
             self._forecast(options)
+        elif action == "commissions":
+            self._commissions(options)
         elif action == "sales":
             self._sales(options, rows=options["rows"])
         elif action == "predict":
@@ -127,6 +132,22 @@ class Command(BaseCommand):
             admin(), messages=rows, sends=min(rows, 500), runs=min(options["samples"], 100), out=self.stdout
         )
         text = bench.report(result, bench.now())
+        self.stdout.write(text)
+        if options["docs"]:
+            bench.update_docs(text, result["database"])
+            self.stdout.write("written to docs/benchmarks.md")
+
+    def _commissions(self, options) -> None:
+        """Issue 15's figure: commission statements for all reps of a period, beside the raw-SQL floor."""
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        from crm.commissions import bench
+
+        call_command("migrate", verbosity=0, interactive=False)
+        admin = get_user_model().objects.get(username="bench-admin")
+        result = bench.run(admin, runs=min(options["samples"], 20))
+        text = bench.report(result, timezone.now())
         self.stdout.write(text)
         if options["docs"]:
             bench.update_docs(text, result["database"])

@@ -38,4 +38,31 @@
       options: { maintainAspectRatio: false, animation: false, scales: { y: { beginAtZero: true, max: 100 } } }
     });
   }
+  // The period (or month) beside the previous one; a click opens the deals or activities behind it.
+  function compared(id, part, type, names) {
+    var canvas = document.getElementById(id);
+    if (!canvas || !part || !part.labels.length) return;
+    new window.Chart(canvas, {
+      type: type,
+      data: {
+        labels: part.labels,
+        datasets: [
+          { label: names[0], backgroundColor: colours[0], borderColor: colours[0], data: part.values.map(Number) },
+          { label: names[1], backgroundColor: colours[1], borderColor: colours[1], data: part.previous.map(Number) }
+        ]
+      },
+      options: {
+        maintainAspectRatio: false, animation: false, scales: { y: { beginAtZero: true } },
+        onClick: function (event, elements) {
+          if (!elements.length || elements[0].datasetIndex !== 0) return;
+          var link = part.links[elements[0].index];
+          if (link) window.location.href = link;
+        }
+      }
+    });
+  }
+  var names = [chart.series[0].name, chart.series[1].name];
+  compared("categories-chart", chart.categories, "bar", names);
+  compared("activities-chart", chart.activities, "bar", names);
+  compared("trend-chart", chart.trend, "line", ["Won", "A year earlier"]);
 })();
