@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
@@ -196,7 +197,10 @@ def win_rates_at(deals, instants: list[dt.datetime], *, min_sample: int = MIN_SA
 
 def _visible_sql(deals) -> tuple[str, tuple]:
     if deals.query.where:
-        sql, params = deals.values("pk").query.sql_with_params()
+        try:
+            sql, params = deals.values("pk").query.sql_with_params()
+        except EmptyResultSet:  # a viewer who may see no deal (``.none()``): no stays, not a 500
+            return "1 = 0", ()
         return f"deal_id IN ({sql})", params
     return "1 = 1", ()  # every deal (an admin): no semi-join
 

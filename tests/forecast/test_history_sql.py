@@ -135,3 +135,10 @@ def test_all_instants_at_once_equal_each_instant_alone(generated, zone):
         assert history.typical_days_at(first, instants[-1:], min_sample=1) == [
             history.typical_days(first, as_of=instants[-1], min_sample=1)
         ]
+
+
+def test_a_viewer_who_may_see_no_deal_gets_empty_counts_not_an_error(generated):
+    # Deal.objects.none() compiles to no SQL at all (EmptyResultSet): the semi-join must not be built.
+    assert history.stay_histogram(Deal.objects.all())
+    assert history.stay_histogram(Deal.objects.none()) == {}
+    assert history.stay_histogram(Deal.objects.none(), as_of=START + dt.timedelta(days=90)) == {}
