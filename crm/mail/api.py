@@ -89,6 +89,9 @@ class EmailIn(Schema):
     body_text: Body = ""
     links: Annotated[list[EmailLinkIn], Field(max_length=50)] = []
     template_id: RecordId | None = None
+    reply_to_message: RecordId | None = Field(
+        None, description="A received message this answers (one you see): its thread headers go on the reply."
+    )
 
 
 class EmailLinkOut(Schema):

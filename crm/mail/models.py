@@ -72,6 +72,9 @@ class OutgoingEmail(models.Model):
     send_token = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True, help_text="The mail server's reply to the last attempt.")
     message_id = models.CharField(max_length=255, blank=True)
+    # A reply's thread headers (crm/mail/reply_headers.py), sent as In-Reply-To and References.
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     activity_id = models.BigIntegerField(null=True, blank=True, help_text="The timeline entry made when it was sent.")

@@ -17,7 +17,7 @@ from crm.automation import jobs
 from crm.core import recordtypes
 from crm.core.errors import BadRequest, NotFound, ValidationFailed
 from crm.core.normalize import InvalidValue, normalize_email
-from crm.mail import accounts, smtp, templates_service, tracking
+from crm.mail import accounts, reply_headers, smtp, templates_service, tracking
 from crm.mail import attachments as attachment_files
 from crm.mail.models import EmailStatus, OutgoingEmail, OutgoingEmailLink, Tracking
 from crm.mail.sanitize import clean_html, text_of
@@ -87,12 +87,14 @@ def queue_email(
     links=(),
     template_id=None,
     attachments=(),
+    reply_to_message=None,
 ) -> OutgoingEmail:
     """Write the message to the outbox and hand it to the worker (or keep it, with no server).
 
     ``attachments``: uploaded files (name, size, content_type, chunks), stored with the message.
     ``actor`` None: the CRM's own notice to a user (from DEFAULT_FROM_EMAIL, about no record, on no
-    timeline), such as the notification mail of crm/automation/notifications.py."""
+    timeline), such as the notification mail of crm/automation/notifications.py. ``reply_to_message``:
+    the received message (one the actor sees) this answers; its thread headers go on the reply."""
     if actor is None and (links or template_id is not None):
         raise ValueError("A notification (no actor) is about no record and uses no template.")
     errors: dict[str, str] = {}
@@ -101,6 +103,9 @@ def queue_email(
     attachment_files.check(attachments, errors)
     if errors:
         raise ValidationFailed(errors)
+    in_reply_to, references = ("", "")
+    if reply_to_message is not None:
+        in_reply_to, references = reply_headers.headers_for(reply_headers.answered_message(actor, reply_to_message))
     if template_id is not None:
         subject, body_html = _from_template(actor, template_id, pairs, subject, body_html)
     subject = " ".join((subject or "").split())
@@ -120,6 +125,8 @@ def queue_email(
         subject=subject[:255],
         body_html=body_html,
         body_text=body_text or text_of(body_html),
+        in_reply_to=in_reply_to,
+        references=references,
     )
     OutgoingEmailLink.objects.bulk_create(
         [OutgoingEmailLink(email=email, record_type=t, record_id=i) for t, i in pairs]

@@ -143,7 +143,7 @@ def deliver(email: OutgoingEmail, server: smtp.SmtpServer) -> str:
         to=email.to,
         cc=email.cc,
         bcc=email.bcc,
-        headers={"Message-ID": message_id},
+        headers=_headers(email, message_id),
     )
     if email.body_html:
         # With tracking on, the links and pixel are added here, not stored: the outbox shows what was written.
@@ -180,3 +180,11 @@ def _connection_options(server: smtp.SmtpServer) -> dict:
 
 def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _headers(email: OutgoingEmail, message_id: str) -> dict[str, str]:
+    headers = {"Message-ID": message_id}
+    if email.in_reply_to:  # a reply: the thread headers (crm/mail/reply_headers.py)
+        headers["In-Reply-To"] = email.in_reply_to
+        headers["References"] = email.references or email.in_reply_to
+    return headers

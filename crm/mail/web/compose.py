@@ -87,7 +87,7 @@ def compose(request):
         to = ", ".join(recipients.of_record(request.user, record)) if record is not None else ""
         return render(request, "mail/compose.html", _context(request, record, {"to": to}))
     post = request.POST
-    values = {k: post.get(k, "") for k in (*ADDRESS_FIELDS, "subject", "body_html", "template")}
+    values = {k: post.get(k, "") for k in (*ADDRESS_FIELDS, "subject", "body_html", "template", "reply")}
     files = request.FILES.getlist("attachments")
     try:
         missing = _missing(values, files)
@@ -113,6 +113,7 @@ def _queue(request, record, values: dict, files):
         body_html=values["body_html"],
         links=links,
         attachments=files,
+        reply_to_message=values.get("reply") or None,
         **{k: recipients.split(values[k]) for k in ADDRESS_FIELDS},
     )
 

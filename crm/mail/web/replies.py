@@ -2,8 +2,8 @@
 the sender's address (or, for a message the user sent, its recipients), "Re: " and the subject, and the
 message quoted. The message must be one the user sees (its timeline activity); any other is a 404.
 
-Not yet: In-Reply-To/References on the reply. The outbox has no column for them (a crm/mail migration);
-the CRM's own threading still files the reply's copy by subject and participants (threads.py)."""
+The form carries the message's id, and the outbox service puts its thread headers (In-Reply-To,
+References: crm/mail/reply_headers.py) on the reply."""
 
 from __future__ import annotations
 
@@ -12,22 +12,13 @@ import re
 
 from django.utils.html import escape, linebreaks
 
-from crm.core.errors import NotFound
-from crm.mailbox.models import InboundMessage
-from crm.records.models import Activity
+from crm.mail import reply_headers
 
 RE = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.I)
 QUOTE_CHARS = 4000
 
 
-def message_for(user, pk) -> InboundMessage:
-    if not str(pk).isdigit():
-        raise NotFound("No such message.")
-    visible = Activity.objects.restrict(user).filter(kind="email")
-    found = InboundMessage.objects.filter(pk=int(pk), activity__in=visible).first()
-    if found is None:
-        raise NotFound("No such message.")
-    return found
+message_for = reply_headers.answered_message
 
 
 def prefill(user, pk) -> dict:
@@ -44,4 +35,4 @@ def prefill(user, pk) -> dict:
     quoted = linebreaks((message.text or "")[:QUOTE_CHARS], autoescape=True)
     when = f"{message.sent_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
     body = f"<p></p><p>On {when}, {who} wrote:</p><blockquote>{quoted}</blockquote>"
-    return {"to": ", ".join(to), "subject": subject, "body_html": body}
+    return {"to": ", ".join(to), "subject": subject, "body_html": body, "reply": str(message.pk)}
