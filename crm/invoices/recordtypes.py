@@ -31,7 +31,7 @@ register(
             F("amount", "decimal", "Amount", listed=True, sortable=True),
             F("currency", "str", "Currency"),
             F("status", "choice", "Status", choices=tuple(InvoiceStatus.choices), listed=True, sortable=True),
-            F("kind", "choice", "Kind", choices=tuple(InvoiceKind.choices), listed=True),
+            F("kind", "choice", "Kind", choices=tuple(InvoiceKind.choices)),  # fixed once made: not a list cell
             F("credited_invoice", "int", "Credits invoice", lookup="credited_invoice_id"),
             F("paid_total", "decimal", "Paid", read_only=True),
             F("credited_total", "decimal", "Credited", read_only=True),

@@ -69,6 +69,8 @@ NOT_EDITABLE = {
     ("order", "external_id"),
     ("invoice", "external_source"),  # a pair, set together by the accounting feed
     ("invoice", "external_id"),
+    ("invoice", "kind"),  # an invoice or a credit note from the start (the service refuses a change)
+    ("invoice", "credited_invoice"),  # a credit note's invoice, checked with its kind: the edit form or the feed
 }
 SKIPPED = {"id", "created_at", "updated_at"}
 
