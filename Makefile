@@ -33,7 +33,8 @@ browser:
 	  else echo "/usr/bin/chromium is missing: run 'sudo apt-get install chromium' for the browser tests."; fi; \
 	fi
 
-# Quote PDFs (crm/quotes/pdf.py): WeasyPrint lays pages out with the system's Pango, and needs a font.
+# PDFs: the commission statement (WeasyPrint, crm/quotes/pdf.py html_to_pdf) needs the system's Pango and a
+# font; quote PDFs (ReportLab, crm/quotes/pdflayout.py) use the DejaVu font.
 pango:
 	@libs="$$( (ldconfig -p || /sbin/ldconfig -p) 2>/dev/null)"; \
 	if ! echo "$$libs" | grep -q 'libpango-1.0.so' || ! echo "$$libs" | grep -q 'libpangoft2-1.0.so' \

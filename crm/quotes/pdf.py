@@ -1,15 +1,17 @@
-"""A quote as a PDF: a Django template (autoescaped) and a stylesheet, laid out by WeasyPrint.
+"""A quote as a PDF, laid out by ReportLab (crm/quotes/pdflayout.py), and ``html_to_pdf``, WeasyPrint
+for other documents (the commission statement, crm/commissions/exports.py).
 
 ``render_quote_pdf(doc)`` takes plain values (``QuoteDocument``: branding, customer, the totals from
 crm/quotes/totals.py), so it needs no model and renders the same for a preview, a download or an email.
 
-**No fetch leaves the process.** WeasyPrint fetches every URL a document names (images, stylesheets,
-fonts) with urllib by default: http(s), ftp, file:. A quote holds user text, and a logo or a stylesheet
-URL reaching the network would be server-side request forgery; a file: URL would put local files in the
-PDF. ``AssetFetcher`` serves exactly two kinds of URL from disk — the branding logo (``asset:logo``)
-and this app's own static files (``asset:static/quotes/...``) — and refuses every other one, which
-WeasyPrint then leaves out of the document. User text is escaped by the template, so it cannot add
-elements; the fetcher is the second wall.
+**No fetch leaves the process.** The quote layout loads the logo from its stored path only, after the
+check below (a PNG or JPEG by its first bytes), and escapes user text (pdflayout.py says why).
+WeasyPrint fetches every URL a document names (images, stylesheets, fonts) with urllib by default:
+http(s), ftp, file:. A document may hold user text, and a URL reaching the network would be server-side
+request forgery; a file: URL would put local files in the PDF. ``AssetFetcher`` serves exactly two kinds
+of URL from disk — the branding logo (``asset:logo``) and this app's own static files
+(``asset:static/quotes/...``) — and refuses every other one, which WeasyPrint then leaves out of the
+document. User text is escaped by the templates, so it cannot add elements; the fetcher is the second wall.
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from django.template.loader import render_to_string
-
 from crm.quotes import pdfengine
 from crm.quotes.formatting import money, number
 from crm.quotes.totals import QuoteTotals
@@ -31,7 +31,6 @@ from crm.quotes.totals import QuoteTotals
 log = logging.getLogger("crm.quotes")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-STYLESHEET_FILE = "quote-pdf.css"
 LOGO_URL = "asset:logo"
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -100,16 +99,15 @@ def _asset(url: str, logo_path: Path | None) -> tuple[Path, str]:
     raise RefusedFetch(f"Only the logo and the quote stylesheet are loaded, not {url[:80]!r}.")
 
 
-def render_quote_html(doc: QuoteDocument) -> str:
-    return render_to_string("quotes/quote_pdf.html", _context(doc))
-
-
 def render_quote_pdf(doc: QuoteDocument) -> bytes:
-    """The quote through the fast path of crm/quotes/pdfengine.py (its stylesheet parsed once)."""
-    fetcher = asset_fetcher(doc.branding.logo_path)
-    document = pdfengine.quote_html(render_quote_html(doc), base_url="asset:", url_fetcher=fetcher)
-    sheets = [_brand(doc.branding), pdfengine.stylesheet(STYLESHEET_FILE)]
-    return document.write_pdf(stylesheets=sheets, font_config=pdfengine.font_config())
+    """The quote laid out by crm/quotes/pdflayout.py (ReportLab), with the checked logo if there is one."""
+    from crm.quotes import pdflayout
+
+    try:
+        logo = _asset(LOGO_URL, doc.branding.logo_path)[0] if doc.branding.logo_path else None
+    except RefusedFetch:
+        logo = None
+    return pdflayout.render(_context(doc), brand_colour(doc.branding), logo)
 
 
 def html_to_pdf(html: str, branding: BrandingValues) -> bytes:
@@ -119,9 +117,13 @@ def html_to_pdf(html: str, branding: BrandingValues) -> bytes:
     return document.write_pdf(stylesheets=[_brand(branding)], font_config=pdfengine.font_config())
 
 
+def brand_colour(branding: BrandingValues) -> str:
+    """The branding's colour if it is #rrggbb, else the default (it reaches a stylesheet or a layout)."""
+    return branding.primary_colour if HEX_COLOUR.match(branding.primary_colour or "") else DEFAULT_COLOUR
+
+
 def _brand(branding: BrandingValues):
-    colour = branding.primary_colour if HEX_COLOUR.match(branding.primary_colour or "") else DEFAULT_COLOUR
-    return pdfengine.brand_sheet(colour)
+    return pdfengine.brand_sheet(brand_colour(branding))
 
 
 def _context(doc: QuoteDocument) -> dict:
@@ -147,8 +149,6 @@ def _context(doc: QuoteDocument) -> dict:
     return {
         "doc": doc,
         "brand": doc.branding,
-        "has_logo": doc.branding.logo_path is not None,
-        "logo_url": LOGO_URL,
         "lines": lines,
         "inclusive": t.tax_mode == "inclusive",
         # The totals block adds up the way the page reads, in the mode prices were entered: the amount

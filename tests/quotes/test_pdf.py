@@ -1,6 +1,7 @@
 """The quote PDF (crm/quotes/pdf.py), read back with pypdf; and its fetcher, which loads nothing but the
 logo and the app's own stylesheet (a loopback HTTP server counts what would have been fetched)."""
 
+import dataclasses
 import datetime as dt
 import http.server
 import io
@@ -186,8 +187,8 @@ def test_asset_paths_cannot_leave_the_static_folder_and_the_logo_must_be_an_imag
     not_an_image.write_text("<svg onload=alert(1)>")
     with pytest.raises(RefusedFetch):
         _asset("asset:logo", not_an_image)
-    path, kind = _asset("asset:static/quotes/quote-pdf.css", None)
-    assert path.name == "quote-pdf.css" and kind == "text/css"
+    path, kind = _asset("asset:static/quotes/editor.css", None)
+    assert path.name == "editor.css" and kind == "text/css"
 
 
 def test_a_bad_brand_colour_falls_back_instead_of_reaching_the_stylesheet():
@@ -196,3 +197,23 @@ def test_a_bad_brand_colour_falls_back_instead_of_reaching_the_stylesheet():
     hostile = BrandingValues(name="X", primary_colour='red; } @import url("http://127.0.0.1:9/x.css"); {')
     pdf = html_to_pdf("<p>x</p>", hostile)
     assert pdf.startswith(b"%PDF-") and doc.number == "Q-2026-0042"
+
+
+def test_text_at_the_fields_limits_splits_across_pages_instead_of_failing():
+    """A cell taller than a page (a long address, a description without spaces) is split, not refused:
+    ReportLab raises LayoutError for a table row that cannot fit on one page unless rows may split."""
+    lines = [
+        LineInput(quantity=D(1), unit_price=D(1), description="x" * 500),  # QuoteLine.description's max_length
+        LineInput(quantity=D(1), unit_price=D(2), description="Last line"),
+    ]
+    doc = document(lines, customer=CustomerBlock(company="Globex", address="Street\n" * 150))
+    doc = dataclasses.replace(
+        doc,
+        branding=dataclasses.replace(doc.branding, address="Hall 1\n" * 140, tax_ids="VAT\n" * 120),
+        terms="Payment within 30 days. " * 400,
+    )
+    reader = PdfReader(io.BytesIO(render_quote_pdf(doc)))
+    last = len(reader.pages)
+    assert last >= 3
+    text = flat(text_of(render_quote_pdf(doc)))
+    assert "Last line" in text and "Total EUR €3.00" in text and f"Page {last} of {last}" in text
