@@ -42,6 +42,8 @@ emails_sent.json      messages the CRM sent to their addresses, with the opens a
 emails_received.json  messages synced from mailboxes that are from them or name them in To/Cc
 meetings.json   the meeting invitations they were sent and their answers
 bounces.json    their addresses that delivery status notices said fail
+attachments/    the files of those messages, sent/<message id>/ and received/<message id>/ (each
+                message's "attachment_files" names them)
 """
 
 
@@ -153,7 +155,10 @@ def _zip(files: dict[str, object], actor) -> bytes:
         by = getattr(actor, "username", "") or "the system"
         archive.writestr("README.txt", README.format(at=timezone.now().isoformat(timespec="seconds"), by=by))
         for name, data in files.items():
-            archive.writestr(name, _csv(data) if name.endswith(".csv") else _json(data))
+            if isinstance(data, bytes):  # an attachment, as it was stored
+                archive.writestr(name, data)
+            else:
+                archive.writestr(name, _csv(data) if name.endswith(".csv") else _json(data))
     return buffer.getvalue()
 
 

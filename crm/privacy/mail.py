@@ -191,16 +191,19 @@ def _delete_files(names) -> None:
 # --- subject access ---------------------------------------------------------------------------------
 
 
-def access(person) -> dict[str, list]:
-    """The files of the subject-access archive about the person's mail."""
+def access(person) -> dict[str, object]:
+    """The files of the subject-access archive about the person's mail: the lists, and the attachments
+    themselves (the person is owed a copy of the data, not only its name) under ``attachments/``."""
     from crm.mail.models import BouncedAddress, MeetingAttendee
 
     emails = {e.lower() for e in person.emails}
+    files: dict[str, bytes] = {}
     sent = [
         {
             **{f: getattr(m, f) for f in ("id", "from_email", "to", "cc", "bcc", "subject", "body_text", "status")},
             **{f: getattr(m, f) for f in ("created_at", "sent_at", "bounced_at", "bounce_diagnostic", "tracking")},
             "attachments": [a.filename for a in m.attachments.all()],
+            "attachment_files": _files(files, f"sent/{m.pk}", m.attachments.all()),
             "engagement": [
                 {"kind": e.kind, "url": e.url, "at": e.at, "ip": e.ip, "user_agent": e.user_agent}
                 for e in m.engagements.all()
@@ -213,6 +216,7 @@ def access(person) -> dict[str, list]:
             **{f: getattr(m, f) for f in ("id", "from_address", "from_name", "to", "cc", "subject", "sent_at")},
             "text": m.text,
             "attachments": [a.filename for a in m.files.all()],
+            "attachment_files": _files(files, f"received/{m.pk}", m.files.all()),
         }
         for m in received_about(emails).prefetch_related("files").order_by("id")
     ]
@@ -227,4 +231,25 @@ def access(person) -> dict[str, list]:
         "emails_received.json": received,
         "meetings.json": attendees,
         "bounces.json": bounces,
+        **files,
     }
+
+
+def _files(files: dict[str, bytes], folder: str, attachments) -> list[str]:
+    """Adds each stored attachment's bytes to ``files`` as ``attachments/<folder>/<n>-<safe name>``
+    and answers those paths (a row kept without its file, one over the size limit, has none)."""
+    from crm.dataio.uploads import safe_filename
+
+    paths = []
+    for n, attachment in enumerate(attachments, 1):
+        if not attachment.file:
+            continue
+        try:
+            with attachment.file.open("rb") as fh:
+                data = fh.read()
+        except OSError:  # gone from storage: the row still names it in "attachments"
+            continue
+        path = f"attachments/{folder}/{n}-{safe_filename(attachment.filename, 'attachment')}"
+        files[path] = data
+        paths.append(path)
+    return paths

@@ -38,7 +38,7 @@ register(
                 sortable=True,
                 importable=True,
             ),
-            F("cost", "decimal", "Cost", sortable=True, importable=True),
+            F("cost", "decimal", "Cost", sortable=True, importable=True, min_value=0),
             F("cost_currency", "str", "Cost currency", importable=True),
             F("description", "str", "Description", importable=True),
             *COMMON,

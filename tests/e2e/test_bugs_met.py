@@ -54,8 +54,12 @@ def _create_lead_in_the_browser(page, last_name: str) -> None:
     page.get_by_role("button", name="Create lead").click()
 
 
-@pytest.mark.parametrize("reassign", [False, True], ids=["default", "reassign_owned"])
-def test_a_new_lead_stays_or_its_move_is_explained(open_page, rep, settings, reassign):
+@pytest.mark.parametrize(
+    ("reassign", "viewport"),
+    [(False, None), (True, None), (True, PHONE)],
+    ids=["default", "reassign_owned", "reassign_owned-390"],
+)
+def test_a_new_lead_stays_or_its_move_is_explained(open_page, rep, settings, reassign, viewport):
     from tests.automation.conftest import IMMEDIATE
     from tests.factories import TeamFactory, UserFactory
 
@@ -68,7 +72,7 @@ def test_a_new_lead_stays_or_its_move_is_explained(open_page, rep, settings, rea
         action["reassign_owned"] = True
     data = {"name": "Spread", "object_type": "lead", "trigger_type": "created", "actions": [action]}
     rules.rule_create(actor=admin, data=data)
-    page = open_page(rep)
+    page = open_page(rep, **({"viewport": viewport} if viewport else {}))
     _create_lead_in_the_browser(page, "Vanish")
     if not reassign:
         expect(page.get_by_role("heading", level=1)).to_have_text("Ann Vanish")
@@ -78,7 +82,7 @@ def test_a_new_lead_stays_or_its_move_is_explained(open_page, rep, settings, rea
     assert Lead.objects.get(last_name="Vanish").owner.username == "sam"
     expect(page.locator("main")).to_contain_text("Lead “Ann Vanish” was assigned to Sam by rule “Spread”.")
     expect(page.locator("main")).to_contain_text("ask your manager")
-    shot(page, "lead-moved-1440")
+    shot(page, f"lead-moved-{'390' if viewport else '1440'}")
     assert not page.errors
 
 
@@ -107,8 +111,9 @@ def test_an_impossible_date_blocks_the_submit(open_page, rep, sales, viewport):
     assert not page.errors
 
 
-def test_a_negative_revenue_is_refused_in_the_form(open_page, rep):
-    page = open_page(rep)
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["1440", "390"])
+def test_a_negative_revenue_is_refused_in_the_form(open_page, rep, viewport):
+    page = open_page(rep, **({"viewport": viewport} if viewport else {}))
     page.goto("/companies/new/")
     revenue = page.get_by_label("Annual revenue")
     expect(revenue).to_have_attribute("min", "0")

@@ -1,5 +1,5 @@
-"""Keyboard shortcuts and the calendar in a real browser: "?" opens the shortcuts dialog, "g c" goes to
-companies, j/k + Enter opens a list row, "n" starts a new record, arrows move a board card, and a
+"""Keyboard shortcuts and the calendar in a real browser: "?" opens the shortcuts dialog, "g" + c/o/d/l/t go
+to each list, j/k + Enter opens a list row, "n" starts a new record, arrows move a board card, and a
 calendar item is dragged to another day and hour; at 1440 px and, for the calendar, at 390 px."""
 
 import datetime as dt
@@ -37,7 +37,7 @@ def test_question_mark_opens_the_shortcuts_and_escape_closes_them(open_page, rep
     assert not page.errors
 
 
-def test_g_then_c_goes_to_companies_and_n_starts_a_new_one(open_page, rep):
+def test_g_then_a_letter_goes_to_each_list_and_n_starts_a_new_one(open_page, rep):
     page = open_page(rep)
     page.goto("/")
     page.keyboard.press("g")
@@ -46,6 +46,11 @@ def test_g_then_c_goes_to_companies_and_n_starts_a_new_one(open_page, rep):
     expect(page.get_by_role("heading", level=1)).to_have_text("Companies")
     page.keyboard.press("n")
     expect(page).to_have_url(re.compile(r"/companies/new/$"))
+    page.goto("/")
+    for letter, path in (("o", "contacts"), ("d", "deals"), ("l", "leads"), ("t", "tasks")):
+        page.keyboard.press("g")
+        page.keyboard.press(letter)
+        expect(page).to_have_url(re.compile(rf"/{path}/$"))
     assert not page.errors
 
 

@@ -5,6 +5,9 @@ the sync's own ``store``), attachments on storage, meeting attendee rows and a b
 erasure no table holds their address, their files are gone from storage, and what was Bob's stays."""
 
 import datetime as dt
+import io
+import json
+import zipfile
 
 import pytest
 from django.apps import apps
@@ -19,7 +22,7 @@ from crm.mail import invitations, outbox, tracking
 from crm.mail.models import BouncedAddress, EngagementEvent, MeetingAttendee, OutgoingEmail
 from crm.mailbox import sync
 from crm.mailbox.models import InboundAttachment, InboundMessage, Mailbox
-from crm.privacy.access import contents
+from crm.privacy.access import contents, subject_access
 from crm.privacy.erasure import erase
 from crm.privacy.finding import find
 from crm.records.models import Activity
@@ -117,6 +120,22 @@ def test_subject_access_includes_their_mail(boss, mailed):
     assert set(received) == {"Re: offer", "Lunch"} and received["Re: offer"]["attachments"] == ["signed.pdf"]
     assert [row["email"] for row in files["meetings.json"]] == [EMAIL]
     assert [row["email"] for row in files["bounces.json"]] == [OTHER_EMAIL]
+
+
+def test_the_subject_access_zip_holds_the_attachment_files_themselves(boss, mailed):
+    """The person is owed a copy of the files, not only their names (issue #13: "... files")."""
+    with zipfile.ZipFile(io.BytesIO(subject_access(actor=boss, email=EMAIL))) as archive:
+        names = set(archive.namelist())
+        sent = {row["subject"]: row for row in json.loads(archive.read("emails_sent.json"))}
+        received = {row["subject"]: row for row in json.loads(archive.read("emails_received.json"))}
+        [note] = sent[f"For {EMAIL}"]["attachment_files"]
+        [signed] = received["Re: offer"]["attachment_files"]
+        assert note == f"attachments/sent/{mailed['alone'].pk}/1-notes.txt" and note in names
+        assert archive.read(note) == f"Ann: {EMAIL}".encode()
+        assert signed.startswith("attachments/received/") and signed.endswith("-signed.pdf")
+        assert archive.read(signed) == b"%PDF-1.4 signed"
+        assert received["Lunch"]["attachment_files"] == [] and sent["Both"]["attachment_files"] == []
+        assert "attachments/" in archive.read("README.txt").decode()
 
 
 def test_erasure_leaves_no_row_with_their_address_and_no_file_of_theirs(boss, mailed, settings, smtp_server, commit):  # noqa: F811

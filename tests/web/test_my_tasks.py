@@ -105,6 +105,39 @@ def test_reschedule_to_a_typed_date(web, rep_a):
     assert ObjectChange.objects.filter(object_type="task", object_id=t.pk, action="update").exists()
 
 
+def group_of_task(html: str, pk: int) -> str:
+    """The key of the group whose section holds the task's row."""
+    sections = re.findall(r'<section class="card mytasks" aria-labelledby="h-(\w+)">(.*?)</section>', html, re.S)
+    return next((key for key, section in sections if f'id="task-{pk}"' in section), "")
+
+
+def test_a_one_click_move_answers_every_group_so_the_task_lands_in_its_new_one(web, rep_a):
+    """Issue #20's grouping with counts holds after each one-click move, not only after a reload: the
+    answer replaces the groups (HX-Retarget), the moved task in its new group with its link focused;
+    a completed task leaves the page. A refused move still answers with its row (test above)."""
+    late = task(rep_a, "Late one", timezone.now() - dt.timedelta(days=2))
+    done = task(rep_a, "Done one", timezone.now() + dt.timedelta(days=30))
+    client = web(rep_a)
+    r = client.post(f"/tasks/{late.pk}/snooze/", {"until": "tomorrow", "version": late.version}, **HTMX)
+    html = r.content.decode()
+    assert r.status_code == 200 and r["HX-Retarget"] == "#mytask-groups" and r["HX-Reswap"] == "outerHTML"
+    assert '<div id="mytask-groups">' in html
+    assert group_of_task(html, late.pk) == "upcoming" and group_of_task(html, done.pk) == "later"
+    assert '<span class="badge" data-count="overdue">0</span>' in html
+    assert '<span class="badge" data-count="upcoming">1</span>' in html
+    assert re.search(rf'href="/tasks/{late.pk}/" autofocus>Late one<', html)
+
+    r = client.post(f"/tasks/{done.pk}/complete/", {"answer": "groups"}, **HTMX)
+    html = r.content.decode()
+    assert r.status_code == 200 and r["HX-Retarget"] == "#mytask-groups"
+    assert f'id="task-{done.pk}"' not in html and '<span class="badge" data-count="later">0</span>' in html
+    assert Task.objects.get(pk=done.pk).status == "done"
+    # Elsewhere (the task list, home, a record page) completing still answers with the row.
+    other = task(rep_a, "Other", timezone.now())
+    r = client.post(f"/tasks/{other.pk}/complete/", **HTMX)
+    assert r.status_code == 200 and "HX-Retarget" not in r and f'id="task-{other.pk}"' in r.content.decode()
+
+
 def test_bad_input_and_stale_version_show_in_the_row(web, rep_a):
     t = task(rep_a, "Keep me", timezone.now())
     client = web(rep_a)

@@ -107,9 +107,21 @@ def _move(request, pk: int, pick):
             # A field's own message ("must not be after the due time") says more than the summary.
             error = " ".join(exc.fields.values()) if exc.code == "validation_failed" and exc.fields else exc.message
             status = 409 if exc.status == 409 else 422
+    if error is None and request.htmx:
+        return groups_answer(request, task.pk)
     task = without_hidden(request.user, "task", attach_linked([task], request.user))[0]
     task.may_change = True
     return render(request, "web/parts/my_task_row.html", {"task": task, "error": error}, status=status)
+
+
+def groups_answer(request, moved: int):
+    """Every group again after a one-click move, in place of the groups (the form targets its row): the
+    task lands in its new group (or leaves the page when done) and the counts follow. A refusal keeps
+    answering with the row alone, its message in it."""
+    response = render(request, "web/parts/my_task_groups.html", {"groups": grouped_tasks(request.user), "moved": moved})
+    response["HX-Retarget"] = "#mytask-groups"
+    response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 @login_required

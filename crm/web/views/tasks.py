@@ -12,6 +12,7 @@ from crm.records.models import Task
 from crm.records.selectors import get_for
 from crm.records.services.activities import task_complete
 from crm.web.views.helpers import page_errors, safe_next
+from crm.web.views.my_tasks import groups_answer
 
 
 @login_required
@@ -24,6 +25,8 @@ def complete(request, pk: int):
         task = task_complete(task, actor=request.user).obj
     except ServiceError as exc:
         error = exc.message
+    if request.htmx and error is None and request.POST.get("answer") == "groups":  # from "My tasks"
+        return groups_answer(request, task.pk)
     if request.htmx:
         template = "web/parts/task_done_cell.html" if request.GET.get("as") == "cell" else "web/parts/task_row.html"
         return render(request, template, {"task": task, "error": error}, status=422 if error else 200)
