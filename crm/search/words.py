@@ -1,7 +1,7 @@
 """The distinct words of the search index (PostgreSQL), with a trigram index: a typed word that matches
 nothing is corrected to the known words near it, and the ordinary full-text search then runs with them.
 
-Why: tolerating a typo by trigram similarity on the index rows themselves (``'widgte' <% body``) rechecks
+Why: tolerating a typo by trigram similarity on the index rows themselves (``'brackte' <% body``) rechecks
 ``word_similarity`` on every row that shares trigrams with the word, and a misspelling of a common word
 shares them with a tenth of the index (0.8–1 s at 100,000 products, docs/benchmarks.md). The table of
 distinct words is thousands of rows, not one per record: pg_trgm's documented way ("a separate table with
