@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from django.db import connection
 
+from crm.search import words as search_words
 from crm.search.registry import KIND_BITS, KIND_MASK, code_of
+from crm.search.words import typo_tolerant  # noqa: F401 (imported from here by query.py and selectors)
 
 # (row id, object type, object id, folded text, folded name)
 Row = tuple[int, str, int, str, str]
@@ -24,11 +26,6 @@ NAME_UPSERT = (
 
 def _names(rows: list[Row]) -> list[tuple]:
     return [(r[0], r[1], r[2], r[4]) for r in rows]
-
-
-def typo_tolerant(word: str) -> bool:
-    """A word long enough to hold a typo, and not a number (a digit off is another phone number)."""
-    return len(word) > 3 and not word.isdigit()
 
 
 class SqliteBackend:
@@ -84,20 +81,24 @@ class PostgresBackend:
                 [r[:4] for r in rows],
             )
             cur.executemany(NAME_UPSERT, _names(rows))
+        search_words.add(r[3] for r in rows)  # the typo path's known words (crm/search/words.py)
 
     def delete(self, row_ids: list[int]) -> None:
+        # The words stay (a superset, never shown): `crm search-words --rebuild` drops the deleted ones.
         with connection.cursor() as cur:
             cur.execute("DELETE FROM search_document WHERE id = ANY(%s)", [row_ids])
             cur.execute("DELETE FROM search_name WHERE id = ANY(%s)", [row_ids])
 
     def clear(self) -> None:
         with connection.cursor() as cur:
-            cur.execute("TRUNCATE search_document, search_name")
+            cur.execute("TRUNCATE search_document, search_name, search_word")
 
     def match_sql(self, object_type: str, words: list[str], *, phrase: bool = False, fuzzy: bool = True):
         """Every word must match as a prefix (full text); with ``fuzzy``, a word long enough to hold a typo
-        may instead match by trigram word similarity. Per word, so one close word cannot stand in for the
-        others. ``phrase``: the words in order, the last as a prefix (see SqliteBackend)."""
+        may instead be one of the known words near it by trigram word similarity (crm/search/words.py:
+        corrected first, in the table of distinct words; then one full-text search, not a trigram recheck
+        of every similar row). Per word, so one close word cannot stand in for the others. ``phrase``:
+        the words in order, the last as a prefix (see SqliteBackend)."""
         if phrase:
             query = " <-> ".join(words) + ":*"
             return (
@@ -107,12 +108,10 @@ class PostgresBackend:
             )
         conditions, params = [], [object_type]
         for word in words:
-            if fuzzy and typo_tolerant(word):
-                conditions.append("(to_tsvector('simple', body) @@ to_tsquery('simple', %s) OR %s <%% body)")
-                params += [f"{word}:*", word]
-            else:
-                conditions.append("to_tsvector('simple', body) @@ to_tsquery('simple', %s)")
-                params.append(f"{word}:*")
+            # Known words are letters only (words.known), so none holds a tsquery operator.
+            near = search_words.corrections(word) if fuzzy and typo_tolerant(word) else []
+            conditions.append("to_tsvector('simple', body) @@ to_tsquery('simple', %s)")
+            params.append(" | ".join([f"{word}:*", *near]))
         return "SELECT object_id FROM search_document WHERE kind = %s AND " + " AND ".join(conditions), params
 
     def match_rows_sql(self, object_type: str, words: list[str], *, phrase: bool = False):

@@ -82,8 +82,8 @@ def search(user, query: str, *, types: list[str] | None = None, limit: int = 10)
     """{object_type: [records]} best first: exact name, then name prefix, then the other matches, each
     by folded name (lower case, no accents). Every word must match as a prefix; a query with an "@" (an
     email address or part of one) matches its words in that order. On PostgreSQL, a type with no match
-    at all is searched again tolerating typos (trigram similarity). A field hidden from the user's role
-    neither finds a record nor shows in the hits (crm/search/hidden.py)."""
+    at all is searched again tolerating typos (each word or its near known words, crm/search/words.py).
+    A field hidden from the user's role neither finds a record nor shows in the hits (crm/search/hidden.py)."""
     # Without types: those the web app can open a hit of (its header search links every hit); the
     # API names every type it searches.
     entries = {t: e for t, e in searchables().items() if (t in types if types else e.pages)}
