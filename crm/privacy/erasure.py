@@ -45,6 +45,7 @@ from crm.privacy.access import WHAT, timeline_of
 from crm.privacy.blocklist import keyed_hash
 from crm.privacy.finding import Person, find
 from crm.privacy.models import Blocked, ErasureLog
+from crm.search import words as search_words
 
 log = logging.getLogger("crm.privacy")
 
@@ -65,7 +66,7 @@ def erase(*, actor, email=None, phone=None, record=None, block: bool = True) -> 
     except NotFound:
         log.info("Erasure asked for by %s: nobody matched.", getattr(actor, "username", "?"))
         raise
-    with transaction.atomic():
+    with transaction.atomic(), search_words.pruning():  # the person's words leave the typo table too
         counts = forget(person, actor)
         entry = ErasureLog(
             user=actor if getattr(actor, "pk", None) else None,

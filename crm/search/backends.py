@@ -75,6 +75,9 @@ class PostgresBackend:
 
     def upsert(self, rows: list[Row]) -> None:
         with connection.cursor() as cur:
+            if search_words.collecting():  # an erasure: the overwritten texts' words may have to go
+                cur.execute("SELECT body FROM search_document WHERE id = ANY(%s)", [[r[0] for r in rows]])
+                search_words.removed(row[0] for row in cur.fetchall())
             cur.executemany(
                 "INSERT INTO search_document(id, kind, object_id, body) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body",
@@ -84,9 +87,12 @@ class PostgresBackend:
         search_words.add(r[3] for r in rows)  # the typo path's known words (crm/search/words.py)
 
     def delete(self, row_ids: list[int]) -> None:
-        # The words stay (a superset, never shown): `crm search-words --rebuild` drops the deleted ones.
+        # The words stay (a superset, never shown): `crm search-words --rebuild` drops the deleted ones;
+        # an erasure drops its own at once (search_words.pruning).
         with connection.cursor() as cur:
-            cur.execute("DELETE FROM search_document WHERE id = ANY(%s)", [row_ids])
+            cur.execute("DELETE FROM search_document WHERE id = ANY(%s) RETURNING body", [row_ids])
+            if search_words.collecting():
+                search_words.removed(row[0] for row in cur.fetchall())
             cur.execute("DELETE FROM search_name WHERE id = ANY(%s)", [row_ids])
 
     def clear(self) -> None:

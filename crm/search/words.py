@@ -10,8 +10,10 @@ index through the reader's restricted queryset, so a word is only ever used to r
 shown, and a word of a record the reader cannot see finds nothing for them.
 
 The table is a superset: words are added as the index is written (``add``, from the backend's upsert),
-never removed when a record is deleted or erased (no count per word is kept, which would make every
-save update shared rows). ``crm search-words --rebuild`` recomputes it from the index.
+not removed when a record is deleted (no count per word is kept, which would make every save update
+shared rows). ``crm search-words --rebuild`` recomputes it from the index. An erasure is the exception
+(personal data must not linger, even as a query's rewrite): inside ``pruning()`` the backend collects the
+texts it deletes or overwrites, and the words of those no longer in the index are deleted at the end.
 
 It has no unique constraint on purpose: two transactions adding the same new word would otherwise wait
 on each other (or deadlock, each holding a word the other adds), and every save writes here. A word
@@ -23,6 +25,8 @@ SQLite has no table: its FTS5 index has no typo tolerance, and keeps none (crm/s
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import connection, transaction
 
@@ -30,6 +34,8 @@ from django.db import connection, transaction
 # few neighbours over pg_trgm's word-similarity threshold (0.6 by default, the one `<%` used before).
 MAX_CORRECTIONS = 20
 BATCH = 5000
+# Texts removed from the index inside ``pruning()`` (None outside it).
+_removed: ContextVar[list[str] | None] = ContextVar("search_words_removed", default=None)
 
 
 def typo_tolerant(word: str) -> bool:
@@ -97,3 +103,39 @@ def rebuild(progress=None) -> int:
                 if progress:
                     progress(total)
     return total
+
+
+def collecting() -> bool:
+    return _removed.get() is not None
+
+
+def removed(bodies: Iterable[str]) -> None:
+    """Texts the index lost inside ``pruning()`` (called by the backend)."""
+    _removed.get().extend(bodies)
+
+
+@contextmanager
+def pruning():
+    """Within: every text the index loses (deleted or overwritten) is noted; at the end, its words that
+    no longer occur anywhere in the index leave the table (the erasure of a person, crm/privacy)."""
+    token = _removed.set([])
+    try:
+        yield
+        prune(_removed.get())
+    finally:
+        _removed.reset(token)
+
+
+def prune(bodies: Iterable[str]) -> int:
+    """Delete the words of these texts that no document of the index holds any more (PostgreSQL only;
+    one statement, each word an index lookup on the full-text GIN index)."""
+    words = words_in(bodies)
+    if not words or connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cur:
+        cur.execute(
+            "DELETE FROM search_word s WHERE s.word = ANY(%s) AND NOT EXISTS (SELECT 1 FROM search_document d "
+            "WHERE to_tsvector('simple', d.body) @@ to_tsquery('simple', s.word))",
+            [words],
+        )
+        return cur.rowcount
