@@ -108,7 +108,8 @@ def _deal_credits(start, end, reps: set[int], out: dict[int, list[Credit]]) -> N
     splits = _splits(won)
     shares = deal_categories([r[0] for r in rows], within=won.values("id"))
     to_org = Converter({r[3] for r in rows}, end)
-    dated = sorted(((timezone.localdate(r[4]), r) for r in rows), key=lambda x: (x[0], x[1][0]))
+    tz = timezone.get_current_timezone()  # once: timezone.localdate looks it up per call
+    dated = sorted(((r[4].astimezone(tz).date(), r) for r in rows), key=lambda x: (x[0], x[1][0]))
     for day, (pk, name, amount, currency, _closed, owner_id) in dated:
         credited = _credited_reps(reps, splits.get(pk, {}), owner_id)
         if not credited:
