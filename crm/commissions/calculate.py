@@ -62,8 +62,8 @@ class Result:
     cap_note: str = ""
 
 
-def period_of(a: PlanAssignment) -> periods.Period:
-    return periods.of_start(a.period_kind, a.period_start, fiscal_year_start())
+def period_of(a: PlanAssignment, fy: int | None = None) -> periods.Period:
+    return periods.of_start(a.period_kind, a.period_start, fy or fiscal_year_start())
 
 
 def assignment_at(rep_id: int, day: dt.date) -> PlanAssignment | None:
@@ -79,13 +79,18 @@ def quota_of(rep_id: int, a: PlanAssignment) -> Decimal | None:
 
 
 def compute(a: PlanAssignment) -> Result:
-    plan, quota = a.plan, quota_of(a.rep_id, a)
-    org = organization_currency()
+    """One rep on its own: the reference definition. crm/commissions/batch.py computes many reps of a
+    period in one pass with these same pieces, and tests/commissions hold the two equal."""
+    quota = quota_of(a.rep_id, a)
     lines, credited = credit_lines(a, quota)
+    return assemble(a, quota, lines, credited, _clawback_lines(a) + _adjustment_lines(a))
+
+
+def assemble(a: PlanAssignment, quota, lines: list[Line], credited: Decimal, more: list[Line], fy=None) -> Result:
+    """The statement from its credit lines, then its clawback and adjustment lines: totals, cap last."""
+    plan = a.plan
     attainment = (credited * 100 / quota).quantize(Decimal("0.01")) if quota else None
-    result = Result(plan, period_of(a), org, quota, credited, attainment, lines)
-    result.lines += _clawback_lines(a)
-    result.lines += _adjustment_lines(a)
+    result = Result(plan, period_of(a, fy), organization_currency(), quota, credited, attainment, lines + more)
     for line in result.lines:
         if line.kind == LineKind.CLAWBACK:
             result.clawbacks += line.commission
@@ -100,12 +105,17 @@ def compute(a: PlanAssignment) -> Result:
 
 def credit_lines(a: PlanAssignment, quota: Decimal | None) -> tuple[list[Line], Decimal]:
     """The priced credit lines, and the rep's credited total (what attainment is measured on)."""
-    plan, org = a.plan, organization_currency()
+    return price(a.plan, quota, credits_of(a.rep_id, a.plan.basis, a.period_start, a.period_end))
+
+
+def price(plan: CommissionPlan, quota: Decimal | None, credits: list[Credit], units=None) -> tuple[list[Line], Decimal]:
+    """``credits`` in the order won, each priced at the rep's attainment so far."""
+    org = organization_currency()
     bands = rules.bands(plan.base_rate, [(t.threshold, t.rate) for t in plan.tiers.all()])
     category_rates = {c.category.lower(): (c.category, c.rate) for c in plan.category_rates.all()}
-    units = minor_units(org)  # read once, not per line
+    units = minor_units(org) if units is None else units  # read once, not per line
     position, lines = ZERO, []
-    for credit in credits_of(a.rep_id, plan.basis, a.period_start, a.period_end):
+    for credit in credits:
         pieces = _pieces(credit, position, quota, bands, category_rates, org, units)
         position += credit.credited
         commission = quantize(sum((p.commission for p in pieces), ZERO), org, units=units)
@@ -158,9 +168,16 @@ def cancelled_on(cb: Clawback) -> dt.date:
 def _clawback_lines(a: PlanAssignment) -> list[Line]:
     rows = clawbacks_in(a.period_start, a.period_end).select_related("order", "deal")
     originals: dict[int, dict] = {}  # assignment id → {(type, id): line}
+
+    def paid_by(original: PlanAssignment) -> dict:
+        if original.pk not in originals:
+            lines, _ = credit_lines(original, quota_of(a.rep_id, original))
+            originals[original.pk] = {(x.source_type, x.source_id): x for x in lines}
+        return originals[original.pk]
+
     out = []
     for cb in rows.order_by("created_at", "id"):
-        line = _clawback_line(a.rep_id, cb, originals)
+        line = clawback_line(a.rep_id, cb, assignment_at, paid_by)
         if line is not None:
             out.append(line)
     return out
@@ -175,22 +192,20 @@ def _win_of(cb: Clawback, basis: str) -> tuple[str, int, dt.date] | None:
     return "deal", deal.pk, timezone.localdate(deal.closed_at)
 
 
-def _clawback_line(rep_id: int, cb: Clawback, originals: dict) -> Line | None:
+def clawback_line(rep_id: int, cb: Clawback, find, paid_by, fy=None) -> Line | None:
     """Which plan paid it: the rep's assignment on the win date (under either basis; the deal's close
-    date for a deals plan, the order's date for an orders plan)."""
+    date for a deals plan, the order's date for an orders plan). ``find(rep_id, day)``: that
+    assignment or None; ``paid_by(assignment)``: its credit lines by (source type, id)."""
     cancelled = cancelled_on(cb)
-    for basis_day in _candidate_days(cb):
-        original = assignment_at(rep_id, basis_day)
+    for basis_day in candidate_days(cb):
+        original = find(rep_id, basis_day)
         if original is None:
             continue
         win = _win_of(cb, original.plan.basis)
         if win is None or not original.period_start <= win[2] < original.period_end:
             continue
         source_type, source_id, won = win
-        if original.pk not in originals:
-            lines, _ = credit_lines(original, quota_of(rep_id, original))
-            originals[original.pk] = {(x.source_type, x.source_id): x for x in lines}
-        paid = originals[original.pk].get((source_type, source_id))
+        paid = paid_by(original).get((source_type, source_id))
         if paid is None:
             return None
         days, window = (cancelled - won).days, original.plan.clawback_days
@@ -201,7 +216,7 @@ def _clawback_line(rep_id: int, cb: Clawback, originals: dict) -> Line | None:
             description=f"{cb.order} {cb.reason} on {cancelled.isoformat()}: {paid.description}",
             rule=(
                 f"clawback: {cb.reason} {days} days after the win (window {window} days); "
-                f"takes back what {period_of(original).key} paid"
+                f"takes back what {period_of(original, fy).key} paid"
             ),
             commission=-paid.commission,
             source_type=source_type,
@@ -213,7 +228,7 @@ def _clawback_line(rep_id: int, cb: Clawback, originals: dict) -> Line | None:
     return None
 
 
-def _candidate_days(cb: Clawback) -> list[dt.date]:
+def candidate_days(cb: Clawback) -> list[dt.date]:
     days = [cb.order.order_date]
     if cb.deal is not None and cb.deal.closed_at is not None:
         days.insert(0, timezone.localdate(cb.deal.closed_at))
@@ -222,16 +237,15 @@ def _candidate_days(cb: Clawback) -> list[dt.date]:
 
 def _adjustment_lines(a: PlanAssignment) -> list[Line]:
     rows = Adjustment.objects.filter(rep_id=a.rep_id, period_kind=a.period_kind, period_start=a.period_start)
-    out = []
-    for adj in rows.select_related("created_by"):
-        who = adj.created_by.get_full_name() or adj.created_by.get_username() if adj.created_by else "system"
-        out.append(
-            Line(
-                kind=LineKind.ADJUSTMENT,
-                description=adj.note,
-                rule=f"adjustment by {who} on {timezone.localdate(adj.created_at).isoformat()}",
-                commission=adj.amount,
-                date=timezone.localdate(adj.created_at),
-            )
-        )
-    return out
+    return [adjustment_line(adj) for adj in rows.select_related("created_by")]
+
+
+def adjustment_line(adj: Adjustment) -> Line:
+    who = adj.created_by.get_full_name() or adj.created_by.get_username() if adj.created_by else "system"
+    return Line(
+        kind=LineKind.ADJUSTMENT,
+        description=adj.note,
+        rule=f"adjustment by {who} on {timezone.localdate(adj.created_at).isoformat()}",
+        commission=adj.amount,
+        date=timezone.localdate(adj.created_at),
+    )

@@ -23,8 +23,8 @@ from django.utils import timezone
 from crm.commissions.models import Basis, DealSplit
 from crm.money.currencies import quantize
 from crm.money.rates import MissingRate, RateTable
-from crm.orders.models import VOID, Order, OrderLine
-from crm.quotes.models import QuoteLine
+from crm.orders.deal_categories import deal_categories, fractions
+from crm.orders.models import Order, OrderLine
 from crm.records.models import Deal, DealStatus
 
 HUNDRED = Decimal(100)
@@ -123,7 +123,7 @@ def _order_credits(rep_id: int, start: dt.date, end: dt.date) -> list[Credit]:
         rows = lines.get(order.pk, [])
         net = sum((n for _, n in rows), Decimal(0))
         out.append(_credit(to_org, "order", order.pk, str(order), order.order_date, net, order.currency, split))
-        out[-1].categories = _fractions(rows)
+        out[-1].categories = fractions(rows)
     return out
 
 
@@ -138,49 +138,4 @@ def _order_lines(order_ids) -> dict[int, list[tuple[str, Decimal]]]:
     rows = OrderLine.objects.filter(order_id__in=order_ids).values_list("order_id", "product__category", "net")
     for order_id, category, net in rows:
         out[order_id].append((category or "", net))
-    return out
-
-
-def _fractions(rows: list[tuple[str, Decimal]]) -> dict[str, Decimal]:
-    """Each category's share of the lines' net (lines without a category are the rest)."""
-    total = sum((n for _, n in rows), Decimal(0))
-    if total <= 0:
-        return {}
-    by: dict[str, Decimal] = defaultdict(Decimal)
-    for category, net in rows:
-        if category:
-            by[category] += net
-    return {c: v / total for c, v in by.items() if v}
-
-
-def deal_categories(deal_ids: list[int]) -> dict[int, dict[str, Decimal]]:
-    """Per deal: the lines of its accepted quote's latest version, else of its live order."""
-    out = {}
-    quote_lines: dict[int, list] = defaultdict(list)
-    rows = QuoteLine.objects.filter(
-        version__quote__deal_id__in=deal_ids, version__quote__status="accepted"
-    ).values_list(
-        "version__quote__deal_id",
-        "version__quote_id",
-        "version__number",
-        "version__quote__current_version",
-        "product__category",
-        "net",
-    )
-    chosen: dict[int, int] = {}
-    for deal_id, quote_id, number, current, category, net in rows.order_by("version__quote_id"):
-        if number != current or chosen.setdefault(deal_id, quote_id) != quote_id:
-            continue  # one accepted quote per deal (the first), its latest version
-        quote_lines[deal_id].append((category or "", net))
-    order_rows = OrderLine.objects.filter(order__deal_id__in=deal_ids).exclude(order__status__in=VOID)
-    order_lines: dict[int, list] = defaultdict(list)
-    first_order: dict[int, int] = {}
-    for deal_id, order_id, category, net in order_rows.order_by("order_id").values_list(
-        "order__deal_id", "order_id", "product__category", "net"
-    ):
-        if first_order.setdefault(deal_id, order_id) == order_id:
-            order_lines[deal_id].append((category or "", net))
-    for deal_id in deal_ids:
-        rows_of = quote_lines.get(deal_id) or order_lines.get(deal_id) or []
-        out[deal_id] = _fractions(rows_of)
     return out

@@ -2,7 +2,8 @@
 "commissions.recalculate" job (crm/automation/jobs.py), which recalculates every statement the record
 feeds or fed — the reps credited (owner or splits) in the periods of its dates (won, ordered,
 cancelled), and any statement that already has a line about it (a deleted or re-assigned record).
-A recalculation that changes nothing writes nothing (crm/commissions/statements.py)."""
+A recalculation that changes nothing writes nothing (crm/commissions/statements.py); the reps of one
+period are computed in one pass (crm/commissions/batch.py)."""
 
 from __future__ import annotations
 
@@ -84,10 +85,8 @@ def targets(object_type: str, object_id: int) -> list[PlanAssignment]:
 
 @jobs.handler(JOB)
 def recalculate_job(job) -> dict:
-    from crm.commissions.statements import recalculate_assignment
+    """All the statements the record feeds, each period's reps computed in one pass."""
+    from crm.commissions.statements import recalculate_many
 
-    written = 0
-    for a in targets(job.payload["type"], job.payload["id"]):
-        _, created = recalculate_assignment(a)
-        written += created
-    return {"written": written}
+    done = recalculate_many(targets(job.payload["type"], job.payload["id"]))
+    return {"written": sum(created for _, created in done.values())}

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 HUNDRED = Decimal(100)
 
 
+@lru_cache(maxsize=4096)  # a plan has a handful of rates; formatting them per line was a third of the time
 def pct(value: Decimal) -> str:
     """5 → "5 %", 7.50 → "7.5 %"."""
     text = f"{Decimal(value).normalize():f}"

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.audit import configwrites
-from crm.commissions import access, calculate
+from crm.commissions import access, batch, calculate
 from crm.commissions.models import Adjustment, LineKind, PlanAssignment, Statement, StatementLine
 from crm.core.errors import NotFound, ValidationFailed
 from crm.forecast import periods
@@ -57,16 +57,46 @@ def latest(rep_id: int, kind: str, start) -> Statement | None:
     return rows.order_by("-version").first()
 
 
-@transaction.atomic
 def recalculate_assignment(a: PlanAssignment, *, actor=None) -> tuple[Statement, bool]:
     """(the latest version, whether this call wrote it). ``actor`` None: the background job."""
-    # One writer per rep and period at a time: the assignment row is the lock.
-    a = PlanAssignment.objects.select_for_update().select_related("plan", "rep").get(pk=a.pk)
-    result = calculate.compute(a)
-    digest = fingerprint(result)
-    current = latest(a.rep_id, a.period_kind, a.period_start)
-    if current is not None and current.fingerprint == digest:
-        return current, False
+    return recalculate_many([a], actor=actor)[a.pk]
+
+
+@transaction.atomic
+def recalculate_many(given: list[PlanAssignment], *, actor=None) -> dict[int, tuple[Statement, bool]]:
+    """{assignment id: (the latest version, whether this call wrote it)}, computed in one pass per
+    period (crm/commissions/batch.py); only the statements whose fingerprint changed are written."""
+    # One writer per rep and period at a time: the assignment rows are the locks, taken in id order.
+    ids = sorted({a.pk for a in given})
+    locked = list(batch.assignments().select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
+    results = batch.compute_many(locked)
+    current = _latest_of(locked)
+    out = {}
+    for a in locked:
+        result = results[a.pk]
+        digest = fingerprint(result)
+        found = current.get((a.rep_id, a.period_kind, a.period_start))
+        if found is not None and found.fingerprint == digest:
+            out[a.pk] = (found, False)
+        else:
+            out[a.pk] = (_write(a, result, digest, found, actor), True)
+    _settle_clawbacks(locked, results, out)
+    return out
+
+
+def _latest_of(given: list[PlanAssignment]) -> dict[tuple, Statement]:
+    """The latest version of each assignment's statement, in one query per period."""
+    found: dict[tuple, Statement] = {}
+    periods_of = {(a.period_kind, a.period_start) for a in given}
+    for kind, start in periods_of:
+        reps = [a.rep_id for a in given if (a.period_kind, a.period_start) == (kind, start)]
+        rows = Statement.objects.filter(rep_id__in=reps, period_kind=kind, period_start=start)
+        for st in rows.order_by("rep_id", "-version"):
+            found.setdefault((st.rep_id, kind, start), st)
+    return found
+
+
+def _write(a: PlanAssignment, result: calculate.Result, digest: str, current, actor) -> Statement:
     statement = Statement.objects.create(
         rep_id=a.rep_id,
         plan=a.plan,
@@ -86,12 +116,18 @@ def recalculate_assignment(a: PlanAssignment, *, actor=None) -> tuple[Statement,
             for i, x in enumerate(result.lines, start=1)
         ]
     )
-    _settle_clawbacks(a, result)
-    return statement, True
+    return statement
 
 
-def _settle_clawbacks(a: PlanAssignment, result: calculate.Result) -> None:
-    if any(x.kind == LineKind.CLAWBACK for x in result.lines):
+def _settle_clawbacks(given: list[PlanAssignment], results: dict, out: dict) -> None:
+    """The clawback rows of each period with a written version that includes one are settled."""
+    done = set()
+    for a in given:
+        key = (a.period_start, a.period_end)
+        written = out[a.pk][1]
+        if key in done or not written or not any(x.kind == LineKind.CLAWBACK for x in results[a.pk].lines):
+            continue
+        done.add(key)
         settled = calculate.clawbacks_in(a.period_start, a.period_end).filter(settled_at__isnull=True)
         Clawback.objects.filter(pk__in=list(settled.values_list("pk", flat=True))).update(settled_at=timezone.now())
 
@@ -112,6 +148,17 @@ def recalculate(*, actor, rep_id: int, period: str) -> tuple[Statement, bool]:
     """On demand: who may change the rep's commissions (a manager for their team, admins)."""
     access.require_rep(actor, rep_id, "change")
     return recalculate_assignment(assignment_for(rep_id, period), actor=actor)
+
+
+def recalculate_period(*, actor, period: str) -> dict[int, tuple[Statement, bool]]:
+    """On demand, every statement of a period ``actor`` may change (a manager: their team's, never their
+    own; admins: all), in one pass. {rep id: (the latest version, whether this call wrote it)}."""
+    p = periods.parse(period, fiscal_year_start())
+    rows = [a for a in batch.of_period(p.kind, p.start) if access.may(actor, "change", a.rep_id)]
+    if not rows:
+        raise ValidationFailed({"period": f"No commission plan of {p.key} you may recalculate."})
+    done = recalculate_many(rows, actor=actor)
+    return {a.rep_id: done[a.pk] for a in rows}
 
 
 @transaction.atomic

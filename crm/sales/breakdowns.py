@@ -24,11 +24,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
-from crm.commissions.credits import deal_categories
 from crm.forecast.periods import Period
 from crm.money import totals as money_totals
 from crm.money.currencies import organization_currency, quantize
 from crm.money.rates import MissingRate
+from crm.orders.deal_categories import deal_categories
 from crm.records.models import Activity
 from crm.sales import analytics
 

@@ -25,7 +25,7 @@ def test_bench_runs_every_figure(admin_user, rep_a, rep_b, won):
     assert result["reps"] == 2 and result["won"] == 2
     assert set(PlanAssignment.objects.values_list("rep_id", flat=True)) == {rep_a.pk, rep_b.pk}
     assert Statement.objects.count() == 2  # the first versions; the timed recalculation wrote nothing
-    assert len(result["figures"]) == 3 and all(f["runs"] == 1 for f in result["figures"].values())
+    assert len(result["figures"]) == 4 and all(f["runs"] == 1 for f in result["figures"].values())
     floor = {row[0]: row[3] for row in bench._floor(quarter)}
     assert floor == {rep_a.pk: 1000, rep_b.pk: 500}
     assert "| raw-SQL floor" in bench.report(result, at(today))

@@ -71,3 +71,23 @@ def test_splits_page_refuses_90_then_saves_100(web, rep_a, rep_b, admin_user, wo
     good = client.post(f"/commissions/deals/{deal.pk}/splits/", {**form, "percent_1": "50"})
     assert good.status_code == 302 and DealSplit.objects.filter(deal=deal).count() == 2
     assert web(rep_b).get(f"/commissions/deals/{deal.pk}/splits/").status_code == 404  # not rep_b's deal
+
+
+def test_manager_calculates_a_whole_period_of_their_team(web, manager, rep_a, rep_b, plan, assign, won):
+    """One pass over the period: the team's rep gets a version; rep_b (no team of the manager) is left out."""
+    standard = plan("Team plan", 5)
+    assign(rep_a, standard)
+    assign(rep_b, standard)
+    won(rep_a, "2000", D(2026, 5, 3))
+    won(rep_b, "3000", D(2026, 5, 4))
+    client = web(manager)
+    assert "Calculate all of 2026-05" in client.get("/commissions/").content.decode()
+    done = client.post("/commissions/calculate-period/", {"period": "2026-05"})
+    assert done.status_code == 302 and done["Location"].endswith("?period=2026-05")
+    assert list(Statement.objects.values_list("rep_id", "total")) == [(rep_a.pk, Decimal("100.00"))]
+    client.post("/commissions/calculate-period/", {"period": "2026-05"})
+    assert Statement.objects.count() == 1  # nothing changed: no second version
+    bad = client.post("/commissions/calculate-period/", {"period": "2026-13"}, follow=True)
+    assert bad.status_code == 200 and Statement.objects.count() == 1
+    none = client.post("/commissions/calculate-period/", {"period": "2026-07"}, follow=True)
+    assert "No commission plan of 2026-07 you may recalculate." in none.content.decode()

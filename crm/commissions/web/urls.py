@@ -10,6 +10,7 @@ app_name = "commissions"
 urlpatterns = [
     path("", views.commissions_page, name="page"),
     path("calculate/", views.calculate, name="calculate"),
+    path("calculate-period/", views.calculate_period, name="calculate-period"),
     path("statements/<int:pk>/", views.statement_page, name="statement"),
     path("statements/<int:pk>/adjust/", views.adjust, name="adjust"),
     path("statements/<int:pk>/export.<str:fmt>", views.export, name="export"),

@@ -46,6 +46,7 @@ def commissions_page(request):
         "period_key": key,
         "error": error,
         "calculable": calculable,
+        "calculable_periods": list(dict.fromkeys(row["period"] for row in calculable)),
         "plans": plans.visible_plans(request.user),
     }
     return render(request, "commissions/page.html", context, status=422 if error else 200)
@@ -71,6 +72,27 @@ def calculate(request):
         return redirect("commissions:page")
     messages.success(request, f"Version {st.version} written." if created else "Nothing changed: no new version.")
     return redirect("commissions:statement", pk=st.pk)
+
+
+@login_required
+@page_errors
+@require_POST
+def calculate_period(request):
+    """Every statement of the period the user may change, in one pass (crm/commissions/batch.py)."""
+    key = (request.POST.get("period") or "").strip()
+    try:
+        done = statements.recalculate_period(actor=request.user, period=key)
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(exc.fields.values()) or exc.message)
+        return redirect("commissions:page")
+    except ServiceError as exc:  # a missing exchange rate names its currency and date
+        if exc.status >= 500 or exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+        return redirect("commissions:page")
+    written = sum(created for _, created in done.values())
+    messages.success(request, f"{len(done)} statements of {key} recalculated; {written} new versions written.")
+    return redirect(f"{reverse('commissions:page')}?period={next(iter(done.values()))[0].period_key}")
 
 
 @login_required
