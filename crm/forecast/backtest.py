@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from crm.access.policy import policy_for
 from crm.core.errors import NotFound
-from crm.forecast import asof, categories, history, memo, periods, selectors, snapshots, sums
+from crm.forecast import asof, asof_groups, categories, history, memo, periods, selectors, snapshots, sums
 from crm.forecast.periods import Period
 from crm.money.currencies import organization_currency
 from crm.money.rates import RateTable
@@ -65,25 +65,35 @@ def forecast_as_of(
     owners: set[int] | None = None,
     *,
     learnt: tuple[dict, dict] | None = None,
+    reference: bool = False,
 ) -> dict[str, Decimal]:
     """Each method's total for ``period`` as it would have been computed at ``at``. ``learnt``: what the
-    history methods knew at ``at`` (conversion rates, usual stays), when the caller already has it."""
-    rows = asof.deals_as_of(visible, period, at)
-    if owners is not None:
-        rows = [r for r in rows if r["owner_id"] in owners]
-    stage_defaults, overrides = asof.categories_as_of(at)
-    for r in rows:
-        r["forecast_category__category"] = overrides.get(r["id"])
-    facts = selectors.deal_facts(rows, stage_defaults)
+    history methods knew at ``at`` (conversion rates, usual stays), when the caller already has it.
+    The deals then are grouped by the database (crm/forecast/asof_groups.py); ``reference``: every one
+    rolled back in Python instead (asof.deals_as_of), the slow path the tests compare it with."""
+    then = asof.categories_as_of(at)
     day = timezone.localdate(at)
     if learnt is None:
         learnt = (history.win_rates(visible, as_of=at), history.typical_days(visible, as_of=at))
     rates, typical = learnt
-    table = RateTable({f.currency for f in facts}, until=day)
-    groups = sums.groups_from_rows(facts, typical, day)
+    if reference:
+        groups = _groups_in_python(visible, period, at, owners, then, typical, day)
+    else:
+        groups = asof_groups.groups_as_of(visible, period, at, owners, then, typical, day)
+    table = RateTable({g.currency for g in groups}, until=day)
     computed = sums.Rollup(groups, rates=rates, typical=typical, today=day, table=table, known_by=day)
     figures = computed.figures()
     return {key: figures[key] for key, _label in METHODS}
+
+
+def _groups_in_python(visible, period, at, owners, then, typical, day) -> list[sums.Group]:
+    rows = asof.deals_as_of(visible, period, at)
+    if owners is not None:
+        rows = [r for r in rows if r["owner_id"] in owners]
+    stage_defaults, overrides = then
+    for r in rows:
+        r["forecast_category__category"] = overrides.get(r["id"])
+    return sums.groups_from_rows(selectors.deal_facts(rows, stage_defaults), typical, day)
 
 
 def actual_won(visible, period: Period, owners: set[int] | None = None) -> Decimal:
