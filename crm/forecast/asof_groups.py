@@ -16,6 +16,7 @@ same deals count.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Q
@@ -41,26 +42,42 @@ def groups_as_of(
 ) -> list[sums.Group]:
     """The groups (crm/forecast/sums.py) of the period's deals among ``visible`` as known at ``at``, owned
     then by ``owners`` (None: any); ``categories``: (stage defaults, deal overrides) at ``at``."""
-    stage_defaults, overrides = categories
-    existing = visible.filter(created_at__lte=at)
-    if owners is not None:
-        # Only an unchanged deal's owner is today's; a rolled-back one is narrowed after its roll-back.
-        owned = Q(owner_id__in=owners)
-    # Deals with log entries after ``at``: one pass over the log's (type, object, time) index, once.
-    logged = Q(pk__in=ObjectChange.objects.filter(object_type=Deal.object_type, time__gt=at).values("object_id"))
-    moved_overrides = _overrides_changed_since(at)
-    unchanged = existing.filter(_now_in_period(period)).exclude(logged).exclude(pk__in=moved_overrides)
-    if owners is not None:
-        unchanged = unchanged.filter(owned)
-    groups = _unchanged_groups(unchanged, period, at, stage_defaults, typical, day)
-    in_python = logged | (Q(pk__in=moved_overrides) & _now_in_period(period)) if moved_overrides else logged
-    rolled = asof.rolled_back(existing.filter(in_python), period, at)
-    if owners is not None:
-        rolled = [r for r in rolled if r["owner_id"] in owners]
-    for r in rolled:
-        r["forecast_category__category"] = overrides.get(r["id"])
-    facts = selectors.deal_facts(rolled, stage_defaults)
-    return groups + sums.groups_from_rows(facts, typical, day)
+    return groups_at(visible, [Ask(period, at, categories, typical, day)], owners)[0]
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One as-of forecast of the backtest: the period, the instant, and what was known then (the
+    categories (stage defaults, deal overrides), the usual stays) and the day then."""
+
+    period: Period
+    at: dt.datetime
+    categories: tuple[dict[int, str], dict[int, str]]
+    typical: dict
+    day: dt.date
+
+
+def groups_at(visible, asks: list[Ask], owners: set[int] | None) -> list[list[sums.Group]]:
+    """``groups_as_of`` for every ask: the unchanged deals of all of them in one pass over the deals
+    (the backtest's 16 instants), the others rolled back per instant."""
+    moved = [_overrides_changed_since(a.at) for a in asks]
+    deals = visible if owners is None else visible.filter(owner_id__in=owners)
+    # Owners: only an unchanged deal's owner is today's; a rolled-back one is narrowed after its roll-back.
+    out = _unchanged_groups(deals, asks, moved)
+    for i, ask in enumerate(asks):
+        logged = ObjectChange.objects.filter(object_type=Deal.object_type, time__gt=ask.at).values("object_id")
+        in_python = Q(pk__in=logged)
+        if moved[i]:
+            in_python |= Q(pk__in=moved[i]) & _now_in_period(ask.period)
+        rolled = asof.rolled_back(visible.filter(created_at__lte=ask.at).filter(in_python), ask.period, ask.at)
+        if owners is not None:
+            rolled = [r for r in rolled if r["owner_id"] in owners]
+        stage_defaults, overrides = ask.categories
+        for r in rolled:
+            r["forecast_category__category"] = overrides.get(r["id"])
+        facts = selectors.deal_facts(rolled, stage_defaults)
+        out[i] += sums.groups_from_rows(facts, ask.typical, ask.day)
+    return out
 
 
 def _now_in_period(period: Period) -> Q:
@@ -92,76 +109,101 @@ def _overrides_changed_since(at: dt.datetime) -> list[int]:
     return sorted(deals)
 
 
-def _case(column: str, mapping: dict, default_sql: str) -> tuple[str, list]:
-    if not mapping:
-        return default_sql, []
-    whens = " ".join("WHEN %s THEN %s" for _ in mapping)
-    return f"(CASE {column} {whens} ELSE {default_sql} END)", [v for pair in mapping.items() for v in pair]
+def _table(columns: tuple[str, ...], rows: list[tuple], dummy: tuple) -> tuple[str, list]:
+    """A small constant table as ``SELECT … UNION ALL SELECT …`` (portable; SQLite has no ``AS t(a, b)``),
+    led by a ``dummy`` row (index -1, never joined) so it is never empty and its columns are typed."""
+    first = "SELECT " + ", ".join(f"%s AS {c}" for c in columns)
+    rest = " UNION ALL SELECT " + ", ".join(["%s"] * len(columns))
+    return first + rest * len(rows), [v for row in [dummy, *rows] for v in row]
 
 
-def _unchanged_groups(deals, period, at, stage_defaults, typical, day) -> list[sums.Group]:
-    """Deals with nothing logged after ``at``: today's values, reopened at ``at`` when they closed after
-    it (the stay they were in then gives the stage, its probability and entry time), grouped. Not by
-    owner or pipeline: the backtest adds every group (its owners are narrowed before), and fewer
-    groups are fewer rows to convert."""
-    # The deals as a derived table of the columns read (SQLite and PostgreSQL flatten it into the scan),
-    # not ``id IN (...)``: that read the deal table twice.
+def _unchanged_groups(deals, asks: list[Ask], moved: list[list[int]]) -> list[list[sums.Group]]:
+    """Per ask, the deals with nothing logged after its instant T: today's values, reopened at T when
+    they closed after it (the stay they were in then gives the stage, its probability and entry time),
+    grouped. One statement for every ask: each deal row is read once and paired with the asks whose
+    period it may count in. Not grouped by owner or pipeline: the backtest adds every group (its owners
+    are narrowed before), and fewer groups are fewer rows to convert."""
+    ops = connection.ops
+    adapt, adapt_day = ops.adapt_datetimefield_value, ops.adapt_datefield_value
     columns = ("id", "currency", "status", "stage_id", "amount", "probability", "expected_close_date", "closed_at")
-    rows_sql, rows_params = deals.order_by().values(*columns, "stage_changed_at").query.sql_with_params()
-    adapt = connection.ops.adapt_datetimefield_value
-    t = adapt(at)
-    start, end = _bounds(period)
-    # Reopened: closed today, but after ``at`` (the reference's ``_reopen_unlogged``).
-    reopened = "(d.status <> 'open' AND d.closed_at > %s)"
+    # The deals as a derived table of the columns read (flattened into the scan by both databases).
+    rows_sql, rows_params = deals.order_by().values(*columns, "stage_changed_at", "created_at").query.sql_with_params()
+    never = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    ask_rows = []
+    for i, a in enumerate(asks):
+        start, end = _bounds(a.period)
+        ask_rows.append((i, adapt(a.at), adapt_day(a.period.start), adapt_day(a.period.end), adapt(start), adapt(end)))
+    asks_sql, asks_params = _table(
+        ("idx", "instant", "p_first", "p_last", "p_start", "p_end"),
+        ask_rows,
+        (-1, adapt(never), *[adapt_day(never.date())] * 2, *[adapt(never)] * 2),
+    )
+    defaults_sql, defaults_params = _table(
+        ("idx", "stage_id", "category"),
+        [(i, stage, category) for i, a in enumerate(asks) for stage, category in a.categories[0].items()],
+        (-1, -1, "pipeline"),
+    )
+    cutoffs_sql, cutoffs_params = _table(
+        ("idx", "stage_id", "cutoff"),
+        [
+            (i, stage, adapt_day(a.day - dt.timedelta(days=int(usual))))
+            for i, a in enumerate(asks)
+            for stage, usual in a.typical.items()
+        ],
+        (-1, -1, adapt_day(never.date())),
+    )
+    moved_sql, moved_params = _table(
+        ("idx", "deal_id"), [(i, deal) for i, deals_moved in enumerate(moved) for deal in deals_moved], (-1, -1)
+    )
+    # Reopened: closed today, but after T (the reference's ``_reopen_unlogged``).
+    reopened = "(d.status <> 'open' AND d.closed_at > i.instant)"
     is_open = f"(d.status = 'open' OR {reopened})"
     stage = "COALESCE(st.stage_id, d.stage_id)"
-    entered_at = "COALESCE(st.entered_at, d.stage_changed_at)"
-    entered_day, entered_params = local_date_sql(entered_at)
+    entered_day, entered_params = local_date_sql("COALESCE(st.entered_at, d.stage_changed_at)")
     closed_day, closed_params = local_date_sql("d.closed_at")
-    default, default_params = _case(stage, stage_defaults, "'pipeline'")
-    cutoffs = {s: day - dt.timedelta(days=int(usual)) for s, usual in typical.items()}
-    cutoff, cutoff_params = _case(stage, cutoffs, "NULL")
     close = f"CASE WHEN {is_open} THEN d.expected_close_date ELSE {closed_day} END"
     integer = "INTEGER" if connection.vendor == "sqlite" else "BIGINT"
     sql = f"""
-        SELECT d.currency,
+        WITH i AS ({asks_sql}), sd AS ({defaults_sql}), c AS ({cutoffs_sql}), mo AS ({moved_sql})
+        SELECT i.idx, d.currency,
                CASE WHEN {is_open} THEN 'open' ELSE d.status END,
                CASE WHEN {is_open} THEN {stage} END,
-               CASE WHEN {is_open} THEN COALESCE(NULLIF(dc.category, ''), {default})
+               CASE WHEN {is_open} THEN COALESCE(NULLIF(dc.category, ''), sd.category, 'pipeline')
                     WHEN d.status = 'won' THEN 'closed' ELSE 'omitted' END,
                CASE WHEN {is_open} THEN COALESCE(sp.probability, d.probability) ELSE 0 END,
                CASE WHEN UPPER(d.currency) = %s THEN NULL ELSE {close} END,
-               CASE WHEN {is_open} AND {entered_day} < {cutoff} THEN {entered_day} END,
+               CASE WHEN {is_open} AND {entered_day} < c.cutoff THEN {entered_day} END,
                COUNT(*), SUM(CAST(ROUND(COALESCE(d.amount, 0) * 100) AS {integer}))
-        FROM ({rows_sql}) d
+        FROM ({rows_sql}) d CROSS JOIN i
         LEFT JOIN {Stay._meta.db_table} st ON st.deal_id = d.id AND {reopened}
-             AND st.entered_at <= %s AND (st.left_at IS NULL OR st.left_at > %s)
+             AND st.entered_at <= i.instant AND (st.left_at IS NULL OR st.left_at > i.instant)
         LEFT JOIN {Stage._meta.db_table} sp ON sp.id = st.stage_id
         LEFT JOIN {DealCategory._meta.db_table} dc ON dc.deal_id = d.id
-        WHERE ((d.status = 'open' AND d.expected_close_date >= %s AND d.expected_close_date < %s)
-               OR (d.status <> 'open' AND d.closed_at >= %s AND d.closed_at < %s
-                   AND (d.closed_at <= %s
-                        OR (d.expected_close_date >= %s AND d.expected_close_date < %s))))
-        GROUP BY 1, 2, 3, 4, 5, 6, 7"""
-    select_params = [
-        t,  # status
-        t,  # stage
-        t, *default_params,  # category
-        t,  # probability
-        organization_currency(), t, *closed_params,  # rate day
-        t, *entered_params, *cutoff_params, *entered_params,  # entered day
+        LEFT JOIN sd ON sd.idx = i.idx AND sd.stage_id = {stage}
+        LEFT JOIN c ON c.idx = i.idx AND c.stage_id = {stage}
+        WHERE d.created_at <= i.instant
+          AND ((d.status = 'open' AND d.expected_close_date >= i.p_first AND d.expected_close_date < i.p_last)
+               OR (d.status <> 'open' AND d.closed_at >= i.p_start AND d.closed_at < i.p_end
+                   AND (d.closed_at <= i.instant
+                        OR (d.expected_close_date >= i.p_first AND d.expected_close_date < i.p_last))))
+          AND NOT EXISTS (SELECT 1 FROM {ObjectChange._meta.db_table} oc
+                          WHERE oc.object_type = %s AND oc.object_id = d.id AND oc.time > i.instant)
+          AND NOT EXISTS (SELECT 1 FROM mo WHERE mo.idx = i.idx AND mo.deal_id = d.id)
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"""
+    params = [
+        *asks_params, *defaults_params, *cutoffs_params, *moved_params,
+        organization_currency(), *closed_params,  # rate day
+        *entered_params, *entered_params,  # entered day
+        *rows_params, Deal.object_type,
     ]  # fmt: skip
-    first, last = connection.ops.adapt_datefield_value(period.start), connection.ops.adapt_datefield_value(period.end)
-    join_params = [*rows_params, t, t, t]
-    where_params = [first, last, adapt(start), adapt(end), t, first, last]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*select_params, *join_params, *where_params])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
-    out = []
-    for currency, status, stage_id, category, probability, on, entered, count, cents in rows:
+    out: list[list[sums.Group]] = [[] for _ in asks]
+    for idx, currency, status, stage_id, category, probability, on, entered, count, cents in rows:
         cents, probability = int(cents), int(probability)
         weighted = cents * probability * 100 if status == DealStatus.OPEN else 0  # no past scores: stage's
-        out.append(
+        out[idx].append(
             sums.Group(
                 None, None, currency, status, stage_id, category, probability, _day(on), _day(entered),
                 count, cents, weighted,

@@ -113,3 +113,20 @@ def test_sql_groups_equal_the_python_roll_back(generated, admin_user, rep_a, key
             )
             compared += fast["stage"] > 0
     assert compared  # the data puts deals in the period: the comparison is not of two zeros
+
+
+def test_all_instants_in_one_statement_equal_each_alone(generated, admin_user, rep_b):
+    """The backtest asks for every (period, instant) at once (asof_groups.groups_at): each answer is the
+    reference's for that instant alone, whatever else is asked with it."""
+    visible = Deal.objects.restrict(admin_user)
+    asks = [
+        (period, backtest.instant(period, point))
+        for period in (periods.parse(k, 1) for k in ("FY2026-Q1", "FY2026-Q2", "2026-05", "FY2026-Q3"))
+        for point in backtest.POINTS
+    ]
+    learnt = {at: ({}, {}) for _period, at in asks}
+    for owners in (None, {rep_b.pk}):
+        together = backtest.forecasts_as_of(visible, asks, owners, learnt)
+        alone = [backtest.forecast_as_of(visible, p, at, owners, learnt=learnt[at], reference=True) for p, at in asks]
+        assert together == alone
+    assert any(f["stage"] > 0 for f in together)
