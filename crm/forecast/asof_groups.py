@@ -4,7 +4,7 @@
 instant was most of a cold backtest (docs/benchmarks.md). But a deal with no logged change after the
 instant T is, at T, what it is today — except a close after T, which the change log of bulk-loaded data
 may not record: then the deal was open at T in the stage of its stay at T (crm/forecast/stays.py). Both
-are plain SQL: one grouped query per instant over the deals table, the stay at T joined in. Only the
+are plain SQL: one grouped statement over the deals table for all instants, the stay at T joined in. Only the
 deals whose log has entries after T (and those whose category override was changed after T) are rolled
 back in Python, by the reference code in asof.py, and their groups added to the database's.
 
