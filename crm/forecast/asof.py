@@ -61,7 +61,7 @@ def roll_back(current: dict | None, entries) -> dict | None:
     return row
 
 
-def _later_entries(object_type: str, ids, as_of: dt.datetime) -> dict[int, list]:
+def later_entries(object_type: str, ids, as_of: dt.datetime) -> dict[int, list]:
     rows = ObjectChange.objects.filter(object_type=object_type, time__gt=as_of)
     if ids is not None:
         rows = rows.filter(object_id__in=ids)
@@ -88,7 +88,7 @@ def rows_as_of(model, as_of: dt.datetime, fields: tuple[str, ...]) -> list[dict]
     """Every row of a (small) configuration table as it was at ``as_of``: the category tables."""
     object_type = model.change_log_type
     current = {r["id"]: r for r in model.objects.values("id", *fields)}
-    later = _later_entries(object_type, None, as_of)
+    later = later_entries(object_type, None, as_of)
     out = []
     for pk in current.keys() | later.keys():
         row = roll_back(current.get(pk), later.get(pk, []))
@@ -112,13 +112,21 @@ def deals_as_of(visible, period: Period, as_of: dt.datetime) -> list[dict]:
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(period.start, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(period.end, dt.time.min, tzinfo=tz)
+    # The reference (tests/forecast/test_asof_sql.py; the backtest does it in SQL: asof_groups.py).
     # Deals not changed since T are as they were: the period test can run in SQL. The others are read
     # and rolled back, then tested here.
     now_in_period = Q(status=DealStatus.OPEN, expected_close_date__gte=period.start, expected_close_date__lt=period.end)
     now_in_period |= ~Q(status=DealStatus.OPEN) & Q(closed_at__gte=start, closed_at__lt=end)
-    candidates = existing.filter(now_in_period | Q(pk__in=changed_since)).values(*DEAL_FIELDS)
-    rows = list(candidates)
-    later = _later_entries(Deal.object_type, [r["id"] for r in rows], as_of)
+    return rolled_back(existing.filter(now_in_period | Q(pk__in=changed_since)), period, as_of)
+
+
+def rolled_back(candidates, period: Period, as_of: dt.datetime) -> list[dict]:
+    """The rows of ``candidates`` (a deal queryset) rolled back to ``as_of``, those in the period then."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(period.start, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(period.end, dt.time.min, tzinfo=tz)
+    rows = list(candidates.values(*DEAL_FIELDS))
+    later = later_entries(Deal.object_type, [r["id"] for r in rows], as_of)
     rolled = []
     for current in rows:
         row = roll_back(current, later.get(current["id"], []))

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from crm.access.policy import policy_for
 from crm.core.errors import NotFound
-from crm.forecast import asof, categories, history, memo, periods, selectors, snapshots, sums
+from crm.forecast import asof, asof_groups, categories, history, memo, periods, selectors, snapshots, sums
 from crm.forecast.periods import Period
 from crm.money.currencies import organization_currency
 from crm.money.rates import RateTable
@@ -65,25 +65,48 @@ def forecast_as_of(
     owners: set[int] | None = None,
     *,
     learnt: tuple[dict, dict] | None = None,
+    reference: bool = False,
 ) -> dict[str, Decimal]:
     """Each method's total for ``period`` as it would have been computed at ``at``. ``learnt``: what the
-    history methods knew at ``at`` (conversion rates, usual stays), when the caller already has it."""
-    rows = asof.deals_as_of(visible, period, at)
-    if owners is not None:
-        rows = [r for r in rows if r["owner_id"] in owners]
-    stage_defaults, overrides = asof.categories_as_of(at)
-    for r in rows:
-        r["forecast_category__category"] = overrides.get(r["id"])
-    facts = selectors.deal_facts(rows, stage_defaults)
-    day = timezone.localdate(at)
+    history methods knew at ``at`` (conversion rates, usual stays), when the caller already has it.
+    The deals then are grouped by the database (crm/forecast/asof_groups.py); ``reference``: every one
+    rolled back in Python instead (asof.deals_as_of), the slow path the tests compare it with."""
     if learnt is None:
         learnt = (history.win_rates(visible, as_of=at), history.typical_days(visible, as_of=at))
+    if reference:
+        then, day = asof.categories_as_of(at), timezone.localdate(at)
+        groups = _groups_in_python(visible, period, at, owners, then, learnt[1], day)
+        return _figures(groups, learnt, day)
+    return forecasts_as_of(visible, [(period, at)], owners, {at: learnt})[0]
+
+
+def forecasts_as_of(visible, asks: list[tuple[Period, dt.datetime]], owners, learnt: dict) -> list[dict[str, Decimal]]:
+    """``forecast_as_of`` for each (period, instant) of ``asks``, the deals of all of them grouped by the
+    database in one statement (crm/forecast/asof_groups.py); ``learnt``: instant → (rates, usual stays)."""
+    full = [
+        asof_groups.Ask(period, at, asof.categories_as_of(at), learnt[at][1], timezone.localdate(at))
+        for period, at in asks
+    ]
+    grouped = asof_groups.groups_at(visible, full, owners)
+    return [_figures(groups, learnt[a.at], a.day) for a, groups in zip(full, grouped, strict=True)]
+
+
+def _figures(groups: list[sums.Group], learnt: tuple[dict, dict], day: dt.date) -> dict[str, Decimal]:
     rates, typical = learnt
-    table = RateTable({f.currency for f in facts}, until=day)
-    groups = sums.groups_from_rows(facts, typical, day)
+    table = RateTable({g.currency for g in groups}, until=day)
     computed = sums.Rollup(groups, rates=rates, typical=typical, today=day, table=table, known_by=day)
     figures = computed.figures()
     return {key: figures[key] for key, _label in METHODS}
+
+
+def _groups_in_python(visible, period, at, owners, then, typical, day) -> list[sums.Group]:
+    rows = asof.deals_as_of(visible, period, at)
+    if owners is not None:
+        rows = [r for r in rows if r["owner_id"] in owners]
+    stage_defaults, overrides = then
+    for r in rows:
+        r["forecast_category__category"] = overrides.get(r["id"])
+    return sums.groups_from_rows(selectors.deal_facts(rows, stage_defaults), typical, day)
 
 
 def actual_won(visible, period: Period, owners: set[int] | None = None) -> Decimal:
@@ -137,6 +160,8 @@ def _run(visible, kind: str, count: int, owners: set[int] | None, now: dt.dateti
     past = past_periods(kind, count, timezone.localdate(now))
     instants = sorted({at for p in past for point in POINTS if (at := instant(p, point)) <= now})
     learnt = _learnt_at(visible, instants)
+    asks = [(period, at) for period in past for point in POINTS if (at := instant(period, point)) <= now]
+    figures = dict(zip(asks, forecasts_as_of(visible, asks, owners, learnt), strict=True))
     rows = []
     for period in past:
         actual = actual_won(visible, period, owners)
@@ -145,9 +170,10 @@ def _run(visible, kind: str, count: int, owners: set[int] | None, now: dt.dateti
             at = instant(period, point)
             if at > now:
                 continue
-            figures = forecast_as_of(visible, period, at, owners, learnt=learnt[at])
-            errors = {key: _error(value, actual) for key, value in figures.items()}
-            points.append({"point": point, "as_of": timezone.localdate(at), "figures": figures, "errors": errors})
+            errors = {key: _error(value, actual) for key, value in figures[period, at].items()}
+            points.append(
+                {"point": point, "as_of": timezone.localdate(at), "figures": figures[period, at], "errors": errors}
+            )
         rows.append({"period": period, "actual": actual, "points": points})
     scores = _scores(rows)
     ranked = [s for s in scores if s["mape"] is not None]

@@ -6,7 +6,11 @@ every deal's stage history, counted by the database (crm/forecast/history.py); t
 the current quarter (every method, per team, rep, pipeline and currency); the backtest of the last 8
 quarters (16 as-of forecasts and 8 actuals), each with nothing remembered (the cache emptied before
 each run, untimed) and remembered (crm/forecast/memo.py: the fingerprint check and a cache read).
-``--docs`` writes the block between ``<!-- bench:forecast:<database> -->`` markers in docs/benchmarks.md.
+The floor, timed in the same run: what any forecast must at least read, in one raw SQL statement (the
+quarter's deals summed per status and stage; the stage moves counted per stage; for the backtest, the
+first over each of its 8 quarters): a figure far above it is our code's cost, one near it the data's.
+``--docs`` writes the block between ``<!-- bench:forecast:<database> -->`` markers in docs/benchmarks.md
+(``forecast:<database>:1m`` at scale ``1m``: 300,000 deals or more).
 """
 
 from __future__ import annotations
@@ -81,6 +85,12 @@ def run(user, *, runs: int = 20) -> dict:
             runs,
         ),
         "the fingerprint that guards what is remembered": (memo.fingerprint, runs),
+        f"floor: {quarter.key}'s deals summed per status and stage (raw SQL)": (lambda: _floor([quarter]), runs),
+        "floor: stage moves counted per stage (raw SQL)": (_moves_floor, runs),
+        "floor: the 8 quarters' deals summed per status and stage (raw SQL)": (
+            lambda: _floor(backtest.past_periods("quarter", 8, timezone.localdate())),
+            few,
+        ),
     }
     out = {
         "database": connection.vendor,
@@ -92,6 +102,27 @@ def run(user, *, runs: int = 20) -> dict:
         times = _timed_each(fn, n)
         out["figures"][name] = {"runs": n, "p50": pct(times, 0.5), "p95": pct(times, 0.95)}
     return out
+
+
+def _floor(quarters) -> list:
+    """One grouped statement per period: the least reading of its deals a forecast can do."""
+    out = []
+    with connection.cursor() as cursor:
+        for p in quarters:
+            cursor.execute(
+                f"SELECT status, stage_id, COUNT(*), SUM(amount), SUM(amount * probability) FROM {Deal._meta.db_table} "
+                "WHERE (status = 'open' AND expected_close_date >= %s AND expected_close_date < %s) "
+                "OR (status <> 'open' AND closed_at >= %s AND closed_at < %s) GROUP BY status, stage_id",
+                [p.start, p.end, str(p.start), str(p.end)],
+            )
+            out.append(cursor.fetchall())
+    return out
+
+
+def _moves_floor() -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT to_stage_id, COUNT(*) FROM {StageChange._meta.db_table} GROUP BY to_stage_id")
+        return cursor.fetchall()
 
 
 def report(result: dict, at) -> str:
@@ -119,4 +150,4 @@ def _machine() -> str:
 
 def update_docs(text: str, vendor: str) -> None:
     """The block of this database (``<!-- bench:forecast:sqlite -->``), replaced or added at the end."""
-    write_block(f"forecast:{vendor}", text)
+    write_block(f"forecast:{vendor}{':1m' if Deal.objects.count() >= 300_000 else ''}", text)
