@@ -36,3 +36,7 @@ def test_the_forecast_bench_writes_its_block_through_it(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "DOCS", doc)
     forecast_bench.update_docs("quarter figures", "sqlite")
     assert "<!-- bench:forecast:sqlite -->\nquarter figures\n<!-- /bench:forecast:sqlite -->" in doc.read_text()
+    forecast_bench.update_docs("million figures", "sqlite", 300_000)
+    text = doc.read_text()
+    assert "<!-- bench:forecast:sqlite:1m -->\nmillion figures\n<!-- /bench:forecast:sqlite:1m -->" in text
+    assert "quarter figures" in text  # the small block stays beside it

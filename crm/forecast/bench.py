@@ -148,6 +148,7 @@ def _machine() -> str:
     return f"Machine: {m['nproc']} cores ({m.get('cpu', '?')}), Python {m['python']}; load average {load}."
 
 
-def update_docs(text: str, vendor: str) -> None:
-    """The block of this database (``<!-- bench:forecast:sqlite -->``), replaced or added at the end."""
-    write_block(f"forecast:{vendor}{':1m' if Deal.objects.count() >= 300_000 else ''}", text)
+def update_docs(text: str, vendor: str, deals: int = 0) -> None:
+    """The block of this database (``<!-- bench:forecast:sqlite -->``, ``...:1m`` for ``deals`` ≥ 300,000),
+    replaced or added at the end."""
+    write_block(f"forecast:{vendor}{':1m' if deals >= 300_000 else ''}", text)

@@ -118,7 +118,7 @@ class Command(BaseCommand):
         text = bench.report(result, timezone.now())
         self.stdout.write(text)
         if options["docs"]:
-            bench.update_docs(text, result["database"])
+            bench.update_docs(text, result["database"], result["deals"])
             self.stdout.write("written to docs/benchmarks.md")
 
     def _mail(self, options) -> None:
