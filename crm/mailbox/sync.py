@@ -26,7 +26,7 @@ from crm.core import crypto
 from crm.core.context import change_context
 from crm.core.errors import ServiceError, ValidationFailed
 from crm.mailbox import attachments, bounces, calendar_replies, dropbox, imap
-from crm.mailbox.matching import match
+from crm.mailbox.matching import match, match_many
 from crm.mailbox.models import InboundMessage, Mailbox, MailFolderState
 from crm.mailbox.parsing import Parsed, parse
 from crm.mailbox.threads import assign_threads
@@ -116,6 +116,7 @@ def _store_batch(mailbox: Mailbox, folder: str, state: MailFolderState, batch: l
             # then skips what the first committed.
             done = MailFolderState.objects.select_for_update().get(pk=state.pk).last_uid
             shared = Batch()
+            shared.preload(mailbox, [(uid, raw) for uid, raw in fetched if uid > done])
             stored = sum(store(mailbox, folder, uid, raw, shared, written) for uid, raw in fetched if uid > done)
             shared.flush(mailbox, written)
             MailFolderState.objects.filter(pk=state.pk).update(last_uid=max(batch[-1], done), synced_at=timezone.now())
@@ -182,6 +183,29 @@ class Batch:
         self.matches: dict = {}
         self.pending: list[Pending] = []
         self.taken: set[str] = set()  # the Message-IDs pending: a batch holding one twice stores it once
+        self.parsed: dict[int, Parsed] = {}
+        self.stored: set[str] | None = None  # the batch's Message-IDs already stored (preload)
+
+    def preload(self, mailbox: Mailbox, fetched: list[tuple[int, bytes]]) -> None:
+        """Parse the batch, and read at once which of its messages are stored and what the addresses
+        of each match (as seen by the mailbox's owner: a message sent through a BCC address is
+        matched with its sender's eyes, then alone)."""
+        self.parsed = {uid: parse(raw) for uid, raw in fetched}
+        ids = [p.message_id for p in self.parsed.values()]
+        self.stored = set(
+            InboundMessage.objects.filter(mailbox=mailbox, message_id__in=ids).values_list("message_id", flat=True)
+        )
+        own, viewer = mailbox.username.lower(), mailbox.owner
+        groups = list({frozenset(p.participants - {own}) for p in self.parsed.values()} - {frozenset()})
+        for group, found in zip(groups, match_many(groups, viewer), strict=True):
+            self.matches[(group, getattr(viewer, "pk", None))] = found
+
+    def known(self, mailbox: Mailbox, message_id: str) -> bool:
+        if message_id in self.taken:
+            return True
+        if self.stored is not None:
+            return message_id in self.stored
+        return InboundMessage.objects.filter(mailbox=mailbox, message_id=message_id).exists()
 
     def add(self, item: Pending) -> None:
         self.pending.append(item)
@@ -268,13 +292,11 @@ def store(
 
 
 def _check(mailbox: Mailbox, folder: str, uid: int, raw: bytes, batch: Batch) -> bool:
-    parsed = parse(raw)
+    parsed = batch.parsed.pop(uid, None) or parse(raw)
     if parsed.bounce is not None:
         bounces.record(mailbox, parsed.bounce, parsed.sent_at)
         return False
-    if parsed.message_id in batch.taken or (
-        InboundMessage.objects.filter(mailbox=mailbox, message_id=parsed.message_id).exists()
-    ):
+    if batch.known(mailbox, parsed.message_id):
         return False
     if parsed.calendar:  # an attendee's answer to one of our invitations: their status on the meeting
         calendar_replies.apply(parsed.calendar, parsed.from_address, mailbox.pk)
