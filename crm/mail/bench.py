@@ -225,13 +225,16 @@ def report(result: dict, at) -> str:
     ]
     for size, f in result["sync"]["sizes"].items():
         memory = (
-            f"; peak RSS {f['peak_kb'] / 1024:.0f} MB (started at {f['start_kb'] / 1024:.0f} MB)"
+            f"; peak RSS {f['peak_kb'] / 1024:.0f} MB (started at {f['start_kb'] / 1024:.0f} MB): anonymous "
+            f"{f['anon_mb']:.0f} MB, file-backed {f['file_mb']:.0f} MB"
             if "peak_kb" in f
             else ""
         )
         floor = f["floor"]["per_s"]
         lines.append(
-            f"| IMAP sync, {int(size):,} messages | {f['per_s']:.0f} msg/s ({f['seconds']:.0f} s){memory} "
+            f"| IMAP sync, {int(size):,} messages | {f['per_s']:.0f} msg/s "
+            f"({f['seconds']:.0f} s, CPU {f['cpu_s']:.0f} s)"
+            f"{memory} "
             f"| {floor:,.0f} msg/s (raw FETCH) | {floor / f['per_s']:.0f}× |"
         )
     s = result["send"]

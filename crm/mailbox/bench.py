@@ -155,12 +155,36 @@ def in_child(fn) -> dict:
 
 
 def timed_sync(mailbox_id: int) -> dict:
-    start = time.perf_counter()
-    result = sync.sync_mailbox(mailbox_id)
-    seconds = time.perf_counter() - start
+    """The sync's wall and CPU time, and its peak anonymous and file-backed resident memory sampled
+    after each batch (crm/bench/imports.py's MemorySampler): anonymous is the Python heap and
+    SQLite's page cache, file-backed the database file SQLite maps (mmap_size), pages the kernel
+    may drop."""
+    from crm.bench.imports import MemorySampler
+
+    sampler, real = MemorySampler(), sync._store_batch
+
+    def sampled(*args):
+        stored = real(*args)
+        sampler()
+        return stored
+
+    sync._store_batch = sampled
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        result = sync.sync_mailbox(mailbox_id)
+    finally:
+        sync._store_batch = real
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     if result["errors"]:
         raise RuntimeError(f"The sync reported errors: {result['errors']}")
-    return {"imported": result["imported"], "seconds": seconds, "per_s": result["imported"] / seconds}
+    return {
+        "imported": result["imported"],
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "per_s": result["imported"] / seconds,
+        "anon_mb": sampler.anon,
+        "file_mb": sampler.file,
+    }
 
 
 def run(admin, sizes: list[int], *, fork: bool = True, contacts: int = PEOPLE, out=None) -> dict:
@@ -201,6 +225,8 @@ def _user(size: int) -> str:
 def _line(size: int, f: dict) -> str:
     memory = f" peak RSS {f['peak_kb'] / 1024:.0f} MB (from {f['start_kb'] / 1024:.0f} MB)" if "peak_kb" in f else ""
     return (
-        f"IMAP sync of {size:,} messages: {f['per_s']:.0f} msg/s ({f['seconds']:.1f} s, {f['imported']:,} stored);"
-        f"{memory}; floor (raw FETCH) {f['floor']['per_s']:.0f} msg/s; APPEND {f['append_s']:.1f} s"
+        f"IMAP sync of {size:,} messages: {f['per_s']:.0f} msg/s ({f['seconds']:.1f} s, CPU {f['cpu_s']:.1f} s, "
+        f"{f['imported']:,} stored);{memory}; anonymous {f['anon_mb']:.0f} MB, file-backed {f['file_mb']:.0f} MB; "
+        f"floor (raw FETCH) {f['floor']['per_s']:.0f} msg/s; APPEND {f['append_s']:.1f} s; "
+        f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )

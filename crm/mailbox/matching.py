@@ -44,3 +44,39 @@ def match(addresses: set[str], viewer) -> tuple[list[dict], bool]:
         + [{"type": "deal", "id": pk} for pk in deals]
     )
     return links, bool(contact_ids or lead_ids)
+
+
+def match_many(groups: list[set[str]], viewer) -> list[tuple[list[dict], bool]]:
+    """``match`` for each set of addresses of a batch, with the same rules and order, in five queries
+    for the whole batch instead of five per set."""
+    wanted = sorted({a for group in groups for a in group})
+    if not wanted:
+        return [([], False) for _ in groups]
+    by_address: dict[str, set[tuple[int, int | None]]] = {}
+    primary = _of(Contact, viewer).filter(email__in=wanted).values_list("email", "pk", "company_id")
+    other = _of(Contact, viewer).filter(emails__email__in=wanted).values_list("emails__email", "pk", "company_id")
+    for email, pk, company in [*primary, *other]:
+        by_address.setdefault(email, set()).add((pk, company))
+    leads: dict[str, set[int]] = {}
+    for email, pk in _of(Lead, viewer).filter(email__in=wanted).values_list("email", "pk"):
+        leads.setdefault(email, set()).add(pk)
+    contact_ids = {pk for found in by_address.values() for pk, _ in found}
+    company_ids = {company for found in by_address.values() for _, company in found if company}
+    companies = set(_of(Company, viewer).filter(pk__in=company_ids).values_list("pk", flat=True))
+    deals: dict[int, set[int]] = {}
+    rows = _of(Deal, viewer).filter(status="open", contacts__in=contact_ids).values_list("contacts", "pk")
+    for contact, deal in rows:
+        deals.setdefault(contact, set()).add(deal)
+    out = []
+    for group in groups:
+        found = {pair for a in group for pair in by_address.get(a, ())}
+        people = sorted({pk for pk, _ in found})
+        lead_ids = sorted({pk for a in group for pk in leads.get(a, ())})
+        links = (
+            [{"type": "contact", "id": pk} for pk in people]
+            + [{"type": "lead", "id": pk} for pk in lead_ids]
+            + [{"type": "company", "id": pk} for pk in sorted({c for _, c in found if c in companies})]
+            + [{"type": "deal", "id": pk} for pk in sorted({d for pk in people for d in deals.get(pk, ())})]
+        )
+        out.append((links, bool(people or lead_ids)))
+    return out

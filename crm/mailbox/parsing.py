@@ -1,8 +1,11 @@
 """A raw RFC 5322 message into what the CRM keeps, with the standard library's ``email`` package
-(policy.default): text and sanitized HTML from multipart/alternative, attachments and inline images
-(parts with a Content-ID) with their bytes (crm/mailbox/attachments.py stores them), charsets decoded
-with replacement when a part lies about its charset or names none that exists, and a delivery status
-notice recognised as a bounce (crm/mailbox/dsn.py).
+(policy.compat32: headers stay strings, and only the few the sync reads are decoded, by
+``email.header``; policy.default builds a header object for every header it is asked about, content
+types included, which was most of the parse's time): text and sanitized HTML from
+multipart/alternative, attachments and inline images (parts with a Content-ID) with their bytes
+(crm/mailbox/attachments.py stores them), charsets decoded with replacement when a part lies about
+its charset or names none that exists, and a delivery status notice recognised as a bounce
+(crm/mailbox/dsn.py).
 
 Inline images are dropped from the HTML: nh3 allows no ``cid:`` URL, so their ``<img>`` keeps no
 source (nothing loads, nothing is fetched); the image itself is stored and listed as an attachment."""
@@ -15,6 +18,8 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -70,22 +75,41 @@ class Parsed:
         return {a for a in [self.from_address, *self.to, *self.cc] if a}
 
 
-def _header(msg, name: str) -> str:
-    """A header as text; a malformed one (bad encoded-word, stray bytes) as its raw value."""
+def _decoded(value: str) -> str:
+    """Encoded words (RFC 2047) decoded, and raw 8-bit bytes (which compat32 keeps as surrogate
+    escapes) read as UTF-8; a malformed encoded word (bad encoding, unknown charset) is left to
+    policy.default's lenient header parser, as every header was before."""
+    if not value.isascii():
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if "=?" not in value:
+        return value
     try:
-        value = str(msg.get(name) or "")
-    except Exception:  # the email package raises on some malformed headers when it parses them
-        value = next((str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), "")
-    return " ".join(value.split())
+        return str(make_header(decode_header(value)))
+    except (HeaderParseError, LookupError, UnicodeError, ValueError):
+        try:
+            return str(policy.default.header_factory("x-text", value))
+        except Exception:  # the email package raises on some malformed headers: the raw value
+            return value
+
+
+def _raw(msg, name: str) -> list[str]:
+    """A header's values as they came (compat32's ``get`` wraps one with 8-bit bytes in a Header)."""
+    name = name.lower()
+    return [str(v) for k, v in msg.raw_items() if k.lower() == name]
+
+
+def _header(msg, name: str) -> str:
+    """A header as text (folded lines joined, encoded words decoded)."""
+    values = _raw(msg, name)
+    return " ".join(_decoded(values[0]).split()) if values else ""
 
 
 def _addresses(msg, name: str) -> list[tuple[str, str]]:
-    raw = [str(v) for v in (msg.get_all(name, failobj=[]) or [])]
     out = []
-    for display, addr in getaddresses(raw):
+    for display, addr in getaddresses([_decoded(v) if not v.isascii() else v for v in _raw(msg, name)]):
         addr = addr.strip().lower()
         if "@" in addr and len(addr) <= 320:
-            out.append((display.strip()[:255], addr))
+            out.append((" ".join(_decoded(display).split())[:255], addr))
     return out[:MAX_ADDRESSES]
 
 
@@ -121,7 +145,7 @@ def _file(part, ctype: str, number: int) -> File:
     content_id = _ids(_header(part, "Content-ID")) or [""]
     inline = bool(content_id[0]) and part.get_content_disposition() != "attachment"
     try:
-        name = part.get_filename() or ""
+        name = _decoded(part.get_filename() or "")  # RFC 2231 by the email package, RFC 2047 (Outlook) here
     except Exception:  # a malformed encoded filename: a made-up name below
         name = ""
     if not name:
@@ -170,7 +194,7 @@ def _bodies(msg) -> tuple[str, str, list[File]]:
 
 
 def parse(raw: bytes) -> Parsed:
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    msg = BytesParser(policy=policy.compat32).parsebytes(raw)
     bounce = dsn.bounce_of(msg)
     text, html, files = _bodies(msg)
     html = clean_html(html)[:MAX_TEXT] if html else ""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import imaplib
 import logging
 import ssl
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
@@ -23,13 +24,13 @@ from crm.automation.ssrf import Refused
 from crm.automation.system import automation_user
 from crm.core import crypto
 from crm.core.context import change_context
-from crm.core.errors import ServiceError
+from crm.core.errors import ServiceError, ValidationFailed
 from crm.mailbox import attachments, bounces, calendar_replies, dropbox, imap
-from crm.mailbox.matching import match
+from crm.mailbox.matching import match, match_many
 from crm.mailbox.models import InboundMessage, Mailbox, MailFolderState
 from crm.mailbox.parsing import Parsed, parse
-from crm.mailbox.threads import thread_for
-from crm.records.services.activities import activity_create
+from crm.mailbox.threads import assign_threads
+from crm.records.services.activities_bulk import activity_create_many
 from crm.records.services.leads import lead_create
 
 log = logging.getLogger("crm.mailbox")
@@ -115,13 +116,61 @@ def _store_batch(mailbox: Mailbox, folder: str, state: MailFolderState, batch: l
             # then skips what the first committed.
             done = MailFolderState.objects.select_for_update().get(pk=state.pk).last_uid
             shared = Batch()
+            shared.preload(mailbox, [(uid, raw) for uid, raw in fetched if uid > done])
             stored = sum(store(mailbox, folder, uid, raw, shared, written) for uid, raw in fetched if uid > done)
+            shared.flush(mailbox, written)
             MailFolderState.objects.filter(pk=state.pk).update(last_uid=max(batch[-1], done), synced_at=timezone.now())
             Mailbox.objects.filter(pk=mailbox.pk).update(imported_count=F("imported_count") + stored)
     except BaseException:
         written.discard()
         raise
     return stored
+
+
+@dataclass
+class Pending:
+    """A message checked and matched, waiting for its batch's writes."""
+
+    folder: str
+    uid: int
+    parsed: Parsed
+    links: list[dict]
+    owner_id: int | None
+    outbound: bool
+
+    def activity_data(self) -> dict:
+        parsed = self.parsed
+        return {
+            "kind": "email",
+            "subject": parsed.subject,
+            "body": parsed.text[:MAX_BODY],
+            "occurred_at": parsed.sent_at,
+            "direction": "outbound" if self.outbound else "inbound",
+            "owner_id": self.owner_id,
+            "links": self.links,
+        }
+
+    def message(self, mailbox: Mailbox, thread, activity) -> InboundMessage:
+        parsed = self.parsed
+        return InboundMessage(
+            mailbox=mailbox,
+            thread=thread,
+            folder=self.folder,
+            uid=self.uid,
+            message_id=parsed.message_id,
+            in_reply_to=parsed.in_reply_to,
+            references=parsed.references,
+            from_address=parsed.from_address,
+            from_name=parsed.from_name,
+            to=parsed.to,
+            cc=parsed.cc,
+            subject=parsed.subject,
+            sent_at=parsed.sent_at,
+            text=parsed.text,
+            html=parsed.html,
+            attachments=[],
+            activity=activity,
+        )
 
 
 class Batch:
@@ -132,6 +181,56 @@ class Batch:
     def __init__(self):
         self._actor = None
         self.matches: dict = {}
+        self.pending: list[Pending] = []
+        self.taken: set[str] = set()  # the Message-IDs pending: a batch holding one twice stores it once
+        self.parsed: dict[int, Parsed] = {}
+        self.stored: set[str] | None = None  # the batch's Message-IDs already stored (preload)
+
+    def preload(self, mailbox: Mailbox, fetched: list[tuple[int, bytes]]) -> None:
+        """Parse the batch, and read at once which of its messages are stored and what the addresses
+        of each match (as seen by the mailbox's owner: a message sent through a BCC address is
+        matched with its sender's eyes, then alone)."""
+        self.parsed = {uid: parse(raw) for uid, raw in fetched}
+        ids = [p.message_id for p in self.parsed.values()]
+        self.stored = set(
+            InboundMessage.objects.filter(mailbox=mailbox, message_id__in=ids).values_list("message_id", flat=True)
+        )
+        own, viewer = mailbox.username.lower(), mailbox.owner
+        groups = list({frozenset(p.participants - {own}) for p in self.parsed.values()} - {frozenset()})
+        for group, found in zip(groups, match_many(groups, viewer), strict=True):
+            self.matches[(group, getattr(viewer, "pk", None))] = found
+
+    def known(self, mailbox: Mailbox, message_id: str) -> bool:
+        if message_id in self.taken:
+            return True
+        if self.stored is not None:
+            return message_id in self.stored
+        return InboundMessage.objects.filter(mailbox=mailbox, message_id=message_id).exists()
+
+    def add(self, item: Pending) -> None:
+        self.pending.append(item)
+        self.taken.add(item.parsed.message_id)
+
+    def flush(self, mailbox: Mailbox, written: attachments.Written | None = None) -> None:
+        """Write the pending messages: their threads, activities (with links, change log, search
+        index and one record.created event each), message rows and files, then the stored hooks."""
+        pending, self.pending, self.taken = self.pending, [], set()
+        if not pending:
+            return
+        threads = assign_threads(mailbox, [p.parsed for p in pending])
+        activities = activity_create_many(actor=self.actor, items=[p.activity_data() for p in pending])
+        for result in activities:
+            if isinstance(result, ValidationFailed):
+                raise result  # as activity_create raised it: the batch rolls back
+        rows = zip(pending, threads, activities, strict=True)
+        messages = InboundMessage.objects.bulk_create([p.message(mailbox, thread, a) for p, thread, a in rows])
+        for message, item in zip(messages, pending, strict=True):
+            if item.parsed.files:
+                message.attachments = attachments.store_all(message, item.parsed.files, written)
+                InboundMessage.objects.filter(pk=message.pk).update(attachments=message.attachments)
+        for message, item in zip(messages, pending, strict=True):
+            for hook in STORED_HOOKS:
+                hook(message, item.parsed)
 
     @property
     def actor(self):
@@ -178,13 +277,26 @@ def store(
 ) -> bool:
     """Store one message (once), linked to what it is about; False when skipped. A delivery status
     notice is not filed: it marks the address and the message that bounced (bounces.py). A message a
-    user sent through their BCC address is theirs: matched with their eyes, on their name (dropbox.py)."""
-    batch = batch or Batch()
-    parsed = parse(raw)
+    user sent through their BCC address is theirs: matched with their eyes, on their name (dropbox.py).
+
+    Within a batch the message is only checked and matched here; its rows are written with the
+    batch's others by ``Batch.flush`` (a few statements for the batch, not ~15 per message). Alone
+    (no batch), it is written before this returns."""
+    if batch is None:
+        with transaction.atomic():
+            batch = Batch()
+            kept = _check(mailbox, folder, uid, raw, batch)
+            batch.flush(mailbox, written)
+        return kept
+    return _check(mailbox, folder, uid, raw, batch)
+
+
+def _check(mailbox: Mailbox, folder: str, uid: int, raw: bytes, batch: Batch) -> bool:
+    parsed = batch.parsed.pop(uid, None) or parse(raw)
     if parsed.bounce is not None:
         bounces.record(mailbox, parsed.bounce, parsed.sent_at)
         return False
-    if InboundMessage.objects.filter(mailbox=mailbox, message_id=parsed.message_id).exists():
+    if batch.known(mailbox, parsed.message_id):
         return False
     if parsed.calendar:  # an attendee's answer to one of our invitations: their status on the meeting
         calendar_replies.apply(parsed.calendar, parsed.from_address, mailbox.pk)
@@ -200,43 +312,6 @@ def store(
         links, known = batch.match(people - own, viewer)
     if not known:
         return False  # nobody the CRM knows: not the CRM's mail
-    thread = thread_for(mailbox, parsed)
-    outbound = parsed.from_address in own
     owner_id = sender.pk if sender else (mailbox.owner_id or mailbox.created_by_id)
-    activity = activity_create(
-        actor=batch.actor,  # may link any record; the links were chosen with the owner's eyes
-        data={
-            "kind": "email",
-            "subject": parsed.subject,
-            "body": parsed.text[:MAX_BODY],
-            "occurred_at": parsed.sent_at,
-            "direction": "outbound" if outbound else "inbound",
-            "owner_id": owner_id,
-            "links": links,
-        },
-    ).obj
-    message = InboundMessage.objects.create(
-        mailbox=mailbox,
-        thread=thread,
-        folder=folder,
-        uid=uid,
-        message_id=parsed.message_id,
-        in_reply_to=parsed.in_reply_to,
-        references=parsed.references,
-        from_address=parsed.from_address,
-        from_name=parsed.from_name,
-        to=parsed.to,
-        cc=parsed.cc,
-        subject=parsed.subject,
-        sent_at=parsed.sent_at,
-        text=parsed.text,
-        html=parsed.html,
-        attachments=[],
-        activity=activity,
-    )
-    if parsed.files:
-        message.attachments = attachments.store_all(message, parsed.files, written)
-        InboundMessage.objects.filter(pk=message.pk).update(attachments=message.attachments)
-    for hook in STORED_HOOKS:
-        hook(message, parsed)
+    batch.add(Pending(folder, uid, parsed, links, owner_id, outbound=parsed.from_address in own))
     return True

@@ -19,6 +19,8 @@ def test_the_mail_bench_runs_at_a_tiny_size(admin_user, tmp_path):
     # Both mailboxes synced in full (10 and a fifth of it), each beside its raw FETCH floor.
     assert {size: f["imported"] for size, f in result["sync"]["sizes"].items()} == {2: 2, 10: 10}
     assert all(f["floor"]["messages"] == size for size, f in result["sync"]["sizes"].items())
+    # Memory sampled after each batch, anonymous and file-backed apart.
+    assert all(f["anon_mb"] > 0 and f["file_mb"] >= 0 for f in result["sync"]["sizes"].values())
     assert InboundMessage.objects.count() == 12
     # The three queued messages went through the job and the SMTP server, and onto the timeline.
     assert result["send"]["received"] == 3

@@ -329,3 +329,30 @@ def test_a_server_refused_at_connect_pauses_the_mailbox(dovecot, fill, settings,
     settings.MAILBOX_ALLOW_PRIVATE = True  # an on-premises server, allowed by the admin
     services.mailbox_update(box, actor=rep_a, data={"paused": False})
     assert sync.sync_mailbox(box.pk)["imported"] == 6
+
+
+def test_each_stored_email_reaches_webhooks_as_an_activity_created(
+    dovecot, fill, rep_a, people, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The batch writes its activities together; listeners still get one record.created per email."""
+    from crm.automation.models import WebhookDelivery, WebhookSubscription
+
+    WebhookSubscription.objects.create(
+        name="timeline", url="https://hooks.example.com/x", event_types=["record.created"], object_types=["activity"]
+    )
+    now = timezone.now()
+    fill(
+        [
+            m.message(msgid=f"<w{i}@x>", sender="carl@clientco.com", to=[m.ME], subject=f"W{i}", when=now)
+            for i in range(5)
+        ]
+    )
+    box = connect(dovecot, rep_a)
+    monkeypatch.setattr(sync, "BATCH", 2)  # three batches
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync.sync_mailbox(box.pk) == {"imported": 5, "errors": []}
+    stored = sorted(InboundMessage.objects.values_list("activity_id", flat=True))
+    delivered = WebhookDelivery.objects.filter(event_type="record.created")
+    assert sorted(d.payload["object_id"] for d in delivered) == stored
+    assert {d.payload["object_type"] for d in delivered} == {"activity"}
+    assert all(d.payload["data"]["subject"].startswith("W") for d in delivered)
