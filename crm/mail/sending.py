@@ -11,6 +11,11 @@ token (committed). A worker killed after the server accepted the message but bef
 leaves "sending"; the job's next attempt finds it so and marks it "unknown" instead of sending again
 (the server cannot be asked whether it has a message). Its sender checks and may send it again, with
 the same Message-ID (docs/email.md).
+
+Messages queued together go out on one connection per server: a run of the job, after its own
+message, runs the other due ``mail.send`` jobs through the job runtime (``_send_waiting``), on the
+connections it keeps open (crm/mail/connections.py). Each of those is claimed, retried and settled as
+its own job, with the same claim-before-connect rule, so a crash leaves each message as above.
 """
 
 from __future__ import annotations
@@ -18,14 +23,16 @@ from __future__ import annotations
 import logging
 import secrets
 import smtplib
+import time
 
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.db.models import F
 from django.utils import timezone
 
 from crm.automation import jobs
-from crm.mail import accounts, attachments, smtp, timeline, tracking
+from crm.automation.models import Job, JobStatus
+from crm.mail import accounts, attachments, connections, smtp, timeline, tracking
 from crm.mail.models import EmailStatus, OutgoingEmail
 
 log = logging.getLogger("crm.mail")
@@ -33,7 +40,7 @@ UNKNOWN = (
     "An attempt to send it stopped while talking to the mail server (the worker died): the server may "
     "have accepted it. Not sent again by itself; check the recipient got it, or send it again."
 )
-SMTP_BACKEND = "crm.mail.pinned.PinnedEmailBackend"  # Django's, connecting to a checked address when given
+BATCH = 100  # due jobs read at a time by one run (_send_waiting)
 
 
 class Refused(Exception):
@@ -46,6 +53,38 @@ class Refused(Exception):
 
 @jobs.handler("mail.send", atomic=False)
 def send_job(job):
+    with connections.reused() as outermost:
+        outcome = _send_one(job)
+        if outermost:
+            _send_waiting(job)
+    return outcome
+
+
+def _send_waiting(job) -> None:
+    """Run the other due ``mail.send`` jobs now, on this run's open connections: each through the job
+    runtime (claimed exactly once, its own retries and status, the same crash rules), so messages
+    queued together share one connection per server. Bounded by BATCH jobs at a time and half the job
+    lease, so this run's own job is settled long before another worker would take it over."""
+    deadline = time.monotonic() + jobs.lease().total_seconds() / 2
+    done = {job.pk}
+    while time.monotonic() < deadline:
+        due = (
+            Job.objects.filter(kind="mail.send", status=JobStatus.PENDING, run_at__lte=timezone.now())
+            .exclude(pk__in=done)
+            .order_by("run_at", "id")
+            .values_list("pk", flat=True)[:BATCH]
+        )
+        ids = list(due)
+        if not ids:
+            return
+        for pk in ids:
+            done.add(pk)
+            jobs.run(pk)  # "skipped" when another worker claimed it first
+            if time.monotonic() >= deadline:
+                return
+
+
+def _send_one(job):
     email = OutgoingEmail.objects.filter(pk=job.payload.get("email_id")).first()
     if email is not None and email.status == EmailStatus.SENDING:
         _unknown(email)  # an earlier attempt died talking to the server: it may have the message
@@ -152,9 +191,8 @@ def deliver(email: OutgoingEmail, server: smtp.SmtpServer) -> str:
         attachments.attach_all(email, message)
     except attachments.Missing as exc:
         raise Refused(str(exc), True) from None  # no retry brings a lost file back
-    connection = get_connection(SMTP_BACKEND, fail_silently=False, **_connection_options(server))
     try:
-        connection.send_messages([message])
+        connections.send(server, message)
     except smtplib.SMTPRecipientsRefused as exc:
         replies = [f"{addr}: {code} {_text(msg)}" for addr, (code, msg) in exc.recipients.items()]
         raise Refused("; ".join(replies), all(code >= 500 for code, _ in exc.recipients.values())) from None
@@ -163,19 +201,6 @@ def deliver(email: OutgoingEmail, server: smtp.SmtpServer) -> str:
     except (smtplib.SMTPException, OSError) as exc:
         raise Refused(f"{type(exc).__name__}: {exc}", False) from None
     return message_id
-
-
-def _connection_options(server: smtp.SmtpServer) -> dict:
-    return {
-        "host": server.host,
-        "port": server.port,
-        "username": server.username or None,
-        "password": server.password or None,
-        "use_tls": server.use_tls,
-        "use_ssl": server.use_ssl,
-        "timeout": server.timeout,
-        "address": server.address,
-    }
 
 
 def _text(value) -> str:

@@ -8,11 +8,8 @@ from __future__ import annotations
 import dataclasses
 import smtplib
 
-from django.core.mail import get_connection
-
 from crm.core.errors import ValidationFailed
-from crm.mail import accounts
-from crm.mail.sending import SMTP_BACKEND, _connection_options
+from crm.mail import accounts, connections
 
 TIMEOUT = 10.0  # a person is waiting on the page: shorter than a send's 30 s
 
@@ -41,7 +38,7 @@ def check_own_server(*, actor) -> str:
     except accounts.Unusable as exc:
         raise ValidationFailed({"connection": str(exc)}) from None
     server = dataclasses.replace(server, timeout=TIMEOUT)
-    connection = get_connection(SMTP_BACKEND, fail_silently=False, **_connection_options(server))
+    connection = connections.backend_for(server)
     try:
         connection.open()
     except (smtplib.SMTPException, OSError, ValueError) as exc:

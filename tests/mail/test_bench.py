@@ -31,3 +31,12 @@ def test_the_mail_bench_runs_at_a_tiny_size(admin_user, tmp_path):
     doc = tmp_path / "benchmarks.md"
     write_block("mail:sqlite", text, doc)
     assert "| IMAP sync, 10 messages |" in doc.read_text() and "background send, 3 messages" in text
+
+
+def test_the_send_and_page_parts_run_without_the_sync(admin_user):
+    """`--only send,page`: no Dovecot; the busy contact's timeline is filled through the bulk service."""
+    result = bench.run(admin_user, messages=12, sends=3, runs=2, worker=False, contacts=3, only=("send", "page"))
+    assert "sync" not in result and result["send"]["received"] == 3
+    assert result["pages"]["busy"]["emails"] == 12 + 3 and result["pages"]["quiet"]["emails"] == 0
+    text = bench.report(result, bench.now())
+    assert "IMAP" not in text and "background send, 3 messages" in text and "15 emails on its timeline" in text

@@ -1,10 +1,12 @@
 """No double send when a worker dies after the SMTP server accepted a message (crm/mail/sending.py).
 
-Real `crm worker` processes and a real aiosmtpd server: the server accepts DATA (250), then holds the
-QUIT that follows, so the test can SIGKILL the worker after the message was accepted but before "sent"
-was written. The job's retry (by another worker, once the dead one's lease ran out) finds the message
-"sending" and marks it "unknown" instead of sending it again: exactly one copy at the server. Its
-sender's "send again" then sends it deliberately, with the same Message-ID."""
+Real `crm worker` processes and a real aiosmtpd server: the server takes the message, then holds its
+250 reply to DATA, so the test can SIGKILL the worker after the server has the message but before
+"sent" was written. (It held the QUIT that followed while each message had its own connection; the
+connection now stays open for the run's other messages, so "sent" is written before any QUIT.) The
+job's retry (by another worker, once the dead one's lease ran out) finds the message "sending" and
+marks it "unknown" instead of sending it again: exactly one copy at the server. Its sender's "send again"
+then sends it deliberately, with the same Message-ID."""
 
 import asyncio
 import threading
@@ -19,25 +21,27 @@ from tests.factories import UserFactory
 from tests.mail.conftest import Mailbox, PortZeroController
 
 
-class HoldingQuit(Mailbox):
-    """Accepts every message; holds the first QUIT (the client has its 250 for DATA) until released."""
+class HoldingReply(Mailbox):
+    """Takes every message; holds the 250 reply to the first DATA (the server has the message, the
+    client does not know yet) until released."""
 
     def __init__(self):
         super().__init__()
-        self.quitting, self.release, self.held = threading.Event(), threading.Event(), False
+        self.holding, self.release, self.held = threading.Event(), threading.Event(), False
 
-    async def handle_QUIT(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
         if not self.held:
             self.held = True
-            self.quitting.set()
+            self.holding.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
-        return "221 Bye"
+        return reply
 
 
 @pytest.fixture
 def server(settings):
-    received = HoldingQuit()
+    received = HoldingReply()
     controller = PortZeroController(received, hostname="127.0.0.1", port=0)
     controller.start()
     received.url = f"smtp://127.0.0.1:{controller.port}?timeout=60"
@@ -56,8 +60,8 @@ def test_a_worker_killed_after_the_server_accepted_the_message_never_sends_it_tw
     rep = UserFactory(username="rep", role="sales-rep", email="rep@annsales.com")
     first = worker_db.start("w1")
     email = outbox.queue_email(actor=rep, to=["carl@clientco.com"], subject="Offer", body_html="<p>Hi</p>")
-    wait_for(server.quitting.is_set, timeout=60, what="the server to accept the message", workers=worker_db)
-    assert len(server.messages) == 1 and status(email) == EmailStatus.SENDING  # accepted, not yet "sent"
+    wait_for(server.holding.is_set, timeout=60, what="the server to accept the message", workers=worker_db)
+    assert len(server.messages) == 1 and status(email) == EmailStatus.SENDING  # the server has it, not "sent"
     worker_db.kill(first)
 
     worker_db.start("w2")  # takes the job over once the dead worker's lease runs out

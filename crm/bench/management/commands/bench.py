@@ -40,6 +40,9 @@ class Command(BaseCommand):
         parser.add_argument("--samples", type=int, default=200, help="Timed requests per figure (run).")
         parser.add_argument("--duration", type=int, default=10, help="Seconds of each load-generator run (run).")
         parser.add_argument("--connections", type=int, default=8, help="Concurrent load-generator clients (run).")
+        parser.add_argument(
+            "--only", default="sync,send,page", help="mail: the parts to measure, of sync,send,page (comma-separated)."
+        )
         parser.add_argument("--docs", action="store_true", help="Also write the table into docs/benchmarks.md (run).")
 
     def handle(self, *args, action, scale, engine, **options):
@@ -128,13 +131,15 @@ class Command(BaseCommand):
 
         call_command("migrate", verbosity=0, interactive=False)
         rows = options["rows"] if options["rows"] != 100_000 else 10_000  # --rows' default is the import's
-        result = bench.run(
-            admin(), messages=rows, sends=min(rows, 500), runs=min(options["samples"], 100), out=self.stdout
-        )
+        only = tuple(p.strip() for p in options["only"].split(",") if p.strip())
+        if not only or set(only) - set(bench.PARTS):
+            raise CommandError(f"--only takes some of {','.join(bench.PARTS)}.")
+        runs = min(options["samples"], 100)
+        result = bench.run(admin(), messages=rows, sends=min(rows, 500), runs=runs, out=self.stdout, only=only)
         text = bench.report(result, bench.now())
         self.stdout.write(text)
         if options["docs"]:
-            bench.update_docs(text, result["database"])
+            bench.update_docs(text, result["database"], only)
             self.stdout.write("written to docs/benchmarks.md")
 
     def _commissions(self, options) -> None:

@@ -1,0 +1,97 @@
+"""The activity entry of the timeline, rendered in Python (crm/web/templatetags/timeline_entry.py), gives
+the HTML the template gave: the old template is kept here and both render the same entries (escaping,
+long bodies cut at 600 characters, line breaks, the mail parts, the meta line)."""
+
+import datetime as dt
+
+import pytest
+from django.template import engines
+from django.test import RequestFactory
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from crm.mail.models import EngagementEvent, OutgoingEmail, Tracking
+from crm.mailbox.models import InboundAttachment, InboundMessage, Mailbox, MailThread
+from crm.records.timeline import decorate
+from crm.web.templatetags.timeline_entry import excerpt
+from crm.web.templatetags.web import when
+from tests.factories import ActivityFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+OLD = """{% load web %}{% for e in entries %}{% with o=e.object %}  <li class="tl tl-{{ o.kind }}">
+    <span class="tl-icon" aria-hidden="true">{{ o.kind|activity_icon }}</span>
+    <div class="tl-body">
+      <p class="tl-title"><strong>{{ o.get_kind_display }}</strong>{% if o.subject %}: {{ o.subject }}{% endif %}</p>
+      {% if o.body %}<p class="prose">{{ o.body|truncatechars:600|linebreaksbr }}</p>{% endif %}
+      {% for part in o.timeline_parts %}{% include part.template with part=part %}{% endfor %}
+      <p class="tl-meta"><time datetime="{{ e.at|date:'c' }}">{{ e.at|when }}</time> · {{ o.owner|person }}\
+{% if o.duration_minutes %} · {{ o.duration_minutes }} min{% endif %}{% if o.outcome %} · {{ o.outcome }}{% endif %}\
+{% if o.direction %} · {{ o.direction }}{% endif %}</p>
+    </div>
+  </li>
+{% endwith %}{% endfor %}"""
+NEW = "{% load timeline_entry %}{% for e in entries %}  {% activity_entry e %}\n{% endfor %}"
+
+
+def render(source, entries, user):
+    request = RequestFactory().get("/")
+    request.user = user
+    return engines["django"].from_string(source).render({"entries": entries}, request)
+
+
+def test_the_python_entry_gives_the_templates_html(admin_user):
+    carl = ContactFactory(email="carl@x.com", owner=admin_user)
+    now = timezone.now()
+    made = [
+        ActivityFactory(kind="note", subject="<b>Tom & Jerry</b>", body="a\nb\r\n<script>x</script>", contact=carl),
+        ActivityFactory(kind="call", subject="", body="", duration_minutes=12, outcome="reached", contact=carl),
+        ActivityFactory(kind="email", subject="Long", body="é" * 300 + "x" * 2000, direction="inbound", contact=carl),
+        ActivityFactory(kind="email", subject="Exact", body="y" * 600, direction="outbound", contact=carl),
+        ActivityFactory(kind="meeting", subject="Last year", body="z" * 601, owner=admin_user, contact=carl),
+    ]
+    # The mail parts: a received message's files, a sent message's opens and clicks and bounce.
+    box = Mailbox.objects.create(name="Inbox", owner=admin_user, host="imap.example.com", username="a", password="x")
+    thread = MailThread.objects.create(mailbox=box, subject="Long")
+    message = InboundMessage.objects.create(
+        mailbox=box, thread=thread, folder="INBOX", uid=1, message_id="<m@x>", sent_at=now, activity=made[2]
+    )
+    InboundAttachment.objects.create(message=message, filename="a <b>.pdf", size=2048)
+    InboundAttachment.objects.create(message=message, filename="big.zip", size=10**8, skipped=True)
+    sent = OutgoingEmail.objects.create(
+        from_email="a@x.com",
+        to=["carl@x.com"],
+        subject="Exact",
+        activity_id=made[3].pk,
+        tracking=Tracking.CLICKS,
+        bounced_at=now,
+        bounce_diagnostic="550 <no such user>",
+    )
+    EngagementEvent.objects.create(email=sent, kind="open")
+    ats = [now, now - dt.timedelta(hours=3), now - dt.timedelta(days=2), now, now - dt.timedelta(days=400)]
+    entries = [{"kind": "activity", "at": at, "object": a} for at, a in zip(ats, made, strict=True)]
+    decorate([e["object"] for e in entries], admin_user)
+    new = render(NEW, entries, admin_user)
+    assert new == render(OLD, entries, admin_user)
+    # What the comparison covers is really there.
+    assert "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;" in new and "a<br>b<br>&lt;script&gt;" in new
+    assert "12 min · reached" in new and "data-received-files" in new and "a &lt;b&gt;.pdf" in new
+    assert 'data-opens="1"' in new and "data-bounced" in new and "…" in new
+
+
+def test_excerpt_is_truncatechars():
+    from django.template.defaultfilters import truncatechars
+
+    texts = ["", "short", "x" * 600, "x" * 601, "x" * 599 + "é\n", "é" * 5000, "e\u0301" * 700, "e\u0301" * 3]
+    texts += ["word " * 400, "a" * 550 + "\u0301" * 700 + "b" * 100, "e\u0301" * 1500, "\u0301" * 1300 + "x"]
+    for text in texts:
+        assert excerpt(text) == truncatechars(text, 600)
+
+
+def test_when_is_date_format(settings):
+    settings.TIME_ZONE = "Europe/Oslo"
+    now = timezone.now()
+    for value in [now, now - dt.timedelta(days=3), now - dt.timedelta(days=800), dt.datetime(2020, 1, 5, 7, 3)]:
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        this_year = local.year == timezone.localdate().year
+        assert when(value) == date_format(local, "M j, H:i" if this_year else "M j Y, H:i")
