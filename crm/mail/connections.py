@@ -4,8 +4,11 @@ server reused for every message the run sends: a connection costs a TCP (and TLS
 sign-in, more than the message itself on a near server (docs/benchmarks.md, mail).
 
 A message refused by the server (an RCPT or DATA reply) leaves the connection usable: smtplib resets
-the transaction and the next message goes on it. A connection that broke (dropped while idle, a 421)
-is closed and the message is tried once more on a fresh one, as the job's retry would do, at once.
+the transaction and the next message goes on it. Before a kept connection carries another message it is
+asked NOOP: one the server dropped while idle is replaced by a fresh one then, before anything of the
+message is sent. A connection that breaks while a message is on it (or answers 421) is closed and the
+error goes to the job as before: the message is never sent a second time on a hunch, since the server may
+already have taken it (the outbox's "no double send" rule, crm/mail/sending.py).
 """
 
 from __future__ import annotations
@@ -74,32 +77,35 @@ def send(server: smtp.SmtpServer, message) -> None:
         backend_for(server).send_messages([message])
         return
     backend = pool.get(server)
-    if backend is not None:
-        try:
-            backend.send_messages([message])
-            return
-        except smtplib.SMTPRecipientsRefused:
-            raise  # the server answered for this message: the connection stays
-        except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code != 421:  # 421: the server is closing the connection
-                raise
-            del pool[server]
-            _close(backend)
-            raise
-        except (smtplib.SMTPException, OSError):
-            del pool[server]  # broken while idle or in between: once more on a fresh connection
-            _close(backend)
-    backend = backend_for(server)
-    backend.open()
-    pool[server] = backend
+    if backend is not None and not _alive(backend):
+        del pool[server]  # dropped while idle: nothing of this message was sent on it
+        _close(backend)
+        backend = None
+    if backend is None:
+        backend = backend_for(server)
+        backend.open()
+        pool[server] = backend
     try:
         backend.send_messages([message])
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-        if getattr(exc, "smtp_code", None) == 421:
-            pool.pop(server, None)
-            _close(backend)
+    except smtplib.SMTPRecipientsRefused:
+        raise  # the server answered for this message: the connection stays
+    except smtplib.SMTPResponseException as exc:
+        if exc.smtp_code == 421:  # the server is closing the connection
+            _drop(pool, server, backend)
         raise
     except (smtplib.SMTPException, OSError):
-        pool.pop(server, None)
-        _close(backend)
+        _drop(pool, server, backend)  # broken with the message on it: the job decides, never a blind resend
         raise
+
+
+def _alive(backend) -> bool:
+    """Whether a kept connection still answers (NOOP → 250)."""
+    try:
+        return backend.connection is not None and backend.connection.noop()[0] == 250
+    except (smtplib.SMTPException, OSError):
+        return False
+
+
+def _drop(pool: dict, server, backend) -> None:
+    pool.pop(server, None)
+    _close(backend)

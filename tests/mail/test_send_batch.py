@@ -85,3 +85,22 @@ def test_a_temporary_refusal_retries_its_message_only(commit, server, rep_a):
     job = Job.objects.get(payload__email_id=first.pk)
     assert job.status == JobStatus.PENDING and job.attempts == 1 and job.run_at > first.created_at
     assert len(server.messages) == 2 and len(set(server.peers)) == 1
+
+
+def test_a_kept_connection_dropped_while_idle_is_replaced_before_the_next_message(server):
+    """NOOP finds the dead connection before anything of the next message is sent on it: both messages
+    arrive once each, the second on a new connection."""
+    import socket
+
+    from django.core.mail import EmailMessage
+
+    from crm.mail import connections, smtp
+
+    smtp_server = smtp.configured()
+    with connections.reused():
+        connections.send(smtp_server, EmailMessage("One", "x", "crm@example.com", ["a@example.com"]))
+        kept = connections._open.get()[smtp_server]
+        kept.connection.sock.shutdown(socket.SHUT_RDWR)  # the server's idle timeout, as the client sees it
+        connections.send(smtp_server, EmailMessage("Two", "x", "crm@example.com", ["b@example.com"]))
+    assert [m.rcpt_tos for m in server.messages] == [["a@example.com"], ["b@example.com"]]
+    assert len(set(server.peers)) == 2
