@@ -71,3 +71,14 @@ def test_splits_page_refuses_90_then_saves_100(web, rep_a, rep_b, admin_user, wo
     good = client.post(f"/commissions/deals/{deal.pk}/splits/", {**form, "percent_1": "50"})
     assert good.status_code == 302 and DealSplit.objects.filter(deal=deal).count() == 2
     assert web(rep_b).get(f"/commissions/deals/{deal.pk}/splits/").status_code == 404  # not rep_b's deal
+
+
+def test_a_role_that_hides_the_deal_amount_sees_no_amount_on_the_statement_page(web, manager, rep_a, statement):
+    from crm.access.models import Role
+
+    line_amount = "1000.00 USD"  # the line's original amount as the page shows it
+    assert line_amount in web(manager).get(f"/commissions/statements/{statement.pk}/").content.decode()
+    Role.objects.filter(pk=manager.profile.role_id).update(field_access={"deal": {"amount": "hidden"}})
+    body = web(manager).get(f"/commissions/statements/{statement.pk}/").content.decode()
+    assert line_amount not in body and "base rate: 5 %" in body
+    assert line_amount in web(rep_a).get(f"/commissions/statements/{statement.pk}/").content.decode()
