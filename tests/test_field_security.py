@@ -722,9 +722,9 @@ def test_an_import_wizard_proposes_without_the_columns_a_role_may_not_import_and
     assert not recordtypes.by_type("contact").objects().filter(first_name="Ann").exists()
 
 
-def test_rule_texts_leave_a_hidden_field_empty_for_their_reader_while_webhooks_carry_every_field(world):
+def test_rule_texts_and_webhook_payloads_leave_out_a_field_hidden_from_their_reader(world):
     from crm.automation import actions, webhooks
-    from crm.automation.models import Notification
+    from crm.automation.models import Notification, WebhookSubscription
     from crm.records.models import Task
 
     user, role, admin = world["user"], world["role"], world["admin"]
@@ -741,8 +741,11 @@ def test_rule_texts_leave_a_hidden_field_empty_for_their_reader_while_webhooks_c
         made = actions.run_create_task(ctx, {"title": "Call about {{title}}", "assignee": assignee.pk})
         task = Task.objects.get(pk=made["task_id"])
         assert (secret in task.title) is shown and task.assignee_id == assignee.pk
-    # A webhook is a system-to-system feed an admin configured: every field, whatever the roles hide.
-    assert secret in json.dumps(webhooks.record_data("contact", contact.pk), default=str)
+    # A webhook's payload obeys the rules of its subscription's role; with no role it is the admin feed.
+    data = webhooks.record_data("contact", contact.pk)
+    shaped = WebhookSubscription(name="feed", url="https://example.com/h", role=Role.objects.get(pk=role.pk))
+    assert secret not in json.dumps(webhooks.shaped(shaped, "contact", data), default=str)
+    assert secret in json.dumps(webhooks.shaped(WebhookSubscription(name="all"), "contact", data), default=str)
 
 
 def test_duplicates_are_not_matched_on_a_hidden_email_nor_show_it(world):

@@ -164,6 +164,29 @@ def mask(policy, rt, row: dict) -> dict:
     return row
 
 
+def omit(policy, rt, row: dict) -> dict:
+    """``row`` (a webhook payload's record, or its changes) without the keys of hidden fields: a feed
+    leaves out what it may not carry where the API keeps the key with null. Custom values are a dict
+    in a record and a ``[before, after]`` pair of dicts in changes; each loses its hidden keys."""
+    hidden = policy.hidden_fields(rt.object_type)
+    if not hidden or not isinstance(row, dict):
+        return row
+
+    def kept(values):
+        if isinstance(values, list):
+            return [kept(v) for v in values]
+        if isinstance(values, dict):
+            return {k: v for k, v in values.items() if custom_name(rt, k) not in hidden}
+        return values
+
+    known = aliases(rt)
+    return {
+        key: kept(value) if key in ("custom_fields", "values") else value
+        for key, value in row.items()
+        if key in ("custom_fields", "values") or field_of(rt, key, known) not in hidden
+    }
+
+
 def blank(rt, obj, hidden: frozenset[str]) -> None:
     """Blank the values of the ``hidden`` fields on ``obj``, a display copy that is never saved (a
     record page, a vCard): whatever reads the record's attributes shows nothing there. Text becomes "",

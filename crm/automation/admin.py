@@ -214,7 +214,11 @@ class WebhookForm(forms.ModelForm):
 
     class Meta:
         model = WebhookSubscription
-        fields = ("name", "url", "event_types", "object_types", "enabled")
+        fields = ("name", "url", "event_types", "object_types", "enabled", "role")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].empty_label = "All fields (admin feed)"
 
     def clean(self):
         data = super().clean()
@@ -235,10 +239,19 @@ class WebhookForm(forms.ModelForm):
         return data
 
 
+def _webhook_data(form, names) -> dict:
+    """The service's data from the form's ``names``: the role chosen goes as ``role_id``."""
+    data = {name: form.cleaned_data.get(name) for name in names if name in webhooks.FIELDS}
+    if "role" in names:
+        role = form.cleaned_data.get("role")
+        data["role_id"] = role.pk if role else None
+    return data
+
+
 @admin.register(WebhookSubscription)
 class WebhookAdmin(AutomationAdmin):
     form = WebhookForm
-    list_display = ("name", "url", "enabled", "consecutive_failures", "disabled_reason", "deliveries_link")
+    list_display = ("name", "url", "enabled", "role", "consecutive_failures", "disabled_reason", "deliveries_link")
     list_filter = ("enabled",)
     readonly_fields = ("consecutive_failures", "disabled_reason", "created_by", "created_at", "deliveries_link")
 
@@ -253,11 +266,9 @@ class WebhookAdmin(AutomationAdmin):
         # Through the service, as the API: the admin check, its validation and the change log. An
         # update sends only what changed, so re-enabling (and only that) restarts the failure count.
         if change:
-            data = {name: form.cleaned_data[name] for name in form.changed_data if name in webhooks.FIELDS}
-            saved = webhooks.webhook_update(obj, actor=request.user, data=data)
+            saved = webhooks.webhook_update(obj, actor=request.user, data=_webhook_data(form, form.changed_data))
         else:
-            data = {name: form.cleaned_data.get(name) for name in webhooks.FIELDS}
-            saved = webhooks.webhook_create(actor=request.user, data=data)
+            saved = webhooks.webhook_create(actor=request.user, data=_webhook_data(form, form.fields))
         _copy_saved(obj, saved)
         if not change:
             # The signing secret is shown this once, as the API does; the forms never show it.

@@ -206,6 +206,7 @@ class WebhookOut(Schema):
     event_types: list
     object_types: list
     enabled: bool
+    role_id: int | None = Field(description="The role whose field rules shape the payloads; null: every field.")
     consecutive_failures: int
     disabled_reason: str
     created_at: dt.datetime

@@ -30,6 +30,9 @@ WebhookUrl = Annotated[
     StringConstraints(min_length=1, max_length=WebhookSubscription._meta.get_field("url").max_length, pattern=WEB_URL),
     Field(description="An http or https URL of a public host: loopback and private addresses are refused."),
 ]
+ROLE_HELP = (
+    "A role's id: payloads leave out the fields hidden from that role. Null: every field (the admin feed)."
+)
 EventType = Literal[EVENT_TYPES]
 RecordTypeKey = Annotated[str, Field(max_length=30, json_schema_extra={RECORD_TYPE_KEY: True})]
 
@@ -44,6 +47,7 @@ class WebhookIn(Body):
     event_types: Annotated[list[EventType], Field(max_length=len(EVENT_TYPES))] = Field(default_factory=list)
     object_types: Annotated[list[RecordTypeKey], Field(max_length=200)] = Field(default_factory=list)
     enabled: bool = True
+    role_id: Id | None = Field(None, description=ROLE_HELP)
 
 
 class WebhookPatch(Body):
@@ -54,6 +58,7 @@ class WebhookPatch(Body):
     event_types: Annotated[list[EventType], Field(max_length=len(EVENT_TYPES))] = None
     object_types: Annotated[list[RecordTypeKey], Field(max_length=200)] = None
     enabled: bool = None
+    role_id: Id | None = Field(None, description=ROLE_HELP)
 
 
 FormSlug = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[-a-zA-Z0-9_]+$")]

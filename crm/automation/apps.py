@@ -14,3 +14,15 @@ class AutomationConfig(AppConfig):
 
         events.subscribe(triggers.on_event)
         events.subscribe(webhooks.on_event)
+        from django.db.models.signals import pre_delete
+
+        from crm.access.models import Role
+
+        # Every way a role goes (service, admin, cascade) passes here: see webhooks.on_role_deleted.
+        pre_delete.connect(_role_deleted, sender=Role, dispatch_uid="automation.webhooks.role_deleted")
+
+
+def _role_deleted(sender, instance, **kwargs) -> None:
+    from crm.automation import webhooks
+
+    webhooks.on_role_deleted(instance)

@@ -4,8 +4,10 @@ Receivers verify ``X-CRM-Signature: sha256=HMAC(secret, "<X-CRM-Timestamp>.<body
 old timestamps (replays). A subscription is disabled after DISABLE_AFTER failed deliveries in a
 row, and the admins are told. Admins manage subscriptions through webhook_create/_update/_delete
 (every edge does: the API and the admin screens), which validate and write the change log.
-A payload carries every field of the record, field-level rules notwithstanding: a subscription is a
-system-to-system feed an admin configures (admins have no field rules), not a text for a user's role.
+A payload obeys field rules as every other entry point does: a subscription names a role, and the
+fields hidden from that role are left out of ``data`` and ``changes`` (crm.access.fieldrules.omit, the
+rules the API masks with). A subscription with no role is the admin feed, every field (admins have no
+field rules either); deleting a role disables the subscriptions that name it, so none widens by itself.
 Encrypted custom values are the exception: a payload says ``{"encrypted": true}`` in their place (no
 ciphertext, no lookup hash, no clear value leaves); a receiver that needs one reads it through the API.
 """
@@ -24,6 +26,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crm.access import fieldrules
+from crm.access.models import Role
+from crm.access.policy import Policy
 from crm.audit import changelog, configwrites
 from crm.automation import jobs, ssrf
 from crm.automation.models import WebhookDelivery, WebhookSubscription
@@ -79,8 +84,8 @@ def queue_delivery(sub: WebhookSubscription, event_type: str, obj, *, changes=No
         "timestamp": (at or timezone.now()).isoformat(),
         "object_type": obj.object_type,
         "object_id": obj.pk,
-        "changes": secrets.mask(changes or {}),
-        "data": secrets.mask(record_data(obj.object_type, obj.pk)),
+        "changes": secrets.mask(shaped(sub, obj.object_type, changes or {})),
+        "data": secrets.mask(shaped(sub, obj.object_type, record_data(obj.object_type, obj.pk))),
     }
     payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
     with transaction.atomic():
@@ -89,6 +94,23 @@ def queue_delivery(sub: WebhookSubscription, event_type: str, obj, *, changes=No
         )
         jobs.enqueue("webhook.deliver", {"delivery_id": delivery.pk}, max_attempts=MAX_ATTEMPTS)
     return delivery
+
+
+def role_policy(role: Role | None) -> Policy | None:
+    """The field rules of a subscription's role as a Policy (only its field rules count here)."""
+    if role is None:
+        return None
+    rules = {} if role.is_admin else fieldrules.frozen(role.field_access)
+    return Policy(user_id=None, is_admin=role.is_admin, field_access=rules)
+
+
+def shaped(sub: WebhookSubscription, object_type: str, data):
+    """``data`` (a record or its changes) without the fields hidden from the subscription's role."""
+    policy = role_policy(sub.role)
+    rt = recordtypes.by_type(object_type)
+    if policy is None or rt is None or not isinstance(data, dict):
+        return data
+    return fieldrules.omit(policy, rt, data)
 
 
 class _Ref:
@@ -100,7 +122,9 @@ class _Ref:
 
 def on_event(event) -> None:
     """Subscriber to crm.core.events: a delivery per enabled subscription that wants this event."""
-    enabled = events.cached("webhook_subscriptions", lambda: list(WebhookSubscription.objects.filter(enabled=True)))
+    enabled = events.cached(
+        "webhook_subscriptions", lambda: list(WebhookSubscription.objects.select_related("role").filter(enabled=True))
+    )
     subs = [s for s in enabled if s.wants(event.type, event.object_type)]
     for sub in subs:
         queue_delivery(sub, event.type, _Ref(event.object_type, event.object_id), changes=event.changes, at=event.at)
@@ -207,24 +231,28 @@ def _url_problem(url: str) -> str | None:
     return ssrf.literal_refusal(url)
 
 
-FIELDS = ("name", "url", "event_types", "object_types", "enabled")
+FIELDS = ("name", "url", "event_types", "object_types", "enabled", "role_id")
+NULLABLE = ("role_id",)  # null: no role, every field (the admin feed)
 
 
 def assign(sub: WebhookSubscription, data: dict) -> WebhookSubscription:
     """Copy ``data`` (FIELDS only) onto ``sub`` and validate the result; ValidationFailed names the field."""
-    refuse_nulls(data, FIELDS)
+    refuse_nulls(data, [n for n in FIELDS if n not in NULLABLE])
     given = {name: data[name] for name in FIELDS if name in data}
     errors = {}
     try:
         validate_subscription({"url": sub.url, **given})
     except ValidationFailed as exc:
         errors = exc.fields
+    if (role_id := given.get("role_id")) is not None:
+        if isinstance(role_id, bool) or not isinstance(role_id, int) or not Role.objects.filter(pk=role_id).exists():
+            errors["role_id"] = f"No role with id {role_id!r}: give a role's id, or null for every field."
     for name, value in given.items():
         setattr(sub, name, value)
     if given.get("enabled"):
         sub.consecutive_failures, sub.disabled_reason = 0, ""  # re-enabled: start counting again
     # The URL was checked above: any http(s) host, where Django's URLValidator wants a dotted name.
-    check_model(sub, exclude=("url", "secret"), errors=errors)
+    check_model(sub, exclude=("url", "secret", "role"), errors=errors)  # role: checked above
     return sub
 
 
@@ -279,3 +307,12 @@ def webhook_disable(sub: WebhookSubscription, *, actor, reason: str) -> bool:
 def webhook_delete(sub: WebhookSubscription, *, actor) -> None:
     require_admin(actor)
     configwrites.delete(sub, actor=actor)  # its delivery log goes with it
+
+
+def on_role_deleted(role: Role) -> None:
+    """Disable each enabled subscription shaped by ``role`` before the role goes (its ``role`` becomes
+    null, which would mean every field): an admin picks another role, or none on purpose, and re-enables."""
+    for sub in WebhookSubscription.objects.filter(role=role, enabled=True):
+        reason = f"Its role {role.name!r} was deleted: choose the role that shapes its payloads, then re-enable it."
+        with context.change_context(source="system"):
+            webhook_disable(sub, actor=automation_user(), reason=reason[:255])

@@ -43,6 +43,25 @@ def require_rep(actor, rep_id: int, action: str = "view") -> None:
         raise PermissionDenied("Nobody changes their own commissions; ask your manager or an admin.")
 
 
+# The record field a deal's or order's line takes its base from. A reader whose role hides that field
+# sees each such line's commission (their pay) without the record's amount (original and base); the
+# totals stay, so a statement of one line still lets its credited total tell the base (documented).
+AMOUNT_FIELDS = {"deal": "amount", "order": "total"}
+
+
+def readable_lines(actor, statement) -> list:
+    """The statement's lines as ``actor`` may read them: display copies (never saved) with the amounts
+    of the records whose amount field ``actor``'s role hides left empty."""
+    policy = policy_for(actor)
+    hidden = {t for t, name in AMOUNT_FIELDS.items() if name in policy.hidden_fields(t)}
+    lines = list(statement.lines.order_by("position"))
+    for line in lines:
+        if line.source_type in hidden:
+            line.original_amount = line.base_amount = None
+            line.original_currency = ""
+    return lines
+
+
 def may_assign(actor) -> bool:
     """Admins, and roles that may change (some) reps' commissions: managers."""
     return policy_for(actor).allows(AREA, "change")

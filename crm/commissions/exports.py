@@ -14,6 +14,7 @@ from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 
 from crm.audit import reads
+from crm.commissions import access
 from crm.commissions.models import Statement
 from crm.core.errors import BadRequest
 from crm.dataio import exporting, uploads
@@ -37,11 +38,11 @@ def rep_name(s: Statement) -> str:
     return s.rep.get_full_name() or s.rep.get_username()
 
 
-def table(s: Statement) -> Iterator[list[str]]:
+def table(s: Statement, lines) -> Iterator[list[str]]:
     c = exporting.cell
     yield ["statement", c(rep_name(s)), c(s.period_key), f"version {s.version}", c(s.plan_name), s.currency]
     yield HEADER
-    for x in s.lines.order_by("position"):
+    for x in lines:
         yield [
             c(x.position),
             c(x.kind),
@@ -78,12 +79,12 @@ def file_name(s: Statement, fmt: str) -> str:
     return f"commission-{s.rep.get_username()}-{s.period_key}-v{s.version}.{fmt}"
 
 
-def render_pdf(s: Statement) -> bytes:
+def render_pdf(s: Statement, lines) -> bytes:
     from crm.quotes.branding import branding_values
     from crm.quotes.pdf import html_to_pdf
 
     brand = branding_values()
-    context = {"s": s, "rep": rep_name(s), "lines": s.lines.order_by("position"), "totals": totals(s), "brand": brand}
+    context = {"s": s, "rep": rep_name(s), "lines": lines, "totals": totals(s), "brand": brand}
     return html_to_pdf(render_to_string("commissions/statement_pdf.html", context), brand)
 
 
@@ -93,11 +94,12 @@ def response(s: Statement, fmt: str, actor):
     reads.record_read(
         actor=actor, action="export", object_type="commission_statement", object_id=s.pk, detail={"format": fmt}
     )
+    lines = access.readable_lines(actor, s)  # without the amounts the reader's role hides
     if fmt == "csv":
-        out = StreamingHttpResponse(exporting.csv_lines(table(s)), content_type="text/csv; charset=utf-8")
+        out = StreamingHttpResponse(exporting.csv_lines(table(s, lines)), content_type="text/csv; charset=utf-8")
     elif fmt == "xlsx":
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        out = FileResponse(exporting.xlsx_file(table(s)), content_type=content_type)
+        out = FileResponse(exporting.xlsx_file(table(s, lines)), content_type=content_type)
     else:
-        out = HttpResponse(render_pdf(s), content_type="application/pdf")
+        out = HttpResponse(render_pdf(s, lines), content_type="application/pdf")
     return uploads.as_attachment(out, file_name(s, fmt))

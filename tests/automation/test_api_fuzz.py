@@ -15,7 +15,7 @@ from tests.test_api_fuzz import app, fuzzing  # noqa: F401  (app: the fixture)
 
 pytestmark = pytest.mark.django_db
 EXAMPLES = 10
-REFUSABLE = {"url", "owner_id", "assign_team_id", "slug"}
+REFUSABLE = {"url", "owner_id", "assign_team_id", "slug", "role_id"}  # ids of rows that may not exist
 PATHS = ("/api/v1/automation/webhooks", "/api/v1/automation/forms")
 
 

@@ -221,3 +221,104 @@ def test_webhook_services_refuse_non_admins_and_write_nothing(rep_a):
         webhooks.webhook_delete(sub, actor=rep_a)
     assert list(WebhookSubscription.objects.values_list("url", flat=True)) == ["https://example.com/h"]
     assert not ObjectChange.objects.filter(object_type="webhook").exists()
+
+
+# --- field rules: a subscription's role shapes its payloads -----------------------------------------
+
+
+@pytest.fixture
+def feed_role(db):
+    from crm.access.models import Role
+
+    return Role.objects.create(name="Partner feed", slug="partner-feed", field_access={"lead": {"email": "hidden"}})
+
+
+def test_a_field_hidden_from_the_subscriptions_role_is_left_out_and_an_unrestricted_one_is_unchanged(
+    receiver, rep_a, commit, feed_role
+):
+    from crm.records.services.leads import lead_update
+
+    shaped = subscribe(receiver.url, object_types=["lead"], role=feed_role)
+    full = subscribe(receiver.url.replace("/hook", "/full"), object_types=["lead"])
+    with commit():
+        lead = lead_create(actor=rep_a, data={"last_name": "Hook", "email": "zqhidden@example.org"}).obj
+    with commit():
+        lead_update(lead, actor=rep_a, data={"email": "zqnew@example.org", "title": "CTO"})
+    sent = {}
+    for headers, body in receiver.requests:
+        sent.setdefault(headers["X-CRM-Delivery"], json.loads(body))
+    by_sub = {(d.subscription_id, d.event_type): sent[str(d.event_id)] for d in WebhookDelivery.objects.all()}
+    assert len(by_sub) == 4 and WebhookDelivery.objects.filter(status="succeeded").count() == 4
+    created, updated = by_sub[(shaped.pk, "record.created")], by_sub[(shaped.pk, "record.updated")]
+    assert "email" not in created["data"] and created["data"]["last_name"] == "Hook"
+    assert "email" not in updated["data"] and "email" not in updated["changes"]
+    assert updated["changes"]["title"][1] == "CTO"
+    assert "zq" not in json.dumps([created, updated])
+    # No role: the admin feed, every field as before.
+    full_created, full_updated = by_sub[(full.pk, "record.created")], by_sub[(full.pk, "record.updated")]
+    assert full_created["data"]["email"] == "zqhidden@example.org"
+    assert full_updated["changes"]["email"] == ["zqhidden@example.org", "zqnew@example.org"]
+    # The delivery log keeps what was sent: the shaped payload holds no hidden value either.
+    assert "zq" not in json.dumps([d.payload for d in WebhookDelivery.objects.filter(subscription=shaped)])
+
+
+def test_an_admin_role_sends_every_field(receiver, rep_a, commit):
+    from crm.access.models import Role
+
+    admin_role = Role.objects.get(slug="admin")
+    admin_role.field_access = {"lead": {"email": "hidden"}}  # ignored: admins have no field rules
+    subscribe(receiver.url, object_types=["lead"], role=admin_role)
+    with commit():
+        lead_create(actor=rep_a, data={"last_name": "Hook", "email": "zqadmin@example.org"})
+    assert json.loads(receiver.requests[0][1])["data"]["email"] == "zqadmin@example.org"
+
+
+def test_the_api_sets_checks_and_clears_the_role(api, admin_user, feed_role, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    client = api(admin_user)
+    r = client.post("/automation/webhooks", {"name": "x", "url": "https://example.com/h", "role_id": feed_role.pk})
+    assert r.status_code == 201 and r.json()["role_id"] == feed_role.pk
+    pk = r.json()["id"]
+    assert WebhookSubscription.objects.get(pk=pk).role_id == feed_role.pk
+    r = client.post("/automation/webhooks", {"name": "y", "url": "https://example.com/h", "role_id": 999999})
+    assert r.status_code == 422 and "role_id" in r.json()["error"]["fields"]
+    assert WebhookSubscription.objects.count() == 1
+    r = client.patch(f"/automation/webhooks/{pk}", {"role_id": 999999})
+    assert r.status_code == 422 and WebhookSubscription.objects.get(pk=pk).role_id == feed_role.pk
+    r = client.patch(f"/automation/webhooks/{pk}", {"role_id": None})
+    assert r.status_code == 200 and r.json()["role_id"] is None
+    assert WebhookSubscription.objects.get(pk=pk).role_id is None
+    r = client.post("/automation/webhooks", {"name": "z", "url": "https://example.com/h"})
+    assert r.status_code == 201 and r.json()["role_id"] is None  # a new subscription: the admin feed
+    change = ObjectChange.objects.filter(object_type="webhook", object_id=pk, action="update").latest("id")
+    assert change.changes["role_id"] == [feed_role.pk, None]
+
+
+def test_the_admin_form_offers_the_roles_and_all_fields(feed_role, settings):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    page = admin.get("/admin/automation/webhooksubscription/add/").content.decode()
+    assert "All fields (admin feed)" in page and "Partner feed" in page
+    base = {"name": "Feed", "url": "https://example.com/h", "event_types": "[]", "object_types": "[]", "enabled": "on"}
+    r = admin.post("/admin/automation/webhooksubscription/add/", {**base, "role": str(feed_role.pk)})
+    assert r.status_code == 302
+    sub = WebhookSubscription.objects.get()
+    assert sub.role_id == feed_role.pk
+    r = admin.post(f"/admin/automation/webhooksubscription/{sub.pk}/change/", {**base, "role": ""})
+    assert r.status_code == 302 and WebhookSubscription.objects.get().role_id is None
+
+
+def test_deleting_the_role_disables_its_subscriptions_rather_than_widening_them(admin_user, feed_role):
+    from crm.access.services import role_delete
+
+    sub = subscribe("https://example.com/h", role=feed_role)
+    other = subscribe("https://example.com/o")
+    role_delete(feed_role, actor=admin_user)
+    sub.refresh_from_db()
+    other.refresh_from_db()
+    assert (sub.enabled, sub.role_id) == (False, None) and "Partner feed" in sub.disabled_reason
+    assert other.enabled

@@ -126,3 +126,31 @@ def test_exports_are_formula_safe(setup, api, rep_a):
     r = api(rep_a).get(f"/commissions/statements/{sid}/export", {"format": "pdf"})
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     assert Decimal(calculated["statement"]["total"]) == Decimal("50.00")
+
+
+def hide_deal_amount(user) -> None:
+    from crm.access.models import Role
+
+    role = user.profile.role
+    Role.objects.filter(pk=role.pk).update(field_access={"deal": {"amount": "hidden"}})
+
+
+def test_a_role_that_hides_the_deal_amount_reads_the_commission_without_it(setup, api, rep_a, manager):
+    """A statement is pay data: its reader sees each line's commission and the totals, not the amount of a
+    deal their role hides (original nor base), in the API and every export."""
+    _, _, _, calculated = setup
+    sid = calculated["statement"]["id"]
+    hide_deal_amount(manager)
+    line = api(manager).get(f"/commissions/statements/{sid}").json()["lines"][0]
+    assert (line["original_amount"], line["base_amount"], line["original_currency"]) == (None, None, "")
+    assert (line["commission"], line["source_type"]) == ("50.00", "deal")
+    rep_line = api(rep_a).get(f"/commissions/statements/{sid}").json()["lines"][0]  # rep_a's role has no rule
+    assert (rep_line["original_amount"], rep_line["base_amount"]) == ("1000.00", "1000.00")
+    r = api(manager).get(f"/commissions/statements/{sid}/export", {"format": "csv"})
+    rows = [row.split(",") for row in b"".join(r.streaming_content).decode().splitlines()]
+    deal_rows = [row for row in rows if len(row) > 6 and row[1] == "deal"]
+    assert len(deal_rows) == 1 and (deal_rows[0][4], deal_rows[0][6], deal_rows[0][-1]) == ("", "", "50.00")
+    r = api(manager).get(f"/commissions/statements/{sid}/export", {"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(r.streaming_content))).active
+    deal_row = next(row for row in sheet.iter_rows(values_only=True) if row[1] == "deal")
+    assert deal_row[4] in (None, "") and deal_row[6] in (None, "") and deal_row[-1] == "50.00"

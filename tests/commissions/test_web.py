@@ -91,3 +91,14 @@ def test_manager_calculates_a_whole_period_of_their_team(web, manager, rep_a, re
     assert bad.status_code == 200 and Statement.objects.count() == 1
     none = client.post("/commissions/calculate-period/", {"period": "2026-07"}, follow=True)
     assert "No commission plan of 2026-07 you may recalculate." in none.content.decode()
+
+
+def test_a_role_that_hides_the_deal_amount_sees_no_amount_on_the_statement_page(web, manager, rep_a, statement):
+    from crm.access.models import Role
+
+    line_amount = "1000.00 USD"  # the line's original amount as the page shows it
+    assert line_amount in web(manager).get(f"/commissions/statements/{statement.pk}/").content.decode()
+    Role.objects.filter(pk=manager.profile.role_id).update(field_access={"deal": {"amount": "hidden"}})
+    body = web(manager).get(f"/commissions/statements/{statement.pk}/").content.decode()
+    assert line_amount not in body and "base rate: 5 %" in body
+    assert line_amount in web(rep_a).get(f"/commissions/statements/{statement.pk}/").content.decode()

@@ -71,3 +71,14 @@ def test_custom_object_with_an_email_field_refuses_them(boss, erased):
 def test_without_block_they_may_come_back(boss, ann):
     erase(actor=boss, email=EMAIL, block=False)
     assert contact_create(actor=boss, data={"first_name": "Ann", "email": EMAIL}).obj.pk
+
+
+def test_blocked_emails_names_the_blocked_addresses_among_a_messages_participants(db):
+    from crm.privacy.blocklist import blocked_emails, keyed_hash
+    from crm.privacy.models import Blocked
+
+    Blocked.objects.create(hash=keyed_hash("email", "zqgone@example.org"), kind="email", reason="test")
+    Blocked.objects.create(hash=keyed_hash("phone", "+4712345678"), kind="phone", reason="test")
+    found = blocked_emails(["zqgone@example.org", "still@example.org", "", "+4712345678"])
+    assert found == {"zqgone@example.org"}  # a phone's hash is not an address's
+    assert blocked_emails([]) == set() and blocked_emails(["still@example.org"]) == set()

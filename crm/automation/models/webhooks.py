@@ -21,6 +21,17 @@ class WebhookSubscription(models.Model):
     event_types = models.JSONField(default=list, blank=True, help_text='e.g. ["record.created", "deal.won"]; [] = all')
     object_types = models.JSONField(default=list, blank=True, help_text="[] = all object types")
     enabled = models.BooleanField(default=True)
+    # The role whose field rules shape the payloads (hidden fields left out); none: every field, the
+    # admin feed. Deleting the role disables the subscription first (crm/automation/webhooks.py), so a
+    # feed never widens to every field by itself.
+    role = models.ForeignKey(
+        "access.Role",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Payloads leave out the fields this role may not see. Empty: all fields (admin feed).",
+    )
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_reason = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(

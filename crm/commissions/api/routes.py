@@ -134,8 +134,8 @@ def summary_out(st) -> dict:
     return out
 
 
-def statement_out(st) -> dict:
-    lines = [{f: getattr(x, f) for f in s.StatementLineOut.model_fields} for x in st.lines.order_by("position")]
+def statement_out(st, actor) -> dict:
+    lines = [{f: getattr(x, f) for f in s.StatementLineOut.model_fields} for x in access.readable_lines(actor, st)]
     versions = [
         {"id": v.pk, "version": v.version, "total": v.total, "created_at": v.created_at}
         for v in statements.versions_of(st)
@@ -150,7 +150,7 @@ def list_commission_statements(request, params: Query[s.StatementQuery]):
 
 @router.get("/statements/{int:pk}", response=s.StatementOut, summary="One statement version with its lines")
 def get_commission_statement(request, pk: int):
-    return statement_out(statements.get(request.user, pk))
+    return statement_out(statements.get(request.user, pk), request.user)
 
 
 @router.get("/statements/{int:pk}/export", summary="A statement as CSV, XLSX or PDF", openapi_extra=FILE_RESPONSE)
@@ -166,7 +166,7 @@ def export_commission_statement(request, pk: int, params: Query[s.ExportQuery]):
 )
 def calculate_commission_statement(request, payload: s.StatementCalculateIn):
     st, created = statements.recalculate(actor=request.user, rep_id=payload.rep_id, period=payload.period)
-    return {"created": created, "statement": statement_out(st)}
+    return {"created": created, "statement": statement_out(st, request.user)}
 
 
 @router.post("/adjustments", response=s.StatementCalculatedOut, summary="Add a manual line to a rep's statement")
@@ -174,4 +174,4 @@ def add_commission_adjustment(request, payload: s.CommissionAdjustmentIn):
     st, created = statements.adjustment_add(
         actor=request.user, rep_id=payload.rep_id, period=payload.period, amount=payload.amount, note=payload.note
     )
-    return {"created": created, "statement": statement_out(st)}
+    return {"created": created, "statement": statement_out(st, request.user)}

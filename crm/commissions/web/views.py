@@ -102,7 +102,7 @@ def statement_page(request, pk: int, errors=None, values=None):
     context = {
         "s": st,
         "rep": exports.rep_name(st),
-        "lines": st.lines.order_by("position"),
+        "lines": access.readable_lines(request.user, st),
         "totals": exports.totals(st),
         "versions": statements.versions_of(st),
         "may_change": access.may(request.user, "change", st.rep_id),
