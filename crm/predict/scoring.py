@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm.core import rawinsert
 from crm.core.errors import NotFound, PermissionDenied
-from crm.predict import explain, features, training
+from crm.predict import explain, features, shapes, training
 from crm.predict.models import DealScore
 from crm.records.models import Deal, DealStatus
 
@@ -67,22 +67,8 @@ def as_dict(user, deal) -> dict:
         raise PermissionDenied("Your role may not see deal probabilities.")
     score = getattr(deal, "win_score", None)
     if score is None or deal.status != DealStatus.OPEN:
-        return {
-            "deal_id": deal.pk,
-            "probability": deal.probability / 100,
-            "method": "stage",
-            "model_version": None,
-            "reasons": [],
-            "scored_at": None,
-        }
-    return {
-        "deal_id": deal.pk,
-        "probability": score.probability,
-        "method": "model" if score.model_id else "stage",
-        "model_version": score.model.version if score.model_id else None,
-        "reasons": [{"text": r["text"], "points": r["points"]} for r in score.reasons],
-        "scored_at": score.scored_at,
-    }
+        return {"deal_id": deal.pk, **shapes.unscored(deal.probability / 100, "stage")}
+    return {"deal_id": deal.pk, **shapes.score_fields(score)}
 
 
 def probabilities(deals) -> dict[int, float]:
