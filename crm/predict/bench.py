@@ -32,12 +32,11 @@ def _peak_mb() -> float:
 
 
 def _step(fn):
-    """``fn()``, its wall seconds, the peak memory after it; its CPU seconds in ``_step.cpu`` (the
-    machine is shared: CPU time is the steadier figure)."""
+    """``fn()`` and its (wall seconds, CPU seconds, peak memory after it): the machine is shared, so
+    CPU time is the steadier figure."""
     start, cpu = time.perf_counter(), time.process_time()
     value = fn()
-    _step.cpu = time.process_time() - cpu
-    return value, time.perf_counter() - start, _peak_mb()
+    return value, (time.perf_counter() - start, time.process_time() - cpu, _peak_mb())
 
 
 def run() -> dict:
@@ -52,22 +51,17 @@ def run() -> dict:
         "steps": {},
     }
     cutoffs = {pk: training.instant(pk, created, at) for pk, created, at, _ in closed}
-    facts, secs, peak = _step(lambda: features.extract(cutoffs))
-    out["steps"]["features of every closed deal (as of its instant)"] = (secs, _step.cpu, peak, None)
-    record, secs, peak = _step(training.train)
-    out["steps"]["training: features, split, fit, evaluation"] = (secs, _step.cpu, peak, TRAIN_GOAL_S)
+    facts, took = _step(lambda: features.extract(cutoffs))
+    out["steps"]["features of every closed deal (as of its instant)"] = (*took, None)
+    record, took = _step(training.train)
+    out["steps"]["training: features, split, fit, evaluation"] = (*took, TRAIN_GOAL_S)
     out["verdict"] = record.reason
     pipe = training.load(record) if record.in_use else None
     if pipe is None and closed:
         rows = [r for r in closed if r[0] in facts]
         pipe = training.make_pipeline().fit([features.vector(facts[r[0]]) for r in rows], [r[3] for r in rows])
-    count, secs, peak = _step(lambda: scoring.write_scores(pipe, None, now=timezone.now()))
-    out["steps"][f"scoring {count:,} open deals with the model (features, reasons, write)"] = (
-        secs,
-        _step.cpu,
-        peak,
-        SCORE_GOAL_S,
-    )
+    count, took = _step(lambda: scoring.write_scores(pipe, None, now=timezone.now()))
+    out["steps"][f"scoring {count:,} open deals with the model (features, reasons, write)"] = (*took, SCORE_GOAL_S)
     scoring.score_open_deals()  # leave the scores the app would have
     return out
 
