@@ -103,6 +103,7 @@ bench: install dovecot
 	$(BIN)/crm bench quotes --docs
 	$(BIN)/crm bench forecast --scale $(SCALE) --db $(BENCH_DB) --docs
 	$(BIN)/crm bench commissions --scale $(SCALE) --db $(BENCH_DB) --docs
+	$(BIN)/crm bench analytics --scale $(SCALE) --db $(BENCH_DB) --docs
 	$(BIN)/crm bench sales --db $(BENCH_DB) --rows $(SALES_IMPORT_ROWS) --docs
 	$(BIN)/crm bench mail --db $(BENCH_DB) --rows $(MAIL_MESSAGES) --docs
 

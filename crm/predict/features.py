@@ -213,8 +213,9 @@ class OwnerRecord:
         return (self.wins[owner][i - 1], i) if i else (0, 0)
 
 
-def extract(cutoffs: dict[int, dt.datetime]) -> dict[int, dict]:
-    """Each deal's facts at its instant (see ``FACTS`` in docs/predict.md); deals that no longer exist are left out."""
+def extract(cutoffs: dict[int, dt.datetime], owners: OwnerRecord | None = None) -> dict[int, dict]:
+    """Each deal's facts at its instant (see ``FACTS`` in docs/predict.md); deals that no longer exist are left out.
+    ``owners``: the owners' record when the caller reads it once for several calls (scoring's chunks)."""
     if not cutoffs:
         return {}
     with _Cutoffs(cutoffs) as cut:
@@ -233,7 +234,7 @@ def extract(cutoffs: dict[int, dt.datetime]) -> dict[int, dict]:
         .values_list("converted_deal_id", "source")
     )
     stage_rows = {s["id"]: s for s in Stage.objects.values("id", "name", "probability")}
-    owners = OwnerRecord()
+    owners = owners or OwnerRecord()
     table = RateTable({d["currency"] for d in deals.values()}, until=timezone.localdate())
     tz = timezone.get_current_timezone()  # once: localdate looks it up on every call
     out = {}

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from crm.core import rawinsert
 from crm.core.errors import NotFound, PermissionDenied
-from crm.predict import explain, leads_features, leads_training, training
+from crm.predict import explain, leads_features, leads_training, shapes, training
 from crm.predict.models import LeadScore
 from crm.records.models import Lead, LeadStatus
 
@@ -86,22 +86,14 @@ def as_dict(user, lead) -> dict:
     if score is None:
         return {
             "lead_id": lead.pk,
-            "probability": None,
-            "method": "none",
-            "model_version": None,
-            "reasons": [],
-            "scored_at": None,
+            **shapes.unscored(None, "none"),
             "score_points": 0,
             "entered_score": entered,
             "lead_score": entered,
         }
     return {
         "lead_id": lead.pk,
-        "probability": score.probability,
-        "method": "model" if score.model_id else "source",
-        "model_version": score.model.version if score.model_id else None,
-        "reasons": [{"text": r["text"], "points": r["points"]} for r in score.reasons],
-        "scored_at": score.scored_at,
+        **shapes.score_fields(score),
         "score_points": score.points,
         "entered_score": entered,
         "lead_score": (entered or 0) + score.points,

@@ -32,6 +32,8 @@ class DealScore(models.Model):
     """An open deal's predicted win probability (0–1) and the reasons that moved it most; from the
     model in use (``model`` set) or the stage probability (``model`` empty)."""
 
+    BASELINE = "stage"  # the method named when no model scored it (crm/predict/shapes.py)
+
     deal = models.OneToOneField("records.Deal", on_delete=models.CASCADE, primary_key=True, related_name="win_score")
     probability = models.FloatField()
     model = models.ForeignKey(TrainedModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -43,6 +45,8 @@ class LeadScore(models.Model):
     """An open lead's predicted conversion probability (0–1), the reasons that moved it most and its
     part of the lead score (``points``: probability × the weight, docs/predict.md); from the model in
     use (``model`` set) or the conversion rate of its source (``model`` empty)."""
+
+    BASELINE = "source"  # the method named when no model scored it (crm/predict/shapes.py)
 
     lead = models.OneToOneField(
         "records.Lead", on_delete=models.CASCADE, primary_key=True, related_name="conversion_score"

@@ -22,7 +22,6 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
 
 from crm.forecast.periods import Period
 from crm.money import totals as money_totals
@@ -47,7 +46,7 @@ def _table(groups: list[money_totals.Group]):
 def category_shares(deals, period: Period) -> dict[str, dict]:
     """{category: {"amount": Decimal (unrounded), "ids": set of deal ids}} of the period's won deals."""
     won = analytics.deals_behind(deals, period, "won").order_by()
-    rows = list(won.annotate(day=TruncDate("closed_at")).values_list("id", "amount", "currency", "day"))
+    rows = list(won.annotate(day=analytics.LocalDate("closed_at")).values_list("id", "amount", "currency", "day"))
     groups = [money_totals.Group(c, d, a or ZERO, ZERO) for _, a, c, d in rows]
     table = _table(groups) if groups else None
     shares = deal_categories([r[0] for r in rows])
@@ -154,9 +153,8 @@ def revenue_trend(user, period: Period, filters: analytics.Filters, months: int 
     end = dt.date(last.year + (last.month == 12), last.month % 12 + 1, 1)
     span = Period(kind="month", key="", start=starts[0], end=end)
     won = analytics.deals_behind(analytics.scope(user, filters), span, "won").order_by()
-    rows = (
-        won.annotate(day=TruncDate("closed_at")).values("currency", "day").annotate(total=Sum("amount"), n=Count("id"))
-    )
+    day = analytics.LocalDate("closed_at")
+    rows = won.annotate(day=day).values("currency", "day").annotate(total=Sum("amount"), n=Count("id"))
     groups = [
         (r["day"].replace(day=1), money_totals.Group(r["currency"], r["day"], r["total"] or ZERO, ZERO), r["n"])
         for r in rows

@@ -17,7 +17,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "action",
             choices=[
-                "seed", "run", "automation", "import", "quotes", "forecast", "commissions", "sales", "predict", "mail",
+                "seed",
+                "run",
+                "automation",
+                "import",
+                "quotes",
+                "forecast",
+                "commissions",
+                "sales",
+                "predict",
+                "mail",
+                "analytics",
             ],
             help="automation: rule evaluations/s and change-to-action delay; import: import rows/s and memory; "
             "quotes: quote totals and PDF render times (no database); forecast: the forecast methods and the "
@@ -25,7 +35,8 @@ class Command(BaseCommand):
             "products, a company page with 10k orders, order "
             "import rows/s (crm/orders/bench.py); predict: training the win-probability model and scoring every "
             "open deal; mail: IMAP sync msg/s and memory, background send msg/s, a contact page with thousands "
-            "of emails (crm/mail/bench.py)",
+            "of emails (crm/mail/bench.py); analytics: each sales-analytics endpoint's selector beside raw-SQL "
+            "floors (crm/sales/bench.py)",
         )
         parser.add_argument(
             "--rows",
@@ -79,6 +90,8 @@ class Command(BaseCommand):
             self._predict(options)
         elif action == "mail":
             self._mail(options)
+        elif action == "analytics":
+            self._analytics(options)
         else:
             from crm.bench.run import run
 
@@ -122,6 +135,22 @@ class Command(BaseCommand):
         self.stdout.write(text)
         if options["docs"]:
             bench.update_docs(text, result["database"], result["deals"])
+            self.stdout.write("written to docs/benchmarks.md")
+
+    def _analytics(self, options) -> None:
+        """Issue 15's figures: each sales-analytics endpoint's selector beside raw-SQL floors (--samples: runs)."""
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        from crm.sales import bench
+
+        call_command("migrate", verbosity=0, interactive=False)
+        admin = get_user_model().objects.get(username="bench-admin")  # crm/bench/seed.py: the admin role
+        result = bench.run(admin, runs=min(options["samples"], 50))
+        text = bench.report(result, timezone.now())
+        self.stdout.write(text)
+        if options["docs"]:
+            bench.update_docs(text, result["database"])
             self.stdout.write("written to docs/benchmarks.md")
 
     def _mail(self, options) -> None:
