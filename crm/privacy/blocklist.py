@@ -58,8 +58,8 @@ def blocked(emails: Iterable[str] = (), phones: Iterable[str] = ()) -> set[str]:
 
 def blocked_emails(addresses: Iterable[str]) -> set[str]:
     """The addresses among ``addresses`` that are on the list, as given: one query for a message's
-    participants. For mail sync (crm/mailbox), which does not call it yet: a message from a blocked
-    sender should be skipped, and a blocked address among the others left out, as imports skip them."""
+    participants. Mail sync (crm/mailbox/sync.py) reads a batch's at once and skips a message that
+    has a blocked participant, as imports skip them."""
     from crm.privacy.models import Blocked
 
     by_hash = {keyed_hash("email", a): a for a in addresses if a}

@@ -356,3 +356,28 @@ def test_each_stored_email_reaches_webhooks_as_an_activity_created(
     assert sorted(d.payload["object_id"] for d in delivered) == stored
     assert {d.payload["object_type"] for d in delivered} == {"activity"}
     assert all(d.payload["data"]["subject"].startswith("W") for d in delivered)
+
+
+def test_mail_with_a_blocked_participant_is_not_kept(dovecot, fill, rep_a, people):
+    """Someone erased who asked not to be added again: the sync skips every message they are on (as
+    sender or in copy), in a batch and stored alone, and keeps the others."""
+    from crm.privacy.blocklist import keyed_hash
+    from crm.privacy.models import Blocked
+
+    Blocked.objects.create(hash=keyed_hash("email", "dora@clientco.com"), kind="email")
+    fill(m.world(timezone.now()))
+    box = connect(dovecot, rep_a)
+    result = sync.sync_mailbox(box.pk)
+    assert result["errors"] == []
+    stored = set(InboundMessage.objects.filter(mailbox=box).values_list("message_id", flat=True))
+    assert stored == {"<t1@mail.gmail.com>", "<t2@annsales.com>", "<att@clientco.com>"}
+    raw = m.message(
+        msgid="<alone@clientco.com>",
+        sender="carl@clientco.com",
+        to=["dora@clientco.com"],
+        subject="Alone",
+        when=timezone.now(),
+        text="x",
+    )
+    assert sync.store(box, "INBOX", 999, raw) is False
+    assert not InboundMessage.objects.filter(message_id="<alone@clientco.com>").exists()
