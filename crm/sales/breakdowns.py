@@ -5,7 +5,7 @@ and the filters), activities through ``Activity.objects.restrict``. Amounts are 
 currency, each deal at the rate of its close date; a missing rate is a 422 (MissingRate).
 
 - by category: the period's won deals, each amount shared among its product categories by the net of
-  its lines (its accepted quote's latest version, else its live order: crm/commissions/credits.py, the
+  its lines (its accepted quote's latest version, else its live order: crm/orders/deal_categories.py, the
   same shares commissions pay on); the part no category covers, and deals without lines, are
   ``""`` (uncategorized). ``deals`` counts the deals with a share in the category.
 - activities: activities that occurred in the period, per owner and kind; owner and team filters apply
