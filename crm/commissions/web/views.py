@@ -62,14 +62,8 @@ def calculate(request):
         raise Http404("No such rep.") from None
     try:
         st, created = statements.recalculate(actor=request.user, rep_id=rep_id, period=request.POST.get("period", ""))
-    except ValidationFailed as exc:
-        messages.error(request, " ".join(exc.fields.values()) or exc.message)
-        return redirect("commissions:page")
-    except ServiceError as exc:  # a missing exchange rate names its currency and date
-        if exc.status >= 500 or exc.status in (403, 404):
-            raise
-        messages.error(request, exc.message)
-        return redirect("commissions:page")
+    except ServiceError as exc:
+        return _refused(request, exc)
     messages.success(request, f"Version {st.version} written." if created else "Nothing changed: no new version.")
     return redirect("commissions:statement", pk=st.pk)
 
@@ -82,14 +76,8 @@ def calculate_period(request):
     key = (request.POST.get("period") or "").strip()
     try:
         done = statements.recalculate_period(actor=request.user, period=key)
-    except ValidationFailed as exc:
-        messages.error(request, " ".join(exc.fields.values()) or exc.message)
-        return redirect("commissions:page")
-    except ServiceError as exc:  # a missing exchange rate names its currency and date
-        if exc.status >= 500 or exc.status in (403, 404):
-            raise
-        messages.error(request, exc.message)
-        return redirect("commissions:page")
+    except ServiceError as exc:
+        return _refused(request, exc)
     written = sum(created for _, created in done.values())
     messages.success(request, f"{len(done)} statements of {key} recalculated; {written} new versions written.")
     return redirect(f"{reverse('commissions:page')}?period={next(iter(done.values()))[0].period_key}")
@@ -172,3 +160,15 @@ def splits_page(request, pk: int):
         "errors": errors,
     }
     return render(request, "commissions/splits.html", context, status=422 if errors else 200)
+
+
+def _refused(request, exc: ServiceError):
+    """A refused recalculation back on the commissions page with its reason (a missing exchange rate
+    names its currency and date); a 403/404 or a server error stays what it is."""
+    if isinstance(exc, ValidationFailed):
+        messages.error(request, " ".join(exc.fields.values()) or exc.message)
+    elif exc.status >= 500 or exc.status in (403, 404):
+        raise exc
+    else:
+        messages.error(request, exc.message)
+    return redirect("commissions:page")
