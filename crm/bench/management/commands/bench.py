@@ -123,35 +123,36 @@ class Command(BaseCommand):
 
     def _forecast(self, options) -> None:
         """Issue 15's figures: each forecast method and the 8-quarter backtest (--samples: runs)."""
-        from django.contrib.auth import get_user_model
-        from django.utils import timezone
-
         from crm.forecast import bench
 
-        call_command("migrate", verbosity=0, interactive=False)
-        admin = get_user_model().objects.get(username="bench-admin")  # crm/bench/seed.py: the admin role
-        result = bench.run(admin, runs=min(options["samples"], 50))
-        text = bench.report(result, timezone.now())
-        self.stdout.write(text)
+        result, text = self._as_bench_admin(bench, options)
         if options["docs"]:
             bench.update_docs(text, result["database"], result["deals"])
             self.stdout.write("written to docs/benchmarks.md")
 
     def _analytics(self, options) -> None:
         """Issue 15's figures: each sales-analytics endpoint's selector beside raw-SQL floors (--samples: runs)."""
-        from django.contrib.auth import get_user_model
-        from django.utils import timezone
-
         from crm.sales import bench
 
-        call_command("migrate", verbosity=0, interactive=False)
-        admin = get_user_model().objects.get(username="bench-admin")  # crm/bench/seed.py: the admin role
-        result = bench.run(admin, runs=min(options["samples"], 50))
-        text = bench.report(result, timezone.now())
-        self.stdout.write(text)
+        result, text = self._as_bench_admin(bench, options)
         if options["docs"]:
             bench.update_docs(text, result["database"])
             self.stdout.write("written to docs/benchmarks.md")
+
+    def _as_bench_admin(self, bench, options) -> tuple[dict, str]:
+        """Run ``bench`` (a module with ``run(admin, runs=)`` and ``report``) on the seeded database as its
+        admin; print and return the result and its report."""
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        call_command("migrate", verbosity=0, interactive=False)
+        admin = get_user_model().objects.filter(username="bench-admin").first()  # crm/bench/seed.py's admin
+        if admin is None:
+            raise CommandError("This database holds no benchmark data: run `crm bench seed --scale S` first.")
+        result = bench.run(admin, runs=min(options["samples"], 50))
+        text = bench.report(result, timezone.now())
+        self.stdout.write(text)
+        return result, text
 
     def _mail(self, options) -> None:
         """Issue 16's figures on a fresh database of their own: IMAP sync, background send, record page."""
