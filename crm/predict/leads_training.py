@@ -2,7 +2,8 @@
 conversion rate of its source. The deal model's pipeline (crm/predict/training.py) on a lead's facts
 (crm/predict/leads_features.py): rows are closed leads (converted or disqualified) seen partway through
 their life, the oldest 75 % of closes train and the newest 25 % test, and the model is used only when
-it beats the baseline there on AUC (by more than chance) and Brier score; otherwise the record says why.
+it ranks better than chance by itself and beats the baseline there on AUC (by more than chance) and
+Brier score; otherwise the record says why.
 
 The baseline is each source's conversion rate among the *training* closes (smoothed towards the
 overall rate, so a source seen twice is not 0 % or 100 %); a source never seen gets the overall rate.
@@ -86,19 +87,15 @@ def train(*, now: dt.datetime | None = None) -> TrainedModel:
     y = [r[4] for r in rows]
     older = source_rates([(facts[r[0]]["source"], r[4]) for r in rows[:cut]])
     baseline = [rate_of(older, facts[r[0]]["source"]) for r in rows[cut:]]
-    pipe = training.make_pipeline().fit(x[:cut], y[:cut])
-    model_eval = training.evaluate(y[cut:], pipe.predict_proba(x[cut:])[:, 1])
-    base_eval = training.evaluate(y[cut:], baseline)
     record.rows_train, record.rows_test = cut, len(rows) - cut
+    model_eval, base_eval, record.in_use, record.reason = training.assess(
+        x, y, baseline, cut, name=BASELINE, rows="leads"
+    )
     record.evaluation = {
         "model": model_eval,
         "baseline": base_eval,
         "rates": source_rates([(facts[r[0]]["source"], r[4]) for r in rows]),
     }
-    won = sum(y[cut:])
-    record.in_use, record.reason = training.verdict(
-        model_eval, base_eval, won, len(y) - cut - won, baseline=BASELINE, rows="leads"
-    )
     if record.in_use:
         record.file_name, record.sha256 = training.write(training.make_pipeline().fit(x, y), version, KIND)
     record.save()
