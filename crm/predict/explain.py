@@ -79,10 +79,11 @@ def matrix(vec, rows: list[dict]) -> np.ndarray:
     return out
 
 
-def points(pipe, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(probabilities, points per deal × group, group names)."""
+def points(pipe, rows) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(probabilities, points per deal × group, group names). ``rows``: the deals' vectors (dicts), or
+    already their matrix (crm/predict/vectors.py ``matrix``)."""
     vec, scale, fit = pipe.named_steps["vec"], pipe.named_steps["scale"], pipe.named_steps["fit"]
-    z = scale.transform(matrix(vec, rows))
+    z = scale.transform(rows if isinstance(rows, np.ndarray) else matrix(vec, rows))
     push = z * fit.coef_[0]
     groups = sorted({group_of(c) for c in vec.feature_names_})
     index = {g: i for i, g in enumerate(groups)}
@@ -96,11 +97,17 @@ def points(pipe, rows: list[dict]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return prob, 100 * (prob[:, None] - without), groups
 
 
-def reasons(pts_row, groups: list[str], facts: dict, org: str, phrase_of=phrase) -> list[dict]:
-    """The strongest facts (``phrase_of`` words them: the deal's ``phrase``, or a lead's)."""
-    order = np.argsort(-np.abs(pts_row))[:TOP]
+def strongest(pts: np.ndarray) -> np.ndarray:
+    """Per row, the indexes of the ``TOP`` groups that moved it most (all rows in one sort)."""
+    return np.argsort(-np.abs(pts), axis=-1)[..., :TOP]
+
+
+def reasons(pts_row, groups: list[str], facts: dict, org: str, phrase_of=phrase, order=None) -> list[dict]:
+    """The strongest facts (``phrase_of`` words them: the deal's ``phrase``, or a lead's); ``order``:
+    the row's ``strongest`` when the caller sorted every row at once."""
+    order = strongest(pts_row) if order is None else order
     out = []
-    for rank, i in enumerate(order):
+    for rank, i in enumerate(order.tolist()):
         value = float(pts_row[i])
         # Near 0 % or 100 % no single fact moves the probability by a point; the strongest one is
         # still named, so a deal never shows a probability without a reason.
@@ -114,9 +121,11 @@ def reasons(pts_row, groups: list[str], facts: dict, org: str, phrase_of=phrase)
 
 
 def explain_all(
-    pipe, ids: list[int], facts: dict[int, dict], rows: list[dict], phrase_of=phrase
+    pipe, ids: list[int], facts: dict[int, dict], rows, phrase_of=phrase
 ) -> tuple[list[float], list[list[dict]]]:
+    """Probabilities and reasons of ``ids`` (``rows``: their vectors or matrix, in the same order)."""
     prob, pts, groups = points(pipe, rows)
     org = organization_currency()
-    why = [reasons(pts[i], groups, facts[pk], org, phrase_of) for i, pk in enumerate(ids)]
-    return [float(p) for p in prob], why
+    order = strongest(pts)
+    why = [reasons(pts[i], groups, facts[pk], org, phrase_of, order[i]) for i, pk in enumerate(ids)]
+    return prob.tolist(), why

@@ -22,7 +22,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
-import math
 from decimal import Decimal
 
 from django.db import connection
@@ -34,12 +33,11 @@ from crm.audit.models import ObjectChange
 from crm.core import rawinsert
 from crm.forecast.asof import roll_back
 from crm.money.rates import RateTable
+from crm.predict.vectors import CAP_DAYS, KINDS, vector  # noqa: F401  (re-exported: leads_features, callers)
 from crm.records.models import Activity, ActivityLink, Company, Deal, DealStatus, Lead, Stage, StageChange
 
 TABLE = "predict_cutoff"
-KINDS = ("call", "meeting", "email", "note")
 RECENT = dt.timedelta(days=30)
-CAP_DAYS = 365
 DEAL_FIELDS = ("id", "owner_id", "company_id", "stage_id", "amount", "currency", "created_at", "stage_changed_at")
 
 
@@ -47,8 +45,26 @@ def _time(value) -> dt.datetime | None:
     """A time read by raw SQL: SQLite gives UTC text, PostgreSQL an aware datetime."""
     if value is None:
         return None
-    parsed = value if isinstance(value, dt.datetime) else parse_datetime(str(value))
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, dt.UTC)
+    if isinstance(value, str):
+        try:  # SQLite's "YYYY-MM-DD HH:MM:SS[.ffffff]": fromisoformat reads it in a tenth of parse_datetime's time
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            parsed = parse_datetime(value)
+    else:
+        parsed = value if isinstance(value, dt.datetime) else parse_datetime(str(value))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)  # = make_aware(parsed, UTC)
+
+
+def _memo(fn):
+    """``fn`` remembering its answers: the rows of a scoring run share one instant (and one 30 days before)."""
+    seen: dict = {}
+
+    def call(value):
+        if value not in seen:
+            seen[value] = fn(value)
+        return seen[value]
+
+    return call
 
 
 class _Cutoffs:
@@ -59,7 +75,7 @@ class _Cutoffs:
 
     def __enter__(self):
         stamp = "timestamp with time zone" if connection.vendor == "postgresql" else "text"
-        adapt = connection.ops.adapt_datetimefield_value
+        adapt = _memo(connection.ops.adapt_datetimefield_value)  # scoring: one instant for every deal
         rows = [(pk, adapt(at), adapt(at - RECENT)) for pk, at in self.cutoffs.items()]
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
@@ -85,8 +101,14 @@ class _Cutoffs:
 
 def _deals_then(cut: _Cutoffs) -> dict[int, dict]:
     """Each deal's values at its instant: today's, rolled back through the change log."""
-    listed = Deal.objects.filter(pk__in=RawSQL(f"SELECT deal_id FROM {TABLE}", []))
-    current = {r["id"]: r for r in listed.values(*DEAL_FIELDS)}
+    # Raw rows, not .values(): the ORM's per-value datetime converters were a tenth of a scoring run.
+    # The amount comes as the driver gives it (a number on SQLite): it is made a Decimal below anyway.
+    columns = ", ".join(f"d.{_q(name)}" for name in DEAL_FIELDS)
+    current = {}
+    for values in cut.rows(f"SELECT {columns} FROM {Deal._meta.db_table} d JOIN {TABLE} c ON c.deal_id = d.id"):
+        row = dict(zip(DEAL_FIELDS, values, strict=True))
+        row["created_at"], row["stage_changed_at"] = _time(row["created_at"]), _time(row["stage_changed_at"])
+        current[row["id"]] = row
     log = ObjectChange._meta.db_table
     later: dict[int, list] = {}
     sql = (
@@ -199,9 +221,13 @@ class OwnerRecord:
         self.times: dict[int, list[dt.datetime]] = {}
         self.wins: dict[int, list[int]] = {}  # running count of wins, aligned with times
         if closes is None:
-            closed = Deal.objects.filter(status__in=(DealStatus.WON, DealStatus.LOST), closed_at__isnull=False)
-            rows = closed.values_list("owner_id", "closed_at", "status")
-            closes = [(owner, at, status == DealStatus.WON) for owner, at, status in rows]
+            # Raw rows with _time, not values_list(): the ORM's datetime converter was most of this read.
+            rows = _Cutoffs.rows(
+                f"SELECT owner_id, closed_at, status FROM {Deal._meta.db_table} "
+                "WHERE status IN (%s, %s) AND closed_at IS NOT NULL",
+                [DealStatus.WON, DealStatus.LOST],
+            )
+            closes = [(owner, _time(at), status == DealStatus.WON) for owner, at, status in rows]
         for owner, at, won in sorted(closes, key=lambda r: (r[0] or 0, r[1])):
             times, wins = self.times.setdefault(owner, []), self.wins.setdefault(owner, [])
             times.append(at)
@@ -222,17 +248,15 @@ def extract(cutoffs: dict[int, dt.datetime], owners: OwnerRecord | None = None) 
         deals = _deals_then(cut)
         history, acts = _stage_history(cut), _activities(cut)
         orders, categories = _company_orders(cut), _categories(cut)
+        # The lead each deal was converted from: only these deals' (every converted lead, per chunk, before).
+        converted = Lead.objects.filter(converted_deal_id__in=RawSQL(f"SELECT deal_id FROM {TABLE}", []))
+        sources = dict(converted.exclude(source="").values_list("converted_deal_id", "source"))
     companies = {
         r["id"]: r
         for r in Company.objects.filter(pk__in={d["company_id"] for d in deals.values() if d["company_id"]}).values(
             "id", "size", "industry"
         )
     }
-    sources = dict(
-        Lead.objects.filter(converted_deal_id__isnull=False)
-        .exclude(source="")
-        .values_list("converted_deal_id", "source")
-    )
     stage_rows = {s["id"]: s for s in Stage.objects.values("id", "name", "probability")}
     owners = owners or OwnerRecord()
     table = RateTable({d["currency"] for d in deals.values()}, until=timezone.localdate())
@@ -278,31 +302,3 @@ def _converted(amount, currency: str, at: dt.datetime, table: RateTable, tz) -> 
         return float(amount)
     found = table.lookup(code, at.astimezone(tz).date())
     return float(Decimal(amount) * found[0]) if found else float(amount)
-
-
-def vector(f: dict) -> dict:
-    """The model's input for one deal's facts (a DictVectorizer row: names → numbers; text values
-    become one column per value)."""
-    days_since = f["days_since_touch"] if f["days_since_touch"] is not None else f["age_days"]
-    row = {
-        "amount": math.log1p(max(f["amount"], 0.0)),
-        "age_days": math.log1p(min(f["age_days"], CAP_DAYS * 3)),
-        "stage": f"s{f['stage_id']}",
-        "days_in_stage": math.log1p(min(f["days_in_stage"], CAP_DAYS)),
-        "stage_moves": math.log1p(f["stage_moves"]),
-        "moves_back": min(f["moves_back"], 5),
-        "source": f["source"] or "none",
-        "industry": f["industry"] or "none",
-        "size": f["size"] or "none",
-        "company_orders": math.log1p(f["company_orders"]),
-        "touches_30d": math.log1p(f["touches_30d"]),
-        "days_since_touch": math.log1p(min(days_since, CAP_DAYS)),
-        # Smoothed towards one half, so an owner with two closes is not "100 %".
-        "owner_win_rate": (f["owner_wins"] + 1) / (f["owner_closed"] + 2),
-        "owner_closed": math.log1p(f["owner_closed"]),
-    }
-    for kind in KINDS:
-        row[f"n_{kind}"] = math.log1p(f[kind])
-    for category in f["categories"]:
-        row[f"product={category}"] = 1.0
-    return row

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm.core import rawinsert
 from crm.core.errors import NotFound, PermissionDenied
-from crm.predict import explain, features, shapes, training
+from crm.predict import explain, features, shapes, training, vectors
 from crm.predict.models import DealScore
 from crm.records.models import Deal, DealStatus
 
@@ -44,7 +44,8 @@ def write_scores(pipe, record, *, now: dt.datetime) -> int:
             continue
         facts = features.extract({pk: now for pk, _ in chunk}, owners)
         ids = [pk for pk, _ in chunk if pk in facts]
-        probs, why = explain.explain_all(pipe, ids, facts, [features.vector(facts[pk]) for pk in ids])
+        x = vectors.matrix(pipe.named_steps["vec"].vocabulary_, [facts[pk] for pk in ids])
+        probs, why = explain.explain_all(pipe, ids, facts, x)
         rows += [(pk, p, version, r, now) for pk, p, r in zip(ids, probs, why, strict=True)]
     with transaction.atomic():
         DealScore.objects.all().delete()
