@@ -199,3 +199,23 @@ def test_api_status_condition(api, boss, stale_leads):
     r = api(boss).patch(f"/privacy/retention-policies/{pk}", {"status": ""})
     assert r.status_code == 200 and r.json()["status"] == ""
     assert api(boss).get("/privacy/retention-report").json()[0]["count"] == 3
+
+
+def test_the_web_page_lists_adds_and_deletes_policies(web, boss, rep_a, stale_leads):
+    from django.urls import reverse
+
+    url = reverse("privacy-settings:retention")
+    assert web(rep_a).get(url).status_code == 403
+    page = web(boss).get(url)
+    assert page.status_code == 200 and "disqualified" in page.content.decode()  # the statuses per type
+    body = {"object_type": "lead", "action": "delete", "months": "24", "field": "updated_at", "status": "lost"}
+    r = web(boss).post(url, body)
+    assert r.status_code == 422 and "not a lead status" in r.content.decode()
+    assert not RetentionPolicy.objects.exists()
+    r = web(boss).post(url, {**body, "status": "disqualified"})
+    assert r.status_code == 302
+    policy = RetentionPolicy.objects.get()
+    assert policy.status == "disqualified"
+    assert "<td>1</td>" in web(boss).get(url).content.decode()  # the dry run: one lead due
+    web(boss).post(reverse("privacy-settings:retention-delete", args=[policy.pk]))
+    assert not RetentionPolicy.objects.exists()
