@@ -61,3 +61,4 @@ def test_backup_holds_ciphertext_and_restore_checks_the_key(secret_contact, tmp_
         (stored,) = conn.execute("SELECT custom_fields FROM records_contact").fetchone()
     stored = stored if isinstance(stored, dict) else json.loads(stored)
     assert crypto.KeySet((K1,), LOOKUP).open(stored["iban"]["c"]) == SECRET
+

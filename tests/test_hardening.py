@@ -33,6 +33,7 @@ def directives(response) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in (p.strip() for p in policy.split(";")) if part}
 
 
+
 @pytest.fixture
 def root_client(db):
     """The Django admin needs a superuser (staff); the CRM's admin role alone is not staff."""

@@ -39,10 +39,8 @@ def test_builtin_roles_migration_keeps_existing_roles_and_adds_missing_ones():
     try:
         migrate_access_back_to_0001()
         # The role as 0001 made it: today's model has columns (requires_two_factor, field_access) not there yet.
-        OldRole = (
-            MigrationExecutor(connection)
-            .loader.project_state(("access", "0001_initial"))
-            .apps.get_model("access", "Role")
+        OldRole = MigrationExecutor(connection).loader.project_state(("access", "0001_initial")).apps.get_model(
+            "access", "Role"
         )
         OldRole.objects.all().delete()
         mine = OldRole.objects.create(name="Field sales", slug="sales-rep", scope="team", permissions=CUSTOM)

@@ -116,6 +116,7 @@ class ChangeOut(Stamped):
     request_id: str | None
 
 
+
 class BulkIn(Schema):
     items: list[dict] = PydanticField(..., min_length=1)
 
