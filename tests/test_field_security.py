@@ -7,6 +7,9 @@ set it are refused and the stored value stays.
 
 A field whose value cannot be a distinctive text (a choice, a yes/no, a date the system sets, a link
 to another record) is checked by structure instead: its API keys are null, its export columns absent.
+An activity's or task's link fields (the records it is about, one field per linked type) are walked
+too: the probe links the probed record of that type; hidden, no entry of that type is in ``links`` and
+the change log masks them.
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ def _probe(rt, f, ctx) -> Probe:  # noqa: C901 - one branch per kind of value
         key = name
     if f.read_only:
         return Probe({}, None)
+    if f.link:
+        return link_probe(f, ctx)
     special = {
         "email": lambda: Probe({"email": (m := marker()) + "@example.org"}, m, {"email": "zqalt@example.org"}),
         "domain": lambda: Probe({"domain": (m := marker()) + ".example"}, m, {"domain": "zqalt.example"}),
@@ -116,6 +121,14 @@ def _probe(rt, f, ctx) -> Probe:  # noqa: C901 - one branch per kind of value
     if kind == "bool":
         return Probe({key: True}, None, {key: False})
     return Probe({}, None)
+
+
+def link_probe(f, ctx) -> Probe:
+    """The probed record of the link's type (made before activities and tasks: no extra deal on the
+    board), linked through the ``<type>_id`` shorthand, what the forms send; the other value unlinks
+    it. Structure only: the API sends ids (tests/test_field_security_links.py checks the task page)."""
+    linked = ctx["records"][f.link][1]
+    return Probe({f"{f.link}_id": linked.pk}, None, {f"{f.link}_id": None})
 
 
 BASE = {
@@ -163,7 +176,7 @@ def world(boss, pipeline, foreign_currencies):
     )
     user = User.objects.create_user("restricted", "restricted@example.com", "pw")
     Profile.objects.create(user=user, role=role)
-    records = {}
+    records = ctx["records"] = {}
     for rt in types:
         probes = {}
         data = dict(BASE[rt.object_type])
@@ -280,6 +293,8 @@ def hidden_failures(rt, obj, name, probe, api, web) -> list[str]:  # noqa: C901 
             leak(entry, r.content.decode())
     out += step2_hidden_failures(rt, obj, name, probe, api, web)
     out += change_log_failures(rt, obj, name, api, leak)
+    if f is not None and f.link:
+        out += link_failures(rt, obj, f, body, api)
     out += search_failures(rt, obj, name, probe, api, web, leak)
     return out
 
@@ -308,6 +323,25 @@ def change_log_failures(rt, obj, name, api, leak) -> list[str]:
         else:
             leak("API timeline", r.content.decode())
             out += _unmasked(rt, name, [e["detail"]["changes"] for e in r.json()], where, "API timeline")
+    return out
+
+
+def link_failures(rt, obj, f, body: dict, api) -> list[str]:
+    """A hidden link field: the record's ``links`` (API) hold no entry of its type, and each reader of
+    the change log sends those entries masked."""
+    where = f"{rt.object_type}.{f.name}"
+    out = [f"{where}: API get lists the link {e}" for e in body.get("links") or [] if e["type"] == f.link]
+    for path, params in (
+        ("/changes", {"object_type": rt.object_type, "object_id": obj.pk}),
+        (api_path(rt, obj.pk) + "/changes", {}),
+    ):
+        rows = api.get(path, params).json()
+        rows = rows["items"] if isinstance(rows, dict) else rows
+        for row in rows:
+            for side in row["changes"].get("links") or []:
+                shown = [v for v in side or [] if str(v).startswith(f"{f.link}:")]
+                if shown:
+                    out.append(f"{where}: {path} sends the links {shown}")
     return out
 
 
@@ -818,6 +852,8 @@ def test_board_and_forecast_totals_are_null_when_the_amount_is_hidden(world):
     set_rule(role, "deal", "expected_close_date", fieldrules.HIDDEN)
     r = api.get(f"/sales/pipelines/{deal.pipeline_id}/board", {"close_from": "2020-01-01"})
     assert r.status_code == 400 and "close_from" in r.json()["error"]["fields"]
+
+
 def test_the_web_change_history_and_the_edit_conflict_box_mask_hidden_values(world):
     """An update's before and after are shown on the record page's history and in the box that says
     someone else saved the record first: a hidden field's row is there, its values read "(hidden)"."""

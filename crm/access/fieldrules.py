@@ -10,6 +10,14 @@ hidden field's value (``mask``), the filters refuse it (crm.core.filters), the w
 leave it out. One key-to-field mapping (``field_of``) serves them all: the API's, the forms' and the
 services' keys (``owner_id``, ``emails``, ``tags``, ``cf_budget``) fall under the registry field they
 hold the value of.
+
+The links of an activity or task (the records it is about) are one registry field per linked type
+(``company``, ``contact``, ``lead``, ``deal``: crm/records/recordtypes.py LINKS); a rule on one governs
+the links of that type. They travel in the ``links`` list (``{"type", "id"}`` in the API, ``"type:id"``
+in the change log and webhooks) and in the ``<type>_id`` shorthands: a hidden type's entries are
+dropped from the list (masked in the change log) and its shorthand nulled; a write that changes the
+links of a hidden or read-only type is refused by the links service (``refuse_link_changes``), which
+alone knows the links before and after (``links`` replaces them all).
 """
 
 from __future__ import annotations
@@ -32,9 +40,10 @@ READ_MESSAGE = "This field is read-only for your role."
 
 
 def restrictable(rt) -> dict[str, str]:
-    """{field name: label} of the fields a rule may name on a type: its fields except the id and the
-    generic links of activities and tasks (step 2), then its custom fields as ``cf_<key>``."""
-    out = {f.name: f.label or f.name for f in rt.fields if f.name != "id" and not f.link}
+    """{field name: label} of the fields a rule may name on a type: its fields except the id (an
+    activity's or task's link fields included: the links of that type), then its custom fields as
+    ``cf_<key>``."""
+    out = {f.name: f.label or f.name for f in rt.fields if f.name != "id"}
     if not rt.run_time:
         out |= {f"cf_{key}": f"cf_{key}" for key in recordtypes.custom_field_kinds(rt.object_type)}
     return out
@@ -93,15 +102,12 @@ def aliases(rt) -> dict[str, str]:
     email (a contact's list of addresses), ``tags`` -> tag, ``contacts`` -> contact (a deal's)."""
     out: dict[str, str] = {}
     for f in rt.fields:
-        if f.link:
-            continue
-        out.setdefault(f"{f.name}_id", f.name)
+        out.setdefault(f"{f.name}_id", f.name)  # a link field's shorthand: deal -> deal_id
         root = f.filter_lookup.split("__", 1)[0]
-        if root != "custom_fields":
+        if root != "custom_fields" and not f.link:  # a link's lookup is the link table's record_id
             out.setdefault(root, f.name)
     for f in rt.fields:
-        if not f.link:
-            out[f.name] = f.name
+        out[f.name] = f.name
     return out
 
 
@@ -116,6 +122,47 @@ def field_of(rt, key: str, known: dict[str, str] | None = None) -> str | None:
 def custom_name(rt, key: str) -> str:
     """The rule name of a custom value's key (in ``custom_fields`` or a custom record's ``values``)."""
     return key if rt.run_time else f"cf_{key}"
+
+
+# --- the links of activities and tasks --------------------------------------------------------
+
+LINKS = "links"
+
+
+def link_types(rt, names) -> frozenset[str]:
+    """The linked types whose link field is among ``names`` (a role's hidden or read-only fields)."""
+    return frozenset(f.link for f in rt.fields if f.link and f.name in names)
+
+
+def _link_type(entry) -> str | None:
+    if isinstance(entry, dict):
+        return entry.get("type")
+    return str(entry).partition(":")[0] if isinstance(entry, str) else None
+
+
+def kept_links(value, types: frozenset[str], mask=None):
+    """A ``links`` list without the entries of ``types`` (or each replaced by ``mask``)."""
+    if not types or not isinstance(value, list):
+        return value
+    if mask is None:
+        return [e for e in value if _link_type(e) not in types]
+    return [mask if _link_type(e) in types else e for e in value]
+
+
+def refuse_link_changes(policy, rt, before, after, given: dict) -> dict[str, str]:
+    """{key: message} for each link of a hidden or read-only type that the write adds or removes
+    (``before``/``after``: (type, id) pairs; ``given``: pair -> the data key that named it). Links
+    kept as they were pass: ``links`` replaces them all, so sending them back is no change."""
+    hidden = link_types(rt, policy.hidden_fields(rt.object_type))
+    read = link_types(rt, policy.read_only_fields(rt.object_type))
+    if not (hidden or read):
+        return {}
+    errors = {}
+    for t, pk in set(before) ^ set(after):
+        if t in hidden or t in read:
+            key = given.get((t, pk), f"{t}_id" if f"{t}_id" in given.values() else LINKS)
+            errors[key] = HIDDEN_MESSAGE if t in hidden else READ_MESSAGE
+    return errors
 
 
 # --- writes ----------------------------------------------------------------------------------------
@@ -159,6 +206,8 @@ def mask(policy, rt, row: dict) -> dict:
     for key, value in row.items():
         if key in ("custom_fields", "values") and isinstance(value, dict):
             row[key] = {k: None if custom_name(rt, k) in hidden else v for k, v in value.items()}
+        elif key == LINKS:
+            row[key] = kept_links(value, link_types(rt, hidden))
         elif field_of(rt, key, known) in hidden:
             row[key] = None
     return row
@@ -179,11 +228,16 @@ def omit(policy, rt, row: dict) -> dict:
             return {k: v for k, v in values.items() if custom_name(rt, k) not in hidden}
         return values
 
-    known = aliases(rt)
+    def links(value):  # a record's list of "type:id", or a change's [before, after] of such lists
+        if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+            return [kept_links(v, types) for v in value]
+        return kept_links(value, types)
+
+    known, types = aliases(rt), link_types(rt, hidden)
     return {
-        key: kept(value) if key in ("custom_fields", "values") else value
+        key: kept(value) if key in ("custom_fields", "values") else links(value) if key == LINKS else value
         for key, value in row.items()
-        if key in ("custom_fields", "values") or field_of(rt, key, known) not in hidden
+        if key in ("custom_fields", "values", LINKS) or field_of(rt, key, known) not in hidden
     }
 
 

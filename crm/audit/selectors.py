@@ -53,6 +53,9 @@ def masked_changes(policy, object_type: str, changes) -> dict:
     for key, pair in changes.items():
         if key in CUSTOM_KEYS and isinstance(pair, list):
             out[key] = [_custom(rt, side, hidden) for side in pair]
+        elif key == fieldrules.LINKS and isinstance(pair, list):  # each link of a hidden type masked
+            types = fieldrules.link_types(rt, hidden)
+            out[key] = [fieldrules.kept_links(side, types, MASK) for side in pair]
         elif fieldrules.field_of(rt, key, known) in hidden:
             out[key] = [MASK for _ in pair] if isinstance(pair, list) else MASK
         else:

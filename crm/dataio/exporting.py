@@ -85,6 +85,8 @@ def columns(res: Resource, user=None) -> tuple[list[str], list[str]]:
     if hidden:
         known = fieldrules.aliases(res.type)
         fields = [n for n in fields if fieldrules.field_of(res.type, n, known) not in hidden]
+        if fieldrules.link_types(res.type, hidden):  # a cell joins every link: left out with any type hidden
+            fields = [n for n in fields if n != fieldrules.LINKS]
         cf_keys = [k for k in cf_keys if fieldrules.custom_name(res.type, k) not in hidden]
     return fields, cf_keys
 

@@ -82,6 +82,10 @@ def create_erasure(request, payload: ErasureIn):
 
 Action = Literal["delete", "anonymize"]
 Since = Literal["updated_at", "created_at"]
+STATUS_HELP = (
+    "Only records in this status: a value of the type's status field (a lead's status, a deal's "
+    "status, a contact's lifecycle stage); empty: any. Another value is a 400 naming the valid ones."
+)
 
 
 class PolicyIn(Schema):
@@ -89,6 +93,7 @@ class PolicyIn(Schema):
     action: Action
     months: int = Field(..., ge=1, le=retention.MAX_MONTHS)
     field: Since = "updated_at"
+    status: str = Field("", max_length=40, description=STATUS_HELP)
     active: bool = True
 
 
@@ -96,6 +101,7 @@ class PolicyPatch(Schema):
     action: Action | None = None
     months: int | None = Field(None, ge=1, le=retention.MAX_MONTHS)
     field: Since | None = None
+    status: str | None = Field(None, max_length=40, description=STATUS_HELP)
     active: bool | None = None
 
 
@@ -105,6 +111,7 @@ class PolicyOut(Schema):
     action: str
     months: int
     field: str
+    status: str
     active: bool
     last_run_at: dt.datetime | None
 
@@ -115,6 +122,7 @@ class DueOut(Schema):
     action: str
     months: int
     field: str
+    status: str
     cutoff: dt.datetime
     count: int
     next_run: int

@@ -65,7 +65,9 @@ class AccessRequest(models.Model):
 
 class RetentionPolicy(models.Model):
     """Records of a type untouched (or created) more than ``months`` ago are deleted or anonymized by
-    the daily run (crm.privacy.retention); a dry-run report lists what the next run would do."""
+    the daily run (crm.privacy.retention); a dry-run report lists what the next run would do.
+    ``status``: when set, only the records in that status (a value of the type's status field, e.g.
+    a lead "disqualified", a deal "lost") are due."""
 
     ACTIONS = [("delete", "Delete"), ("anonymize", "Anonymize")]
     FIELDS = [("updated_at", "Last changed"), ("created_at", "Created")]
@@ -74,6 +76,9 @@ class RetentionPolicy(models.Model):
     action = models.CharField(max_length=10, choices=ACTIONS)
     months = models.PositiveIntegerField()
     field = models.CharField(max_length=10, choices=FIELDS, default="updated_at")
+    status = models.CharField(
+        max_length=40, blank=True, help_text="Only records in this status (the type's status field); empty: any."
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_run_at = models.DateTimeField(null=True, blank=True)
@@ -84,4 +89,5 @@ class RetentionPolicy(models.Model):
         ordering = ["object_type", "id"]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.object_type} after {self.months} months ({self.field})"
+        status = f" in status {self.status}" if self.status else ""
+        return f"{self.action} {self.object_type}{status} after {self.months} months ({self.field})"

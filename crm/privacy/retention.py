@@ -1,6 +1,7 @@
 """Retention policies: per record type, delete or anonymize what has been untouched (or exists) for
-longer than a number of months. The scheduler runs them daily (job ``privacy.retention``); the
-dry-run report says first what a run would do.
+longer than a number of months, optionally only those in one status (a lead "disqualified", a deal
+"lost", a quote "expired": a value of the type's status field, ``status_field``). The scheduler runs
+them daily (job ``privacy.retention``); the dry-run report says first what a run would do.
 
 Deleting goes through ``erasure.forget`` (the records, their timeline, the change-log values, webhook
 payloads and import rows). Anonymizing sends the type's ``person.anonymized`` data to its update
@@ -36,6 +37,9 @@ SAMPLE = 20
 JOB = "privacy.retention"
 CRON = "30 3 * * *"  # daily, 03:30 in TIME_ZONE
 MAX_MONTHS = 1200
+# The registry field a policy's status names, the first the type declares as a choice: a lead's,
+# deal's, task's, quote's, order's or invoice's status; a contact's or company's lifecycle stage.
+STATUS_FIELDS = ("status", "lifecycle_stage")
 
 
 def months_before(now: dt.datetime, months: int) -> dt.datetime:
@@ -58,11 +62,34 @@ def _check(policy: RetentionPolicy) -> None:
         raise ValidationFailed({"action": f"{rt.label} do not hold people: they can only be deleted."})
     if not 1 <= (policy.months or 0) <= MAX_MONTHS:
         raise ValidationFailed({"months": f"Between 1 and {MAX_MONTHS}."})
+    _check_status(rt, policy.status or "")
+
+
+def status_field(rt):
+    """The type's status field (a RecordField of kind choice), or None: its policies are by age only."""
+    for name in STATUS_FIELDS:
+        f = next((f for f in rt.fields if f.name == name and f.kind == "choice" and f.choices), None)
+        if f is not None:
+            return f
+    return None
+
+
+def _check_status(rt, status: str) -> None:
+    if not status:
+        return
+    f = status_field(rt)
+    if f is None:
+        raise ValidationFailed({"status": f"{rt.label} have no status: a policy on them is by age only."})
+    values = [value for value, _label in f.choices]
+    if status not in values:
+        raise ValidationFailed(
+            {"status": f"{status!r} is not a {rt.singular} {f.name}; use one of {', '.join(values)}."}
+        )
 
 
 def policy_create(*, actor, data: dict) -> RetentionPolicy:
     require_admin(actor, WHAT)
-    fields = ("object_type", "action", "months", "field", "active")
+    fields = ("object_type", "action", "months", "field", "status", "active")
     with transaction.atomic():
         policy = configwrites.create(
             RetentionPolicy(**{k: data[k] for k in fields if k in data}), actor=actor, check=_check
@@ -73,8 +100,10 @@ def policy_create(*, actor, data: dict) -> RetentionPolicy:
 
 def policy_update(policy: RetentionPolicy, *, actor, data: dict) -> RetentionPolicy:
     require_admin(actor, WHAT)
+    if "status" in data and data["status"] is None:  # null clears the condition, as "" does
+        data = {**data, "status": ""}
     with transaction.atomic():
-        fields = ("action", "months", "field", "active")
+        fields = ("action", "months", "field", "status", "active")
         return configwrites.update(policy, actor=actor, data=data, fields=fields, check=_check)
 
 
@@ -99,12 +128,18 @@ def install_schedule() -> None:
 
 
 def due(policy: RetentionPolicy, now: dt.datetime | None = None):
-    """The policy's records past their time (anonymized ones are not anonymized again)."""
+    """The policy's records past their time and, when it names one, in its status (anonymized ones
+    are not anonymized again). None: the type, or its status field, is gone."""
     rt = recordtypes.by_type(policy.object_type)
     if rt is None:
         return None
     cutoff = months_before(now or timezone.now(), policy.months)
     qs = rt.objects().filter(**{f"{policy.field}__lt": cutoff})
+    if policy.status:
+        f = status_field(rt)
+        if f is None:
+            return None
+        qs = qs.filter(**{f.filter_lookup: policy.status})
     if policy.action == "anonymize":
         qs = qs.exclude(_anonymized_q(rt))
     return qs.order_by("pk")
@@ -132,6 +167,7 @@ def report(now: dt.datetime | None = None) -> list[dict]:
                 "action": policy.action,
                 "months": policy.months,
                 "field": policy.field,
+                "status": policy.status,
                 "cutoff": months_before(now or timezone.now(), policy.months),
                 "count": count,
                 "next_run": min(count, BATCH),

@@ -58,14 +58,22 @@ LINK_ORDER = ("contact", "deal", "company", "lead")
 def attach_linked(rows: list, user) -> list:
     """Each activity or task in ``rows`` gets ``linked``: the records it is linked to that ``user`` may
     open, contacts first: one query for the links and one per linked type, whatever the row count.
-    A feed shows no name of, and no link to, a record that would be a 404."""
+    A feed shows no name of, and no link to, a record that would be a 404, nor the links of a type
+    whose link field is hidden from the user's role (crm/access/fieldrules.py)."""
     if not rows:
         return rows
     prefetch_related_objects(rows, "links")
+    policy = policy_for(user)
+    hidden = {
+        t: fieldrules.link_types(rt, policy.hidden_fields(t))
+        for t in {r.object_type for r in rows}
+        if (rt := recordtypes.by_type(t)) is not None
+    }
     wanted: dict[str, set[int]] = {}
     for row in rows:
         for lk in row.links.all():
-            wanted.setdefault(lk.record_type, set()).add(lk.record_id)
+            if lk.record_type not in hidden.get(row.object_type, ()):
+                wanted.setdefault(lk.record_type, set()).add(lk.record_id)
     found = {}
     for object_type, ids in wanted.items():
         rt = recordtypes.by_type(object_type)
@@ -74,7 +82,12 @@ def attach_linked(rows: list, user) -> list:
     rank = {t: i for i, t in enumerate(LINK_ORDER)}
     for row in rows:
         ordered = sorted(row.links.all(), key=lambda lk: (rank.get(lk.record_type, len(rank)), lk.pk))
-        row.linked = [found[lk.record_type, lk.record_id] for lk in ordered if (lk.record_type, lk.record_id) in found]
+        gone = hidden.get(row.object_type, ())
+        row.linked = [
+            found[lk.record_type, lk.record_id]
+            for lk in ordered
+            if (lk.record_type, lk.record_id) in found and lk.record_type not in gone
+        ]
     return rows
 
 

@@ -77,7 +77,8 @@ def shown_value(rt, name: str, value, user, *, currency=None):
     field = None if d is not None else _model_field(rt.model, name)
     if field is None:
         if name == "links" and isinstance(value, list):
-            return _joined(_linked(*str(v).partition(":")[::2], user) for v in value) if value else "—"
+            shown_links = (MASK if v == MASK else _linked(*str(v).partition(":")[::2], user) for v in value)
+            return _joined(shown_links) if value else "—"
         if value in EMPTY:
             return "—"
         return shown(d, value, _names({name: d} if d else {}, [(name, value)], user))

@@ -14,13 +14,20 @@ from crm.automation.models import Schedule
 from crm.core.errors import PermissionDenied, ValidationFailed
 from crm.privacy import retention
 from crm.privacy.models import ErasureLog, RetentionPolicy
-from crm.records.models import Contact, Lead
+from crm.records.models import Contact, Deal, Lead
 from crm.records.services.activities import activity_create
 from crm.records.services.contacts import contact_create
+from crm.records.services.deals import deal_create
 from crm.records.services.leads import lead_create
 
 pytestmark = pytest.mark.django_db
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+
+
+def in_status(obj, status: str):
+    """The record in ``status`` (set directly: how a lead is disqualified or a deal lost is not the point)."""
+    type(obj).objects.filter(pk=obj.pk).update(status=status)
+    return obj
 
 
 def aged(obj, months: int, field: str = "updated_at"):
@@ -114,3 +121,101 @@ def test_api_policies_and_report(api, boss, rep_a, leads):
     assert api(boss).get("/privacy/retention-report").json() == []
     assert api(boss).delete(f"/privacy/retention-policies/{pk}").status_code == 204
     assert api(boss).delete(f"/privacy/retention-policies/{pk}").status_code == 404
+
+
+# --- a condition beyond age: the type's status --------------------------------------------------
+
+
+@pytest.fixture
+def stale_leads(boss):
+    """Three leads untouched for 25 months, one disqualified; a fresh disqualified one."""
+    old = [
+        aged(in_status(lead_create(actor=boss, data={"last_name": name}).obj, status), 25)
+        for name, status in (("Gone", "disqualified"), ("Working", "working"), ("New", "new"))
+    ]
+    fresh = in_status(lead_create(actor=boss, data={"last_name": "Recent"}).obj, "disqualified")
+    return old, fresh
+
+
+def test_a_status_condition_is_one_of_the_types_status_values(boss):
+    with pytest.raises(ValidationFailed) as exc:
+        retention.policy_create(
+            actor=boss, data={"object_type": "lead", "action": "delete", "months": 24, "status": "lost"}
+        )
+    assert "disqualified" in exc.value.fields["status"]  # the valid values are named
+    with pytest.raises(ValidationFailed) as exc:
+        retention.policy_create(
+            actor=boss, data={"object_type": "product", "action": "delete", "months": 24, "status": "open"}
+        )
+    assert "by age only" in exc.value.fields["status"]
+    assert not RetentionPolicy.objects.exists()
+    policy = retention.policy_create(
+        actor=boss, data={"object_type": "contact", "action": "delete", "months": 24, "status": "subscriber"}
+    )
+    assert policy.status == "subscriber"  # a contact's lifecycle stage
+    with pytest.raises(ValidationFailed):
+        retention.policy_update(policy, actor=boss, data={"status": "won"})
+    assert retention.policy_update(policy, actor=boss, data={"status": None}).status == ""
+
+
+def test_dry_run_and_run_apply_only_to_the_status(boss, stale_leads, capsys):
+    (gone, working, new), fresh = stale_leads
+    retention.policy_create(
+        actor=boss, data={"object_type": "lead", "action": "delete", "months": 24, "status": "disqualified"}
+    )
+    (row,) = retention.report()
+    assert (row["count"], row["sample"], row["status"]) == (1, [gone.pk], "disqualified")
+    call_command("privacy", "retention", "--user", "boss")
+    assert "delete 1 lead records in status disqualified" in capsys.readouterr().out
+    (done,) = retention.run(actor=boss)
+    assert done["counts"]["lead"] == 1
+    assert set(Lead.objects.values_list("pk", flat=True)) == {working.pk, new.pk, fresh.pk}
+
+
+def test_won_and_lost_deals(boss, pipeline):
+    deals = {
+        status: aged(in_status(deal_create(actor=boss, data={"name": status}).obj, status), 40)
+        for status in ("open", "won", "lost")
+    }
+    retention.policy_create(
+        actor=boss, data={"object_type": "deal", "action": "delete", "months": 36, "status": "lost"}
+    )
+    assert retention.report()[0]["sample"] == [deals["lost"].pk]
+    retention.run(actor=boss)
+    assert set(Deal.objects.values_list("status", flat=True)) == {"open", "won"}
+
+
+def test_api_status_condition(api, boss, stale_leads):
+    (gone, _working, _new), _fresh = stale_leads
+    body = {"object_type": "lead", "action": "delete", "months": 24, "status": "lost"}
+    r = api(boss).post("/privacy/retention-policies", body)
+    assert r.status_code == 422 and "disqualified" in json.dumps(r.json())  # a service validation error
+    r = api(boss).post("/privacy/retention-policies", {**body, "status": "disqualified"})
+    assert r.status_code == 201 and r.json()["status"] == "disqualified"
+    (row,) = api(boss).get("/privacy/retention-report").json()
+    assert (row["sample"], row["status"]) == ([gone.pk], "disqualified")
+    pk = r.json()["id"]
+    assert api(boss).patch(f"/privacy/retention-policies/{pk}", {"status": "won"}).status_code == 422
+    r = api(boss).patch(f"/privacy/retention-policies/{pk}", {"status": ""})
+    assert r.status_code == 200 and r.json()["status"] == ""
+    assert api(boss).get("/privacy/retention-report").json()[0]["count"] == 3
+
+
+def test_the_web_page_lists_adds_and_deletes_policies(web, boss, rep_a, stale_leads):
+    from django.urls import reverse
+
+    url = reverse("privacy-settings:retention")
+    assert web(rep_a).get(url).status_code == 403
+    page = web(boss).get(url)
+    assert page.status_code == 200 and "disqualified" in page.content.decode()  # the statuses per type
+    body = {"object_type": "lead", "action": "delete", "months": "24", "field": "updated_at", "status": "lost"}
+    r = web(boss).post(url, body)
+    assert r.status_code == 422 and "not a lead status" in r.content.decode()
+    assert not RetentionPolicy.objects.exists()
+    r = web(boss).post(url, {**body, "status": "disqualified"})
+    assert r.status_code == 302
+    policy = RetentionPolicy.objects.get()
+    assert policy.status == "disqualified"
+    assert "<td>1</td>" in web(boss).get(url).content.decode()  # the dry run: one lead due
+    web(boss).post(reverse("privacy-settings:retention-delete", args=[policy.pk]))
+    assert not RetentionPolicy.objects.exists()

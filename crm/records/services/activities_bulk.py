@@ -18,7 +18,7 @@ def activity_create_many(*, actor, items: list[dict]) -> list[Activity | Validat
     inside the caller's transaction."""
     items = [dict(d) for d in items]
     errors: list[dict] = [{} for _ in items]
-    pairs = links.wanted_many(items, actor, errors)
+    pairs = links.wanted_many(items, actor, errors, Activity)
     people = _participants(items, actor, errors)
     for data, found in zip(items, zip(pairs, people, errors, strict=True), strict=True):
         data[CHECKED] = found

@@ -5,13 +5,16 @@ A service's ``data`` says which records an activity or task is about in either o
 ``company_id``, ``contact_id``, ``lead_id`` and ``deal_id`` (what the API and the forms have always
 sent): naming a record already linked changes nothing, another one replaces the links of its type,
 null removes them. A linked record must be of a type with a timeline
-and one the actor can see.
+and one the actor can see; the links of a type whose link field is hidden from or read-only for the
+actor's role may not change (crm.access.fieldrules.refuse_link_changes).
 """
 
 from __future__ import annotations
 
 from django.db.models import Q
 
+from crm.access import fieldrules
+from crm.access.policy import policy_for
 from crm.core import recordtypes
 
 SHORTHANDS = ("company", "contact", "lead", "deal")  # <type>_id keys of the API and forms
@@ -24,16 +27,30 @@ def wanted(obj, data: dict, actor, errors: dict) -> list[Pair] | None:
     under the key it came in."""
     if not _asked(data):
         return None
-    pairs, given = _take(data, _current(obj), errors)
+    before = _current(obj)
+    pairs, given = _take(data, before, errors)
     _check_visible([(pairs, given)], actor, [errors])
+    _check_rules(obj, actor, [(before, pairs, given)], [errors])
     return pairs
 
 
-def wanted_many(items: list[dict], actor, errors: list[dict]) -> list[list[Pair]]:
+def wanted_many(items: list[dict], actor, errors: list[dict], model=None) -> list[list[Pair]]:
     """``wanted`` for many new rows (a bulk create): one query per linked type for the whole batch."""
     taken = [_take(d, [], e) if _asked(d) else ([], {}) for d, e in zip(items, errors, strict=True)]
     _check_visible(taken, actor, errors)
+    _check_rules(model, actor, [([], p, g) for p, g in taken], errors)
     return [pairs for pairs, _ in taken]
+
+
+def _check_rules(obj_or_model, actor, changes, errors: list[dict]) -> None:
+    """The role's field rules on the links: no link of a hidden or read-only type added or removed."""
+    rt = recordtypes.of(obj_or_model)
+    if rt is None:
+        return
+    policy = policy_for(actor)
+    for (before, after, given), err in zip(changes, errors, strict=True):
+        for key, message in fieldrules.refuse_link_changes(policy, rt, before, after, given).items():
+            err.setdefault(key, message)
 
 
 def _asked(data: dict) -> bool:

@@ -60,7 +60,8 @@ class Command(BaseCommand):
                     return
                 for row in retention.report():
                     self.stdout.write(
-                        f"Policy {row['policy']}: {row['action']} {row['count']} {row['object_type']} records "
+                        f"Policy {row['policy']}: {row['action']} {row['count']} {row['object_type']} records"
+                        f"{' in status ' + row['status'] if row['status'] else ''} "
                         f"({row['field']} before {row['cutoff']:%Y-%m-%d}); the next run does {row['next_run']}"
                     )
         except ServiceError as exc:
