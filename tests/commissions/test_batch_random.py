@@ -100,3 +100,34 @@ def test_random_periods_equal_the_reference(seed, admin_user, plan, assign, won,
             _same(one_pass[a.pk], ref)
             lines += len(ref.lines)
         assert lines > 40  # the period holds most of the deals, some of them several times (splits)
+
+
+def _fingerprint_before(result) -> str:
+    """statements.fingerprint as it was written (every value through ``_plain``), for the versions stored."""
+    import hashlib
+    import json
+
+    from crm.commissions.statements import LINE_FIELDS, TOTALS, _plain
+
+    content = {
+        "plan": [result.plan.pk, result.plan.name],
+        "currency": result.currency,
+        "totals": {k: _plain(getattr(result, k)) for k in TOTALS},
+        "lines": [[_plain(getattr(line, f)) for f in LINE_FIELDS] for line in result.lines],
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def test_the_fingerprint_is_the_one_stored_versions_hold():
+    from crm.commissions.models import CommissionPlan, LineKind
+    from crm.commissions.statements import fingerprint
+
+    day, d, line = dt.date(2026, 3, 2), Decimal, calculate.Line
+    lines = [
+        line("deal", "Big one", "tier 1: 5 %", d("12.50"), "deal", 7, day, d("10.00"), "EUR", d("11.00"), d("100")),
+        line(LineKind.CLAWBACK, "SO-1 cancelled", "clawback", d("-1.5"), "order", 3, day, None, "", d("-30"), None),
+        line(LineKind.ADJUSTMENT, "Spiff «x»", "adjustment by Ann on 2026-03-02", d("25"), date=day),
+    ]
+    result = calculate.Result(CommissionPlan(pk=4, name="Plan"), None, "USD", None, d("11.00"), None, lines)
+    result.earned, result.total, result.cap_note = d("12.50"), d("36.00"), "cap applied last: x"
+    assert fingerprint(result) == _fingerprint_before(result)
