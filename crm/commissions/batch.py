@@ -104,9 +104,9 @@ def _splits(deals) -> dict[int, dict[int, Decimal]]:
 
 def _deal_credits(start, end, reps: set[int], out: dict[int, list[Credit]]) -> None:
     deals = won.won_deals(start, end)  # in the order won, with their splits and local days
-    shares = won.category_shares(start, end)
+    shares = won.category_shares(deals)
     to_org = Converter({d[4] for d in deals}, end)
-    for day, pk, name, amount, currency, owner_id, splits in deals:
+    for day, pk, name, amount, currency, owner_id, splits, _lines in deals:
         credited = _credited_reps(reps, splits, owner_id)
         if not credited:
             continue

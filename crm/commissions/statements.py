@@ -46,10 +46,11 @@ def _plain(value):
 def _json_plain(value):
     """``_plain`` for what json cannot write itself (Decimals, dates): json calls it only for those, so a
     statement's thousands of strings and ids are written without a Python call each."""
-    plain = _plain(value)
-    if plain is value:
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
-    return plain
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 _line_values = operator.attrgetter(*LINE_FIELDS)

@@ -6,9 +6,10 @@
   local day). The day is found instead by comparing the stored instant with the period's local
   midnights, and each amount and percent is converted by Django's own converter once per distinct
   stored value (SQLite keeps them as floats; PostgreSQL gives Decimals, used as they are).
-- ``category_shares(start, end)``: {deal id: {category: fraction}} (crm/orders/deal_categories.py) for
-  the deals that have lines: an accepted quote or a live order is looked for from the quotes' and
-  orders' side, so a period without them costs two small queries instead of two scans of its deals.
+- ``category_shares(deals)``: {deal id: {category: fraction}} (crm/orders/deal_categories.py) for the
+  deals that may have lines: the deals query says for each whether it has an accepted quote or a live
+  order (two index probes a deal), so lines are read for those only, and not at all for a period
+  without any (two more scans of the period's deals before).
 
 calculate.py (one rep, through the ORM) stays the reference; tests/commissions compare the two."""
 
@@ -18,7 +19,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import TextField
+from django.db.models import Exists, OuterRef, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -40,10 +41,13 @@ COLUMNS = (
     "owner_id",
     "commission_splits__user_id",
     "commission_splits__percent",
+    "quoted",
+    "ordered",
 )
 
-# (local close day, deal id, name, amount, currency, owner id, {split user id: percent})
-WonDeal = tuple[dt.date, int, str, "Decimal | None", str, "int | None", dict]
+
+# (local close day, deal id, name, amount, currency, owner id, {split user id: percent}, has lines)
+WonDeal = tuple[dt.date, int, str, "Decimal | None", str, "int | None", dict, bool]
 
 
 def _won(start: dt.date, end: dt.date):
@@ -53,7 +57,7 @@ def _won(start: dt.date, end: dt.date):
 
 def won_deals(start: dt.date, end: dt.date) -> list[WonDeal]:
     """The deals won in [start, end) in the order won; splits in their id order (as the ORM reads them)."""
-    deals = Deal.objects.filter(**_won(start, end)).order_by("closed_at")
+    deals = Deal.objects.filter(**_won(start, end)).order_by("closed_at").annotate(**_line_sources())
     connection = connections[deals.db]
     if connection.vendor == "sqlite":  # the stored text: read as a datetime column it is parsed per row
         deals = deals.annotate(closed=Cast("closed_at", TextField()))
@@ -68,13 +72,21 @@ def won_deals(start: dt.date, end: dt.date) -> list[WonDeal]:
     for day, block in _by_day(rows, start, end, connection):
         block.sort()  # (deal id, split id): the order won within a day (a deal's rows are one, or its splits)
         pk = splits = None
-        for deal_id, split_id, _at, name, value, currency, owner_id, user_id, share in block:
+        for deal_id, split_id, _at, name, value, currency, owner_id, user_id, share, quoted, ordered in block:
             if deal_id != pk:
                 pk, splits = deal_id, {}
-                out.append((day, pk, name, amount(value), currency, owner_id, splits))
+                out.append((day, pk, name, amount(value), currency, owner_id, splits, bool(quoted or ordered)))
             if split_id is not None:
                 splits[user_id] = percent(share)
     return out
+
+
+def _line_sources() -> dict:
+    """deal_categories' sources of lines, as a flag each: an accepted quote, a live order."""
+    return {
+        "quoted": Exists(Quote.objects.filter(deal_id=OuterRef("pk"), status=QuoteStatus.ACCEPTED)),
+        "ordered": Exists(Order.objects.filter(deal_id=OuterRef("pk")).exclude(status__in=VOID)),
+    }
 
 
 def _by_day(rows: list[tuple], start: dt.date, end: dt.date, connection) -> list[tuple[dt.date, list]]:
@@ -123,13 +135,10 @@ def _same(value):
     return value
 
 
-def category_shares(start: dt.date, end: dt.date) -> dict[int, dict[str, Decimal]]:
-    """{deal id: {category: fraction}} for the period's won deals that have an accepted quote or a live
-    order (deal_categories' sources); the others have no lines, hence no shares, and are not read."""
-    won = {f"deal__{k}": v for k, v in _won(start, end).items()}
-    quoted = Quote.objects.filter(status=QuoteStatus.ACCEPTED, **won).values_list("deal_id", flat=True)
-    ordered = Order.objects.filter(**won).exclude(status__in=VOID).values_list("deal_id", flat=True)
-    ids = sorted(set(quoted) | set(ordered))
+def category_shares(deals: list[WonDeal]) -> dict[int, dict[str, Decimal]]:
+    """{deal id: {category: fraction}} for the deals that have an accepted quote or a live order; the
+    others have no lines, hence no shares, and are not read."""
+    ids = [d[1] for d in deals if d[7]]
     out: dict[int, dict[str, Decimal]] = {}
     for i in range(0, len(ids), CHUNK):
         out.update(deal_categories(ids[i : i + CHUNK]))
