@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from crm.commissions import calculate, won
-from crm.commissions.credits import HUNDRED, Converter, Credit, share_of
+from crm.commissions.credits import HUNDRED, Converter, Credit
 from crm.commissions.models import Adjustment, Basis, CommissionPlan, DealSplit, PlanAssignment
 from crm.forecast.categories import fiscal_year_start
 from crm.forecast.models import Quota
@@ -152,11 +152,11 @@ def _order_credits(start, end, reps: set[int], out: dict[int, list[Credit]]) -> 
             out[rep_id].append(credit)
 
 
-def _credited_reps(reps: set[int], splits: dict[int, Decimal], owner_id) -> list[tuple[int, Decimal]]:
+def _credited_reps(reps: set[int], splits: dict[int, Decimal], owner_id):
     """(rep, percent) of the reps asked for who share this deal or order (credits.share_of's rule)."""
     if splits:
         return [(rep_id, percent) for rep_id, percent in splits.items() if rep_id in reps]
-    return [(owner_id, share_of(owner_id, splits, owner_id))] if owner_id in reps else []
+    return ((owner_id, HUNDRED),) if owner_id in reps else ()  # share_of without splits: all the owner's
 
 
 def _adjustments(kind: str, start: dt.date, rep_ids: list[int]) -> dict[int, list[calculate.Line]]:

@@ -116,8 +116,15 @@ class Ladder:
         return out
 
     def price(self, amount: Decimal, start: Decimal) -> tuple[Decimal, str]:
-        """(the sum of the pieces' commissions, unrounded, as ``sum(p.commission ...)`` adds them; the
-        words, as ``describe`` gives them)."""
+        """(the sum of the pieces' commissions, unrounded: the value ``sum(p.commission ...)`` gives, the
+        Decimal arithmetic being exact; the words, as ``describe`` gives them)."""
+        if self.flat:
+            return amount * self.base[0] / HUNDRED, self.base[1]
+        if amount > 0:
+            end = start + amount
+            for low, high, rate, words in self.steps:
+                if low <= start and (high is None or end <= high):
+                    return amount * rate / HUNDRED, words  # wholly within one band: its only piece is all of it
         parts = self.parts(amount, start)
         total = ZERO
         for part, rate, _ in parts:
