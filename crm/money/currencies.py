@@ -58,7 +58,7 @@ def minor_units(code: str) -> int:
     return DEFAULT_MINOR_UNITS if found is None else found
 
 
-@lru_cache(maxsize=16)  # a handful of unit counts; made per call it was a tenth of a statement's time
+@lru_cache(maxsize=16)  # a handful of unit counts; made per call it was ~4 % of a commission statement run
 def exponent(units: int) -> Decimal:
     return Decimal(1).scaleb(-units)
 
