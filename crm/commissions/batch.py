@@ -18,17 +18,18 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Prefetch
-from django.utils import timezone
 
-from crm.commissions import calculate
-from crm.commissions.credits import HUNDRED, Converter, Credit, day_range, share_of
+from crm.commissions import calculate, won
+from crm.commissions.credits import HUNDRED, Converter, Credit
 from crm.commissions.models import Adjustment, Basis, CommissionPlan, DealSplit, PlanAssignment
 from crm.forecast.categories import fiscal_year_start
 from crm.forecast.models import Quota
 from crm.money.currencies import minor_units, organization_currency
-from crm.orders.deal_categories import deal_categories, fractions
+from crm.orders.deal_categories import fractions
 from crm.orders.models import Order, OrderLine
-from crm.records.models import Deal, DealStatus
+from crm.records.models import Deal
+
+ZERO = Decimal(0)
 
 
 def assignments():
@@ -102,24 +103,20 @@ def _splits(deals) -> dict[int, dict[int, Decimal]]:
 
 
 def _deal_credits(start, end, reps: set[int], out: dict[int, list[Credit]]) -> None:
-    since, until = day_range(start, end)
-    won = Deal.objects.filter(status=DealStatus.WON, closed_at__gte=since, closed_at__lt=until)
-    rows = list(won.order_by().values_list("id", "name", "amount", "currency", "closed_at", "owner_id"))
-    splits = _splits(won)
-    shares = deal_categories([r[0] for r in rows], within=won.values("id"))
-    to_org = Converter({r[3] for r in rows}, end)
-    tz = timezone.get_current_timezone()  # once: timezone.localdate looks it up per call
-    dated = sorted(((r[4].astimezone(tz).date(), r) for r in rows), key=lambda x: (x[0], x[1][0]))
-    for day, (pk, name, amount, currency, _closed, owner_id) in dated:
-        credited = _credited_reps(reps, splits.get(pk, {}), owner_id)
+    deals = won.won_deals(start, end)  # in the order won, with their splits and local days
+    shares = won.category_shares(deals)
+    to_org = Converter({d[4] for d in deals}, end)
+    for day, pk, name, amount, currency, owner_id, splits, _lines in deals:
+        credited = _credited_reps(reps, splits, owner_id)
         if not credited:
             continue
-        amount = amount or Decimal(0)
+        amount = amount or ZERO
         base = to_org(amount, currency, day)  # once per deal, whatever the number of reps on it
+        code, categories = currency.upper(), shares.get(pk)
         for rep_id, split in credited:
-            credited_amount = to_org.round(base * split / HUNDRED)
-            credit = Credit("deal", pk, name, day, amount, currency.upper(), base, split, credited_amount)
-            credit.categories = shares.get(pk, {})
+            # The owner's whole deal: base × 100 / 100 is base itself, already rounded (same digits).
+            credited_amount = base if split is HUNDRED else to_org.round(base * split / HUNDRED)
+            credit = Credit("deal", pk, name, day, amount, code, base, split, credited_amount, categories or {})
             out[rep_id].append(credit)
 
 
@@ -155,11 +152,11 @@ def _order_credits(start, end, reps: set[int], out: dict[int, list[Credit]]) -> 
             out[rep_id].append(credit)
 
 
-def _credited_reps(reps: set[int], splits: dict[int, Decimal], owner_id) -> list[tuple[int, Decimal]]:
+def _credited_reps(reps: set[int], splits: dict[int, Decimal], owner_id):
     """(rep, percent) of the reps asked for who share this deal or order (credits.share_of's rule)."""
     if splits:
         return [(rep_id, percent) for rep_id, percent in splits.items() if rep_id in reps]
-    return [(owner_id, share_of(owner_id, splits, owner_id))] if owner_id in reps else []
+    return ((owner_id, HUNDRED),) if owner_id in reps else ()  # share_of without splits: all the owner's
 
 
 def _adjustments(kind: str, start: dt.date, rep_ids: list[int]) -> dict[int, list[calculate.Line]]:

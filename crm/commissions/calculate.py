@@ -24,13 +24,13 @@ from crm.commissions.models import Adjustment, Basis, CommissionPlan, LineKind, 
 from crm.forecast import periods
 from crm.forecast.categories import fiscal_year_start
 from crm.forecast.models import Quota
-from crm.money.currencies import minor_units, organization_currency, quantize
+from crm.money.currencies import minor_units, organization_currency, quantize, rounder
 from crm.orders.models import Clawback
 
 ZERO = Decimal(0)
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per statement: slots make them cheaper to build
 class Line:
     kind: str
     description: str
@@ -114,12 +114,16 @@ def price(plan: CommissionPlan, quota: Decimal | None, credits: list[Credit], un
     bands = rules.bands(plan.base_rate, [(t.threshold, t.rate) for t in plan.tiers.all()])
     category_rates = {c.category.lower(): (c.category, c.rate) for c in plan.category_rates.all()}
     units = minor_units(org) if units is None else units  # read once, not per line
+    ladder, rounded = rules.Ladder(quota, bands), rounder(units)
     position, lines = ZERO, []
     for credit in credits:
-        pieces = _pieces(credit, position, quota, bands, category_rates, org, units)
+        if category_rates and credit.categories:
+            pieces = _pieces(credit, position, quota, bands, category_rates, org, units)
+            commission, rule = sum((p.commission for p in pieces), ZERO), rules.describe(pieces)
+        else:  # tiers only (most credits): the same sum and words, without a piece object per part
+            commission, rule = ladder.price(credit.credited, position)
         position += credit.credited
-        commission = quantize(sum((p.commission for p in pieces), ZERO), org, units=units)
-        lines.append(_credit_line(credit, rules.describe(pieces), commission))
+        lines.append(_credit_line(credit, rule, rounded(commission)))
     return lines, position
 
 
@@ -136,18 +140,19 @@ def _pieces(credit: Credit, position, quota, bands, category_rates, org, units) 
 
 
 def _credit_line(credit: Credit, rule: str, commission: Decimal) -> Line:
+    kind = credit.kind  # positional: a statement builds thousands of these
     return Line(
-        kind=credit.kind,
-        description=credit.description,
-        rule=rule,
-        commission=commission,
-        source_type=credit.kind,
-        source_id=credit.source_id,
-        date=credit.date,
-        original_amount=credit.original_amount,
-        original_currency=credit.original_currency,
-        base_amount=credit.base_amount,
-        split_percent=credit.split,
+        kind,
+        credit.description,
+        rule,
+        commission,
+        kind,
+        credit.source_id,
+        credit.date,
+        credit.original_amount,
+        credit.original_currency,
+        credit.base_amount,
+        credit.split,
     )
 
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 HUNDRED = Decimal(100)
+ZERO = Decimal(0)
 
 
 @lru_cache(maxsize=4096)  # a plan has a handful of rates; formatting them per line was a third of the time
@@ -79,21 +80,58 @@ class Piece:
 def tiered(amount: Decimal, start: Decimal, quota: Decimal | None, plan_bands: list[Band]) -> list[Piece]:
     """The pieces of a credit of ``amount`` that begins at ``start`` (the rep's credited amount before
     it), each at its band's rate. A negative amount (a credit note) is paid back at the band it ends in."""
-    if quota is None or quota <= 0:
+    return [Piece(*part) for part in Ladder(quota, plan_bands).parts(amount, start)]
+
+
+class Ladder:
+    """A plan's bands at one rep's quota, their bounds and words worked out once: ``parts`` cuts a credit
+    as ``tiered`` says, ``price`` gives what a credit's pieces pay and their words without building the
+    pieces (a statement prices thousands of credits with the same ladder)."""
+
+    def __init__(self, quota: Decimal | None, plan_bands: list[Band]):
+        self.quota, self.bands = quota, plan_bands
+        self.flat = quota is None or quota <= 0
         base = plan_bands[0]
         note = "base rate" if len(plan_bands) == 1 else "base rate; no quota for the period, so no tiers"
-        return [Piece(amount, base.rate, f"{note}: {pct(base.rate)}")]
-    if amount <= 0:
-        band = _band_at(start + amount, quota, plan_bands)
-        return [Piece(amount, band.rate, band.words())]
-    pieces, end = [], start + amount
-    for band in plan_bands:
-        low = quota * band.lower / HUNDRED
-        high = None if band.upper is None else quota * band.upper / HUNDRED
-        part = min(end, high if high is not None else end) - max(start, low)
-        if part > 0:
-            pieces.append(Piece(part, band.rate, band.words()))
-    return pieces
+        self.base = (base.rate, f"{note}: {pct(base.rate)}")
+        self.words = {band.number: band.words() for band in plan_bands}
+        if not self.flat:
+            self.steps = [
+                (quota * b.lower / HUNDRED, None if b.upper is None else quota * b.upper / HUNDRED, b.rate, b.words())
+                for b in plan_bands
+            ]
+
+    def parts(self, amount: Decimal, start: Decimal) -> list[tuple[Decimal, Decimal, str]]:
+        """(amount, rate, words) of each piece, in band order."""
+        if self.flat:
+            return [(amount, *self.base)]
+        if amount <= 0:
+            band = _band_at(start + amount, self.quota, self.bands)
+            return [(amount, band.rate, self.words[band.number])]
+        out, end = [], start + amount
+        for low, high, rate, words in self.steps:
+            part = min(end, high if high is not None else end) - max(start, low)
+            if part > 0:
+                out.append((part, rate, words))
+        return out
+
+    def price(self, amount: Decimal, start: Decimal) -> tuple[Decimal, str]:
+        """(the sum of the pieces' commissions, unrounded: the value ``sum(p.commission ...)`` gives, the
+        Decimal arithmetic being exact; the words, as ``describe`` gives them)."""
+        if self.flat:
+            return amount * self.base[0] / HUNDRED, self.base[1]
+        if amount > 0:
+            end = start + amount
+            for low, high, rate, words in self.steps:
+                if low <= start and (high is None or end <= high):
+                    return amount * rate / HUNDRED, words  # wholly within one band: its only piece is all of it
+        parts = self.parts(amount, start)
+        total = ZERO
+        for part, rate, _ in parts:
+            total += part * rate / HUNDRED
+        if len(parts) == 1:
+            return total, parts[0][2]
+        return total, "; ".join(f"{words} on {amount_text(part)}" for part, _, words in parts)
 
 
 def _band_at(position: Decimal, quota: Decimal, plan_bands: list[Band]) -> Band:

@@ -9,6 +9,8 @@ an amount rounds in it.
   the table lacks.
 - ``quantize(amount: Decimal, code) -> Decimal``: rounded half-up to the currency's minor unit
   (2.345 EUR → 2.35, 2.5 JPY → 3). Never floats: a float argument is refused with TypeError.
+- ``rounder(units) -> callable``: the same rounding as ``quantize`` for a Decimal, for loops that round
+  thousands of amounts (commission statements): no query, no checks, the exponent made once.
 
 The table is small and read often (every deal write, every converted total): rows are read per call
 (one indexed query), no process cache, so an admin's change is seen at once by every process.
@@ -17,6 +19,7 @@ The table is small and read often (every deal write, every converted total): row
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -55,6 +58,7 @@ def minor_units(code: str) -> int:
     return DEFAULT_MINOR_UNITS if found is None else found
 
 
+@lru_cache(maxsize=16)  # a handful of unit counts; made per call it was ~4 % of a commission statement run
 def exponent(units: int) -> Decimal:
     return Decimal(1).scaleb(-units)
 
@@ -65,3 +69,14 @@ def quantize(amount: Decimal, code: str, *, units: int | None = None) -> Decimal
         raise TypeError("Money is Decimal, never float.")
     places = minor_units(code) if units is None else units
     return Decimal(amount).quantize(exponent(places), rounding=ROUND_HALF_UP)
+
+
+def rounder(units: int):
+    """``quantize(amount, code, units=units)`` for Decimal amounts (no float check, no conversion)."""
+
+    exp, to = exponent(units), Decimal.quantize
+
+    def rounded(amount: Decimal) -> Decimal:
+        return to(amount, exp, ROUND_HALF_UP)
+
+    return rounded

@@ -44,6 +44,14 @@ def test_minor_units_and_half_up_rounding():
         currencies.quantize(2.345, "EUR")
 
 
+def test_a_rounder_rounds_as_quantize_does():
+    for code, units in (("EUR", 2), ("JPY", 0), ("KWD", 3)):
+        rounded = currencies.rounder(units)
+        for text in ("2.345", "-2.345", "2.5", "1.2345", "100", "0.005", "-0.5", "1E+3", "123456789.9995"):
+            got, expected = rounded(D(text)), currencies.quantize(D(text), code)
+            assert (str(got), got) == (str(expected), expected)  # the same value and the same digits
+
+
 def test_require_currency_names_the_code(settings):
     currencies.require_currency(settings.DEFAULT_CURRENCY)
     with pytest.raises(ValidationError) as exc:
