@@ -95,3 +95,21 @@ def test_when_is_date_format(settings):
         local = timezone.localtime(value) if timezone.is_aware(value) else value
         this_year = local.year == timezone.localdate().year
         assert when(value) == date_format(local, "M j, H:i" if this_year else "M j Y, H:i")
+
+
+def test_a_page_reading_only_the_body_head_gives_the_same_entries(admin_user, rep_a):
+    """The record page reads the first HEAD characters of each body in SQL (crm/records/timeline.py
+    ``body_head``); the entries are those of the whole body, even when the head has too many combining
+    characters to cut (the body is then read, through the reader's permissions)."""
+    from crm.records.timeline import timeline
+    from crm.web.templatetags.timeline_entry import HEAD
+
+    carl = ContactFactory(email="carl@x.com", owner=rep_a)
+    bodies = ["x" * 5000, "e\u0301" * 3000, "a" * 550 + "\u0301" * 1300 + "b" * 700, "é" * 1201, "short", ""]
+    for n, body in enumerate(bodies):
+        ActivityFactory(kind="email", subject=f"S{n}", body=body, owner=rep_a, contact=carl)
+    for user in (admin_user, rep_a):
+        whole = timeline(carl, user, kinds=("activity",))
+        head = timeline(carl, user, kinds=("activity",), body_head=HEAD)
+        assert len(head) == len(bodies) and all(len(e["object"].body_head) <= HEAD for e in head)
+        assert render(NEW, head, user) == render(NEW, whole, user) == render(OLD, whole, user)

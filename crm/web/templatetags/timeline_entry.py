@@ -16,21 +16,30 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
 
+from crm.records.models import Activity
 from crm.web.templatetags.web import activity_icon, person, when
 
 register = template.Library()
 
 BODY_CHARS = 600  # the excerpt of the body shown on the timeline
+# What a page reads of each body in SQL (crm/records/timeline.py ``body_head``): one character more than
+# ``excerpt`` looks at, so a head of this length says "the body goes on".
+HEAD = BODY_CHARS * 2 + 2
 
 
-def excerpt(text: str, limit: int = BODY_CHARS) -> str:
+def excerpt(text: str, limit: int = BODY_CHARS, *, whole=None) -> str:
     """``truncatechars:limit``, the same text, without its per-character Python loop when no character
     of the head is a combining one (which truncatechars does not count): then the cut is a slice. An
     email body may be 100 KB; only the head (twice the limit, NFC as truncatechars makes it) is read
-    (a head that NFC shrank under the limit, or with combining characters, goes to truncatechars)."""
+    (a head that NFC shrank under the limit, or with combining characters, goes to truncatechars).
+    ``text`` may be only the body's first HEAD characters; ``whole()`` then gives the body, read only
+    when truncatechars needs more than the head (more combining characters than letters in it)."""
     head = unicodedata.normalize("NFC", text[: limit * 2 + 1])
     if any(map(unicodedata.combining, head)) or (len(head) <= limit < len(text)):
-        return Truncator(text).chars(limit)  # rare: let truncatechars count
+        cut = Truncator(text).chars(limit)  # rare: let truncatechars count
+        if whole is not None and len(text) >= HEAD and cut == unicodedata.normalize("NFC", text):
+            return Truncator(whole()).chars(limit)  # the head held too few letters to cut: the whole body
+        return cut
     if len(head) <= limit:
         return head
     return add_truncation_text(head[: calculate_truncate_chars_length(limit, None)], None)
@@ -41,6 +50,19 @@ def _iso(at) -> str:
     if isinstance(at, dt.datetime) and timezone.is_aware(at):
         at = timezone.localtime(at)
     return at.isoformat()
+
+
+def _body(o, context) -> str:
+    """The excerpt, from the head the timeline read (``body_head``) or the body itself."""
+    head = getattr(o, "body_head", None)
+    if head is None:
+        return excerpt(o.body) if o.body else ""
+
+    def whole() -> str:  # through the reader's permissions, as the row itself was read
+        user = context["request"].user
+        return Activity.objects.restrict(user).filter(pk=o.pk).values_list("body", flat=True).first() or ""
+
+    return excerpt(head, whole=whole) if head else ""
 
 
 @register.simple_tag(takes_context=True)
@@ -57,7 +79,8 @@ def activity_entry(context, entry: dict):
         if value:
             meta.append(format_html(" · {}", value))
     subject = format_html(": {}", o.subject) if o.subject else ""
-    body = format_html('<p class="prose">{}</p>', linebreaksbr(excerpt(o.body), autoescape=True)) if o.body else ""
+    text = _body(o, context)
+    body = format_html('<p class="prose">{}</p>', linebreaksbr(text, autoescape=True)) if text else ""
     return format_html(
         '<li class="tl tl-{kind}">\n    <span class="tl-icon" aria-hidden="true">{icon}</span>\n'
         '    <div class="tl-body">\n      <p class="tl-title"><strong>{label}</strong>{subject}</p>\n'
