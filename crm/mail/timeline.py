@@ -7,7 +7,9 @@ mail to a customer after a deal closed is about what comes next, not that deal.
 A run of the ``mail.send`` job sends many messages (crm/mail/sending.py): within ``batched()`` their
 activities are written together through ``activity_create_many`` (the same rules, links, change log,
 search index and one ``record.created`` event each) every FLUSH messages and when the run ends, instead
-of one ``activity_create`` per message: that service call was most of a message's database work."""
+of one ``activity_create`` per message: that service call was most of a message's database work. A
+worker killed between a message's "sent" and its run's write leaves it sent without its activity; the
+next run takes it up (``_orphans``), so each sent message still gets exactly one."""
 
 from __future__ import annotations
 
@@ -16,11 +18,14 @@ import logging
 from contextvars import ContextVar
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
+from django.utils import timezone
 
+from crm.automation import jobs
 from crm.automation.system import automation_user
 from crm.core.context import change_context
 from crm.core.errors import ValidationFailed
-from crm.mail.models import OutgoingEmail
+from crm.mail.models import EmailStatus, OutgoingEmail
 from crm.records.models import Contact, ContactEmail, Deal, Lead
 from crm.records.models.deals import DealStatus
 from crm.records.services.activities_bulk import activity_create_many
@@ -28,6 +33,7 @@ from crm.records.services.activities_bulk import activity_create_many
 log = logging.getLogger("crm.mail")
 MAX_BODY = 100_000
 FLUSH = 50  # sent messages whose activities are written together (bounds what a crash leaves unwritten)
+RECENT = 200  # the newest sent messages a run looks through for ones a killed run left unwritten
 _pending: ContextVar[list | None] = ContextVar("crm_mail_sent_pending", default=None)
 
 
@@ -103,9 +109,19 @@ def record_sent_many(emails: list[OutgoingEmail]) -> list:
     emails = [e for e in emails if e.activity_id is None]
     if not emails:
         return []
-    found = _Matches({a for e in emails for a in _addresses(e)})
-    items = [_item(e, found) for e in emails]
     with transaction.atomic(), change_context(source="system"):
+        # Still without an activity, and held by this transaction: a swept message (``_orphans``) that
+        # another run writes at the same time is written once (SQLite's writers take turns anyway).
+        free = OutgoingEmail.objects.select_for_update(skip_locked=True).filter(
+            pk__in=[e.pk for e in emails], activity_id__isnull=True
+        )
+        free = set(free.values_list("pk", flat=True))
+        emails = [e for e in emails if e.pk in free]
+        if not emails:
+            return []
+        prefetch_related_objects(emails, "links")  # the records each was sent from: one query for the batch
+        found = _Matches({a for e in emails for a in _addresses(e)})
+        items = [_item(e, found) for e in emails]
         results = activity_create_many(actor=automation_user(), items=items)
         made = []
         for email, result in zip(emails, results, strict=True):
@@ -140,6 +156,17 @@ def _flush(pending: list) -> None:
         log.exception("Could not put sent emails %s on the timeline", [e.pk for e in emails])
 
 
+def _orphans() -> list[OutgoingEmail]:
+    """Sent messages of a run killed before its timeline write (at most FLUSH - 1 of them), taken up by
+    the next run: among the newest RECENT sent, those without an activity sent longer ago than a job
+    lease (a run ends within half of one, so no live run still holds them)."""
+    recent = OutgoingEmail.objects.filter(status=EmailStatus.SENT).order_by("-id")[:RECENT]
+    cutoff = timezone.now() - jobs.lease()
+    found = [e for e in recent.only("pk", "activity_id", "notification", "sent_at") if e.activity_id is None]
+    ids = [e.pk for e in found if not e.notification and e.sent_at and e.sent_at < cutoff]
+    return list(OutgoingEmail.objects.filter(pk__in=ids)) if ids else []
+
+
 @contextlib.contextmanager
 def batched():
     """Within: ``record_sent`` collects the messages and writes their activities together, every FLUSH
@@ -147,7 +174,7 @@ def batched():
     if _pending.get() is not None:
         yield
         return
-    token = _pending.set([])
+    token = _pending.set(_orphans())
     try:
         yield
     finally:

@@ -72,3 +72,30 @@ def test_a_timeline_failure_leaves_the_messages_sent(commit, server, rep_a, monk
     emails = queue_all(commit, rep_a, ["a@example.com", "b@example.com"])
     assert {OutgoingEmail.objects.get(pk=e.pk).status for e in emails} == {EmailStatus.SENT}
     assert len(server.messages) == 2 and "Could not put sent emails" in caplog.text
+
+
+def test_a_message_a_killed_run_left_without_its_activity_gets_it_from_the_next_run(
+    commit,
+    server,  # noqa: F811
+    rep_a,
+    settings,
+):
+    """The worker died after "sent" and before its run's timeline write: the next run writes it, once;
+    one sent within the last lease may still be in a live run's hands and is left to it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    ContactFactory(email="ann@example.com", owner=rep_a)
+    now = timezone.now()
+    lease = dt.timedelta(seconds=settings.AUTOMATION_JOB_LEASE_SECONDS)
+    common = {"from_email": "crm@example.com", "sender": rep_a, "status": EmailStatus.SENT, "subject": "Lost"}
+    lost = OutgoingEmail.objects.create(to=["ann@example.com"], sent_at=now - lease * 2, **common)
+    young = OutgoingEmail.objects.create(to=["ann@example.com"], sent_at=now, **common)
+    notice = OutgoingEmail.objects.create(to=["x@example.com"], sent_at=now - lease * 2, notification=True, **common)
+    queue_all(commit, rep_a, ["b@example.com"])
+    lost.refresh_from_db(), young.refresh_from_db(), notice.refresh_from_db()
+    assert lost.activity_id is not None and young.activity_id is None and notice.activity_id is None
+    assert Activity.objects.get(pk=lost.activity_id).subject == "Lost"
+    queue_all(commit, rep_a, ["c@example.com"])  # a later run: nothing written twice
+    assert Activity.objects.filter(subject="Lost").count() == 1

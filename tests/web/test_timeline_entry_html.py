@@ -113,3 +113,22 @@ def test_a_page_reading_only_the_body_head_gives_the_same_entries(admin_user, re
         head = timeline(carl, user, kinds=("activity",), body_head=HEAD)
         assert len(head) == len(bodies) and all(len(e["object"].body_head) <= HEAD for e in head)
         assert render(NEW, head, user) == render(NEW, whole, user) == render(OLD, whole, user)
+
+
+@pytest.mark.parametrize("tracking", ["off", "opens", "clicks"])
+@pytest.mark.parametrize("bounce", [None, "550 <no such user> & " + "x" * 300])
+def test_the_sent_facts_in_python_are_the_templates_html(tracking, bounce):
+    from django.template.loader import render_to_string
+
+    from crm.mail import engagement
+
+    part = {
+        "tracking": tracking != "off",
+        "tracks_clicks": tracking == "clicks",
+        "opens": 1234,
+        "clicks": 7,
+        "note": 'a "note" <here>',
+        "bounced_at": timezone.now() if bounce else None,
+        "bounce_diagnostic": bounce or "",
+    }
+    assert engagement.facts_html(part) == render_to_string("mail/parts/sent_email_facts.html", {"part": part})

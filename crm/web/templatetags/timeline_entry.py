@@ -69,7 +69,8 @@ def _body(o, context) -> str:
 def activity_entry(context, entry: dict):
     o, at = entry["object"], entry["at"]
     parts = "".join(
-        get_template(part["template"]).render({"part": part}, context.get("request"))
+        # A part rendered in Python by its app ("html"), else its template.
+        part.get("html") or get_template(part["template"]).render({"part": part}, context.get("request"))
         for part in getattr(o, "timeline_parts", ())
     )
     meta = [format_html('<time datetime="{}">{}</time> · {}', _iso(at), when(at), person(o.owner))]
