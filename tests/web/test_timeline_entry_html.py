@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.template import engines
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from crm.mail.models import EngagementEvent, OutgoingEmail, Tracking
@@ -84,8 +84,11 @@ def test_excerpt_is_truncatechars():
 
     texts = ["", "short", "x" * 600, "x" * 601, "x" * 599 + "é\n", "é" * 5000, "e\u0301" * 700, "e\u0301" * 3]
     texts += ["word " * 400, "a" * 550 + "\u0301" * 700 + "b" * 100, "e\u0301" * 1500, "\u0301" * 1300 + "x"]
-    for text in texts:
-        assert excerpt(text) == truncatechars(text, 600)
+    texts += ["x" * 596 + "…" + "y" * 10, "ab" * 700]
+    for language in ("en", "de", "ja"):  # the cut's ellipsis is looked up once per language
+        with translation.override(language):
+            for text in texts:
+                assert excerpt(text) == truncatechars(text, 600)
 
 
 def test_when_is_date_format(settings):

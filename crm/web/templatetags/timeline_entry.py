@@ -6,12 +6,13 @@ language each cost about 2 ms (some 20 variable lookups, ``truncatechars`` walki
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import get_template
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
@@ -34,15 +35,33 @@ def excerpt(text: str, limit: int = BODY_CHARS, *, whole=None) -> str:
     (a head that NFC shrank under the limit, or with combining characters, goes to truncatechars).
     ``text`` may be only the body's first HEAD characters; ``whole()`` then gives the body, read only
     when truncatechars needs more than the head (more combining characters than letters in it)."""
-    head = unicodedata.normalize("NFC", text[: limit * 2 + 1])
-    if any(map(unicodedata.combining, head)) or (len(head) <= limit < len(text)):
+    head = text[: limit * 2 + 1]
+    if not head.isascii():  # ASCII (most mail) is its own NFC and has no combining character
+        head = unicodedata.normalize("NFC", head)
+    if (not head.isascii() and any(map(unicodedata.combining, head))) or (len(head) <= limit < len(text)):
         cut = Truncator(text).chars(limit)  # rare: let truncatechars count
         if whole is not None and len(text) >= HEAD and cut == unicodedata.normalize("NFC", text):
             return Truncator(whole()).chars(limit)  # the head held too few letters to cut: the whole body
         return cut
     if len(head) <= limit:
         return head
-    return add_truncation_text(head[: calculate_truncate_chars_length(limit, None)], None)
+    return _cut(head, limit, translation.get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _truncation(limit: int, language: str | None) -> tuple[int, str, str]:
+    """Where truncatechars cuts and what it puts around the cut text, in ``language``: translation
+    lookups that cost more than the cut itself, made once per language."""
+    prefix, _, suffix = add_truncation_text("\x00", None).partition("\x00")
+    return calculate_truncate_chars_length(limit, None), prefix, suffix
+
+
+def _cut(head: str, limit: int, language: str | None) -> str:
+    length, prefix, suffix = _truncation(limit, language)
+    cut = head[:length]
+    if cut.endswith(suffix):  # add_truncation_text may then leave it as it is: let it decide
+        return add_truncation_text(cut, None)
+    return f"{prefix}{cut}{suffix}"
 
 
 def _iso(at) -> str:
