@@ -6,11 +6,12 @@ afresh each run:
    Dovecot, with each sync's peak memory (crm/mailbox/bench.py), beside raw imaplib FETCH;
 2. the background sender's throughput to a local aiosmtpd: messages queued through the outbox
    service, then sent by a real `crm worker` process (the database task backend, as in production),
-   timed from the commit to the last "sent"; beside raw smtplib (a connection per message, as the
-   sender opens one, and one connection for all);
+   timed from the commit to the last "sent", with the worker's CPU time; beside raw smtplib (a
+   connection per message, as the sender opens one, and one connection for all);
 3. the page of the contact with half the large mailbox's emails on its timeline beside the page of a
-   contact with none (Django's test client in this process, signed in as an admin), each beside the
-   raw SQL of the timeline's newest 50 emails.
+   contact with 50 notes (as many entries shown, none an email) and of one with none (Django's test
+   client in this process, signed in as an admin, the three alternated), wall and CPU time, each
+   beside the raw SQL of the timeline's newest 50 entries.
 
 ``--docs`` writes the block between ``<!-- bench:mail:<database> -->`` markers."""
 
