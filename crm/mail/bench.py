@@ -6,11 +6,12 @@ afresh each run:
    Dovecot, with each sync's peak memory (crm/mailbox/bench.py), beside raw imaplib FETCH;
 2. the background sender's throughput to a local aiosmtpd: messages queued through the outbox
    service, then sent by a real `crm worker` process (the database task backend, as in production),
-   timed from the commit to the last "sent"; beside raw smtplib (a connection per message, as the
-   sender opens one, and one connection for all);
+   timed from the commit to the last "sent", with the worker's CPU time; beside raw smtplib (a
+   connection per message, as the sender opens one, and one connection for all);
 3. the page of the contact with half the large mailbox's emails on its timeline beside the page of a
-   contact with none (Django's test client in this process, signed in as an admin), each beside the
-   raw SQL of the timeline's newest 50 emails.
+   contact with 50 notes (as many entries shown, none an email) and of one with none (Django's test
+   client in this process, signed in as an admin, the three alternated), wall and CPU time, each
+   beside the raw SQL of the timeline's newest 50 entries.
 
 ``--docs`` writes the block between ``<!-- bench:mail:<database> -->`` markers."""
 
@@ -109,10 +110,11 @@ def send(admin, contact: dict, n: int, *, worker: bool = True) -> dict:
                 cmd = [sys.executable, "-m", "crm", "worker", "--no-scheduler", "--interval", "0.05"]
                 process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(WORKER_START_S)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_s(process)
             ids = _queue(admin, contact, n)
             _drain(ids, worker)
             seconds = time.perf_counter() - start
+            worker_cpu = _cpu_s(process) - cpu
         received = server.count  # before the floor's own messages
         floors = _smtp_floor(controller.port, contact["email"], n)
     finally:
@@ -120,7 +122,24 @@ def send(admin, contact: dict, n: int, *, worker: bool = True) -> dict:
             process.terminate()
             process.wait(30)
         controller.stop()
-    return {"messages": n, "seconds": seconds, "per_s": n / seconds, "received": received, **floors}
+    return {
+        "messages": n,
+        "seconds": seconds,
+        "per_s": n / seconds,
+        "worker_cpu_s": worker_cpu,
+        "received": received,
+        **floors,
+    }
+
+
+def _cpu_s(process) -> float:
+    """CPU seconds (user and system) the worker process has used, from /proc; this process's own when
+    the jobs run inline."""
+    if process is None:
+        return time.process_time()
+    with open(f"/proc/{process.pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _smtp_floor(port: int, to: str, n: int) -> dict:
@@ -142,13 +161,16 @@ def _smtp_floor(port: int, to: str, n: int) -> dict:
     return out
 
 
-def _timed(fn, runs: int) -> list[float]:
+def _timed(fn, runs: int, cpu: list | None = None) -> list[float]:
+    """Wall milliseconds of each run; the CPU milliseconds (``time.process_time``) into ``cpu``."""
     fn()  # warm up: caches, templates
     out = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         out.append((time.perf_counter() - start) * 1000)
+        if cpu is not None:
+            cpu.append((time.process_time() - start_cpu) * 1000)
     return out
 
 
@@ -183,18 +205,56 @@ def pages(admin, people: dict, runs: int) -> dict:
     client = Client()
     client.force_login(admin)
     out = {}
-    for key in ("busy", "quiet"):
-        emails = Activity.objects.linked_to(Contact.objects.get(pk=people[key])).filter(kind="email").count()
-        times, floors = (
-            _timed(_page(client, f"/contacts/{people[key]}/"), runs),
-            _timed(_timeline_floor(people[key]), runs),
-        )
-        out[key] = {"emails": emails, "p50": pct(times, 0.5), "p95": pct(times, 0.95), "floor": pct(floors, 0.5)}
+    cpu = {key: [] for key in PAGES}
+    times = {key: [] for key in PAGES}
+    for _ in range(PAGE_ROUNDS):  # the three pages alternated, so a change of load hits them alike
+        for key in PAGES:
+            times[key] += _timed(_page(client, f"/contacts/{people[key]}/"), max(1, runs // PAGE_ROUNDS), cpu[key])
+    for key in PAGES:
+        linked = Activity.objects.linked_to(Contact.objects.get(pk=people[key]))
+        floors = _timed(_timeline_floor(people[key]), runs)
+        out[key] = {
+            "emails": linked.filter(kind="email").count(),
+            "others": linked.exclude(kind="email").count(),
+            "p50": pct(times[key], 0.5),
+            "p95": pct(times[key], 0.95),
+            "cpu_p50": pct(cpu[key], 0.5),
+            "cpu_p95": pct(cpu[key], 0.95),
+            "floor": pct(floors, 0.5),
+        }
     return out
 
 
 PARTS = ("sync", "send", "page")
 TIMELINE_EMAILS = 5_000  # on the busy contact's timeline when the sync does not put them there
+# The busy contact (thousands of emails), a contact with 50 notes (as many entries shown, none an email:
+# whether an email entry costs more than another) and one with an empty timeline.
+PAGES = ("busy", "notes", "quiet")
+PAGE_ROUNDS = 5
+NOTES = 50
+
+
+def notes_contact(admin) -> int:
+    """A contact whose timeline holds NOTES notes with bodies like the emails', through the services."""
+    from crm.records.services.activities_bulk import activity_create_many
+    from crm.records.services.contacts import contact_create
+
+    data = {"first_name": "Noted", "last_name": "Buyer", "email": "noted.buyer@crm-bench.example"}
+    pk = contact_create(actor=admin, data=data).obj.pk
+    now = timezone.now()
+    items = [
+        {
+            "kind": "note",
+            "subject": f"Call notes {i}",
+            "body": sync_bench.PARAGRAPH * 3,
+            "occurred_at": now - dt.timedelta(minutes=i + 1),
+            "links": [{"type": "contact", "id": pk}],
+        }
+        for i in range(NOTES)
+    ]
+    with transaction.atomic():
+        activity_create_many(actor=admin, items=items)
+    return pk
 
 
 def fill_timeline(admin, contact_id: int, count: int) -> None:
@@ -241,14 +301,22 @@ def run(
         people = sync_bench.people(admin, contacts)
         if "page" in only:
             fill_timeline(admin, people["busy"], min(messages, TIMELINE_EMAILS))
+    if "page" in only:
+        people = {**people, "notes": notes_contact(admin)}
     busy = {"id": people["busy"], "email": sync_bench.BUSY}
     if "send" in only:
         result["send"] = send(admin, busy, sends, worker=worker)
-        write(f"send: {result['send']['per_s']:.1f} msg/s ({sends} messages)")
+        write(
+            f"send: {result['send']['per_s']:.1f} msg/s ({sends} messages; worker CPU "
+            f"{result['send']['worker_cpu_s']:.1f} s)"
+        )
     if "page" in only:
         result["pages"] = pages(admin, people, runs)
         for f in result["pages"].values():
-            write(f"contact page, {f['emails']:,} emails: p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms")
+            write(
+                f"contact page, {_shown(f)}: p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms, "
+                f"CPU p50 {f['cpu_p50']:.1f} ms"
+            )
     result["machine"]["load_avg_end"] = os.getloadavg()
     return result
 
@@ -284,16 +352,23 @@ def report(result: dict, at) -> str:
     if s:
         lines.append(
             f"| background send, {s['messages']:,} messages (queue → worker → SMTP → sent) | {s['per_s']:.1f} msg/s "
+            f"(worker CPU {s.get('worker_cpu_s', 0) * 1000 / s['messages']:.1f} ms a message) "
             f"| {s['floor_per_connection_per_s']:,.0f} msg/s (smtplib, a connection each; "
             f"{s['floor_one_connection_per_s']:,.0f} on one) | {s['floor_one_connection_per_s'] / s['per_s']:.0f}× |"
         )
     for f in result.get("pages", {}).values():
+        cpu = f" (CPU p50 {f['cpu_p50']:.1f} ms, p95 {f['cpu_p95']:.1f} ms)" if "cpu_p50" in f else ""
         lines.append(
-            f"| contact page, {f['emails']:,} emails on its timeline ({result['runs']} runs) "
-            f"| p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms | {f['floor']:.2f} ms (newest 50, raw SQL) "
+            f"| contact page, {_shown(f)} on its timeline ({result['runs']} runs) "
+            f"| p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms{cpu} | {f['floor']:.2f} ms (newest 50, raw SQL) "
             f"| {f['p50'] / f['floor']:.0f}× |"
         )
     return "\n".join(lines)
+
+
+def _shown(f: dict) -> str:
+    others = f.get("others", 0)
+    return f"{f['emails']:,} emails" + (f" and {others:,} other activities" if others else "")
 
 
 def update_docs(text: str, vendor: str, only: tuple[str, ...] = PARTS) -> None:

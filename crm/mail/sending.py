@@ -15,7 +15,8 @@ the same Message-ID (docs/email.md).
 Messages queued together go out on one connection per server: a run of the job, after its own
 message, runs the other due ``mail.send`` jobs through the job runtime (``_send_waiting``), on the
 connections it keeps open (crm/mail/connections.py). Each of those is claimed, retried and settled as
-its own job, with the same claim-before-connect rule, so a crash leaves each message as above.
+its own job, with the same claim-before-connect rule, so a crash leaves each message as above. The
+run's sent messages go on the timelines together (``timeline.batched``: every 50 and when the run ends).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class Refused(Exception):
 
 @jobs.handler("mail.send", atomic=False)
 def send_job(job):
-    with connections.reused() as outermost:
+    # One connection per server for the run, and the run's sent messages on the timelines together.
+    with connections.reused() as outermost, timeline.batched():
         outcome = _send_one(job)
         if outermost:
             _send_waiting(job)
@@ -109,7 +111,7 @@ def _send_one(job):
     _outcome(email, token, status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
     if email.notification:
         return None  # the CRM's notice to a user is about no record: on no timeline
-    try:
+    try:  # now, or with the run's other sent messages (crm/mail/timeline.py)
         timeline.record_sent(email)
     except Exception:  # the message went out: a timeline problem must not make it look unsent
         log.exception("Could not put sent email %s on the timeline", email.pk)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import heapq
 import itertools
 
+from django.db.models.functions import Substr
+
 from crm.audit.models import ObjectChange
 from crm.audit.selectors import for_reader
 from crm.records.models import Activity, Task
@@ -28,9 +30,14 @@ def decorate(activities, user) -> None:
             decorator(activities, user)
 
 
-def timeline(record, user, *, limit: int = 50, kinds: tuple[str, ...] = KINDS) -> list[dict]:
+def timeline(
+    record, user, *, limit: int = 50, kinds: tuple[str, ...] = KINDS, body_head: int | None = None
+) -> list[dict]:
     """At most ``limit`` entries, each {"kind", "at", "object"}; every source is permission-filtered
-    and read with its own LIMIT, so a record with 100,000 activities costs the same as one with 10."""
+    and read with its own LIMIT, so a record with 100,000 activities costs the same as one with 10.
+    ``body_head``: a page showing excerpts reads only that many first characters of each activity's
+    body (``activity.body_head``; ``body`` and the custom fields are not read): an email's body may be
+    100 KB, and the page cuts it at a few hundred characters."""
     streams = []
     if "activity" in kinds:
         rows = (
@@ -38,8 +45,11 @@ def timeline(record, user, *, limit: int = 50, kinds: tuple[str, ...] = KINDS) -
             # Through the links' own copy of the time: the newest ``limit`` come from one index.
             .filter(links__record_type=record.object_type, links__record_id=record.pk)
             .select_related("owner")
-            .order_by("-links__occurred_at", "-links__activity_id")[:limit]
+            .order_by("-links__occurred_at", "-links__activity_id")
         )
+        if body_head:
+            rows = rows.defer("body", "custom_fields").annotate(body_head=Substr("body", 1, body_head))
+        rows = rows[:limit]
         streams.append({"kind": "activity", "at": a.occurred_at, "object": a} for a in rows)
     if "task" in kinds:
         rows = Task.objects.restrict(user).linked_to(record).select_related("assignee").order_by("-created_at")[:limit]

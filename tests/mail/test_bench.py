@@ -38,5 +38,9 @@ def test_the_send_and_page_parts_run_without_the_sync(admin_user):
     result = bench.run(admin_user, messages=12, sends=3, runs=2, worker=False, contacts=3, only=("send", "page"))
     assert "sync" not in result and result["send"]["received"] == 3
     assert result["pages"]["busy"]["emails"] == 12 + 3 and result["pages"]["quiet"]["emails"] == 0
+    # The fair companion: as many entries shown as the busy page, none an email.
+    notes = result["pages"]["notes"]
+    assert notes["emails"] == 0 and notes["others"] == bench.NOTES and notes["cpu_p50"] > 0
     text = bench.report(result, bench.now())
     assert "IMAP" not in text and "background send, 3 messages" in text and "15 emails on its timeline" in text
+    assert "0 emails and 50 other activities on its timeline" in text and "CPU p50" in text

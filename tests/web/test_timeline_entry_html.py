@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.template import engines
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from crm.mail.models import EngagementEvent, OutgoingEmail, Tracking
@@ -84,8 +84,11 @@ def test_excerpt_is_truncatechars():
 
     texts = ["", "short", "x" * 600, "x" * 601, "x" * 599 + "é\n", "é" * 5000, "e\u0301" * 700, "e\u0301" * 3]
     texts += ["word " * 400, "a" * 550 + "\u0301" * 700 + "b" * 100, "e\u0301" * 1500, "\u0301" * 1300 + "x"]
-    for text in texts:
-        assert excerpt(text) == truncatechars(text, 600)
+    texts += ["x" * 596 + "…" + "y" * 10, "ab" * 700]
+    for language in ("en", "de", "ja"):  # the cut's ellipsis is looked up once per language
+        with translation.override(language):
+            for text in texts:
+                assert excerpt(text) == truncatechars(text, 600)
 
 
 def test_when_is_date_format(settings):
@@ -95,3 +98,40 @@ def test_when_is_date_format(settings):
         local = timezone.localtime(value) if timezone.is_aware(value) else value
         this_year = local.year == timezone.localdate().year
         assert when(value) == date_format(local, "M j, H:i" if this_year else "M j Y, H:i")
+
+
+def test_a_page_reading_only_the_body_head_gives_the_same_entries(admin_user, rep_a):
+    """The record page reads the first HEAD characters of each body in SQL (crm/records/timeline.py
+    ``body_head``); the entries are those of the whole body, even when the head has too many combining
+    characters to cut (the body is then read, through the reader's permissions)."""
+    from crm.records.timeline import timeline
+    from crm.web.templatetags.timeline_entry import HEAD
+
+    carl = ContactFactory(email="carl@x.com", owner=rep_a)
+    bodies = ["x" * 5000, "e\u0301" * 3000, "a" * 550 + "\u0301" * 1300 + "b" * 700, "é" * 1201, "short", ""]
+    for n, body in enumerate(bodies):
+        ActivityFactory(kind="email", subject=f"S{n}", body=body, owner=rep_a, contact=carl)
+    for user in (admin_user, rep_a):
+        whole = timeline(carl, user, kinds=("activity",))
+        head = timeline(carl, user, kinds=("activity",), body_head=HEAD)
+        assert len(head) == len(bodies) and all(len(e["object"].body_head) <= HEAD for e in head)
+        assert render(NEW, head, user) == render(NEW, whole, user) == render(OLD, whole, user)
+
+
+@pytest.mark.parametrize("tracking", ["off", "opens", "clicks"])
+@pytest.mark.parametrize("bounce", [None, "550 <no such user> & " + "x" * 300])
+def test_the_sent_facts_in_python_are_the_templates_html(tracking, bounce):
+    from django.template.loader import render_to_string
+
+    from crm.mail import engagement
+
+    part = {
+        "tracking": tracking != "off",
+        "tracks_clicks": tracking == "clicks",
+        "opens": 1234,
+        "clicks": 7,
+        "note": 'a "note" <here>',
+        "bounced_at": timezone.now() if bounce else None,
+        "bounce_diagnostic": bounce or "",
+    }
+    assert engagement.facts_html(part) == render_to_string("mail/parts/sent_email_facts.html", {"part": part})

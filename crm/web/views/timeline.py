@@ -14,6 +14,7 @@ from crm.records.services import activities
 from crm.records.services.common import get_visible
 from crm.records.timeline import decorate, timeline
 from crm.web.forms.quick import ActivityForm, QuickTaskForm
+from crm.web.templatetags.timeline_entry import HEAD
 from crm.web.views.helpers import kind_or_404, page_errors
 
 LIMIT = 50
@@ -40,11 +41,11 @@ def quick_context(quick: str) -> dict:
 def entries_for(obj, user, show: str) -> list[dict]:
     kinds, activity_kind = FILTERS.get(show, FILTERS["all"])
     if activity_kind is None:
-        rows = timeline(obj, user, limit=LIMIT, kinds=kinds)
+        rows = timeline(obj, user, limit=LIMIT, kinds=kinds, body_head=HEAD)
     else:
         # One activity kind: read a wider window of activities, then keep that kind (and the opens
         # and clicks of mail, which the email filter shows too).
-        rows = timeline(obj, user, limit=LIMIT * 4, kinds=kinds)
+        rows = timeline(obj, user, limit=LIMIT * 4, kinds=kinds, body_head=HEAD)
         rows = [e for e in rows if e["kind"] != "activity" or e["object"].kind == activity_kind][:LIMIT]
     decorate((e["object"] for e in rows if e["kind"] == "activity"), user)
     return rows
