@@ -127,6 +127,8 @@ def sso_access_sync(user, *, data: dict) -> Account:
         changelog.log_update(account, account, before)
         forget(account)
     return account
+
+
 def _validate_password(password: str, account: Account) -> None:
     """AUTH_PASSWORD_VALIDATORS (length PASSWORD_MIN_LENGTH, common passwords...), on every path that
     sets a raw password, so no caller can skip them."""

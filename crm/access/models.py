@@ -150,6 +150,8 @@ class SsoIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} at {self.issuer}"
+
+
 class RecoveryCode(models.Model):
     """A one-use code for signing in without the authenticator app. Only a keyed hash is stored
     (crm.access.twofactor makes and checks them); the codes are shown once, when made."""

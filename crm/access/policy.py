@@ -33,7 +33,7 @@ class Policy:
         return self.is_admin or action in self.permissions.get(object_type, ())
 
     def field_rule(self, object_type: str, name: str) -> str:
-        """"hidden", "read", or "" (editable) for a field of a type (``cf_<key>`` for a custom field)."""
+        """ "hidden", "read", or "" (editable) for a field of a type (``cf_<key>`` for a custom field)."""
         if self.is_admin:
             return ""
         return self.field_access.get(object_type, {}).get(name, "")

@@ -116,7 +116,6 @@ class ChangeOut(Stamped):
     request_id: str | None
 
 
-
 class BulkIn(Schema):
     items: list[dict] = PydanticField(..., min_length=1)
 

@@ -30,9 +30,7 @@ WebhookUrl = Annotated[
     StringConstraints(min_length=1, max_length=WebhookSubscription._meta.get_field("url").max_length, pattern=WEB_URL),
     Field(description="An http or https URL of a public host: loopback and private addresses are refused."),
 ]
-ROLE_HELP = (
-    "A role's id: payloads leave out the fields hidden from that role. Null: every field (the admin feed)."
-)
+ROLE_HELP = "A role's id: payloads leave out the fields hidden from that role. Null: every field (the admin feed)."
 EventType = Literal[EVENT_TYPES]
 RecordTypeKey = Annotated[str, Field(max_length=30, json_schema_extra={RECORD_TYPE_KEY: True})]
 

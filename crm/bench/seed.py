@@ -39,6 +39,7 @@ from crm.bench.seed_world import (
 from crm.customization.models import CustomField
 from crm.forecast import stays
 from crm.records.models import Pipeline, Stage, Tag
+from crm.sales import rebuild as sales_sums
 from crm.search import words as search_words
 from crm.search.registry import code_of, searchables
 
@@ -65,7 +66,9 @@ def seed(scale: Scale, *, progress: Callable[[str, int], None] | None = None, th
     writer.finish()
     counts["forecast_stay"] = stays.rebuild()  # moves loaded in bulk send no signal (crm/forecast/stays.py)
     counts["search_word"] = search_words.rebuild()  # the index rows above were written raw (PostgreSQL only)
-    rows = writer.total + counts["forecast_stay"] + counts["search_word"]
+    sums = sales_sums.rebuild()  # deals and activities were loaded raw (crm/sales/kept.py)
+    counts.update(sums)
+    rows = writer.total + counts["forecast_stay"] + counts["search_word"] + sum(sums.values())
     return {"rows": rows, "seconds": time.perf_counter() - started, "tables": counts}
 
 

@@ -97,8 +97,11 @@ def refuse_hidden(names: Mapping[str, str], hidden: frozenset[str], *, sort: str
     which records match would tell its values. ``names``: {parameter: the field it is on}."""
     if not hidden:
         return
-    errors = {param: "This field is hidden from your role: you may not filter on it." for param, f in names.items()
-              if f in hidden}
+    errors = {
+        param: "This field is hidden from your role: you may not filter on it."
+        for param, f in names.items()
+        if f in hidden
+    }
     if sort and names.get("sort") in hidden:
         errors["sort"] = f"This field is hidden from your role: you may not sort by {sort!r}."
     if errors:

@@ -39,6 +39,7 @@ from crm.forecast.periods import Period
 from crm.money import totals as money_totals
 from crm.money.rates import MissingRate
 from crm.records.models import Deal, DealStatus, Lead, Pipeline, Stage, StageChange
+from crm.sales.models import Outcome
 
 FIGURES = ("won", "lost", "open", "new", "stuck")  # the deal sets a figure can drill down to
 STUCK_LIMIT = 100
@@ -159,20 +160,24 @@ def _ratio(part, whole) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(_RATIO) if whole else None
 
 
-def outcomes(deals, period: Period) -> dict:
-    """Won and lost counts, win rate, won amount and average, mean cycle days of the won deals."""
-    won = deals_behind(deals, period, "won")
-    cycle = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
-    counts = won.order_by().aggregate(n=Count("id"), cycle=Avg(cycle, output_field=DurationField()))
-    lost = deals_behind(deals, period, "lost").count()
-    won_amount = _sum_by_day(won, LocalDate("closed_at")) if counts["n"] else Decimal("0.00")
-    days = counts["cycle"]
+def outcomes(deals, period: Period, sums=None) -> dict:
+    """Won and lost counts, win rate, won amount and average, mean cycle days of the won deals
+    (from the kept per-day ``sums`` when given: crm/sales/summaries.py)."""
+    if sums is not None:
+        n, lost, won_amount, days = sums.outcome_parts(period)
+    else:
+        won = deals_behind(deals, period, "won")
+        cycle = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
+        counts = won.order_by().aggregate(n=Count("id"), cycle=Avg(cycle, output_field=DurationField()))
+        n, days = counts["n"], counts["cycle"]
+        lost = deals_behind(deals, period, "lost").count()
+        won_amount = _sum_by_day(won, LocalDate("closed_at")) if n else Decimal("0.00")
     return {
-        "won_count": counts["n"],
+        "won_count": n,
         "lost_count": lost,
-        "win_rate": _ratio(counts["n"], counts["n"] + lost),
+        "win_rate": _ratio(n, n + lost),
         "won_amount": won_amount,
-        "avg_won_amount": (won_amount / counts["n"]).quantize(Decimal("0.01")) if counts["n"] else None,
+        "avg_won_amount": (won_amount / n).quantize(Decimal("0.01")) if n else None,
         "cycle_days": (Decimal(days.total_seconds()) / 86400).quantize(_DAYS) if days is not None else None,
     }
 
@@ -251,13 +256,18 @@ def _quota(user, period: Period, filters: Filters) -> Decimal | None:
     return sum(visible.values(), Decimal(0)) if visible else None
 
 
-def period_figures(user, deals, period: Period, filters: Filters) -> dict:
-    figures = outcomes(deals, period)
-    open_deals = deals_behind(deals, period, "open")
-    open_count = open_deals.count()
-    open_amount = _sum_by_day(open_deals, F("expected_close_date")) if open_count else Decimal("0.00")
-    new = deals_behind(deals, period, "new")
-    new_count = new.count()
+def period_figures(user, deals, period: Period, filters: Filters, sums=None) -> dict:
+    figures = outcomes(deals, period, sums)
+    if sums is not None:
+        open_count, open_amount = sums.count_amount(Outcome.OPEN, period)
+        new_count, new_amount = sums.count_amount(Outcome.CREATED, period)
+    else:
+        open_deals = deals_behind(deals, period, "open")
+        open_count = open_deals.count()
+        open_amount = _sum_by_day(open_deals, F("expected_close_date")) if open_count else Decimal("0.00")
+        new = deals_behind(deals, period, "new")
+        new_count = new.count()
+        new_amount = _sum_by_day(new, LocalDate("created_at")) if new_count else Decimal("0.00")
     quota = _quota(user, period, filters)
     remaining = quota - figures["won_amount"] if quota is not None else None
     velocity = None
@@ -273,8 +283,8 @@ def period_figures(user, deals, period: Period, filters: Filters) -> dict:
         "remaining_quota": remaining,
         "coverage": (open_amount / remaining).quantize(_RATIO) if remaining and remaining > 0 else None,
         "new_count": new_count,
-        "new_amount": _sum_by_day(new, LocalDate("created_at")) if new_count else Decimal("0.00"),
-        "lost_reasons": lost_reasons(deals, period),
+        "new_amount": new_amount,
+        "lost_reasons": sums.lost_reasons(period) if sums is not None else lost_reasons(deals, period),
         "stages": stages(deals, period),
     }
 
@@ -297,9 +307,12 @@ SCALARS = (
 
 def sales(user, period: Period, previous: Period, filters: Filters) -> dict:
     """The period's figures beside the previous period's, and the change of each (None when either is)."""
+    from crm.sales import summaries  # it reads this module's helpers
+
     deals = scope(user, filters)
-    current = period_figures(user, deals, period, filters)
-    before = period_figures(user, deals, previous, filters)
+    sums = summaries.deal_sums(user, filters)
+    current = period_figures(user, deals, period, filters, sums)
+    before = period_figures(user, deals, previous, filters, sums)
     change = {
         k: (current[k] - before[k]) if current[k] is not None and before[k] is not None else None for k in SCALARS
     }

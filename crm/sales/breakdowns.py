@@ -29,7 +29,8 @@ from crm.money.currencies import organization_currency, quantize
 from crm.money.rates import MissingRate
 from crm.orders.deal_categories import deal_categories
 from crm.records.models import Activity
-from crm.sales import analytics
+from crm.sales import analytics, summaries
+from crm.sales.models import Outcome
 
 ZERO = Decimal(0)
 
@@ -105,7 +106,13 @@ def activities_in(user, period: Period, filters: analytics.Filters, owner_id: in
 
 
 def _counts(user, period: Period, filters: analytics.Filters) -> dict:
-    rows = activities_in(user, period, filters).order_by().values("owner_id", "kind").annotate(n=Count("id"))
+    """{owner: {kind: n}}: from the kept per-day counts when the viewer sees every activity, else a scan."""
+    kept = summaries.activity_sums(user)
+    if kept is not None:
+        filters.check()
+        rows = summaries.activity_counts(kept, period, filters)
+    else:
+        rows = activities_in(user, period, filters).order_by().values("owner_id", "kind").annotate(n=Count("id"))
     out: dict = defaultdict(dict)
     for r in rows:
         out[r["owner_id"]][r["kind"]] = r["n"]
@@ -152,9 +159,14 @@ def revenue_trend(user, period: Period, filters: analytics.Filters, months: int 
     last = starts[-1]
     end = dt.date(last.year + (last.month == 12), last.month % 12 + 1, 1)
     span = Period(kind="month", key="", start=starts[0], end=end)
-    won = analytics.deals_behind(analytics.scope(user, filters), span, "won").order_by()
-    day = analytics.LocalDate("closed_at")
-    rows = won.annotate(day=day).values("currency", "day").annotate(total=Sum("amount"), n=Count("id"))
+    deals = analytics.scope(user, filters)
+    sums = summaries.deal_sums(user, filters)
+    if sums is not None:  # the kept per-day sums (crm/sales/summaries.py)
+        rows = sums.groups(Outcome.WON, span.start, span.end)
+    else:
+        won = analytics.deals_behind(deals, span, "won").order_by()
+        day = analytics.LocalDate("closed_at")
+        rows = won.annotate(day=day).values("currency", "day").annotate(total=Sum("amount"), n=Count("id"))
     groups = [
         (r["day"].replace(day=1), money_totals.Group(r["currency"], r["day"], r["total"] or ZERO, ZERO), r["n"])
         for r in rows

@@ -24,6 +24,7 @@ from crm.core.errors import ValidationFailed
 from crm.customization.validation import definitions
 from crm.records.models import Tag
 from crm.records.services import common, links
+from crm.sales import kept
 from crm.search import index as search_index
 
 FK_EXCLUDED = ("owner", "company", "parent")  # checked once per batch, not by full_clean per record
@@ -162,6 +163,7 @@ def insert(model, objs: list[models.Model]) -> list[models.Model]:
         obj.pk, obj.created_at, obj.updated_at, obj.version = pk, now, now, 1
         obj._state.adding = False
     rawinsert.insert(model, names, map(attrgetter(*names), objs))
+    kept.inserted(model, [o.pk for o in objs])  # no signal per row: the sales sums are told here
     return objs
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from crm.audit import changelog
 from crm.core import events
+from crm.sales import kept
 
 CHUNK = 500
 
@@ -30,7 +31,8 @@ def move_many(model, field_name: str, old_pk: int, new_pk: int, *, actor, exclud
     if not objs:
         return 0
     now = timezone.now()
-    qs.update(**{attname: new_pk}, version=F("version") + 1, updated_at=now)
+    with kept.tracking(model, [o.pk for o in objs], [attname]):  # a moved owner moves the sales sums
+        qs.update(**{attname: new_pk}, version=F("version") + 1, updated_at=now)
     for obj in objs:
         setattr(obj, attname, new_pk)
         obj.version += 1
