@@ -9,12 +9,14 @@ class ForecastConfig(AppConfig):
     label = "forecast"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_migrate, post_save
 
         from crm.forecast import (
+            generation,
             snapshots,  # noqa: F401  (registers the "forecast.snapshot" job handler)
             stays,
         )
         from crm.records.models import StageChange
 
         post_save.connect(stays.move_saved, sender=StageChange, dispatch_uid="forecast-stays-move-saved")
+        post_migrate.connect(generation.migrated, dispatch_uid="forecast-generation-triggers")

@@ -163,3 +163,12 @@ class Stay(models.Model):
             # Covers the usual-stay histogram: completed stays per stage with their two times.
             models.Index(fields=["stage", "left_at", "entered_at"], name="forecast_stay_stage"),
         ]
+
+
+class Generation(models.Model):
+    """Counters raised by database triggers on every write to what the forecast learns from (deals,
+    stage moves, stages, categories, exchange rates, predicted scores): crm/forecast/generation.py. The
+    memo's fingerprint reads these few rows instead of aggregating the deal table."""
+
+    slot = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)
