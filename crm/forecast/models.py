@@ -172,3 +172,17 @@ class Generation(models.Model):
 
     slot = models.PositiveSmallIntegerField(primary_key=True)
     value = models.BigIntegerField(default=0)
+
+
+class StayCount(models.Model):
+    """How many completed stays in a stage lasted ``days`` local days, in the time zone ``zone``: the
+    usual-stay histogram kept with the stays (crm/forecast/staycounts.py). Stage 0 marks a zone's counts
+    complete. A plain stage id, not a key: the counts are derived and rebuilt, never the source."""
+
+    zone = models.CharField(max_length=64)
+    stage_id = models.BigIntegerField()
+    days = models.IntegerField()
+    count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["zone", "stage_id", "days"], name="forecast_staycount_key")]

@@ -14,6 +14,13 @@ def uninstall(apps, schema_editor):
     generation.uninstall(schema_editor)
 
 
+def count_stays(apps, schema_editor):
+    """The usual-stay histogram from the stays already there (crm/forecast/staycounts.py)."""
+    from crm.forecast import staycounts
+
+    staycounts.rebuild()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("forecast", "0003_stays"),
@@ -31,4 +38,20 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunPython(install, uninstall),
+        migrations.CreateModel(
+            name="StayCount",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("zone", models.CharField(max_length=64)),
+                ("stage_id", models.BigIntegerField()),
+                ("days", models.IntegerField()),
+                ("count", models.BigIntegerField()),
+            ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(fields=("zone", "stage_id", "days"), name="forecast_staycount_key")
+                ],
+            },
+        ),
+        migrations.RunPython(count_stays, migrations.RunPython.noop),
     ]
