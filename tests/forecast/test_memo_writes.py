@@ -110,7 +110,7 @@ def test_nothing_written_nothing_recomputed(deal):
     assert not _recomputed_after(lambda: Deal.objects.filter(pk=deal.pk).exists())
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as every transactional test here
 def test_committed_writes_raise_the_counters(pipeline, admin_user):
     """Outside a test's wrapping transaction: on PostgreSQL the counter is raised at commit (the
     deferred trigger), once per transaction however many rows it wrote."""
