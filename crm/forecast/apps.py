@@ -21,4 +21,4 @@ class ForecastConfig(AppConfig):
 
         post_save.connect(stays.move_saved, sender=StageChange, dispatch_uid="forecast-stays-move-saved")
         pre_delete.connect(staycounts.deal_deleting, sender=Deal, dispatch_uid="forecast-staycounts-deal-deleting")
-        post_migrate.connect(generation.migrated, dispatch_uid="forecast-generation-triggers")
+        post_migrate.connect(generation.migrated, sender=self, dispatch_uid="forecast-generation-triggers")
