@@ -9,12 +9,16 @@ class ForecastConfig(AppConfig):
     label = "forecast"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_migrate, post_save, pre_delete
 
         from crm.forecast import (
+            generation,
             snapshots,  # noqa: F401  (registers the "forecast.snapshot" job handler)
+            staycounts,
             stays,
         )
-        from crm.records.models import StageChange
+        from crm.records.models import Deal, StageChange
 
         post_save.connect(stays.move_saved, sender=StageChange, dispatch_uid="forecast-stays-move-saved")
+        pre_delete.connect(staycounts.deal_deleting, sender=Deal, dispatch_uid="forecast-staycounts-deal-deleting")
+        post_migrate.connect(generation.migrated, sender=self, dispatch_uid="forecast-generation-triggers")

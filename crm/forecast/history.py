@@ -23,6 +23,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from crm.audit.models import ObjectChange
+from crm.forecast import staycounts
 from crm.forecast.methods import MIN_SAMPLE
 from crm.forecast.models import Stay
 from crm.records.models import Deal, DealStatus, StageChange
@@ -61,14 +62,19 @@ def stay_histogram(deals, *, as_of: dt.datetime | None = None) -> dict[int, dict
     """Per stage: {days: number of completed stays that long}. A stay ends with the deal's next move;
     days count between the local dates of the two moves (as methods.typical_days does). Read from the
     kept stays (crm/forecast/stays.py): a stay paired over the moves known at ``as_of`` is a completed
-    one exactly when it ended by then (the moves known then are a prefix of each deal's moves)."""
+    one exactly when it ended by then (the moves known then are a prefix of each deal's moves). Every
+    deal's stays now, in the organization's zone, are read from the kept counts (staycounts.py)."""
     visible, visible_params = _visible_sql(deals)
+    if as_of is None and not visible_params and visible == "1 = 1":  # every stay, now: the kept counts
+        kept = staycounts.kept()
+        if kept is not None:
+            return kept
     (this_day, this_params), (next_day, next_params) = local_date_sql("entered_at"), local_date_sql("left_at")
     known = "AND left_at <= %s" if as_of is not None else ""
     known_params = [connection.ops.adapt_datetimefield_value(as_of)] if as_of is not None else []
     sql = f"""
         SELECT stage_id, days, COUNT(*) FROM (
-            SELECT stage_id, {_days_sql(this_day, next_day)} AS days FROM {Stay._meta.db_table}
+            SELECT stage_id, {days_sql(this_day, next_day)} AS days FROM {Stay._meta.db_table}
             WHERE left_at IS NOT NULL {known} AND {visible}
         ) stays GROUP BY stage_id, days"""
     params = [*next_params, *this_params, *known_params, *visible_params]
@@ -139,7 +145,7 @@ def typical_days_at(deals, instants: list[dt.datetime], *, min_sample: int = MIN
     kept stays: a stay is a completed one at ``at`` exactly when it ended at or before ``at``."""
     visible, visible_params = _visible_sql(deals)
     (this_day, this_params), (next_day, next_params) = local_date_sql("entered_at"), local_date_sql("left_at")
-    days = _days_sql(this_day, next_day)
+    days = days_sql(this_day, next_day)
     tag, tag_params = _first_known("left_at <= %T", instants)
     sql = f"""
         SELECT stage_id, days, tag, COUNT(*) FROM (
@@ -205,7 +211,7 @@ def _visible_sql(deals) -> tuple[str, tuple]:
     return "1 = 1", ()  # every deal (an admin): no semi-join
 
 
-def _days_sql(this_day: str, next_day: str) -> str:
+def days_sql(this_day: str, next_day: str) -> str:
     if connection.vendor == "sqlite":
         return f"CAST(julianday({next_day}) - julianday({this_day}) AS INTEGER)"
     return f"({next_day} - {this_day})"

@@ -6,17 +6,17 @@ costly part of a forecast, and the same answer until a deal, a stage move, a cat
 written. So the answer is cached under a key made of the question
 (the visible deals' SQL and parameters, which name the owners a role sees; the as-of instants; the time
 zone the days are counted in; the day) and a **fingerprint** of what it is computed from, read in a
-few milliseconds by the database:
+millisecond or two whatever the size of the data:
 
-- deals: count, highest id, sum of versions, latest update — every service write bumps a deal's
-  version (bulk moves included: crm/records/services/moves.py), a creation raises the highest id, a
-  deletion lowers the count;
-- stage moves: count, highest id, latest time (rows are only ever added, or removed with their deal);
-- the category tables and exchange rates (count, highest id) and the change-log rows of categories,
-  rates and stages (highest id): the backtest rolls categories back and converts at dated rates.
+- the write counters (crm/forecast/generation.py): database triggers on deals, stage moves, stages,
+  the category tables, exchange rates and predicted scores raise them with every insert, update or
+  delete, whatever wrote it (services, bulk moves, imports, merges, erasure, bulk loads, raw SQL);
+- the change-log rows of categories, rates and stages (highest id): the backtest rolls categories
+  back from the log.
 
 A write that changes none of those cannot change the answer; any write to a deal or a move makes the
-next read compute afresh. Nothing is trusted beyond ``SECONDS`` either.
+next read compute afresh (tests/forecast/test_memo_writes.py, per kind of write path). Nothing is
+trusted beyond ``SECONDS`` either.
 """
 
 from __future__ import annotations
@@ -24,34 +24,26 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from django.apps import apps
 from django.core.cache import cache
-from django.db.models import Count, Max, Sum
+from django.db.models import Max
 from django.utils import timezone
 
 from crm.audit.models import ObjectChange
-from crm.forecast.models import DealCategory, StageCategory
-from crm.money.models import ExchangeRate
-from crm.records.models import Deal, StageChange
+from crm.forecast import generation
 
 SECONDS = 3600
 CONFIG_TYPES = ("forecast_deal_category", "forecast_stage_category", "exchange_rate", "stage")
 
 
 def fingerprint() -> str:
-    """A few aggregates that change whenever a deal, a stage move, a category, a rate or a predicted win
-    probability (crm/predict, the ``predicted`` figure) is written."""
-    scores = apps.get_model("predict", "DealScore")
+    """Changes whenever a deal, a stage move, a stage, a category, a rate or a predicted win probability
+    (crm/predict, the ``predicted`` figure) is written, by any path (the triggers' counters), or a
+    category, rate or stage change is logged (the backtest rolls them back from the log)."""
     parts = [
-        Deal.objects.aggregate(Count("id"), Max("id"), Sum("version"), Max("updated_at")),
-        StageChange.objects.aggregate(Count("id"), Max("id"), Max("changed_at")),
+        generation.current(),
         ObjectChange.objects.filter(object_type__in=CONFIG_TYPES).aggregate(Max("id")),
-        DealCategory.objects.aggregate(Count("id"), Max("id")),
-        StageCategory.objects.aggregate(Count("id"), Max("id")),
-        ExchangeRate.objects.aggregate(Count("id"), Max("id")),
-        scores.objects.aggregate(Count("deal"), Count("model"), Max("scored_at")),
     ]
-    return hashlib.sha256(repr([sorted(p.items()) for p in parts]).encode()).hexdigest()[:32]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 def _question(visible, parts) -> str:

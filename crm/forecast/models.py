@@ -163,3 +163,26 @@ class Stay(models.Model):
             # Covers the usual-stay histogram: completed stays per stage with their two times.
             models.Index(fields=["stage", "left_at", "entered_at"], name="forecast_stay_stage"),
         ]
+
+
+class Generation(models.Model):
+    """Counters raised by database triggers on every write to what the forecast learns from (deals,
+    stage moves, stages, categories, exchange rates, predicted scores): crm/forecast/generation.py. The
+    memo's fingerprint reads these few rows instead of aggregating the deal table."""
+
+    slot = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+
+class StayCount(models.Model):
+    """How many completed stays in a stage lasted ``days`` local days, in the time zone ``zone``: the
+    usual-stay histogram kept with the stays (crm/forecast/staycounts.py). Stage 0 marks a zone's counts
+    complete. A plain stage id, not a key: the counts are derived and rebuilt, never the source."""
+
+    zone = models.CharField(max_length=64)
+    stage_id = models.BigIntegerField()
+    days = models.IntegerField()
+    count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["zone", "stage_id", "days"], name="forecast_staycount_key")]

@@ -12,6 +12,8 @@ time (docs/benchmarks.md); the pairs change only when a deal moves, so they are 
   the stays of that deal alone from its moves, so a move written at a past moment (``clock.at``)
   pairs right too. A deal's deletion removes its moves and its stays (cascade); a merge of companies
   or contacts moves deals, not moves.
+- The usual-stay histogram (``StayCount``, crm/forecast/staycounts.py) follows: ``refresh`` moves the
+  counts from the deal's old completed stays to its new ones, ``rebuild`` rebuilds them.
 - ``rebuild()``: every stay from the whole history, for moves written in bulk (``bulk_create`` and
   raw inserts send no signal: the benchmark seed's load) and by the migration that adds the table.
 - ``differences()``: stays that do not match the history (``crm forecast-stays --check``; tests).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from crm.forecast import staycounts
 from crm.forecast.models import Stay
 from crm.records.models import StageChange
 
@@ -47,6 +50,7 @@ def refresh(deal_ids) -> None:
         return
     table = Stay._meta.db_table
     marks = ", ".join(["%s"] * len(ids))
+    before = staycounts.of_deals(ids)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table} WHERE deal_id IN ({marks})", ids)
         cursor.execute(
@@ -54,6 +58,7 @@ def refresh(deal_ids) -> None:
             + _paired(f"WHERE deal_id IN ({marks})"),
             ids,
         )
+    staycounts.add(before, staycounts.of_deals(ids))
 
 
 @transaction.atomic
@@ -63,6 +68,7 @@ def rebuild() -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
         cursor.execute(f"INSERT INTO {table} (change_id, deal_id, stage_id, entered_at, left_at) " + _paired())
+    staycounts.rebuild()
     return Stay.objects.count()
 
 

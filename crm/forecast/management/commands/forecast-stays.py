@@ -1,10 +1,10 @@
 """`crm forecast-stays --check | --rebuild`: whether the forecast's stays table (crm/forecast/stays.py)
-is true to the stage history, and rebuilding it from the history (after moves were loaded in bulk,
-which keeps no stays)."""
+is true to the stage history (and the kept usual-stay histogram to the stays: crm/forecast/staycounts.py),
+and rebuilding both from the history (after moves were loaded in bulk, which keeps no stays)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.forecast import stays
+from crm.forecast import staycounts, stays
 
 
 class Command(BaseCommand):
@@ -24,4 +24,9 @@ class Command(BaseCommand):
             self.stdout.write(f"move {d['change_id']}: expected {d['expected']}, kept {d['kept']}")
         if found:
             raise CommandError(f"{len(found)} stays differ from the stage history: run `crm forecast-stays --rebuild`.")
-        self.stdout.write("The stays match the stage history.")
+        counts = staycounts.differences()
+        for stage, days, kept, counted in counts[:20]:
+            self.stdout.write(f"stage {stage}, {days} days: {kept} kept, {counted} counted")
+        if counts:
+            raise CommandError(f"{len(counts)} stay counts differ from the stays: run `crm forecast-stays --rebuild`.")
+        self.stdout.write("The stays match the stage history, and the stay counts the stays.")
