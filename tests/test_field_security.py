@@ -88,6 +88,9 @@ def _probe(rt, f, ctx) -> Probe:  # noqa: C901 - one branch per kind of value
         "email": lambda: Probe({"email": (m := marker()) + "@example.org"}, m, {"email": "zqalt@example.org"}),
         "domain": lambda: Probe({"domain": (m := marker()) + ".example"}, m, {"domain": "zqalt.example"}),
         "phone": lambda: Probe({"phone": "+47 22 33 44 55"}, None, {"phone": "+47 22 33 44 66"}),
+        "website": lambda: Probe(
+            {"website": f"https://{(m := marker())}.example"}, m, {"website": "https://zqalt.example"}
+        ),
         "tag": lambda: Probe({"tags": [(m := marker())]}, m, {"tags": ["zqother"]}),
         "owner": lambda: Probe({key: ctx["owner"].pk}, None, {key: ctx["admin"].pk}),
         "assignee": lambda: Probe({key: ctx["owner"].pk}, None, {key: ctx["admin"].pk}),
@@ -110,7 +113,10 @@ def _probe(rt, f, ctx) -> Probe:  # noqa: C901 - one branch per kind of value
     if kind == "str":
         return Probe({key: (m := marker())}, m, {key: "zqalt"})
     if kind in ("int",):
-        return Probe({key: (n := 600_000 + next(_seq))}, str(n), {key: 5})
+        n = 600_000 + next(_seq)
+        if f.max_value is not None and n > f.max_value:  # within the declared bounds, still distinctive
+            n = f.max_value - next(_seq)
+        return Probe({key: n}, str(n), {key: 5})
     if kind == "decimal":
         value = f"{next(_seq)}.37"
         return Probe({key: value}, value, {key: "1.11"})
@@ -901,7 +907,8 @@ def test_search_finds_by_visible_text_and_shows_no_hidden_detail(world):
     web.force_login(user)
     page = web.get(reverse("web:search"), {"q": contact.name}).content.decode()
     assert reverse("web:record-detail", args=["contacts", contact.pk]) in page and email not in page
-    assert contact.pk in [row["id"] for row in api.get("/contacts", {"q": "Probe"}).json()["items"]]
+    # By its first name (a probe too, as every field a rule may name).
+    assert contact.pk in [row["id"] for row in api.get("/contacts", {"q": contact.first_name}).json()["items"]]
     assert contact.pk not in [row["id"] for row in api.get("/contacts", {"q": email}).json()["items"]]
 
 

@@ -31,10 +31,16 @@ from crm.core.errors import ValidationFailed
 HIDDEN, READ = "hidden", "read"
 RULES = (HIDDEN, READ)
 # The record's identity: every page, link and search result names a record by these (its ``str()``),
-# so a rule may make them read-only but not hide them. A contact's name is made of its first and last
-# name; a task is named by its title, an activity by its subject.
+# so a rule may make them read-only but not hide them. A contact's or a lead's name is made of its
+# first and last name; a task is named by its title, an activity by its subject.
 NEVER_HIDDEN = {"id", "name"}
-NAME_PARTS = {"contact": {"last_name"}, "task": {"title"}, "activity": {"subject"}, "product": {"sku"}}
+NAME_PARTS = {
+    "contact": {"first_name", "last_name"},
+    "lead": {"first_name", "last_name"},
+    "task": {"title"},
+    "activity": {"subject"},
+    "product": {"sku"},
+}
 HIDDEN_MESSAGE = "This field is hidden from your role: it cannot be set."
 READ_MESSAGE = "This field is read-only for your role."
 

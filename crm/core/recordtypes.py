@@ -133,6 +133,9 @@ class RecordType:
     duplicates: str = ""
     tags: bool = False  # its records carry tags (a ``tags`` relation): tag filters, bulk tagging, add_tag
     person: PersonSpec | None = None  # its records name a person: found, exported and erased by crm/privacy
+    # The model's columns that are no field (column -> why): bookkeeping no user reads or sets as such.
+    # Every other column is a field, so a role's field rule can name it (tests/test_registry_columns.py).
+    internal: dict[str, str] = field(default_factory=dict)
 
     def objects(self):
         """A queryset of the type's records (any owner): read through this, not ``model.objects``."""
@@ -164,6 +167,14 @@ class RecordType:
     def label(self) -> str:
         return self.plural.capitalize()
 
+
+# The columns every RecordModel has that are no field: the version is the edit token (sent as the
+# record's ``version``, checked on every update), and the custom values are fields of their own
+# (``cf_<key>``), each named by a rule.
+RECORD_MODEL_INTERNAL = {
+    "version": "the optimistic-locking token, not data",
+    "custom_fields": "its keys are fields of their own (cf_<key>)",
+}
 
 _TYPES: dict[str, RecordType] = {}  # by object_type, in declaration order
 _SLUGS: dict[str, RecordType] = {}

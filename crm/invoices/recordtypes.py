@@ -36,6 +36,7 @@ register(
             F("paid_total", "decimal", "Paid", read_only=True),
             F("credited_total", "decimal", "Credited", read_only=True),
             F("balance", "decimal", "Balance", listed=True, sortable=True, read_only=True),
+            F("notes", "str", "Notes", filterable=False),
             F("external_source", "str", "External source"),
             F("external_id", "str", "External id", searchable=True),
             F("id", "int", "ID", sortable=True, read_only=True),

@@ -2,7 +2,7 @@
 
 from crm.core.recordtypes import ApiSpec, RecordField, RecordType, SearchSpec, register
 from crm.orders.api import schemas as s
-from crm.orders.models import Order, OrderStatus
+from crm.orders.models import Order, OrderStatus, TaxMode
 from crm.orders.services import orders
 
 F = RecordField
@@ -28,7 +28,14 @@ register(
             F("deal", "int", "Deal", lookup="deal_id"),
             F("status", "choice", "Status", choices=tuple(OrderStatus.choices), listed=True, sortable=True),
             F("currency", "str", "Currency"),
+            F("tax_mode", "choice", "Tax", choices=tuple(TaxMode.choices)),
+            # Kept by the services from the lines (crm/orders/services), never written by callers.
+            F("subtotal", "decimal", "Subtotal", sortable=True, read_only=True),
+            F("discount_total", "decimal", "Discounts", read_only=True),
+            F("tax_total", "decimal", "Tax total", read_only=True),
             F("total", "decimal", "Total", listed=True, sortable=True, read_only=True),
+            F("cancelled_at", "datetime", "Cancelled", sortable=True, read_only=True),
+            F("notes", "str", "Notes", filterable=False),
             F("external_source", "str", "External source"),
             F("external_id", "str", "External id", searchable=True),
             F("id", "int", "ID", sortable=True, read_only=True),

@@ -46,6 +46,12 @@ COMMON = (
 )
 OWNED = (*COMMON, record_id("owner", listed=True), text("tag", "Tag", lookup="tags__name"))
 ERASED_NAME = {"first_name": "Erased", "last_name": "person"}  # what an anonymized person is called
+# A company's or contact's postal address beside its city and country.
+ADDRESS = (
+    text("street", importable=True),
+    text("region", importable=True),
+    text("postal_code", "Postal code", importable=True),
+)
 UPDATED_COLUMN = F("updated_at", "datetime", "Updated", listed=True, sortable=True, read_only=True)
 # A customer's purchases (crm/orders/stats.py keeps them in PurchaseStats, rewritten by every order write):
 # filter and sort like the record's own columns. A customer with no order at all has no stats row, so
@@ -130,7 +136,11 @@ register(
             text("domain", lookup="domains__domain", listed=True, searchable=True, importable=True),
             text("industry", listed=True, importable=True),
             choice("size", "Size", CompanySize, importable=True),
+            text("phone", searchable=True, importable=True),
+            text("website", importable=True),
+            *ADDRESS[:1],
             text("city", listed=True, importable=True),
+            *ADDRESS[1:],
             text("country", importable=True),
             choice("lifecycle_stage", "Stage", LifecycleStage, listed=True, importable=True),
             F("annual_revenue", "decimal", "Annual revenue", sortable=True, importable=True, min_value=0),
@@ -173,11 +183,16 @@ register(
             record_id("company", listed=True, importable=True),
             text("title", listed=True, searchable=True, importable=True),
             choice("lifecycle_stage", "Stage", LifecycleStage, listed=True, importable=True),
+            text("first_name", "First name", filterable=False, importable=True),
             text("last_name", "Last name", filterable=False, sortable=True, importable=True),
+            *ADDRESS[:1],
             text("city", importable=True),
+            *ADDRESS[1:],
             text("country", importable=True),
             text("source", importable=True),
             F("email_opt_in", "bool", "Email opt-in", importable=True),
+            F("email_opt_in_at", "datetime", "Opted in"),
+            text("email_opt_in_source", "Opt-in source"),
             *PURCHASES,
             *OWNED,
             UPDATED_COLUMN,
@@ -221,12 +236,22 @@ register(
         plural="leads",
         fields=_ordered(
             text("name", listed=True, sortable=True, searchable=True),
+            text("first_name", "First name", filterable=False, importable=True),
+            text("last_name", "Last name", filterable=False, sortable=True, importable=True),
             text("company_name", "Company", listed=True, searchable=True, importable=True),
+            text("title", importable=True),
             text("email", listed=True, searchable=True, importable=True),
+            text("phone", searchable=True, importable=True),
+            text("website", importable=True),
             choice("status", "Status", LeadStatus, listed=True, sortable=True, importable=True),
             F("score", "int", "Score", listed=True, sortable=True, min_value=-1_000_000, max_value=1_000_000),
+            text("disqualified_reason", "Disqualified because", importable=True),
             text("source", listed=True, importable=True),
             F("converted_at", "datetime", "Converted", read_only=True),
+            # What the conversion made (crm/records/services/conversion.py): set by it, never typed.
+            record_id("converted_contact", "Converted to contact", read_only=True),
+            record_id("converted_company", "Converted to company", read_only=True),
+            record_id("converted_deal", "Converted to deal", read_only=True),
             *OWNED,
             UPDATED_COLUMN,
         ),
@@ -266,6 +291,9 @@ register(
             F("contact", "int", "Contact", lookup="contacts__id"),
             text("currency", importable=True),
             F("probability", "int", "Probability", sortable=True, min_value=0, max_value=100),
+            # Whether the probability was typed (kept across stage moves) or follows the stage.
+            F("probability_overridden", "bool", "Probability typed", read_only=True),
+            text("lost_reason", "Lost because", importable=True),
             F("closed_at", "datetime", "Closed", read_only=True),
             F("stage_changed_at", "datetime", "Stage changed", filterable=False, sortable=True, read_only=True),
             *OWNED,
@@ -302,6 +330,7 @@ register(
             choice("kind", "Kind", ActivityKind),
             *LINKS,
             F("occurred_at", "datetime", "Occurred", sortable=True),
+            F("duration_minutes", "int", "Duration (minutes)", importable=True, min_value=0, max_value=100_000),
             choice("direction", "Direction", Activity._meta.get_field("direction").choices),
             text("outcome"),
             text("subject", filterable=False, searchable=True),
@@ -339,6 +368,8 @@ register(
             record_id("assignee", listed=True),
             *COMMON,
             F("reminder_at", "datetime", "Reminder"),
+            F("completed_at", "datetime", "Completed", sortable=True, read_only=True),
+            record_id("created_by", "Created by", read_only=True),
             *LINKS,
             text("description", filterable=False, searchable=True),
         ),

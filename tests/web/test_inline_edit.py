@@ -73,6 +73,19 @@ NOT_EDITABLE = {
     ("invoice", "credited_invoice"),  # a credit note's invoice, checked with its kind: the edit form or the feed
 }
 SKIPPED = {"id", "created_at", "updated_at"}
+# Declared (issue #13: every column a user sees or sets is a field a role's rule can name) but not yet
+# offered in place on the record page: edited through the API, the import or the edit form. Only shrinks.
+NOT_INLINE_YET = {
+    *(("company", n) for n in ("street", "region", "postal_code")),
+    *(("contact", n) for n in ("street", "region", "postal_code", "email_opt_in_at", "email_opt_in_source")),
+    ("lead", "title"),
+    ("lead", "disqualified_reason"),
+    ("deal", "lost_reason"),
+    ("order", "tax_mode"),
+    ("order", "notes"),
+    ("quote", "price_book"),
+    ("invoice", "notes"),
+}
 
 
 def html(response) -> str:
@@ -218,7 +231,7 @@ def test_every_editable_field_is_edited_on_the_record_page(web, admin_user, walk
         names = [f.name for f in kind.type.fields if not f.read_only and not f.link and f.name not in SKIPPED]
         names += [f"cf_{k}" for k in recordtypes.custom_field_kinds(object_type)] if not kind.run_time else []
         for name in names:
-            if (object_type, name) in NOT_EDITABLE:
+            if (object_type, name) in NOT_EDITABLE | NOT_INLINE_YET:
                 continue
             unit = {"tag": "tags"}.get(name, name)
             if kind.run_time and name == "name":
