@@ -6,7 +6,7 @@ threads by In-Reply-To, each from a contact the CRM knows), then:
 - the sync (crm/mailbox/sync.py, as the worker's "mailbox.sync" job runs it) in a forked child per
   mailbox, so its peak resident memory (ru_maxrss, read by the parent with wait4) is its own and a
   small and a large mailbox can be compared: bounded memory means the two peaks are close;
-- the floor: raw imaplib, the same SELECT, SEARCH and FETCH of BODY.PEEK[] in batches of sync.BATCH
+- the floor: raw imaplib, the same SELECT, SEARCH and FETCH of BODY.PEEK[] in the sync's FETCH chunks
   over one connection, nothing parsed or stored.
 
 Half the messages come from one contact ("busy"), so after the sync that contact's timeline holds
@@ -107,7 +107,7 @@ def fill(server, user: str, count: int, now: dt.datetime, contacts: int) -> floa
 
 
 def floor(server, user: str) -> dict:
-    """Raw imaplib: SELECT, UID SEARCH, UID FETCH BODY.PEEK[] in the sync's batches; nothing else."""
+    """Raw imaplib: SELECT, UID SEARCH, UID FETCH BODY.PEEK[] in the sync's FETCH chunks; nothing else."""
     start = time.perf_counter()
     conn = server.connect(user, PASSWORD)
     try:
@@ -115,8 +115,8 @@ def floor(server, user: str) -> dict:
         typ, data = conn.uid("SEARCH", None, "ALL")
         uids = data[0].split()
         fetched = 0
-        for i in range(0, len(uids), sync.BATCH):
-            typ, data = conn.uid("FETCH", b",".join(uids[i : i + sync.BATCH]).decode(), "(UID BODY.PEEK[])")
+        for i in range(0, len(uids), sync.FETCH_CHUNK):
+            typ, data = conn.uid("FETCH", b",".join(uids[i : i + sync.FETCH_CHUNK]).decode(), "(UID BODY.PEEK[])")
             fetched += sum(isinstance(item, tuple) for item in data)
     finally:
         conn.logout()
