@@ -11,9 +11,11 @@ run picks up after the last committed batch.
 
 from __future__ import annotations
 
+import gc
 import imaplib
 import logging
 import ssl
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -55,6 +57,19 @@ def _error(mailbox: Mailbox, message: str, *, pause: bool) -> None:
     Mailbox.objects.filter(pk=mailbox.pk).update(**values)
 
 
+@contextmanager
+def _old_objects_frozen():
+    """The objects alive before the sync (Django, the app: most of a worker's heap) left out of the
+    cyclic GC's full collections while it runs: parsing makes so many objects that those collections
+    ran every few hundred messages, each walking the whole heap (0.2 ms of CPU per message of about
+    1.2, measured with gc.callbacks). Unfrozen after, so what dies meanwhile is still collected."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def sync_mailbox(mailbox_id: int) -> dict:
     """Sync every chosen folder; returns {"imported": n, "errors": [...]}. Never raises for the
     server's failures: they are the mailbox's state."""
@@ -77,11 +92,12 @@ def sync_mailbox(mailbox_id: int) -> dict:
         return {"imported": 0, "errors": ["connect"]}
     imported, errors = 0, []
     try:
-        for folder in mailbox.folders:
-            try:
-                imported += sync_folder(conn, mailbox, folder)
-            except imap.FolderMissing:
-                errors.append(f"The folder {folder!r} does not exist on the server.")
+        with _old_objects_frozen():
+            for folder in mailbox.folders:
+                try:
+                    imported += sync_folder(conn, mailbox, folder)
+                except imap.FolderMissing:
+                    errors.append(f"The folder {folder!r} does not exist on the server.")
     except (OSError, imaplib.IMAP4.abort, imaplib.IMAP4.error) as exc:
         errors.append(f"The connection failed during the sync: {exc}. The next sync continues from here.")
     finally:
