@@ -338,6 +338,11 @@ def report(result: dict, at) -> str:
         memory = (
             f"; peak RSS {f['peak_kb'] / 1024:.0f} MB (started at {f['start_kb'] / 1024:.0f} MB): anonymous "
             f"{f['anon_mb']:.0f} MB, file-backed {f['file_mb']:.0f} MB"
+            + (
+                f", SQLite heap {f['sqlite_mb']:.0f} MB (cache_size {f['cache_kb']:,} KiB)"
+                if f.get("sqlite_mb")
+                else ""
+            )
             if "peak_kb" in f
             else ""
         )

@@ -6,7 +6,7 @@ threads by In-Reply-To, each from a contact the CRM knows), then:
 - the sync (crm/mailbox/sync.py, as the worker's "mailbox.sync" job runs it) in a forked child per
   mailbox, so its peak resident memory (ru_maxrss, read by the parent with wait4) is its own and a
   small and a large mailbox can be compared: bounded memory means the two peaks are close;
-- the floor: raw imaplib, the same SELECT, SEARCH and FETCH of BODY.PEEK[] in batches of sync.BATCH
+- the floor: raw imaplib, the same SELECT, SEARCH and FETCH of BODY.PEEK[] in the sync's FETCH chunks
   over one connection, nothing parsed or stored.
 
 Half the messages come from one contact ("busy"), so after the sync that contact's timeline holds
@@ -15,6 +15,8 @@ half the large mailbox's emails: the record page figure (crm/mail/bench.py) read
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import datetime as dt
 import json
 import os
@@ -105,7 +107,7 @@ def fill(server, user: str, count: int, now: dt.datetime, contacts: int) -> floa
 
 
 def floor(server, user: str) -> dict:
-    """Raw imaplib: SELECT, UID SEARCH, UID FETCH BODY.PEEK[] in the sync's batches; nothing else."""
+    """Raw imaplib: SELECT, UID SEARCH, UID FETCH BODY.PEEK[] in the sync's FETCH chunks; nothing else."""
     start = time.perf_counter()
     conn = server.connect(user, PASSWORD)
     try:
@@ -113,8 +115,8 @@ def floor(server, user: str) -> dict:
         typ, data = conn.uid("SEARCH", None, "ALL")
         uids = data[0].split()
         fetched = 0
-        for i in range(0, len(uids), sync.BATCH):
-            typ, data = conn.uid("FETCH", b",".join(uids[i : i + sync.BATCH]).decode(), "(UID BODY.PEEK[])")
+        for i in range(0, len(uids), sync.FETCH_CHUNK):
+            typ, data = conn.uid("FETCH", b",".join(uids[i : i + sync.FETCH_CHUNK]).decode(), "(UID BODY.PEEK[])")
             fetched += sum(isinstance(item, tuple) for item in data)
     finally:
         conn.logout()
@@ -154,18 +156,48 @@ def in_child(fn) -> dict:
     return {**result, "peak_kb": usage.ru_maxrss}
 
 
+CACHE_ENV = "BENCH_SQLITE_CACHE_KB"  # the sync's SQLite page cache in KiB, instead of settings' 64,000
+
+
+def _sqlite_heap():
+    """SQLite's own heap in bytes (sqlite3_memory_used: page cache, statements, schema), when Python's
+    sqlite3 module uses the system's shared libsqlite3 (as on Debian): what the page cache holds,
+    measured rather than inferred. None elsewhere."""
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        used = lib.sqlite3_memory_used
+    except (OSError, AttributeError):
+        return None
+    used.restype = ctypes.c_int64
+    return used
+
+
+def _cache_size() -> None:
+    from django.db import connection
+
+    kib = os.environ.get(CACHE_ENV)
+    if kib and connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # this connection is the one the sync uses (same thread)
+            cursor.execute(f"PRAGMA cache_size=-{int(kib)}")
+
+
 def timed_sync(mailbox_id: int) -> dict:
     """The sync's wall and CPU time, and its peak anonymous and file-backed resident memory sampled
     after each batch (crm/bench/imports.py's MemorySampler): anonymous is the Python heap and
     SQLite's page cache, file-backed the database file SQLite maps (mmap_size), pages the kernel
-    may drop."""
+    may drop; SQLite's heap alone is sampled too (``sqlite_mb``), and ``BENCH_SQLITE_CACHE_KB``
+    sets a smaller page cache for the sync, to see what of the growth is that cache."""
     from crm.bench.imports import MemorySampler
 
-    sampler, real = MemorySampler(), sync._store_batch
+    sampler, real, heap = MemorySampler(), sync._store_batch, _sqlite_heap()
+    sqlite_peak = [0]
+    _cache_size()
 
     def sampled(*args):
         stored = real(*args)
         sampler()
+        if heap is not None:
+            sqlite_peak[0] = max(sqlite_peak[0], heap())
         return stored
 
     sync._store_batch = sampled
@@ -184,6 +216,8 @@ def timed_sync(mailbox_id: int) -> dict:
         "per_s": result["imported"] / seconds,
         "anon_mb": sampler.anon,
         "file_mb": sampler.file,
+        "sqlite_mb": sqlite_peak[0] / 2**20 if heap is not None else None,
+        "cache_kb": int(os.environ.get(CACHE_ENV) or 64_000),
     }
 
 
@@ -226,7 +260,8 @@ def _line(size: int, f: dict) -> str:
     memory = f" peak RSS {f['peak_kb'] / 1024:.0f} MB (from {f['start_kb'] / 1024:.0f} MB)" if "peak_kb" in f else ""
     return (
         f"IMAP sync of {size:,} messages: {f['per_s']:.0f} msg/s ({f['seconds']:.1f} s, CPU {f['cpu_s']:.1f} s, "
-        f"{f['imported']:,} stored);{memory}; anonymous {f['anon_mb']:.0f} MB, file-backed {f['file_mb']:.0f} MB; "
+        f"{f['imported']:,} stored);{memory}; anonymous {f['anon_mb']:.0f} MB, file-backed {f['file_mb']:.0f} MB, "
+        f"SQLite heap {f.get('sqlite_mb') or 0:.0f} MB (cache_size {f.get('cache_kb', 0):,} KiB); "
         f"floor (raw FETCH) {f['floor']['per_s']:.0f} msg/s; APPEND {f['append_s']:.1f} s; "
         f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )

@@ -381,3 +381,36 @@ def test_mail_with_a_blocked_participant_is_not_kept(dovecot, fill, rep_a, peopl
     )
     assert sync.store(box, "INBOX", 999, raw) is False
     assert not InboundMessage.objects.filter(message_id="<alone@clientco.com>").exists()
+
+
+def test_batches_grow_by_fetch_chunks_up_to_a_byte_cap(dovecot, fill, rep_a, people, monkeypatch):
+    """A batch (one commit) is several FETCHes of FETCH_CHUNK messages, up to BATCH messages, and stops
+    fetching once it holds BATCH_BYTES of raw mail: large messages make small batches."""
+    now = timezone.now()
+    fill([m.message(msgid=f"<c{i}@x>", sender="carl@clientco.com", to=[m.ME], subject="C", when=now) for i in range(5)])
+    box = connect(dovecot, rep_a)
+    real_fetch, real_store, fetches, batches = imap.fetch, sync._store_batch, [], []
+
+    def fetching(conn, uids):
+        fetches.append(len(uids))
+        return real_fetch(conn, uids)
+
+    def storing(mailbox, folder, state, batch, fetched):
+        batches.append(len(batch))
+        return real_store(mailbox, folder, state, batch, fetched)
+
+    monkeypatch.setattr(imap, "fetch", fetching)
+    monkeypatch.setattr(sync, "_store_batch", storing)
+    monkeypatch.setattr(sync, "FETCH_CHUNK", 2)
+    monkeypatch.setattr(sync, "BATCH", 4)
+    assert sync.sync_mailbox(box.pk) == {"imported": 5, "errors": []}
+    assert (fetches, batches) == ([2, 2, 1], [4, 1])
+    assert MailFolderState.objects.get(mailbox=box).last_uid == 5
+
+    fill([m.message(msgid=f"<e{i}@x>", sender="carl@clientco.com", to=[m.ME], subject="E", when=now) for i in range(3)])
+    fetches.clear()
+    batches.clear()
+    monkeypatch.setattr(sync, "BATCH_BYTES", 1)  # any message is over it: one FETCH per batch
+    assert sync.sync_mailbox(box.pk) == {"imported": 3, "errors": []}
+    assert (fetches, batches) == ([2, 1], [2, 1])
+    assert InboundMessage.objects.count() == 8
