@@ -33,7 +33,7 @@ from crm.records.services.activities_bulk import activity_create_many
 log = logging.getLogger("crm.mail")
 MAX_BODY = 100_000
 FLUSH = 50  # sent messages whose activities are written together (bounds what a crash leaves unwritten)
-RECENT = 200  # the newest sent messages a run looks through for ones a killed run left unwritten
+RECENT = 200  # sent messages without an activity a run takes up at most (newest first)
 _pending: ContextVar[list | None] = ContextVar("crm_mail_sent_pending", default=None)
 
 
@@ -158,13 +158,15 @@ def _flush(pending: list) -> None:
 
 def _orphans() -> list[OutgoingEmail]:
     """Sent messages of a run killed before its timeline write (at most FLUSH - 1 of them), taken up by
-    the next run: among the newest RECENT sent, those without an activity sent longer ago than a job
-    lease (a run ends within half of one, so no live run still holds them)."""
-    recent = OutgoingEmail.objects.filter(status=EmailStatus.SENT).order_by("-id")[:RECENT]
+    the next run: sent messages without an activity, sent longer ago than a job lease (a run ends within
+    half of one, so no live run still holds them), however many were sent since (the activity index
+    finds them). At most RECENT a run, newest first: one whose activity is refused stays without one
+    (logged each run) and must not crowd out the others for ever."""
     cutoff = timezone.now() - jobs.lease()
-    found = [e for e in recent.only("pk", "activity_id", "notification", "sent_at") if e.activity_id is None]
-    ids = [e.pk for e in found if not e.notification and e.sent_at and e.sent_at < cutoff]
-    return list(OutgoingEmail.objects.filter(pk__in=ids)) if ids else []
+    lost = OutgoingEmail.objects.filter(
+        activity_id__isnull=True, status=EmailStatus.SENT, notification=False, sent_at__lt=cutoff
+    )
+    return list(lost.order_by("-id")[:RECENT])
 
 
 @contextlib.contextmanager

@@ -99,3 +99,25 @@ def test_a_message_a_killed_run_left_without_its_activity_gets_it_from_the_next_
     assert Activity.objects.get(pk=lost.activity_id).subject == "Lost"
     queue_all(commit, rep_a, ["c@example.com"])  # a later run: nothing written twice
     assert Activity.objects.filter(subject="Lost").count() == 1
+
+
+def test_a_lost_message_is_found_however_many_were_sent_after_it(commit, server, rep_a, settings):  # noqa: F811
+    """The sweep looks for sent messages without an activity, not among the newest sent only: a run that
+    comes long after the crash, with more than RECENT messages sent since, still writes the lost one."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    ContactFactory(email="ann@example.com", owner=rep_a)
+    old = timezone.now() - dt.timedelta(seconds=settings.AUTOMATION_JOB_LEASE_SECONDS) * 3
+    common = {"from_email": "crm@example.com", "sender": rep_a, "status": EmailStatus.SENT, "sent_at": old}
+    lost = OutgoingEmail.objects.create(to=["ann@example.com"], subject="Lost long ago", **common)
+    written = Activity.objects.create(subject="Written", kind="email", owner=rep_a, occurred_at=old)
+    OutgoingEmail.objects.bulk_create(
+        OutgoingEmail(to=["ann@example.com"], subject="Later", activity_id=written.pk, **common)
+        for _ in range(timeline.RECENT + 5)
+    )
+    queue_all(commit, rep_a, ["b@example.com"])
+    lost.refresh_from_db()
+    assert lost.activity_id is not None
+    assert Activity.objects.get(pk=lost.activity_id).subject == "Lost long ago"
