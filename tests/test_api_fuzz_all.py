@@ -48,9 +48,10 @@ DECLARED = {
     "/api/v1/automation/rules": r"trigger_type|(trigger|conditions|actions)(\..*)?",
     "/api/v1/automation/rules/{pk}": r"trigger_type|(trigger|conditions|actions)(\..*)?",
     "/api/v1/automation/rules/{pk}/test": r"changes(\..*)?",
-    # Deleting is for any type; anonymizing only for types that hold people (a rule across fields).
-    "/api/v1/privacy/retention-policies": r"action",
-    "/api/v1/privacy/retention-policies/{pk}": r"action",
+    # Deleting is for any type; anonymizing only for types that hold people; a status must be one of the
+    # type's status field, and a type without one is by age only (rules across fields).
+    "/api/v1/privacy/retention-policies": r"action|status",
+    "/api/v1/privacy/retention-policies/{pk}": r"action|status",
     # A comma-separated list of type names.
     "/api/v1/search": r"types",
     # Uploaded files are checked by their content (a PNG or JPEG logo; CSV text).
