@@ -99,6 +99,25 @@ def test_differences_name_a_wrong_sum(written):
     assert [d["table"] for d in rebuild.differences()] == ["activity"]
 
 
+def test_the_command_checks_the_sums_and_its_rebuild_mends_them(written):
+    """`crm sales-sums --check` passes on true sums, fails naming the wrong one, and --rebuild mends it."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    call_command("sales-sums", "--check", stdout=StringIO())
+    ActivityDay.objects.create(day=timezone.localdate(), owner_id=None, kind="call", count=5)
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 sums differ"):
+        call_command("sales-sums", "--check", stdout=out)
+    assert "activity" in out.getvalue()
+    call_command("sales-sums", "--rebuild", stdout=StringIO())
+    call_command("sales-sums", "--check", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("sales-sums")  # one of --check or --rebuild is required
+
+
 @pytest.mark.parametrize("who", ["admin_user", "manager", "rep_a"])
 def test_the_endpoints_read_from_the_sums_give_what_the_scan_gives(written, who, request, monkeypatch):
     user = request.getfixturevalue(who)
